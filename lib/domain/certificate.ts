@@ -1,0 +1,58 @@
+/** What a certificate is for, derived from basic constraints and extended key usage. */
+export type CertificateKind = 'ca' | 'tls-server' | 'tls-client' | 'code-signing' | 'smime' | 'other';
+
+/** 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA', or the dotted OID of any other public-key algorithm. */
+export type KeyAlgorithm = string;
+
+export interface SubjectAltNames {
+  dns: string[];
+  ip: string[];
+  email: string[];
+  uri: string[];
+}
+
+/**
+ * One certificate, normalized so that every source yields the same record for the same bytes.
+ * Fields are chosen to agree with `openssl x509` on the same certificate.
+ */
+export interface CertificateRecord {
+  /** SHA-256 of the DER, lowercase hex without separators: the certificate's identity. */
+  fingerprintSha256: string;
+  /** Lowercase hex of the signed serial value, `-` prefix if negative, no leading zeros. */
+  serialNumber: string;
+  /** RFC 4514 string (most specific RDN first). */
+  subject: string;
+  issuer: string;
+  /** The last CN attribute of the subject, as Go's crypto/x509 reads it; null if none. */
+  subjectCommonName: string | null;
+  sans: SubjectAltNames;
+  /** ISO 8601 UTC (`toISOString()`). */
+  notBefore: string;
+  notAfter: string;
+  keyAlgorithm: KeyAlgorithm;
+  /** RSA modulus bits, EC curve bits, Ed25519 256, Ed448 456, DSA p bits; null if unknown. */
+  keySize: number | null;
+  /** 'P-256', 'P-384', 'P-521', 'secp256k1', … or the curve OID; null for non-EC keys. */
+  keyCurve: string | null;
+  /** OpenSSL's long name (e.g. 'sha256WithRSAEncryption', 'ecdsa-with-SHA256', 'ED25519'), else the OID. */
+  signatureAlgorithm: string;
+  /** 'MD5' | 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512' | …; null for EdDSA or unknown. */
+  signatureHash: string | null;
+  /** The basicConstraints cA flag as encoded, whatever the key usage says. */
+  isCA: boolean;
+  selfSigned: boolean;
+  /** RFC 5280 names: digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement,
+   * keyCertSign, cRLSign, encipherOnly, decipherOnly. */
+  keyUsage: string[];
+  /** OpenSSL short names (serverAuth, clientAuth, codeSigning, emailProtection, …), else the OID. */
+  extendedKeyUsage: string[];
+  /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex: the same key in two certificates. */
+  publicKeySha256: string;
+  kind: CertificateKind;
+}
+
+/** A record together with the bytes it was read from. */
+export interface ParsedCertificate {
+  record: CertificateRecord;
+  der: Uint8Array;
+}
