@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  paginateQuery,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { CertificateRecord, ParsedCertificate } from '../domain/certificate';
+import type {
+  HistoryRecord,
+  InventoryStore,
+  ListOptions,
+  LocationChange,
+  LocationStatus,
+  StoredLocation,
+  SyncRunRecord,
+} from '../ports/inventory-store';
+import { EXPIRY_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
+import { mergeSorted } from './merge-sorted';
+
+type Item = Record<string, unknown>;
+
+export interface DynamoInventoryStoreOptions {
+  /** How long history and sync-run records are kept on AWS (TTL). @default 730 */
+  historyRetentionDays?: number;
+}
+
+const locationKey = (locationId: string) => ({ pk: `LOC#${locationId}`, sk: 'LOCATION' });
+const certificateKey = (fingerprint: string) => ({ pk: `CERT#${fingerprint}`, sk: 'CERTIFICATE' });
+const historySortKey = (version: number) => `HISTORY#${String(version).padStart(10, '0')}`;
+/** Sorts after every ISO date, so locations without a certificate come last in expiry order. */
+const NO_EXPIRY = '~';
+
+export const expiryShardOf = (locationId: string): number =>
+  createHash('sha1').update(locationId).digest().readUInt32BE(0) % EXPIRY_SHARDS;
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const MAX_UNPROCESSED_ROUNDS = 10;
+
+/**
+ * The inventory on DynamoDB (lib-dynamodb), identical against dynalite and AWS. Every write is either
+ * idempotent by key (certificates, history) or conditional on the version it was computed from (locations),
+ * so no transaction is needed and a retried sync can never duplicate or lose a change.
+ */
+export class DynamoInventoryStore implements InventoryStore {
+  private readonly retentionSeconds: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoInventoryStoreOptions = {},
+  ) {
+    this.retentionSeconds = (options.historyRetentionDays ?? 730) * 86_400;
+  }
+
+  async getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>> {
+    const found = new Map<string, StoredLocation>();
+    for (let start = 0; start < locationIds.length; start += BATCH_GET_LIMIT) {
+      let keys: Item[] = [...new Set(locationIds.slice(start, start + BATCH_GET_LIMIT))].map(locationKey);
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const output = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const location = fromLocationItem(item);
+          found.set(location.locationId, location);
+        }
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (round >= MAX_UNPROCESSED_ROUNDS && keys.length > 0) throw new Error('DynamoDB kept keys unprocessed');
+      }
+    }
+    return found;
+  }
+
+  async getLocation(locationId: string): Promise<StoredLocation | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: locationKey(locationId), ConsistentRead: true }),
+    );
+    return Item ? fromLocationItem(Item) : undefined;
+  }
+
+  async saveCertificates(certificates: ParsedCertificate[]): Promise<void> {
+    const unique = new Map(certificates.map((parsed) => [parsed.record.fingerprintSha256, parsed]));
+    const items = [...unique.values()].map(({ record, der }) => ({
+      ...certificateKey(record.fingerprintSha256),
+      type: 'certificate',
+      ...record,
+      der: Buffer.from(der).toString('base64'),
+    }));
+    await this.batchPut(items);
+  }
+
+  async getCertificate(fingerprint: string): Promise<(CertificateRecord & { pem: string }) | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: certificateKey(fingerprint) }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _type, der, ...record } = Item;
+    const body = String(der).replace(/(.{64})/g, '$1\n');
+    return { ...(record as CertificateRecord), pem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n` };
+  }
+
+  async applyChange({ next, previous, change, at }: LocationChange): Promise<StoredLocation | 'conflict'> {
+    const version = (previous?.version ?? 0) + 1;
+    const history: HistoryRecord = {
+      locationId: next.locationId,
+      version,
+      change,
+      at,
+      fingerprint: next.fingerprint,
+      previousFingerprint: previous?.fingerprint ?? null,
+      contentHash: next.contentHash,
+    };
+    if (!(await this.appendHistory(history))) return 'conflict';
+
+    const stored: StoredLocation = {
+      ...next,
+      version,
+      firstSeenAt: previous?.firstSeenAt ?? at,
+      changedAt: at,
+      removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toLocationItem(stored),
+          ConditionExpression: previous ? 'version = :previous' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: previous ? { ':previous': previous.version } : undefined,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw error;
+    }
+    return stored;
+  }
+
+  /**
+   * Writes the history record of a change before the change itself. The key is the version the change
+   * creates, so a retry of the same change rewrites the same record. A record for that version with other
+   * content belongs to a writer that either won the race (the location moved on: conflict) or died before
+   * moving the location (the record never took effect and is replaced).
+   */
+  private async appendHistory(record: HistoryRecord): Promise<boolean> {
+    const item = {
+      pk: `LOC#${record.locationId}`,
+      sk: historySortKey(record.version),
+      type: 'history',
+      ...record,
+      [TTL_ATTRIBUTE]: this.expiresAt(record.at),
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(sk) OR contentHash = :hash',
+          ExpressionAttributeValues: { ':hash': record.contentHash },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const current = await this.getLocation(record.locationId);
+    if ((current?.version ?? 0) >= record.version) return false;
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }));
+    return true;
+  }
+
+  locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byFingerprint', `FP#${fingerprint}`);
+  }
+
+  expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    const shards = Array.from({ length: EXPIRY_SHARDS }, (_, shard) =>
+      this.queryLocations('byExpiry', `EXPIRY#${shard}`, { before: cutoff.toISOString(), limit: options.limit }),
+    );
+    return take(
+      mergeSorted(shards, (a, b) => compareExpiry(a, b)),
+      options.limit,
+    );
+  }
+
+  byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byOwner', `OWNER#${owner}`, options);
+  }
+
+  bySource(source: string, status: LocationStatus, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.queryLocations('bySource', `SOURCE#${source}`, { ...options, prefix: `${status}#` });
+  }
+
+  byStatus(status: 'removed' | 'error', options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byStatus', `STATUS#${status}`, { ...options, descending: true });
+  }
+
+  async history(locationId: string): Promise<HistoryRecord[]> {
+    const records: HistoryRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
+        ExpressionAttributeValues: { ':pk': `LOC#${locationId}`, ':history': 'HISTORY#' },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...record } = item;
+        records.push(record as HistoryRecord);
+      }
+    }
+    return records;
+  }
+
+  async recordSyncRun(run: SyncRunRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `SOURCE#${run.source}`,
+          sk: `RUN#${run.startedAt}`,
+          type: 'sync-run',
+          ...run,
+          [TTL_ATTRIBUTE]: this.expiresAt(run.startedAt),
+        },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+  }
+
+  async syncRuns(source: string, options: ListOptions = {}): Promise<SyncRunRecord[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': `SOURCE#${source}`, ':run': 'RUN#' },
+        ScanIndexForward: false,
+        Limit: options.limit,
+      }),
+    );
+    return (Items ?? []).map(({ pk: _pk, sk: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...run }) => run as SyncRunRecord);
+  }
+
+  private async *queryLocations(
+    index: InventoryIndexName,
+    partition: string,
+    options: ListOptions & { before?: string; prefix?: string; descending?: boolean } = {},
+  ): AsyncGenerator<StoredLocation> {
+    const keys = INVENTORY_INDEXES[index];
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': keys.partition },
+      ExpressionAttributeValues: { ':pk': partition },
+      ScanIndexForward: !options.descending,
+      ReturnConsumedCapacity: 'TOTAL',
+    };
+    if (options.before !== undefined || options.prefix !== undefined) {
+      input.ExpressionAttributeNames!['#sk'] = keys.sort;
+      if (options.before !== undefined) {
+        input.KeyConditionExpression += ' AND #sk < :sk';
+        input.ExpressionAttributeValues![':sk'] = options.before;
+      } else {
+        input.KeyConditionExpression += ' AND begins_with(#sk, :sk)';
+        input.ExpressionAttributeValues![':sk'] = options.prefix;
+      }
+    }
+    // A page no larger than what is wanted, so a limited query reads little more than it returns.
+    const pageSize = options.limit ? Math.min(options.limit, 1000) : undefined;
+    let yielded = 0;
+    for await (const page of paginateQuery({ client: this.client, pageSize }, input)) {
+      for (const item of page.Items ?? []) {
+        yield fromLocationItem(item);
+        if (options.limit && ++yielded >= options.limit) return;
+      }
+    }
+  }
+
+  private async batchPut(items: Item[]): Promise<void> {
+    for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
+      let requests = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (round >= MAX_UNPROCESSED_ROUNDS && requests.length > 0) throw new Error('DynamoDB kept writes unprocessed');
+      }
+    }
+  }
+
+  private expiresAt(isoTime: string): number {
+    return Math.floor(Date.parse(isoTime) / 1000) + this.retentionSeconds;
+  }
+}
+
+function compareExpiry(a: StoredLocation, b: StoredLocation): number {
+  const left = a.certificate?.notAfter ?? NO_EXPIRY;
+  const right = b.certificate?.notAfter ?? NO_EXPIRY;
+  return left < right ? -1 : left > right ? 1 : a.locationId < b.locationId ? -1 : 1;
+}
+
+function toLocationItem(location: StoredLocation): Item {
+  const { locationId, status, fingerprint, certificate, source } = location;
+  const expirySort = `${certificate?.notAfter ?? NO_EXPIRY}#${locationId}`;
+  const item: Item = { ...locationKey(locationId), type: 'location', ...location };
+  if (fingerprint) Object.assign(item, { gsi1pk: `FP#${fingerprint}`, gsi1sk: `LOC#${locationId}` });
+  if (status === 'live') {
+    if (certificate) Object.assign(item, { gsi2pk: `EXPIRY#${expiryShardOf(locationId)}`, gsi2sk: expirySort });
+    Object.assign(item, { gsi3pk: `OWNER#${location.owner}`, gsi3sk: expirySort });
+  }
+  Object.assign(item, { gsi4pk: `SOURCE#${source}`, gsi4sk: `${status}#${locationId}` });
+  if (status === 'removed') {
+    Object.assign(item, { gsi5pk: 'STATUS#removed', gsi5sk: `${location.removedAt}#${locationId}` });
+  } else if (location.error) {
+    Object.assign(item, { gsi5pk: 'STATUS#error', gsi5sk: `${location.changedAt}#${locationId}` });
+  }
+  return item;
+}
+
+function fromLocationItem(item: Item): StoredLocation {
+  const {
+    pk: _pk,
+    sk: _sk,
+    type: _type,
+    gsi1pk: _g1p,
+    gsi1sk: _g1s,
+    gsi2pk: _g2p,
+    gsi2sk: _g2s,
+    gsi3pk: _g3p,
+    gsi3sk: _g3s,
+    gsi4pk: _g4p,
+    gsi4sk: _g4s,
+    gsi5pk: _g5p,
+    gsi5sk: _g5s,
+    ...location
+  } = item;
+  return location as unknown as StoredLocation;
+}
+
+async function* take<T>(source: AsyncIterable<T>, limit: number | undefined): AsyncGenerator<T> {
+  let count = 0;
+  for await (const value of source) {
+    if (limit !== undefined && count++ >= limit) return;
+    yield value;
+  }
+}
+
+function backoff(round: number): Promise<void> {
+  const ms = Math.min(2000, 50 * 2 ** round) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,46 @@
+import type { ChangeKind } from '../ports/inventory-store';
+
+/** Every certwarden event carries this EventBridge source. */
+export const EVENT_SOURCE = 'certwarden';
+
+export interface InventoryChangeDetail {
+  schemaVersion: 1;
+  locationId: string;
+  source: string;
+  sourceKind: string;
+  nativeId: string;
+  change: ChangeKind;
+  fingerprint: string | null;
+  previousFingerprint: string | null;
+  subjectCommonName: string | null;
+  notAfter: string | null;
+  owner: string;
+  at: string;
+}
+
+export interface SyncFailedDetail {
+  schemaVersion: 1;
+  source: string;
+  sourceKind: string;
+  /** False when the listing itself broke, so nothing could be marked removed. */
+  complete: boolean;
+  errors: Array<{ nativeId: string; message: string }>;
+  at: string;
+}
+
+export type CertwardenEvent =
+  | { detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'; detail: InventoryChangeDetail }
+  | { detailType: 'Sync Failed'; detail: SyncFailedDetail };
+
+const DETAIL_TYPE_OF_CHANGE: Record<ChangeKind, 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'> = {
+  discovered: 'Certificate Discovered',
+  restored: 'Certificate Discovered',
+  renewed: 'Certificate Changed',
+  updated: 'Certificate Changed',
+  removed: 'Certificate Removed',
+};
+
+export const inventoryChangeEvent = (detail: InventoryChangeDetail): CertwardenEvent => ({
+  detailType: DETAIL_TYPE_OF_CHANGE[detail.change],
+  detail,
+});

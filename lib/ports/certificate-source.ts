@@ -1,0 +1,57 @@
+import type { ParsedCertificate } from '../domain/certificate';
+
+export const SOURCE_KINDS = [
+  'local-files',
+  'aws-acm',
+  'aws-pca',
+  'azure-key-vault',
+  'google-certificate-manager',
+  'tls-endpoint',
+] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** What a source knows about a place where a certificate lives, beyond the certificate itself. */
+export interface LocationMetadata {
+  /** Resolved owner: from the configured tag keys, else the source's default owner, else `unowned`. */
+  owner: string;
+  tags: Record<string, string>;
+  /** Account, subscription or project. */
+  account?: string;
+  /** Region, vault, location or directory. */
+  region?: string;
+  /** The provider's own status word (ISSUED, PENDING_VALIDATION, ACTIVE, …). */
+  providerStatus?: string;
+  /** Renewed by the provider without anyone acting. */
+  managed?: boolean;
+  /** What uses it: load balancer ARNs, target proxies, endpoints. */
+  inUseBy?: string[];
+  /** How it is renewed: `acm-managed`, `manual`, `key-vault-auto`, … */
+  renewal?: string;
+}
+
+/**
+ * One place a certificate lives. A place whose certificate cannot be read (yet) is still an entry, with
+ * `certificate: null` and `error` saying why, so that it is inventoried and never silently skipped.
+ */
+export interface SourceEntry {
+  /** The provider's own id of the place: an ARN, a Key Vault id, a file path, `host:port`. */
+  nativeId: string;
+  /** `leaf` for the certificate the place serves, `chain` for the CA certificates bundled with it. */
+  role: 'leaf' | 'chain';
+  certificate: ParsedCertificate | null;
+  error?: string;
+  /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
+  warnings?: string[];
+  metadata: LocationMetadata;
+}
+
+export interface CertificateSource {
+  readonly kind: SourceKind;
+  /** The configured name: the scope of one sync, so only this source's places can become tombstones. */
+  readonly name: string;
+  /** Streams entries; never loads the whole source in memory. Throws SourceReadError when the listing breaks. */
+  list(signal?: AbortSignal): AsyncIterable<SourceEntry>;
+}
+
+/** Locations are unique across sources of one kind by the provider's id. */
+export const locationIdOf = (kind: SourceKind, nativeId: string): string => `${kind}:${nativeId}`;

@@ -1,0 +1,107 @@
+import type { CertificateKind, CertificateRecord, ParsedCertificate } from '../domain/certificate';
+import type { LocationMetadata, SourceEntry, SourceKind } from './certificate-source';
+
+export type LocationStatus = 'live' | 'removed';
+
+/** The few certificate fields copied onto a location, so that listing and alerting need no second read. */
+export interface CertificateSummary {
+  subject: string;
+  subjectCommonName: string | null;
+  issuer: string;
+  dnsNames: string[];
+  notBefore: string;
+  notAfter: string;
+  kind: CertificateKind;
+  keyAlgorithm: string;
+  keySize: number | null;
+  signatureHash: string | null;
+  isCA: boolean;
+  selfSigned: boolean;
+}
+
+export interface LocationState extends LocationMetadata {
+  locationId: string;
+  source: string;
+  sourceKind: SourceKind;
+  nativeId: string;
+  role: SourceEntry['role'];
+  status: LocationStatus;
+  fingerprint: string | null;
+  certificate: CertificateSummary | null;
+  error?: string;
+  /** Hash of everything above that a source reports: equal hash, nothing to write. */
+  contentHash: string;
+}
+
+export interface StoredLocation extends LocationState {
+  /** Increments on every change; the key of the history record of that change. */
+  version: number;
+  firstSeenAt: string;
+  changedAt: string;
+  removedAt?: string;
+}
+
+export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored';
+
+/** One entry of a location's audit trail. */
+export interface HistoryRecord {
+  locationId: string;
+  version: number;
+  change: ChangeKind;
+  at: string;
+  fingerprint: string | null;
+  previousFingerprint: string | null;
+  contentHash: string;
+}
+
+export interface LocationChange {
+  next: LocationState;
+  /** The stored state this change was computed from; absent for a location never seen before. */
+  previous?: StoredLocation;
+  change: ChangeKind;
+  at: string;
+}
+
+export interface SyncRunRecord {
+  source: string;
+  sourceKind: SourceKind;
+  startedAt: string;
+  finishedAt: string;
+  /** False when the listing broke: then nothing was marked removed. */
+  complete: boolean;
+  counts: Record<ChangeKind | 'unchanged' | 'errors', number>;
+  errors: Array<{ nativeId: string; message: string }>;
+  /** Worth a look but not errors (a private key found and dropped). */
+  warnings: string[];
+}
+
+export interface ListOptions {
+  /** Stop after this many. */
+  limit?: number;
+}
+
+export interface InventoryStore {
+  /** The stored state of these locations (missing ones are absent from the map). */
+  getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>>;
+  getLocation(locationId: string): Promise<StoredLocation | undefined>;
+  /** Certificates are immutable by fingerprint, so saving one twice is harmless. */
+  saveCertificates(certificates: ParsedCertificate[]): Promise<void>;
+  getCertificate(fingerprint: string): Promise<(CertificateRecord & { pem: string }) | undefined>;
+  /**
+   * Applies a change: appends the history record, then moves the location to its next state only if it is
+   * still at `previous.version`. Returns the stored result, or `conflict` if someone else changed it first.
+   */
+  applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'>;
+  locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation>;
+  /** Live locations whose certificate expires before `cutoff`, soonest first. */
+  expiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /** Live locations of an owner, soonest expiry first. */
+  byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /** Locations of a configured source in one status. */
+  bySource(source: string, status: LocationStatus, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /** Locations that need a look: `removed` (tombstones) or `error` (unreadable), most recent first. */
+  byStatus(status: 'removed' | 'error', options?: ListOptions): AsyncIterable<StoredLocation>;
+  history(locationId: string): Promise<HistoryRecord[]>;
+  recordSyncRun(run: SyncRunRecord): Promise<void>;
+  syncRuns(source: string, options?: ListOptions): Promise<SyncRunRecord[]>;
+}

@@ -1,0 +1,171 @@
+import { contentHash } from '../../../lib/domain/content-hash';
+import type { LocationChange, LocationState, StoredLocation } from '../../../lib/ports/inventory-store';
+import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
+
+const dynamo = useEmbeddedDynamoDb();
+const AT = '2026-06-01T00:00:00.000Z';
+
+function state(id: string, overrides: Partial<LocationState> & { notAfter?: string } = {}): LocationState {
+  const { notAfter = '2026-09-01T00:00:00.000Z', ...rest } = overrides;
+  const fingerprint = rest.fingerprint === undefined ? `fp-${id}` : rest.fingerprint;
+  const base: Omit<LocationState, 'contentHash'> = {
+    locationId: `local-files:${id}`,
+    source: 'test',
+    sourceKind: 'local-files',
+    nativeId: id,
+    role: 'leaf',
+    status: 'live',
+    owner: 'team-a',
+    tags: {},
+    fingerprint,
+    certificate: fingerprint
+      ? {
+          subject: `CN=${id}`,
+          subjectCommonName: id,
+          issuer: 'CN=CA',
+          dnsNames: [id],
+          notBefore: '2026-01-01T00:00:00.000Z',
+          notAfter,
+          kind: 'tls-server',
+          keyAlgorithm: 'EC',
+          keySize: 256,
+          signatureHash: 'SHA-256',
+          isCA: false,
+          selfSigned: false,
+        }
+      : null,
+    ...rest,
+  };
+  return { ...base, contentHash: contentHash(base) };
+}
+
+async function create(inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } }, next: LocationState) {
+  const stored = await inventory.store.applyChange({ next, change: 'discovered', at: AT });
+  if (stored === 'conflict') throw new Error('unexpected conflict');
+  return stored;
+}
+
+describe('DynamoInventoryStore on dynalite', () => {
+  it('stores a new location at version 1 with its history record', async () => {
+    const inventory = await dynamo.inventory();
+    const stored = await create(inventory, state('a.pem'));
+
+    expect(stored).toMatchObject({ version: 1, firstSeenAt: AT, changedAt: AT, status: 'live' });
+    expect(await inventory.store.getLocation('local-files:a.pem')).toEqual(stored);
+    expect(await inventory.store.history('local-files:a.pem')).toEqual([
+      expect.objectContaining({ version: 1, change: 'discovered', fingerprint: 'fp-a.pem', previousFingerprint: null }),
+    ]);
+  });
+
+  it('refuses a change computed from a stale version, and keeps the history of the winner', async () => {
+    const inventory = await dynamo.inventory();
+    const v1 = await create(inventory, state('b.pem'));
+    const winner = state('b.pem', { fingerprint: 'fp-new' });
+    const loser = state('b.pem', { fingerprint: 'fp-other' });
+
+    expect(await inventory.store.applyChange({ next: winner, previous: v1, change: 'renewed', at: AT })).not.toBe('conflict');
+    expect(await inventory.store.applyChange({ next: loser, previous: v1, change: 'renewed', at: AT })).toBe('conflict');
+
+    expect((await inventory.store.getLocation('local-files:b.pem'))?.fingerprint).toBe('fp-new');
+    const history = await inventory.store.history('local-files:b.pem');
+    expect(history.map((record) => [record.version, record.fingerprint])).toEqual([
+      [1, 'fp-b.pem'],
+      [2, 'fp-new'],
+    ]);
+  });
+
+  it('replays a retried change idempotently: one history record, one version', async () => {
+    const inventory = await dynamo.inventory();
+    const next = state('c.pem');
+    await create(inventory, next);
+    // The retry of the same discovery: the location exists now, so it conflicts instead of duplicating.
+    expect(await inventory.store.applyChange({ next, change: 'discovered', at: AT })).toBe('conflict');
+    expect(await inventory.store.history('local-files:c.pem')).toHaveLength(1);
+  });
+
+  it('replaces the history record of a writer that died before moving the location', async () => {
+    const inventory = await dynamo.inventory();
+    const v1 = await create(inventory, state('d.pem'));
+    await inventory.client.send(
+      new (await import('@aws-sdk/lib-dynamodb')).PutCommand({
+        TableName: inventory.tableName,
+        Item: { pk: 'LOC#local-files:d.pem', sk: 'HISTORY#0000000002', type: 'history', contentHash: 'orphan', version: 2 },
+      }),
+    );
+    const renewed = state('d.pem', { fingerprint: 'fp-renewed' });
+
+    expect(await inventory.store.applyChange({ next: renewed, previous: v1, change: 'renewed', at: AT })).not.toBe('conflict');
+    const history = await inventory.store.history('local-files:d.pem');
+    expect(history[1]).toMatchObject({ version: 2, fingerprint: 'fp-renewed', contentHash: renewed.contentHash });
+  });
+
+  it('lists live locations expiring before a date, soonest first, across every shard, reading only what it returns', async () => {
+    const inventory = await dynamo.inventory();
+    const days = [40, 3, 25, 10, 90, -5, 60, 1, 14, 200, 7, 30];
+    for (const [index, day] of days.entries()) {
+      await create(inventory, state(`e${index}.pem`, { notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString() }));
+    }
+    const removed = await create(inventory, state('gone.pem', { notAfter: '2026-06-02T00:00:00.000Z' }));
+    await inventory.store.applyChange({ next: { ...removed, status: 'removed' }, previous: removed, change: 'removed', at: AT });
+    inventory.meter.reset();
+
+    const cutoff = new Date(Date.parse(AT) + 30 * 86_400_000);
+    const expiring = await collect(inventory.store.expiringBefore(cutoff));
+
+    const expectedDays = days.filter((day) => day < 30).sort((a, b) => a - b);
+    expect(expiring.map((location) => location.certificate?.notAfter)).toEqual(
+      expectedDays.map((day) => new Date(Date.parse(AT) + day * 86_400_000).toISOString()),
+    );
+    expect(inventory.meter.itemsRead).toBe(expiring.length);
+  });
+
+  it('stops a limited expiry query early', async () => {
+    const inventory = await dynamo.inventory();
+    for (let index = 0; index < 20; index++) {
+      await create(inventory, state(`f${index}.pem`, { notAfter: new Date(Date.parse(AT) + index * 86_400_000).toISOString() }));
+    }
+    const first = await collect(inventory.store.expiringBefore(new Date('2030-01-01'), { limit: 3 }));
+    expect(first.map((location) => location.nativeId)).toEqual(['f0.pem', 'f1.pem', 'f2.pem']);
+  });
+
+  it('finds locations by owner, by source and status, by fingerprint, and the removed and unreadable ones', async () => {
+    const inventory = await dynamo.inventory();
+    const shared = state('g1.pem', { fingerprint: 'fp-shared' });
+    await create(inventory, shared);
+    await create(inventory, state('g2.pem', { fingerprint: 'fp-shared', owner: 'team-b' }));
+    await create(inventory, state('g3.pem', { fingerprint: null, error: 'g3.pem: no certificate found' }));
+    const doomed = await create(inventory, state('g4.pem'));
+    await inventory.store.applyChange({ next: { ...doomed, status: 'removed' }, previous: doomed, change: 'removed', at: AT });
+
+    const ids = (locations: StoredLocation[]) => locations.map((location) => location.nativeId).sort();
+    expect(ids(await collect(inventory.store.byOwner('team-a')))).toEqual(['g1.pem', 'g3.pem']);
+    expect(ids(await collect(inventory.store.byOwner('team-b')))).toEqual(['g2.pem']);
+    expect(ids(await collect(inventory.store.bySource('test', 'live')))).toEqual(['g1.pem', 'g2.pem', 'g3.pem']);
+    expect(ids(await collect(inventory.store.bySource('test', 'removed')))).toEqual(['g4.pem']);
+    expect(ids(await collect(inventory.store.locationsOfCertificate('fp-shared')))).toEqual(['g1.pem', 'g2.pem']);
+    expect(ids(await collect(inventory.store.byStatus('removed')))).toEqual(['g4.pem']);
+    expect(ids(await collect(inventory.store.byStatus('error')))).toEqual(['g3.pem']);
+    const removed = await inventory.store.getLocation('local-files:g4.pem');
+    expect(removed).toMatchObject({ status: 'removed', removedAt: AT, version: 2 });
+  });
+
+  it('records sync runs newest first', async () => {
+    const inventory = await dynamo.inventory();
+    const run = (startedAt: string) => ({
+      source: 'test',
+      sourceKind: 'local-files' as const,
+      startedAt,
+      finishedAt: startedAt,
+      complete: true,
+      counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, unchanged: 0, errors: 0 },
+      errors: [],
+      warnings: [],
+    });
+    await inventory.store.recordSyncRun(run('2026-06-01T00:00:00.000Z'));
+    await inventory.store.recordSyncRun(run('2026-06-02T00:00:00.000Z'));
+    expect((await inventory.store.syncRuns('test')).map((r) => r.startedAt)).toEqual([
+      '2026-06-02T00:00:00.000Z',
+      '2026-06-01T00:00:00.000Z',
+    ]);
+  });
+});
