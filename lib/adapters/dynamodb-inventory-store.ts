@@ -107,7 +107,10 @@ export class DynamoInventoryStore implements InventoryStore {
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, type: _type, der, ...record } = Item;
     const body = String(der).replace(/(.{64})/g, '$1\n');
-    return { ...(record as CertificateRecord), pem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n` };
+    return {
+      ...(record as CertificateRecord),
+      pem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
+    };
   }
 
   async applyChange({ next, previous, change, at }: LocationChange): Promise<StoredLocation | 'conflict'> {
@@ -253,7 +256,9 @@ export class DynamoInventoryStore implements InventoryStore {
         Limit: options.limit,
       }),
     );
-    return (Items ?? []).map(({ pk: _pk, sk: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...run }) => run as SyncRunRecord);
+    return (Items ?? []).map(
+      ({ pk: _pk, sk: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...run }) => run as SyncRunRecord,
+    );
   }
 
   private async *queryLocations(

@@ -1,4 +1,5 @@
-import type { ChangeKind } from '../ports/inventory-store';
+/** What happened to a location in the inventory. */
+export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored';
 
 /** Every certwarden event carries this EventBridge source. */
 export const EVENT_SOURCE = 'certwarden';
@@ -29,10 +30,16 @@ export interface SyncFailedDetail {
 }
 
 export type CertwardenEvent =
-  | { detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'; detail: InventoryChangeDetail }
+  | {
+      detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
+      detail: InventoryChangeDetail;
+    }
   | { detailType: 'Sync Failed'; detail: SyncFailedDetail };
 
-const DETAIL_TYPE_OF_CHANGE: Record<ChangeKind, 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'> = {
+const DETAIL_TYPE_OF_CHANGE: Record<
+  ChangeKind,
+  'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'
+> = {
   discovered: 'Certificate Discovered',
   restored: 'Certificate Discovered',
   renewed: 'Certificate Changed',

@@ -17,9 +17,7 @@ export interface ExpiryThresholds {
 export const DEFAULT_EXPIRY_THRESHOLDS: ExpiryThresholds = { days: [60, 30, 14, 7, 1], lifetimeFraction: 1 / 3 };
 
 export type CrossedThreshold =
-  | { kind: 'days'; days: number }
-  | { kind: 'lifetime'; fraction: number; days: number }
-  | { kind: 'expired' };
+  { kind: 'days'; days: number } | { kind: 'lifetime'; fraction: number; days: number } | { kind: 'expired' };
 
 export interface ExpiryAssessment {
   /** Whole days left, rounded down; negative once expired. */

@@ -1,5 +1,8 @@
 import type { CertificateKind, CertificateRecord, ParsedCertificate } from '../domain/certificate';
+import type { ChangeKind } from '../domain/events';
 import type { LocationMetadata, SourceEntry, SourceKind } from './certificate-source';
+
+export type { ChangeKind };
 
 export type LocationStatus = 'live' | 'removed';
 
@@ -40,8 +43,6 @@ export interface StoredLocation extends LocationState {
   changedAt: string;
   removedAt?: string;
 }
-
-export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored';
 
 /** One entry of a location's audit trail. */
 export interface HistoryRecord {

@@ -44,11 +44,20 @@ const MAX_CONFLICT_RETRIES = 3;
 export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   const { source, store, clock, events = discardEvents, batchSize = 100 } = options;
   const startedAt = clock.now().toISOString();
-  const counts: SyncReport['counts'] = { discovered: 0, renewed: 0, updated: 0, removed: 0, restored: 0, unchanged: 0, errors: 0 };
+  const counts: SyncReport['counts'] = {
+    discovered: 0,
+    renewed: 0,
+    updated: 0,
+    removed: 0,
+    restored: 0,
+    unchanged: 0,
+    errors: 0,
+  };
   const errors: SyncReport['errors'] = [];
   const warnings: string[] = [];
   const seen = new Set<string>();
-  const progress = () => options.onProgress?.({ seen: seen.size, changed: changedCount(counts), errors: counts.errors });
+  const progress = () =>
+    options.onProgress?.({ seen: seen.size, changed: changedCount(counts), errors: counts.errors });
 
   const noteError = (nativeId: string, message: string) => {
     counts.errors++;
@@ -87,7 +96,9 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
       else counts.unchanged++;
     }
     const newFingerprints = new Set(
-      changes.map((change) => change.next.fingerprint).filter((fingerprint, index) => fingerprint && fingerprint !== changes[index].previous?.fingerprint),
+      changes
+        .map((change) => change.next.fingerprint)
+        .filter((fingerprint, index) => fingerprint && fingerprint !== changes[index].previous?.fingerprint),
     );
     const newCertificates = certificates.filter((parsed) => newFingerprints.has(parsed.record.fingerprintSha256));
     // Certificates first: a location never points at a certificate the inventory does not hold.
@@ -143,7 +154,14 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     await events.publish([
       {
         detailType: 'Sync Failed',
-        detail: { schemaVersion: 1, source: source.name, sourceKind: source.kind, complete, errors, at: report.finishedAt },
+        detail: {
+          schemaVersion: 1,
+          source: source.name,
+          sourceKind: source.kind,
+          complete,
+          errors,
+          at: report.finishedAt,
+        },
       },
     ]);
   }
@@ -172,7 +190,12 @@ async function applyWithRetry(
     const result = await store.applyChange(attempt);
     if (result !== 'conflict') return attempt;
     const current = await store.getLocation(attempt.next.locationId);
-    const kind = attempt.change === 'removed' ? (current?.status === 'live' ? 'removed' : null) : changeBetween(current, attempt.next);
+    const kind =
+      attempt.change === 'removed'
+        ? current?.status === 'live'
+          ? 'removed'
+          : null
+        : changeBetween(current, attempt.next);
     if (!kind) return null;
     attempt = { ...attempt, previous: current, change: kind };
   }

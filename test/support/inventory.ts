@@ -3,7 +3,11 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoDbMeter } from '../../lib/adapters/dynamodb-meter';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
-import { ensureInventoryTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../lib/adapters/embedded-dynamodb';
+import {
+  ensureInventoryTable,
+  startEmbeddedDynamoDb,
+  type EmbeddedDynamoDb,
+} from '../../lib/adapters/embedded-dynamodb';
 
 export interface TestInventory {
   store: DynamoInventoryStore;

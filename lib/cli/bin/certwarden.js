@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The CLI is TypeScript run through tsx, so `npx certwarden` works straight after `npm ci` with no build step.
 require('tsx/cjs');
-require('../main.ts');
+void require('../main.ts').main();

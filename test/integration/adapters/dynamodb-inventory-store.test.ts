@@ -39,7 +39,10 @@ function state(id: string, overrides: Partial<LocationState> & { notAfter?: stri
   return { ...base, contentHash: contentHash(base) };
 }
 
-async function create(inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } }, next: LocationState) {
+async function create(
+  inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } },
+  next: LocationState,
+) {
   const stored = await inventory.store.applyChange({ next, change: 'discovered', at: AT });
   if (stored === 'conflict') throw new Error('unexpected conflict');
   return stored;
@@ -63,8 +66,12 @@ describe('DynamoInventoryStore on dynalite', () => {
     const winner = state('b.pem', { fingerprint: 'fp-new' });
     const loser = state('b.pem', { fingerprint: 'fp-other' });
 
-    expect(await inventory.store.applyChange({ next: winner, previous: v1, change: 'renewed', at: AT })).not.toBe('conflict');
-    expect(await inventory.store.applyChange({ next: loser, previous: v1, change: 'renewed', at: AT })).toBe('conflict');
+    expect(await inventory.store.applyChange({ next: winner, previous: v1, change: 'renewed', at: AT })).not.toBe(
+      'conflict',
+    );
+    expect(await inventory.store.applyChange({ next: loser, previous: v1, change: 'renewed', at: AT })).toBe(
+      'conflict',
+    );
 
     expect((await inventory.store.getLocation('local-files:b.pem'))?.fingerprint).toBe('fp-new');
     const history = await inventory.store.history('local-files:b.pem');
@@ -89,12 +96,20 @@ describe('DynamoInventoryStore on dynalite', () => {
     await inventory.client.send(
       new (await import('@aws-sdk/lib-dynamodb')).PutCommand({
         TableName: inventory.tableName,
-        Item: { pk: 'LOC#local-files:d.pem', sk: 'HISTORY#0000000002', type: 'history', contentHash: 'orphan', version: 2 },
+        Item: {
+          pk: 'LOC#local-files:d.pem',
+          sk: 'HISTORY#0000000002',
+          type: 'history',
+          contentHash: 'orphan',
+          version: 2,
+        },
       }),
     );
     const renewed = state('d.pem', { fingerprint: 'fp-renewed' });
 
-    expect(await inventory.store.applyChange({ next: renewed, previous: v1, change: 'renewed', at: AT })).not.toBe('conflict');
+    expect(await inventory.store.applyChange({ next: renewed, previous: v1, change: 'renewed', at: AT })).not.toBe(
+      'conflict',
+    );
     const history = await inventory.store.history('local-files:d.pem');
     expect(history[1]).toMatchObject({ version: 2, fingerprint: 'fp-renewed', contentHash: renewed.contentHash });
   });
@@ -103,10 +118,18 @@ describe('DynamoInventoryStore on dynalite', () => {
     const inventory = await dynamo.inventory();
     const days = [40, 3, 25, 10, 90, -5, 60, 1, 14, 200, 7, 30];
     for (const [index, day] of days.entries()) {
-      await create(inventory, state(`e${index}.pem`, { notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString() }));
+      await create(
+        inventory,
+        state(`e${index}.pem`, { notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString() }),
+      );
     }
     const removed = await create(inventory, state('gone.pem', { notAfter: '2026-06-02T00:00:00.000Z' }));
-    await inventory.store.applyChange({ next: { ...removed, status: 'removed' }, previous: removed, change: 'removed', at: AT });
+    await inventory.store.applyChange({
+      next: { ...removed, status: 'removed' },
+      previous: removed,
+      change: 'removed',
+      at: AT,
+    });
     inventory.meter.reset();
 
     const cutoff = new Date(Date.parse(AT) + 30 * 86_400_000);
@@ -122,7 +145,10 @@ describe('DynamoInventoryStore on dynalite', () => {
   it('stops a limited expiry query early', async () => {
     const inventory = await dynamo.inventory();
     for (let index = 0; index < 20; index++) {
-      await create(inventory, state(`f${index}.pem`, { notAfter: new Date(Date.parse(AT) + index * 86_400_000).toISOString() }));
+      await create(
+        inventory,
+        state(`f${index}.pem`, { notAfter: new Date(Date.parse(AT) + index * 86_400_000).toISOString() }),
+      );
     }
     const first = await collect(inventory.store.expiringBefore(new Date('2030-01-01'), { limit: 3 }));
     expect(first.map((location) => location.nativeId)).toEqual(['f0.pem', 'f1.pem', 'f2.pem']);
@@ -135,7 +161,12 @@ describe('DynamoInventoryStore on dynalite', () => {
     await create(inventory, state('g2.pem', { fingerprint: 'fp-shared', owner: 'team-b' }));
     await create(inventory, state('g3.pem', { fingerprint: null, error: 'g3.pem: no certificate found' }));
     const doomed = await create(inventory, state('g4.pem'));
-    await inventory.store.applyChange({ next: { ...doomed, status: 'removed' }, previous: doomed, change: 'removed', at: AT });
+    await inventory.store.applyChange({
+      next: { ...doomed, status: 'removed' },
+      previous: doomed,
+      change: 'removed',
+      at: AT,
+    });
 
     const ids = (locations: StoredLocation[]) => locations.map((location) => location.nativeId).sort();
     expect(ids(await collect(inventory.store.byOwner('team-a')))).toEqual(['g1.pem', 'g3.pem']);

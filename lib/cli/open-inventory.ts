@@ -1,0 +1,69 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../adapters/dynamodb-client';
+import { DynamoInventoryStore } from '../adapters/dynamodb-inventory-store';
+import { DynamoDbMeter } from '../adapters/dynamodb-meter';
+import { ensureInventoryTable, startEmbeddedDynamoDb } from '../adapters/embedded-dynamodb';
+import { CertwardenError } from '../domain/errors';
+
+export const DEFAULT_TABLE = 'certwarden-inventory';
+
+/** Where the CLI keeps its embedded database and the demo estate; git-ignored. */
+export const dataDirectory = (): string => resolve(process.env.CERTWARDEN_HOME ?? '.certwarden');
+
+export interface StoreOptions {
+  /** `embedded` (default: dynalite on disk under the data directory), `aws` (the regional endpoint) or a URL. */
+  store?: string;
+  table?: string;
+}
+
+export interface OpenInventory {
+  store: DynamoInventoryStore;
+  meter: DynamoDbMeter;
+  /** Where the inventory lives, for people: a path or an endpoint. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export async function openInventory(options: StoreOptions): Promise<OpenInventory> {
+  const table = options.table ?? process.env.CERTWARDEN_TABLE ?? DEFAULT_TABLE;
+  const target = options.store ?? process.env.CERTWARDEN_STORE ?? 'embedded';
+  let client: DynamoDBDocumentClient;
+  let stopEmbedded = async () => {};
+  let description: string;
+  if (target === 'embedded') {
+    const path = join(dataDirectory(), 'dynamodb');
+    await mkdir(path, { recursive: true });
+    const embedded = await startEmbeddedDynamoDb({ path }).catch((error: unknown) => {
+      throw new CertwardenError(
+        `cannot open the embedded inventory at ${path} (is another certwarden running?): ${(error as Error).message}`,
+        { cause: error },
+      );
+    });
+    client = createDocumentClient({ endpoint: embedded.endpoint });
+    stopEmbedded = embedded.close;
+    description = `embedded DynamoDB at ${path}, table ${table}`;
+    await ensureInventoryTable(client, table);
+  } else if (target === 'aws') {
+    client = createDocumentClient();
+    description = `DynamoDB table ${table}`;
+  } else {
+    if (!URL.canParse(target))
+      throw new CertwardenError(`--store ${target}: expected "embedded", "aws" or an endpoint URL`);
+    client = createDocumentClient({ endpoint: target });
+    description = `DynamoDB at ${target}, table ${table}`;
+    // A local DynamoDB is ours to set up; a remote table is deployed by the stack, never created from here.
+    if (new URL(target).hostname.match(/^(localhost|127\.|\[::1\])/)) await ensureInventoryTable(client, table);
+  }
+  const meter = new DynamoDbMeter().attach(client);
+  return {
+    store: new DynamoInventoryStore(client, table),
+    meter,
+    description,
+    close: async () => {
+      client.destroy();
+      await stopEmbedded();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import {
+  assessExpiry,
+  DEFAULT_EXPIRY_THRESHOLDS,
+  type ExpiryAssessment,
+  type ExpiryThresholds,
+} from '../domain/expiry';
+import type { Clock } from '../ports/clock';
+import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
+
+/** Later than any certificate's notAfter: "every live location, in expiry order". */
+const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
+
+export interface AssessedLocation {
+  location: StoredLocation;
+  expiry: ExpiryAssessment;
+}
+
+export interface InventorySummary {
+  live: number;
+  unreadable: number;
+  removed: number;
+  byKind: Record<string, number>;
+  byOwner: Record<string, number>;
+  bySource: Record<string, number>;
+  /** Live certificates by time left: expired, ≤ 7, ≤ 30, ≤ 60 days, later. */
+  byExpiry: { expired: number; within7: number; within30: number; within60: number; later: number };
+  /** Live locations that have crossed at least one alert threshold, most urgent first. */
+  alerting: AssessedLocation[];
+}
+
+const increment = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+/** Every live location with its expiry assessed, soonest expiry first (streamed, one query per shard). */
+export async function* assessedLocations(
+  store: InventoryStore,
+  clock: Clock,
+  options: { before?: Date; thresholds?: ExpiryThresholds } = {},
+): AsyncGenerator<AssessedLocation> {
+  const now = clock.now();
+  for await (const location of store.expiringBefore(options.before ?? END_OF_TIME)) {
+    if (!location.certificate) continue;
+    yield {
+      location,
+      expiry: assessExpiry(location.certificate, now, options.thresholds ?? DEFAULT_EXPIRY_THRESHOLDS),
+    };
+  }
+}
+
+export async function summarizeInventory(
+  store: InventoryStore,
+  clock: Clock,
+  thresholds: ExpiryThresholds = DEFAULT_EXPIRY_THRESHOLDS,
+): Promise<InventorySummary> {
+  const summary: InventorySummary = {
+    live: 0,
+    unreadable: 0,
+    removed: 0,
+    byKind: {},
+    byOwner: {},
+    bySource: {},
+    byExpiry: { expired: 0, within7: 0, within30: 0, within60: 0, later: 0 },
+    alerting: [],
+  };
+  for await (const assessed of assessedLocations(store, clock, { thresholds })) {
+    const { location, expiry } = assessed;
+    summary.live++;
+    increment(summary.byKind, location.certificate!.kind);
+    increment(summary.byOwner, location.owner);
+    increment(summary.bySource, location.source);
+    const band = expiry.expired
+      ? 'expired'
+      : expiry.daysLeft < 7
+        ? 'within7'
+        : expiry.daysLeft < 30
+          ? 'within30'
+          : expiry.daysLeft < 60
+            ? 'within60'
+            : 'later';
+    summary.byExpiry[band]++;
+    if (expiry.mostUrgent) summary.alerting.push(assessed);
+  }
+  for await (const _ of store.byStatus('error')) summary.unreadable++;
+  for await (const _ of store.byStatus('removed')) summary.removed++;
+  return summary;
+}

@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { normalize, parseCertificates } from '../../lib/x509/parse';
+import { generateEstate } from './generate-estate';
+
+/**
+ * `npm run bench`: the performance figures the issues name, each with its target and, where there is one,
+ * a baseline measured in the same run. `npm run bench -- --record` also writes docs/benchmarks.md.
+ * BENCH_SCALES (default 10000,100000) sets the sync sizes.
+ */
+
+const REPO = resolve(__dirname, '../..');
+const ZLINT = resolve(REPO, '../shared/corpus/zlint');
+const RUN_TS = join(REPO, 'lib/cli/bin/run-ts.js');
+
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+const row = (figure: string, value: string, target = '', met: boolean | null = null) => {
+  rows.push({ figure, value, target, met });
+  process.stderr.write(`  ${figure}: ${value}${target ? ` (target ${target}: ${met ? 'met' : 'MISSED'})` : ''}\n`);
+};
+
+async function corpusDer(): Promise<Uint8Array[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(ZLINT, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.pem')) files.push(join(entry.parentPath, entry.name));
+  }
+  const ders: Uint8Array[] = [];
+  for (const file of files) {
+    try {
+      for (const { der } of parseCertificates(await readFile(file), file).certificates) ders.push(der);
+    } catch {
+      // Unreadable files are the robustness test's business; throughput is measured on certificates.
+    }
+  }
+  return ders;
+}
+
+/** Certificates per second of `work` over `items`, repeated for at least `seconds`. */
+function throughput(items: Uint8Array[], work: (der: Uint8Array) => unknown, seconds = 3): number {
+  let done = 0;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(seconds * 1e9);
+  while (process.hrtime.bigint() < deadline) {
+    for (const item of items) work(item);
+    done += items.length;
+  }
+  return done / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function benchNormalize(): Promise<void> {
+  process.stderr.write('normalize throughput on the zlint corpus\n');
+  const all = await corpusDer();
+  // The comparison is over the certificates both can parse, so each side does the same work.
+  const both = all.filter((der) => {
+    try {
+      new X509Certificate(der);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  throughput(both, normalize, 1);
+  throughput(both, (der) => new X509Certificate(der), 1);
+  const ours = throughput(both, normalize);
+  const native = throughput(both, (der) => new X509Certificate(der));
+  row('zlint certificates read (of all in corpus)', `${both.length} (${all.length})`);
+  row('normalize(): certificates/s', ours.toFixed(0));
+  row('crypto.X509Certificate bare parse: certificates/s (baseline)', native.toFixed(0));
+  const ratio = ours / native;
+  row('normalize vs bare parse', `${ratio.toFixed(2)}×`, '≥ 0.5×', ratio >= 0.5);
+}
+
+function runNode(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [RUN_TS, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => (code === 0 ? resolvePromise(output) : reject(new Error(`${args[0]} exited ${code}`))));
+  });
+}
+
+interface SyncFigures {
+  first: Measured;
+  resync: Measured;
+  expiring: Measured & { result: number };
+  peakRssMb: number;
+}
+interface Measured {
+  seconds: number;
+  writeRequests: number;
+  writeUnits: number;
+  readUnits: number;
+  itemsRead: number;
+  itemsReturned: number;
+  result: unknown;
+}
+
+async function benchSync(scales: number[]): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-'));
+  const server = spawn(process.execPath, [RUN_TS, join(__dirname, 'dynalite-server.ts'), join(work, 'dynamodb')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const endpoint = await new Promise<string>((resolveEndpoint) =>
+      createInterface({ input: server.stdout! }).once('line', resolveEndpoint),
+    );
+    const figures = new Map<number, SyncFigures>();
+    for (const scale of scales) {
+      process.stderr.write(`sync of ${scale} generated certificates into dynalite\n`);
+      const estate = join(work, `estate-${scale}`);
+      const generated = process.hrtime.bigint();
+      await generateEstate(estate, scale, new Date());
+      process.stderr.write(`  (generated in ${(Number(process.hrtime.bigint() - generated) / 1e9).toFixed(1)} s)\n`);
+      const result = JSON.parse(
+        await runNode([join(__dirname, 'sync-worker.ts'), endpoint, estate, `bench-${scale}`]),
+      ) as SyncFigures;
+      figures.set(scale, result);
+      await rm(estate, { recursive: true, force: true });
+      const { first, resync, expiring } = result;
+      row(
+        `${scale}: first sync wall time`,
+        `${first.seconds.toFixed(1)} s (${(scale / first.seconds).toFixed(0)} certificates/s)`,
+      );
+      row(`${scale}: first sync DynamoDB write requests / write units`, `${first.writeRequests} / ${first.writeUnits}`);
+      row(`${scale}: sync peak RSS`, `${result.peakRssMb.toFixed(0)} MB`);
+      row(`${scale}: unchanged resync wall time`, `${resync.seconds.toFixed(1)} s`);
+      row(
+        `${scale}: unchanged resync writes`,
+        `${resync.writeRequests} requests, ${resync.writeUnits} units`,
+        '0',
+        resync.writeRequests === 0,
+      );
+      const readRatio = expiring.itemsRead / Math.max(1, expiring.itemsReturned);
+      row(
+        `${scale}: "expiring within 30 days" items read / returned`,
+        `${expiring.itemsRead} / ${expiring.result} (${readRatio.toFixed(2)}×, ${(expiring.seconds * 1000).toFixed(0)} ms)`,
+        '≤ 1.1×',
+        readRatio <= 1.1,
+      );
+    }
+    const [small, large] = [Math.min(...scales), Math.max(...scales)];
+    if (small !== large) {
+      const growth = figures.get(large)!.peakRssMb / figures.get(small)!.peakRssMb;
+      row(`peak RSS ${large} vs ${small}`, `${growth.toFixed(2)}×`, '≤ 1.2×', growth <= 1.2);
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function markdown(): string {
+  const lines = [
+    '| figure | value | target | |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      ({ figure, value, target, met }) =>
+        `| ${figure} | ${value} | ${target} | ${met === null ? '' : met ? 'met' : '**missed**'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+void (async () => {
+  const scales = (process.env.BENCH_SCALES ?? '10000,100000').split(',').map(Number);
+  await benchNormalize();
+  await benchSync(scales);
+  const table = markdown();
+  process.stdout.write(`\n${table}\n`);
+  if (process.argv.includes('--record')) {
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+    await writeFile(
+      join(REPO, 'docs/benchmarks.md'),
+      `# Benchmarks\n\nLatest \`npm run bench -- --record\`: ${new Date().toISOString().slice(0, 10)}, ${machine}.\n` +
+        `Sync figures run dynalite (LevelDB on disk) in its own process; the sync runs in another, whose peak RSS is shown.\n\n${table}\n`,
+    );
+  }
+})();
