@@ -261,6 +261,35 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
+  async scopeReads(source: string): Promise<Map<string, string>> {
+    const reads = new Map<string, string>();
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :scope)',
+        ExpressionAttributeValues: { ':pk': `SOURCE#${source}`, ':scope': 'SCOPE#' },
+        ReturnConsumedCapacity: 'TOTAL',
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) reads.set(String(item.scope), String(item.lastGoodReadAt));
+    }
+    return reads;
+  }
+
+  async recordScopeReads(source: string, reads: Map<string, string>): Promise<void> {
+    await this.batchPut(
+      [...reads].map(([scope, lastGoodReadAt]) => ({
+        pk: `SOURCE#${source}`,
+        sk: `SCOPE#${scope}`,
+        type: 'scope-read',
+        scope,
+        lastGoodReadAt,
+      })),
+    );
+  }
+
   private async *queryLocations(
     index: InventoryIndexName,
     partition: string,

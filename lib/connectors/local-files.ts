@@ -3,7 +3,7 @@ import type { Dirent } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { CertificateParseError, SourceReadError } from '../domain/errors';
 import { parseCertificates } from '../x509/parse';
-import type { CertificateSource, LocationMetadata, SourceEntry } from '../ports/certificate-source';
+import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
 
 /** File endings read as certificate stores; `.key` and the like are never opened. */
 export const CERTIFICATE_FILE_EXTENSIONS = [
@@ -51,7 +51,7 @@ export class LocalFilesSource implements CertificateSource {
     this.extensions = new Set((options.extensions ?? CERTIFICATE_FILE_EXTENSIONS).map((ext) => ext.toLowerCase()));
   }
 
-  async *list(signal?: AbortSignal): AsyncIterable<SourceEntry> {
+  async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
     let directory;
     try {
       directory = await opendir(this.root, { recursive: true });
@@ -81,16 +81,15 @@ export class LocalFilesSource implements CertificateSource {
       region: dirname(path),
       renewal: 'manual',
     };
+    const place = { nativeId: path, scope: this.root, role: 'leaf' as const, metadata };
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
     } catch (error) {
       yield {
-        nativeId: path,
-        role: 'leaf',
+        ...place,
         certificate: null,
         error: `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
-        metadata,
       };
       return;
     }
@@ -99,7 +98,7 @@ export class LocalFilesSource implements CertificateSource {
       parsed = parseCertificates(bytes, path);
     } catch (error) {
       if (!(error instanceof CertificateParseError)) throw error;
-      yield { nativeId: path, role: 'leaf', certificate: null, error: error.message, metadata };
+      yield { ...place, certificate: null, error: error.message };
       return;
     }
     const warnings =
@@ -108,15 +107,13 @@ export class LocalFilesSource implements CertificateSource {
         : undefined;
     const [leaf, ...chain] = parsed.certificates;
     yield {
-      nativeId: path,
-      role: 'leaf',
+      ...place,
       certificate: leaf,
       error: parsed.problems.length > 0 ? `${path}: ${parsed.problems.join('; ')}` : undefined,
       warnings,
-      metadata,
     };
     for (const certificate of chain) {
-      yield { nativeId: `${path}#${certificate.record.fingerprintSha256}`, role: 'chain', certificate, metadata };
+      yield { ...place, nativeId: `${path}#${certificate.record.fingerprintSha256}`, role: 'chain', certificate };
     }
   }
 }

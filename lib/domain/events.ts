@@ -1,5 +1,5 @@
 /** What happened to a location in the inventory. */
-export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored';
+export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored' | 'stale';
 
 /** Every certwarden event carries this EventBridge source. */
 export const EVENT_SOURCE = 'certwarden';
@@ -10,7 +10,7 @@ export interface InventoryChangeDetail {
   source: string;
   sourceKind: string;
   nativeId: string;
-  change: ChangeKind;
+  change: PublishedChangeKind;
   fingerprint: string | null;
   previousFingerprint: string | null;
   subjectCommonName: string | null;
@@ -36,8 +36,11 @@ export type CertwardenEvent =
     }
   | { detailType: 'Sync Failed'; detail: SyncFailedDetail };
 
+/** Changes the world hears about; a place going stale is told by its sync's Sync Failed event instead. */
+export type PublishedChangeKind = Exclude<ChangeKind, 'stale'>;
+
 const DETAIL_TYPE_OF_CHANGE: Record<
-  ChangeKind,
+  PublishedChangeKind,
   'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed'
 > = {
   discovered: 'Certificate Discovered',

@@ -33,11 +33,31 @@ export interface LocationMetadata {
  * One place a certificate lives. A place whose certificate cannot be read (yet) is still an entry, with
  * `certificate: null` and `error` saying why, so that it is inventoried and never silently skipped.
  */
-export interface SourceEntry {
+export interface SourceEntry extends LoadedEntry {
   /** The provider's own id of the place: an ARN, a Key Vault id, a file path, `host:port`. */
   nativeId: string;
+  /**
+   * The part of the source this place was listed from: an account and region, a vault, a project and
+   * location, a directory. When a scope cannot be read, its places are kept (marked stale), never removed.
+   */
+  scope: string;
   /** `leaf` for the certificate the place serves, `chain` for the CA certificates bundled with it. */
   role: 'leaf' | 'chain';
+  /**
+   * A hash of what the provider's cheap listing says about the place (status, expiry, renewal…). When the
+   * stored place has the same one, the sync counts it unchanged and never calls `load`.
+   */
+  summaryHash?: string;
+  /**
+   * Completes the entry with the provider's detail calls (certificate body, tags, usage): only called for
+   * places that are new or whose summary changed, so an unchanged resync costs only the list pages.
+   * A rejection leaves the stored place as it was and is reported as an error of the sync.
+   */
+  load?(): Promise<LoadedEntry>;
+}
+
+/** What a place holds: known at listing time for cheap sources, after `load` for the others. */
+export interface LoadedEntry {
   certificate: ParsedCertificate | null;
   error?: string;
   /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
@@ -45,12 +65,25 @@ export interface SourceEntry {
   metadata: LocationMetadata;
 }
 
+/** A scope the source could not list, after its own retries: its places must not become tombstones. */
+export interface ScopeFailure {
+  failedScope: string;
+  message: string;
+}
+
+export type SourceItem = SourceEntry | ScopeFailure;
+
+export const isScopeFailure = (item: SourceItem): item is ScopeFailure => 'failedScope' in item;
+
 export interface CertificateSource {
   readonly kind: SourceKind;
   /** The configured name: the scope of one sync, so only this source's places can become tombstones. */
   readonly name: string;
-  /** Streams entries; never loads the whole source in memory. Throws SourceReadError when the listing breaks. */
-  list(signal?: AbortSignal): AsyncIterable<SourceEntry>;
+  /**
+   * Streams entries; never loads the whole source in memory. A scope that cannot be read is reported as a
+   * ScopeFailure item and the listing goes on; throwing means the whole listing broke.
+   */
+  list(signal?: AbortSignal): AsyncIterable<SourceItem>;
 }
 
 /** Locations are unique across sources of one kind by the provider's id. */

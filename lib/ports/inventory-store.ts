@@ -28,12 +28,26 @@ export interface LocationState extends LocationMetadata {
   sourceKind: SourceKind;
   nativeId: string;
   role: SourceEntry['role'];
+  /** See SourceEntry.scope. */
+  scope: string;
+  /** See SourceEntry.summaryHash. */
+  summaryHash?: string;
   status: LocationStatus;
   fingerprint: string | null;
   certificate: CertificateSummary | null;
   error?: string;
+  /** Set while the scope of this place cannot be read: the place is kept as last seen. */
+  stale?: StaleMark;
   /** Hash of everything above that a source reports: equal hash, nothing to write. */
   contentHash: string;
+}
+
+export interface StaleMark {
+  /** When the scope first failed to list. */
+  since: string;
+  /** The last time the scope was listed completely (hour precision), if known. */
+  lastGoodReadAt: string | null;
+  reason: string;
 }
 
 export interface StoredLocation extends LocationState {
@@ -71,6 +85,8 @@ export interface SyncRunRecord {
   /** False when the listing broke: then nothing was marked removed. */
   complete: boolean;
   counts: Record<ChangeKind | 'unchanged' | 'errors', number>;
+  /** Scopes that could not be listed: their places were kept and marked stale. */
+  failedScopes: Array<{ scope: string; message: string }>;
   errors: Array<{ nativeId: string; message: string }>;
   /** Worth a look but not errors (a private key found and dropped). */
   warnings: string[];
@@ -104,5 +120,8 @@ export interface InventoryStore {
   byStatus(status: 'removed' | 'error', options?: ListOptions): AsyncIterable<StoredLocation>;
   history(locationId: string): Promise<HistoryRecord[]>;
   recordSyncRun(run: SyncRunRecord): Promise<void>;
+  /** When each scope of a source was last listed completely. */
+  scopeReads(source: string): Promise<Map<string, string>>;
+  recordScopeReads(source: string, reads: Map<string, string>): Promise<void>;
   syncRuns(source: string, options?: ListOptions): Promise<SyncRunRecord[]>;
 }

@@ -1,7 +1,18 @@
 import type { ParsedCertificate } from '../domain/certificate';
 import { contentHash } from '../domain/content-hash';
-import { inventoryChangeEvent, type CertwardenEvent } from '../domain/events';
-import { locationIdOf, type CertificateSource, type SourceEntry } from '../ports/certificate-source';
+import {
+  inventoryChangeEvent,
+  type CertwardenEvent,
+  type InventoryChangeDetail,
+  type PublishedChangeKind,
+} from '../domain/events';
+import {
+  isScopeFailure,
+  locationIdOf,
+  type CertificateSource,
+  type LoadedEntry,
+  type SourceEntry,
+} from '../ports/certificate-source';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type {
@@ -27,6 +38,8 @@ export interface SyncOptions {
   events?: EventPublisher;
   /** Entries compared against the store per round trip. @default 100 */
   batchSize?: number;
+  /** How often a scope's "last good read" is written; more often would cost a write per resync. @default 1 hour */
+  scopeReadIntervalMs?: number;
   onProgress?: (progress: SyncProgress) => void;
   signal?: AbortSignal;
 }
@@ -39,7 +52,8 @@ const MAX_CONFLICT_RETRIES = 3;
 
 /**
  * Brings the inventory to what a source holds now, writing only what changed. Places no longer listed become
- * tombstones, but only after a complete listing: a listing that broke leaves every place as it was.
+ * tombstones, but only where the listing was complete: a scope that failed keeps its places (marked stale),
+ * and a listing that broke leaves every place as it was.
  */
 export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   const { source, store, clock, events = discardEvents, batchSize = 100 } = options;
@@ -50,11 +64,14 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     updated: 0,
     removed: 0,
     restored: 0,
+    stale: 0,
     unchanged: 0,
     errors: 0,
   };
   const errors: SyncReport['errors'] = [];
   const warnings: string[] = [];
+  const failedScopes = new Map<string, string>();
+  const listedScopes = new Set<string>();
   const seen = new Set<string>();
   const progress = () =>
     options.onProgress?.({ seen: seen.size, changed: changedCount(counts), errors: counts.errors });
@@ -70,48 +87,73 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     for (const change of applied) {
       if (!change) continue;
       counts[change.change]++;
-      published.push(inventoryChangeEvent(changeDetail(change)));
+      if (change.change !== 'stale') published.push(inventoryChangeEvent(changeDetail(change, change.change)));
     }
     if (published.length > 0) await events.publish(published);
   };
 
+  /** The entry as the source has it now, loading details only when the cheap summary says it changed. */
+  const resolve = async (entry: SourceEntry, previous: StoredLocation | undefined): Promise<ResolvedEntry | null> => {
+    const summaryUnchanged =
+      entry.summaryHash !== undefined &&
+      previous?.status === 'live' &&
+      !previous.stale &&
+      previous.summaryHash === entry.summaryHash;
+    if (summaryUnchanged) return null;
+    if (!entry.load) return toLocationState(source, entry, entry);
+    try {
+      return toLocationState(source, entry, await entry.load());
+    } catch (error) {
+      noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
+      return null;
+    }
+  };
+
   const processBatch = async (entries: SourceEntry[]) => {
-    const states = new Map<string, LocationState>();
-    const certificates: ParsedCertificate[] = [];
-    for (const entry of entries) {
-      const state = toLocationState(source, entry);
-      states.set(state.locationId, state);
-      seen.add(state.locationId);
-      if (entry.error) noteError(entry.nativeId, entry.error);
-      for (const warning of entry.warnings ?? []) if (warnings.length < MAX_RECORDED_ERRORS) warnings.push(warning);
-      if (entry.certificate) certificates.push(entry.certificate);
-    }
-    const stored = await store.getLocations([...states.keys()]);
+    const latest = new Map(entries.map((entry) => [locationIdOf(source.kind, entry.nativeId), entry]));
+    const stored = await store.getLocations([...latest.keys()]);
     const at = clock.now().toISOString();
-    const changes: LocationChange[] = [];
-    for (const next of states.values()) {
-      const previous = stored.get(next.locationId);
-      const change = changeBetween(previous, next);
-      if (change) changes.push({ next, previous, change, at });
-      else counts.unchanged++;
-    }
-    const newFingerprints = new Set(
-      changes
-        .map((change) => change.next.fingerprint)
-        .filter((fingerprint, index) => fingerprint && fingerprint !== changes[index].previous?.fingerprint),
+    const resolved = await Promise.all(
+      [...latest].map(async ([locationId, entry]) => {
+        seen.add(locationId);
+        listedScopes.add(entry.scope);
+        const previous = stored.get(locationId);
+        const next = await resolve(entry, previous);
+        return { previous, next };
+      }),
     );
-    const newCertificates = certificates.filter((parsed) => newFingerprints.has(parsed.record.fingerprintSha256));
+    const changes: LocationChange[] = [];
+    const certificates: ParsedCertificate[] = [];
+    for (const { previous, next } of resolved) {
+      const change = next ? changeBetween(previous, next.state) : null;
+      if (!next || !change) {
+        counts.unchanged++;
+      } else {
+        changes.push({ next: next.state, previous, change, at });
+        if (next.certificate && next.certificate.record.fingerprintSha256 !== previous?.fingerprint) {
+          certificates.push(next.certificate);
+        }
+      }
+      if (next?.state.error) noteError(next.state.nativeId, next.state.error);
+      for (const warning of next?.warnings ?? []) if (warnings.length < MAX_RECORDED_ERRORS) warnings.push(warning);
+    }
     // Certificates first: a location never points at a certificate the inventory does not hold.
-    await store.saveCertificates(newCertificates);
+    await store.saveCertificates(certificates);
     await apply(changes);
     progress();
   };
 
+  const scopeReads = await store.scopeReads(source.name);
   let complete = true;
   try {
     let batch: SourceEntry[] = [];
-    for await (const entry of source.list(options.signal)) {
-      batch.push(entry);
+    for await (const item of source.list(options.signal)) {
+      if (isScopeFailure(item)) {
+        failedScopes.set(item.failedScope, item.message);
+        noteError(item.failedScope, `${item.failedScope}: ${item.message}`);
+        continue;
+      }
+      batch.push(item);
       if (batch.length >= batchSize) {
         await processBatch(batch);
         batch = [];
@@ -128,7 +170,13 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     const at = clock.now().toISOString();
     for await (const live of store.bySource(source.name, 'live')) {
       if (seen.has(live.locationId)) continue;
-      removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
+      const failure = failedScopes.get(live.scope);
+      if (failure === undefined) {
+        removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
+      } else if (!live.stale) {
+        const stale = { since: at, lastGoodReadAt: scopeReads.get(live.scope) ?? null, reason: failure };
+        removals.push({ previous: live, next: { ...stateOf(live), stale }, change: 'stale', at });
+      }
       if (removals.length >= batchSize) {
         await apply(removals);
         removals = [];
@@ -136,6 +184,16 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     }
     await apply(removals);
     progress();
+
+    const interval = options.scopeReadIntervalMs ?? 3_600_000;
+    const now = clock.now();
+    const due = new Map(
+      [...listedScopes]
+        .filter((scope) => !failedScopes.has(scope))
+        .filter((scope) => now.getTime() - Date.parse(scopeReads.get(scope) ?? '1970-01-01') >= interval)
+        .map((scope) => [scope, now.toISOString()]),
+    );
+    if (due.size > 0) await store.recordScopeReads(source.name, due);
   }
 
   const report: SyncReport = {
@@ -147,8 +205,9 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     counts,
     errors,
     warnings,
+    failedScopes: [...failedScopes].map(([scope, message]) => ({ scope, message })),
   };
-  // An unchanged, clean resync writes nothing at all, not even its own run record.
+  // An unchanged, clean resync writes nothing but, at most hourly, when each scope was last read.
   if (changedCount(counts) > 0 || counts.errors > 0 || !complete) await store.recordSyncRun(report);
   if (counts.errors > 0 || !complete) {
     await events.publish([
@@ -169,12 +228,12 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
 }
 
 const changedCount = (counts: SyncReport['counts']) =>
-  counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored;
+  counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
 
 function changeBetween(previous: StoredLocation | undefined, next: LocationState): ChangeKind | null {
   if (!previous) return 'discovered';
   if (previous.status === 'removed') return 'restored';
-  if (previous.contentHash === next.contentHash) return null;
+  if (previous.contentHash === next.contentHash && !previous.stale) return null;
   if (previous.fingerprint && next.fingerprint && previous.fingerprint !== next.fingerprint) return 'renewed';
   return 'updated';
 }
@@ -190,12 +249,15 @@ async function applyWithRetry(
     const result = await store.applyChange(attempt);
     if (result !== 'conflict') return attempt;
     const current = await store.getLocation(attempt.next.locationId);
-    const kind =
-      attempt.change === 'removed'
-        ? current?.status === 'live'
-          ? 'removed'
-          : null
-        : changeBetween(current, attempt.next);
+    if (attempt.change === 'removed' || attempt.change === 'stale') {
+      // Retire what is stored now, not the state this change was computed from.
+      const stillDue = current?.status === 'live' && (attempt.change === 'removed' || !current.stale);
+      if (!stillDue) return null;
+      const next = { ...stateOf(current), status: attempt.next.status, stale: attempt.next.stale };
+      attempt = { ...attempt, previous: current, next };
+      continue;
+    }
+    const kind = changeBetween(current, attempt.next);
     if (!kind) return null;
     attempt = { ...attempt, previous: current, change: kind };
   }
@@ -203,7 +265,7 @@ async function applyWithRetry(
   return null;
 }
 
-function changeDetail(change: LocationChange) {
+function changeDetail(change: LocationChange, kind: PublishedChangeKind): InventoryChangeDetail {
   const { next, previous } = change;
   return {
     schemaVersion: 1 as const,
@@ -211,7 +273,7 @@ function changeDetail(change: LocationChange) {
     source: next.source,
     sourceKind: next.sourceKind,
     nativeId: next.nativeId,
-    change: change.change,
+    change: kind,
     fingerprint: next.fingerprint,
     previousFingerprint: previous?.fingerprint ?? null,
     subjectCommonName: (next.certificate ?? previous?.certificate)?.subjectCommonName ?? null,
@@ -239,25 +301,37 @@ function summarize(parsed: ParsedCertificate): CertificateSummary {
   };
 }
 
-function toLocationState(source: CertificateSource, entry: SourceEntry): LocationState {
+interface ResolvedEntry {
+  state: LocationState;
+  certificate: ParsedCertificate | null;
+  warnings?: string[];
+}
+
+function toLocationState(source: CertificateSource, entry: SourceEntry, loaded: LoadedEntry): ResolvedEntry {
   const state: Omit<LocationState, 'contentHash'> = {
-    ...entry.metadata,
+    ...loaded.metadata,
     locationId: locationIdOf(source.kind, entry.nativeId),
     source: source.name,
     sourceKind: source.kind,
     nativeId: entry.nativeId,
     role: entry.role,
+    scope: entry.scope,
+    summaryHash: entry.summaryHash,
     status: 'live',
-    fingerprint: entry.certificate?.record.fingerprintSha256 ?? null,
-    certificate: entry.certificate ? summarize(entry.certificate) : null,
-    error: entry.error,
+    fingerprint: loaded.certificate?.record.fingerprintSha256 ?? null,
+    certificate: loaded.certificate ? summarize(loaded.certificate) : null,
+    error: loaded.error,
   };
-  return { ...state, contentHash: contentHash(state) };
+  return {
+    state: { ...state, contentHash: contentHash(state) },
+    certificate: loaded.certificate,
+    warnings: loaded.warnings,
+  };
 }
 
 /** The state part of a stored location (what a source reports), with its hash recomputed on change. */
 function stateOf(stored: StoredLocation): LocationState {
-  const { version: _v, firstSeenAt: _f, changedAt: _c, removedAt: _r, ...state } = stored;
+  const { version: _v, firstSeenAt: _f, changedAt: _c, removedAt: _r, stale: _s, ...state } = stored;
   return state;
 }
 

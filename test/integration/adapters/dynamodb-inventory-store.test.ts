@@ -13,6 +13,7 @@ function state(id: string, overrides: Partial<LocationState> & { notAfter?: stri
     source: 'test',
     sourceKind: 'local-files',
     nativeId: id,
+    scope: '/certs',
     role: 'leaf',
     status: 'live',
     owner: 'team-a',
@@ -188,8 +189,9 @@ describe('DynamoInventoryStore on dynalite', () => {
       startedAt,
       finishedAt: startedAt,
       complete: true,
-      counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, unchanged: 0, errors: 0 },
+      counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 0, errors: 0 },
       errors: [],
+      failedScopes: [],
       warnings: [],
     });
     await inventory.store.recordSyncRun(run('2026-06-01T00:00:00.000Z'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
 import type { CertwardenEvent } from '../../../lib/domain/events';
-import type { CertificateSource } from '../../../lib/ports/certificate-source';
+import { isScopeFailure, type CertificateSource } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
 import type { EventPublisher } from '../../../lib/ports/event-publisher';
 import { syncSource } from '../../../lib/use-cases/sync';
@@ -51,8 +51,10 @@ async function estate(files: Record<string, string | Uint8Array>): Promise<strin
 /** What the files hold, as (location, fingerprint) pairs: the inventory must equal it exactly. */
 async function expectInventoryToEqualSource(inventory: TestInventory, source: CertificateSource) {
   const expected: string[] = [];
-  for await (const entry of source.list())
+  for await (const entry of source.list()) {
+    if (isScopeFailure(entry)) throw new Error(`unexpected scope failure ${entry.failedScope}`);
     expected.push(`${entry.nativeId} ${entry.certificate?.record.fingerprintSha256 ?? 'none'}`);
+  }
   const live = await collect(inventory.store.bySource(source.name, 'live'));
   expect(live.map((location) => `${location.nativeId} ${location.fingerprint ?? 'none'}`).sort()).toEqual(
     expected.sort(),
