@@ -22,14 +22,14 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
   let certificates = 0;
 
   const root_ca = await issueCertificate({
-    subject: 'CN=Example Corp Root CA, O=Example Corp, C=US',
+    subject: 'C=US, O=Example Corp, CN=Example Corp Root CA',
     ca: true,
     key: { algorithm: 'EC', curve: 'P-384' },
     notBefore: days(-900),
     notAfter: days(2750),
   });
   const issuing = await issueCertificate({
-    subject: 'CN=Example Corp Issuing CA 1, O=Example Corp, C=US',
+    subject: 'C=US, O=Example Corp, CN=Example Corp Issuing CA 1',
     ca: true,
     issuer: root_ca,
     notBefore: days(-400),
@@ -44,7 +44,7 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
   ): Promise<IssuedCertificate> => {
     certificates++;
     return issueCertificate({
-      subject: `CN=${name}, O=Example Corp`,
+      subject: `O=Example Corp, CN=${name}`,
       dns: [name],
       issuer: issuing,
       keys: extra.key ? undefined : ecKeys,
@@ -98,7 +98,7 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
   );
 
   const weak = await issueCertificate({
-    subject: 'CN=payments-legacy.example.com, O=Example Corp',
+    subject: 'O=Example Corp, CN=payments-legacy.example.com',
     dns: ['payments-legacy.example.com'],
     key: { algorithm: 'RSA', bits: 1024, hash: 'SHA-1' },
     notBefore: days(-300),

@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import Table from 'cli-table3';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
@@ -45,24 +46,25 @@ const table = (head: string[]) =>
 
 export function renderSyncReport(report: SyncRunRecord): string {
   const { counts } = report;
-  const summary = table(['discovered', 'renewed', 'updated', 'removed', 'restored', 'unchanged', 'errors']);
-  summary.push([
-    counts.discovered,
-    counts.renewed,
-    counts.updated,
-    counts.removed,
-    counts.restored,
-    counts.unchanged,
-    counts.errors,
-  ]);
+  const columns = ['discovered', 'renewed', 'updated', 'removed', 'restored', 'stale', 'unchanged', 'errors'] as const;
+  const summary = table([...columns]);
+  summary.push(columns.map((column) => counts[column]));
   const lines = [
     `Sync of ${report.source} (${report.sourceKind})${report.complete ? '' : ' INCOMPLETE: nothing was marked removed'}`,
     summary.toString(),
   ];
+  for (const { scope, message } of report.failedScopes)
+    lines.push(`could not read ${scope}: ${message} (its places kept, marked stale)`);
   for (const error of report.errors) lines.push(`error: ${error.message}`);
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** Paths under the working directory are shown relative to it; everything else as the provider names it. */
+const shortPlace = (nativeId: string) => {
+  const cwd = `${process.cwd()}${sep}`;
+  return nativeId.startsWith(cwd) ? nativeId.slice(cwd.length) : nativeId;
+};
 
 const displayName = (location: StoredLocation) =>
   location.certificate?.subjectCommonName ??
@@ -81,7 +83,9 @@ export function renderLocations(rows: AssessedLocation[]): string {
       location.certificate?.kind ?? '',
       location.owner,
       location.source,
-      location.role === 'chain' ? `${location.nativeId.split('#')[0]} (chain)` : location.nativeId,
+      location.role === 'chain'
+        ? `${shortPlace(location.nativeId.split('#')[0])} (chain)`
+        : shortPlace(location.nativeId),
     ]);
   }
   return `${output.toString()}\n`;
@@ -95,7 +99,7 @@ export function renderProblemLocations(rows: StoredLocation[]): string {
       location.status === 'removed' ? 'removed' : 'unreadable',
       location.owner,
       location.source,
-      location.nativeId,
+      shortPlace(location.nativeId),
       location.error ?? (location.certificate ? displayName(location) : ''),
     ]);
   }

@@ -1,0 +1,187 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../lib/adapters/embedded-dynamodb';
+import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
+
+const BIN = resolve(__dirname, '../../../lib/cli/bin/certwarden.js');
+const DAY = 86_400_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function certwarden(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The sync report table as numbers by column. */
+function syncCounts(stdout: string): Record<string, number> {
+  const lines = stdout.split('\n');
+  const header = lines.findIndex((line) => line.includes('discovered'));
+  const cells = (line: string) =>
+    line
+      .split('│')
+      .map((cell) => cell.trim())
+      .filter(Boolean);
+  const names = cells(lines[header]);
+  const values = cells(lines[header + 1]).map(Number);
+  return Object.fromEntries(names.map((name, index) => [name, values[index]]));
+}
+
+let work: string;
+let ca: IssuedCertificate;
+const leaf = (name: string, daysLeft: number) =>
+  issueCertificate({
+    subject: `CN=${name}`,
+    dns: [name],
+    issuer: ca,
+    notBefore: new Date(Date.now() - 30 * DAY),
+    notAfter: new Date(Date.now() + daysLeft * DAY),
+  });
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'certwarden-cli-'));
+  ca = await issueCertificate({
+    subject: 'CN=CLI Test CA',
+    ca: true,
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + 900 * DAY),
+  });
+});
+
+describe('certwarden inspect', () => {
+  it('prints a JSON array with one record per certificate, each naming the file as given', async () => {
+    const bundle = join(work, 'bundle.pem');
+    const single = join(work, 'single.der');
+    const api = await leaf('api.example.com', 40);
+    await writeFile(bundle, `intro text\r\n${api.pem}${ca.pem}`);
+    await writeFile(single, (await leaf('db.example.com', 5)).der);
+
+    const run = await certwarden(['inspect', '--json', bundle, single]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const records = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(records.map((record) => [record.file, record.subjectCommonName])).toEqual([
+      [bundle, 'api.example.com'],
+      [bundle, 'CLI Test CA'],
+      [single, 'db.example.com'],
+    ]);
+    expect(records[1]).toMatchObject({ isCA: true, kind: 'ca' });
+  });
+
+  it('names each unreadable path in a one-line error, still prints the others, and exits 1', async () => {
+    const good = join(work, 'good.pem');
+    const garbage = join(work, 'garbage.pem');
+    await writeFile(good, (await leaf('good.example.com', 90)).pem);
+    await writeFile(garbage, 'hello, not a certificate');
+    const missing = join(work, 'missing.pem');
+
+    const run = await certwarden(['inspect', '--json', garbage, good, missing]);
+
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as unknown[]).length).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^certwarden: ${garbage}: `));
+    expect(lines[1]).toBe(`certwarden: ${missing}: no such file`);
+  });
+
+  it('drops a private key with a warning and never prints it', async () => {
+    const keyed = await leaf('keyed.example.com', 90);
+    const file = join(work, 'keyed.pem');
+    const key = await privateKeyPem(keyed.keys);
+    await writeFile(file, keyed.pem + key);
+
+    const human = await certwarden(['inspect', file]);
+    const json = await certwarden(['inspect', '--json', file]);
+
+    for (const run of [human, json]) {
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('private key');
+      expect(run.stdout + run.stderr).not.toContain(key.split('\n')[1]);
+    }
+    expect(human.stdout).toContain('keyed.example.com');
+  });
+});
+
+describe('certwarden scan and list', () => {
+  let dynamo: EmbeddedDynamoDb;
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamoDb();
+  });
+  afterAll(() => dynamo.close());
+
+  it('syncs a directory, lists what expires, by owner, and resyncs unchanged', async () => {
+    const root = join(work, 'estate');
+    await mkdir(join(root, 'team-a'), { recursive: true });
+    await mkdir(join(root, 'team-b'), { recursive: true });
+    await writeFile(join(root, 'team-a/soon.pem'), (await leaf('soon.example.com', 10)).pem);
+    await writeFile(join(root, 'team-a/later.pem'), (await leaf('later.example.com', 200)).pem);
+    await writeFile(join(root, 'team-b/expired.pem'), (await leaf('expired.example.com', -2)).pem);
+    await writeFile(join(root, 'team-b/broken.crt'), 'broken');
+    const store = ['--store', dynamo.endpoint, '--table', 'cli-test'];
+
+    const scan = await certwarden(['scan', '--dir', root, '--name', 'estate', '--owner-from-directory', ...store]);
+    expect(syncCounts(scan.stdout)).toMatchObject({ discovered: 4, errors: 1 });
+    expect(scan.stdout).toContain(`error: ${join(root, 'team-b/broken.crt')}`);
+    expect(scan.code).toBe(1);
+
+    const expiring = await certwarden(['list', '--expiring', '30', '--json', ...store]);
+    expect(expiring.code).toBe(0);
+    const rows = JSON.parse(expiring.stdout) as Array<{ certificate: { subjectCommonName: string }; owner: string }>;
+    expect(rows.map((row) => [row.certificate.subjectCommonName, row.owner])).toEqual([
+      ['expired.example.com', 'team-b'],
+      ['soon.example.com', 'team-a'],
+    ]);
+
+    const byOwner = await certwarden(['list', '--owner', 'team-a', '--json', ...store]);
+    expect((JSON.parse(byOwner.stdout) as unknown[]).length).toBe(2);
+
+    const errors = await certwarden(['list', '--errors', ...store]);
+    expect(errors.stdout).toContain('broken.crt');
+
+    const table = await certwarden(['list', ...store]);
+    expect(table.stdout).toMatch(/expired\.example\.com[\s\S]*soon\.example\.com[\s\S]*later\.example\.com/);
+
+    const again = await certwarden(['scan', '--dir', root, '--name', 'estate', '--owner-from-directory', ...store]);
+    expect(syncCounts(again.stdout)).toMatchObject({ discovered: 0, updated: 0, unchanged: 4, errors: 1 });
+  });
+
+  it('rejects a bad option value with a one-line error and a non-zero exit', async () => {
+    const run = await certwarden(['list', '--expiring', 'soon', '--store', dynamo.endpoint]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("option '--expiring <days>' argument 'soon' is invalid");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm start (certwarden demo)', () => {
+  it('makes the demo estate once, syncs it into the embedded inventory on disk, and resyncs unchanged', async () => {
+    const home = join(work, 'home');
+    const first = await certwarden(['demo'], { CERTWARDEN_HOME: home });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Made a demo estate of');
+    expect(first.stdout).toMatch(/What would alert now \(\d+\)/);
+    expect(first.stdout).toContain('legacy.example.com');
+    expect(first.stdout).toContain('private key(s); ignored');
+
+    const second = await certwarden(['demo'], { CERTWARDEN_HOME: home });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('Using the demo estate');
+    const counts = syncCounts(second.stdout);
+    expect(counts).toMatchObject({ discovered: 0, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0 });
+    expect(counts.unchanged).toBeGreaterThan(30);
+  });
+});

@@ -1,0 +1,185 @@
+import { contentHash } from '../../../lib/domain/content-hash';
+import type { ParsedCertificate } from '../../../lib/domain/certificate';
+import type { CertificateSource, SourceItem } from '../../../lib/ports/certificate-source';
+import { fixedClock } from '../../../lib/ports/clock';
+import { syncSource } from '../../../lib/use-cases/sync';
+import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { parseCertificates } from '../../../lib/x509/parse';
+import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
+
+const dynamo = useEmbeddedDynamoDb();
+const T0 = new Date('2026-06-01T00:00:00.000Z');
+const hoursLater = (hours: number) => fixedClock(new Date(T0.getTime() + hours * 3_600_000));
+
+interface CloudCertificate {
+  id: string;
+  scope: string;
+  status: string;
+  tags: Record<string, string>;
+  parsed: ParsedCertificate | null;
+}
+
+/**
+ * A cloud-like source: a cheap listing per scope (summary = status + fingerprint) and a counted detail call.
+ * Scopes named in `failing` cannot be listed.
+ */
+class FakeCloudSource implements CertificateSource {
+  readonly kind = 'aws-acm' as const;
+  readonly name = 'cloud';
+  readonly certificates = new Map<string, CloudCertificate>();
+  failing = new Set<string>();
+  loads = 0;
+
+  constructor(readonly scopes: string[]) {}
+
+  async *list(): AsyncIterable<SourceItem> {
+    for (const scope of this.scopes) {
+      if (this.failing.has(scope)) {
+        yield { failedScope: scope, message: 'AccessDenied after 8 attempts' };
+        continue;
+      }
+      for (const certificate of this.certificates.values()) {
+        if (certificate.scope !== scope) continue;
+        yield {
+          nativeId: certificate.id,
+          scope,
+          role: 'leaf',
+          summaryHash: contentHash([certificate.status, certificate.parsed?.record.fingerprintSha256 ?? null]),
+          load: async () => {
+            this.loads++;
+            return {
+              certificate: certificate.parsed,
+              metadata: {
+                owner: certificate.tags.owner ?? 'unowned',
+                tags: certificate.tags,
+                providerStatus: certificate.status,
+              },
+            };
+          },
+        };
+      }
+    }
+  }
+}
+
+let ca: IssuedCertificate;
+beforeAll(async () => {
+  ca = await issueCertificate({ subject: 'CN=Scope CA', ca: true, notBefore: T0, notAfter: new Date('2030-01-01') });
+});
+
+async function parsed(name: string): Promise<ParsedCertificate> {
+  const issued = await issueCertificate({
+    subject: `CN=${name}`,
+    dns: [name],
+    issuer: ca,
+    notBefore: T0,
+    notAfter: new Date('2027-01-01'),
+  });
+  return parseCertificates(issued.pem, name).certificates[0];
+}
+
+async function cloudWith(count: number, scopes = ['111/eu-west-1', '111/us-east-1']) {
+  const source = new FakeCloudSource(scopes);
+  for (let index = 0; index < count; index++) {
+    const id = `arn:aws:acm:cert/${index}`;
+    source.certificates.set(id, {
+      id,
+      scope: scopes[index % scopes.length],
+      status: 'ISSUED',
+      tags: { owner: 'team-a' },
+      parsed: await parsed(`h${index}.example.com`),
+    });
+  }
+  return source;
+}
+
+describe('sync of a source with scopes and lazily loaded details', () => {
+  it('loads details only for new or changed places: an unchanged resync loads nothing and writes nothing', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(12);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+    expect(source.loads).toBe(12);
+
+    source.loads = 0;
+    inventory.meter.reset();
+    const resync = await syncSource({ source, store: inventory.store, clock: hoursLater(0.5) });
+    expect(resync.counts).toMatchObject({ unchanged: 12, updated: 0 });
+    expect(source.loads).toBe(0);
+    expect(inventory.meter.writeRequests).toBe(0);
+
+    source.certificates.get('arn:aws:acm:cert/3')!.parsed = await parsed('h3.example.com');
+    source.certificates.get('arn:aws:acm:cert/4')!.status = 'INACTIVE';
+    const changed = await syncSource({ source, store: inventory.store, clock: hoursLater(1) });
+    expect(source.loads).toBe(2);
+    expect(changed.counts).toMatchObject({ renewed: 1, updated: 1, unchanged: 10 });
+  });
+
+  it('keeps the places of a scope that cannot be listed, marks them stale with the last good read, and tombstones only elsewhere', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(10);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+
+    source.failing.add('111/us-east-1');
+    source.certificates.delete('arn:aws:acm:cert/0'); // in eu-west-1, which still lists: a real removal
+    source.certificates.delete('arn:aws:acm:cert/1'); // in us-east-1, which fails: must not be removed
+    const report = await syncSource({ source, store: inventory.store, clock: hoursLater(3) });
+
+    expect(report.complete).toBe(true);
+    expect(report.failedScopes).toEqual([{ scope: '111/us-east-1', message: 'AccessDenied after 8 attempts' }]);
+    expect(report.counts).toMatchObject({ removed: 1, stale: 5 });
+    expect((await collect(inventory.store.byStatus('removed'))).map((location) => location.nativeId)).toEqual([
+      'arn:aws:acm:cert/0',
+    ]);
+    const kept = await inventory.store.getLocation('aws-acm:arn:aws:acm:cert/1');
+    expect(kept).toMatchObject({
+      status: 'live',
+      stale: {
+        since: hoursLater(3).now().toISOString(),
+        lastGoodReadAt: T0.toISOString(),
+        reason: 'AccessDenied after 8 attempts',
+      },
+    });
+
+    // Still failing: already stale, nothing more to write for those places.
+    const again = await syncSource({ source, store: inventory.store, clock: hoursLater(4) });
+    expect(again.counts.stale).toBe(0);
+
+    // The scope recovers: the place that really went away is removed now, the others are fresh again.
+    source.failing.clear();
+    const recovered = await syncSource({ source, store: inventory.store, clock: hoursLater(5) });
+    expect(recovered.counts).toMatchObject({ removed: 1, updated: 4 });
+    const live = await collect(inventory.store.bySource('cloud', 'live'));
+    expect(live.map((location) => location.nativeId).sort()).toEqual([...source.certificates.keys()].sort());
+    expect(live.every((location) => !location.stale)).toBe(true);
+  });
+
+  it('leaves a place as it was when its detail call fails, and reports it', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(4);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+    const before = await inventory.store.getLocation('aws-acm:arn:aws:acm:cert/2');
+
+    const failingSource: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        for await (const item of source.list()) {
+          if ('nativeId' in item && item.nativeId === 'arn:aws:acm:cert/2') {
+            yield {
+              ...item,
+              summaryHash: 'changed',
+              load: () => Promise.reject(new Error('ThrottlingException after 8 attempts')),
+            };
+          } else yield item;
+        }
+      },
+    };
+    const report = await syncSource({ source: failingSource, store: inventory.store, clock: hoursLater(2) });
+
+    expect(report.errors).toEqual([
+      { nativeId: 'arn:aws:acm:cert/2', message: 'arn:aws:acm:cert/2: ThrottlingException after 8 attempts' },
+    ]);
+    expect(report.counts.removed).toBe(0);
+    expect(await inventory.store.getLocation('aws-acm:arn:aws:acm:cert/2')).toEqual(before);
+  });
+});
