@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { DEFAULT_EXPIRY_THRESHOLDS } from './expiry';
+import { DEFAULT_OWNER_TAG_KEYS } from './owner';
+
+/**
+ * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
+ * Objects are strict, so a misspelt field is an error that names it rather than a setting silently ignored.
+ */
+
+const sourceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (at most 63)');
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1');
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN');
+const schedule = z
+  .string()
+  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'expected rate(…) or cron(…)');
+
+const common = {
+  name: sourceName,
+  /** Tag or label keys naming the owner, tried in order. */
+  ownerTagKeys: z.array(z.string().min(1)).min(1).default(DEFAULT_OWNER_TAG_KEYS),
+  /** Owner of places whose tags name none. */
+  defaultOwner: z.string().min(1).optional(),
+  /** How often the deployed stack syncs this source. */
+  schedule: schedule.default('rate(1 hour)'),
+  /** Provider calls in flight at once. */
+  concurrency: z.number().int().min(1).max(64).optional(),
+};
+
+const awsAccount = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  /** Role assumed in the account; absent: the caller's own credentials (the account they are in). */
+  roleName: z.string().min(1).optional(),
+  externalId: z.string().min(2).optional(),
+});
+
+const awsSource = {
+  ...common,
+  /** Absent: the caller's own account only. */
+  accounts: z.array(awsAccount).min(1).optional(),
+  regions: z.array(awsRegion).min(1),
+};
+
+export const AwsAcmSourceConfig = z.strictObject({
+  kind: z.literal('aws-acm'),
+  ...awsSource,
+  /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
+  fullRefreshHours: z.number().positive().optional(),
+});
+
+export const AwsPcaSourceConfig = z.strictObject({ kind: z.literal('aws-pca'), ...awsSource });
+
+export const AzureCredentialsConfig = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('client-secret'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    secretArn,
+  }),
+  z.strictObject({
+    type: z.literal('client-certificate'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    secretArn,
+  }),
+  z.strictObject({
+    type: z.literal('workload-identity'),
+    tenantId: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+  }),
+  /** A person's own sign-in (Azure CLI and the like): for running the CLI locally. */
+  z.strictObject({ type: z.literal('default') }),
+]);
+
+export const AzureKeyVaultSourceConfig = z.strictObject({
+  kind: z.literal('azure-key-vault'),
+  ...common,
+  vaults: z
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https$/ }),
+        subscriptionId: z.string().min(1).optional(),
+      }),
+    )
+    .min(1),
+  credentials: AzureCredentialsConfig,
+});
+
+export const GoogleCredentialsConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('service-account'), secretArn }),
+  z.strictObject({ type: z.literal('workload-identity-federation'), secretArn }),
+  /** Application Default Credentials: for running the CLI locally. */
+  z.strictObject({ type: z.literal('default') }),
+]);
+
+export const GoogleCertificateManagerSourceConfig = z.strictObject({
+  kind: z.literal('google-certificate-manager'),
+  ...common,
+  projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id')).min(1),
+  locations: z.array(z.string().min(1)).min(1).default(['global']),
+  credentials: GoogleCredentialsConfig,
+});
+
+export const LocalFilesSourceConfig = z.strictObject({
+  kind: z.literal('local-files'),
+  ...common,
+  root: z.string().min(1),
+  ownerFromTopDirectory: z.boolean().optional(),
+  extensions: z
+    .array(z.string().regex(/^\.\w[\w-]*$/))
+    .min(1)
+    .optional(),
+});
+
+export const SourceConfig = z.discriminatedUnion('kind', [
+  AwsAcmSourceConfig,
+  AwsPcaSourceConfig,
+  AzureKeyVaultSourceConfig,
+  GoogleCertificateManagerSourceConfig,
+  LocalFilesSourceConfig,
+]);
+
+export const CertwardenConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    inventory: z
+      .strictObject({
+        /** @default 'certwarden-inventory' */
+        table: z.string().min(3).default('certwarden-inventory'),
+        /** For the CLI: `embedded`, `aws`, or a DynamoDB endpoint URL. @default 'embedded' */
+        store: z.string().default('embedded'),
+      })
+      .prefault({}),
+    expiry: z
+      .strictObject({
+        days: z.array(z.number().int().positive()).min(1).default(DEFAULT_EXPIRY_THRESHOLDS.days),
+        lifetimeFraction: z.number().gt(0).lt(1).default(DEFAULT_EXPIRY_THRESHOLDS.lifetimeFraction),
+      })
+      .prefault({}),
+    sources: z.array(SourceConfig).default([]),
+  })
+  .superRefine((config, context) => {
+    const seen = new Set<string>();
+    config.sources.forEach((source, index) => {
+      if (seen.has(source.name)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['sources', index, 'name'],
+          message: `duplicate source name "${source.name}"`,
+        });
+      }
+      seen.add(source.name);
+    });
+  });
+
+export type CertwardenConfig = z.infer<typeof CertwardenConfig>;
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+/** `sources[1].regions[0]`: a zod path as a person would write it. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+/** Every problem of a config, one line each, each naming the field. */
+export function describeConfigProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+}
