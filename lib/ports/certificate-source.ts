@@ -29,11 +29,8 @@ export interface LocationMetadata {
   renewal?: string;
 }
 
-/**
- * One place a certificate lives. A place whose certificate cannot be read (yet) is still an entry, with
- * `certificate: null` and `error` saying why, so that it is inventoried and never silently skipped.
- */
-export interface SourceEntry extends LoadedEntry {
+/** Where a place is: the same for every entry, whether its content is known at listing time or loaded. */
+interface Place {
   /** The provider's own id of the place: an ARN, a Key Vault id, a file path, `host:port`. */
   nativeId: string;
   /**
@@ -43,18 +40,34 @@ export interface SourceEntry extends LoadedEntry {
   scope: string;
   /** `leaf` for the certificate the place serves, `chain` for the CA certificates bundled with it. */
   role: 'leaf' | 'chain';
+}
+
+/**
+ * A place whose content the listing already holds (files, full list responses). A place whose certificate
+ * cannot be read (yet) is still an entry, with `certificate: null` and `error` saying why, so that it is
+ * inventoried and never silently skipped.
+ */
+export interface EagerEntry extends Place, LoadedEntry {
+  summaryHash?: string;
+  load?: undefined;
+}
+
+/** A place listed cheaply whose content takes the provider's detail calls. */
+export interface LazyEntry extends Place {
   /**
    * A hash of what the provider's cheap listing says about the place (status, expiry, renewal…). When the
    * stored place has the same one, the sync counts it unchanged and never calls `load`.
    */
-  summaryHash?: string;
+  summaryHash: string;
   /**
    * Completes the entry with the provider's detail calls (certificate body, tags, usage): only called for
    * places that are new or whose summary changed, so an unchanged resync costs only the list pages.
    * A rejection leaves the stored place as it was and is reported as an error of the sync.
    */
-  load?(): Promise<LoadedEntry>;
+  load(): Promise<LoadedEntry>;
 }
+
+export type SourceEntry = EagerEntry | LazyEntry;
 
 /** What a place holds: known at listing time for cheap sources, after `load` for the others. */
 export interface LoadedEntry {

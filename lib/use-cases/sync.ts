@@ -100,7 +100,7 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
       !previous.stale &&
       previous.summaryHash === entry.summaryHash;
     if (summaryUnchanged) return null;
-    if (!entry.load) return toLocationState(source, entry, entry);
+    if (entry.load === undefined) return toLocationState(source, entry, entry);
     try {
       return toLocationState(source, entry, await entry.load());
     } catch (error) {

@@ -53,7 +53,8 @@ async function expectInventoryToEqualSource(inventory: TestInventory, source: Ce
   const expected: string[] = [];
   for await (const entry of source.list()) {
     if (isScopeFailure(entry)) throw new Error(`unexpected scope failure ${entry.failedScope}`);
-    expected.push(`${entry.nativeId} ${entry.certificate?.record.fingerprintSha256 ?? 'none'}`);
+    const { certificate } = entry.load ? await entry.load() : entry;
+    expected.push(`${entry.nativeId} ${certificate?.record.fingerprintSha256 ?? 'none'}`);
   }
   const live = await collect(inventory.store.bySource(source.name, 'live'));
   expect(live.map((location) => `${location.nativeId} ${location.fingerprint ?? 'none'}`).sort()).toEqual(
