@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { CertificateRecord } from '../domain/certificate';
+import { CertificateParseError } from '../domain/errors';
+import { publicKeyInfoBytes, readKey, readPssParams, signatureHash, twosComplementMagnitude, OID } from './algorithms';
+import { expectTlv, hex, malformed, readOid, readTlv, TAG, type Tlv } from './der';
+import { readExtensions } from './extensions';
+import { certificateKind } from './kind';
+import { commonName, formatName, readName } from './name';
+import { longName } from './oid-names';
+import { verifySignature } from './signature';
+import { readTime } from './time';
+
+/**
+ * Reads one DER certificate into a CertificateRecord whose every field agrees with `openssl x509` on the
+ * same bytes (see the field docs in lib/domain/certificate.ts and test/integration/x509/zlint-corpus.test.ts).
+ * The input must be exactly one Certificate: trailing bytes are refused, since the fingerprint covers it all.
+ *
+ * The parser is lenient where OpenSSL is (lint corpora are full of profile violations that real CAs issued)
+ * and reads each part of the certificate once, straight from the input bytes.
+ *
+ * @throws CertificateParseError when the bytes are not a certificate.
+ */
+export function normalize(der: Uint8Array): CertificateRecord {
+  try {
+    return readCertificate(der);
+  } catch (error) {
+    if (error instanceof CertificateParseError) throw error;
+    throw new CertificateParseError(`unreadable certificate: ${String(error)}`, { cause: error });
+  }
+}
+
+function readCertificate(der: Uint8Array): CertificateRecord {
+  const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'certificate');
+  if (cert.end !== der.length) throw malformed(cert.end, 'trailing bytes after the certificate');
+  const tbs = expectTlv(der, cert.body, cert.bodyEnd, TAG.SEQUENCE, 'tbsCertificate');
+  const outerAlg = expectTlv(der, tbs.end, cert.bodyEnd, TAG.SEQUENCE, 'signatureAlgorithm');
+  const signatureValue = expectTlv(der, outerAlg.end, cert.bodyEnd, TAG.BIT_STRING, 'signatureValue');
+  if (signatureValue.end !== cert.bodyEnd) throw malformed(signatureValue.end, 'trailing bytes in certificate');
+
+  let p = tbs.body;
+  let next = readTlv(der, p, tbs.bodyEnd);
+  if (next.tag === 0xa0) {
+    p = next.end; // [0] version
+  }
+  const serial = expectTlv(der, p, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
+  const innerAlg = expectTlv(der, serial.end, tbs.bodyEnd, TAG.SEQUENCE, 'signature');
+  const issuerTlv = expectTlv(der, innerAlg.end, tbs.bodyEnd, TAG.SEQUENCE, 'issuer');
+  const validity = expectTlv(der, issuerTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'validity');
+  const subjectTlv = expectTlv(der, validity.end, tbs.bodyEnd, TAG.SEQUENCE, 'subject');
+  const spki = expectTlv(der, subjectTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
+  let extensions: Tlv | undefined;
+  for (p = spki.end; p < tbs.bodyEnd; p = next.end) {
+    next = readTlv(der, p, tbs.bodyEnd);
+    // [1] issuerUniqueID and [2] subjectUniqueID are skipped; [3] holds the extensions.
+    if (next.tag === 0xa3) extensions = next;
+    else if (next.tag !== 0x81 && next.tag !== 0x82 && next.tag !== 0xa1 && next.tag !== 0xa2) {
+      throw malformed(p, 'unexpected element in tbsCertificate');
+    }
+  }
+
+  const notBefore = readTlv(der, validity.body, validity.bodyEnd);
+  const notAfter = readTlv(der, notBefore.end, validity.bodyEnd);
+
+  const sigOidTlv = expectTlv(der, outerAlg.body, outerAlg.bodyEnd, TAG.OID, 'signatureAlgorithm');
+  const sigOid = readOid(der, sigOidTlv);
+  const pss = sigOid === OID.rsassaPss ? attemptPss(der, sigOidTlv.end, outerAlg.bodyEnd) : undefined;
+  const hash = signatureHash(sigOid, pss);
+
+  const issuerAttributes = readName(der, issuerTlv);
+  const subjectAttributes = readName(der, subjectTlv);
+  const issuer = formatName(der, issuerAttributes);
+  const subject = formatName(der, subjectAttributes);
+  const key = readKey(der, spki);
+  const facts = readExtensions(der, extensions);
+  const spkiBytes = publicKeyInfoBytes(der, spki);
+
+  return {
+    fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    serialNumber: serialNumber(der, serial),
+    subject,
+    issuer,
+    subjectCommonName: commonName(der, subjectAttributes),
+    sans: facts.sans,
+    notBefore: readTime(der, notBefore, 'notBefore'),
+    notAfter: readTime(der, notAfter, 'notAfter'),
+    keyAlgorithm: key.algorithm,
+    keySize: key.size,
+    keyCurve: key.curve,
+    signatureAlgorithm: longName(sigOid) ?? sigOid,
+    signatureHash: hash,
+    isCA: facts.isCA,
+    // Self-signed: issued to itself (same name) and, when the algorithm lets us check, signed by its own key.
+    // Name equality alone would call a certificate self-signed that merely reuses its issuer's name.
+    selfSigned:
+      subject === issuer &&
+      verifySignature({
+        tbs: der.subarray(tbs.start, tbs.end),
+        signatureOid: sigOid,
+        hash,
+        pss,
+        signature: der.subarray(signatureValue.body, signatureValue.bodyEnd),
+        spki: spkiBytes,
+      }) !== false,
+    keyUsage: facts.keyUsage,
+    extendedKeyUsage: facts.extendedKeyUsage,
+    publicKeySha256: createHash('sha256').update(spkiBytes).digest('hex'),
+    kind: certificateKind(facts.isCA, facts.extendedKeyUsage, facts.sans),
+  };
+}
+
+function attemptPss(der: Uint8Array, from: number, to: number) {
+  try {
+    return readPssParams(der, from, to);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lowercase hex of the signed value, without leading zeros, `-` for negatives; `0` for zero (or an empty INTEGER). */
+function serialNumber(der: Uint8Array, serial: Tlv): string {
+  let bytes = der.subarray(serial.body, serial.bodyEnd);
+  let sign = '';
+  if (bytes.length > 0 && bytes[0] & 0x80) {
+    bytes = twosComplementMagnitude(bytes);
+    sign = '-';
+  }
+  const digits = hex(bytes, 0, bytes.length).replace(/^0+/, '');
+  return digits === '' ? '0' : sign + digits;
+}
