@@ -1,5 +1,5 @@
 import { opendir, readFile } from 'node:fs/promises';
-import type { Dirent } from 'node:fs';
+import type { Dir } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { CertificateParseError, SourceReadError } from '../domain/errors';
 import { parseCertificates } from '../x509/parse';
@@ -52,19 +52,10 @@ export class LocalFilesSource implements CertificateSource {
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
-    let directory;
-    try {
-      directory = await opendir(this.root, { recursive: true });
-    } catch (error) {
-      throw new SourceReadError(
-        `${this.root}: cannot read directory (${(error as NodeJS.ErrnoException).code ?? error})`,
-        { cause: error },
-      );
-    }
-    for await (const dirent of directory) {
+    for await (const found of walk(this.root, this.extensions)) {
       signal?.throwIfAborted();
-      if (isCertificateFile(dirent, this.extensions))
-        yield* this.readFile(join(dirent.parentPath ?? dirent.path, dirent.name));
+      if ('file' in found) yield* this.readFile(found.file);
+      else yield { failedScope: found.directory, message: `cannot read directory (${found.code})` };
     }
   }
 
@@ -81,7 +72,7 @@ export class LocalFilesSource implements CertificateSource {
       region: dirname(path),
       renewal: 'manual',
     };
-    const place = { nativeId: path, scope: this.root, role: 'leaf' as const, metadata };
+    const place = { nativeId: path, scope: dirname(path), role: 'leaf' as const, metadata };
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -118,13 +109,43 @@ export class LocalFilesSource implements CertificateSource {
   }
 }
 
-const isCertificateFile = (dirent: Dirent, extensions: Set<string>) =>
-  dirent.isFile() && extensions.has(extname(dirent.name).toLowerCase());
+const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/**
+ * The certificate files under `root`, one directory open at a time (opendir's own `recursive` option
+ * silently stops after its first buffer on Node 20). An unreadable subdirectory is reported, not fatal;
+ * an unreadable root is.
+ */
+async function* walk(
+  root: string,
+  extensions: Set<string>,
+): AsyncGenerator<{ file: string } | { directory: string; code: string }> {
+  const pending = [root];
+  for (let directory = pending.pop(); directory !== undefined; directory = pending.pop()) {
+    let entries: Dir;
+    try {
+      entries = await opendir(directory);
+    } catch (error) {
+      if (directory === root) {
+        throw new SourceReadError(`${root}: cannot read directory (${errorCode(error)})`, { cause: error });
+      }
+      yield { directory, code: errorCode(error) };
+      continue;
+    }
+    const subdirectories: string[] = [];
+    for await (const dirent of entries) {
+      if (dirent.isDirectory()) subdirectories.push(join(directory, dirent.name));
+      else if (dirent.isFile() && extensions.has(extname(dirent.name).toLowerCase())) {
+        yield { file: join(directory, dirent.name) };
+      }
+    }
+    pending.push(...subdirectories.sort().reverse());
+  }
+}
 
 /** How many files a scan of `root` will read: the length of a progress bar. */
 export async function countCertificateFiles(root: string, extensions = CERTIFICATE_FILE_EXTENSIONS): Promise<number> {
-  const wanted = new Set(extensions);
   let count = 0;
-  for await (const dirent of await opendir(root, { recursive: true })) if (isCertificateFile(dirent, wanted)) count++;
+  for await (const found of walk(resolve(root), new Set(extensions))) if ('file' in found) count++;
   return count;
 }

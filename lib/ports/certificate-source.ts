@@ -36,6 +36,7 @@ interface Place {
   /**
    * The part of the source this place was listed from: an account and region, a vault, a project and
    * location, a directory. When a scope cannot be read, its places are kept (marked stale), never removed.
+   * Scopes nest with `/`: a failure of `111111111111` covers `111111111111/eu-west-1`.
    */
   scope: string;
   /** `leaf` for the certificate the place serves, `chain` for the CA certificates bundled with it. */

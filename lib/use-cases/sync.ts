@@ -170,7 +170,7 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     const at = clock.now().toISOString();
     for await (const live of store.bySource(source.name, 'live')) {
       if (seen.has(live.locationId)) continue;
-      const failure = failedScopes.get(live.scope);
+      const failure = failureCovering(failedScopes, live.scope);
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
       } else if (!live.stale) {
@@ -189,7 +189,7 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     const now = clock.now();
     const due = new Map(
       [...listedScopes]
-        .filter((scope) => !failedScopes.has(scope))
+        .filter((scope) => failureCovering(failedScopes, scope) === undefined)
         .filter((scope) => now.getTime() - Date.parse(scopeReads.get(scope) ?? '1970-01-01') >= interval)
         .map((scope) => [scope, now.toISOString()]),
     );
@@ -225,6 +225,15 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     ]);
   }
   return report;
+}
+
+/** Scopes nest with `/` (an account above its regions, a directory above its subdirectories). */
+function failureCovering(failedScopes: Map<string, string>, scope: string): string | undefined {
+  for (let candidate = scope; ; candidate = candidate.slice(0, candidate.lastIndexOf('/'))) {
+    const failure = failedScopes.get(candidate);
+    if (failure !== undefined) return failure;
+    if (!candidate.includes('/')) return undefined;
+  }
 }
 
 const changedCount = (counts: SyncReport['counts']) =>

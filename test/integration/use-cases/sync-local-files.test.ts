@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFilesSource } from '../../../lib/connectors/local-files';
+import { countCertificateFiles, LocalFilesSource } from '../../../lib/connectors/local-files';
 import type { CertwardenEvent } from '../../../lib/domain/events';
 import { isScopeFailure, type CertificateSource } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
@@ -91,6 +91,32 @@ describe('sync of a local directory into the inventory', () => {
     const second = await syncSource({ source, store: inventory.store, clock });
     expect(second.counts).toMatchObject({ discovered: 0, renewed: 0, updated: 0, removed: 0, unchanged: 4 });
     expect(inventory.meter.writeRequests).toBe(0);
+  });
+
+  it('finds every file of a large nested tree, beyond what one directory read returns', async () => {
+    const inventory = await dynamo.inventory();
+    const keys = (await leaf('shared-key.example.com')).keys;
+    const files: Record<string, string> = {};
+    for (let index = 0; index < 150; index++) {
+      const issued = await issueCertificate({
+        subject: `CN=n${index}`,
+        issuer: ca,
+        keys,
+        notBefore: inDays(-1),
+        notAfter: inDays(90),
+      });
+      files[`level-${index % 3}/sub-${index % 2}/cert-${index}.pem`] = issued.pem;
+    }
+    const root = await estate(files);
+
+    const report = await syncSource({
+      source: new LocalFilesSource({ name: 'files', root }),
+      store: inventory.store,
+      clock,
+    });
+
+    expect(report.counts.discovered).toBe(150);
+    expect(await countCertificateFiles(root)).toBe(150);
   });
 
   it('turns a place no longer seen into a tombstone, and restores it when it comes back', async () => {

@@ -153,6 +153,24 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(live.every((location) => !location.stale)).toBe(true);
   });
 
+  it('treats a failure of an account as covering each of its region scopes', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(6, ['111/eu-west-1', '222/eu-west-1']);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+
+    const accountDown: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        yield { failedScope: '222', message: 'AssumeRole denied' };
+        for await (const item of source.list()) if (!('scope' in item) || item.scope !== '222/eu-west-1') yield item;
+      },
+    };
+    const report = await syncSource({ source: accountDown, store: inventory.store, clock: hoursLater(1) });
+
+    expect(report.counts).toMatchObject({ removed: 0, stale: 3, unchanged: 3 });
+  });
+
   it('leaves a place as it was when its detail call fails, and reports it', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
