@@ -1,4 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** What one `openssl` run left behind. stdout stays bytes: certificate text is not always valid UTF-8. */
 export interface OpensslRun {
@@ -26,6 +29,27 @@ export function openssl(args: string[], input?: Uint8Array | string): Promise<Op
 /** Runs openssl and returns stdout, throwing with stderr if it fails: for making test material. */
 export function opensslSync(args: string[], input?: Uint8Array | string): Buffer {
   return execFileSync('openssl', args, { input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * opensslSync for commands that must read files (openssl cannot open a piped /dev/stdin): `files` are
+ * written to a fresh directory, removed afterwards, and `args` receives their paths by name.
+ */
+export function opensslWithFiles(
+  files: Record<string, Uint8Array | string>,
+  args: (paths: Record<string, string>) => string[],
+): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'certwarden-openssl-'));
+  try {
+    const paths: Record<string, string> = {};
+    for (const [name, content] of Object.entries(files)) {
+      paths[name] = join(dir, name);
+      writeFileSync(paths[name], content);
+    }
+    return opensslSync(args(paths));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Maps with at most `limit` calls in flight, keeping order: openssl runs are processes, and CI has two cores. */

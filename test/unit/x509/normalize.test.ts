@@ -1,0 +1,147 @@
+import 'reflect-metadata';
+import { createHash, webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import type { CertificateRecord } from '../../../lib/domain/certificate';
+import { CertificateParseError } from '../../../lib/domain/errors';
+import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { normalize, parseCertificates } from '../../../lib/x509/parse';
+import { opensslSync, opensslWithFiles } from '../../support/openssl';
+
+const notBefore = new Date('2026-01-01T00:00:00.000Z');
+const notAfter = new Date('2027-01-01T00:00:00.000Z');
+const sha256 = (bytes: Uint8Array | ArrayBuffer) =>
+  createHash('sha256')
+    .update(new Uint8Array(bytes as ArrayBuffer))
+    .digest('hex');
+
+let root: IssuedCertificate;
+let leaf: IssuedCertificate;
+
+beforeAll(async () => {
+  root = await issueCertificate({ subject: 'CN=Unit Root, O=Example', ca: true, notBefore, notAfter });
+  leaf = await issueCertificate({
+    subject: 'CN=api.example.com, O=Example, C=DE',
+    dns: ['api.example.com', 'www.example.com'],
+    ip: ['192.0.2.7', '2001:db8::1'],
+    email: ['ops@example.com'],
+    issuer: root,
+    notBefore,
+    notAfter,
+    serialNumber: '0a1b2c',
+  });
+});
+
+describe('normalize', () => {
+  it('describes a certificate in every field', async () => {
+    const spki = await webcrypto.subtle.exportKey('spki', leaf.keys.publicKey);
+
+    expect(normalize(leaf.der)).toEqual<CertificateRecord>({
+      fingerprintSha256: sha256(leaf.der),
+      serialNumber: 'a1b2c',
+      subject: 'C=DE,O=Example,CN=api.example.com',
+      issuer: 'O=Example,CN=Unit Root',
+      subjectCommonName: 'api.example.com',
+      sans: {
+        dns: ['api.example.com', 'www.example.com'],
+        ip: ['192.0.2.7', '2001:db8::1'],
+        email: ['ops@example.com'],
+        uri: [],
+      },
+      notBefore: '2026-01-01T00:00:00.000Z',
+      notAfter: '2027-01-01T00:00:00.000Z',
+      keyAlgorithm: 'EC',
+      keySize: 256,
+      keyCurve: 'P-256',
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      signatureHash: 'SHA-256',
+      isCA: false,
+      selfSigned: false,
+      keyUsage: ['digitalSignature', 'keyEncipherment'],
+      extendedKeyUsage: ['serverAuth'],
+      publicKeySha256: sha256(spki),
+      kind: 'tls-server',
+    });
+  });
+
+  it('refuses bytes after the certificate, since the fingerprint would not cover them', () => {
+    expect(() => normalize(Buffer.concat([leaf.der, Buffer.of(0)]))).toThrow(CertificateParseError);
+  });
+
+  it.each([1, 10, 100])('refuses a certificate cut short by %i bytes', (cut) => {
+    expect(() => normalize(leaf.der.subarray(0, leaf.der.length - cut))).toThrow(CertificateParseError);
+  });
+});
+
+describe('selfSigned', () => {
+  it('holds for a certificate issued to itself and signed by its own key', () => {
+    expect(normalize(root.der).selfSigned).toBe(true);
+  });
+
+  it('does not hold when the signature does not verify', () => {
+    const tampered = Uint8Array.from(root.der);
+    tampered[tampered.length - 1] ^= 0x01;
+
+    expect(normalize(tampered).selfSigned).toBe(false);
+  });
+
+  it('does not hold for a certificate issued by another', () => {
+    expect(normalize(leaf.der).selfSigned).toBe(false);
+  });
+
+  it('does not hold when the issuer merely has the same name but another key', async () => {
+    const namesake = await issueCertificate({ subject: 'CN=Same Name', ca: true, notBefore, notAfter });
+    const impostor = await issueCertificate({ subject: 'CN=Same Name', issuer: namesake, notBefore, notAfter });
+    const record = normalize(impostor.der);
+
+    expect(record.subject).toBe(record.issuer);
+    expect(record.selfSigned).toBe(false);
+  });
+
+  it('does not hold when signed by its own key under another issuer name', async () => {
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+    const certificate = await x509.X509CertificateGenerator.create({
+      serialNumber: '01',
+      subject: 'CN=Subject',
+      issuer: 'CN=Someone Else',
+      notBefore,
+      notAfter,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      publicKey: keys.publicKey,
+      signingKey: keys.privateKey,
+    });
+
+    expect(normalize(new Uint8Array(certificate.rawData)).selfSigned).toBe(false);
+  });
+
+  it.each([
+    ['Ed25519', ['-newkey', 'ed25519']],
+    ['RSA-PSS', ['-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-sha384']],
+    ['DSA', ['-newkey', 'dsa:{params}', '-sha256']],
+  ])('is decided by the signature for %s too', (name, keyArgs) => {
+    const params = name === 'DSA' ? opensslSync(['dsaparam', '2048']) : '';
+    const pem = opensslWithFiles({ params }, (path) => [
+      'req',
+      '-x509',
+      ...keyArgs.map((arg) => arg.replace('{params}', path.params)),
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=self',
+      '-days',
+      '1',
+    ]);
+
+    const { record, der } = parseCertificates(pem, 'self.pem').certificates[0];
+    const tampered = Uint8Array.from(der);
+    tampered[tampered.length - 1] ^= 0x01; // the signature's last octet
+
+    expect(record.keyAlgorithm).toBe(name === 'RSA-PSS' ? 'RSA' : name);
+    expect(record.selfSigned).toBe(true);
+    expect(normalize(tampered).selfSigned).toBe(false);
+  });
+});
