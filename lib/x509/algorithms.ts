@@ -1,4 +1,4 @@
-import { expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
+import { equalBytes, expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
 
 /**
  * What the record says about algorithms: hash names for signature OIDs, and key algorithm, size and curve
@@ -366,12 +366,6 @@ function minimalInteger(bytes: Uint8Array): Uint8Array {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0 && bytes[i + 1] < 0x80) i++;
   return bytes.subarray(i);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function encodeTlv(tag: number, parts: Uint8Array[]): Uint8Array {

@@ -164,3 +164,9 @@ export function hex(buf: Uint8Array, from: number, to: number): string {
   for (let i = from; i < to; i++) s += HEX[buf[i]];
   return s;
 }
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

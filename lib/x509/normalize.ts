@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
 import { publicKeyInfoBytes, readKey, readPssParams, signatureHash, twosComplementMagnitude, OID } from './algorithms';
-import { expectTlv, hex, malformed, readOid, readTlv, TAG, type Tlv } from './der';
+import { equalBytes, expectTlv, hex, malformed, readOid, readTlv, TAG, type Tlv } from './der';
 import { readExtensions } from './extensions';
 import { certificateKind } from './kind';
 import { commonName, formatName, readName } from './name';
 import { longName } from './oid-names';
-import { verifySignature } from './signature';
+import { verifySignature, type SignedData } from './signature';
 import { readTime } from './time';
 
 /**
@@ -89,23 +89,32 @@ function readCertificate(der: Uint8Array): CertificateRecord {
     signatureAlgorithm: longName(sigOid) ?? sigOid,
     signatureHash: hash,
     isCA: facts.isCA,
-    // Self-signed: issued to itself (same name) and, when the algorithm lets us check, signed by its own key.
-    // Name equality alone would call a certificate self-signed that merely reuses its issuer's name.
     selfSigned:
       subject === issuer &&
-      verifySignature({
+      signedByOwnKey(der, innerAlg, outerAlg, {
         tbs: der.subarray(tbs.start, tbs.end),
         signatureOid: sigOid,
         hash,
         pss,
         signature: der.subarray(signatureValue.body, signatureValue.bodyEnd),
         spki: spkiBytes,
-      }) !== false,
+      }),
     keyUsage: facts.keyUsage,
     extendedKeyUsage: facts.extendedKeyUsage,
     publicKeySha256: createHash('sha256').update(spkiBytes).digest('hex'),
     kind: certificateKind(facts.isCA, facts.extendedKeyUsage, facts.sans),
   };
+}
+
+/**
+ * The signature half of "self-signed": a certificate issued to itself (same name) counts only if its own key
+ * made the signature, else it merely reuses its issuer's name. The signed copy of the algorithm identifier
+ * must match the outer one byte for byte (RFC 5280 §4.1.1.2; OpenSSL's X509_verify refuses otherwise).
+ * Where node:crypto cannot check the algorithm (MD2, GOST, …) the name alone decides.
+ */
+function signedByOwnKey(der: Uint8Array, innerAlg: Tlv, outerAlg: Tlv, signed: SignedData): boolean {
+  if (!equalBytes(der.subarray(innerAlg.start, innerAlg.end), der.subarray(outerAlg.start, outerAlg.end))) return false;
+  return verifySignature(signed) !== false;
 }
 
 function attemptPss(der: Uint8Array, from: number, to: number) {
