@@ -3,9 +3,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { CertificateParseError, CertwardenError } from '../domain/errors';
+import { loadConfig } from '../adapters/config-file';
+import { createSource } from '../connectors/from-config';
+import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
 import { LocalFilesSource, countCertificateFiles } from '../connectors/local-files';
-import type { CertificateSource, SourceEntry } from '../ports/certificate-source';
+import type { CertificateSource } from '../ports/certificate-source';
 import { systemClock } from '../ports/clock';
 import type { StoredLocation } from '../ports/inventory-store';
 import { parseCertificates } from '../x509/parse';
@@ -68,9 +70,13 @@ async function inspect(paths: string[], options: { json?: boolean }): Promise<nu
   return failed > 0 ? 1 : 0;
 }
 
-/** Shows a progress bar on a terminal; counts the files first so the bar has an end. */
+/**
+ * Shows progress on a terminal: a bar over `total` files when the count is known in advance, else a running
+ * count of places. Counting happens as the source yields, so the figure moves even while nothing changes.
+ */
 async function withProgress<T>(
-  total: number,
+  label: string,
+  total: number | null,
   run: (
     onProgress: (progress: SyncProgress) => void,
     source: (inner: CertificateSource) => CertificateSource,
@@ -81,24 +87,30 @@ async function withProgress<T>(
       () => {},
       (inner) => inner,
     );
+  const counts = '{changed} changed | {errors} errors';
   const bar = new SingleBar({
-    format: 'syncing [{bar}] {value}/{total} files | {changed} changed | {errors} errors',
+    format:
+      total === null ? `${label}: {value} places | ${counts}` : `${label} [{bar}] {value}/{total} files | ${counts}`,
     stream: process.stderr,
   });
-  bar.start(total, 0, { changed: 0, errors: 0 });
-  let files = 0;
+  bar.start(total ?? 0, 0, { changed: 0, errors: 0 });
+  let counted = 0;
   const counting = (inner: CertificateSource): CertificateSource => ({
     kind: inner.kind,
     name: inner.name,
     async *list(signal) {
-      for await (const entry of inner.list(signal) as AsyncIterable<SourceEntry>) {
-        if (entry.role === 'leaf') bar.update(++files);
-        yield entry;
+      for await (const item of inner.list(signal)) {
+        // With a file count, only a file's leaf moves the bar; its chain certificates are extra places.
+        if ('role' in item && (total === null || item.role === 'leaf')) bar.update(++counted);
+        yield item;
       }
     },
   });
   try {
-    return await run((progress) => bar.update(files, { changed: progress.changed, errors: progress.errors }), counting);
+    return await run(
+      (progress) => bar.update(counted, { changed: progress.changed, errors: progress.errors }),
+      counting,
+    );
   } finally {
     bar.stop();
   }
@@ -115,11 +127,39 @@ async function scan(
   });
   const total = process.stderr.isTTY ? await countCertificateFiles(options.dir) : 0;
   return withInventory(options, async ({ store }) => {
-    const report = await withProgress(total, (onProgress, wrap) =>
+    const report = await withProgress(`syncing ${options.name}`, total, (onProgress, wrap) =>
       syncSource({ source: wrap(source), store, clock: systemClock, onProgress }),
     );
     out(renderSyncReport(report));
     return report.complete && report.counts.errors === 0 ? 0 : 1;
+  });
+}
+
+async function sync(options: StoreOptions & { config?: string; source?: string[] }): Promise<number> {
+  const { config, file } = loadConfig(options.config);
+  const wanted = options.source ?? [];
+  const unknown = wanted.filter((name) => !config.sources.some((source) => source.name === name));
+  if (unknown.length > 0)
+    throw new ConfigError(`no source named ${unknown.join(', ')} in ${file ?? 'the configuration'}`);
+  const selected = config.sources.filter((source) => wanted.length === 0 || wanted.includes(source.name));
+  if (selected.length === 0) {
+    throw new ConfigError(`no sources configured${file ? ` in ${file}` : ' (no certwarden.config.json or .ts here)'}`);
+  }
+  const storeOptions = {
+    store: options.store ?? config.inventory.store,
+    table: options.table ?? config.inventory.table,
+  };
+  return withInventory(storeOptions, async ({ store }) => {
+    let failed = false;
+    for (const sourceConfig of selected) {
+      const source = await createSource(sourceConfig);
+      const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
+        syncSource({ source: wrap(source), store, clock: systemClock, onProgress }),
+      );
+      out(renderSyncReport(report));
+      failed ||= !report.complete || report.counts.errors > 0;
+    }
+    return failed ? 1 : 0;
   });
 }
 
@@ -226,6 +266,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(storeOption())
     .addOption(tableOption())
     .action(async (options) => exit(await scan(options)));
+
+  program
+    .command('sync')
+    .description('sync the configured sources (certwarden.config.json or .ts) into the inventory')
+    .option('--config <path>', 'configuration file', process.env.CERTWARDEN_CONFIG)
+    .option('--source <name...>', 'only these sources')
+    .addOption(storeOption())
+    .addOption(tableOption())
+    .action(async (options) => exit(await sync(options)));
 
   program
     .command('list')

@@ -159,6 +159,40 @@ describe('certwarden scan and list', () => {
     expect(syncCounts(again.stdout)).toMatchObject({ discovered: 0, updated: 0, unchanged: 4, errors: 1 });
   });
 
+  it('syncs the sources of a config file, one or all, and names a bad config field', async () => {
+    const project = join(work, 'project');
+    await mkdir(join(project, 'certs-a'), { recursive: true });
+    await mkdir(join(project, 'certs-b'), { recursive: true });
+    await writeFile(join(project, 'certs-a/a.pem'), (await leaf('a.example.com', 50)).pem);
+    await writeFile(join(project, 'certs-b/b.pem'), (await leaf('b.example.com', 50)).pem);
+    const config = {
+      inventory: { store: dynamo.endpoint, table: 'cli-config' },
+      sources: [
+        { kind: 'local-files', name: 'team-a', root: join(project, 'certs-a'), defaultOwner: 'a' },
+        { kind: 'local-files', name: 'team-b', root: join(project, 'certs-b'), defaultOwner: 'b' },
+      ],
+    };
+    await writeFile(join(project, 'certwarden.config.json'), JSON.stringify(config));
+
+    const one = await certwarden(['sync', '--source', 'team-b'], {}, project);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('Sync of team-b');
+    expect(one.stdout).not.toContain('Sync of team-a');
+    const all = await certwarden(['sync'], {}, project);
+    expect(syncCounts(all.stdout.split('Sync of team-b')[0])).toMatchObject({ discovered: 1 });
+    expect(syncCounts(all.stdout.split('Sync of team-b')[1])).toMatchObject({ unchanged: 1 });
+
+    const unknown = await certwarden(['sync', '--source', 'team-c'], {}, project);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/^certwarden: no source named team-c in .*certwarden\.config\.json\n$/);
+
+    await writeFile(join(project, 'bad.json'), JSON.stringify({ sources: [{ ...config.sources[0], root: '' }] }));
+    const bad = await certwarden(['sync', '--config', 'bad.json'], {}, project);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('sources[0].root: ');
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('rejects a bad option value with a one-line error and a non-zero exit', async () => {
     const run = await certwarden(['list', '--expiring', 'soon', '--store', dynamo.endpoint]);
     expect(run.code).not.toBe(0);
