@@ -43,9 +43,9 @@ export class ByteSink {
     }
   }
 
-  /** The bytes written since `from`, decoded as UTF-8 (invalid sequences become U+FFFD). */
-  text(from = 0): string {
-    return this.buf.toString(this.wide ? 'utf8' : 'latin1', from, this.length);
+  /** The bytes written, decoded as UTF-8 (invalid sequences become U+FFFD). */
+  text(): string {
+    return this.buf.toString(this.wide ? 'utf8' : 'latin1', 0, this.length);
   }
 
   private grow(extra: number): void {

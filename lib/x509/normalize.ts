@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
-import { publicKeyInfoBytes, readKey, readPssParams, signatureHash, twosComplementMagnitude, OID } from './algorithms';
+import {
+  OID,
+  publicKeyInfoBytes,
+  readKey,
+  readPssParams,
+  signatureHash,
+  twosComplementMagnitude,
+  type PssParams,
+} from './algorithms';
 import { equalBytes, expectTlv, hex, malformed, readOid, readTlv, TAG, type Tlv } from './der';
 import { readExtensions } from './extensions';
 import { certificateKind } from './kind';
@@ -37,25 +45,22 @@ function readCertificate(der: Uint8Array): CertificateRecord {
   const signatureValue = expectTlv(der, outerAlg.end, cert.bodyEnd, TAG.BIT_STRING, 'signatureValue');
   if (signatureValue.end !== cert.bodyEnd) throw malformed(signatureValue.end, 'trailing bytes in certificate');
 
-  let p = tbs.body;
-  let next = readTlv(der, p, tbs.bodyEnd);
-  if (next.tag === 0xa0) {
-    p = next.end; // [0] version
-  }
-  const serial = expectTlv(der, p, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
+  const first = readTlv(der, tbs.body, tbs.bodyEnd);
+  const serial = expectTlv(der, first.tag === 0xa0 ? first.end : tbs.body, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
   const innerAlg = expectTlv(der, serial.end, tbs.bodyEnd, TAG.SEQUENCE, 'signature');
   const issuerTlv = expectTlv(der, innerAlg.end, tbs.bodyEnd, TAG.SEQUENCE, 'issuer');
   const validity = expectTlv(der, issuerTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'validity');
   const subjectTlv = expectTlv(der, validity.end, tbs.bodyEnd, TAG.SEQUENCE, 'subject');
   const spki = expectTlv(der, subjectTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
   let extensions: Tlv | undefined;
-  for (p = spki.end; p < tbs.bodyEnd; p = next.end) {
-    next = readTlv(der, p, tbs.bodyEnd);
+  for (let p = spki.end; p < tbs.bodyEnd;) {
+    const element = readTlv(der, p, tbs.bodyEnd);
     // [1] issuerUniqueID and [2] subjectUniqueID are skipped; [3] holds the extensions.
-    if (next.tag === 0xa3) extensions = next;
-    else if (next.tag !== 0x81 && next.tag !== 0x82 && next.tag !== 0xa1 && next.tag !== 0xa2) {
+    if (element.tag === 0xa3) extensions = element;
+    else if (element.tag !== 0x81 && element.tag !== 0x82 && element.tag !== 0xa1 && element.tag !== 0xa2) {
       throw malformed(p, 'unexpected element in tbsCertificate');
     }
+    p = element.end;
   }
 
   const notBefore = readTlv(der, validity.body, validity.bodyEnd);
@@ -117,7 +122,7 @@ function signedByOwnKey(der: Uint8Array, innerAlg: Tlv, outerAlg: Tlv, signed: S
   return verifySignature(signed) !== false;
 }
 
-function attemptPss(der: Uint8Array, from: number, to: number) {
+function attemptPss(der: Uint8Array, from: number, to: number): PssParams | undefined {
   try {
     return readPssParams(der, from, to);
   } catch {

@@ -43,8 +43,7 @@ export function parseCertificates(input: Uint8Array | string, label: string): Pa
   };
 
   const skipped: string[] = [];
-  const text =
-    typeof input === 'string' ? input : looksLikePem(input) ? Buffer.from(input).toString('latin1') : undefined;
+  const text = typeof input === 'string' ? input : looksLikePem(input) ? asBuffer(input).toString('latin1') : undefined;
   if (text !== undefined) {
     for (const block of pemBlocks(text)) {
       const where = `block ${block.index} (${block.label})`;
@@ -74,7 +73,12 @@ export function parseCertificates(input: Uint8Array | string, label: string): Pa
 
 /** PEM if the bytes contain a BEGIN line; binary DER could hold that text only by a freak accident. */
 function looksLikePem(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(BEGIN, 0, 'latin1');
+  return asBuffer(bytes).includes(BEGIN, 0, 'latin1');
+}
+
+/** A Buffer view of the same memory, for Buffer's search and decoding; nothing is copied. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -111,7 +115,8 @@ function readDer(
 }
 
 function reason(error: unknown): string {
-  return error instanceof CertificateParseError ? error.message : `unexpected error: ${String(error)}`;
+  const text = error instanceof CertificateParseError ? error.message : `unexpected error: ${String(error)}`;
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /** What was found instead of a certificate, in one line. */

@@ -30,11 +30,12 @@ export interface SignedData {
 /**
  * Whether the signature over the TBS bytes verifies with the given SubjectPublicKeyInfo; undefined when
  * that cannot be decided here: an algorithm node:crypto lacks (MD2, GOST, …), a key it cannot load, PSS
- * with a mask hash other than the signature hash (node ties the two), a BIT STRING with unused bits.
+ * with a mask hash other than the signature hash (node ties the two).
  */
 export function verifySignature(data: SignedData): boolean | undefined {
   const { signature } = data;
-  if (signature.length === 0 || signature[0] !== 0) return undefined;
+  // A signature is whole octets; one with dangling bits is malformed, and OpenSSL rejects it too.
+  if (signature.length === 0 || signature[0] !== 0) return false;
   let key: KeyObject;
   try {
     key = createPublicKey({ key: Buffer.from(data.spki), format: 'der', type: 'spki' });

