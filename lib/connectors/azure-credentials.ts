@@ -1,0 +1,140 @@
+import {
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  WorkloadIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
+import type { z } from 'zod';
+import type { AzureCredentialsConfig } from '../domain/config';
+import { ConfigError, SourceReadError } from '../domain/errors';
+
+/** Reads a secret's string by its ARN; in production AWS Secrets Manager's GetSecretValue. */
+export type SecretFetcher = (secretArn: string) => Promise<string>;
+
+export type AzureCredentialsSettings = z.infer<typeof AzureCredentialsConfig>;
+
+export interface AzureCredentialOptions {
+  fetchSecret: SecretFetcher;
+  /** Entra ID's host, for sovereign clouds. @default the SDK's, https://login.microsoftonline.com */
+  authorityHost?: string;
+  /**
+   * The federated token file of `workload-identity`.
+   * @default the SDK's: AZURE_FEDERATED_TOKEN_FILE, which AKS's workload identity webhook sets
+   */
+  tokenFilePath?: string;
+}
+
+/**
+ * The Azure credential a Key Vault source signs in with.
+ *
+ * - `client-secret`: the secret's JSON is `{"clientSecret": "…"}`;
+ * - `client-certificate`: `{"certificate": "<PEM: certificate and private key>", "certificatePassword": "…"}`
+ *   (the password only for an encrypted key);
+ * - `workload-identity`: a federated token file (AKS); what the configuration leaves out, the SDK finds where
+ *   AKS's webhook puts it;
+ * - `default`: a person's own sign-in (Azure CLI and the like), for running the CLI locally.
+ *
+ * Secret material comes only from `fetchSecret`, never from environment variables or files, and never
+ * appears in an error message: a malformed secret is reported by its ARN and the field at fault.
+ */
+export async function createAzureCredential(
+  settings: AzureCredentialsSettings,
+  options: AzureCredentialOptions,
+): Promise<TokenCredential> {
+  const identityOptions = options.authorityHost ? { authorityHost: options.authorityHost } : {};
+  switch (settings.type) {
+    case 'client-secret': {
+      const secret = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const clientSecret = requireString(secret, 'clientSecret', settings.secretArn);
+      return new ClientSecretCredential(settings.tenantId, settings.clientId, clientSecret, identityOptions);
+    }
+    case 'client-certificate': {
+      const secret = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const certificate = requireString(secret, 'certificate', settings.secretArn);
+      if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certificate)) {
+        throw new ConfigError(
+          `secret ${settings.secretArn}: "certificate" must be PEM holding the certificate and its private key`,
+        );
+      }
+      const certificatePassword = optionalString(secret, 'certificatePassword', settings.secretArn);
+      return new ClientCertificateCredential(
+        settings.tenantId,
+        settings.clientId,
+        { certificate, certificatePassword },
+        identityOptions,
+      );
+    }
+    case 'workload-identity':
+      try {
+        return new WorkloadIdentityCredential({
+          ...identityOptions,
+          tenantId: settings.tenantId,
+          clientId: settings.clientId,
+          tokenFilePath: options.tokenFilePath,
+        });
+      } catch (error) {
+        throw new ConfigError(
+          'workload-identity credentials need a tenant id, a client id and a federated token file ' +
+            '(configured, or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE as AKS sets them)',
+          { cause: error },
+        );
+      }
+    case 'default':
+      return new DefaultAzureCredential(identityOptions);
+  }
+}
+
+/** A SecretFetcher over Secrets Manager's GetSecretValue; `send` is the client's (or a test double's). */
+export function secretsManagerFetcher(client: {
+  send(command: unknown): Promise<{ SecretString?: string; SecretBinary?: Uint8Array }>;
+}): SecretFetcher {
+  return async (secretArn) => {
+    // Imported here so that the module stays light for callers that bring their own fetcher.
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    if (output.SecretString !== undefined) return output.SecretString;
+    if (output.SecretBinary !== undefined) return Buffer.from(output.SecretBinary).toString('utf8');
+    throw new Error('the secret has no value');
+  };
+}
+
+async function readSecretJson(secretArn: string, fetchSecret: SecretFetcher): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fetchSecret(secretArn);
+  } catch (error) {
+    throw new SourceReadError(
+      `cannot read secret ${secretArn}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // No cause: JSON.parse's message quotes the text it choked on, which is the secret.
+    throw new ConfigError(`secret ${secretArn}: not JSON (expected an object such as {"clientSecret": "…"})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`secret ${secretArn}: expected a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function requireString(secret: Record<string, unknown>, field: string, secretArn: string): string {
+  const value = optionalString(secret, field, secretArn);
+  if (value === undefined) throw new ConfigError(`secret ${secretArn}: "${field}" is missing`);
+  return value;
+}
+
+function optionalString(secret: Record<string, unknown>, field: string, secretArn: string): string | undefined {
+  const value = secret[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigError(`secret ${secretArn}: "${field}" must be a non-empty string`);
+  }
+  return value;
+}

@@ -1,0 +1,324 @@
+import type { CertificateClientOptions } from '@azure/keyvault-certificates';
+import {
+  AzureKeyVaultSource,
+  createKeyVaultClient,
+  type AzureKeyVaultSourceOptions,
+} from '../../../lib/connectors/azure-key-vault';
+import { fixedClock } from '../../../lib/ports/clock';
+import { syncSource } from '../../../lib/use-cases/sync';
+import { parseCertificates } from '../../../lib/x509/parse';
+import {
+  FakeKeyVault,
+  LeafFactory,
+  StubTokenCredential,
+  makeFakeTls,
+  startFakeVaults,
+  type FakeTls,
+  type NewCertificate,
+} from '../../support/fakes/key-vault-server';
+import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
+
+const dynamo = useEmbeddedDynamoDb();
+const clock = fixedClock('2026-06-01T00:00:00.000Z');
+const MAX_RETRIES = 15;
+
+let tls: FakeTls;
+let leaves: LeafFactory;
+const vaults: FakeKeyVault[] = [];
+const credential = new StubTokenCredential();
+
+beforeAll(async () => {
+  [tls, leaves] = await Promise.all([makeFakeTls(), LeafFactory.create()]);
+});
+afterAll(async () => {
+  await Promise.all(vaults.map((vault) => vault.close()));
+});
+
+async function startVaults(count: number): Promise<FakeKeyVault[]> {
+  const started = await startFakeVaults(count, { tls, token: credential.token, seed: vaults.length + 1 });
+  vaults.push(...started);
+  return started;
+}
+
+/**
+ * The real SDK client, trusting the fake's CA through the pipeline's `tlsOptions` (NODE_EXTRA_CA_CERTS is
+ * only read at process start), with retries as in production but milliseconds apart and a larger budget so
+ * that a 35 % fault rate over thousands of calls cannot exhaust it by chance.
+ */
+const clientOptions = (): CertificateClientOptions => ({
+  tlsOptions: { ca: tls.caPem },
+  disableChallengeResourceVerification: true,
+  retryOptions: { maxRetries: MAX_RETRIES, retryDelayInMs: 2, maxRetryDelayInMs: 20 },
+});
+
+function sourceOver(
+  over: FakeKeyVault[],
+  options: Partial<AzureKeyVaultSourceOptions> = {},
+  subscriptionId = 'sub-0001',
+): AzureKeyVaultSource {
+  return new AzureKeyVaultSource({
+    name: 'key-vaults',
+    vaults: over.map((vault) => ({ url: vault.url, subscriptionId })),
+    clientFor: (vault) => createKeyVaultClient(vault.url, credential, clientOptions()),
+    ...options,
+  });
+}
+
+async function fill(
+  vault: FakeKeyVault,
+  count: number,
+  shape: (index: number) => Partial<NewCertificate> = () => ({}),
+) {
+  const ders = await Promise.all(Array.from({ length: count }, (_, index) => leaves.issue(`c${index}.example.com`)));
+  ders.forEach((der, index) => vault.add(`cert-${String(index).padStart(4, '0')}`, { der, ...shape(index) }));
+}
+
+/** The inventory's live places, as `nativeId fingerprint`, must be exactly what the vaults hold now. */
+async function expectInventoryToEqualVaults(inventory: TestInventory, over: FakeKeyVault[]) {
+  const live = await collect(inventory.store.bySource('key-vaults', 'live'));
+  expect(live.map((place) => `${place.nativeId} ${place.fingerprint ?? 'none'}`).sort()).toEqual(
+    over.flatMap((vault) => vault.state()).sort(),
+  );
+}
+
+const fingerprintOf = (der: Uint8Array) => parseCertificates(der, 'test').certificates[0].record.fingerprintSha256;
+
+describe('Azure Key Vault source, driven through the real SDK against a wire-level fake', () => {
+  it('inventories 2,000 certificates in two vaults, page after page, through throttling and 5xx, exactly', async () => {
+    const inventory = await dynamo.inventory();
+    const [alpha, beta] = await startVaults(2);
+    for (const vault of [alpha, beta]) {
+      await fill(vault, 1_000, (index) => ({
+        enabled: index % 50 !== 7,
+        tags: index % 3 === 0 ? { owner: `team-${index % 7}` } : undefined,
+      }));
+      vault.add('being-issued', { der: null });
+      vault.faults = { throttleRate: 0.3, retryAfterSeconds: 0, serverErrorRate: 0.05, failEveryCallWith: null };
+    }
+    const source = sourceOver([alpha, beta]);
+
+    const first = await syncSource({ source, store: inventory.store, clock });
+
+    expect(first.errors).toEqual([]);
+    expect(first).toMatchObject({ complete: true, failedScopes: [] });
+    expect(first.counts).toMatchObject({ discovered: 2_002, unchanged: 0 });
+    await expectInventoryToEqualVaults(inventory, [alpha, beta]);
+    for (const vault of [alpha, beta]) {
+      expect(vault.pagesPerListing()).toBe(41);
+      expect(vault.responseCount('listCertificates', 200)).toBe(41);
+      expect(vault.responseCount('getCertificate', 200)).toBe(1_001);
+      expect(vault.statusCount(429)).toBeGreaterThan(100);
+      expect(vault.statusCount(500) + vault.statusCount(503)).toBeGreaterThan(10);
+      expect(vault.requestCount('challenge')).toBe(1);
+    }
+    expect(new Set(credential.requests.map((request) => JSON.stringify(request)))).toEqual(
+      new Set([JSON.stringify({ scopes: ['https://vault.azure.net/.default'], tenantId: 'certwarden-test-tenant' })]),
+    );
+
+    alpha.resetCounts();
+    beta.resetCounts();
+    inventory.meter.reset();
+    const resync = await syncSource({ source, store: inventory.store, clock });
+
+    expect(resync.counts).toMatchObject({ unchanged: 2_002, discovered: 0, updated: 0, renewed: 0, errors: 0 });
+    for (const vault of [alpha, beta]) {
+      expect(vault.responseCount('listCertificates', 200)).toBe(vault.pagesPerListing());
+      expect([...vault.requests.keys()]).toEqual(['listCertificates']);
+    }
+    expect(inventory.meter.writeRequests).toBe(0);
+    for (const vault of [alpha, beta]) expect(vault.requestCount('secrets')).toBe(0);
+    // About 30 s on an idle 2-core machine, most of it dynalite's writes; room for a machine shared with others.
+  }, 120_000);
+
+  describe('what a place says about its certificate', () => {
+    let inventory: TestInventory;
+    let vault: FakeKeyVault;
+    const ders = new Map<string, Uint8Array>();
+
+    beforeAll(async () => {
+      inventory = await dynamo.inventory();
+      [vault] = await startVaults(1);
+      const estate: Record<string, Partial<NewCertificate>> = {
+        'tagged-team': { tags: { Team: 'payments', owner: 'ignored-second-key' } },
+        untagged: {},
+        'digicert-auto': { policy: { issuerName: 'DigiCert', lifetimeActions: [{ action: 'AutoRenew' }] } },
+        'self-auto': { policy: { issuerName: 'Self', lifetimeActions: [{ action: 'AutoRenew' }] } },
+        'unknown-email': {
+          policy: { issuerName: 'Unknown', lifetimeActions: [{ action: 'EmailContacts', daysBeforeExpiry: 30 }] },
+        },
+        'digicert-no-actions': { policy: { issuerName: 'DigiCert', lifetimeActions: [] } },
+        disabled: { enabled: false },
+      };
+      for (const [name, shape] of Object.entries(estate)) {
+        const der = await leaves.issue(`${name}.example.com`);
+        ders.set(name, der);
+        vault.add(name, { der, ...shape });
+      }
+      vault.add('pending', {
+        der: null,
+        policy: { issuerName: 'DigiCert', lifetimeActions: [{ action: 'AutoRenew' }] },
+      });
+      const source = sourceOver([vault], { ownerTagKeys: ['team', 'owner'], defaultOwner: 'platform' }, 'sub-1234');
+      const report = await syncSource({ source, store: inventory.store, clock });
+      expect(report.errors).toEqual([]);
+    });
+
+    const place = (name: string) => inventory.store.getLocation(`azure-key-vault:${vault.placeId(name)}`);
+
+    it('is named by the certificate id without version, in the vault as scope, account and region', async () => {
+      expect(await place('untagged')).toMatchObject({
+        nativeId: `${vault.url}/certificates/untagged`,
+        scope: vault.url,
+        region: vault.url,
+        account: 'sub-1234',
+        role: 'leaf',
+        status: 'live',
+        fingerprint: fingerprintOf(ders.get('untagged')!),
+      });
+    });
+
+    it.each([
+      ['tagged-team', 'payments', { Team: 'payments', owner: 'ignored-second-key' }],
+      ['untagged', 'platform', {}],
+    ])('takes the owner of %s from its tags, else the default owner', async (name, owner, tags) => {
+      expect(await place(name)).toMatchObject({ owner, tags });
+    });
+
+    it.each([
+      ['digicert-auto', 'key-vault-auto', true],
+      ['self-auto', 'key-vault-auto', false],
+      ['unknown-email', 'email-only', false],
+      ['digicert-no-actions', 'manual', false],
+    ])('reads the renewal of %s from its policy: %s, managed %s', async (name, renewal, managed) => {
+      expect(await place(name)).toMatchObject({ renewal, managed });
+    });
+
+    it('marks a disabled current version and still inventories its certificate', async () => {
+      expect(await place('disabled')).toMatchObject({
+        providerStatus: 'disabled',
+        fingerprint: fingerprintOf(ders.get('disabled')!),
+      });
+      expect(await place('untagged')).toMatchObject({ providerStatus: 'enabled' });
+    });
+
+    it('inventories a certificate whose issuance is pending, without a body and without an error', async () => {
+      const pending = await place('pending');
+      expect(pending).toMatchObject({
+        status: 'live',
+        providerStatus: 'pending',
+        fingerprint: null,
+        certificate: null,
+      });
+      expect(pending?.error).toBeUndefined();
+    });
+
+    it('never asks for a secret', () => {
+      expect(vault.requestCount('secrets')).toBe(0);
+    });
+  });
+
+  it('records a new version as a renewal of the same place, new tags as an update, a deletion as a tombstone', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 60);
+    const source = sourceOver([vault]);
+    await syncSource({ source, store: inventory.store, clock });
+    const previous = await inventory.store.getLocation(`azure-key-vault:${vault.placeId('cert-0007')}`);
+
+    const renewed = await leaves.issue('c7.example.com', new Date('2028-01-01T00:00:00Z'));
+    vault.renew('cert-0007', renewed);
+    vault.setTags('cert-0011', { owner: 'new-owner' });
+    vault.remove('cert-0042');
+    vault.resetCounts();
+    const report = await syncSource({ source, store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ renewed: 1, updated: 1, removed: 1, unchanged: 57, errors: 0 });
+    expect(vault.requestCount('getCertificate')).toBe(2);
+    await expectInventoryToEqualVaults(inventory, [vault]);
+    expect(await inventory.store.getLocation(`azure-key-vault:${vault.placeId('cert-0007')}`)).toMatchObject({
+      fingerprint: fingerprintOf(renewed),
+      certificate: expect.objectContaining({ notAfter: '2028-01-01T00:00:00.000Z' }),
+    });
+    expect(
+      (await inventory.store.history(`azure-key-vault:${vault.placeId('cert-0007')}`)).map((entry) => [
+        entry.change,
+        entry.fingerprint,
+      ]),
+    ).toEqual([
+      ['discovered', previous?.fingerprint],
+      ['renewed', fingerprintOf(renewed)],
+    ]);
+    expect(await inventory.store.getLocation(`azure-key-vault:${vault.placeId('cert-0011')}`)).toMatchObject({
+      owner: 'new-owner',
+    });
+    expect(await inventory.store.getLocation(`azure-key-vault:${vault.placeId('cert-0042')}`)).toMatchObject({
+      status: 'removed',
+    });
+  });
+
+  it.each([
+    [503, 'retried until the budget is spent', MAX_RETRIES + 1],
+    [403, 'not retried', 1],
+  ])(
+    'keeps the places of a vault failing with %i (%s) as stale, and still syncs the other vault',
+    async (status, _retried, listAttempts) => {
+      const inventory = await dynamo.inventory();
+      const [healthy, failing] = await startVaults(2);
+      await fill(healthy, 30);
+      await fill(failing, 30);
+      const source = sourceOver([healthy, failing]);
+      await syncSource({ source, store: inventory.store, clock });
+
+      failing.faults = { ...failing.faults, failEveryCallWith: status };
+      healthy.add('arrived', { der: await leaves.issue('arrived.example.com') });
+      healthy.remove('cert-0003');
+      const before = new Set(failing.state());
+      failing.resetCounts();
+      const report = await syncSource({ source, store: inventory.store, clock });
+
+      expect(report.complete).toBe(true);
+      expect(report.failedScopes).toEqual([
+        { scope: failing.url, message: expect.stringContaining(`cannot list certificates: HTTP ${status}`) },
+      ]);
+      expect(report.counts).toMatchObject({ discovered: 1, removed: 1, stale: 30 });
+      expect(failing.requestCount('listCertificates')).toBe(listAttempts);
+      const kept = await collect(inventory.store.bySource('key-vaults', 'live'));
+      const failingPlaces = kept.filter((location) => location.scope === failing.url);
+      expect(new Set(failingPlaces.map((location) => `${location.nativeId} ${location.fingerprint}`))).toEqual(before);
+      expect(failingPlaces.every((location) => location.stale?.reason.includes(`HTTP ${status}`))).toBe(true);
+      await expectInventoryToEqualVaults(inventory, [healthy, failing]);
+    },
+  );
+
+  it('verifies the vault’s TLS certificate: a vault it cannot trust is a failed scope, not a silent connection', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 2);
+    const source = sourceOver([vault], {
+      clientFor: (location) =>
+        createKeyVaultClient(location.url, credential, { ...clientOptions(), tlsOptions: undefined }),
+    });
+
+    const report = await syncSource({ source, store: inventory.store, clock });
+
+    expect(report.failedScopes).toEqual([{ scope: vault.url, message: expect.stringMatching(/certificate/) }]);
+    expect(vault.requests.size).toBe(0);
+  });
+
+  it('waits as long as Retry-After asks when throttled, and then succeeds', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 3);
+    const source = sourceOver([vault]);
+    await syncSource({ source, store: inventory.store, clock }); // meets the bearer challenge first
+    vault.add('late', { der: await leaves.issue('late.example.com') });
+
+    vault.throttleNext(2, 1);
+    const started = Date.now();
+    const report = await syncSource({ source, store: inventory.store, clock });
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_950);
+    expect(report.counts).toMatchObject({ discovered: 1, unchanged: 3, errors: 0 });
+    expect(vault.statusCount(429)).toBe(2);
+  });
+});
