@@ -105,6 +105,7 @@ const oidCache = new Map<string, string>();
 
 /** Dotted form of an OBJECT IDENTIFIER body. Memoized: certificates repeat a few dozen OIDs endlessly. */
 export function readOid(buf: Uint8Array, tlv: Tlv): string {
+  if (tlv.bodyEnd - tlv.body > 64) return decodeOid(buf, tlv.body, tlv.bodyEnd); // no real OID; keep it out of the cache
   const key = latin1(buf, tlv.body, tlv.bodyEnd);
   const known = oidCache.get(key);
   if (known !== undefined) return known;
@@ -113,14 +114,19 @@ export function readOid(buf: Uint8Array, tlv: Tlv): string {
   return dotted;
 }
 
+/** Octets one arc may take: room for UUID arcs (2.25.<128 bits>), not for quadratic big-number work. */
+const MAX_ARC_OCTETS = 32;
+
 function decodeOid(buf: Uint8Array, from: number, to: number): string {
   if (from === to) throw malformed(from, 'empty OBJECT IDENTIFIER');
   const arcs: string[] = [];
   let value = 0n;
   let small = 0;
   let big = false;
+  let arcStart = from;
   for (let i = from; i < to; i++) {
     const b = buf[i];
+    if (i - arcStart >= MAX_ARC_OCTETS) throw malformed(arcStart, 'OBJECT IDENTIFIER arc too large');
     if (!big && small > 0x00ffffff) {
       big = true;
       value = BigInt(small);
@@ -142,6 +148,7 @@ function decodeOid(buf: Uint8Array, from: number, to: number): string {
     small = 0;
     value = 0n;
     big = false;
+    arcStart = i + 1;
   }
   return arcs.join('.');
 }

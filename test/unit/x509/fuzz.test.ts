@@ -140,6 +140,19 @@ describe('parsing damaged input', () => {
     );
   });
 
+  it('answers promptly for an object identifier with one enormous arc', () => {
+    // A naive big-number decoding of this 300 KB arc takes minutes.
+    const arc = new Uint8Array(300_000).fill(0xff);
+    arc[arc.length - 1] = 0x01;
+    const oid = Buffer.concat([Buffer.of(0x06, 0x83, 0x04, 0x93, 0xe0), arc]);
+    const contentInfo = Buffer.concat([Buffer.of(0x30, 0x83, 0x04, 0x93, 0xe5), oid]);
+    const started = performance.now();
+
+    onlyParseErrors(() => parseCertificates(contentInfo, 'hostile'));
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('survives nesting deep enough to exhaust a naive recursive reader', () => {
     const deep = new Uint8Array(200_000).map((_, i) => (i % 2 === 0 ? 0x30 : 0x80));
 
