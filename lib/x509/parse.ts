@@ -66,7 +66,8 @@ export function parseCertificates(input: Uint8Array | string, label: string): Pa
   }
 
   if (result.certificates.length === 0) {
-    throw new CertificateParseError(`${label}: no certificate found (${summary(input, text, result, skipped)})`);
+    const message = `${label}: no certificate found (${summary(input, text, result, skipped)})`;
+    throw new CertificateParseError(message.replace(/\s*[\r\n]+\s*/g, ' '));
   }
   return result;
 }
@@ -127,5 +128,5 @@ function summary(input: Uint8Array | string, text: string | undefined, result: P
   if (result.privateKeysDropped > 0) parts.push(`${result.privateKeysDropped} private key(s) dropped`);
   if (skipped.length > 0) parts.push(`skipped ${skipped.join(', ')}`);
   parts.push(...result.problems);
-  return parts.join('; ').replace(/[\r\n]+/g, ' ');
+  return parts.join('; ');
 }

@@ -72,6 +72,34 @@ describe('normalize', () => {
   });
 });
 
+describe('keys', () => {
+  it.each([
+    ['P-384', ['-name', 'secp384r1'], 'P-384', 384],
+    ['secp256k1', ['-name', 'secp256k1'], 'secp256k1', 256],
+    ['brainpoolP256r1', ['-name', 'brainpoolP256r1'], 'brainpoolP256r1', 256],
+    ['explicit parameters, which name no curve', ['-name', 'prime256v1', '-param_enc', 'explicit'], null, 256],
+  ])('reads an EC key on %s', (_, curveArgs, curve, size) => {
+    const params = opensslSync(['ecparam', ...curveArgs]);
+    const pem = opensslWithFiles({ params }, (path) => [
+      'req',
+      '-x509',
+      '-newkey',
+      `ec:${path.params}`,
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=ec',
+      '-days',
+      '1',
+    ]);
+
+    const { record } = parseCertificates(pem, 'ec.pem').certificates[0];
+
+    expect([record.keyAlgorithm, record.keyCurve, record.keySize]).toEqual(['EC', curve, size]);
+  });
+});
+
 describe('selfSigned', () => {
   it('holds for a certificate issued to itself and signed by its own key', () => {
     expect(normalize(root.der).selfSigned).toBe(true);
