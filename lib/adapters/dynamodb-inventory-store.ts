@@ -40,6 +40,7 @@ export const expiryShardOf = (locationId: string): number =>
   createHash('sha1').update(locationId).digest().readUInt32BE(0) % EXPIRY_SHARDS;
 
 const BATCH_GET_LIMIT = 100;
+const MERGE_PAGE_SIZE = 200;
 const BATCH_WRITE_LIMIT = 25;
 const MAX_UNPROCESSED_ROUNDS = 10;
 
@@ -189,8 +190,13 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    // Every shard holds a page while the merge runs: small pages keep that bounded on a large inventory.
     const shards = Array.from({ length: EXPIRY_SHARDS }, (_, shard) =>
-      this.queryLocations('byExpiry', `EXPIRY#${shard}`, { before: cutoff.toISOString(), limit: options.limit }),
+      this.queryLocations('byExpiry', `EXPIRY#${shard}`, {
+        before: cutoff.toISOString(),
+        limit: options.limit,
+        pageSize: MERGE_PAGE_SIZE,
+      }),
     );
     return take(
       mergeSorted(shards, (a, b) => compareExpiry(a, b)),
@@ -293,7 +299,7 @@ export class DynamoInventoryStore implements InventoryStore {
   private async *queryLocations(
     index: InventoryIndexName,
     partition: string,
-    options: ListOptions & { before?: string; prefix?: string; descending?: boolean } = {},
+    options: ListOptions & { before?: string; prefix?: string; descending?: boolean; pageSize?: number } = {},
   ): AsyncGenerator<StoredLocation> {
     const keys = INVENTORY_INDEXES[index];
     const input: QueryCommandInput = {
@@ -316,9 +322,10 @@ export class DynamoInventoryStore implements InventoryStore {
       }
     }
     // A page no larger than what is wanted, so a limited query reads little more than it returns.
-    const pageSize = options.limit ? Math.min(options.limit, 1000) : undefined;
+    const pageSize = Math.min(options.limit ?? Infinity, options.pageSize ?? Infinity, 1000);
     let yielded = 0;
-    for await (const page of paginateQuery({ client: this.client, pageSize }, input)) {
+    const paging = { client: this.client, pageSize: Number.isFinite(pageSize) ? pageSize : undefined };
+    for await (const page of paginateQuery(paging, input)) {
       for (const item of page.Items ?? []) {
         yield fromLocationItem(item);
         if (options.limit && ++yielded >= options.limit) return;

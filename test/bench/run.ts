@@ -93,6 +93,9 @@ interface SyncFigures {
   first: Measured;
   resync: Measured;
   expiring: Measured & { result: number };
+  /** After the first sync and the resync: what the memory target is about. */
+  syncPeakRssMb: number;
+  /** After the expiry query too. */
   peakRssMb: number;
 }
 interface Measured {
@@ -132,7 +135,8 @@ async function benchSync(scales: number[]): Promise<void> {
         `${first.seconds.toFixed(1)} s (${(scale / first.seconds).toFixed(0)} certificates/s)`,
       );
       row(`${scale}: first sync DynamoDB write requests / write units`, `${first.writeRequests} / ${first.writeUnits}`);
-      row(`${scale}: sync peak RSS`, `${result.peakRssMb.toFixed(0)} MB`);
+      row(`${scale}: sync peak RSS (first sync + resync)`, `${result.syncPeakRssMb.toFixed(0)} MB`);
+      row(`${scale}: peak RSS including the expiry query`, `${result.peakRssMb.toFixed(0)} MB`);
       row(`${scale}: unchanged resync wall time`, `${resync.seconds.toFixed(1)} s`);
       row(
         `${scale}: unchanged resync writes`,
@@ -150,8 +154,8 @@ async function benchSync(scales: number[]): Promise<void> {
     }
     const [small, large] = [Math.min(...scales), Math.max(...scales)];
     if (small !== large) {
-      const growth = figures.get(large)!.peakRssMb / figures.get(small)!.peakRssMb;
-      row(`peak RSS ${large} vs ${small}`, `${growth.toFixed(2)}×`, '≤ 1.2×', growth <= 1.2);
+      const growth = figures.get(large)!.syncPeakRssMb / figures.get(small)!.syncPeakRssMb;
+      row(`sync peak RSS ${large} vs ${small}`, `${growth.toFixed(2)}×`, '≤ 1.2×', growth <= 1.2);
     }
   } finally {
     server.kill('SIGTERM');

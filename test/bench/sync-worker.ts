@@ -36,6 +36,7 @@ void (async () => {
 
   const first = await measure(() => syncSource({ source, store, clock: systemClock }));
   const resync = await measure(() => syncSource({ source, store, clock: systemClock }));
+  const syncPeakRssMb = process.resourceUsage().maxRSS / 1024;
   const cutoff = new Date(Date.now() + 30 * 86_400_000);
   const expiring = await measure(async () => {
     let count = 0;
@@ -48,6 +49,7 @@ void (async () => {
       first: { ...first, result: first.result.counts },
       resync: { ...resync, result: resync.result.counts },
       expiring: { ...expiring },
+      syncPeakRssMb,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     })}\n`,
   );
