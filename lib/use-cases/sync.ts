@@ -39,6 +39,11 @@ export interface SyncOptions {
   events?: EventPublisher;
   /** Entries compared against the store per round trip. @default 100 */
   batchSize?: number;
+  /**
+   * The scopes this run lists, when it lists only part of the source (one account and region of a fanned-out
+   * sync): places of other scopes are neither removed nor marked stale by it. @default the whole source
+   */
+  scopes?: string[];
   /** How often a scope's "last good read" is written; more often would cost a write per resync. @default 1 hour */
   scopeReadIntervalMs?: number;
   onProgress?: (progress: SyncProgress) => void;
@@ -167,10 +172,12 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   }
 
   if (complete) {
+    const inThisRun = options.scopes ? new Set(options.scopes) : undefined;
     let removals: LocationChange[] = [];
     const at = clock.now().toISOString();
     for await (const live of store.bySource(source.name, 'live')) {
       if (seen.has(live.locationId)) continue;
+      if (inThisRun && !scopeCovered(inThisRun, live.scope)) continue;
       const failure = failureCovering(failedScopes, live.scope);
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
@@ -228,14 +235,24 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-/** Scopes nest with `/` (an account above its regions, a directory above its subdirectories). */
-function failureCovering(failedScopes: Map<string, string>, scope: string): string | undefined {
+/** `scope` and its ancestors, most specific first: scopes nest with `/` (an account above its regions). */
+function* scopeAndAncestors(scope: string): Generator<string> {
   for (let candidate = scope; ; candidate = candidate.slice(0, candidate.lastIndexOf('/'))) {
-    const failure = failedScopes.get(candidate);
-    if (failure !== undefined) return failure;
-    if (!candidate.includes('/')) return undefined;
+    yield candidate;
+    if (!candidate.includes('/')) return;
   }
 }
+
+function failureCovering(failedScopes: Map<string, string>, scope: string): string | undefined {
+  for (const candidate of scopeAndAncestors(scope)) {
+    const failure = failedScopes.get(candidate);
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+const scopeCovered = (scopes: Set<string>, scope: string): boolean =>
+  [...scopeAndAncestors(scope)].some((candidate) => scopes.has(candidate));
 
 /**
  * The locations a listing has shown, for the tombstone pass: the only state of a sync that grows with the

@@ -171,6 +171,33 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(report.counts).toMatchObject({ removed: 0, stale: 3, unchanged: 3 });
   });
 
+  it('lets a run that lists one scope of the source retire places in that scope only', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(6, ['111/eu-west-1', '111/us-east-1']);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+    source.certificates.delete('arn:aws:acm:cert/0'); // eu-west-1
+    source.certificates.delete('arn:aws:acm:cert/1'); // us-east-1
+
+    const euOnly: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        for await (const item of source.list()) if ('scope' in item && item.scope === '111/eu-west-1') yield item;
+      },
+    };
+    const report = await syncSource({
+      source: euOnly,
+      store: inventory.store,
+      clock: hoursLater(1),
+      scopes: ['111/eu-west-1'],
+    });
+
+    expect(report.counts).toMatchObject({ removed: 1, unchanged: 2 });
+    expect((await collect(inventory.store.byStatus('removed'))).map((location) => location.nativeId)).toEqual([
+      'arn:aws:acm:cert/0',
+    ]);
+  });
+
   it('leaves a place as it was when its detail call fails, and reports it', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
