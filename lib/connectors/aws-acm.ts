@@ -1,0 +1,232 @@
+import {
+  CertificateKeyPairOrigin,
+  DescribeCertificateCommand,
+  GetCertificateCommand,
+  KeyAlgorithm,
+  ListTagsForCertificateCommand,
+  paginateListCertificates,
+  type CertificateDetail,
+  type CertificateSummary,
+} from '@aws-sdk/client-acm';
+import pLimit from 'p-limit';
+import { CertificateParseError } from '../domain/errors';
+import { resolveOwner, type OwnerSettings } from '../domain/owner';
+import type {
+  CertificateSource,
+  LoadedEntry,
+  LocationMetadata,
+  SourceEntry,
+  SourceItem,
+} from '../ports/certificate-source';
+import { systemClock, type Clock } from '../ports/clock';
+import { parseCertificates } from '../x509/parse';
+import {
+  describeAwsError,
+  isTransientAwsError,
+  refreshEpoch,
+  summaryHashOf,
+  tagsOf,
+  validateRefreshHours,
+  walkScopes,
+  type AwsAccount,
+  type AwsClients,
+  type AwsScope,
+} from './aws-clients';
+
+/**
+ * Every key type ACM knows. ListCertificates without `Includes.keyTypes` returns only RSA_1024 and RSA_2048
+ * certificates, so every EC and larger RSA certificate would be missing from the inventory.
+ */
+export const ACM_KEY_TYPES: KeyAlgorithm[] = Object.values(KeyAlgorithm);
+
+/** Every key pair origin. Without the filter ACM leaves out certificates whose keys came from ACME. */
+export const ACM_KEY_PAIR_ORIGINS: CertificateKeyPairOrigin[] = Object.values(CertificateKeyPairOrigin);
+
+/** Statuses in which ACM holds a certificate body; in the others GetCertificate can only fail. */
+const STATUSES_WITH_BODY = new Set(['ISSUED', 'INACTIVE', 'EXPIRED', 'REVOKED']);
+
+/** ACM's own extras on a place, beyond the common metadata. */
+export interface AwsAcmDetails {
+  /** AMAZON_ISSUED, IMPORTED or PRIVATE. */
+  type?: string;
+  keyAlgorithm?: string;
+  /** ELIGIBLE when ACM will renew it (an Amazon-issued certificate must be in use for that). */
+  renewalEligibility?: string;
+  /** PENDING_AUTO_RENEWAL, PENDING_VALIDATION, SUCCESS or FAILED, when a managed renewal has started. */
+  renewalStatus?: string;
+  /** Why issuance or renewal failed. */
+  failureReason?: string;
+  /** The private CA that issued a PRIVATE certificate. */
+  certificateAuthorityArn?: string;
+}
+
+export type AwsAcmMetadata = LocationMetadata & { details: AwsAcmDetails };
+
+export interface AwsAcmSourceOptions extends OwnerSettings {
+  /** The configured source name. */
+  name: string;
+  /** Clients per account × region; usually an `AwsClientFactory`. */
+  clients: AwsClients;
+  accounts: AwsAccount[];
+  /** Regions listed in every account that names none of its own. */
+  regions: string[];
+  /**
+   * Detail calls (DescribeCertificate, GetCertificate, ListTagsForCertificate) in flight at once per
+   * account × region, the unit of ACM's request quotas (10 per second each for these three).
+   * @default 6
+   */
+  concurrency?: number;
+  /** Account × region scopes listed at once. @default 4 */
+  scopeConcurrency?: number;
+  /** Certificates per ListCertificates page (MaxItems). @default 1000, ACM's maximum */
+  pageSize?: number;
+  /**
+   * Tags and InUseBy are not in the list summary, so a tag change alone would never reach the inventory.
+   * Each certificate's details are therefore reloaded at least once every this many hours: its summary hash
+   * includes a refresh epoch that ticks every `fullRefreshHours`, offset by a hash of its ARN so that the
+   * reloads spread evenly (with 24, about 1/24 of the certificates per hour). `Infinity` turns it off.
+   * @default 24
+   */
+  fullRefreshHours?: number;
+  /** Reads the time for the refresh epochs. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * AWS Certificate Manager in many accounts and regions. The listing (ListCertificates pages with every key
+ * type) gives each certificate's summary; the detail calls run only for certificates that are new, whose
+ * summary changed, or whose refresh epoch ticked, so a resync of unchanged certificates costs the list pages
+ * only. The private key is never asked for (no ExportCertificate).
+ */
+export class AwsAcmSource implements CertificateSource {
+  readonly kind = 'aws-acm' as const;
+  readonly name: string;
+  private readonly limits = new Map<string, pLimit.Limit>();
+
+  constructor(private readonly options: AwsAcmSourceOptions) {
+    this.name = options.name;
+    validateRefreshHours(options.fullRefreshHours);
+  }
+
+  list(signal?: AbortSignal): AsyncIterable<SourceItem> {
+    const now = (this.options.clock ?? systemClock).now();
+    return walkScopes<SourceEntry>({
+      clients: this.options.clients,
+      accounts: this.options.accounts,
+      regions: this.options.regions,
+      concurrency: this.options.scopeConcurrency ?? 4,
+      operation: 'ListCertificates',
+      signal,
+      list: (scope) => this.listScope(scope, now, signal),
+    });
+  }
+
+  private async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
+    const client = this.options.clients.acm(scope.account, scope.region);
+    const pages = paginateListCertificates(
+      { client, pageSize: this.options.pageSize ?? 1000 },
+      { Includes: { keyTypes: ACM_KEY_TYPES }, CertificateKeyPairOrigins: ACM_KEY_PAIR_ORIGINS },
+      { abortSignal: signal },
+    );
+    for await (const page of pages) {
+      for (const summary of page.CertificateSummaryList ?? []) {
+        if (summary.CertificateArn) yield this.entry(scope, summary, now);
+      }
+    }
+  }
+
+  private entry(scope: AwsScope, summary: CertificateSummary, now: Date): SourceEntry {
+    const arn = summary.CertificateArn!;
+    const epoch = refreshEpoch(arn, now, this.options.fullRefreshHours ?? 24);
+    return {
+      nativeId: arn,
+      scope: scope.id,
+      role: 'leaf',
+      summaryHash: summaryHashOf(summary, epoch),
+      load: () => this.load(scope, summary),
+    };
+  }
+
+  /** The detail calls: description (InUseBy, renewal), tags (owner) and, when ACM has one, the certificate. */
+  private async load(scope: AwsScope, summary: CertificateSummary): Promise<LoadedEntry> {
+    const client = this.options.clients.acm(scope.account, scope.region);
+    const limit = this.limitOf(scope);
+    const CertificateArn = summary.CertificateArn!;
+    const [described, tagged, body] = await Promise.all([
+      limit(() => client.send(new DescribeCertificateCommand({ CertificateArn }))),
+      limit(() => client.send(new ListTagsForCertificateCommand({ CertificateArn }))),
+      STATUSES_WITH_BODY.has(summary.Status ?? '')
+        ? limit(() => client.send(new GetCertificateCommand({ CertificateArn }))).catch(bodyFailure)
+        : undefined,
+    ]);
+    const detail = described.Certificate ?? {};
+    const metadata = this.metadata(scope, summary, detail, tagsOf(tagged.Tags));
+    if (!body) return { certificate: null, metadata, error: issuanceProblem(summary, detail) };
+    if ('error' in body) return { certificate: null, metadata, error: `${CertificateArn}: ${body.error}` };
+    if ('pending' in body || !body.Certificate) return { certificate: null, metadata };
+    try {
+      const [certificate] = parseCertificates(body.Certificate, CertificateArn).certificates;
+      return { certificate, metadata };
+    } catch (error) {
+      if (!(error instanceof CertificateParseError)) throw error;
+      return { certificate: null, metadata, error: error.message };
+    }
+  }
+
+  private metadata(
+    scope: AwsScope,
+    summary: CertificateSummary,
+    detail: CertificateDetail,
+    tags: Record<string, string>,
+  ): AwsAcmMetadata {
+    const type = detail.Type ?? summary.Type;
+    const eligibility = detail.RenewalEligibility ?? summary.RenewalEligibility;
+    return {
+      owner: resolveOwner(tags, this.options),
+      tags,
+      account: scope.account.accountId,
+      region: scope.region,
+      providerStatus: detail.Status ?? summary.Status,
+      // ACM renews what it issued, public or private, but an Amazon-issued certificate only while it is in
+      // use (eligible); an imported one never.
+      managed: type !== undefined && type !== 'IMPORTED' && eligibility !== 'INELIGIBLE',
+      inUseBy: detail.InUseBy ? [...detail.InUseBy].sort() : undefined,
+      renewal: type === 'AMAZON_ISSUED' ? 'acm-managed' : type === 'PRIVATE' ? 'acm-private-ca' : 'manual',
+      details: {
+        type,
+        keyAlgorithm: detail.KeyAlgorithm ?? summary.KeyAlgorithm,
+        renewalEligibility: eligibility,
+        renewalStatus: detail.RenewalSummary?.RenewalStatus,
+        failureReason: detail.FailureReason ?? detail.RenewalSummary?.RenewalStatusReason,
+        certificateAuthorityArn: detail.CertificateAuthorityArn,
+      },
+    };
+  }
+
+  private limitOf(scope: AwsScope): pLimit.Limit {
+    let limit = this.limits.get(scope.id);
+    if (!limit) {
+      limit = pLimit(Math.max(1, this.options.concurrency ?? 6));
+      this.limits.set(scope.id, limit);
+    }
+    return limit;
+  }
+}
+
+/**
+ * GetCertificate's refusals that describe the certificate rather than the moment: RequestInProgressException
+ * means ACM has no body yet (issuance pending), other client errors are kept on the place. Throttling and
+ * 5xx that outlived the SDK's retries reject the load, so the place is retried on the next sync.
+ */
+function bodyFailure(error: unknown): { pending: true } | { error: string } {
+  if (isTransientAwsError(error)) throw error;
+  if ((error as Error).name === 'RequestInProgressException') return { pending: true };
+  return { error: `GetCertificate: ${describeAwsError(error)}` };
+}
+
+/** An error for certificates whose issuance failed; a pending one is not an error, only not there yet. */
+function issuanceProblem(summary: CertificateSummary, detail: CertificateDetail): string | undefined {
+  const status = detail.Status ?? summary.Status;
+  if (status !== 'FAILED' && status !== 'VALIDATION_TIMED_OUT') return undefined;
+  return `${summary.CertificateArn}: issuance ${status}${detail.FailureReason ? ` (${detail.FailureReason})` : ''}`;
+}

@@ -1,0 +1,379 @@
+import { ACMClient, type ACMClientConfig } from '@aws-sdk/client-acm';
+import { ACMPCAClient, type ACMPCAClientConfig } from '@aws-sdk/client-acm-pca';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { createHash } from 'node:crypto';
+import { contentHash } from '../domain/content-hash';
+import { ConfigError } from '../domain/errors';
+import type { ScopeFailure } from '../ports/certificate-source';
+
+/**
+ * The AWS plumbing both AWS sources share: SDK clients per account × region (credentials by STS AssumeRole
+ * or the caller's own), adaptive retries, and the walk over scopes in which an account whose role cannot be
+ * assumed, or a region that cannot be listed, becomes a ScopeFailure while the other scopes go on.
+ */
+
+/** One AWS account to inventory. */
+export interface AwsAccount {
+  /** The 12-digit account id: the first half of each scope, `<accountId>/<region>`. */
+  accountId: string;
+  /**
+   * Role assumed in the account, `arn:<partition>:iam::<accountId>:role/<roleName>` (a path may be part of
+   * the name). The caller's own credentials are used when absent: they must belong to that account.
+   */
+  roleName?: string;
+  /** The external id the role's trust policy demands (the confused-deputy guard). @default none */
+  externalId?: string;
+  /** Regions listed in this account. @default the source's `regions` */
+  regions?: string[];
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+export type AwsService = 'acm' | 'acm-pca' | 'sts';
+
+export interface AwsClientFactoryOptions {
+  /**
+   * The caller's own credentials: they act in accounts without a role and sign the AssumeRole calls.
+   * @default the SDK's default chain (environment, SSO, web identity, the Lambda's or instance's role)
+   */
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+  /** Partition of the role ARNs (`aws`, `aws-us-gov`, `aws-cn`). @default 'aws' */
+  partition?: string;
+  /** Region of the STS endpoint that assumes the roles. @default 'us-east-1' */
+  stsRegion?: string;
+  /** One endpoint for every service (a local fake, a proxy). @default AWS's regional endpoints */
+  endpoint?: string;
+  /** Attempts per API call, the first included; see AWS_MAX_ATTEMPTS. @default AWS_MAX_ATTEMPTS (10) */
+  maxAttempts?: number;
+  /** @default 'certwarden' */
+  roleSessionName?: string;
+  /** Lifetime of an assumed-role session; it is renewed 5 minutes before it ends. @default 3600 */
+  roleSessionSeconds?: number;
+  /**
+   * Extra SDK client configuration merged over certwarden's, once per client: a test's faster retry
+   * strategy, a proxy's request handler. @default none
+   */
+  clientConfig?: (service: AwsService) => Record<string, unknown>;
+}
+
+/** What the AWS sources need: one client per service, account and region. */
+export interface AwsClients {
+  acm(account: AwsAccount, region: string): ACMClient;
+  pca(account: AwsAccount, region: string): ACMPCAClient;
+  /** Gets the account's credentials (assumes its role) now, so that a refusal is told apart from a listing failure. */
+  verifyAccess(account: AwsAccount): Promise<void>;
+}
+
+/**
+ * Attempts per API call in certwarden's AWS clients, which all run in retry mode 'adaptive'.
+ *
+ * What the SDK does, read in its source:
+ * - @aws-sdk/client-acm 3.1169 and STS (@aws-sdk/nested-clients) retry through @smithy/core 3.41
+ *   (`dist-cjs/submodules/retry/index.js`). Mode 'standard' and 3 attempts by default (DEFAULT_RETRY_MODE,
+ *   DEFAULT_MAX_ATTEMPTS). Retried: THROTTLING (HTTP 429, ThrottlingException and 13 other codes,
+ *   `$retryable.throttling`) and TRANSIENT (500/502/503/504, TimeoutError, ECONNRESET-like errors); other 5xx
+ *   (501, 505…) and client errors are not. Delay: random × min(base × 2ⁿ, 20 s) with base 1 s after a
+ *   throttle, 50 ms otherwise, stretched to what `Retry-After` (seconds or HTTP date) or `x-amz-retry-after`
+ *   asks, up to the backoff + 5 s. A retry quota of 500 per client (a throttled retry costs 5, another 14, a
+ *   success gives back the cost of its last retry or 1) stops retries while a service keeps failing.
+ *   'adaptive' adds a rate limiter per client (DefaultRateLimiter): each throttle cuts the sending rate to
+ *   70 % of what was measured (floor 0.5 requests/s), and successes raise it along a cubic curve, so the
+ *   client settles just under the quota.
+ * - @aws-sdk/client-acm-pca 3.523 is an older line: @smithy/middleware-retry 2.3.1 and @smithy/util-retry
+ *   2.2.0. It retries the same errors (backoff base 100 ms, 500 ms after a throttle), but its
+ *   `getRetryAfterHint` reads `Retry-After: 2` as the date 1970-01-01T00:00:02Z, so only an HTTP-date
+ *   Retry-After is honoured; its AdaptiveRetryStrategy hands the rate limiter the RetryErrorInfo instead of
+ *   the error, so the limiter never sees a throttle ('adaptive' behaves as 'standard'). Upgrading
+ *   @aws-sdk/client-acm-pca to the line of @aws-sdk/client-acm fixes both.
+ *
+ * With three attempts, a source throttling 30 % of calls would fail 0.3³ ≈ 3 % of them; ten attempts make
+ * that 6·10⁻⁶ while the rate limiter brings the throttling itself down.
+ */
+export const AWS_MAX_ATTEMPTS = 10;
+
+/** Credentials are renewed this long before they expire. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Makes and caches the SDK clients of each account × region. One assumed-role session per account is
+ * shared by all its clients, so an account costs one AssumeRole however many regions it has.
+ */
+export class AwsClientFactory implements AwsClients {
+  private readonly clients = new Map<string, ACMClient | ACMPCAClient>();
+  private readonly sessions = new Map<string, AwsCredentialsProvider>();
+  private readonly caller?: AwsCredentialsProvider;
+
+  constructor(private readonly options: AwsClientFactoryOptions = {}) {
+    const { credentials } = options;
+    this.caller = typeof credentials === 'function' ? credentials : credentials ? async () => credentials : undefined;
+  }
+
+  acm(account: AwsAccount, region: string): ACMClient {
+    return this.client(
+      'acm',
+      account,
+      region,
+      () => new ACMClient(this.config('acm', account, region) as ACMClientConfig),
+    );
+  }
+
+  pca(account: AwsAccount, region: string): ACMPCAClient {
+    return this.client(
+      'acm-pca',
+      account,
+      region,
+      () => new ACMPCAClient(this.config('acm-pca', account, region) as ACMPCAClientConfig),
+    );
+  }
+
+  async verifyAccess(account: AwsAccount): Promise<void> {
+    await this.credentialsOf(account)?.();
+  }
+
+  /** The ARN of the role assumed in an account. */
+  roleArn(account: AwsAccount): string | undefined {
+    if (!account.roleName) return undefined;
+    return `arn:${this.options.partition ?? 'aws'}:iam::${account.accountId}:role/${account.roleName}`;
+  }
+
+  /** Closes every client's sockets. */
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+
+  private client<T extends ACMClient | ACMPCAClient>(
+    service: AwsService,
+    account: AwsAccount,
+    region: string,
+    make: () => T,
+  ): T {
+    const key = `${service}/${account.accountId}/${account.roleName ?? ''}/${region}`;
+    let client = this.clients.get(key) as T | undefined;
+    if (!client) {
+      client = make();
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private config(service: AwsService, account: AwsAccount, region: string): Record<string, unknown> {
+    return {
+      region,
+      credentials: this.credentialsOf(account),
+      endpoint: this.options.endpoint,
+      maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
+      retryMode: 'adaptive',
+      ...this.options.clientConfig?.(service),
+    };
+  }
+
+  private credentialsOf(account: AwsAccount): AwsCredentialsProvider | undefined {
+    const roleArn = this.roleArn(account);
+    if (!roleArn) return this.caller;
+    let session = this.sessions.get(roleArn);
+    if (!session) {
+      const assume = fromTemporaryCredentials({
+        params: {
+          RoleArn: roleArn,
+          ExternalId: account.externalId,
+          RoleSessionName: this.options.roleSessionName ?? 'certwarden',
+          DurationSeconds: this.options.roleSessionSeconds ?? 3600,
+        },
+        masterCredentials: this.caller,
+        clientConfig: {
+          region: this.options.stsRegion ?? 'us-east-1',
+          endpoint: this.options.endpoint,
+          maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
+          retryMode: 'adaptive',
+          ...this.options.clientConfig?.('sts'),
+        },
+      });
+      session = renewedBeforeExpiry(() => assume());
+      this.sessions.set(roleArn, session);
+    }
+    return session;
+  }
+}
+
+/** Shares one pending or valid session among all callers; a failure is not kept, so the next call tries again. */
+function renewedBeforeExpiry(provider: AwsCredentialsProvider): AwsCredentialsProvider {
+  let current: AwsCredentials | undefined;
+  let pending: Promise<AwsCredentials> | undefined;
+  return async () => {
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > RENEW_BEFORE_MS)) return current;
+    pending ??= provider()
+      .then((credentials) => (current = credentials))
+      .finally(() => (pending = undefined));
+    return pending;
+  };
+}
+
+/** One account × region. */
+export interface AwsScope {
+  account: AwsAccount;
+  region: string;
+  /** `<accountId>/<region>`: the scope of the places listed there. */
+  id: string;
+}
+
+export interface WalkScopesOptions<T> {
+  clients: AwsClients & { roleArn?(account: AwsAccount): string | undefined };
+  accounts: AwsAccount[];
+  regions: string[];
+  /** Scopes listed at once. */
+  concurrency: number;
+  /** Names the listing in failure messages, e.g. `ListCertificates`. */
+  operation: string;
+  list(scope: AwsScope): AsyncIterable<T>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Lists every account × region, `concurrency` scopes at a time, interleaving their items. An account whose
+ * credentials cannot be had yields a ScopeFailure for each of its regions; a region whose listing fails after
+ * the SDK's retries yields one for itself (after whatever it listed before failing). An abort throws.
+ */
+export async function* walkScopes<T>(options: WalkScopesOptions<T>): AsyncGenerator<T | ScopeFailure> {
+  const { clients, signal } = options;
+  const scopes = options.accounts.flatMap((account) =>
+    (account.regions ?? options.regions).map((region) => ({ account, region, id: `${account.accountId}/${region}` })),
+  );
+  const seen = new Set<string>();
+  for (const scope of scopes) {
+    if (seen.has(scope.id)) throw new ConfigError(`scope ${scope.id} is configured twice`);
+    seen.add(scope.id);
+  }
+
+  async function* listOne(scope: AwsScope): AsyncGenerator<T | ScopeFailure> {
+    try {
+      await clients.verifyAccess(scope.account);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const role = clients.roleArn?.(scope.account) ?? 'the caller';
+      yield { failedScope: scope.id, message: `cannot get credentials for ${role}: ${describeAwsError(error)}` };
+      return;
+    }
+    try {
+      yield* options.list(scope);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      yield { failedScope: scope.id, message: `${options.operation} failed: ${describeAwsError(error)}` };
+    }
+  }
+
+  yield* mergeBounded(
+    scopes.map((scope) => () => listOne(scope)),
+    options.concurrency,
+  );
+}
+
+/**
+ * Runs up to `concurrency` async iterables at once and yields their items as they come, each one holding at
+ * most one item ahead, so memory stays bounded by the slowest consumer.
+ */
+async function* mergeBounded<T>(sources: Array<() => AsyncIterable<T>>, concurrency: number): AsyncGenerator<T> {
+  type Step = { index: number; result: IteratorResult<T> };
+  const running = new Map<number, { iterator: AsyncIterator<T>; next: Promise<Step> }>();
+  let started = 0;
+  const advance = (index: number, iterator: AsyncIterator<T>) =>
+    running.set(index, { iterator, next: iterator.next().then((result) => ({ index, result })) });
+  const startNext = () => {
+    const index = started++;
+    advance(index, sources[index]()[Symbol.asyncIterator]());
+  };
+  try {
+    while (started < sources.length && running.size < Math.max(1, concurrency)) startNext();
+    while (running.size > 0) {
+      const { index, result } = await Promise.race([...running.values()].map((entry) => entry.next));
+      const { iterator } = running.get(index)!;
+      if (result.done) {
+        running.delete(index);
+        if (started < sources.length) startNext();
+        continue;
+      }
+      advance(index, iterator);
+      yield result.value;
+    }
+  } finally {
+    // Stopped early (the consumer broke off, or one source threw): nobody awaits the others any more.
+    for (const { iterator, next } of running.values()) {
+      next.catch(() => undefined);
+      void iterator.return?.()?.catch(() => undefined);
+    }
+  }
+}
+
+/** `ErrorName: message (after N attempts)`: what a person needs to see of an SDK error. */
+export function describeAwsError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+  const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
+  return `${name}${error.message}${attempts && attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+
+/**
+ * Whether an error may go away by itself (throttling, 5xx, network): then a detail call's failure must not
+ * be stored as the place's state, and the next sync tries again.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === undefined) return true;
+  return status >= 500 || status === 429 || THROTTLING.has(error.name);
+}
+
+/** @throws ConfigError unless `hours` is a positive number (Infinity allowed) or undefined. */
+export function validateRefreshHours(hours: number | undefined): void {
+  if (hours !== undefined && !(hours > 0)) {
+    throw new ConfigError(`fullRefreshHours must be a positive number of hours (Infinity for never), got ${hours}`);
+  }
+}
+
+/**
+ * Which refresh period a place is in: ticks every `hours`, each place offset by a hash of its id so that the
+ * ticks of many places spread evenly over the period. Undefined when `hours` is Infinity (never refreshed).
+ */
+export function refreshEpoch(id: string, now: Date, hours: number): number | undefined {
+  if (!Number.isFinite(hours)) return undefined;
+  const period = hours * 3_600_000;
+  const offset = (createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32) * period;
+  return Math.floor((now.getTime() + offset) / period);
+}
+
+/** The summary hash of a listed item: what the listing says about it, plus its refresh epoch. */
+export function summaryHashOf(summary: object, epoch: number | undefined): string {
+  return contentHash({ summary: withIsoDates(summary), epoch });
+}
+
+/** Dates as ISO strings: the canonical JSON behind contentHash sees a Date as an empty object. */
+function withIsoDates(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(withIsoDates);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, withIsoDates(field)]));
+  }
+  return value;
+}
+
+/** AWS's `[{Key, Value}]` tags as a record. */
+export function tagsOf(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const { Key, Value } of tags ?? []) if (Key !== undefined) record[Key] = Value ?? '';
+  return record;
+}

@@ -1,0 +1,127 @@
+import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
+import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
+import { DynamoDbMeter } from '../../lib/adapters/dynamodb-meter';
+import { ensureInventoryTable, startEmbeddedDynamoDb } from '../../lib/adapters/embedded-dynamodb';
+import { AwsAcmSource } from '../../lib/connectors/aws-acm';
+import { AwsClientFactory, type AwsAccount } from '../../lib/connectors/aws-clients';
+import { fixedClock, systemClock } from '../../lib/ports/clock';
+import { syncSource } from '../../lib/use-cases/sync';
+import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../support/fakes/acm-server';
+import { startFakeAws } from '../support/fakes/aws-json-server';
+
+export interface BenchRow {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+const HOME = '111111111111';
+const MEMBER = '222222222222';
+const REGIONS = ['eu-west-1', 'us-east-1'];
+const ROLE = { roleName: 'certwarden-reader', externalId: 'bench' };
+const KEY_MIX: AcmKeyAlgorithm[] = ['RSA_2048', 'RSA_2048', 'EC_prime256v1', 'EC_secp384r1'];
+/** ACM's maximum MaxItems, and the connector's default page size. */
+const PAGE_SIZE = 1000;
+
+/**
+ * Syncs 10,000 ACM certificates (2 accounts, one through AssumeRole, × 2 regions) from the fake ACM, through
+ * the real ACM client in its production retry configuration, into an in-memory dynalite; then resyncs the
+ * unchanged estate. Reports API calls by operation, wall time and DynamoDB write requests of each.
+ */
+export async function benchAwsAcm(count = 10_000): Promise<BenchRow[]> {
+  const at = new Date();
+  const acm = new FakeAcm(await CertificateMill.create(at));
+  for (let index = 0; index < count; index++) {
+    acm.add({
+      accountId: index % 2 === 0 ? HOME : MEMBER,
+      region: REGIONS[Math.floor(index / 2) % 2],
+      domainName: `host-${index}.example.com`,
+      keyAlgorithm: KEY_MIX[index % KEY_MIX.length],
+      inUseBy: index % 3 === 0 ? [`arn:aws:elasticloadbalancing:eu-west-1:${HOME}:loadbalancer/app/lb-${index}/1`] : [],
+      tags: { owner: `team-${index % 20}` },
+    });
+  }
+  const perScope = new Map<string, number>();
+  for (const certificate of acm.all()) {
+    const scope = `${certificate.accountId}/${certificate.region}`;
+    perScope.set(scope, (perScope.get(scope) ?? 0) + 1);
+  }
+  const listPages = [...perScope.values()].reduce((sum, n) => sum + Math.ceil(n / PAGE_SIZE), 0);
+
+  const aws = await startFakeAws({ services: [acm.service] });
+  aws.grantRole({ accountId: MEMBER, ...ROLE });
+  const dynamo = await startEmbeddedDynamoDb();
+  const documents = createDocumentClient({ endpoint: dynamo.endpoint });
+  const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
+  try {
+    const table = 'bench-aws-acm';
+    await ensureInventoryTable(documents, table);
+    const meter = new DynamoDbMeter().attach(documents);
+    const store = new DynamoInventoryStore(documents, table);
+    const accounts: AwsAccount[] = [{ accountId: HOME }, { accountId: MEMBER, ...ROLE }];
+    // A fixed clock for the refresh epochs: the resync must not meet certificates whose epoch ticked meanwhile.
+    const source = new AwsAcmSource({ name: 'bench-acm', clients, accounts, regions: REGIONS, clock: fixedClock(at) });
+
+    const measure = async () => {
+      aws.resetCalls();
+      meter.reset();
+      const started = process.hrtime.bigint();
+      const report = await syncSource({ source, store, clock: systemClock });
+      return {
+        report,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        calls: aws.callCounts(),
+        writes: meter.writeRequests,
+      };
+    };
+    const first = await measure();
+    const resync = await measure();
+
+    const callList = (calls: Record<string, number>) =>
+      Object.entries(calls)
+        .map(([operation, n]) => `${operation} ${n}`)
+        .join(', ');
+    const listOnly =
+      Object.keys(resync.calls).length === 1 &&
+      resync.calls.ListCertificates === listPages &&
+      resync.report.counts.unchanged === count;
+    return [
+      { figure: `ACM ${count}: first sync API calls`, value: callList(first.calls) },
+      {
+        figure: `ACM ${count}: first sync wall time`,
+        value: `${first.seconds.toFixed(1)} s (${(count / first.seconds).toFixed(0)} certificates/s, ${first.report.counts.discovered} discovered, ${first.report.counts.errors} errors)`,
+      },
+      { figure: `ACM ${count}: first sync DynamoDB write requests`, value: String(first.writes) },
+      {
+        figure: `ACM ${count}: unchanged resync API calls`,
+        value: callList(resync.calls),
+        target: `ListCertificates pages only (${listPages})`,
+        met: listOnly,
+      },
+      { figure: `ACM ${count}: unchanged resync wall time`, value: `${resync.seconds.toFixed(1)} s` },
+      {
+        figure: `ACM ${count}: unchanged resync DynamoDB write requests`,
+        value: String(resync.writes),
+        target: '0',
+        met: resync.writes === 0,
+      },
+    ];
+  } finally {
+    clients.destroy();
+    documents.destroy();
+    await dynamo.close();
+    await aws.close();
+  }
+}
+
+// Run alone: `node lib/cli/bin/run-ts.js test/bench/aws-acm.ts` (run-ts.js is then the main module).
+if (require.main === module || module.parent === require.main) {
+  void benchAwsAcm(Number(process.env.BENCH_ACM_COUNT ?? 10_000)).then((rows) => {
+    for (const row of rows) {
+      process.stdout.write(
+        `${row.figure}: ${row.value}${row.target ? ` (target ${row.target}: ${row.met ? 'met' : 'MISSED'})` : ''}\n`,
+      );
+    }
+  });
+}

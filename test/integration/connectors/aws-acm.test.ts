@@ -1,0 +1,427 @@
+import { AwsAcmSource, type AwsAcmSourceOptions } from '../../../lib/connectors/aws-acm';
+import { AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { fixedClock, type Clock } from '../../../lib/ports/clock';
+import { syncSource } from '../../../lib/use-cases/sync';
+import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../../support/fakes/acm-server';
+import { fastRetries, startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
+
+const dynamo = useEmbeddedDynamoDb();
+const clock = fixedClock('2026-06-01T00:00:00.000Z');
+const hoursLater = (hours: number): Clock => fixedClock(new Date(clock.now().getTime() + hours * 3_600_000));
+
+/** The caller's own account (no role) and an account reached by AssumeRole with an external id. */
+const HOME = '111111111111';
+const MEMBER = '222222222222';
+const REGIONS = ['eu-west-1', 'us-east-1'];
+const ROLE = { roleName: 'certwarden-reader', externalId: 'certwarden-7f3a' };
+const ACCOUNTS: AwsAccount[] = [{ accountId: HOME }, { accountId: MEMBER, ...ROLE }];
+const ALL_KEY_TYPES = ['EC_prime256v1', 'EC_secp384r1', 'EC_secp521r1', 'RSA_1024', 'RSA_2048', 'RSA_3072', 'RSA_4096'];
+
+let mill: CertificateMill;
+beforeAll(async () => {
+  mill = await CertificateMill.create(clock.now());
+});
+
+interface World {
+  acm: FakeAcm;
+  aws: FakeAwsServer;
+  clients: AwsClientFactory;
+  inventory: TestInventory;
+  source(options?: Partial<AwsAcmSourceOptions>): AwsAcmSource;
+  /** Clients with nothing cached (no assumed-role session): what the next run of the sync would start with. */
+  freshClients(): AwsClientFactory;
+}
+
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    world.clients.destroy();
+    await world.aws.close();
+  }
+});
+
+/**
+ * A fake ACM on 127.0.0.1 with the real ACM client pointed at it: HOME is reached with the caller's own
+ * credentials, MEMBER through STS AssumeRole. Faults get test-speed retries unless `productionRetries`.
+ * Closed after the test unless `keep`.
+ */
+async function world(options: { productionRetries?: boolean; keep?: boolean } = {}): Promise<World> {
+  const acm = new FakeAcm(mill);
+  const aws = await startFakeAws({ services: [acm.service], seed: 7 });
+  aws.grantRole({ accountId: MEMBER, ...ROLE });
+  const caller = aws.callerCredentials(HOME);
+  const freshClients = () =>
+    new AwsClientFactory({
+      credentials: caller,
+      endpoint: aws.endpoint,
+      ...(options.productionRetries ? {} : { maxAttempts: 12, clientConfig: fastRetries(12) }),
+    });
+  const clients = freshClients();
+  const inventory = await dynamo.inventory();
+  const created: World = {
+    acm,
+    aws,
+    clients,
+    inventory,
+    freshClients,
+    source: (overrides = {}) =>
+      new AwsAcmSource({ name: 'acm', clients, accounts: ACCOUNTS, regions: REGIONS, clock, ...overrides }),
+  };
+  if (!options.keep) worlds.push(created);
+  return created;
+}
+
+const KEY_MIX: AcmKeyAlgorithm[] = ['RSA_2048', 'RSA_2048', 'EC_prime256v1', 'EC_secp384r1'];
+
+/** `count` certificates spread over both accounts and both regions. */
+function populate(acm: FakeAcm, count: number, prefix = 'host') {
+  for (let index = 0; index < count; index++) {
+    acm.add({
+      accountId: index % 2 === 0 ? HOME : MEMBER,
+      region: REGIONS[Math.floor(index / 2) % 2],
+      domainName: `${prefix}-${index}.example.com`,
+      keyAlgorithm: KEY_MIX[index % KEY_MIX.length],
+      inUseBy: index % 3 === 0 ? [`arn:aws:elasticloadbalancing:eu-west-1:${HOME}:loadbalancer/app/lb-${index}/1`] : [],
+      tags: { owner: `team-${index % 7}` },
+    });
+  }
+}
+
+/** The live places of the inventory as (ARN, fingerprint), against what the fake ACM holds now. */
+async function expectInventoryToEqualAcm(inventory: TestInventory, acm: FakeAcm) {
+  const live = await collect(inventory.store.bySource('acm', 'live'));
+  expect(live.map((location) => `${location.nativeId} ${location.fingerprint ?? 'none'}`).sort()).toEqual(
+    acm
+      .all()
+      .map((certificate) => `${certificate.arn} ${certificate.issued?.fingerprint ?? 'none'}`)
+      .sort(),
+  );
+}
+
+const locationOf = (inventory: TestInventory, arn: string) => inventory.store.getLocation(`aws-acm:${arn}`);
+
+describe('an ACM estate of 2,000 certificates in 2 accounts × 2 regions, synced through 30 % throttling and 5xx', () => {
+  let estate: World;
+  let report: Awaited<ReturnType<typeof syncSource>>;
+
+  beforeAll(async () => {
+    estate = await world({ keep: true });
+    populate(estate.acm, 2000);
+    estate.aws.faults.throttleRate = 0.3;
+    estate.aws.faults.serverErrorRate = 0.03;
+    report = await syncSource({ source: estate.source({ pageSize: 100 }), store: estate.inventory.store, clock });
+    estate.aws.faults.throttleRate = estate.aws.faults.serverErrorRate = 0;
+  }, 120_000);
+  afterAll(async () => {
+    estate.clients.destroy();
+    await estate.aws.close();
+  });
+
+  it('inventories every certificate exactly once, with its current fingerprint, and reports no error', async () => {
+    expect(report).toMatchObject({ complete: true, failedScopes: [], errors: [] });
+    expect(report.counts).toMatchObject({ discovered: 2000, errors: 0 });
+    expect(estate.aws.injected.throttled).toBeGreaterThan(2000);
+    expect(estate.aws.injected.serverErrors).toBeGreaterThan(100);
+    await expectInventoryToEqualAcm(estate.inventory, estate.acm);
+  });
+
+  it('asks ListCertificates for every key type, so EC certificates are inventoried too', async () => {
+    expect(estate.acm.listRequests.length).toBeGreaterThanOrEqual(20);
+    for (const request of estate.acm.listRequests) {
+      expect([...((request.Includes as { keyTypes: string[] }).keyTypes ?? [])].sort()).toEqual(ALL_KEY_TYPES);
+    }
+    const ec = estate.acm.all().find((certificate) => certificate.keyAlgorithm === 'EC_prime256v1')!;
+    expect(await locationOf(estate.inventory, ec.arn)).toMatchObject({
+      fingerprint: ec.issued!.fingerprint,
+      certificate: expect.objectContaining({ keyAlgorithm: 'EC', keySize: 256 }),
+    });
+  });
+
+  it('assumes the member account role once, with its external id, and never asks for a private key', () => {
+    expect(estate.aws.assumeRoleRequests).toEqual([
+      expect.objectContaining({
+        RoleArn: `arn:aws:iam::${MEMBER}:role/${ROLE.roleName}`,
+        ExternalId: ROLE.externalId,
+        RoleSessionName: 'certwarden',
+      }),
+    ]);
+    expect(estate.acm.exportCalls).toBe(0);
+    expect(estate.aws.calls.get('ExportCertificate')).toBeUndefined();
+  });
+
+  it('resyncs an unchanged estate with ListCertificates pages only, and writes nothing', async () => {
+    estate.aws.resetCalls();
+    estate.inventory.meter.reset();
+
+    const resync = await syncSource({
+      source: estate.source({ pageSize: 100 }),
+      store: estate.inventory.store,
+      clock,
+    });
+
+    expect(resync.counts).toMatchObject({ unchanged: 2000, discovered: 0, updated: 0, renewed: 0, errors: 0 });
+    expect(estate.aws.callCounts()).toEqual({ ListCertificates: 20 });
+    expect(estate.inventory.meter.writeRequests).toBe(0);
+  });
+});
+
+describe('AWS ACM source', () => {
+  it('inventories a certificate still pending validation from its metadata, without a body and without an error', async () => {
+    const { acm, aws, inventory, source } = await world();
+    const pending = acm.add({
+      accountId: HOME,
+      region: 'eu-west-1',
+      domainName: 'new.example.com',
+      status: 'PENDING_VALIDATION',
+    });
+    const failed = acm.add({ accountId: HOME, region: 'eu-west-1', domainName: 'bad.example.com', status: 'FAILED' });
+
+    const report = await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(report.counts.discovered).toBe(2);
+    expect(await locationOf(inventory, pending.arn)).toMatchObject({
+      status: 'live',
+      providerStatus: 'PENDING_VALIDATION',
+      certificate: null,
+      fingerprint: null,
+      account: HOME,
+      region: 'eu-west-1',
+      scope: `${HOME}/eu-west-1`,
+    });
+    expect((await locationOf(inventory, pending.arn))?.error).toBeUndefined();
+    expect(await locationOf(inventory, failed.arn)).toMatchObject({
+      providerStatus: 'FAILED',
+      certificate: null,
+      error: expect.stringContaining('issuance FAILED (CAA_ERROR)'),
+    });
+    expect(aws.calls.get('GetCertificate')).toBeUndefined();
+  });
+
+  it('lists certificates of every key pair origin, ACME included', async () => {
+    const { acm, inventory, source } = await world();
+    const acme = acm.add({
+      accountId: HOME,
+      region: 'us-east-1',
+      domainName: 'acme.example.com',
+      keyPairOrigin: 'ACME',
+    });
+
+    await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(await locationOf(inventory, acme.arn)).toMatchObject({ fingerprint: acme.issued!.fingerprint });
+  });
+
+  it('records how each certificate is renewed, where it is in use, and its owner from tags', async () => {
+    const { acm, inventory, source } = await world();
+    const inUse = acm.add({
+      accountId: HOME,
+      region: 'eu-west-1',
+      domainName: 'shop.example.com',
+      inUseBy: ['arn:aws:cloudfront::111111111111:distribution/E2', 'arn:aws:elasticloadbalancing:lb/app/a/1'],
+      tags: { Team: 'payments' },
+    });
+    const idle = acm.add({
+      accountId: HOME,
+      region: 'eu-west-1',
+      domainName: 'idle.example.com',
+      tags: { owner: 'web' },
+    });
+    const imported = acm.add({
+      accountId: MEMBER,
+      region: 'us-east-1',
+      domainName: 'legacy.example.com',
+      type: 'IMPORTED',
+    });
+    const privateCa = acm.add({
+      accountId: MEMBER,
+      region: 'us-east-1',
+      domainName: 'svc.internal',
+      type: 'PRIVATE',
+      inUseBy: ['arn:aws:elasticloadbalancing:lb/app/internal/2'],
+    });
+
+    await syncSource({
+      source: source({ ownerTagKeys: ['team', 'owner'], defaultOwner: 'platform' }),
+      store: inventory.store,
+      clock,
+    });
+
+    expect(await locationOf(inventory, inUse.arn)).toMatchObject({
+      owner: 'payments',
+      tags: { Team: 'payments' },
+      managed: true,
+      renewal: 'acm-managed',
+      providerStatus: 'ISSUED',
+      inUseBy: ['arn:aws:cloudfront::111111111111:distribution/E2', 'arn:aws:elasticloadbalancing:lb/app/a/1'],
+      details: expect.objectContaining({ type: 'AMAZON_ISSUED', renewalEligibility: 'ELIGIBLE' }),
+    });
+    // ACM renews an Amazon-issued certificate only while it is in use.
+    expect(await locationOf(inventory, idle.arn)).toMatchObject({
+      owner: 'web',
+      managed: false,
+      renewal: 'acm-managed',
+    });
+    expect(await locationOf(inventory, imported.arn)).toMatchObject({
+      owner: 'platform',
+      managed: false,
+      renewal: 'manual',
+      account: MEMBER,
+      region: 'us-east-1',
+    });
+    expect(await locationOf(inventory, privateCa.arn)).toMatchObject({ managed: true, renewal: 'acm-private-ca' });
+  });
+
+  it('records a renewal as a new fingerprint at the same ARN', async () => {
+    const { acm, inventory, source } = await world();
+    populate(acm, 20);
+    await syncSource({ source: source(), store: inventory.store, clock });
+    const [renewed] = acm.all();
+    const oldFingerprint = renewed.issued!.fingerprint;
+
+    acm.renew(renewed.arn);
+    const report = await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ renewed: 1, unchanged: 19 });
+    expect(await locationOf(inventory, renewed.arn)).toMatchObject({ fingerprint: renewed.issued!.fingerprint });
+    expect(renewed.issued!.fingerprint).not.toBe(oldFingerprint);
+    expect((await inventory.store.history(`aws-acm:${renewed.arn}`)).map((record) => record.change)).toEqual([
+      'discovered',
+      'renewed',
+    ]);
+  });
+
+  it('turns a certificate deleted from ACM into a tombstone', async () => {
+    const { acm, inventory, source } = await world();
+    populate(acm, 20);
+    await syncSource({ source: source(), store: inventory.store, clock });
+    const [deleted] = acm.all();
+
+    acm.remove(deleted.arn);
+    const report = await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ removed: 1, unchanged: 19 });
+    expect(await locationOf(inventory, deleted.arn)).toMatchObject({ status: 'removed' });
+    await expectInventoryToEqualAcm(inventory, acm);
+  });
+
+  it('keeps the places of a region that keeps failing, marked stale, and syncs the other regions', async () => {
+    const { acm, aws, inventory, source } = await world();
+    populate(acm, 40);
+    await syncSource({ source: source(), store: inventory.store, clock });
+    const down = `${MEMBER}/us-east-1`;
+    const inDown = acm.all().filter((certificate) => `${certificate.accountId}/${certificate.region}` === down);
+    const elsewhere = acm.all().find((certificate) => `${certificate.accountId}/${certificate.region}` !== down)!;
+
+    aws.faults.failingScopes.add(down);
+    acm.remove(inDown[0].arn);
+    acm.remove(elsewhere.arn);
+    const report = await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(report.failedScopes).toEqual([
+      { scope: down, message: expect.stringMatching(/^ListCertificates failed: .*unavailable.*after 12 attempts/) },
+    ]);
+    expect(report.counts).toMatchObject({ removed: 1, stale: inDown.length });
+    for (const certificate of inDown) {
+      expect(await locationOf(inventory, certificate.arn)).toMatchObject({
+        status: 'live',
+        stale: expect.objectContaining({ reason: expect.stringContaining('ListCertificates failed') }),
+      });
+    }
+    expect(await locationOf(inventory, elsewhere.arn)).toMatchObject({ status: 'removed' });
+
+    aws.faults.failingScopes.clear();
+    const recovered = await syncSource({ source: source(), store: inventory.store, clock });
+    expect(recovered.failedScopes).toEqual([]);
+    expect(recovered.counts.removed).toBe(1);
+    await expectInventoryToEqualAcm(inventory, acm);
+    expect((await locationOf(inventory, inDown[1].arn))?.stale).toBeUndefined();
+  });
+
+  it('fails every region of an account whose role cannot be assumed, and syncs the other account', async () => {
+    const { acm, aws, inventory, source, freshClients } = await world();
+    populate(acm, 20);
+    await syncSource({ source: source(), store: inventory.store, clock });
+
+    aws.faults.deniedAccounts.add(MEMBER);
+    const report = await syncSource({ source: source({ clients: freshClients() }), store: inventory.store, clock });
+
+    expect(report.failedScopes.map((failure) => failure.scope).sort()).toEqual(
+      REGIONS.map((region) => `${MEMBER}/${region}`),
+    );
+    expect(report.failedScopes[0].message).toMatch(
+      new RegExp(`^cannot get credentials for arn:aws:iam::${MEMBER}:role/${ROLE.roleName}: AccessDenied`),
+    );
+    expect(report.counts).toMatchObject({ stale: 10, unchanged: 10, removed: 0 });
+  });
+
+  it('does not assume a role with the wrong external id', async () => {
+    const { acm, inventory, clients } = await world();
+    acm.add({ accountId: MEMBER, region: 'eu-west-1', domainName: 'a.example.com' });
+    const source = new AwsAcmSource({
+      name: 'acm',
+      clients,
+      accounts: [{ accountId: MEMBER, roleName: ROLE.roleName, externalId: 'guessed' }],
+      regions: ['eu-west-1'],
+      clock,
+    });
+
+    const report = await syncSource({ source, store: inventory.store, clock });
+
+    expect(report.failedScopes).toEqual([
+      { scope: `${MEMBER}/eu-west-1`, message: expect.stringContaining('AccessDenied') },
+    ]);
+    expect(report.counts.discovered).toBe(0);
+  });
+
+  it('reloads unchanged certificates spread over fullRefreshHours, so tag changes arrive within that time', async () => {
+    const { acm, aws, inventory, source } = await world();
+    populate(acm, 480);
+    await syncSource({ source: source({ clock }), store: inventory.store, clock });
+    for (const certificate of acm.all()) certificate.tags = { owner: 'new-team' };
+
+    aws.resetCalls();
+    const anHourLater = await syncSource({ source: source({ clock: hoursLater(1) }), store: inventory.store, clock });
+    const reloaded = aws.calls.get('DescribeCertificate') ?? 0;
+    const aDayLater = await syncSource({ source: source({ clock: hoursLater(24) }), store: inventory.store, clock });
+
+    // 1/24 of 480 is 20; the ARN hash spreads them, so allow for chance.
+    expect(reloaded).toBeGreaterThanOrEqual(8);
+    expect(reloaded).toBeLessThanOrEqual(36);
+    expect(anHourLater.counts.updated).toBe(reloaded);
+    expect(anHourLater.counts.updated + aDayLater.counts.updated).toBe(480);
+    const owners = new Set((await collect(inventory.store.bySource('acm', 'live'))).map((location) => location.owner));
+    expect([...owners]).toEqual(['new-team']);
+  });
+
+  it('slows down instead of failing when ACM throttles by rate, with the production retry configuration', async () => {
+    const { acm, aws, inventory, source } = await world({ productionRetries: true });
+    populate(acm, 40);
+    aws.faults.ratePerScope = 12;
+
+    const report = await syncSource({ source: source(), store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ discovered: 40, errors: 0 });
+    expect(aws.injected.throttled).toBeGreaterThan(0);
+    await expectInventoryToEqualAcm(inventory, acm);
+  }, 60_000);
+
+  it("waits as long as a throttle's Retry-After asks, with the production retry configuration", async () => {
+    const { acm, aws, inventory, source } = await world({ productionRetries: true });
+    acm.add({ accountId: HOME, region: 'eu-west-1', domainName: 'a.example.com' });
+    aws.faults.throttleNext = 1;
+    aws.faults.retryAfterSeconds = 1;
+
+    const report = await syncSource({
+      source: source({ accounts: [{ accountId: HOME }], regions: ['eu-west-1'] }),
+      store: inventory.store,
+      clock,
+    });
+
+    expect(report.counts).toMatchObject({ discovered: 1, errors: 0 });
+    const [throttled, retried] = aws.log.filter((call) => call.operation === 'ListCertificates');
+    expect(throttled.status).toBe(400);
+    expect(retried.status).toBe(200);
+    expect(retried.at - throttled.at).toBeGreaterThanOrEqual(950);
+  });
+});

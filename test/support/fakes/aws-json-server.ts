@@ -1,0 +1,401 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AwsService } from '../../../lib/connectors/aws-clients';
+
+/**
+ * A local AWS endpoint for the real SDK clients: awsJson1_1 services (ACM, ACM PCA) on `POST /` routed by
+ * `X-Amz-Target`, and STS AssumeRole in the awsQuery protocol (form-encoded request, XML response), all on
+ * one 127.0.0.1 port. Requests must carry a SigV4 `Authorization` header: its credential scope names the
+ * region, its access key the account (a caller key given out by `callerCredentials`, or a session key this
+ * fake's STS issued), and a session key must come with the session token issued with it. Signatures
+ * themselves are not checked. Faults (throttling, 5xx, a scope that always fails) are injected on demand.
+ */
+
+/** An error the handlers throw; served as `{"__type": type, "message": …}` like AWS's JSON protocols. */
+export class AwsFault extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AwsFault';
+  }
+}
+
+export interface AwsCallContext {
+  accountId: string;
+  region: string;
+  /** `acm`, `acm-pca`: the service of the SigV4 credential scope. */
+  service: string;
+  accessKeyId: string;
+}
+
+export type AwsJsonHandler = (input: Record<string, unknown>, context: AwsCallContext) => unknown;
+
+/** Handlers of one awsJson1_1 service by operation, under its target prefix (`CertificateManager`). */
+export interface AwsJsonService {
+  targetPrefix: string;
+  operations: Record<string, AwsJsonHandler>;
+}
+
+export interface FaultPlan {
+  /** Share of service calls (not STS) answered 400 ThrottlingException with Retry-After. @default 0 */
+  throttleRate: number;
+  /** Share of service calls answered 500 InternalFailure / 503 ServiceUnavailable. @default 0 */
+  serverErrorRate: number;
+  /** Retry-After seconds sent with a throttle. @default 0 */
+  retryAfterSeconds: number;
+  /** The next this many service calls are throttled, whatever the rates say. @default 0 */
+  throttleNext: number;
+  /** `<account>/<region>` scopes whose every call fails with 503, however often it is retried. */
+  failingScopes: Set<string>;
+  /** Accounts whose role cannot be assumed (AccessDenied from STS). */
+  deniedAccounts: Set<string>;
+  /**
+   * Requests per second each `<account>/<region>` accepts (a token bucket holding one second's worth),
+   * beyond which calls are throttled, like AWS's own quotas. @default unlimited
+   */
+  ratePerScope?: number;
+}
+
+export interface RoleGrant {
+  accountId: string;
+  roleName: string;
+  /** The external id the trust policy demands; none when absent. */
+  externalId?: string;
+}
+
+export interface FakeAwsServer {
+  endpoint: string;
+  faults: FaultPlan;
+  /** Requests received by operation (`ListCertificates`, `AssumeRole`, …), every attempt counted. */
+  readonly calls: Map<string, number>;
+  callCounts(): Record<string, number>;
+  /** Forgets the call counts (not the fault counts). */
+  resetCalls(): void;
+  /** Every service call as it arrived: operation, time (ms) and the HTTP status it got. */
+  readonly log: Array<{ operation: string; at: number; status: number }>;
+  /** Calls answered with an injected fault so far. */
+  readonly injected: { throttled: number; serverErrors: number; scopeFailures: number };
+  /** Access keys of a caller whose own credentials act in `accountId` (no role assumed). */
+  callerCredentials(accountId: string): { accessKeyId: string; secretAccessKey: string };
+  /** Lets the caller assume this role. */
+  grantRole(grant: RoleGrant): void;
+  /** Every AssumeRole request's parameters, in order. */
+  readonly assumeRoleRequests: Array<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/** A small deterministic PRNG, so that a fault pattern can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface IssuedKey {
+  accountId: string;
+  sessionToken?: string;
+}
+
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
+
+export async function startFakeAws(options: { services: AwsJsonService[]; seed?: number }): Promise<FakeAwsServer> {
+  const random = seededRandom(options.seed ?? 1);
+  const keys = new Map<string, IssuedKey>();
+  const grants = new Map<string, RoleGrant>();
+  const calls = new Map<string, number>();
+  const assumeRoleRequests: Array<Record<string, string>> = [];
+  const faults: FaultPlan = {
+    throttleRate: 0,
+    serverErrorRate: 0,
+    retryAfterSeconds: 0,
+    throttleNext: 0,
+    failingScopes: new Set(),
+    deniedAccounts: new Set(),
+  };
+  const injected = { throttled: 0, serverErrors: 0, scopeFailures: 0 };
+  const log: FakeAwsServer['log'] = [];
+  const services = new Map(options.services.map((service) => [service.targetPrefix, service]));
+  const count = (operation: string) => calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const overRate = (scope: string): boolean => {
+    const rate = faults.ratePerScope;
+    if (rate === undefined) return false;
+    const now = Date.now();
+    const bucket = buckets.get(scope) ?? { tokens: rate, at: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    buckets.set(scope, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
+  };
+
+  const authenticate = (request: IncomingMessage): AwsCallContext => {
+    const header = request.headers.authorization;
+    if (!header) throw new AwsFault('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+    const match = AUTHORIZATION.exec(header);
+    if (!match) throw new AwsFault('IncompleteSignatureException', `not a SigV4 Authorization: ${header}`, 403);
+    const [, accessKeyId, , region, service] = match;
+    const key = keys.get(accessKeyId);
+    if (!key) {
+      throw new AwsFault('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+    }
+    if (key.sessionToken !== undefined && request.headers['x-amz-security-token'] !== key.sessionToken) {
+      throw new AwsFault('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+    }
+    return { accountId: key.accountId, region, service, accessKeyId };
+  };
+
+  const injectFault = (context: AwsCallContext) => {
+    if (faults.failingScopes.has(`${context.accountId}/${context.region}`)) {
+      injected.scopeFailures++;
+      throw new AwsFault('ServiceUnavailable', `${context.region} is unavailable`, 503);
+    }
+    const draw = random();
+    const forced = faults.throttleNext > 0;
+    if (forced) faults.throttleNext--;
+    if (forced || draw < faults.throttleRate || overRate(`${context.accountId}/${context.region}`)) {
+      injected.throttled++;
+      throw new AwsFault('ThrottlingException', 'Rate exceeded', 400, {
+        'Retry-After': String(faults.retryAfterSeconds),
+      });
+    }
+    if (draw < faults.throttleRate + faults.serverErrorRate) {
+      injected.serverErrors++;
+      throw draw < faults.throttleRate + faults.serverErrorRate / 2
+        ? new AwsFault('InternalFailure', 'We encountered an internal error. Please try again.', 500)
+        : new AwsFault('ServiceUnavailable', 'Service unavailable. Please try again.', 503);
+    }
+  };
+
+  const serveJson = async (request: IncomingMessage, response: ServerResponse, body: string) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const [prefix, operation] = target.split('.');
+    count(operation ?? target);
+    const at = Date.now();
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      log.push({ operation: operation ?? target, at, status });
+      response.writeHead(status, {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'x-amzn-RequestId': randomUUID(),
+        ...headers,
+      });
+      response.end(JSON.stringify(payload));
+    };
+    try {
+      if (request.headers['content-type'] !== 'application/x-amz-json-1.1') {
+        throw new AwsFault('SerializationException', `unexpected content type ${request.headers['content-type']}`);
+      }
+      const handler = services.get(prefix)?.operations[operation];
+      if (!handler) throw new AwsFault('UnknownOperationException', `unknown target ${target}`);
+      const context = authenticate(request);
+      injectFault(context);
+      send(200, (await handler(JSON.parse(body || '{}') as Record<string, unknown>, context)) ?? {});
+    } catch (error) {
+      if (!(error instanceof AwsFault)) throw error;
+      send(error.status, { __type: error.type, message: error.message }, error.headers);
+    }
+  };
+
+  const serveSts = (request: IncomingMessage, response: ServerResponse, body: string) => {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    count(params.Action ?? 'sts');
+    const requestId = randomUUID();
+    const fail = (status: number, code: string, message: string) => {
+      response.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
+      response.end(
+        `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>` +
+          `<Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>` +
+          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
+    };
+    try {
+      authenticate(request);
+    } catch (error) {
+      const fault = error as AwsFault;
+      fail(
+        fault.status,
+        fault.type === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : fault.type,
+        fault.message,
+      );
+      return;
+    }
+    if (params.Action !== 'AssumeRole' || params.Version !== '2011-06-15') {
+      fail(400, 'InvalidAction', `Could not find operation ${params.Action} for version ${params.Version}`);
+      return;
+    }
+    assumeRoleRequests.push(params);
+    const role = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(params.RoleArn ?? '');
+    const grant = role ? grants.get(`${role[1]}:${role[2]}`) : undefined;
+    if (
+      !role ||
+      !grant ||
+      faults.deniedAccounts.has(grant.accountId) ||
+      (grant.externalId !== undefined && grant.externalId !== params.ExternalId)
+    ) {
+      fail(403, 'AccessDenied', `User is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`);
+      return;
+    }
+    const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    const sessionToken = randomBytes(24).toString('base64');
+    keys.set(accessKeyId, { accountId: grant.accountId, sessionToken });
+    const expiration = new Date(Date.now() + Number(params.DurationSeconds ?? 3600) * 1000).toISOString();
+    response.writeHead(200, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
+    response.end(
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+        `<AssumedRoleUser><AssumedRoleId>AROA${accessKeyId.slice(4)}:${escapeXml(params.RoleSessionName ?? '')}</AssumedRoleId>` +
+        `<Arn>arn:aws:sts::${grant.accountId}:assumed-role/${grant.roleName}/${escapeXml(params.RoleSessionName ?? '')}</Arn></AssumedRoleUser>` +
+        `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId>` +
+        `<SecretAccessKey>${randomBytes(20).toString('base64')}</SecretAccessKey>` +
+        `<SessionToken>${sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+        `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    );
+  };
+
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const handled =
+        request.method === 'POST' && request.headers['x-amz-target']
+          ? serveJson(request, response, body)
+          : request.method === 'POST' &&
+              String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded')
+            ? serveSts(request, response, body)
+            : Promise.reject(new Error(`unexpected ${request.method} ${request.url}`));
+      Promise.resolve(handled).catch((error: unknown) => {
+        response.writeHead(500, { 'Content-Type': 'text/plain' });
+        response.end(String(error));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    faults,
+    calls,
+    callCounts: () => Object.fromEntries([...calls].sort(([a], [b]) => a.localeCompare(b))),
+    resetCalls: () => calls.clear(),
+    injected,
+    log,
+    callerCredentials(accountId) {
+      const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+      keys.set(accessKeyId, { accountId });
+      return { accessKeyId, secretAccessKey: randomBytes(20).toString('base64') };
+    },
+    grantRole(grant) {
+      grants.set(`${grant.accountId}:${grant.roleName}`, grant);
+    },
+    assumeRoleRequests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** NextToken paging over a sorted key list: the token is the last key served, so removals between pages lose nothing. */
+export function pageOf<T>(
+  sortedKeys: string[],
+  lookup: (key: string) => T,
+  nextToken: unknown,
+  maxItems: number,
+): { items: T[]; nextToken?: string } {
+  let start = 0;
+  if (nextToken !== undefined) {
+    if (typeof nextToken !== 'string') throw new AwsFault('InvalidNextTokenException', 'The next token is invalid');
+    const after = Buffer.from(nextToken, 'base64url').toString('utf8');
+    start = lowerBound(sortedKeys, after);
+    if (sortedKeys[start] === after) start++;
+  }
+  const keys = sortedKeys.slice(start, start + maxItems);
+  const more = start + maxItems < sortedKeys.length;
+  return {
+    items: keys.map(lookup),
+    nextToken: more ? Buffer.from(keys[keys.length - 1], 'utf8').toString('base64url') : undefined,
+  };
+}
+
+function lowerBound(sorted: string[], key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Epoch seconds, the awsJson protocols' timestamp format. */
+export const epochSeconds = (date: Date | undefined) => (date ? date.getTime() / 1000 : undefined);
+
+/**
+ * SDK client configuration for tests that inject random faults: a retry strategy that retries what the SDK's
+ * retry middleware classes as THROTTLING or TRANSIENT (429, ThrottlingException, 500/502/503/504, network
+ * errors), at least as long as a Retry-After hint asks, with the SDK's backoff formula (full jitter, doubling,
+ * 20 s cap) a hundred times shorter. It leaves out the SDK's retry quota and adaptive rate limiter: the fake
+ * throttles 30 % of calls at random whatever the rate, which drains the quota (each call retried twice or more
+ * costs more than a success refunds) and holds the rate limiter at its 0.5 requests/s floor (200 certificates
+ * took 500 s with the production configuration). The production configuration is tested against a fake that
+ * throttles by rate, as AWS does.
+ */
+export function fastRetries(maxAttempts: number): (service: AwsService) => Record<string, unknown> {
+  return () => ({ retryStrategy: new PersistentRetryStrategy(maxAttempts, 0.01) });
+}
+
+interface RetryToken {
+  getRetryCount(): number;
+  getRetryDelay(): number;
+}
+
+class PersistentRetryStrategy {
+  readonly mode = 'standard';
+
+  constructor(
+    private readonly maxAttempts: number,
+    private readonly scale: number,
+  ) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return token(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(
+    previous: RetryToken,
+    errorInfo: { errorType: string; retryAfterHint?: Date },
+  ): Promise<RetryToken> {
+    const retries = previous.getRetryCount();
+    const retryable = errorInfo.errorType === 'THROTTLING' || errorInfo.errorType === 'TRANSIENT';
+    if (!retryable || retries + 1 >= this.maxAttempts) throw new Error('No retry token available');
+    const base = (errorInfo.errorType === 'THROTTLING' ? 1000 : 50) * this.scale;
+    const backoff = Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000));
+    const hinted = errorInfo.retryAfterHint ? errorInfo.retryAfterHint.getTime() - Date.now() : 0;
+    return token(retries + 1, Math.max(backoff, Math.min(hinted, 5_000)));
+  }
+
+  recordSuccess(): void {}
+}
+
+const token = (retries: number, delay: number): RetryToken => ({
+  getRetryCount: () => retries,
+  getRetryDelay: () => delay,
+});

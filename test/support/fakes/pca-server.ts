@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { parseCertificates } from '../../../lib/x509/parse';
+import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonService } from './aws-json-server';
+
+/**
+ * ACM Private CA (ACMPrivateCA, awsJson1_1) on the fake AWS endpoint: ListCertificateAuthorities (MaxResults,
+ * NextToken), GetCertificateAuthorityCertificate (InvalidStateException while a CA has no certificate),
+ * ListTags, and IssueCertificate / GetCertificateAuthorityCsr answered AccessDenied and counted, since an
+ * inventory has no business calling them.
+ */
+
+export type FakeCaStatus =
+  'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DELETED' | 'DISABLED' | 'EXPIRED' | 'FAILED';
+
+export interface FakeCertificateAuthority {
+  arn: string;
+  accountId: string;
+  region: string;
+  type: 'ROOT' | 'SUBORDINATE';
+  status: FakeCaStatus;
+  commonName: string;
+  keyAlgorithm: 'RSA_2048' | 'RSA_4096' | 'EC_prime256v1' | 'EC_secp384r1';
+  crl?: { enabled: boolean; expirationInDays?: number; s3Bucket?: string };
+  ocsp?: { enabled: boolean; customCname?: string };
+  tags: Record<string, string>;
+  createdAt: Date;
+  lastStateChangeAt: Date;
+  /** Installed certificate and its chain (the parents), once there is one. */
+  installed?: { certificate: IssuedCertificate; chainPem?: string; fingerprint: string };
+  failureReason?: string;
+}
+
+export interface NewCertificateAuthority {
+  accountId: string;
+  region: string;
+  commonName: string;
+  type?: FakeCertificateAuthority['type'];
+  status?: FakeCaStatus;
+  crl?: FakeCertificateAuthority['crl'];
+  ocsp?: FakeCertificateAuthority['ocsp'];
+  tags?: Record<string, string>;
+  /** Signs a subordinate's certificate; a root signs its own. */
+  parent?: FakeCertificateAuthority;
+  /** @default 3650 */
+  daysLeft?: number;
+}
+
+/** ACM Private CA's state in every account and region, and the service that serves it. */
+export class FakePca {
+  private readonly authorities = new Map<string, FakeCertificateAuthority>();
+  /** Calls that would issue certificates or touch keys: must stay 0. */
+  forbiddenCalls = 0;
+
+  constructor(readonly at: Date) {}
+
+  async add(spec: NewCertificateAuthority): Promise<FakeCertificateAuthority> {
+    const status = spec.status ?? 'ACTIVE';
+    const authority: FakeCertificateAuthority = {
+      arn: `arn:aws:acm-pca:${spec.region}:${spec.accountId}:certificate-authority/${randomUUID()}`,
+      accountId: spec.accountId,
+      region: spec.region,
+      type: spec.type ?? (spec.parent ? 'SUBORDINATE' : 'ROOT'),
+      status,
+      commonName: spec.commonName,
+      keyAlgorithm: 'EC_prime256v1',
+      crl: spec.crl,
+      ocsp: spec.ocsp,
+      tags: spec.tags ?? {},
+      createdAt: new Date(this.at.getTime() - 30 * 86_400_000),
+      lastStateChangeAt: new Date(this.at.getTime() - 29 * 86_400_000),
+      failureReason: status === 'FAILED' ? 'OTHER' : undefined,
+    };
+    if (status !== 'PENDING_CERTIFICATE' && status !== 'CREATING' && status !== 'FAILED') {
+      await this.install(authority, spec.parent, spec.daysLeft ?? 3650);
+    }
+    this.authorities.set(authority.arn, authority);
+    return authority;
+  }
+
+  /** Installs a (new) CA certificate: the first one of a pending CA, or a renewal at the same ARN. */
+  async install(
+    authority: FakeCertificateAuthority,
+    parent?: FakeCertificateAuthority,
+    daysLeft = 3650,
+  ): Promise<void> {
+    const day = 86_400_000;
+    const certificate = await issueCertificate({
+      subject: `CN=${authority.commonName}`,
+      ca: true,
+      issuer: parent?.installed?.certificate,
+      notBefore: new Date(this.at.getTime() - 30 * day),
+      notAfter: new Date(this.at.getTime() + daysLeft * day),
+    });
+    const chainPem = parent?.installed
+      ? [parent.installed.certificate.pem, parent.installed.chainPem].filter(Boolean).join('')
+      : undefined;
+    authority.installed = {
+      certificate,
+      chainPem,
+      fingerprint: parseCertificates(certificate.pem, authority.arn).certificates[0].record.fingerprintSha256,
+    };
+    authority.status = authority.status === 'PENDING_CERTIFICATE' ? 'ACTIVE' : authority.status;
+    authority.lastStateChangeAt = new Date(authority.lastStateChangeAt.getTime() + 60_000);
+  }
+
+  remove(arn: string): void {
+    this.authorities.delete(arn);
+  }
+
+  all(): FakeCertificateAuthority[] {
+    return [...this.authorities.values()];
+  }
+
+  readonly service: AwsJsonService = {
+    targetPrefix: 'ACMPrivateCA',
+    operations: {
+      ListCertificateAuthorities: (input, context) => {
+        const maxResults = (input.MaxResults as number | undefined) ?? 1000;
+        if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
+          throw new AwsFault('ValidationException', 'MaxResults must be between 1 and 1000');
+        }
+        const arns = [...this.authorities.values()]
+          .filter((authority) => authority.accountId === context.accountId && authority.region === context.region)
+          .map((authority) => authority.arn)
+          .sort();
+        const page = pageOf(arns, (arn) => this.describe(this.authorities.get(arn)!), input.NextToken, maxResults);
+        return { CertificateAuthorities: page.items, NextToken: page.nextToken };
+      },
+      GetCertificateAuthorityCertificate: (input, context) => {
+        const authority = this.find(input, context);
+        if (!authority.installed) {
+          throw new AwsFault(
+            'InvalidStateException',
+            `The certificate authority ${authority.arn} is not in the correct state to have a certificate signing request.`,
+          );
+        }
+        return { Certificate: authority.installed.certificate.pem, CertificateChain: authority.installed.chainPem };
+      },
+      ListTags: (input, context) => {
+        const tags = Object.entries(this.find(input, context).tags).map(([Key, Value]) => ({ Key, Value }));
+        const page = pageOf(
+          tags.map(({ Key }) => Key).sort(),
+          (key) => tags.find((tag) => tag.Key === key)!,
+          input.NextToken,
+          (input.MaxResults as number | undefined) ?? 50,
+        );
+        return { Tags: page.items, NextToken: page.nextToken };
+      },
+      IssueCertificate: () => this.forbidden(),
+      GetCertificateAuthorityCsr: () => this.forbidden(),
+    },
+  };
+
+  private forbidden(): never {
+    this.forbiddenCalls++;
+    throw new AwsFault('AccessDeniedException', 'an inventory must not issue certificates');
+  }
+
+  private find(input: Record<string, unknown>, context: AwsCallContext): FakeCertificateAuthority {
+    const arn = input.CertificateAuthorityArn;
+    const authority = typeof arn === 'string' ? this.authorities.get(arn) : undefined;
+    if (!authority || authority.accountId !== context.accountId || authority.region !== context.region) {
+      throw new AwsFault('ResourceNotFoundException', `Could not find certificate authority ${String(arn)}.`);
+    }
+    return authority;
+  }
+
+  private describe(authority: FakeCertificateAuthority) {
+    const certificate = authority.installed?.certificate.certificate;
+    return {
+      Arn: authority.arn,
+      OwnerAccount: authority.accountId,
+      CreatedAt: epochSeconds(authority.createdAt),
+      LastStateChangeAt: epochSeconds(authority.lastStateChangeAt),
+      Type: authority.type,
+      Serial: certificate?.serialNumber,
+      Status: authority.status,
+      NotBefore: epochSeconds(certificate?.notBefore),
+      NotAfter: epochSeconds(certificate?.notAfter),
+      FailureReason: authority.failureReason,
+      CertificateAuthorityConfiguration: {
+        KeyAlgorithm: authority.keyAlgorithm,
+        SigningAlgorithm: 'SHA256WITHECDSA',
+        Subject: { CommonName: authority.commonName },
+      },
+      RevocationConfiguration: {
+        CrlConfiguration: authority.crl
+          ? {
+              Enabled: authority.crl.enabled,
+              ExpirationInDays: authority.crl.expirationInDays,
+              S3BucketName: authority.crl.s3Bucket,
+            }
+          : { Enabled: false },
+        OcspConfiguration: authority.ocsp
+          ? { Enabled: authority.ocsp.enabled, OcspCustomCname: authority.ocsp.customCname }
+          : { Enabled: false },
+      },
+      KeyStorageSecurityStandard: 'FIPS_140_2_LEVEL_3_OR_HIGHER',
+      UsageMode: 'GENERAL_PURPOSE',
+    };
+  }
+}

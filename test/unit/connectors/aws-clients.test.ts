@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import {
+  describeAwsError,
+  isTransientAwsError,
+  refreshEpoch,
+  summaryHashOf,
+  tagsOf,
+  validateRefreshHours,
+  walkScopes,
+  type AwsAccount,
+  type AwsClients,
+} from '../../../lib/connectors/aws-clients';
+import { ConfigError } from '../../../lib/domain/errors';
+import { isScopeFailure, type ScopeFailure } from '../../../lib/ports/certificate-source';
+import { collect } from '../../support/inventory';
+
+const HOUR = 3_600_000;
+const at = new Date('2026-06-01T00:00:00.000Z');
+const later = (hours: number) => new Date(at.getTime() + hours * HOUR);
+
+describe('refreshEpoch', () => {
+  it('ticks once per period for each id', () => {
+    const id = `arn:aws:acm:eu-west-1:111111111111:certificate/${randomUUID()}`;
+    const ticks = new Set(Array.from({ length: 24 }, (_, hour) => refreshEpoch(id, later(hour), 24)));
+    expect(ticks.size).toBeLessThanOrEqual(2);
+    expect(refreshEpoch(id, later(24), 24)).toBe(refreshEpoch(id, at, 24)! + 1);
+  });
+
+  it('spreads the ticks of many ids evenly over the period', () => {
+    const ids = Array.from({ length: 2400 }, () => randomUUID());
+    const tickedWithin = (hours: number) =>
+      ids.filter((id) => refreshEpoch(id, later(hours), 24) !== refreshEpoch(id, at, 24)).length;
+    expect(tickedWithin(1)).toBeGreaterThan(60);
+    expect(tickedWithin(1)).toBeLessThan(140);
+    expect(tickedWithin(12)).toBeGreaterThan(1100);
+    expect(tickedWithin(12)).toBeLessThan(1300);
+  });
+
+  it('never ticks when the period is infinite', () => {
+    expect(refreshEpoch('a', at, Infinity)).toBeUndefined();
+  });
+
+  it.each([0, -1, NaN])('refuses %p hours', (hours) => {
+    expect(() => validateRefreshHours(hours)).toThrow(ConfigError);
+  });
+});
+
+describe('summaryHashOf', () => {
+  it('changes with a date in the summary (canonical JSON alone would see every Date as {})', () => {
+    expect(summaryHashOf({ NotAfter: new Date('2026-01-01') }, 1)).not.toBe(
+      summaryHashOf({ NotAfter: new Date('2027-01-01') }, 1),
+    );
+  });
+
+  it('changes with the refresh epoch, and not with key order', () => {
+    expect(summaryHashOf({ a: 1, b: 2 }, 1)).toBe(summaryHashOf({ b: 2, a: 1 }, 1));
+    expect(summaryHashOf({ a: 1 }, 1)).not.toBe(summaryHashOf({ a: 1 }, 2));
+  });
+});
+
+describe('tagsOf', () => {
+  it('turns AWS tags into a record, a missing value into an empty string', () => {
+    expect(tagsOf([{ Key: 'owner', Value: 'web' }, { Key: 'empty' }, { Value: 'no key' }])).toEqual({
+      owner: 'web',
+      empty: '',
+    });
+  });
+});
+
+describe('describeAwsError and isTransientAwsError', () => {
+  const sdkError = (name: string, message: string, httpStatusCode?: number, attempts?: number) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode, attempts } });
+
+  it('names the error and how many attempts it took', () => {
+    expect(describeAwsError(sdkError('ThrottlingException', 'Rate exceeded', 400, 10))).toBe(
+      'ThrottlingException: Rate exceeded (after 10 attempts)',
+    );
+    expect(describeAwsError(sdkError('AccessDenied', 'no', 403, 1))).toBe('AccessDenied: no');
+  });
+
+  it.each([
+    ['ThrottlingException', 400, true],
+    ['TooManyRequestsException', 429, true],
+    ['InternalFailure', 500, true],
+    ['ServiceUnavailable', 503, true],
+    ['AccessDeniedException', 400, false],
+    ['RequestInProgressException', 400, false],
+  ])('counts %s (%i) as transient: %p', (name, status, transient) => {
+    expect(isTransientAwsError(sdkError(name, 'x', status))).toBe(transient);
+  });
+
+  it('counts an error without an HTTP status (a network error) as transient', () => {
+    expect(isTransientAwsError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+  });
+});
+
+describe('walkScopes', () => {
+  const home: AwsAccount = { accountId: '111111111111' };
+  const member: AwsAccount = { accountId: '222222222222', roleName: 'reader' };
+
+  const clients = (refused: string[] = []): AwsClients & { roleArn(account: AwsAccount): string | undefined } => ({
+    acm: () => {
+      throw new Error('not used');
+    },
+    pca: () => {
+      throw new Error('not used');
+    },
+    async verifyAccess(account) {
+      if (refused.includes(account.accountId)) {
+        throw Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      }
+    },
+    roleArn: (account) => (account.roleName ? `arn:aws:iam::${account.accountId}:role/${account.roleName}` : undefined),
+  });
+
+  it('lists every account × region, each account in its own regions when it names them', async () => {
+    const items = await collect(
+      walkScopes({
+        clients: clients(),
+        accounts: [home, { ...member, regions: ['ap-south-1'] }],
+        regions: ['eu-west-1', 'us-east-1'],
+        concurrency: 2,
+        operation: 'List',
+        list: async function* (scope) {
+          yield `${scope.id}#1`;
+          yield `${scope.id}#2`;
+        },
+      }),
+    );
+
+    expect((items as string[]).sort()).toEqual([
+      '111111111111/eu-west-1#1',
+      '111111111111/eu-west-1#2',
+      '111111111111/us-east-1#1',
+      '111111111111/us-east-1#2',
+      '222222222222/ap-south-1#1',
+      '222222222222/ap-south-1#2',
+    ]);
+  });
+
+  it('lists no more than `concurrency` scopes at once', async () => {
+    let running = 0;
+    let most = 0;
+    await collect(
+      walkScopes({
+        clients: clients(),
+        accounts: [home, member],
+        regions: ['a', 'b', 'c', 'd'],
+        concurrency: 3,
+        operation: 'List',
+        list: async function* (scope) {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          yield scope.id;
+          running--;
+        },
+      }),
+    );
+
+    expect(most).toBe(3);
+  });
+
+  it('reports every region of an account whose credentials are refused, and lists the other account', async () => {
+    const items = await collect(
+      walkScopes({
+        clients: clients([member.accountId]),
+        accounts: [home, member],
+        regions: ['eu-west-1', 'us-east-1'],
+        concurrency: 4,
+        operation: 'List',
+        list: async function* (scope) {
+          yield scope.id;
+        },
+      }),
+    );
+
+    const failures = items.filter((item): item is ScopeFailure => typeof item !== 'string' && isScopeFailure(item));
+    expect(failures.map((failure) => failure.failedScope).sort()).toEqual([
+      '222222222222/eu-west-1',
+      '222222222222/us-east-1',
+    ]);
+    expect(failures[0].message).toBe(
+      'cannot get credentials for arn:aws:iam::222222222222:role/reader: AccessDenied: not authorized',
+    );
+    expect(items.filter((item) => typeof item === 'string').sort()).toEqual([
+      '111111111111/eu-west-1',
+      '111111111111/us-east-1',
+    ]);
+  });
+
+  it('keeps what a region listed before its listing failed, then reports the region', async () => {
+    const items = await collect(
+      walkScopes({
+        clients: clients(),
+        accounts: [home],
+        regions: ['eu-west-1'],
+        concurrency: 1,
+        operation: 'ListCertificates',
+        list: async function* () {
+          yield 'first page';
+          throw Object.assign(new Error('unavailable'), { name: 'ServiceUnavailable', $metadata: { attempts: 10 } });
+        },
+      }),
+    );
+
+    expect(items).toEqual([
+      'first page',
+      {
+        failedScope: '111111111111/eu-west-1',
+        message: 'ListCertificates failed: ServiceUnavailable: unavailable (after 10 attempts)',
+      },
+    ]);
+  });
+
+  it('throws, rather than reporting a scope, when the listing was aborted', async () => {
+    const controller = new AbortController();
+    const walk = walkScopes({
+      clients: clients(),
+      accounts: [home],
+      regions: ['eu-west-1'],
+      concurrency: 1,
+      operation: 'List',
+      signal: controller.signal,
+      list: async function* () {
+        yield 'first page';
+        controller.abort();
+        throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+      },
+    });
+
+    await expect(collect(walk)).rejects.toThrow('Request aborted');
+  });
+
+  it('refuses a scope configured twice', async () => {
+    const walk = walkScopes({
+      clients: clients(),
+      accounts: [home, home],
+      regions: ['eu-west-1'],
+      concurrency: 1,
+      operation: 'List',
+      list: async function* () {},
+    });
+
+    await expect(collect(walk)).rejects.toThrow('scope 111111111111/eu-west-1 is configured twice');
+  });
+});
