@@ -63,7 +63,6 @@ interface CompiledExemption {
 export class CompiledPolicy {
   readonly classifier: IssuerClassifier;
   private readonly scopeRefs: ScopeRef[];
-  private readonly usesTags: boolean;
   private readonly exemptions: CompiledExemption[];
   private readonly cache = new Map<string, EffectiveSet>();
 
@@ -73,9 +72,6 @@ export class CompiledPolicy {
       Object.freeze({ index, name: scope.name ?? `scopes[${index}]` }),
     );
     this.exemptions = config.exemptions.map((exemption, index) => compileExemption(exemption, index));
-    this.usesTags =
-      config.scopes.some((scope) => scope.match.tags !== undefined) ||
-      config.exemptions.some((exemption) => exemption.match?.tags !== undefined);
     // Build the base set now so that a parameter problem shows at load time, not at the first certificate.
     this.settingsFor([]);
   }
@@ -105,10 +101,6 @@ export class CompiledPolicy {
     return this.exemptions.filter(
       (exemption) => (exemption.allRules || exemption.rules.has(ruleId)) && exemptionCovers(exemption, subject, facts),
     );
-  }
-
-  get needsTags(): boolean {
-    return this.usesTags;
   }
 
   private merge(matched: number[]): EffectiveSet {
@@ -164,8 +156,6 @@ export interface SubjectFacts {
   issuerType: 'public' | 'private';
   uses: readonly CertificateUse[];
   inUse: boolean;
-  /** Lower-case tag keys → trimmed lower-case values; only built when the policy matches on tags. */
-  tags?: Map<string, string>;
 }
 
 const NO_USES: readonly CertificateUse[] = Object.freeze([]);
@@ -211,7 +201,6 @@ export function evaluatePolicy(
     issuerType: policy.classifier.classify(subject),
     uses,
     inUse,
-    tags: policy.needsTags ? foldTags(subject.location?.tags) : undefined,
   };
   const set = policy.settingsFor(policy.matchingScopes(subject, facts));
   const ruleContext: RuleContext = {
@@ -282,10 +271,10 @@ export const violatesAtOrAbove = (violations: readonly Violation[], threshold: S
 
 const SEVERITY_ORDER: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
-function foldTags(tags: Record<string, string> | undefined): Map<string, string> {
-  const folded = new Map<string, string>();
-  if (tags) for (const key in tags) folded.set(key.toLowerCase(), String(tags[key]).trim().toLowerCase());
-  return folded;
+/** The value of a tag by case-insensitive key, trimmed and lower-cased; '' when absent. */
+function tagValue(tags: Record<string, string> | undefined, lowerKey: string): string {
+  if (tags) for (const key in tags) if (key.toLowerCase() === lowerKey) return String(tags[key]).trim().toLowerCase();
+  return '';
 }
 
 function matches(match: ScopeMatch, subject: PolicySubject, facts: SubjectFacts): boolean {
@@ -297,9 +286,8 @@ function matches(match: ScopeMatch, subject: PolicySubject, facts: SubjectFacts)
     return false;
   if (match.accounts && !(location?.account !== undefined && match.accounts.includes(location.account))) return false;
   if (match.tags) {
-    const tags = facts.tags ?? foldTags(location?.tags);
     for (const key in match.tags) {
-      const value = tags.get(key.toLowerCase());
+      const value = tagValue(location?.tags, key.toLowerCase());
       if (!value) return false;
       const wanted = match.tags[key];
       const options = Array.isArray(wanted) ? wanted : [wanted];

@@ -9,14 +9,20 @@ import type { KeySharingCertificate } from './types';
 export function indexByPublicKey(
   certificates: Iterable<KeySharingCertificate & Pick<CertificateRecord, 'publicKeySha256'>>,
 ): Map<string, KeySharingCertificate[]> {
-  const all = new Map<string, KeySharingCertificate[]>();
+  const first = new Map<string, KeySharingCertificate>();
+  const groups = new Map<string, KeySharingCertificate[]>();
   for (const certificate of certificates) {
-    const group = all.get(certificate.publicKeySha256);
-    if (!group) all.set(certificate.publicKeySha256, [certificate]);
-    else if (!group.some((other) => other.fingerprintSha256 === certificate.fingerprintSha256)) group.push(certificate);
+    const key = certificate.publicKeySha256;
+    const seen = first.get(key);
+    if (seen === undefined) {
+      first.set(key, certificate);
+    } else if (seen.fingerprintSha256 !== certificate.fingerprintSha256) {
+      const group = groups.get(key) ?? [seen];
+      if (!group.some((other) => other.fingerprintSha256 === certificate.fingerprintSha256)) group.push(certificate);
+      groups.set(key, group);
+    }
   }
-  for (const [key, group] of all) if (group.length < 2) all.delete(key);
-  return all;
+  return groups;
 }
 
 const NONE: readonly KeySharingCertificate[] = Object.freeze([]);

@@ -24,8 +24,11 @@ export const allowedDomains: Rule<AllowedDomainsParams> = ({ certificate }, { pa
   const { dns, ip } = certificate.sans;
   const names = dns.map(foldDnsName);
   const cn = certificate.subjectCommonName;
-  if (cn && looksLikeHostname(cn) && !/^[\d.:]+$/.test(cn) && !names.includes(foldDnsName(cn)))
-    names.push(foldDnsName(cn));
+  if (cn) {
+    const folded = foldDnsName(cn);
+    if (!names.includes(folded) && !ip.includes(cn) && looksLikeHostname(cn) && !/^[\d.:]+$/.test(cn))
+      names.push(folded);
+  }
   if (names.length === 0 && ip.length === 0) return notApplicable('names no host');
   const outside = names.filter((name) => !patterns.some((pattern) => domainPatternMatches(pattern, name)));
   const ips = allowIpAddresses ? [] : ip;

@@ -13,12 +13,12 @@ export const expiredOrRevokedInUse: Rule<ExpiredOrRevokedInUseParams> = (
 ) => {
   if (!location) return notApplicable('no location: use is a property of a place');
   if (!inUse) return notApplicable('not in use');
-  const usedBy = location.inUseBy?.length
-    ? location.inUseBy
-    : [location.locationId ?? location.sourceKind ?? 'its place'];
   const expired = Date.parse(certificate.notAfter) < now.getTime();
   const revoked = revocation?.status === 'revoked';
   if (!expired && !revoked) return compliant;
+  const usedBy = location.inUseBy?.length
+    ? location.inUseBy
+    : [location.locationId ?? location.sourceKind ?? 'its place'];
   const what = [
     ...(expired ? [`expired ${certificate.notAfter}`] : []),
     ...(revoked

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRule } from '../rule-definition';
-import { compliant, notApplicable, violation, type Rule } from '../types';
+import type { CertificateRecord } from '../../certificate';
+import { compliant, notApplicable, violation, type IssuerType, type Rule } from '../types';
 import { CABF_SC081_SCHEDULE, DAY_SECONDS, maxDaysAt, validityDays, validitySeconds } from '../validity';
 
 const nullableDays = z
@@ -41,25 +42,19 @@ export type MaxValidityParams = z.infer<typeof Params>;
  */
 export const maxValidity: Rule<MaxValidityParams> = ({ certificate }, params, { issuerType }) => {
   const notBefore = Date.parse(certificate.notBefore);
+  const publicTls = issuerType === 'public' && certificate.kind === 'tls-server';
+  const maxDays = certificate.isCA
+    ? params.caMaxDays
+    : publicTls
+      ? maxDaysAt(params.publicTlsSchedule, notBefore)
+      : params.privateMaxDays;
+  if (maxDays === null) return notApplicable(`no validity limit ${basisOf(certificate, publicTls, issuerType)}`);
   const notAfter = Date.parse(certificate.notAfter);
-  let maxDays: number | null;
-  let basis: string;
-  if (certificate.isCA) {
-    maxDays = params.caMaxDays;
-    basis = 'for a CA certificate';
-  } else if (issuerType === 'public' && certificate.kind === 'tls-server') {
-    maxDays = maxDaysAt(params.publicTlsSchedule, notBefore);
-    basis = `for a public TLS certificate issued ${certificate.notBefore.slice(0, 10)}`;
-  } else {
-    maxDays = params.privateMaxDays;
-    basis = `for a ${issuerType === 'public' ? `public ${certificate.kind}` : 'privately issued'} certificate`;
-  }
-  if (maxDays === null) return notApplicable(`no validity limit ${basis}`);
   const seconds = validitySeconds(notBefore, notAfter);
   if (seconds <= maxDays * DAY_SECONDS) return compliant;
   const days = validityDays(notBefore, notAfter);
   return violation(
-    `valid ${days} days (${certificate.notBefore} to ${certificate.notAfter}); policy allows ${maxDays} ${basis}`,
+    `valid ${days} days (${certificate.notBefore} to ${certificate.notAfter}); policy allows ${maxDays} ${basisOf(certificate, publicTls, issuerType)}`,
     {
       validityDays: days,
       validitySeconds: seconds,
@@ -70,6 +65,13 @@ export const maxValidity: Rule<MaxValidityParams> = ({ certificate }, params, { 
     },
   );
 };
+
+/** What the limit applies to, for messages. */
+function basisOf(certificate: CertificateRecord, publicTls: boolean, issuerType: IssuerType): string {
+  if (certificate.isCA) return 'for a CA certificate';
+  if (publicTls) return `for a public TLS certificate issued ${certificate.notBefore.slice(0, 10)}`;
+  return `for a ${issuerType === 'public' ? `public ${certificate.kind}` : 'privately issued'} certificate`;
+}
 
 export const maxValidityRule = defineRule({
   id: 'max-validity',

@@ -16,13 +16,7 @@ export const requiredOwnership: Rule<RequiredOwnershipParams> = ({ location }, {
   if (!location) return notApplicable('no location: owner and tags are properties of a place');
   const owner = location.owner?.trim() || UNOWNED;
   const unowned = requireOwner && owner.toLowerCase() === UNOWNED;
-  const tags = location.tags ?? {};
-  const present = new Set(
-    Object.entries(tags)
-      .filter(([, value]) => value.trim() !== '')
-      .map(([key]) => key.toLowerCase()),
-  );
-  const missing = requiredTags.filter((key) => !present.has(key.toLowerCase()));
+  const missing = requiredTags.length ? missingTags(location.tags ?? {}, requiredTags) : [];
   if (!unowned && missing.length === 0) return compliant;
   const problems = [
     ...(unowned ? ['unowned (no owner tag and no default owner)'] : []),
@@ -30,6 +24,15 @@ export const requiredOwnership: Rule<RequiredOwnershipParams> = ({ location }, {
   ];
   return violation(problems.join('; '), { owner, missingTags: missing });
 };
+
+/** Required keys (case-insensitive) that are absent or blank. */
+function missingTags(tags: Record<string, string>, required: readonly string[]): string[] {
+  const keys = Object.keys(tags);
+  return required.filter((wanted) => {
+    const lower = wanted.toLowerCase();
+    return !keys.some((key) => key.toLowerCase() === lower && String(tags[key]).trim() !== '');
+  });
+}
 
 export const requiredOwnershipRule = defineRule({
   id: 'required-ownership',
