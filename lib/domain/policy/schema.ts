@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { formatPath } from '../config';
 import { ConfigError } from '../errors';
 import { RULES, RULE_IDS } from './catalog';
 import { DEFAULT_PUBLIC_ISSUER_ORGANIZATIONS } from './issuer';
@@ -179,4 +178,13 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let value = input;
   for (const segment of path) value = (value as Record<PropertyKey, unknown> | undefined)?.[segment];
   return value;
+}
+
+/** `scopes[1].rules.max-validity`: a zod path as a person would write it (as the configuration's errors do). */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
 }
