@@ -1,0 +1,34 @@
+/**
+ * The CloudWatch metrics the functions emit (Powertools Metrics, embedded metric format) and the stack's alarms
+ * and dashboard read: one list, so the two cannot drift apart.
+ */
+export const METRICS_NAMESPACE = 'Certwarden';
+
+/** Dimension naming the configured source. */
+export const SOURCE_DIMENSION = 'source';
+/** Dimension naming an expiry band of CertificatesByExpiry. */
+export const BAND_DIMENSION = 'band';
+
+export const METRIC = {
+  /** Sync worker, per source: errors of one run (unreadable places, failed scopes, a broken listing). */
+  syncErrors: 'SyncErrors',
+  /** Sync worker, per source: places discovered, renewed, updated, removed, restored or marked stale. */
+  placesChanged: 'PlacesChanged',
+  /** Sync worker, per source: wall time of one run, milliseconds. */
+  syncDuration: 'SyncDuration',
+  /** Sync planner, per source: messages (scopes) sent to the sync queue. */
+  scopesPlanned: 'ScopesPlanned',
+  /** Inventory metrics: live certificates already expired. */
+  expiredCertificates: 'ExpiredCertificates',
+  /** Inventory metrics, per band: live certificates by time left. */
+  certificatesByExpiry: 'CertificatesByExpiry',
+  /** Inventory metrics: places whose certificate cannot be read. */
+  unreadablePlaces: 'UnreadablePlaces',
+  /** Inventory metrics: tombstones (places no longer seen). */
+  removedPlaces: 'RemovedPlaces',
+  /** Inventory metrics, per source: days left of its soonest-expiring live certificate (negative: expired). */
+  minDaysToExpiry: 'MinDaysToExpiry',
+} as const;
+
+/** The bands of CertificatesByExpiry, as lib/use-cases/report.ts summarizeInventory counts them. */
+export const EXPIRY_BANDS = ['expired', 'within7', 'within30', 'within60', 'later'] as const;

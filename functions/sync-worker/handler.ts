@@ -1,0 +1,97 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod';
+import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
+import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
+import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
+import { secretsManagerFetcher, type SecretFetcher } from '../../lib/connectors/azure-credentials';
+import { createSource, restrictToScope } from '../../lib/connectors/from-config';
+import type { SourceConfig } from '../../lib/domain/config';
+import { SOURCE_KINDS, type CertificateSource } from '../../lib/ports/certificate-source';
+import { systemClock } from '../../lib/ports/clock';
+import { syncSource } from '../../lib/use-cases/sync';
+import { loadEnv } from '../shared/env';
+import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
+import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { SyncRequest } from '../shared/sync-request';
+
+/**
+ * SQS → sync worker: each message is one scope of one source (see the planner). The worker narrows the source
+ * to that scope and syncs it into the inventory; a scope that could not be synced completely fails its record
+ * alone (partial batch response), so SQS retries it and, after the queue's receive limit, parks it in the DLQ.
+ */
+const env = loadEnv(
+  z.object({
+    CERTWARDEN_TABLE: z.string().min(3),
+    CERTWARDEN_EVENT_BUS: z.string().min(1),
+    /** The one source kind this function syncs: its role holds that kind's permissions only. */
+    CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
+  }),
+);
+
+const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
+const events = new EventBridgePublisher({
+  client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
+  eventBusName: env.CERTWARDEN_EVENT_BUS,
+});
+
+/** What a source needs from its surroundings: secrets by ARN from Secrets Manager, never from the environment. */
+interface SourceWiring {
+  fetchSecret: SecretFetcher;
+}
+const wiring: SourceWiring = {
+  fetchSecret: secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
+};
+// wired by lead: createSource takes (config, wiring) once it builds every source kind; until then the extra
+// argument is ignored (assigning a one-parameter function to this type needs no cast).
+const buildSource: (config: SourceConfig, wiring: SourceWiring) => Promise<CertificateSource> = createSource;
+
+/** The sync of a scope ended incomplete (its listing broke): the record fails so that SQS retries it. */
+export class SyncIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function syncRecord(record: SQSRecord): Promise<void> {
+  const { source, scope } = SyncRequest.parse(JSON.parse(record.body));
+  if (source.kind !== env.CERTWARDEN_SOURCE_KIND) {
+    throw new Error(`this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`);
+  }
+  const config = scope === null ? source : restrictToScope(source, scope);
+  const started = Date.now();
+  const report = await syncSource({
+    source: await buildSource(config, wiring),
+    store,
+    clock: systemClock,
+    events,
+    scopes: scope === null ? undefined : [scope],
+  });
+  const { counts } = report;
+  const changed = counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
+  metrics
+    .singleMetric()
+    .addDimension(SOURCE_DIMENSION, source.name)
+    .addMetric(METRIC.syncErrors, 'Count', counts.errors)
+    .addMetric(METRIC.placesChanged, 'Count', changed)
+    .addMetric(METRIC.syncDuration, 'Milliseconds', Date.now() - started);
+  logger.info('scope synced', {
+    source: source.name,
+    scope,
+    complete: report.complete,
+    counts,
+    failedScopes: report.failedScopes,
+  });
+  if (!report.complete) {
+    throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`);
+  }
+}
+
+export const handler = withPowertools((event: SQSEvent, context) =>
+  processPartialResponse(event, syncRecord, processor, { context, processInParallel: false }),
+);

@@ -1,0 +1,43 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../lib/adapters/config-file';
+import { CertwardenStack } from './certwarden-stack';
+import { MemberAccountRole } from './member-account-role';
+
+export interface AppOptions {
+  /** Path of the certwarden configuration. @default certwarden.config.ts or .json in the working directory, else none */
+  configPath?: string;
+  /** Working directory the configuration is looked for in. @default process.cwd() */
+  cwd?: string;
+  /** CDK app options (context, outdir), for tests. @default none */
+  appProps?: ConstructorParameters<typeof App>[0];
+}
+
+/**
+ * The certwarden CDK app: the main stack from the configuration, the member-account role stack, and
+ * cdk-nag's AwsSolutions checks on every synth.
+ *
+ * Context: `certwarden:config` (a config path), `certwarden:alertEmails` (comma-separated addresses; the config
+ * file has no field for them yet).
+ */
+export function buildApp(options: AppOptions = {}) {
+  const app = new App(options.appProps);
+  const configPath = options.configPath ?? (app.node.tryGetContext('certwarden:config') as string | undefined);
+  const { config } = loadConfig(configPath, options.cwd);
+  const main = new CertwardenStack(app, 'Certwarden', {
+    description: 'certwarden: multi-cloud certificate inventory',
+    config,
+    alertEmails: alertEmailsFrom(app.node.tryGetContext('certwarden:alertEmails')),
+  });
+  const member = new MemberAccountRole(app, 'CertwardenMemberAccountRole', {
+    description: 'certwarden: read-only role the inventory sync assumes in a member account (StackSets)',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, main, member, config };
+}
+
+/** Read defensively: a list, or a comma-separated string; anything else means none. */
+function alertEmailsFrom(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
+  return list.map((email) => String(email).trim()).filter((email) => email.length > 0);
+}

@@ -1,0 +1,700 @@
+import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
+import type { SourceConfig } from '../lib/domain/config';
+import { EVENT_SOURCE } from '../lib/domain/events';
+import type { SourceKind } from '../lib/ports/certificate-source';
+import {
+  BAND_DIMENSION,
+  EXPIRY_BANDS,
+  METRIC,
+  METRICS_NAMESPACE,
+  SOURCE_DIMENSION,
+} from '../functions/shared/metric-names';
+import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
+import { BUNDLING, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
+import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-permissions';
+
+export interface CertificateInventoryProps {
+  /**
+   * The configured sources (the certwarden config's `sources`): each gets a schedule, and each kind a sync
+   * worker with that kind's permissions. `local-files` sources cannot be synced by a Lambda and are refused.
+   * @default [] (the inventory, bus, alarms and dashboard, and no sync)
+   */
+  readonly sources?: SourceConfig[];
+  /** Name of the inventory table; the CLI's `--store aws` finds it by this name. @default 'certwarden-inventory' */
+  readonly tableName?: string;
+  /** What happens to the table and the keys when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection on the table. @default true */
+  readonly deletionProtection?: boolean;
+  /** Name of the certwarden event bus; the schema registry is named after it. @default 'certwarden' */
+  readonly eventBusName?: string;
+  /** How long the bus's archive keeps events for replay. @default Duration.days(365) */
+  readonly eventArchiveRetention?: Duration;
+  /**
+   * Schemas registered for the bus's events.
+   * @default every `*.schema.json` under lib/domain, or under infra/event-schemas while the domain has none
+   */
+  readonly eventSchemas?: EventSchemaDefinition[];
+  /** Addresses subscribed to the alerts topic (each confirms by email). @default none */
+  readonly alertEmails?: string[];
+  /** Retention of every function's log group. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** Timeout of a sync worker invocation (one scope). @default Duration.minutes(5) */
+  readonly syncTimeout?: Duration;
+  /** Memory of a sync worker. @default 1024 */
+  readonly syncMemorySize?: number;
+  /**
+   * Sync workers of one kind running at once (the SQS event source's maximum concurrency, at least 2), so a
+   * schedule that fans out into hundreds of scopes never stampedes a provider's API. @default 2
+   */
+  readonly syncMaxConcurrency?: number;
+  /** Scopes (SQS messages) per sync worker invocation, processed one after another. @default 1 */
+  readonly syncBatchSize?: number;
+  /** Deliveries of a scope's message before it is parked in the sync DLQ. @default 3 */
+  readonly syncMaxReceiveCount?: number;
+  /** How often the inventory-wide metrics (expired, by expiry band, soonest expiry) are computed. @default 'rate(1 hour)' */
+  readonly inventoryMetricsSchedule?: string;
+  /** Prefix of the managed policies for people: `<prefix>-reader`, `<prefix>-operator`. @default 'certwarden' */
+  readonly managedPolicyPrefix?: string;
+}
+
+/** EventBridge Scheduler's limit on a target's input, in characters. */
+const MAX_SCHEDULE_INPUT = 8192;
+
+/**
+ * The deployed certwarden: the inventory table, the event bus with its archive and schema registry, one sync
+ * worker per configured source kind fed by a planner through SQS, the inventory-metrics function, alarms on an
+ * encrypted SNS topic, a dashboard, and managed policies for people. It holds no business logic: the functions
+ * run lib/use-cases, and everything here only wires them.
+ *
+ * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
+ */
+export class CertificateInventory extends Construct {
+  readonly table: dynamodb.Table;
+  /** Encrypts the table and the log groups. */
+  readonly dataKey: kms.Key;
+  /** Encrypts the alerts topic; CloudWatch may use it to publish alarms. */
+  readonly alertsKey: kms.Key;
+  readonly eventBus: events.EventBus;
+  readonly schemaRegistry: eventschemas.CfnRegistry;
+  readonly alertsTopic: sns.Topic;
+  readonly syncPlanner: NodejsFunction;
+  readonly inventoryMetrics: NodejsFunction;
+  /** The sync worker of each configured source kind. */
+  readonly syncWorkers: ReadonlyMap<SourceKind, NodejsFunction>;
+  readonly syncQueues: ReadonlyMap<SourceKind, sqs.Queue>;
+  readonly readerPolicy: iam.ManagedPolicy;
+  readonly operatorPolicy: iam.ManagedPolicy;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** Every dead-letter queue, each with its alarm. */
+  readonly deadLetterQueues: sqs.Queue[] = [];
+
+  private readonly logRetention: logs.RetentionDays;
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly schedulerDlq: sqs.Queue;
+  /** The role EventBridge Scheduler invokes the planner and the metrics function with. */
+  private readonly schedulerRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
+    super(scope, id);
+    const sources = props.sources ?? [];
+    validate(props, sources);
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    // Keys: one for the data at rest (table, logs), one the alarm pipeline may use (topic).
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      description: 'certwarden: inventory table and function logs',
+      enableKeyRotation: true,
+      removalPolicy: this.removalPolicy,
+    });
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
+      }),
+    );
+    this.alertsKey = new kms.Key(this, 'AlertsKey', {
+      description: 'certwarden: alerts topic',
+      enableKeyRotation: true,
+      removalPolicy: this.removalPolicy,
+    });
+    this.alertsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName ?? 'certwarden-inventory',
+      partitionKey: { name: INVENTORY_KEYS.partition, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: INVENTORY_KEYS.sort, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.dataKey,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: this.removalPolicy,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+    for (const [indexName, keys] of Object.entries(INVENTORY_INDEXES)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: keys.partition, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: keys.sort, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    const busName = props.eventBusName ?? 'certwarden';
+    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: busName });
+    this.eventBus.archive('Archive', {
+      description: 'certwarden events, for replay',
+      eventPattern: { source: [EVENT_SOURCE] },
+      retention: props.eventArchiveRetention ?? Duration.days(365),
+    });
+    this.schemaRegistry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
+      registryName: `${busName}-events`,
+      description: `Schemas of the events certwarden publishes on the ${busName} bus`,
+    });
+    for (const schema of props.eventSchemas ?? loadEventSchemas()) {
+      for (const detailType of schema.detailTypes) {
+        const name = schemaNameOf(detailType);
+        new eventschemas.CfnSchema(this, `Schema${name.split('@')[1]}`, {
+          registryName: this.schemaRegistry.attrRegistryName,
+          schemaName: name,
+          type: 'JSONSchemaDraft4',
+          description: `${detailType} (${schema.file})`,
+          content: JSON.stringify(envelopeSchema(detailType, schema.detail)),
+        });
+      }
+    }
+
+    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
+      displayName: 'certwarden alerts',
+      masterKey: this.alertsKey,
+      enforceSSL: true,
+    });
+    for (const email of props.alertEmails ?? []) {
+      this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      }),
+      description: 'certwarden: EventBridge Scheduler invokes the sync planner and the inventory metrics',
+    });
+
+    // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
+    const kinds = [...new Set(sources.map((source) => source.kind))].sort();
+    const workers = new Map<SourceKind, NodejsFunction>();
+    const queues = new Map<SourceKind, sqs.Queue>();
+    const syncTimeout = props.syncTimeout ?? Duration.minutes(5);
+    for (const kind of kinds) {
+      const ofKind = sources.filter((source) => source.kind === kind);
+      const name = pascal(kind);
+      const dlq = this.addDeadLetterQueue(`Sync${name}Dlq`, `${kind} scopes that kept failing to sync`);
+      const queue = new sqs.Queue(this, `Sync${name}Queue`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        // Six times the function timeout, as Lambda advises for SQS event sources, so a throttled batch is not
+        // redelivered while still in flight.
+        visibilityTimeout: Duration.seconds(syncTimeout.toSeconds() * 6),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
+      });
+      const worker = this.createFunction(`Sync${name}`, 'syncWorker', {
+        description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
+        timeout: syncTimeout,
+        memorySize: props.syncMemorySize ?? 1024,
+        environment: {
+          CERTWARDEN_TABLE: this.table.tableName,
+          CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
+          CERTWARDEN_SOURCE_KIND: kind,
+        },
+      });
+      const role = worker.role as iam.Role;
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+          ],
+          resources: [this.table.tableArn],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.indexArn('bySource')] }),
+      );
+      role.addToPolicy(
+        this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
+      );
+      for (const statement of sourceStatements(ofKind)) role.addToPolicy(statement);
+      worker.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: props.syncBatchSize ?? 1,
+          reportBatchItemFailures: true,
+          maxConcurrency: props.syncMaxConcurrency ?? 2,
+        }),
+      );
+      acknowledgeSourceWildcards(role, ofKind);
+      workers.set(kind, worker);
+      queues.set(kind, queue);
+    }
+    this.syncWorkers = workers;
+    this.syncQueues = queues;
+
+    this.syncPlanner = this.createFunction('SyncPlanner', 'syncPlanner', {
+      description: 'certwarden: fans a scheduled source out into one SQS message per scope',
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      environment: {
+        CERTWARDEN_SYNC_QUEUES: Stack.of(this).toJsonString(
+          Object.fromEntries([...queues].map(([kind, queue]) => [kind, queue.queueUrl])),
+        ),
+      },
+      asyncDeadLetterQueue: this.addDeadLetterQueue('SyncPlannerDlq', 'planner invocations that kept failing'),
+    });
+    for (const queue of queues.values()) {
+      this.syncPlanner.role!.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      );
+    }
+    for (const source of sources) {
+      new scheduler.Schedule(this, `Sync${pascal(source.name)}Schedule`, {
+        description: `certwarden: sync ${source.name} (${source.kind}) ${source.schedule}`,
+        schedule: scheduler.ScheduleExpression.expression(source.schedule),
+        target: new schedulerTargets.LambdaInvoke(this.syncPlanner, {
+          input: scheduler.ScheduleTargetInput.fromObject({ source }),
+          deadLetterQueue: this.schedulerDlq,
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+          role: this.schedulerRole,
+        }),
+      });
+    }
+
+    this.inventoryMetrics = this.createFunction('InventoryMetrics', 'inventoryMetrics', {
+      description: 'certwarden: inventory-wide metrics (expired, by expiry band, soonest expiry per source)',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      environment: { CERTWARDEN_TABLE: this.table.tableName },
+      asyncDeadLetterQueue: this.addDeadLetterQueue('InventoryMetricsDlq', 'metrics runs that kept failing'),
+    });
+    this.inventoryMetrics.role!.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [this.indexArn('byExpiry'), this.indexArn('byStatus')],
+      }),
+    );
+    this.inventoryMetrics.role!.addToPrincipalPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey']));
+    new scheduler.Schedule(this, 'InventoryMetricsSchedule', {
+      description: 'certwarden: inventory-wide metrics',
+      schedule: scheduler.ScheduleExpression.expression(props.inventoryMetricsSchedule ?? 'rate(1 hour)'),
+      target: new schedulerTargets.LambdaInvoke(this.inventoryMetrics, {
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        deadLetterQueue: this.schedulerDlq,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        role: this.schedulerRole,
+      }),
+    });
+    for (const fn of [this.syncPlanner, this.inventoryMetrics]) {
+      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+      Validations.of(this.schedulerRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason:
+          "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke); the function is certwarden's own.",
+      });
+    }
+
+    // Alarms: sync errors per source, anything expired; each DLQ has its own (addDeadLetterQueue).
+    for (const source of sources) {
+      this.addAlarm(`SyncErrors${pascal(source.name)}`, {
+        metric: this.metric(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', Duration.hours(1)),
+        threshold: 1,
+        alarmDescription: `certwarden: the sync of ${source.name} reported errors in the last hour`,
+      });
+    }
+    this.addAlarm('ExpiredCertificates', {
+      metric: this.metric(METRIC.expiredCertificates, {}, 'Maximum', Duration.hours(1)),
+      threshold: 1,
+      alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
+    });
+
+    const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? 'certwarden', sources);
+    this.readerPolicy = readerPolicy;
+    this.operatorPolicy = operatorPolicy;
+    this.dashboard = this.createDashboard(sources);
+  }
+
+  /**
+   * An SQS dead-letter queue (encrypted, TLS only, 14 days) with an alarm on its first message, to the alerts
+   * topic: for any new asynchronous target (an EventBridge rule's, a notifier's).
+   */
+  addDeadLetterQueue(id: string, holds: string): sqs.Queue {
+    const queue = new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue; its messages are watched by an alarm, not redriven further.',
+    });
+    this.addAlarm(`${id}Messages`, {
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      alarmDescription: `certwarden: ${holds} (dead-letter queue not empty)`,
+    });
+    this.deadLetterQueues.push(queue);
+    return queue;
+  }
+
+  /** An alarm at or above `threshold` that notifies the alerts topic; missing data is not breaching. */
+  addAlarm(
+    id: string,
+    props: { metric: cloudwatch.IMetric; threshold: number; alarmDescription: string },
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      ...props,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertsTopic));
+    return alarm;
+  }
+
+  /**
+   * A rule on the certwarden bus (a notifier, alert evaluation): `target` should carry a DLQ from
+   * `addDeadLetterQueue`.
+   */
+  addEventRule(id: string, eventPattern: events.EventPattern, target: events.IRuleTarget): events.Rule {
+    return new events.Rule(this, id, {
+      eventBus: this.eventBus,
+      eventPattern: { source: [EVENT_SOURCE], ...eventPattern },
+      targets: [target],
+    });
+  }
+
+  private metric(
+    metricName: string,
+    dimensionsMap: Record<string, string>,
+    statistic: string,
+    period: Duration,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period });
+  }
+
+  private indexArn(index: keyof typeof INVENTORY_INDEXES): string {
+    return `${this.table.tableArn}/index/${index}`;
+  }
+
+  /** Use of the table's key, only through DynamoDB. */
+  private tableKeyStatement(actions: string[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions,
+      resources: [this.dataKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+    });
+  }
+
+  /**
+   * A handler with its own role (only what it calls: logs to its own encrypted log group, X-Ray), Powertools
+   * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild.
+   */
+  private createFunction(
+    id: string,
+    role: FunctionRole,
+    options: {
+      description: string;
+      timeout: Duration;
+      memorySize: number;
+      environment: Record<string, string>;
+      asyncDeadLetterQueue?: sqs.Queue;
+    },
+  ): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.logRetention,
+      encryptionKey: this.dataKey,
+      removalPolicy: this.removalPolicy,
+    });
+    const functionRole = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: options.description,
+    });
+    functionRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const fn = new NodejsFunction(this, id, {
+      entry: FUNCTION_ENTRIES[role],
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      description: options.description,
+      timeout: options.timeout,
+      memorySize: options.memorySize,
+      role: functionRole,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      bundling: BUNDLING,
+      deadLetterQueue: options.asyncDeadLetterQueue,
+      retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `certwarden-${kebab(role)}`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        ...options.environment,
+      },
+    });
+    Validations.of(functionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
+    });
+    acknowledgeLogStreams(functionRole, logGroup);
+    return fn;
+  }
+
+  private peoplePolicies(prefix: string, sources: SourceConfig[]) {
+    const tableRead = [
+      this.table.tableArn,
+      ...Object.keys(INVENTORY_INDEXES).map((index) => this.indexArn(index as keyof typeof INVENTORY_INDEXES)),
+    ];
+    const readStatements = () => [
+      new iam.PolicyStatement({
+        sid: 'ReadInventory',
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        resources: tableRead,
+      }),
+      this.tableKeyStatement(['kms:Decrypt']),
+    ];
+    const readerPolicy = new iam.ManagedPolicy(this, 'ReaderPolicy', {
+      managedPolicyName: `${prefix}-reader`,
+      description: 'certwarden: read the certificate inventory (compliance, audit)',
+      statements: readStatements(),
+    });
+    const renewable = [
+      ...new Set(
+        sources
+          .filter((source) => source.kind === 'aws-acm')
+          .flatMap((source) => source.regions)
+          .map((region) => `arn:${Aws.PARTITION}:acm:${region}:${Aws.ACCOUNT_ID}:certificate/*`),
+      ),
+    ].sort();
+    const operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      managedPolicyName: `${prefix}-operator`,
+      description: 'certwarden: read the inventory, renew ACM certificates, publish acknowledgements',
+      statements: [
+        ...readStatements(),
+        new iam.PolicyStatement({
+          sid: 'PublishToCertwardenBus',
+          actions: ['events:PutEvents'],
+          resources: [this.eventBus.eventBusArn],
+        }),
+        ...(renewable.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'RenewAcmCertificates',
+                actions: ['acm:RenewCertificate'],
+                resources: renewable,
+              }),
+            ]
+          : []),
+      ],
+    });
+    for (const arn of renewable) {
+      Validations.of(operatorPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(arn)}]`,
+        reason:
+          'An operator renews any ACM certificate of this account in the configured regions; certificate ARNs are not known at deploy time.',
+      });
+    }
+    return { readerPolicy, operatorPolicy };
+  }
+
+  private createDashboard(sources: SourceConfig[]): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(7),
+    });
+    const hourly = (name: string, dims: Record<string, string>, statistic: string, label: string) =>
+      this.metric(name, dims, statistic, Duration.hours(1)).with({ label });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Certificates by status',
+        width: 12,
+        stacked: true,
+        left: [
+          ...EXPIRY_BANDS.map((band) =>
+            hourly(METRIC.certificatesByExpiry, { [BAND_DIMENSION]: band }, 'Maximum', band),
+          ),
+          hourly(METRIC.unreadablePlaces, {}, 'Maximum', 'unreadable'),
+          hourly(METRIC.removedPlaces, {}, 'Maximum', 'removed'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Minimum days to expiry per source',
+        width: 12,
+        left: sources.map((source) =>
+          hourly(METRIC.minDaysToExpiry, { [SOURCE_DIMENSION]: source.name }, 'Minimum', source.name),
+        ),
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Sync duration per source (ms, max)',
+        width: 12,
+        left: sources.map((source) =>
+          hourly(METRIC.syncDuration, { [SOURCE_DIMENSION]: source.name }, 'Maximum', source.name),
+        ),
+        right: sources.map((source) =>
+          hourly(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', `${source.name} errors`),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue depth',
+        width: 12,
+        left: this.deadLetterQueues.map((queue) =>
+          queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).with({
+            label: queue.node.id,
+          }),
+        ),
+      }),
+    );
+    return dashboard;
+  }
+}
+
+/** All problems of the props at once, each naming what is wrong (STYLE: props are validated at synth time). */
+function validate(props: CertificateInventoryProps, sources: SourceConfig[]): void {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const source of sources) {
+    if (names.has(source.name)) problems.push(`source ${source.name}: configured twice`);
+    names.add(source.name);
+    if (source.kind === 'local-files') {
+      problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
+    }
+    const input = JSON.stringify({ source }).length;
+    if (input > MAX_SCHEDULE_INPUT) {
+      problems.push(
+        `source ${source.name}: its configuration is ${input} characters, over Scheduler's ${MAX_SCHEDULE_INPUT}`,
+      );
+    }
+    for (const arn of secretArnsOf(source)) {
+      if (!isCompleteSecretArn(arn)) {
+        problems.push(`source ${source.name}: ${arn} must be a complete secret ARN (with its 6-character suffix)`);
+      }
+    }
+  }
+  const concurrency = props.syncMaxConcurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000) {
+    problems.push(`syncMaxConcurrency: ${concurrency} is not an integer from 2 to 1000 (SQS event source limits)`);
+  }
+  const batchSize = props.syncBatchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+    problems.push(`syncBatchSize: ${batchSize} is not an integer from 1 to 10`);
+  }
+  const timeout = props.syncTimeout?.toSeconds() ?? 300;
+  if (timeout > 900 || timeout * 6 > 43_200) {
+    problems.push(
+      `syncTimeout: ${timeout} s is over Lambda's 900 s (or its 6× visibility timeout over SQS's 12 hours)`,
+    );
+  }
+  for (const email of props.alertEmails ?? []) {
+    if (!Token.isUnresolved(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      problems.push(`alertEmails: ${email} is not an address`);
+  }
+  if (problems.length > 0) throw new Error(`CertificateInventory: ${problems.join('; ')}`);
+}
+
+/** The cdk-nag finding of a wildcard resource names tokens as `<AWS::Partition>`, `<AWS::AccountId>`, … */
+function nagResource(arn: string): string {
+  return arn
+    .replaceAll(Aws.PARTITION, '<AWS::Partition>')
+    .replaceAll(Aws.ACCOUNT_ID, '<AWS::AccountId>')
+    .replaceAll(Aws.REGION, '<AWS::Region>');
+}
+
+/** ACM/PCA resources of the configured regions and accounts end in `/*`: each finding, with why. */
+function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
+  for (const statement of sourceStatements(sources)) {
+    const json = statement.toStatementJson() as { Resource: string | string[]; Action: string | string[] };
+    for (const resource of [json.Resource].flat()) {
+      if (!resource.includes('*')) continue;
+      const reason =
+        resource === '*'
+          ? `${[json.Action].flat().join(', ')} supports no resource-level permissions; the list is what the sync reads first.`
+          : 'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region.';
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`, reason });
+    }
+  }
+}
+
+/** A function writes its log streams, whose names Lambda chooses, in its own log group only. */
+function acknowledgeLogStreams(role: iam.Role, logGroup: logs.LogGroup): void {
+  const logicalId = Stack.of(logGroup).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>]`,
+    reason:
+      "The log group's ARN ends in :* to cover its streams, which Lambda names; the group is this function's own.",
+  });
+}
+
+const pascal = (name: string): string =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);

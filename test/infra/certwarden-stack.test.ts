@@ -1,0 +1,487 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-table';
+import { loadConfig } from '../../lib/adapters/config-file';
+import { CertwardenConfig } from '../../lib/domain/config';
+import { inventoryChangeEvent, type SyncFailedDetail } from '../../lib/domain/events';
+import { buildApp } from '../../infra/app';
+import { CertificateInventory } from '../../infra';
+import { METRIC } from '../../functions/shared/metric-names';
+
+/**
+ * The synthesized main stack, built once from test/infra/fixtures/certwarden.config.json (every deployable
+ * source kind) and shared by every test. Bundling is skipped here: test/infra/handlers-bundle.test.ts bundles
+ * every handler with the construct's own esbuild options.
+ */
+const FIXTURE = join(__dirname, 'fixtures/certwarden.config.json');
+const { config } = loadConfig(FIXTURE);
+const built = buildApp({
+  configPath: FIXTURE,
+  appProps: {
+    context: { 'aws:cdk:bundling-stacks': [], 'certwarden:alertEmails': 'security@example.com, ops@example.com' },
+  },
+});
+const template = Template.fromStack(built.main);
+// A synthesized template is untyped JSON; the tests read it as such.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Json; DeletionPolicy?: string }
+>;
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const ref = (logicalId: string) => ({ Ref: logicalId });
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+/** Every action the role of a function may take, from all policies attached to it, sorted and deduplicated. */
+function actionsOfFunction(functionId: string): string[] {
+  const roleRef = resources[functionId].Properties.Role['Fn::GetAtt'][0];
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleRef))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  expect(
+    ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleRef)),
+  ).toEqual([]);
+  expect(resources[roleRef].Properties.ManagedPolicyArns).toBeUndefined();
+  expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
+  return [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
+}
+const functionId = (prefix: string) => {
+  const ids = ofType('AWS::Lambda::Function')
+    .map(([id]) => id)
+    .filter(
+      (id) => id.startsWith(`Inventory${prefix}`) && /^[A-Za-z]+[0-9A-F]{8}$/.test(id) && id.slice(9, -8) === prefix,
+    );
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};
+
+const LOGS_XRAY = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const SYNC_COMMON = [
+  ...LOGS_XRAY,
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'events:PutEvents',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+
+describe('the certwarden stack', () => {
+  describe('IAM: each function may do exactly what it calls', () => {
+    it.each([
+      [
+        'SyncAwsAcm',
+        [
+          ...SYNC_COMMON,
+          'acm:DescribeCertificate',
+          'acm:GetCertificate',
+          'acm:ListCertificates',
+          'acm:ListTagsForCertificate',
+          'sts:AssumeRole',
+        ],
+      ],
+      ['SyncAwsPca', [...SYNC_COMMON, 'sts:AssumeRole']],
+      ['SyncAzureKeyVault', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
+      ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
+      ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
+      ['InventoryMetrics', [...LOGS_XRAY, 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'sqs:SendMessage']],
+    ])('%s', (name, expected) => {
+      expect(actionsOfFunction(functionId(name))).toEqual([...new Set(expected)].sort());
+    });
+
+    it('scopes the sources to the configured accounts, regions, roles and secrets', () => {
+      const acm = JSON.stringify(template.toJSON());
+      const statementsOf = (name: string) =>
+        ofType('AWS::IAM::Policy')
+          .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`Inventory${name}Role`))
+          .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const resourcesOf = (name: string, action: string) =>
+        statementsOf(name)
+          .filter((s) => [s.Action].flat().includes(action))
+          .flatMap((s) => [s.Resource].flat());
+      expect(resourcesOf('SyncAwsAcm', 'sts:AssumeRole')).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/certwarden-reader']] },
+      ]);
+      expect(resourcesOf('SyncAwsAcm', 'acm:DescribeCertificate')).toHaveLength(3);
+      expect(JSON.stringify(resourcesOf('SyncAwsAcm', 'acm:DescribeCertificate'))).toContain(
+        ':acm:eu-west-1:111111111111:certificate/*',
+      );
+      expect(JSON.stringify(resourcesOf('SyncAwsAcm', 'acm:DescribeCertificate'))).not.toContain('222222222222');
+      expect(resourcesOf('SyncAwsAcm', 'acm:ListCertificates')).toEqual(['*']);
+      expect(resourcesOf('SyncAzureKeyVault', 'secretsmanager:GetSecretValue')).toEqual([
+        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/azure-AbCdEf',
+      ]);
+      expect(resourcesOf('SyncGoogleCertificateManager', 'secretsmanager:GetSecretValue')).toEqual([
+        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/gcp-GhIjKl',
+      ]);
+      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(5);
+      expect(acm).not.toContain('acm:ExportCertificate');
+      const iamActions = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()),
+      );
+      expect(iamActions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it('uses the table key only through DynamoDB', () => {
+      const kmsStatements = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).filter((s) =>
+          [s.Action].flat().some((a) => a.startsWith('kms:')),
+        ),
+      );
+      expect(kmsStatements.length).toBeGreaterThan(0);
+      for (const statement of kmsStatements) {
+        expect(statement.Condition).toEqual({
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+        });
+      }
+    });
+
+    it('gives people a reader and an operator managed policy, nothing broader', () => {
+      const policies = Object.fromEntries(
+        ofType('AWS::IAM::ManagedPolicy').map(([, p]) => [
+          p.Properties.ManagedPolicyName,
+          (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()).sort(),
+        ]),
+      );
+      const read = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'];
+      expect(policies).toEqual({
+        'certwarden-reader': read,
+        'certwarden-operator': [...read, 'acm:RenewCertificate', 'events:PutEvents'].sort(),
+      });
+      const reader = ofType('AWS::IAM::ManagedPolicy').find(
+        ([, p]) => p.Properties.ManagedPolicyName === 'certwarden-reader',
+      )!;
+      const readResources = JSON.stringify(reader[1].Properties.PolicyDocument.Statement[0].Resource);
+      for (const index of Object.keys(INVENTORY_INDEXES)) expect(readResources).toContain(`/index/${index}`);
+    });
+  });
+
+  it('keeps the inventory in one on-demand table with PITR, its own key, deletion protection, TTL and the GSIs of lib/adapters/dynamodb-table.ts', () => {
+    const [[, table]] = ofType('AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Retain');
+    const [[keyId]] = ofType('AWS::KMS::Key').filter(([, key]) => key.Properties.Description.includes('table'));
+    expect(table.Properties).toMatchObject({
+      TableName: config.inventory.table,
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      KeySchema: [
+        { AttributeName: INVENTORY_KEYS.partition, KeyType: 'HASH' },
+        { AttributeName: INVENTORY_KEYS.sort, KeyType: 'RANGE' },
+      ],
+    });
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+      Object.entries(INVENTORY_INDEXES).map(([IndexName, keys]) => ({
+        IndexName,
+        KeySchema: [
+          { AttributeName: keys.partition, KeyType: 'HASH' },
+          { AttributeName: keys.sort, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+  });
+
+  describe('encryption', () => {
+    it('rotates both customer-managed keys and retains them', () => {
+      const keys = ofType('AWS::KMS::Key');
+      expect(keys).toHaveLength(2);
+      for (const [, key] of keys) {
+        expect(key.Properties.EnableKeyRotation).toBe(true);
+        expect(key.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('encrypts the alerts topic with its key and refuses plain HTTP', () => {
+      const topics = ofType('AWS::SNS::Topic');
+      expect(topics).toHaveLength(1);
+      expect(topics[0][1].Properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/AlertsKey/), 'Arn'],
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('encrypts every queue and refuses plain HTTP on each', () => {
+      const queues = ofType('AWS::SQS::Queue');
+      for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      const guarded = ofType('AWS::SQS::QueuePolicy').flatMap(([, p]) =>
+        p.Properties.Queues.map((q: { Ref: string }) => q.Ref),
+      );
+      expect(guarded.sort()).toEqual(queues.map(([id]) => id).sort());
+    });
+
+    it('gives every function its own encrypted log group with a retention', () => {
+      const logGroups = ofType('AWS::Logs::LogGroup');
+      for (const [, group] of logGroups) {
+        expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DataKey/), 'Arn'] });
+        expect(group.Properties.RetentionInDays).toBe(365);
+      }
+      for (const [, fn] of ofType('AWS::Lambda::Function')) {
+        expect(logGroups.map(([id]) => ref(id))).toContainEqual(fn.Properties.LoggingConfig.LogGroup);
+      }
+    });
+  });
+
+  it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(6);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^certwarden-/),
+            POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
+          },
+        },
+      });
+    }
+  });
+
+  describe('asynchronous targets', () => {
+    it('feeds each sync worker from its queue with partial batch responses and bounded concurrency', () => {
+      const mappings = ofType('AWS::Lambda::EventSourceMapping');
+      expect(mappings).toHaveLength(4);
+      for (const [, mapping] of mappings) {
+        expect(mapping.Properties).toMatchObject({
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: 2 },
+        });
+      }
+    });
+
+    it('gives every queue that is not a DLQ a redrive to a DLQ, and every DLQ an alarm to the alerts topic', () => {
+      const queues = ofType('AWS::SQS::Queue');
+      const dlqs = queues.filter(([id]) => id.includes('Dlq')).map(([id]) => id);
+      for (const [id, queue] of queues.filter(([id]) => !dlqs.includes(id))) {
+        expect(queue.Properties.RedrivePolicy).toEqual({
+          deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+          maxReceiveCount: 3,
+        });
+        expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
+        expect(id).toMatch(/Queue/);
+      }
+      expect(dlqs).toHaveLength(4 + 3);
+      const alarms = ofType('AWS::CloudWatch::Alarm');
+      for (const dlq of dlqs) {
+        const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
+        expect(alarm).toBeDefined();
+        expect(alarm![1].Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+      }
+    });
+
+    it('parks failed asynchronous invocations of the planner and the metrics function in their DLQs', () => {
+      for (const name of ['SyncPlanner', 'InventoryMetrics']) {
+        const fn = resources[functionId(name)];
+        expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0]).toMatch(new RegExp(`${name}Dlq`));
+      }
+    });
+
+    it('gives every schedule a DLQ and retries', () => {
+      for (const [, schedule] of ofType('AWS::Scheduler::Schedule')) {
+        expect(schedule.Properties.Target).toMatchObject({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/SchedulerDlq/), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        });
+      }
+    });
+  });
+
+  it('schedules each configured source at its own rate, the planner receiving the source', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule').filter(([id]) => id.startsWith('InventorySync'));
+    const planner = functionId('SyncPlanner');
+    const scheduled = schedules.map(([, schedule]) => {
+      expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [planner, 'Arn'] });
+      const input = JSON.parse(schedule.Properties.Target.Input);
+      return [input.source.name, schedule.Properties.ScheduleExpression, input.source];
+    });
+    expect(scheduled.sort()).toEqual(config.sources.map((source) => [source.name, source.schedule, source]).sort());
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: { Arn: { 'Fn::GetAtt': [functionId('InventoryMetrics'), 'Arn'] } },
+    });
+  });
+
+  it('alarms on sync errors per source and on any expired certificate, to the alerts topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const topic = ref(ofType('AWS::SNS::Topic')[0][0]);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
+    const syncErrors = alarms.filter((a) => a.MetricName === METRIC.syncErrors);
+    expect(syncErrors.map((a) => a.Dimensions[0].Value).sort()).toEqual(config.sources.map((s) => s.name).sort());
+    expect(alarms.filter((a) => a.MetricName === METRIC.expiredCertificates)).toEqual([
+      expect.objectContaining({
+        Namespace: 'Certwarden',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    ]);
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);
+  });
+
+  it('shows certificates by status, soonest expiry per source, sync duration and DLQ depth on a dashboard', () => {
+    const [[, dashboard]] = ofType('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of [
+      'Certificates by status',
+      'Minimum days to expiry per source',
+      'Sync duration',
+      'Dead-letter queue depth',
+    ]) {
+      expect(body).toContain(title);
+    }
+    for (const metric of [
+      METRIC.certificatesByExpiry,
+      METRIC.minDaysToExpiry,
+      METRIC.syncDuration,
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
+      expect(body).toContain(metric);
+    }
+  });
+
+  describe('events', () => {
+    it('has a custom bus whose certwarden events are archived for replay', () => {
+      template.resourceCountIs('AWS::Events::EventBus', 1);
+      template.hasResourceProperties('AWS::Events::Archive', {
+        EventPattern: { source: ['certwarden'] },
+        RetentionDays: 365,
+      });
+    });
+
+    it('registers a schema for every event the domain publishes', () => {
+      const schemas = ofType('AWS::EventSchemas::Schema').map(([, s]) => s.Properties);
+      expect(schemas.map((s) => s.SchemaName).sort()).toEqual([
+        'certwarden@CertificateChanged',
+        'certwarden@CertificateDiscovered',
+        'certwarden@CertificateRemoved',
+        'certwarden@SyncFailed',
+      ]);
+      // The schemas' fields are those the domain really puts in a detail.
+      const change = inventoryChangeEvent({
+        schemaVersion: 1,
+        locationId: 'aws-acm:arn',
+        source: 's',
+        sourceKind: 'aws-acm',
+        nativeId: 'arn',
+        change: 'discovered',
+        fingerprint: null,
+        previousFingerprint: null,
+        subjectCommonName: null,
+        notAfter: null,
+        owner: 'o',
+        at: '2025-01-01T00:00:00.000Z',
+      });
+      const failed: SyncFailedDetail = {
+        schemaVersion: 1,
+        source: 's',
+        sourceKind: 'k',
+        complete: true,
+        errors: [],
+        at: 'now',
+      };
+      const detailOf = (name: string) =>
+        JSON.parse(schemas.find((s) => s.SchemaName === name)!.Content).properties.detail;
+      expect(detailOf('certwarden@CertificateDiscovered').required.sort()).toEqual(Object.keys(change.detail).sort());
+      expect(detailOf('certwarden@SyncFailed').required.sort()).toEqual(Object.keys(failed).sort());
+      for (const schema of schemas) {
+        expect(schema.Type).toBe('JSONSchemaDraft4');
+        expect(schema.RegistryName).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(/SchemaRegistry/), 'RegistryName'],
+        });
+      }
+    });
+  });
+
+  it('holds no secret: environment variables carry names, URLs and ARNs only', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
+        expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|KEY$/);
+        expect(JSON.stringify(value)).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|clientSecret|private_key/);
+      }
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|"clientSecret"|"private_key"/);
+  });
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged finding, and synthesizes with the checks on', () => {
+    expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
+    expect(() => built.app.synth()).not.toThrow();
+  });
+
+  it('matches the snapshot (asset hashes normalized)', () => {
+    const text = JSON.stringify(template.toJSON(), null, 1).replace(/[0-9a-f]{64}(\.zip|\.json)?/g, '<asset-hash>$1');
+    expect(JSON.parse(text)).toMatchSnapshot();
+  });
+});
+
+describe('a clean clone without a configuration', () => {
+  it('synthesizes the inventory, bus, alarms and metrics with no source function', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'certwarden-noconfig-'));
+    try {
+      const { main, config: none } = buildApp({ cwd: empty, appProps: { context: { 'aws:cdk:bundling-stacks': [] } } });
+      expect(none.sources).toEqual([]);
+      const bare = Template.fromStack(main);
+      bare.resourceCountIs('AWS::DynamoDB::Table', 1);
+      bare.resourceCountIs('AWS::Lambda::Function', 2);
+      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+      bare.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the construct validates its props at synth time', () => {
+  it('reports every problem at once, each naming what is wrong', () => {
+    const sources = CertwardenConfig.parse({
+      sources: [
+        { kind: 'local-files', name: 'disk', root: '/etc/ssl' },
+        {
+          kind: 'azure-key-vault',
+          name: 'kv',
+          vaults: [{ url: 'https://kv.vault.azure.net' }],
+          credentials: {
+            type: 'client-secret',
+            tenantId: 't',
+            clientId: 'c',
+            secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:azure',
+          },
+        },
+      ],
+    }).sources;
+    const stack = new Stack(new App(), 'Bad');
+    expect(
+      () => new CertificateInventory(stack, 'Inventory', { sources, syncMaxConcurrency: 1, syncBatchSize: 11 }),
+    ).toThrow(
+      /local-files sources are synced by the CLI.*must be a complete secret ARN.*syncMaxConcurrency: 1.*syncBatchSize: 11/,
+    );
+  });
+});
