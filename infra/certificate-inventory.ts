@@ -57,7 +57,10 @@ export interface CertificateInventoryProps {
   readonly alertEmails?: string[];
   /** Retention of every function's log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
-  /** Timeout of a sync worker invocation (one scope). @default Duration.minutes(5) */
+  /**
+   * Timeout of a sync worker invocation (one scope). A sync that times out has stored what it read, so its retry
+   * goes on from there (unchanged places cost only their list page). @default Duration.minutes(10)
+   */
   readonly syncTimeout?: Duration;
   /** Memory of a sync worker. @default 1024 */
   readonly syncMemorySize?: number;
@@ -227,7 +230,7 @@ export class CertificateInventory extends Construct {
     const kinds = [...new Set(sources.map((source) => source.kind))].sort();
     const workers = new Map<SourceKind, NodejsFunction>();
     const queues = new Map<SourceKind, sqs.Queue>();
-    const syncTimeout = props.syncTimeout ?? Duration.minutes(5);
+    const syncTimeout = props.syncTimeout ?? Duration.minutes(10);
     for (const kind of kinds) {
       const ofKind = sources.filter((source) => source.kind === kind);
       const name = pascal(kind);
@@ -644,7 +647,7 @@ function validate(props: CertificateInventoryProps, sources: SourceConfig[]): vo
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     problems.push(`syncBatchSize: ${batchSize} is not an integer from 1 to 10`);
   }
-  const timeout = props.syncTimeout?.toSeconds() ?? 300;
+  const timeout = props.syncTimeout?.toSeconds() ?? 600;
   if (timeout > 900 || timeout * 6 > 43_200) {
     problems.push(
       `syncTimeout: ${timeout} s is over Lambda's 900 s (or its 6× visibility timeout over SQS's 12 hours)`,

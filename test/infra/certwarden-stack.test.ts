@@ -265,6 +265,17 @@ describe('the certwarden stack', () => {
     }
   });
 
+  it.each([
+    ['SyncAwsAcm', ['CERTWARDEN_EVENT_BUS', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
+    ['SyncPlanner', ['CERTWARDEN_SYNC_QUEUES']],
+    ['InventoryMetrics', ['CERTWARDEN_TABLE']],
+  ])('gives %s the variables its handler reads at load (as handlers-bundle.test.ts loads it)', (name, expected) => {
+    const variables = Object.keys(resources[functionId(name)].Properties.Environment.Variables).filter(
+      (variable) => !variable.startsWith('POWERTOOLS_'),
+    );
+    expect(variables.sort()).toEqual(expected);
+  });
+
   describe('asynchronous targets', () => {
     it('feeds each sync worker from its queue with partial batch responses and bounded concurrency', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping');
