@@ -17,8 +17,7 @@ export interface AppOptions {
  * The certwarden CDK app: the main stack from the configuration, the member-account role stack, and
  * cdk-nag's AwsSolutions checks on every synth.
  *
- * Context: `certwarden:config` (a config path), `certwarden:alertEmails` (comma-separated addresses; the config
- * file has no field for them yet).
+ * Context: `certwarden:config` (a config path). Alert addresses come from the config's `alerts.emails`.
  */
 export function buildApp(options: AppOptions = {}) {
   const app = new App(options.appProps);
@@ -27,17 +26,11 @@ export function buildApp(options: AppOptions = {}) {
   const main = new CertwardenStack(app, 'Certwarden', {
     description: 'certwarden: multi-cloud certificate inventory',
     config,
-    alertEmails: alertEmailsFrom(app.node.tryGetContext('certwarden:alertEmails')),
+    alertEmails: config.alerts.emails,
   });
   const member = new MemberAccountRole(app, 'CertwardenMemberAccountRole', {
     description: 'certwarden: read-only role the inventory sync assumes in a member account (StackSets)',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, main, member, config };
-}
-
-/** Read defensively: a list, or a comma-separated string; anything else means none. */
-function alertEmailsFrom(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
-  return list.map((email) => String(email).trim()).filter((email) => email.length > 0);
 }

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { scopesOf } from '../../lib/connectors/from-config';
+import { scopesOf } from '../../lib/connectors/source-scopes';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { jsonVariable, loadEnv } from '../shared/env';
 import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';

@@ -6,10 +6,10 @@ import * as z from 'zod';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { secretsManagerFetcher, type SecretFetcher } from '../../lib/connectors/azure-credentials';
-import { createSource, restrictToScope } from '../../lib/connectors/from-config';
-import type { SourceConfig } from '../../lib/domain/config';
-import { SOURCE_KINDS, type CertificateSource } from '../../lib/ports/certificate-source';
+import { secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
+import { createSource, type SourceWiring } from '../../lib/connectors/from-config';
+import { restrictToScope } from '../../lib/connectors/source-scopes';
+import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadEnv } from '../shared/env';
@@ -37,16 +37,9 @@ const events = new EventBridgePublisher({
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
 
-/** What a source needs from its surroundings: secrets by ARN from Secrets Manager, never from the environment. */
-interface SourceWiring {
-  fetchSecret: SecretFetcher;
-}
 const wiring: SourceWiring = {
   fetchSecret: secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
 };
-// wired by lead: createSource takes (config, wiring) once it builds every source kind; until then the extra
-// argument is ignored (assigning a one-parameter function to this type needs no cast).
-const buildSource: (config: SourceConfig, wiring: SourceWiring) => Promise<CertificateSource> = createSource;
 
 /** The sync of a scope ended incomplete (its listing broke): the record fails so that SQS retries it. */
 export class SyncIncompleteError extends Error {
@@ -66,7 +59,7 @@ async function syncRecord(record: SQSRecord): Promise<void> {
   const config = scope === null ? source : restrictToScope(source, scope);
   const started = Date.now();
   const report = await syncSource({
-    source: await buildSource(config, wiring),
+    source: await createSource(config, wiring),
     store,
     clock: systemClock,
     events,

@@ -20,6 +20,7 @@ export function loadConfig(path?: string, cwd = process.cwd()): { config: Certwa
   let raw: unknown;
   try {
     // A .ts config exports its object (default or module.exports); run through the TypeScript loader in use.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .ts config is code, loaded as such
     raw = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : unwrapDefault(require(file));
   } catch (error) {
     throw new ConfigError(`${file}: cannot read: ${(error as Error).message.split('\n')[0]}`, { cause: error });

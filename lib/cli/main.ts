@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../adapters/config-file';
+import { secretsManagerFetcher } from '../adapters/secrets-manager';
 import { createSource } from '../connectors/from-config';
+import type { SecretFetcher } from '../ports/secrets';
+import { registerPolicyCommands } from './policy-commands';
 import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
 import { LocalFilesSource, countCertificateFiles } from '../connectors/local-files';
 import type { CertificateSource } from '../ports/certificate-source';
@@ -152,7 +155,7 @@ async function sync(options: StoreOptions & { config?: string; source?: string[]
   return withInventory(storeOptions, async ({ store }) => {
     let failed = false;
     for (const sourceConfig of selected) {
-      const source = await createSource(sourceConfig);
+      const source = await createSource(sourceConfig, { fetchSecret: await personalSecretFetcher() });
       const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
         syncSource({ source: wrap(source), store, clock: systemClock, onProgress }),
       );
@@ -161,6 +164,19 @@ async function sync(options: StoreOptions & { config?: string; source?: string[]
     }
     return failed ? 1 : 0;
   });
+}
+
+/** Secrets named by the config, read with the person's own AWS credentials, and only when a source needs one. */
+async function personalSecretFetcher(): Promise<SecretFetcher> {
+  let fetcher: SecretFetcher | undefined;
+  return async (secretArn) => {
+    if (!fetcher) {
+      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretArn)?.[1];
+      fetcher = secretsManagerFetcher(new SecretsManagerClient({ region }));
+    }
+    return fetcher(secretArn);
+  };
 }
 
 interface ListOptions extends StoreOptions {
@@ -295,6 +311,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(storeOption())
     .addOption(tableOption())
     .action(async (options) => exit(await demo(options)));
+
+  registerPolicyCommands(program, { openInventory, exit });
 
   return program;
 }

@@ -8,9 +8,7 @@ import {
 import type { z } from 'zod';
 import type { AzureCredentialsConfig } from '../domain/config';
 import { ConfigError, SourceReadError } from '../domain/errors';
-
-/** Reads a secret's string by its ARN; in production AWS Secrets Manager's GetSecretValue. */
-export type SecretFetcher = (secretArn: string) => Promise<string>;
+import type { SecretFetcher } from '../ports/secrets';
 
 export type AzureCredentialsSettings = z.infer<typeof AzureCredentialsConfig>;
 
@@ -83,20 +81,6 @@ export async function createAzureCredential(
     case 'default':
       return new DefaultAzureCredential(identityOptions);
   }
-}
-
-/** A SecretFetcher over Secrets Manager's GetSecretValue; `send` is the client's (or a test double's). */
-export function secretsManagerFetcher(client: {
-  send(command: unknown): Promise<{ SecretString?: string; SecretBinary?: Uint8Array }>;
-}): SecretFetcher {
-  return async (secretArn) => {
-    // Imported here so that the module stays light for callers that bring their own fetcher.
-    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    if (output.SecretString !== undefined) return output.SecretString;
-    if (output.SecretBinary !== undefined) return Buffer.from(output.SecretBinary).toString('utf8');
-    throw new Error('the secret has no value');
-  };
 }
 
 async function readSecretJson(secretArn: string, fetchSecret: SecretFetcher): Promise<Record<string, unknown>> {

@@ -12,9 +12,7 @@ import {
 import type { z } from 'zod';
 import type { GoogleCredentialsConfig } from '../domain/config';
 import { ConfigError, SourceReadError } from '../domain/errors';
-
-/** Reads a secret's string by its ARN; in production AWS Secrets Manager's GetSecretValue. */
-export type SecretFetcher = (secretArn: string) => Promise<string>;
+import type { SecretFetcher } from '../ports/secrets';
 
 export type GoogleCredentialsSettings = z.infer<typeof GoogleCredentialsConfig>;
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { PolicyConfig } from './policy/schema';
 import { DEFAULT_EXPIRY_THRESHOLDS } from './expiry';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
 
@@ -141,6 +142,14 @@ export const CertwardenConfig = z
       })
       .prefault({}),
     sources: z.array(SourceConfig).default([]),
+    /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
+    policy: PolicyConfig.optional(),
+    alerts: z
+      .strictObject({
+        /** Addresses subscribed to the alert topic by the deployed stack. */
+        emails: z.array(z.email()).default([]),
+      })
+      .prefault({}),
   })
   .superRefine((config, context) => {
     const seen = new Set<string>();

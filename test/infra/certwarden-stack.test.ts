@@ -22,7 +22,7 @@ const { config } = loadConfig(FIXTURE);
 const built = buildApp({
   configPath: FIXTURE,
   appProps: {
-    context: { 'aws:cdk:bundling-stacks': [], 'certwarden:alertEmails': 'security@example.com, ops@example.com' },
+    context: { 'aws:cdk:bundling-stacks': [] },
   },
 });
 const template = Template.fromStack(built.main);

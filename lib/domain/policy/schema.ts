@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../errors';
 import { RULES, RULE_IDS } from './catalog';
 import { DEFAULT_PUBLIC_ISSUER_ORGANIZATIONS } from './issuer';

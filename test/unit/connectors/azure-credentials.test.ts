@@ -5,11 +5,9 @@ import {
   WorkloadIdentityCredential,
 } from '@azure/identity';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import {
-  createAzureCredential,
-  secretsManagerFetcher,
-  type SecretFetcher,
-} from '../../../lib/connectors/azure-credentials';
+import { secretsManagerFetcher } from '../../../lib/adapters/secrets-manager';
+import { createAzureCredential } from '../../../lib/connectors/azure-credentials';
+import type { SecretFetcher } from '../../../lib/ports/secrets';
 import { ConfigError, SourceReadError } from '../../../lib/domain/errors';
 import { issueCertificate, privateKeyPem } from '../../../lib/x509/factory';
 

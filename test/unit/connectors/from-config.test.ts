@@ -1,57 +1,69 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createSource } from '../../../lib/connectors/from-config';
 import { CertwardenConfig, type SourceConfig } from '../../../lib/domain/config';
-import { restrictToScope, scopesOf } from '../../../lib/connectors/from-config';
 
 const source = (raw: object): SourceConfig => CertwardenConfig.parse({ sources: [raw] }).sources[0];
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/creds-AbCdEf';
 
-describe('scopes of a configured source', () => {
-  const acm = source({
-    kind: 'aws-acm',
-    name: 'acm',
-    regions: ['eu-west-1', 'us-east-1'],
-    accounts: [{ accountId: '111111111111', roleName: 'r' }, { accountId: '222222222222' }],
+describe('createSource', () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const secrets: Record<string, string> = {};
+  const wiring = {
+    fetchSecret: async (arn: string) => {
+      if (!(arn in secrets)) throw new Error(`unexpected secret ${arn}`);
+      return secrets[arn];
+    },
+  };
+
+  it.each([
+    [{ kind: 'local-files', name: 'files', root: '/etc/ssl' }, 'LocalFilesSource'],
+    [
+      { kind: 'aws-acm', name: 'acm', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] },
+      'AwsAcmSource',
+    ],
+    [
+      { kind: 'aws-pca', name: 'pca', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] },
+      'AwsPcaSource',
+    ],
+  ])('builds %j as a %s of that name and kind', async (raw, className) => {
+    const built = await createSource(source(raw), wiring);
+    expect(built.constructor.name).toBe(className);
+    expect({ name: built.name, kind: built.kind }).toEqual({
+      name: (raw as { name: string }).name,
+      kind: (raw as { kind: string }).kind,
+    });
   });
 
-  it('lists account × region for AWS, vaults for Key Vault, project × location for Google', () => {
-    expect(scopesOf(acm)).toEqual([
-      '111111111111/eu-west-1',
-      '111111111111/us-east-1',
-      '222222222222/eu-west-1',
-      '222222222222/us-east-1',
-    ]);
-    const vault = source({
-      kind: 'azure-key-vault',
-      name: 'kv',
-      vaults: [{ url: 'https://a.vault.azure.net/' }, { url: 'https://b.vault.azure.net' }],
-      credentials: { type: 'default' },
-    });
-    expect(scopesOf(vault)).toEqual(['https://a.vault.azure.net', 'https://b.vault.azure.net']);
-    const google = source({
-      kind: 'google-certificate-manager',
-      name: 'g',
-      projects: ['proj-one', 'proj-two'],
-      locations: ['global', 'europe-west1'],
-      credentials: { type: 'default' },
-    });
-    expect(scopesOf(google)).toEqual([
-      'proj-one/global',
-      'proj-one/europe-west1',
-      'proj-two/global',
-      'proj-two/europe-west1',
-    ]);
-  });
-
-  it('has no fixed scopes for the caller’s own account or a directory', () => {
-    expect(scopesOf(source({ kind: 'aws-pca', name: 'pca', regions: ['eu-west-1'] }))).toBeNull();
-    expect(scopesOf(source({ kind: 'local-files', name: 'files', root: '/etc/ssl' }))).toBeNull();
-  });
-
-  it('narrows a source to one scope, and refuses a scope it does not have', () => {
-    expect(restrictToScope(acm, '222222222222/us-east-1')).toMatchObject({
-      accounts: [{ accountId: '222222222222' }],
-      regions: ['us-east-1'],
-    });
-    expect(() => restrictToScope(acm, '333333333333/us-east-1')).toThrow(
-      'source acm has no scope 333333333333/us-east-1',
+  it('signs an Azure source in with the client secret read from Secrets Manager', async () => {
+    secrets[SECRET] = JSON.stringify({ clientSecret: 's3cret' });
+    const built = await createSource(
+      source({
+        kind: 'azure-key-vault',
+        name: 'kv',
+        vaults: [{ url: 'https://kv.vault.azure.net' }],
+        credentials: { type: 'client-secret', tenantId: 'tenant', clientId: 'client', secretArn: SECRET },
+      }),
+      wiring,
     );
+    expect(built).toMatchObject({ kind: 'azure-key-vault', name: 'kv' });
+  });
+
+  it('signs a Google source in with the service account key read from Secrets Manager', async () => {
+    secrets[SECRET] = JSON.stringify({
+      type: 'service_account',
+      client_email: 'certwarden@proj-one.iam.gserviceaccount.com',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      project_id: 'proj-one',
+    });
+    const built = await createSource(
+      source({
+        kind: 'google-certificate-manager',
+        name: 'gcm',
+        projects: ['proj-one'],
+        credentials: { type: 'service-account', secretArn: SECRET },
+      }),
+      wiring,
+    );
+    expect(built).toMatchObject({ kind: 'google-certificate-manager', name: 'gcm' });
   });
 });

@@ -3,11 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsClient, JWT } from 'google-auth-library';
-import {
-  CLOUD_PLATFORM_SCOPE,
-  createGoogleAuthClient,
-  type SecretFetcher,
-} from '../../../lib/connectors/google-credentials';
+import { CLOUD_PLATFORM_SCOPE, createGoogleAuthClient } from '../../../lib/connectors/google-credentials';
+import type { SecretFetcher } from '../../../lib/ports/secrets';
 import { ConfigError, SourceReadError } from '../../../lib/domain/errors';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/google-AbCdEf';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { foldName } from '../issuer';
 import { defineRule } from '../rule-definition';
 import { compliant, violation, type Rule } from '../types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRule } from '../rule-definition';
 import type { CertificateRecord } from '../../certificate';
 import { compliant, notApplicable, violation, type IssuerType, type Rule } from '../types';

@@ -1,0 +1,41 @@
+import type { SourceConfig } from '../domain/config';
+import { ConfigError } from '../domain/errors';
+
+/**
+ * The scopes a configured source lists, as its places name them, when they are known without calling the
+ * provider: the units a deployed sync fans out over. Null when they are not (the caller's own account, a
+ * directory tree), and the source is then synced whole.
+ */
+export function scopesOf(config: SourceConfig): string[] | null {
+  switch (config.kind) {
+    case 'aws-acm':
+    case 'aws-pca':
+      return config.accounts
+        ? config.accounts.flatMap((account) => config.regions.map((region) => `${account.accountId}/${region}`))
+        : null;
+    case 'azure-key-vault':
+      return config.vaults.map((vault) => vault.url.replace(/\/+$/, ''));
+    case 'google-certificate-manager':
+      return config.projects.flatMap((project) => config.locations.map((location) => `${project}/${location}`));
+    case 'local-files':
+      return null;
+  }
+}
+
+/** The same source narrowed to one of its scopes (see scopesOf), for a run that syncs that scope alone. */
+export function restrictToScope(config: SourceConfig, scope: string): SourceConfig {
+  const unknown = () => new ConfigError(`source ${config.name} has no scope ${scope}`);
+  if (!scopesOf(config)?.includes(scope)) throw unknown();
+  const [first, second] = scope.split('/');
+  switch (config.kind) {
+    case 'aws-acm':
+    case 'aws-pca':
+      return { ...config, accounts: config.accounts!.filter((a) => a.accountId === first), regions: [second] };
+    case 'azure-key-vault':
+      return { ...config, vaults: config.vaults.filter((vault) => vault.url.replace(/\/+$/, '') === scope) };
+    case 'google-certificate-manager':
+      return { ...config, projects: [first], locations: [second] };
+    case 'local-files':
+      throw unknown();
+  }
+}
