@@ -5,12 +5,18 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { normalize, parseCertificates } from '../../lib/x509/parse';
+import { benchAwsAcm } from './aws-acm';
+import { benchAzureKeyVault } from './azure-key-vault';
 import { generateEstate } from './generate-estate';
+import { benchGoogleCertificateManager } from './google-certificate-manager';
+import { benchInfra } from './infra';
+import { benchPolicy } from './policy';
 
 /**
  * `npm run bench`: the performance figures the issues name, each with its target and, where there is one,
  * a baseline measured in the same run. `npm run bench -- --record` also writes docs/benchmarks.md.
- * BENCH_SCALES (default 10000,100000) sets the sync sizes.
+ * BENCH_SCALES (default 10000,100000) sets the sync sizes; BENCH_ONLY (e.g. `normalize,policy`) picks sections:
+ * normalize, sync, acm, keyvault, gcm, policy, infra.
  */
 
 const REPO = resolve(__dirname, '../..');
@@ -175,17 +181,38 @@ function markdown(): string {
   return lines.join('\n');
 }
 
+interface SectionRow {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+/** A section measured by its own module: its rows join the table, prefixed with the section's name. */
+async function section(name: string, rowsOf: () => Promise<SectionRow[]>): Promise<void> {
+  process.stderr.write(`${name}\n`);
+  for (const { figure, value, target, met } of await rowsOf()) row(`${name}: ${figure}`, value, target, met ?? null);
+}
+
 void (async () => {
   const scales = (process.env.BENCH_SCALES ?? '10000,100000').split(',').map(Number);
-  await benchNormalize();
-  await benchSync(scales);
+  const only = process.env.BENCH_ONLY?.split(',');
+  const wanted = (name: string) => !only || only.includes(name);
+  if (wanted('normalize')) await benchNormalize();
+  if (wanted('sync')) await benchSync(scales);
+  if (wanted('acm')) await section('ACM', () => benchAwsAcm());
+  if (wanted('keyvault')) await section('Key Vault', () => benchAzureKeyVault());
+  if (wanted('gcm')) await section('Certificate Manager', () => benchGoogleCertificateManager());
+  if (wanted('policy')) await section('policy', () => benchPolicy());
+  if (wanted('infra')) await section('infra', () => benchInfra());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
     await writeFile(
       join(REPO, 'docs/benchmarks.md'),
-      `# Benchmarks\n\nLatest \`npm run bench -- --record\`: ${new Date().toISOString().slice(0, 10)}, ${machine}.\n` +
+      `# Benchmarks\n\nLatest \`npm run bench -- --record\`: ${new Date().toISOString().slice(0, 10)}, ${machine}` +
+        `${only ? ` (sections: ${only.join(', ')})` : ''}.\n` +
         `Sync figures run dynalite (LevelDB on disk) in its own process; the sync runs in another, whose peak RSS is shown.\n\n${table}\n`,
     );
   }
