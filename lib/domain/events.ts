@@ -29,12 +29,29 @@ export interface SyncFailedDetail {
   at: string;
 }
 
+/** A policy rule a certificate at a place breaks (Policy Violation), or no longer breaks (Violation Resolved). */
+export interface PolicyViolationDetail {
+  schemaVersion: 1;
+  locationId: string;
+  source: string;
+  sourceKind: string;
+  nativeId: string;
+  owner: string;
+  fingerprint: string | null;
+  subjectCommonName: string | null;
+  ruleId: string;
+  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  message: string;
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
       detail: InventoryChangeDetail;
     }
-  | { detailType: 'Sync Failed'; detail: SyncFailedDetail };
+  | { detailType: 'Sync Failed'; detail: SyncFailedDetail }
+  | { detailType: 'Policy Violation' | 'Violation Resolved'; detail: PolicyViolationDetail };
 
 /** Changes the world hears about; a place going stale is told by its sync's Sync Failed event instead. */
 export type PublishedChangeKind = Exclude<ChangeKind, 'stale'>;
