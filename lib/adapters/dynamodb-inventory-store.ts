@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -18,8 +19,10 @@ import type {
   LocationChange,
   LocationStatus,
   StoredLocation,
+  StoredViolation,
   SyncRunRecord,
 } from '../ports/inventory-store';
+import type { Severity } from '../domain/policy/types';
 import { EXPIRY_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
 
@@ -296,6 +299,124 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
+  async getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>> {
+    const found = new Map<string, CertificateRecord>();
+    const unique = [...new Set(fingerprints)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let keys: Item[] = unique.slice(start, start + BATCH_GET_LIMIT).map(certificateKey);
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const { pk: _pk, sk: _sk, type: _type, der: _der, ...record } = item;
+          found.set(String(record.fingerprintSha256), record as CertificateRecord);
+        }
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (round >= MAX_UNPROCESSED_ROUNDS && keys.length > 0) throw new Error('DynamoDB kept keys unprocessed');
+      }
+    }
+    return found;
+  }
+
+  async violationsAt(locationId: string): Promise<StoredViolation[]> {
+    const violations: StoredViolation[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :violation)',
+        ExpressionAttributeValues: { ':pk': `LOC#${locationId}`, ':violation': 'VIOLATION#' },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) violations.push(fromViolationItem(item));
+    return violations;
+  }
+
+  async saveViolation(violation: StoredViolation): Promise<void> {
+    // Exempted violations stay out of the rule and owner indexes: those list what is open.
+    const open = violation.exemption === null;
+    const item: Item = {
+      pk: `LOC#${violation.locationId}`,
+      sk: `VIOLATION#${violation.ruleId}`,
+      type: 'violation',
+      ...violation,
+      ...(open && {
+        gsi5pk: `VIOLATION#${violation.ruleId}`,
+        gsi5sk: `${SEVERITY_ORDER[violation.severity]}#${violation.locationId}`,
+        gsi3pk: `VIOLATIONS-OF#${violation.owner}`,
+        gsi3sk: `${violation.ruleId}#${violation.locationId}`,
+      }),
+    };
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }));
+  }
+
+  async removeViolation(locationId: string, ruleId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `LOC#${locationId}`, sk: `VIOLATION#${ruleId}` },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+  }
+
+  async *violationsByRule(ruleId: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
+    for await (const item of this.queryIndex('byStatus', `VIOLATION#${ruleId}`, options)) yield fromViolationItem(item);
+  }
+
+  async *violationsByOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
+    for await (const item of this.queryIndex('byOwner', `VIOLATIONS-OF#${owner}`, options)) {
+      yield fromViolationItem(item);
+    }
+  }
+
+  async policyMark(source: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `SOURCE#${source}`, sk: 'POLICY' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? String(Item.mark) : undefined;
+  }
+
+  async setPolicyMark(source: string, mark: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `SOURCE#${source}`, sk: 'POLICY', type: 'policy-mark', mark },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+  }
+
+  private async *queryIndex(index: InventoryIndexName, partition: string, options: ListOptions): AsyncGenerator<Item> {
+    const pageSize = options.limit ? Math.min(options.limit, 1000) : undefined;
+    let yielded = 0;
+    const pages = paginateQuery(
+      { client: this.client, pageSize },
+      {
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INVENTORY_INDEXES[index].partition },
+        ExpressionAttributeValues: { ':pk': partition },
+        ReturnConsumedCapacity: 'TOTAL',
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        yield item;
+        if (options.limit && ++yielded >= options.limit) return;
+      }
+    }
+  }
+
   private async *queryLocations(
     index: InventoryIndexName,
     partition: string,
@@ -374,6 +495,14 @@ function toLocationItem(location: StoredLocation): Item {
     Object.assign(item, { gsi5pk: 'STATUS#error', gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;
+}
+
+/** Most severe first in the rule index. */
+const SEVERITY_ORDER: Record<Severity, string> = { critical: '0', high: '1', medium: '2', low: '3', info: '4' };
+
+function fromViolationItem(item: Item): StoredViolation {
+  const { pk: _pk, sk: _sk, type: _type, gsi3pk: _a, gsi3sk: _b, gsi5pk: _c, gsi5sk: _d, ...violation } = item;
+  return violation as unknown as StoredViolation;
 }
 
 function fromLocationItem(item: Item): StoredLocation {

@@ -7,19 +7,26 @@ import { loadConfig } from '../adapters/config-file';
 import { secretsManagerFetcher } from '../adapters/secrets-manager';
 import { createSource } from '../connectors/from-config';
 import type { SecretFetcher } from '../ports/secrets';
-import { registerPolicyCommands } from './policy-commands';
+import { loadPolicy, registerPolicyCommands } from './policy-commands';
 import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
 import { LocalFilesSource, countCertificateFiles } from '../connectors/local-files';
 import type { CertificateSource } from '../ports/certificate-source';
 import { systemClock } from '../ports/clock';
-import type { StoredLocation } from '../ports/inventory-store';
+import type { StoredLocation, StoredViolation } from '../ports/inventory-store';
 import { parseCertificates } from '../x509/parse';
 import { syncSource, type SyncProgress } from '../use-cases/sync';
 import { assessedLocations, summarizeInventory, type AssessedLocation } from '../use-cases/report';
 import { assessExpiry } from '../domain/expiry';
 import { writeDemoEstate } from './demo-estate';
 import { dataDirectory, openInventory, type OpenInventory, type StoreOptions } from './open-inventory';
-import { renderCertificate, renderLocations, renderProblemLocations, renderSummary, renderSyncReport } from './render';
+import {
+  renderCertificate,
+  renderLocations,
+  renderProblemLocations,
+  renderSummary,
+  renderSyncReport,
+  renderViolations,
+} from './render';
 
 const out = (text: string) => process.stdout.write(text);
 const warn = (text: string) => process.stderr.write(`certwarden: ${text}\n`);
@@ -131,7 +138,7 @@ async function scan(
   const total = process.stderr.isTTY ? await countCertificateFiles(options.dir) : 0;
   return withInventory(options, async ({ store }) => {
     const report = await withProgress(`syncing ${options.name}`, total, (onProgress, wrap) =>
-      syncSource({ source: wrap(source), store, clock: systemClock, onProgress }),
+      syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
     );
     out(renderSyncReport(report));
     return report.complete && report.counts.errors === 0 ? 0 : 1;
@@ -157,7 +164,7 @@ async function sync(options: StoreOptions & { config?: string; source?: string[]
     for (const sourceConfig of selected) {
       const source = await createSource(sourceConfig, { fetchSecret: await personalSecretFetcher() });
       const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
-        syncSource({ source: wrap(source), store, clock: systemClock, onProgress }),
+        syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
       );
       out(renderSyncReport(report));
       failed ||= !report.complete || report.counts.errors > 0;
@@ -179,18 +186,37 @@ async function personalSecretFetcher(): Promise<SecretFetcher> {
   };
 }
 
+/** The policy in force here (certwarden.policy.json, the config's policy section, else the recommended one). */
+const currentPolicy = () => loadPolicy(process.env.CERTWARDEN_POLICY, process.cwd()).policy;
+
 interface ListOptions extends StoreOptions {
   expiring?: number;
   owner?: string;
   source?: string;
   removed?: boolean;
   errors?: boolean;
+  violations?: boolean;
+  rule?: string;
   json?: boolean;
 }
 
 async function list(options: ListOptions): Promise<number> {
   return withInventory(options, async ({ store }) => {
     const now = systemClock.now();
+    if (options.violations || options.rule) {
+      const violations: StoredViolation[] = [];
+      const found = options.rule
+        ? store.violationsByRule(options.rule)
+        : options.owner
+          ? store.violationsByOwner(options.owner)
+          : undefined;
+      if (!found) throw new CertwardenError('--violations needs --rule <id> or --owner <owner>');
+      for await (const violation of found) {
+        if (!options.owner || violation.owner === options.owner) violations.push(violation);
+      }
+      out(options.json ? `${JSON.stringify(violations, null, 2)}\n` : renderViolations(violations));
+      return 0;
+    }
     if (options.removed || options.errors) {
       const rows: StoredLocation[] = [];
       for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) rows.push(location);
@@ -240,7 +266,7 @@ async function demo(options: StoreOptions): Promise<number> {
     out(`Inventory: ${description}\n\n`);
     const source = new LocalFilesSource({ name: 'demo', root: estate, ownerFromTopDirectory: true });
     meter.reset();
-    const report = await syncSource({ source, store, clock: systemClock });
+    const report = await syncSource({ source, store, clock: systemClock, policy: currentPolicy() });
     out(renderSyncReport(report));
     out(`DynamoDB writes for this sync: ${meter.writeRequests} request(s)\n\n`);
     const summary = await summarizeInventory(store, systemClock);
@@ -300,6 +326,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--source <name>', 'only this source')
     .option('--removed', 'places no longer seen (tombstones)')
     .option('--errors', 'places whose certificate could not be read')
+    .option('--violations', 'open policy violations (with --rule and/or --owner)')
+    .option('--rule <id>', 'open violations of one policy rule')
     .option('--json', 'print JSON')
     .addOption(storeOption())
     .addOption(tableOption())

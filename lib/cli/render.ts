@@ -2,7 +2,7 @@ import { sep } from 'node:path';
 import Table from 'cli-table3';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
-import type { StoredLocation, SyncRunRecord } from '../ports/inventory-store';
+import type { StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
 import type { AssessedLocation, InventorySummary } from '../use-cases/report';
 
 export function describeExpiry(expiry: ExpiryAssessment): string {
@@ -57,6 +57,10 @@ export function renderSyncReport(report: SyncRunRecord): string {
     lines.push(`could not read ${scope}: ${message} (its places kept, marked stale)`);
   for (const error of report.errors) lines.push(`error: ${error.message}`);
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+  if (report.policy) {
+    const { evaluated, opened, resolved } = report.policy;
+    lines.push(`policy: ${evaluated} place(s) evaluated, ${opened} violation(s) opened, ${resolved} resolved`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -123,4 +127,20 @@ export function renderSummary(summary: InventorySummary): string {
     expiry.toString(),
     '',
   ].join('\n');
+}
+
+export function renderViolations(rows: StoredViolation[]): string {
+  const output = table(['severity', 'rule', 'name', 'owner', 'source', 'location', 'finding']);
+  for (const violation of rows) {
+    output.push([
+      violation.severity,
+      violation.ruleId,
+      violation.subjectCommonName ?? '',
+      violation.owner,
+      violation.source,
+      shortPlace(violation.nativeId),
+      violation.message,
+    ]);
+  }
+  return `${output.toString()}\n`;
 }

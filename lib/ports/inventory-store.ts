@@ -1,5 +1,6 @@
 import type { CertificateKind, CertificateRecord, ParsedCertificate } from '../domain/certificate';
 import type { ChangeKind } from '../domain/events';
+import type { ExemptionRef, Severity } from '../domain/policy/types';
 import type { LocationMetadata, SourceEntry, SourceKind } from './certificate-source';
 
 export type { ChangeKind };
@@ -87,9 +88,30 @@ export interface SyncRunRecord {
   counts: Record<ChangeKind | 'unchanged' | 'errors', number>;
   /** Scopes that could not be listed: their places were kept and marked stale. */
   failedScopes: Array<{ scope: string; message: string }>;
+  /** Policy enforcement on this run's places, when a policy was given. */
+  policy?: { evaluated: number; opened: number; resolved: number; kept: number };
   errors: Array<{ nativeId: string; message: string }>;
   /** Worth a look but not errors (a private key found and dropped). */
   warnings: string[];
+}
+
+/** A policy rule broken by the certificate at a place, as the inventory keeps it until it is resolved. */
+export interface StoredViolation {
+  locationId: string;
+  source: string;
+  sourceKind: SourceKind;
+  nativeId: string;
+  owner: string;
+  fingerprint: string | null;
+  subjectCommonName: string | null;
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  details: Record<string, unknown>;
+  /** The exemption that covers it: reported, not counted as open. Null when it is open. */
+  exemption: ExemptionRef | null;
+  /** When it was first found at this place. */
+  detectedAt: string;
 }
 
 export interface ListOptions {
@@ -120,6 +142,18 @@ export interface InventoryStore {
   byStatus(status: 'removed' | 'error', options?: ListOptions): AsyncIterable<StoredLocation>;
   history(locationId: string): Promise<HistoryRecord[]>;
   recordSyncRun(run: SyncRunRecord): Promise<void>;
+  /** Full records of these certificates (missing ones are absent from the map). */
+  getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>>;
+  violationsAt(locationId: string): Promise<StoredViolation[]>;
+  saveViolation(violation: StoredViolation): Promise<void>;
+  removeViolation(locationId: string, ruleId: string): Promise<void>;
+  /** Violations of one rule across the inventory, most severe first. */
+  violationsByRule(ruleId: string, options?: ListOptions): AsyncIterable<StoredViolation>;
+  /** An owner's violations, by rule. */
+  violationsByOwner(owner: string, options?: ListOptions): AsyncIterable<StoredViolation>;
+  /** What the places of a source were last fully evaluated against (a hash of the policy and the day). */
+  policyMark(source: string): Promise<string | undefined>;
+  setPolicyMark(source: string, mark: string): Promise<void>;
   /** When each scope of a source was last listed completely. */
   scopeReads(source: string): Promise<Map<string, string>>;
   recordScopeReads(source: string, reads: Map<string, string>): Promise<void>;

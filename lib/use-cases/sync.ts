@@ -14,6 +14,7 @@ import {
   type LoadedEntry,
   type SourceEntry,
 } from '../ports/certificate-source';
+import type { CompiledPolicy } from '../domain/policy';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type {
@@ -25,6 +26,7 @@ import type {
   StoredLocation,
   SyncRunRecord,
 } from '../ports/inventory-store';
+import { enforcePolicy, policyMarkOf, type EnforcementReport } from './enforce-policy';
 
 export interface SyncProgress {
   seen: number;
@@ -48,6 +50,12 @@ export interface SyncOptions {
   scopeReadIntervalMs?: number;
   onProgress?: (progress: SyncProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Evaluated on every place that changed, and on every place of the source when the policy (or the day)
+   * changed since the last evaluation: violations stored, Policy Violation / Violation Resolved emitted.
+   * @default no policy enforcement
+   */
+  policy?: CompiledPolicy;
 }
 
 export type SyncReport = SyncRunRecord;
@@ -87,15 +95,31 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     if (errors.length < MAX_RECORDED_ERRORS) errors.push({ nativeId, message });
   };
 
+  const enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
+  const enforce = async (locations: AsyncIterable<StoredLocation> | StoredLocation[]) => {
+    if (!options.policy) return;
+    const result = await enforcePolicy({ store, policy: options.policy, clock, events, locations, batchSize });
+    for (const key of Object.keys(enforcement) as Array<keyof EnforcementReport>) enforcement[key] += result[key];
+  };
+  // A policy (or day) not yet applied to this source's places: every place is evaluated after the listing,
+  // so evaluating the changed ones on the way would be work done twice.
+  const policyMark = options.policy ? policyMarkOf(options.policy, clock.now()) : undefined;
+  const fullEvaluation = policyMark !== undefined && (await store.policyMark(source.name)) !== policyMark;
+
   const apply = async (changes: LocationChange[]) => {
     const applied = await Promise.all(changes.map((change) => applyWithRetry(store, change, noteError)));
     const published: CertwardenEvent[] = [];
-    for (const change of applied) {
-      if (!change) continue;
+    const changedPlaces: StoredLocation[] = [];
+    for (const result of applied) {
+      if (!result) continue;
+      const { change, stored } = result;
       counts[change.change]++;
-      if (change.change !== 'stale') published.push(inventoryChangeEvent(changeDetail(change, change.change)));
+      if (change.change === 'stale') continue;
+      published.push(inventoryChangeEvent(changeDetail(change, change.change)));
+      changedPlaces.push(stored);
     }
     if (published.length > 0) await events.publish(published);
+    if (!fullEvaluation) await enforce(changedPlaces);
   };
 
   /** The entry as the source has it now, loading details only when the cheap summary says it changed. */
@@ -204,6 +228,11 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     if (due.size > 0) await store.recordScopeReads(source.name, due);
   }
 
+  if (complete && fullEvaluation) {
+    await enforce(store.bySource(source.name, 'live'));
+    await store.setPolicyMark(source.name, policyMark!);
+  }
+
   const report: SyncReport = {
     source: source.name,
     sourceKind: source.kind,
@@ -214,6 +243,7 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     errors,
     warnings,
     failedScopes: [...failedScopes].map(([scope, message]) => ({ scope, message })),
+    ...(options.policy && { policy: enforcement }),
   };
   // An unchanged, clean resync writes nothing but, at most hourly, when each scope was last read.
   if (changedCount(counts) > 0 || counts.errors > 0 || !complete) await store.recordSyncRun(report);
@@ -295,11 +325,11 @@ async function applyWithRetry(
   store: InventoryStore,
   change: LocationChange,
   noteError: (nativeId: string, message: string) => void,
-): Promise<LocationChange | null> {
+): Promise<{ change: LocationChange; stored: StoredLocation } | null> {
   let attempt = change;
   for (let tries = 0; tries < MAX_CONFLICT_RETRIES; tries++) {
     const result = await store.applyChange(attempt);
-    if (result !== 'conflict') return attempt;
+    if (result !== 'conflict') return { change: attempt, stored: result };
     const current = await store.getLocation(attempt.next.locationId);
     if (attempt.change === 'removed' || attempt.change === 'stale') {
       // Retire what is stored now, not the state this change was computed from.

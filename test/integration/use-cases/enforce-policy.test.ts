@@ -1,0 +1,155 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalFilesSource } from '../../../lib/connectors/local-files';
+import type { CertwardenEvent } from '../../../lib/domain/events';
+import { compilePolicy, RECOMMENDED_POLICY } from '../../../lib/domain/policy';
+import { fixedClock } from '../../../lib/ports/clock';
+import { syncSource } from '../../../lib/use-cases/sync';
+import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
+
+const dynamo = useEmbeddedDynamoDb();
+const DAY = 86_400_000;
+const clock = fixedClock('2026-06-01T00:00:00.000Z');
+const later = fixedClock('2026-06-01T00:30:00.000Z'); // within the hour: no scope-read heartbeat either
+
+let ca: IssuedCertificate;
+beforeAll(async () => {
+  ca = await issueCertificate({
+    subject: 'CN=Policy CA',
+    ca: true,
+    key: { algorithm: 'RSA', bits: 3072 },
+    notBefore: new Date('2026-01-01'),
+    notAfter: new Date('2030-01-01'),
+  });
+});
+
+const cert = (name: string, weak: boolean) =>
+  issueCertificate({
+    subject: `CN=${name}`,
+    dns: [name],
+    issuer: weak ? undefined : ca,
+    key: weak ? { algorithm: 'RSA', bits: 1024, hash: 'SHA-1' } : { algorithm: 'EC', curve: 'P-256' },
+    notBefore: new Date(clock.now().getTime() - 10 * DAY),
+    notAfter: new Date(clock.now().getTime() + 80 * DAY),
+  });
+
+function recorder() {
+  const events: CertwardenEvent[] = [];
+  return {
+    events,
+    publisher: { publish: async (batch: CertwardenEvent[]) => void events.push(...batch) },
+    policyEvents: () =>
+      events
+        .filter((event) => event.detailType === 'Policy Violation' || event.detailType === 'Violation Resolved')
+        .map((event) => `${event.detailType}: ${(event.detail as { ruleId: string }).ruleId}`)
+        .sort(),
+  };
+}
+
+describe('policy enforcement on sync', () => {
+  it('stores the violations of a weak certificate, announces them, and resolves them when it is renewed', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    await writeFile(join(root, 'weak.pem'), (await cert('weak.example.com', true)).pem);
+    await writeFile(join(root, 'good.pem'), (await cert('good.example.com', false)).pem);
+    const source = new LocalFilesSource({ name: 'files', root, defaultOwner: 'payments' });
+    const first = recorder();
+
+    const report = await syncSource({
+      source,
+      store: inventory.store,
+      clock,
+      events: first.publisher,
+      policy: RECOMMENDED_POLICY,
+    });
+
+    expect(first.policyEvents()).toEqual(
+      expect.arrayContaining(['Policy Violation: forbidden-signature-hashes', 'Policy Violation: rsa-min-key-size']),
+    );
+    expect(report.policy).toMatchObject({ evaluated: 2 });
+    const byRule = await collect(inventory.store.violationsByRule('rsa-min-key-size'));
+    expect(byRule.map((violation) => [violation.nativeId, violation.owner])).toEqual([
+      [join(root, 'weak.pem'), 'payments'],
+    ]);
+    const byOwner = await collect(inventory.store.violationsByOwner('payments'));
+    expect(byOwner.map((violation) => violation.ruleId)).toEqual(
+      expect.arrayContaining(['forbidden-signature-hashes', 'rsa-min-key-size']),
+    );
+
+    inventory.meter.reset();
+    const quiet = recorder();
+    await syncSource({
+      source,
+      store: inventory.store,
+      clock: later,
+      events: quiet.publisher,
+      policy: RECOMMENDED_POLICY,
+    });
+    expect(quiet.policyEvents()).toEqual([]);
+    expect(inventory.meter.writeRequests).toBe(0);
+
+    await writeFile(join(root, 'weak.pem'), (await cert('weak.example.com', false)).pem);
+    const renewal = recorder();
+    await syncSource({
+      source,
+      store: inventory.store,
+      clock: later,
+      events: renewal.publisher,
+      policy: RECOMMENDED_POLICY,
+    });
+    expect(renewal.policyEvents()).toEqual(
+      expect.arrayContaining([
+        'Violation Resolved: forbidden-signature-hashes',
+        'Violation Resolved: rsa-min-key-size',
+      ]),
+    );
+    expect(await collect(inventory.store.violationsByRule('rsa-min-key-size'))).toEqual([]);
+  });
+
+  it('resolves the violations of a place that goes away', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    await writeFile(join(root, 'weak.pem'), (await cert('gone.example.com', true)).pem);
+    const source = new LocalFilesSource({ name: 'files', root });
+    await syncSource({ source, store: inventory.store, clock, policy: RECOMMENDED_POLICY });
+
+    await rm(join(root, 'weak.pem'));
+    const removal = recorder();
+    await syncSource({
+      source,
+      store: inventory.store,
+      clock: later,
+      events: removal.publisher,
+      policy: RECOMMENDED_POLICY,
+    });
+
+    expect(removal.policyEvents()).toContain('Violation Resolved: rsa-min-key-size');
+    expect(await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`)).toEqual([]);
+  });
+
+  it('re-evaluates every place when the policy changes, though no certificate did', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    await writeFile(join(root, 'weak.pem'), (await cert('legacy.example.com', true)).pem);
+    const source = new LocalFilesSource({ name: 'files', root });
+    await syncSource({ source, store: inventory.store, clock, policy: RECOMMENDED_POLICY });
+
+    const relaxed = compilePolicy({ rules: { 'rsa-min-key-size': { enabled: false } } });
+    const change = recorder();
+    const report = await syncSource({
+      source,
+      store: inventory.store,
+      clock: later,
+      events: change.publisher,
+      policy: relaxed,
+    });
+
+    expect(report.counts.unchanged).toBe(1);
+    expect(change.policyEvents()).toEqual(['Violation Resolved: rsa-min-key-size']);
+    expect(
+      (await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`)).map((v) => v.ruleId),
+    ).not.toContain('rsa-min-key-size');
+  });
+});
