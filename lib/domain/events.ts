@@ -1,3 +1,5 @@
+import type { ExpirySeverity } from './severity';
+
 /** What happened to a location in the inventory. */
 export type ChangeKind = 'discovered' | 'renewed' | 'updated' | 'removed' | 'restored' | 'stale';
 
@@ -45,13 +47,106 @@ export interface PolicyViolationDetail {
   at: string;
 }
 
+/** Where a certificate lives, as every certificate event names it (never key material or secrets). */
+export interface PlaceDetail {
+  locationId: string;
+  source: string;
+  sourceKind: string;
+  nativeId: string;
+  owner: string;
+  /** Account, subscription or project; null when the source has none. */
+  account: string | null;
+  region: string | null;
+  /** What uses it: load balancer ARNs, target proxies, endpoints. */
+  inUseBy: string[];
+}
+
+/** A certificate crossed an expiry threshold (Certificate Expiring) or expired (Certificate Expired). */
+export interface ExpiryAlertDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** `<locationId>#<fingerprint>#<thresholdId>`: the same alert always has the same id (dedupe key). */
+  alertId: string;
+  /** `60d`, `lifetime-33%`, `expired` (expiry.ts thresholdId). */
+  thresholdId: string;
+  fingerprint: string;
+  serialNumber: string | null;
+  subject: string;
+  subjectCommonName: string | null;
+  dnsNames: string[];
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  /** Whole days left, rounded down; negative once expired. */
+  daysLeft: number;
+  severity: ExpirySeverity;
+  isCA: boolean;
+  /** How this place gets a new certificate. */
+  renewal: { method: string | null; managed: boolean; instructions: string };
+  at: string;
+}
+
+/** A renewal of the certificate at a place was asked for, went through, or failed. */
+export interface RenewalDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** Ties the Requested, Succeeded and Failed events of one renewal together. */
+  renewalId: string;
+  /** The certificate being replaced. */
+  fingerprint: string | null;
+  /** The replacement, once known (Succeeded). */
+  newFingerprint: string | null;
+  /** `acm-managed`, `manual`, `key-vault-auto`, … */
+  method: string;
+  /** Why it failed (Failed only), in words for people. */
+  error: string | null;
+  at: string;
+}
+
+/** A certificate in the inventory was found revoked by its issuer. */
+export interface RevocationDetail extends PlaceDetail {
+  schemaVersion: 1;
+  fingerprint: string;
+  serialNumber: string;
+  issuer: string;
+  revokedAt: string;
+  /** The CRL reason (`keyCompromise`, `superseded`, …), or null when none is given. */
+  reason: string | null;
+  /** How it was found. */
+  via: 'crl' | 'ocsp';
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
       detail: InventoryChangeDetail;
     }
   | { detailType: 'Sync Failed'; detail: SyncFailedDetail }
-  | { detailType: 'Policy Violation' | 'Violation Resolved'; detail: PolicyViolationDetail };
+  | { detailType: 'Policy Violation' | 'Violation Resolved'; detail: PolicyViolationDetail }
+  | { detailType: 'Certificate Expiring' | 'Certificate Expired'; detail: ExpiryAlertDetail }
+  | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
+  | { detailType: 'Revocation Detected'; detail: RevocationDetail };
+
+export type DetailType = CertwardenEvent['detailType'];
+
+/** Every detail type certwarden publishes; each has `event-schemas/<kebab-case>.schema.json`. */
+export const DETAIL_TYPES: readonly DetailType[] = [
+  'Certificate Discovered',
+  'Certificate Changed',
+  'Certificate Removed',
+  'Certificate Expiring',
+  'Certificate Expired',
+  'Policy Violation',
+  'Violation Resolved',
+  'Renewal Requested',
+  'Renewal Succeeded',
+  'Renewal Failed',
+  'Revocation Detected',
+  'Sync Failed',
+];
+
+/** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
+export const schemaFileOf = (detailType: string): string =>
+  `${detailType.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.schema.json`;
 
 /** Changes the world hears about; a place going stale is told by its sync's Sync Failed event instead. */
 export type PublishedChangeKind = Exclude<ChangeKind, 'stale'>;
@@ -69,5 +164,30 @@ const DETAIL_TYPE_OF_CHANGE: Record<
 
 export const inventoryChangeEvent = (detail: InventoryChangeDetail): CertwardenEvent => ({
   detailType: DETAIL_TYPE_OF_CHANGE[detail.change],
+  detail,
+});
+
+export const syncFailedEvent = (detail: SyncFailedDetail): CertwardenEvent => ({ detailType: 'Sync Failed', detail });
+
+/** A violation found (`open`) or no longer there (`resolved`). */
+export const policyViolationEvent = (detail: PolicyViolationDetail, state: 'open' | 'resolved'): CertwardenEvent => ({
+  detailType: state === 'open' ? 'Policy Violation' : 'Violation Resolved',
+  detail,
+});
+
+/** Certificate Expired for the `expired` threshold, Certificate Expiring for any other. */
+export const expiryAlertEvent = (detail: ExpiryAlertDetail): CertwardenEvent => ({
+  detailType: detail.thresholdId === 'expired' ? 'Certificate Expired' : 'Certificate Expiring',
+  detail,
+});
+
+export const renewalEvent = (phase: 'requested' | 'succeeded' | 'failed', detail: RenewalDetail): CertwardenEvent => ({
+  detailType:
+    phase === 'requested' ? 'Renewal Requested' : phase === 'succeeded' ? 'Renewal Succeeded' : 'Renewal Failed',
+  detail,
+});
+
+export const revocationEvent = (detail: RevocationDetail): CertwardenEvent => ({
+  detailType: 'Revocation Detected',
   detail,
 });
