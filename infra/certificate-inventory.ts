@@ -1,3 +1,4 @@
+import type { PolicyConfig } from '../lib/domain/policy';
 import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -38,6 +39,12 @@ export interface CertificateInventoryProps {
    * @default [] (the inventory, bus, alarms and dashboard, and no sync)
    */
   readonly sources?: SourceConfig[];
+  /**
+   * The certificate policy the sync workers enforce (the config's `policy`), passed to them as JSON in their
+   * environment, so it must stay under 3,000 characters.
+   * @default the recommended policy
+   */
+  readonly policy?: PolicyConfig;
   /** Name of the inventory table; the CLI's `--store aws` finds it by this name. @default 'certwarden-inventory' */
   readonly tableName?: string;
   /** What happens to the table and the keys when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -252,6 +259,7 @@ export class CertificateInventory extends Construct {
           CERTWARDEN_TABLE: this.table.tableName,
           CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
           CERTWARDEN_SOURCE_KIND: kind,
+          ...(props.policy && { CERTWARDEN_POLICY: JSON.stringify(props.policy) }),
         },
       });
       const role = worker.role as iam.Role;
@@ -618,8 +626,17 @@ export class CertificateInventory extends Construct {
 }
 
 /** All problems of the props at once, each naming what is wrong (STYLE: props are validated at synth time). */
+/** Lambda environments hold 4 KB in all; the rest is names and ARNs. */
+const MAX_POLICY_ENVIRONMENT = 3_000;
+
 function validate(props: CertificateInventoryProps, sources: SourceConfig[]): void {
   const problems: string[] = [];
+  const policySize = props.policy ? JSON.stringify(props.policy).length : 0;
+  if (policySize > MAX_POLICY_ENVIRONMENT) {
+    problems.push(
+      `policy: ${policySize} characters, over the ${MAX_POLICY_ENVIRONMENT} a function environment can hold`,
+    );
+  }
   const names = new Set<string>();
   for (const source of sources) {
     if (names.has(source.name)) problems.push(`source ${source.name}: configured twice`);

@@ -34,6 +34,7 @@ export class CertwardenStack extends Stack {
       sources: config.sources.filter((source) => source.kind !== 'local-files'),
       tableName: config.inventory.table,
       alertEmails: props.alertEmails,
+      policy: config.policy,
     });
   }
 }

@@ -9,6 +9,7 @@ import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { createSource, type SourceWiring } from '../../lib/connectors/from-config';
 import { restrictToScope } from '../../lib/connectors/source-scopes';
+import { compilePolicy, RECOMMENDED_POLICY } from '../../lib/domain/policy';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
 import { syncSource } from '../../lib/use-cases/sync';
@@ -28,8 +29,11 @@ const env = loadEnv(
     CERTWARDEN_EVENT_BUS: z.string().min(1),
     /** The one source kind this function syncs: its role holds that kind's permissions only. */
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
+    /** The certificate policy (JSON of the config's `policy`); the recommended one when unset. */
+    CERTWARDEN_POLICY: z.string().optional(),
   }),
 );
+const policy = env.CERTWARDEN_POLICY ? compilePolicy(JSON.parse(env.CERTWARDEN_POLICY)) : RECOMMENDED_POLICY;
 
 const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
 const events = new EventBridgePublisher({
@@ -63,6 +67,7 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     store,
     clock: systemClock,
     events,
+    policy,
     scopes: scope === null ? undefined : [scope],
   });
   const { counts } = report;

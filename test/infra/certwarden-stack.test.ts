@@ -11,6 +11,7 @@ import { inventoryChangeEvent, type SyncFailedDetail } from '../../lib/domain/ev
 import { buildApp } from '../../infra/app';
 import { CertificateInventory } from '../../infra';
 import { METRIC } from '../../functions/shared/metric-names';
+import { loadEventSchemas, schemaNameOf } from '../../infra/event-schemas';
 
 /**
  * The synthesized main stack, built once from test/infra/fixtures/certwarden.config.json (every deployable
@@ -266,7 +267,7 @@ describe('the certwarden stack', () => {
   });
 
   it.each([
-    ['SyncAwsAcm', ['CERTWARDEN_EVENT_BUS', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
+    ['SyncAwsAcm', ['CERTWARDEN_EVENT_BUS', 'CERTWARDEN_POLICY', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
     ['SyncPlanner', ['CERTWARDEN_SYNC_QUEUES']],
     ['InventoryMetrics', ['CERTWARDEN_TABLE']],
   ])('gives %s the variables its handler reads at load (as handlers-bundle.test.ts loads it)', (name, expected) => {
@@ -387,14 +388,38 @@ describe('the certwarden stack', () => {
       });
     });
 
+    it('hands the configured policy to every sync worker, whose handler compiles it', () => {
+      const workers = ofType('AWS::Lambda::Function').filter(
+        ([, f]) => f.Properties.Environment?.Variables?.CERTWARDEN_SOURCE_KIND,
+      );
+      expect(workers.length).toBeGreaterThan(0);
+      for (const [, worker] of workers) {
+        expect(JSON.parse(worker.Properties.Environment.Variables.CERTWARDEN_POLICY)).toEqual(config.policy);
+      }
+    });
+
     it('registers a schema for every event the domain publishes', () => {
       const schemas = ofType('AWS::EventSchemas::Schema').map(([, s]) => s.Properties);
-      expect(schemas.map((s) => s.SchemaName).sort()).toEqual([
-        'certwarden@CertificateChanged',
-        'certwarden@CertificateDiscovered',
-        'certwarden@CertificateRemoved',
-        'certwarden@SyncFailed',
-      ]);
+      const names = schemas.map((s) => s.SchemaName).sort();
+      expect(names).toEqual(
+        loadEventSchemas()
+          .flatMap((definition) => definition.detailTypes)
+          .map(schemaNameOf)
+          .sort(),
+      );
+      // At least every event the sync and the policy enforcement emit today.
+      expect(names).toEqual(
+        expect.arrayContaining(
+          [
+            'Certificate Discovered',
+            'Certificate Changed',
+            'Certificate Removed',
+            'Sync Failed',
+            'Policy Violation',
+            'Violation Resolved',
+          ].map(schemaNameOf),
+        ),
+      );
       // The schemas' fields are those the domain really puts in a detail.
       const change = inventoryChangeEvent({
         schemaVersion: 1,

@@ -21,6 +21,7 @@ const ENVIRONMENT: Record<FunctionRole, Record<string, string>> = {
     CERTWARDEN_TABLE: 'certwarden-inventory',
     CERTWARDEN_EVENT_BUS: 'certwarden',
     CERTWARDEN_SOURCE_KIND: 'aws-acm',
+    CERTWARDEN_POLICY: JSON.stringify({ rules: { 'no-wildcards': { severity: 'high' } } }),
   },
   inventoryMetrics: { CERTWARDEN_TABLE: 'certwarden-inventory' },
 };
