@@ -49,7 +49,8 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
       issuer: issuing,
       keys: extra.key ? undefined : ecKeys,
       notBefore: days(daysLeft - lifetime),
-      notAfter: days(daysLeft),
+      // A validity period counts both ends (RFC 5280): N days means N days less a second.
+      notAfter: new Date(days(daysLeft).getTime() - 1000),
       ...extra,
     });
   };

@@ -7,6 +7,7 @@ import { loadConfig } from '../adapters/config-file';
 import { secretsManagerFetcher } from '../adapters/secrets-manager';
 import { createSource } from '../connectors/from-config';
 import type { SecretFetcher } from '../ports/secrets';
+import { RULE_IDS } from '../domain/policy';
 import { loadPolicy, registerPolicyCommands } from './policy-commands';
 import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
 import { LocalFilesSource, countCertificateFiles } from '../connectors/local-files';
@@ -273,6 +274,11 @@ async function demo(options: StoreOptions): Promise<number> {
     out(renderSummary(summary));
     out(`\nWhat would alert now (${summary.alerting.length}):\n`);
     out(renderLocations(summary.alerting));
+    const violations: StoredViolation[] = [];
+    for (const ruleId of RULE_IDS)
+      for await (const violation of store.violationsByRule(ruleId)) violations.push(violation);
+    out(`\nOpen policy violations (${violations.length}):\n`);
+    out(renderViolations(violations));
     return 0;
   });
 }
