@@ -1,0 +1,120 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../ports/clock';
+import type { AlertKey, AlertLedger, AlertState, ClaimOptions, ClaimResult } from '../ports/alert-ledger';
+import { TTL_ATTRIBUTE } from './dynamodb-table';
+
+export interface DynamoAlertLedgerOptions {
+  /** Days an alert record is kept after the certificate's notAfter (TTL on AWS). @default 365 */
+  retentionDays?: number;
+}
+
+const keyOf = ({ locationId, fingerprint, thresholdId }: AlertKey) => ({
+  pk: `ALERT#${locationId}`,
+  sk: `${fingerprint}#${thresholdId}`,
+});
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+
+/**
+ * The alert ledger in the inventory table (`ALERT#<locationId>` / `<fingerprint>#<thresholdId>`), with
+ * conditional writes only: a claim is a put that succeeds when no record exists or the record is an expired
+ * claim, so of many evaluators exactly one wins; no transaction is needed.
+ */
+export class DynamoAlertLedger implements AlertLedger {
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+    options: DynamoAlertLedgerOptions = {},
+  ) {
+    this.retentionMs = (options.retentionDays ?? 365) * 86_400_000;
+  }
+
+  async state(key: AlertKey): Promise<AlertState | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: true }),
+    );
+    return Item?.state as AlertState | undefined;
+  }
+
+  async claim(key: AlertKey, { owner, leaseMs, keepUntil }: ClaimOptions): Promise<ClaimResult> {
+    const now = this.clock.now();
+    const keepMs = Math.max(keepUntil.getTime(), now.getTime()) + this.retentionMs;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keyOf(key),
+            type: 'alert',
+            ...key,
+            state: 'claimed',
+            owner,
+            claimedAt: now.toISOString(),
+            leaseUntil: now.getTime() + leaseMs,
+            [TTL_ATTRIBUTE]: Math.floor(keepMs / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now.getTime() },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.state(key)) === 'sent' ? 'sent' : 'held';
+    }
+  }
+
+  async complete(key: AlertKey, owner: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          UpdateExpression: 'SET #state = :sent, sentAt = :now REMOVE leaseUntil',
+          ConditionExpression: '#owner = :owner AND #state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':sent': 'sent',
+            ':claimed': 'claimed',
+            ':owner': owner,
+            ':now': this.clock.now().toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(key: AlertKey, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          ConditionExpression: '#owner = :owner AND #state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Taken over or already sent by another evaluator: nothing of ours to give back.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { expiryAlertEvent, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
+import { DEFAULT_EXPIRY_THRESHOLDS, thresholdId, type ExpiryThresholds } from '../domain/expiry';
+import { renewalInstructions } from '../domain/notifications/renewal-guidance';
+import { DEFAULT_SEVERITY_THRESHOLDS, expirySeverity, type SeverityThresholds } from '../domain/severity';
+import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledger';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
+import { assessedLocations } from './report';
+
+export interface EvaluateOptions {
+  store: InventoryStore;
+  ledger: AlertLedger;
+  events: EventPublisher;
+  clock: Clock;
+  /** @default DEFAULT_EXPIRY_THRESHOLDS */
+  thresholds?: ExpiryThresholds;
+  /** @default DEFAULT_SEVERITY_THRESHOLDS */
+  severity?: SeverityThresholds;
+  /**
+   * How long this run holds an alert between claiming and marking it sent; a run that dies holding it is
+   * taken over by the first run after. Longer than one publish can take. @default 5 minutes
+   */
+  leaseMs?: number;
+  /** Claims nothing and publishes nothing: returns what would be emitted now. @default false */
+  dryRun?: boolean;
+  /** Identifies this run's claims. @default a random UUID */
+  runId?: string;
+}
+
+export interface EvaluateReport {
+  /** Events published (or, with dryRun, that would be), soonest expiry first. */
+  emitted: CertwardenEvent[];
+  /** Live locations with a certificate looked at. */
+  evaluated: number;
+  /** Crossed thresholds alerted for before. */
+  alreadySent: number;
+  /** Alerts another evaluator holds right now (it sends them). */
+  heldElsewhere: number;
+  /** Alerts whose publishing failed: released, so a later run sends them. */
+  failed: Array<{ alertId: string; message: string }>;
+}
+
+export const DEFAULT_ALERT_LEASE_MS = 5 * 60_000;
+
+/**
+ * Sends each expiry alert exactly once: for every live location, every threshold its certificate has crossed
+ * (day thresholds, the lifetime one, `expired`) that was never alerted for this (location, fingerprint,
+ * threshold) is claimed in the ledger, published, and marked sent. A failed publish gives the claim back, so a
+ * later run sends it (no alert is lost); a claim left by a crashed run is taken over once its lease runs out.
+ */
+export async function evaluateExpiry(options: EvaluateOptions): Promise<EvaluateReport> {
+  const { store, ledger, events, clock } = options;
+  const owner = options.runId ?? randomUUID();
+  const leaseMs = options.leaseMs ?? DEFAULT_ALERT_LEASE_MS;
+  const report: EvaluateReport = { emitted: [], evaluated: 0, alreadySent: 0, heldElsewhere: 0, failed: [] };
+  const now = clock.now();
+
+  const thresholds = options.thresholds ?? DEFAULT_EXPIRY_THRESHOLDS;
+  for await (const { location, expiry } of assessedLocations(store, clock, { thresholds })) {
+    report.evaluated++;
+    if (expiry.crossed.length === 0 || !location.fingerprint) continue;
+    const fingerprint = location.fingerprint;
+    const pending: AlertKey[] = [];
+    for (const threshold of expiry.crossed) {
+      const key = { locationId: location.locationId, fingerprint, thresholdId: thresholdId(threshold) };
+      if ((await ledger.state(key)) === 'sent') report.alreadySent++;
+      else pending.push(key);
+    }
+    if (pending.length === 0) continue;
+
+    const serialNumber = (await store.getCertificate(fingerprint))?.serialNumber ?? null;
+    const eventOf = (key: AlertKey) =>
+      expiryAlertEvent(alertDetail(location, key, serialNumber, expiry.daysLeft, now, options.severity));
+    if (options.dryRun) {
+      report.emitted.push(...pending.map(eventOf));
+      continue;
+    }
+
+    const claimed: AlertKey[] = [];
+    for (const key of pending) {
+      const result = await ledger.claim(key, { owner, leaseMs, keepUntil: new Date(location.certificate!.notAfter) });
+      if (result === 'claimed') claimed.push(key);
+      else if (result === 'sent') report.alreadySent++;
+      else report.heldElsewhere++;
+    }
+    if (claimed.length === 0) continue;
+    const published = claimed.map(eventOf);
+    try {
+      await events.publish(published);
+    } catch (error) {
+      await Promise.all(claimed.map((key) => ledger.release(key, owner)));
+      const message = error instanceof Error ? error.message : String(error);
+      report.failed.push(...claimed.map((key) => ({ alertId: alertIdOf(key), message })));
+      continue;
+    }
+    await Promise.all(claimed.map((key) => ledger.complete(key, owner)));
+    report.emitted.push(...published);
+  }
+  return report;
+}
+
+function alertDetail(
+  location: StoredLocation,
+  key: AlertKey,
+  serialNumber: string | null,
+  daysLeft: number,
+  now: Date,
+  severity: SeverityThresholds = DEFAULT_SEVERITY_THRESHOLDS,
+): ExpiryAlertDetail {
+  const certificate = location.certificate!;
+  return {
+    schemaVersion: 1,
+    alertId: alertIdOf(key),
+    thresholdId: key.thresholdId,
+    locationId: location.locationId,
+    source: location.source,
+    sourceKind: location.sourceKind,
+    nativeId: location.nativeId,
+    owner: location.owner,
+    account: location.account ?? null,
+    region: location.region ?? null,
+    inUseBy: location.inUseBy ?? [],
+    fingerprint: key.fingerprint,
+    serialNumber,
+    subject: certificate.subject,
+    subjectCommonName: certificate.subjectCommonName,
+    dnsNames: certificate.dnsNames,
+    issuer: certificate.issuer,
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+    daysLeft,
+    severity: expirySeverity(certificate, now, severity),
+    isCA: certificate.isCA,
+    renewal: {
+      method: location.renewal ?? null,
+      managed: location.managed ?? false,
+      instructions: renewalInstructions(location),
+    },
+    at: now.toISOString(),
+  };
+}
