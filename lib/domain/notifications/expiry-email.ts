@@ -43,7 +43,7 @@ export function renderExpiryEmail(detail: ExpiryAlertDetail): RenderedEmail {
     detail.region ? `region ${detail.region}` : undefined,
   ].filter(Boolean);
   const lines = [
-    `${name} ${describeTimeLeft(detail)}: it is valid until ${detail.notAfter}.`,
+    `${name} ${describeTimeLeft(detail)}: ${detail.thresholdId === 'expired' ? 'it was' : 'it is'} valid until ${detail.notAfter}.`,
     '',
     'What',
     `  Subject:      ${detail.subject || '(empty)'}`,
