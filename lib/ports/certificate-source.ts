@@ -27,6 +27,8 @@ export interface LocationMetadata {
   inUseBy?: string[];
   /** How it is renewed: `acm-managed`, `manual`, `key-vault-auto`, … */
   renewal?: string;
+  /** What only this provider knows (ACM's type and renewal status, a CA's revocation settings), kept as is. */
+  details?: Record<string, unknown>;
 }
 
 /** Where a place is: the same for every entry, whether its content is known at listing time or loaded. */
