@@ -1,8 +1,10 @@
 import { PublishCommand, type PublishCommandOutput } from '@aws-sdk/client-sns';
-import { CertwardenError } from '../domain/errors';
 import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
 import { renderExpiryEmail } from '../domain/notifications/expiry-email';
+import { NotificationError } from '../domain/notifications/notification-error';
 import type { EventPublisher } from '../ports/event-publisher';
+
+export { NotificationError };
 
 /** What the notifier needs of an SNSClient (or a test double). */
 export interface SnsPublishClient {
@@ -13,17 +15,6 @@ export interface SnsNotifierOptions {
   client: SnsPublishClient;
   /** The alert topic; email subscribers filter on the severity, source, owner and account attributes. */
   topicArn: string;
-}
-
-/** Some alerts could not be sent; the caller keeps them for a retry (or a DLQ). */
-export class NotificationError extends CertwardenError {
-  constructor(
-    message: string,
-    readonly failed: CertwardenEvent[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const isExpiryAlert = (event: CertwardenEvent): event is CertwardenEvent & { detail: ExpiryAlertDetail } =>

@@ -1,0 +1,79 @@
+import { IncomingWebhook, type FetchFunction, type IncomingWebhookSendArguments } from '@slack/webhook';
+import type { CertwardenEvent } from '../domain/events';
+import { NotificationError } from '../domain/notifications/notification-error';
+import { renderSlackMessage } from '../domain/notifications/slack-message';
+import type { EventPublisher } from '../ports/event-publisher';
+
+export interface SlackNotifierOptions {
+  /** The incoming webhook URL (from Secrets Manager; never logged). */
+  webhookUrl: string;
+  /** Attempts per message, the first included, over rate limits (429), server errors and network failures. @default 5 */
+  maxAttempts?: number;
+  /** Wait before the second attempt after a server or network error; doubles each time. @default 500 */
+  backoffMs?: number;
+  /** A 429's Retry-After is honoured up to this; a longer one fails the message (to be retried later). @default 60 000 */
+  maxRetryAfterMs?: number;
+  /** Per request. @default 10 000 */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in seconds or as an HTTP date; a missing or unreadable one means one second. */
+function retryAfterMs(header: string | null): number {
+  if (header === null) return 1000;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 1000 : Math.max(0, at - Date.now());
+}
+
+/**
+ * Posts events to a Slack channel as Block Kit messages through @slack/webhook. A 429 waits for its Retry-After
+ * (the webhook client itself gives up at once on a 429), server and network errors are retried with backoff,
+ * and whatever still fails is thrown as a NotificationError naming the events, after every event was tried:
+ * nothing is dropped silently.
+ */
+export class SlackNotifier implements EventPublisher {
+  private readonly webhook: IncomingWebhook;
+
+  constructor(options: SlackNotifierOptions) {
+    const maxAttempts = options.maxAttempts ?? 5;
+    const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    // Rate limits are answered inside fetch, so that the client's own retries count only real failures.
+    const rateLimitedFetch: FetchFunction = async (url, init) => {
+      for (let attempt = 1; ; attempt++) {
+        const response = await fetch(url, init as RequestInit);
+        if (response.status !== 429 || attempt >= maxAttempts)
+          return response as unknown as Awaited<ReturnType<FetchFunction>>;
+        const wait = retryAfterMs(response.headers.get('retry-after'));
+        if (wait > maxRetryAfterMs) return response as unknown as Awaited<ReturnType<FetchFunction>>;
+        await response.arrayBuffer();
+        await sleep(wait);
+      }
+    };
+    this.webhook = new IncomingWebhook(options.webhookUrl, {
+      fetch: rateLimitedFetch,
+      timeout: options.timeoutMs ?? 10_000,
+      retryConfig: { retries: maxAttempts - 1, minTimeout: options.backoffMs ?? 500, factor: 2, randomize: false },
+    });
+  }
+
+  async publish(events: CertwardenEvent[]): Promise<void> {
+    const failures: Array<{ event: CertwardenEvent; error: unknown }> = [];
+    for (const event of events) {
+      try {
+        // The renderer builds Block Kit as plain objects (the domain takes no Slack types).
+        await this.webhook.send(renderSlackMessage(event) as unknown as IncomingWebhookSendArguments);
+      } catch (error) {
+        failures.push({ event, error });
+      }
+    }
+    if (failures.length > 0)
+      throw new NotificationError(
+        `Slack refused ${failures.length} of ${events.length} message(s): ${(failures[0].error as Error).message}`,
+        failures.map((failure) => failure.event),
+        { cause: failures[0].error },
+      );
+  }
+}
