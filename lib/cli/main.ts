@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { describeIoError } from './io-errors';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -281,14 +282,6 @@ async function demo(options: StoreOptions): Promise<number> {
     out(renderViolations(violations));
     return 0;
   });
-}
-
-function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { describeIoError } from './io-errors';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -552,12 +553,4 @@ function renderExplanation(
       lines.push(`  ${'off'.padEnd(7)}${ruleId.padEnd(30)}disabled by ${scope.name}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,8 +7,9 @@ import {
 } from '@azure/identity';
 import type { z } from 'zod';
 import type { AzureCredentialsConfig } from '../domain/config';
-import { ConfigError, SourceReadError } from '../domain/errors';
+import { ConfigError } from '../domain/errors';
 import type { SecretFetcher } from '../ports/secrets';
+import { optionalString, readSecretJson, requireString } from './secret-json';
 
 export type AzureCredentialsSettings = z.infer<typeof AzureCredentialsConfig>;
 
@@ -43,12 +44,20 @@ export async function createAzureCredential(
   const identityOptions = options.authorityHost ? { authorityHost: options.authorityHost } : {};
   switch (settings.type) {
     case 'client-secret': {
-      const secret = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const secret = await readSecretJson(
+        settings.secretArn,
+        options.fetchSecret,
+        'an object such as {"clientSecret": "…"}',
+      );
       const clientSecret = requireString(secret, 'clientSecret', settings.secretArn);
       return new ClientSecretCredential(settings.tenantId, settings.clientId, clientSecret, identityOptions);
     }
     case 'client-certificate': {
-      const secret = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const secret = await readSecretJson(
+        settings.secretArn,
+        options.fetchSecret,
+        'an object such as {"clientSecret": "…"}',
+      );
       const certificate = requireString(secret, 'certificate', settings.secretArn);
       if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certificate)) {
         throw new ConfigError(
@@ -81,44 +90,4 @@ export async function createAzureCredential(
     case 'default':
       return new DefaultAzureCredential(identityOptions);
   }
-}
-
-async function readSecretJson(secretArn: string, fetchSecret: SecretFetcher): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fetchSecret(secretArn);
-  } catch (error) {
-    throw new SourceReadError(
-      `cannot read secret ${secretArn}: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // No cause: JSON.parse's message quotes the text it choked on, which is the secret.
-    throw new ConfigError(`secret ${secretArn}: not JSON (expected an object such as {"clientSecret": "…"})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`secret ${secretArn}: expected a JSON object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function requireString(secret: Record<string, unknown>, field: string, secretArn: string): string {
-  const value = optionalString(secret, field, secretArn);
-  if (value === undefined) throw new ConfigError(`secret ${secretArn}: "${field}" is missing`);
-  return value;
-}
-
-function optionalString(secret: Record<string, unknown>, field: string, secretArn: string): string | undefined {
-  const value = secret[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigError(`secret ${secretArn}: "${field}" must be a non-empty string`);
-  }
-  return value;
 }

@@ -11,8 +11,9 @@ import {
 } from 'google-auth-library';
 import type { z } from 'zod';
 import type { GoogleCredentialsConfig } from '../domain/config';
-import { ConfigError, SourceReadError } from '../domain/errors';
+import { ConfigError } from '../domain/errors';
 import type { SecretFetcher } from '../ports/secrets';
+import { optionalString, readSecretJson, requireString } from './secret-json';
 
 export type GoogleCredentialsSettings = z.infer<typeof GoogleCredentialsConfig>;
 
@@ -67,7 +68,7 @@ export async function createGoogleAuthClient(
     : {};
   switch (settings.type) {
     case 'service-account': {
-      const key = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const key = await readSecretJson(settings.secretArn, options.fetchSecret, 'a Google credential file');
       requireType(key, 'service_account', settings.secretArn);
       const email = requireString(key, 'client_email', settings.secretArn);
       const privateKey = requireString(key, 'private_key', settings.secretArn);
@@ -88,7 +89,7 @@ export async function createGoogleAuthClient(
       });
     }
     case 'workload-identity-federation': {
-      const configuration = await readSecretJson(settings.secretArn, options.fetchSecret);
+      const configuration = await readSecretJson(settings.secretArn, options.fetchSecret, 'a Google credential file');
       requireType(configuration, 'external_account', settings.secretArn);
       const clientOptions = { ...configuration, scopes, ...transport } as unknown as ExternalAccountClientOptions;
       const source = configuration.credential_source as { environment_id?: unknown } | undefined;
@@ -123,45 +124,9 @@ function awsSupplier({ region, credentials }: AwsFederationCredentials): AwsSecu
   };
 }
 
-async function readSecretJson(secretArn: string, fetchSecret: SecretFetcher): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fetchSecret(secretArn);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SourceReadError(`cannot read secret ${secretArn}: ${reason}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // No cause: JSON.parse's message quotes the text it choked on, which is the secret.
-    throw new ConfigError(`secret ${secretArn}: not JSON (expected a Google credential file)`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`secret ${secretArn}: expected a JSON object (a Google credential file)`);
-  }
-  return value as Record<string, unknown>;
-}
-
 function requireType(secret: Record<string, unknown>, type: string, secretArn: string): void {
   if (secret.type !== type) {
     const found = typeof secret.type === 'string' ? `"${secret.type}"` : 'none';
     throw new ConfigError(`secret ${secretArn}: "type" must be "${type}" (found ${found})`);
   }
-}
-
-function requireString(secret: Record<string, unknown>, field: string, secretArn: string): string {
-  const value = optionalString(secret, field, secretArn);
-  if (value === undefined) throw new ConfigError(`secret ${secretArn}: "${field}" is missing`);
-  return value;
-}
-
-function optionalString(secret: Record<string, unknown>, field: string, secretArn: string): string | undefined {
-  const value = secret[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigError(`secret ${secretArn}: "${field}" must be a non-empty string`);
-  }
-  return value;
 }

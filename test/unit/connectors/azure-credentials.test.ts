@@ -66,7 +66,7 @@ describe('createAzureCredential', () => {
       '{"clientSecret": "hunter2"',
       `secret ${ARN}: not JSON (expected an object such as {"clientSecret": "…"})`,
     ],
-    ['not an object', '["hunter2"]', `secret ${ARN}: expected a JSON object`],
+    ['not an object', '["hunter2"]', `secret ${ARN}: expected a JSON object (an object such as {"clientSecret": "…"})`],
     ['without the field', '{"password": "hunter2"}', `secret ${ARN}: "clientSecret" is missing`],
     [
       'with an empty field',
