@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-acm';
 import pLimit from 'p-limit';
 import { CertificateParseError } from '../domain/errors';
-import { resolveOwner, type OwnerSettings } from '../domain/owner';
+import { resolveOwner } from '../domain/owner';
 import type {
   CertificateSource,
   LoadedEntry,
@@ -18,7 +18,7 @@ import type {
   SourceEntry,
   SourceItem,
 } from '../ports/certificate-source';
-import { systemClock, type Clock } from '../ports/clock';
+import { systemClock } from '../ports/clock';
 import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
@@ -28,8 +28,7 @@ import {
   tagsOf,
   validateRefreshHours,
   walkScopes,
-  type AwsAccount,
-  type AwsClients,
+  type AwsSourceOptions,
   type AwsScope,
 } from './aws-clients';
 
@@ -62,34 +61,13 @@ export interface AwsAcmDetails {
 
 export type AwsAcmMetadata = LocationMetadata & { details: AwsAcmDetails };
 
-export interface AwsAcmSourceOptions extends OwnerSettings {
-  /** The configured source name. */
-  name: string;
-  /** Clients per account × region; usually an `AwsClientFactory`. */
-  clients: AwsClients;
-  accounts: AwsAccount[];
-  /** Regions listed in every account that names none of its own. */
-  regions: string[];
+export interface AwsAcmSourceOptions extends AwsSourceOptions {
   /**
    * Detail calls (DescribeCertificate, GetCertificate, ListTagsForCertificate) in flight at once per
    * account × region, the unit of ACM's request quotas (10 per second each for these three).
    * @default 6
    */
   concurrency?: number;
-  /** Account × region scopes listed at once. @default 4 */
-  scopeConcurrency?: number;
-  /** Certificates per ListCertificates page (MaxItems). @default 1000, ACM's maximum */
-  pageSize?: number;
-  /**
-   * Tags and InUseBy are not in the list summary, so a tag change alone would never reach the inventory.
-   * Each certificate's details are therefore reloaded at least once every this many hours: its summary hash
-   * includes a refresh epoch that ticks every `fullRefreshHours`, offset by a hash of its ARN so that the
-   * reloads spread evenly (with 24, about 1/24 of the certificates per hour). `Infinity` turns it off.
-   * @default 24
-   */
-  fullRefreshHours?: number;
-  /** Reads the time for the refresh epochs. @default systemClock */
-  clock?: Clock;
 }
 
 /**

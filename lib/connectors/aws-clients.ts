@@ -4,6 +4,8 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { createHash } from 'node:crypto';
 import { contentHash } from '../domain/content-hash';
 import { ConfigError } from '../domain/errors';
+import type { OwnerSettings } from '../domain/owner';
+import type { Clock } from '../ports/clock';
 import type { ScopeFailure } from '../ports/certificate-source';
 
 /**
@@ -214,6 +216,31 @@ function renewedBeforeExpiry(provider: AwsCredentialsProvider): AwsCredentialsPr
       .finally(() => (pending = undefined));
     return pending;
   };
+}
+
+/** What every AWS source is configured with. */
+export interface AwsSourceOptions extends OwnerSettings {
+  /** The configured source name. */
+  name: string;
+  /** Clients per account × region; usually an `AwsClientFactory`. */
+  clients: AwsClients;
+  accounts: AwsAccount[];
+  /** Regions listed in every account that names none of its own. */
+  regions: string[];
+  /** Account × region scopes listed at once. @default 4 */
+  scopeConcurrency?: number;
+  /** Items per list page (MaxItems / MaxResults). @default 1000, the services' maximum */
+  pageSize?: number;
+  /**
+   * Tags (and ACM's InUseBy) are not in the list summaries, so a tag change alone would never reach the
+   * inventory. Each place's details are therefore reloaded at least once every this many hours: its summary
+   * hash includes a refresh epoch that ticks every `fullRefreshHours`, offset by a hash of its ARN so that the
+   * reloads spread evenly (with 24, about 1/24 of the places per hour). `Infinity` turns it off.
+   * @default 24
+   */
+  fullRefreshHours?: number;
+  /** Reads the time for the refresh epochs. @default systemClock */
+  clock?: Clock;
 }
 
 /** One account × region. */

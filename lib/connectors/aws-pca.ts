@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import pLimit from 'p-limit';
 import { CertificateParseError } from '../domain/errors';
-import { resolveOwner, type OwnerSettings } from '../domain/owner';
+import { resolveOwner } from '../domain/owner';
 import type {
   CertificateSource,
   LoadedEntry,
@@ -15,7 +15,7 @@ import type {
   SourceEntry,
   SourceItem,
 } from '../ports/certificate-source';
-import { systemClock, type Clock } from '../ports/clock';
+import { systemClock } from '../ports/clock';
 import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
@@ -25,8 +25,7 @@ import {
   tagsOf,
   validateRefreshHours,
   walkScopes,
-  type AwsAccount,
-  type AwsClients,
+  type AwsSourceOptions,
   type AwsScope,
 } from './aws-clients';
 
@@ -56,28 +55,9 @@ export interface AwsPcaDetails {
 
 export type AwsPcaMetadata = LocationMetadata & { details: AwsPcaDetails };
 
-export interface AwsPcaSourceOptions extends OwnerSettings {
-  /** The configured source name. */
-  name: string;
-  /** Clients per account × region; usually an `AwsClientFactory`. */
-  clients: AwsClients;
-  accounts: AwsAccount[];
-  /** Regions listed in every account that names none of its own. */
-  regions: string[];
+export interface AwsPcaSourceOptions extends AwsSourceOptions {
   /** Detail calls (GetCertificateAuthorityCertificate, ListTags) in flight at once per account × region. @default 4 */
   concurrency?: number;
-  /** Account × region scopes listed at once. @default 4 */
-  scopeConcurrency?: number;
-  /** CAs per ListCertificateAuthorities page (MaxResults). @default 1000, the maximum */
-  pageSize?: number;
-  /**
-   * Tags are not in the listing: each CA's details are reloaded at least once every this many hours, spread
-   * by a hash of its ARN, so an owner change reaches the inventory within that time (see AwsAcmSourceOptions).
-   * @default 24
-   */
-  fullRefreshHours?: number;
-  /** Reads the time for the refresh epochs. @default systemClock */
-  clock?: Clock;
 }
 
 /**
