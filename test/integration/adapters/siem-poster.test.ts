@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SiemPoster } from '../../../lib/adapters/siem';
+import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
+import { NotificationError } from '../../../lib/domain/notifications/notification-error';
+import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
+
+/** A local HTTP collector: records every POST, answers from a script, then 200. */
+class Collector {
+  readonly batches: Array<{ headers: Record<string, unknown>; body: unknown[] }> = [];
+  script: Array<{ status: number; headers?: Record<string, string> }> = [];
+  private server!: Server;
+  url = '';
+
+  async start() {
+    this.server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const answer = this.script.shift() ?? { status: 200 };
+        if (answer.status === 200) this.batches.push({ headers: request.headers, body: JSON.parse(body) });
+        response.writeHead(answer.status, answer.headers);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/ingest`;
+  }
+
+  stop() {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const collector = new Collector();
+beforeAll(() => collector.start());
+afterAll(() => collector.stop());
+beforeEach(() => {
+  collector.batches.length = 0;
+  collector.script = [];
+});
+
+const syncFailed = syncFailedEvent({
+  schemaVersion: 1,
+  source: 'prod',
+  sourceKind: 'aws-acm',
+  complete: false,
+  errors: [],
+  at: acmAlert.at,
+});
+
+describe('SiemPoster', () => {
+  it('posts the findings as one OCSF batch with the configured headers (non-findings left out)', async () => {
+    await new SiemPoster({ url: collector.url, format: 'ocsf', headers: { authorization: 'Splunk t' } }).publish([
+      expiryAlertEvent(acmAlert),
+      syncFailed,
+      expiryAlertEvent(expiredFileAlert),
+    ]);
+
+    expect(collector.batches).toHaveLength(1);
+    expect(collector.batches[0].headers.authorization).toBe('Splunk t');
+    expect(collector.batches[0].body).toEqual([
+      expect.objectContaining({ class_uid: 2004, finding_info: expect.objectContaining({ uid: acmAlert.alertId }) }),
+      expect.objectContaining({
+        class_uid: 2004,
+        finding_info: expect.objectContaining({ uid: expiredFileAlert.alertId }),
+      }),
+    ]);
+  });
+
+  it('posts every event in the plain JSON shape', async () => {
+    await new SiemPoster({ url: collector.url, format: 'json' }).publish([expiryAlertEvent(acmAlert), syncFailed]);
+
+    expect(collector.batches[0].body).toEqual([
+      expect.objectContaining({ event_type: 'certificate_expiring', certificate_serial: '0a1b2c' }),
+      expect.objectContaining({ event_type: 'sync_failed' }),
+    ]);
+  });
+
+  it('retries a 429 (after its Retry-After) and a 503, then delivers', async () => {
+    collector.script = [{ status: 429, headers: { 'retry-after': '0' } }, { status: 503 }];
+
+    await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 10 }).publish([expiryAlertEvent(acmAlert)]);
+
+    expect(collector.batches).toHaveLength(1);
+  });
+
+  it('surfaces a refusal with the events, for the caller to retry or dead-letter', async () => {
+    collector.script = [{ status: 400 }];
+
+    const error = await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 10 })
+      .publish([expiryAlertEvent(acmAlert)])
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotificationError);
+    expect((error as NotificationError).failed).toEqual([expiryAlertEvent(acmAlert)]);
+    expect((error as Error).message).toMatch(/HTTP 400/);
+  });
+
+  it('surfaces an unreachable collector after its attempts', async () => {
+    const error = await new SiemPoster({
+      url: 'http://127.0.0.1:1/ingest',
+      format: 'json',
+      maxAttempts: 2,
+      backoffMs: 10,
+    })
+      .publish([expiryAlertEvent(acmAlert)])
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotificationError);
+  });
+});
