@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
+  QueryCommand,
   PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -46,6 +47,25 @@ export class DynamoAlertLedger implements AlertLedger {
       new GetCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: true }),
     );
     return Item?.state as AlertState | undefined;
+  }
+
+  async statesOf(locationId: string, fingerprint: string): Promise<Map<string, AlertState>> {
+    const states = new Map<string, AlertState>();
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `ALERT#${locationId}`, ':prefix': `${fingerprint}#` },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) states.set(String(item.thresholdId), item.state as AlertState);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return states;
   }
 
   async claim(key: AlertKey, { owner, leaseMs, keepUntil }: ClaimOptions): Promise<ClaimResult> {

@@ -28,6 +28,8 @@ export interface ClaimOptions {
 export interface AlertLedger {
   /** The state of an alert, read consistently; undefined when it was never claimed (or was released). */
   state(key: AlertKey): Promise<AlertState | undefined>;
+  /** The states of every alert of one certificate at one place, by thresholdId, read consistently in one go. */
+  statesOf(locationId: string, fingerprint: string): Promise<Map<string, AlertState>>;
   /** Takes the alert if nobody has, or if the holder's lease has run out. */
   claim(key: AlertKey, options: ClaimOptions): Promise<ClaimResult>;
   /** Marks a claimed alert sent. False when the claim was no longer `owner`'s (its lease ran out and was taken). */

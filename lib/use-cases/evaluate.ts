@@ -62,10 +62,12 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
     report.evaluated++;
     if (expiry.crossed.length === 0 || !location.fingerprint) continue;
     const fingerprint = location.fingerprint;
+    // One read for every threshold of this certificate here: a rerun costs a query per alerting place.
+    const states = await ledger.statesOf(location.locationId, fingerprint);
     const pending: AlertKey[] = [];
     for (const threshold of expiry.crossed) {
       const key = { locationId: location.locationId, fingerprint, thresholdId: thresholdId(threshold) };
-      if ((await ledger.state(key)) === 'sent') report.alreadySent++;
+      if (states.get(key.thresholdId) === 'sent') report.alreadySent++;
       else pending.push(key);
     }
     if (pending.length === 0) continue;
