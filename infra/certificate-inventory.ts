@@ -57,7 +57,7 @@ export interface CertificateInventoryProps {
   readonly eventArchiveRetention?: Duration;
   /**
    * Schemas registered for the bus's events.
-   * @default every `*.schema.json` under lib/domain, or under infra/event-schemas while the domain has none
+   * @default every `*.schema.json` under lib/domain
    */
   readonly eventSchemas?: EventSchemaDefinition[];
   /** Addresses subscribed to the alerts topic (each confirms by email). @default none */

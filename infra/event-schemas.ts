@@ -14,22 +14,16 @@ export interface EventSchemaDefinition {
 
 /** Repository root: infra/ sits one level below it. */
 const ROOT = join(__dirname, '..');
-/** Schemas the domain ships (another issue writes them); preferred whenever any exist. */
+/** The event schemas live beside the event catalog (lib/domain/events.ts). */
 export const DOMAIN_SCHEMA_DIR = join(ROOT, 'lib/domain');
-/** The stack's own schemas of today's events, used until the domain ships its own. */
-export const INFRA_SCHEMA_DIR = join(ROOT, 'infra/event-schemas');
 
 /**
- * Reads every `*.schema.json` under lib/domain (recursively) or, when there is none, under infra/event-schemas.
+ * Reads every `*.schema.json` under lib/domain (recursively).
  * A file names the detail types it describes in `x-detail-types`, or else by its `title`. Nothing is listed
  * in code: a new schema file is a new registry entry at the next synth.
  */
-export function loadEventSchemas(dirs: string[] = [DOMAIN_SCHEMA_DIR, INFRA_SCHEMA_DIR]): EventSchemaDefinition[] {
-  for (const dir of dirs) {
-    const files = schemaFiles(dir);
-    if (files.length > 0) return files.map(readSchema);
-  }
-  return [];
+export function loadEventSchemas(dir: string = DOMAIN_SCHEMA_DIR): EventSchemaDefinition[] {
+  return schemaFiles(dir).map(readSchema);
 }
 
 function schemaFiles(dir: string): string[] {

@@ -43,14 +43,9 @@ interface EvaluateCommandOptions extends StoreOptions {
   eventBus?: string;
 }
 
-/**
- * The alert ledger lives in the inventory table. OpenInventory does not expose its client and table yet, so they
- * are read from the store (TypeScript allows element access to private members for exactly such a bridge).
- */
-function ledgerOf(inventory: OpenInventory, clock: Clock): DynamoAlertLedger {
-  const store = inventory.store;
-  return new DynamoAlertLedger(store['client'], store['tableName'], clock);
-}
+/** The alert ledger lives in the inventory table. */
+const ledgerOf = (inventory: OpenInventory, clock: Clock): DynamoAlertLedger =>
+  new DynamoAlertLedger(inventory.client, inventory.tableName, clock);
 
 /**
  * Adds `certwarden evaluate [--dry-run] [--json]`: sends every expiry alert due now (Certificate Expiring /

@@ -9,6 +9,7 @@ import { secretsManagerFetcher } from '../adapters/secrets-manager';
 import { createSource } from '../connectors/from-config';
 import type { SecretFetcher } from '../ports/secrets';
 import { RULE_IDS } from '../domain/policy';
+import { registerEvaluateCommands } from './evaluate-commands';
 import { loadPolicy, registerPolicyCommands } from './policy-commands';
 import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
 import { LocalFilesSource, countCertificateFiles } from '../connectors/local-files';
@@ -340,6 +341,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (options) => exit(await demo(options)));
 
   registerPolicyCommands(program, { openInventory, exit });
+  registerEvaluateCommands(program, { openInventory, exit });
 
   return program;
 }

@@ -20,6 +20,9 @@ export interface StoreOptions {
 
 export interface OpenInventory {
   store: DynamoInventoryStore;
+  /** The client and table the store uses, for the other records kept in the same table (the alert ledger). */
+  client: DynamoDBDocumentClient;
+  tableName: string;
   meter: DynamoDbMeter;
   /** Where the inventory lives, for people: a path or an endpoint. */
   description: string;
@@ -59,6 +62,8 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
   const meter = new DynamoDbMeter().attach(client);
   return {
     store: new DynamoInventoryStore(client, table),
+    client,
+    tableName: table,
     meter,
     description,
     close: async () => {

@@ -217,5 +217,14 @@ describe('npm start (certwarden demo)', () => {
     const counts = syncCounts(second.stdout);
     expect(counts).toMatchObject({ discovered: 0, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0 });
     expect(counts.unchanged).toBeGreaterThan(30);
+
+    const alerts = await certwarden(['evaluate', '--json'], { CERTWARDEN_HOME: home });
+    expect(alerts.code).toBe(0);
+    const emitted = JSON.parse(alerts.stdout) as Array<{ detailType: string }>;
+    expect(emitted.map((event) => event.detailType)).toEqual(
+      expect.arrayContaining(['Certificate Expired', 'Certificate Expiring']),
+    );
+    const again = await certwarden(['evaluate', '--json'], { CERTWARDEN_HOME: home });
+    expect(JSON.parse(again.stdout)).toEqual([]);
   });
 });

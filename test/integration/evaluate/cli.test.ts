@@ -31,6 +31,8 @@ async function openTestInventory(options: StoreOptions): Promise<OpenInventory> 
   await ensureInventoryTable(client, table);
   return {
     store: new DynamoInventoryStore(client, table),
+    client,
+    tableName: table,
     meter: new DynamoDbMeter().attach(client),
     description: `test table ${table}`,
     close: async () => client.destroy(),

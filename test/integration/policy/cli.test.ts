@@ -338,7 +338,14 @@ describe('certwarden policy explain', () => {
     client = createDocumentClient({ endpoint: server.endpoint });
     await ensureInventoryTable(client, 'policy-explain');
     const store = new DynamoInventoryStore(client, 'policy-explain');
-    inventory = async () => ({ store, meter: new DynamoDbMeter(), description: 'test', close: async () => {} });
+    inventory = async () => ({
+      store,
+      client,
+      tableName: 'policy-explain',
+      meter: new DynamoDbMeter(),
+      description: 'test',
+      close: async () => {},
+    });
     places.push(
       {
         nativeId: 'arn:aws:acm:eu-west-1:111111111111:certificate/weak',
