@@ -286,26 +286,50 @@ const scopeCovered = (scopes: Set<string>, scope: string): boolean =>
 
 /**
  * The locations a listing has shown, for the tombstone pass: the only state of a sync that grows with the
- * source. Kept as 120-bit digests (20 characters) rather than ids of 80 or more, a third of the memory; a
- * false "seen" would need a SHA-1 prefix collision among the places of one source.
+ * source. Kept off the JavaScript heap as 64-bit digests in a typed array (8 bytes a place), appended while
+ * listing and sorted once for the lookups that follow it; a false "seen" would need two places of one source
+ * to share a SHA-1 prefix of 64 bits (odds about 3·10⁻¹⁰ at 100,000 places).
  */
 class SeenLocations {
-  private readonly digests = new Set<string>();
+  private digests = new BigUint64Array(64);
+  private count = 0;
+  private sorted = true;
 
-  private static digest(locationId: string): string {
-    return createHash('sha1').update(locationId).digest('base64').slice(0, 20);
+  private static digest(locationId: string): bigint {
+    return createHash('sha1').update(locationId).digest().readBigUInt64BE(0);
   }
 
   add(locationId: string): void {
-    this.digests.add(SeenLocations.digest(locationId));
+    if (this.count === this.digests.length) {
+      const grown = new BigUint64Array(this.digests.length * 2);
+      grown.set(this.digests);
+      this.digests = grown;
+    }
+    this.digests[this.count++] = SeenLocations.digest(locationId);
+    this.sorted = false;
   }
 
   has(locationId: string): boolean {
-    return this.digests.has(SeenLocations.digest(locationId));
+    if (!this.sorted) {
+      this.digests.subarray(0, this.count).sort();
+      this.sorted = true;
+    }
+    const wanted = SeenLocations.digest(locationId);
+    let low = 0;
+    let high = this.count - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const value = this.digests[middle];
+      if (value === wanted) return true;
+      if (value < wanted) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
   }
 
+  /** Places added, a place listed twice counted twice (it is only a progress figure). */
   get size(): number {
-    return this.digests.size;
+    return this.count;
   }
 }
 
