@@ -268,6 +268,8 @@ export class CertificateInventory extends Construct {
           actions: [
             'dynamodb:BatchGetItem',
             'dynamodb:BatchWriteItem',
+            // Resolving a policy violation removes its record.
+            'dynamodb:DeleteItem',
             'dynamodb:GetItem',
             'dynamodb:PutItem',
             'dynamodb:Query',
@@ -276,7 +278,11 @@ export class CertificateInventory extends Construct {
         }),
       );
       role.addToPolicy(
-        new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.indexArn('bySource')] }),
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          // The tombstone pass lists a source's places; the key-reuse rule finds places sharing a key.
+          resources: [this.indexArn('bySource'), this.indexArn('byPublicKey')],
+        }),
       );
       role.addToPolicy(
         this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),

@@ -192,6 +192,10 @@ export class DynamoInventoryStore implements InventoryStore {
     return this.queryLocations('byFingerprint', `FP#${fingerprint}`);
   }
 
+  locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byPublicKey', `SPKI#${publicKeySha256}`);
+  }
+
   expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
     // Every shard holds a page while the merge runs: small pages keep that bounded on a large inventory.
     const shards = Array.from({ length: EXPIRY_SHARDS }, (_, shard) =>
@@ -486,6 +490,9 @@ function toLocationItem(location: StoredLocation): Item {
   if (fingerprint) Object.assign(item, { gsi1pk: `FP#${fingerprint}`, gsi1sk: `LOC#${locationId}` });
   if (status === 'live') {
     if (certificate) Object.assign(item, { gsi2pk: `EXPIRY#${expiryShardOf(locationId)}`, gsi2sk: expirySort });
+    if (certificate?.publicKeySha256) {
+      Object.assign(item, { gsi6pk: `SPKI#${certificate.publicKeySha256}`, gsi6sk: `LOC#${locationId}` });
+    }
     Object.assign(item, { gsi3pk: `OWNER#${location.owner}`, gsi3sk: expirySort });
   }
   Object.assign(item, { gsi4pk: `SOURCE#${source}`, gsi4sk: `${status}#${locationId}` });
@@ -520,6 +527,8 @@ function fromLocationItem(item: Item): StoredLocation {
     gsi4sk: _g4s,
     gsi5pk: _g5p,
     gsi5sk: _g5s,
+    gsi6pk: _g6p,
+    gsi6sk: _g6s,
     ...location
   } = item;
   return location as unknown as StoredLocation;

@@ -17,6 +17,8 @@ export const INVENTORY_INDEXES = {
   bySource: { partition: 'gsi4pk', sort: 'gsi4sk' },
   /** STATUS#removed | STATUS#error (and later VIOLATION#<rule>) → <changedAt>#<locationId>: the exceptions. */
   byStatus: { partition: 'gsi5pk', sort: 'gsi5sk' },
+  /** SPKI#<public key sha256> → LOC#<locationId>: live places whose certificates share a key (key reuse). */
+  byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk' },
 } as const;
 
 export type InventoryIndexName = keyof typeof INVENTORY_INDEXES;

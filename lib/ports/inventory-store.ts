@@ -21,6 +21,7 @@ export interface CertificateSummary {
   signatureHash: string | null;
   isCA: boolean;
   selfSigned: boolean;
+  publicKeySha256: string;
 }
 
 export interface LocationState extends LocationMetadata {
@@ -132,6 +133,8 @@ export interface InventoryStore {
    */
   applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'>;
   locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation>;
+  /** Live places whose certificate has this public key (SPKI SHA-256). */
+  locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation>;
   /** Live locations whose certificate expires before `cutoff`, soonest first. */
   expiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
   /** Live locations of an owner, soonest expiry first. */

@@ -1,7 +1,8 @@
 import { contentHash } from '../domain/content-hash';
 import type { CertwardenEvent, PolicyViolationDetail } from '../domain/events';
 import { evaluatePolicy, type CompiledPolicy } from '../domain/policy';
-import type { Violation } from '../domain/policy/types';
+import type { CertificateRecord } from '../domain/certificate';
+import type { KeySharingCertificate, Violation } from '../domain/policy/types';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore, StoredLocation, StoredViolation } from '../ports/inventory-store';
@@ -29,7 +30,9 @@ export interface EnforcementReport {
  * Brings the stored violations of places to what the policy says of their certificates now: a new violation
  * is saved and announced (Policy Violation), one that no longer holds is removed and announced (Violation
  * Resolved), whether the certificate changed, the place went away or the policy changed. Writes only what
- * differs. Key reuse needs the whole inventory's keys and is judged by `certwarden policy check`, not here.
+ * differs. Key reuse is judged against every live place of the inventory with the same public key (an index
+ * query per place evaluated); a place that starts sharing its key with a new one is re-judged at the next full
+ * evaluation (daily), the new one at once.
  */
 export async function enforcePolicy(options: EnforcePolicyOptions): Promise<EnforcementReport> {
   const { store, policy, clock, events = discardEvents, batchSize = 100 } = options;
@@ -47,7 +50,8 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         const wanted = new Map<string, StoredViolation>();
         if (location.status === 'live' && record) {
           report.evaluated++;
-          const evaluation = evaluatePolicy(policy, { certificate: record, location }, { now });
+          const sameKeyElsewhere = await sharingTheKey(store, record);
+          const evaluation = evaluatePolicy(policy, { certificate: record, location }, { now, sameKeyElsewhere });
           for (const violation of evaluation.violations)
             wanted.set(violation.ruleId, stored(location, violation, null, at));
           for (const { violation, exemption } of evaluation.exemptions) {
@@ -105,6 +109,22 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
  */
 export const policyMarkOf = (policy: CompiledPolicy, now: Date): string =>
   `${contentHash(policy.config)}@${now.toISOString().slice(0, 10)}`;
+
+/** Other certificates of the inventory with this certificate's public key, as the key-reuse rule reads them. */
+async function sharingTheKey(store: InventoryStore, record: CertificateRecord): Promise<KeySharingCertificate[]> {
+  const others = new Map<string, KeySharingCertificate>();
+  for await (const place of store.locationsWithPublicKey(record.publicKeySha256)) {
+    const { fingerprint, certificate } = place;
+    if (!fingerprint || !certificate || fingerprint === record.fingerprintSha256) continue;
+    others.set(fingerprint, {
+      fingerprintSha256: fingerprint,
+      subject: certificate.subject,
+      subjectCommonName: certificate.subjectCommonName,
+      sans: { dns: certificate.dnsNames, ip: [], email: [], uri: [] },
+    });
+  }
+  return [...others.values()];
+}
 
 function stored(
   location: StoredLocation,

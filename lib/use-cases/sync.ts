@@ -404,6 +404,7 @@ function summarize(parsed: ParsedCertificate): CertificateSummary {
     signatureHash: record.signatureHash,
     isCA: record.isCA,
     selfSigned: record.selfSigned,
+    publicKeySha256: record.publicKeySha256,
   };
 }
 

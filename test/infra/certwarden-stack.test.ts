@@ -66,6 +66,7 @@ const SYNC_COMMON = [
   ...LOGS_XRAY,
   'dynamodb:BatchGetItem',
   'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',

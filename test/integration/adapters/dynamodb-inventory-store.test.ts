@@ -33,6 +33,7 @@ function state(id: string, overrides: Partial<LocationState> & { notAfter?: stri
           signatureHash: 'SHA-256',
           isCA: false,
           selfSigned: false,
+          publicKeySha256: `spki-${id}`,
         }
       : null,
     ...rest,
