@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AwsService } from '../../../lib/connectors/aws-clients';
+import { seededRandom } from './seeded-random';
 
 /**
  * A local AWS endpoint for the real SDK clients: awsJson1_1 services (ACM, ACM PCA) on `POST /` routed by
@@ -87,18 +88,6 @@ export interface FakeAwsServer {
   /** Every AssumeRole request's parameters, in order. */
   readonly assumeRoleRequests: Array<Record<string, string>>;
   close(): Promise<void>;
-}
-
-/** A small deterministic PRNG, so that a fault pattern can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 interface IssuedKey {

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './seeded-random';
 
 /**
  * A local Certificate Manager speaking the REST (HTTP/1.1 + JSON) transport that
@@ -154,18 +155,6 @@ class Collection<T extends { name: string }> {
     const more = start + size < all.length;
     return { items, last: more ? items[items.length - 1].name : null };
   }
-}
-
-/** Mulberry32: the same seed gives the same fault sequence. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const base64url = (text: string) => Buffer.from(text).toString('base64url');

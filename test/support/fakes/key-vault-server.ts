@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
+import { seededRandom } from './seeded-random';
 
 /**
  * Azure Key Vault's data plane as `@azure/keyvault-certificates` 4.10 speaks it (api-version 2025-07-01,
@@ -156,18 +157,6 @@ export class StubTokenCredential implements TokenCredential {
 /** The SHA-1 thumbprint as Key Vault writes it in `x5t`: base64url. */
 export const x5tOf = (der: Uint8Array): string => createHash('sha1').update(der).digest('base64url');
 
-/** Seeded, so that a failing run can be replayed with the same share of faults. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export interface FakeKeyVaultOptions {
   tls: FakeTls;
   /** The token the vault accepts. @default StubTokenCredential's default */
@@ -199,7 +188,7 @@ export class FakeKeyVault {
     readonly url: string,
     options: FakeKeyVaultOptions,
   ) {
-    this.random = mulberry32(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
     this.token = options.token ?? new StubTokenCredential().token;
     this.tenantId = options.tenantId ?? 'certwarden-test-tenant';
   }
