@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { PolicyConfig } from './policy/schema';
 import { DEFAULT_EXPIRY_THRESHOLDS } from './expiry';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
+import { DEFAULT_SEVERITY_THRESHOLDS } from './severity';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -124,6 +125,66 @@ export const SourceConfig = z.discriminatedUnion('kind', [
   LocalFilesSourceConfig,
 ]);
 
+const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
+
+/** Where alerts go. Every secret is a Secrets Manager ARN, read at run time, never a value in the config. */
+export const AlertsConfig = z.strictObject({
+  /** Addresses subscribed to every alert (the alerts topic). */
+  emails: z.array(z.email()).default([]),
+  /** Addresses subscribed to the escalation topic: critical and high alerts only. */
+  escalationEmails: z.array(z.email()).default([]),
+  /**
+   * Owner → addresses: each address gets the alerts of that owner only (an SNS filter policy on the `owner`
+   * message attribute), e.g. `{ "team-payments": ["payments-oncall@example.com"] }`.
+   */
+  owners: z.record(z.string().min(1), z.array(z.email()).min(1)).default({}),
+  /** A Slack channel: the secret holds the incoming webhook URL (plain text, or JSON `{ "webhookUrl": … }`). */
+  slack: z.strictObject({ webhookSecretArn: secretArn }).optional(),
+  /**
+   * When present, info and warning alerts are not sent one by one (email, Slack) but listed in one daily
+   * message; high and critical still go out at once. Events still carry every alert.
+   */
+  digest: z.strictObject({ schedule: schedule.default('cron(0 7 * * ? *)') }).optional(),
+  /** Policy violations and high/critical expiry as AWS Security Hub findings. @default true */
+  securityHub: z.boolean().default(true),
+  /** Every event to a SIEM collector (Splunk HEC or any HTTPS endpoint) through an EventBridge API destination. */
+  siem: z
+    .strictObject({
+      endpoint: httpsUrl,
+      /** `ocsf` (findings in OCSF 1.3) or `json` (the plain SIEM JSON shape). */
+      format: z.enum(['ocsf', 'json']).default('ocsf'),
+      /** Requests per second at most (the API destination's rate limit). */
+      rateLimitPerSecond: z.number().int().min(1).max(300).default(10),
+      auth: z.discriminatedUnion('type', [
+        /** A header with the secret's value, e.g. Splunk HEC's `Authorization: Splunk <token>`. */
+        z.strictObject({
+          type: z.literal('api-key'),
+          header: z.string().min(1).default('Authorization'),
+          secretArn,
+          /** The JSON field of the secret holding the value; the whole secret when absent. */
+          jsonField: z.string().min(1).optional(),
+        }),
+        /** HTTP basic auth: the secret is JSON `{ "username": …, "password": … }`. */
+        z.strictObject({ type: z.literal('basic'), secretArn }),
+      ]),
+    })
+    .optional(),
+  /** When the deployed stack evaluates expiry besides after each sync. @default 'cron(0 6 * * ? *)' (daily) */
+  evaluateSchedule: schedule.default('cron(0 6 * * ? *)'),
+  /** For the CLI's `evaluate`: where alerts go on a laptop, besides stdout. */
+  local: z
+    .strictObject({
+      /** Slack incoming webhook URL. */
+      slackWebhookUrl: httpsUrl.optional(),
+      /** SIEM collector URL (http allowed: a local collector). */
+      siemUrl: z.url().optional(),
+      siemFormat: z.enum(['ocsf', 'json']).default('json'),
+    })
+    .optional(),
+});
+
+export type AlertsConfig = z.infer<typeof AlertsConfig>;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -139,17 +200,23 @@ export const CertwardenConfig = z
       .strictObject({
         days: z.array(z.number().int().positive()).min(1).default(DEFAULT_EXPIRY_THRESHOLDS.days),
         lifetimeFraction: z.number().gt(0).lt(1).default(DEFAULT_EXPIRY_THRESHOLDS.lifetimeFraction),
+        /** Days left at or below which an alert is `warning`, `high`, `critical` (a CA certificate one level higher). */
+        severity: z
+          .strictObject({
+            warningDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.warningDays),
+            highDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.highDays),
+            criticalDays: z.number().nonnegative().default(DEFAULT_SEVERITY_THRESHOLDS.criticalDays),
+          })
+          .prefault({})
+          .refine((s) => s.criticalDays < s.highDays && s.highDays < s.warningDays, {
+            message: 'expected criticalDays < highDays < warningDays',
+          }),
       })
       .prefault({}),
     sources: z.array(SourceConfig).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
-    alerts: z
-      .strictObject({
-        /** Addresses subscribed to the alert topic by the deployed stack. */
-        emails: z.array(z.email()).default([]),
-      })
-      .prefault({}),
+    alerts: AlertsConfig.prefault({}),
   })
   .superRefine((config, context) => {
     const seen = new Set<string>();
