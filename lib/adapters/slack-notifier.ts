@@ -1,8 +1,10 @@
 import { IncomingWebhook, type FetchFunction, type IncomingWebhookSendArguments } from '@slack/webhook';
-import type { CertwardenEvent } from '../domain/events';
+import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
+import { renderDigestSlack, type ExpiryDigest } from '../domain/notifications/expiry-digest';
 import { NotificationError } from '../domain/notifications/notification-error';
-import { renderSlackMessage } from '../domain/notifications/slack-message';
+import { renderSlackMessage, type SlackMessage } from '../domain/notifications/slack-message';
 import type { EventPublisher } from '../ports/event-publisher';
+import type { DigestNotifier } from '../ports/notifier';
 
 export interface SlackNotifierOptions {
   /** The incoming webhook URL (from Secrets Manager; never logged). */
@@ -15,7 +17,17 @@ export interface SlackNotifierOptions {
   maxRetryAfterMs?: number;
   /** Per request. @default 10 000 */
   timeoutMs?: number;
+  /**
+   * True when the configuration has `alerts.digest`: info and warning expiry alerts are then not posted one by
+   * one but left to the daily digest (`sendDigest`); other events and high/critical alerts still are. @default false
+   */
+  digest?: boolean;
 }
+
+/** An info or warning expiry alert: in digest mode, listed in the daily digest instead. */
+const isDigested = (event: CertwardenEvent) =>
+  (event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired') &&
+  ['info', 'warning'].includes((event.detail as ExpiryAlertDetail).severity);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -34,10 +46,12 @@ function retryAfterMs(header: string | null): number {
  * and whatever still fails is thrown as a NotificationError naming the events, after every event was tried:
  * nothing is dropped silently.
  */
-export class SlackNotifier implements EventPublisher {
+export class SlackNotifier implements EventPublisher, DigestNotifier {
   private readonly webhook: IncomingWebhook;
+  private readonly digest: boolean;
 
   constructor(options: SlackNotifierOptions) {
+    this.digest = options.digest ?? false;
     const maxAttempts = options.maxAttempts ?? 5;
     const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     // Rate limits are answered inside fetch, so that the client's own retries count only real failures.
@@ -61,19 +75,36 @@ export class SlackNotifier implements EventPublisher {
 
   async publish(events: CertwardenEvent[]): Promise<void> {
     const failures: Array<{ event: CertwardenEvent; error: unknown }> = [];
-    for (const event of events) {
+    const posted = this.digest ? events.filter((event) => !isDigested(event)) : events;
+    for (const event of posted) {
       try {
-        // The renderer builds Block Kit as plain objects (the domain takes no Slack types).
-        await this.webhook.send(renderSlackMessage(event) as unknown as IncomingWebhookSendArguments);
+        await this.send(renderSlackMessage(event));
       } catch (error) {
         failures.push({ event, error });
       }
     }
     if (failures.length > 0)
       throw new NotificationError(
-        `Slack refused ${failures.length} of ${events.length} message(s): ${(failures[0].error as Error).message}`,
+        `Slack refused ${failures.length} of ${posted.length} message(s): ${(failures[0].error as Error).message}`,
         failures.map((failure) => failure.event),
         { cause: failures[0].error },
       );
+  }
+
+  /** The daily digest as one message (within Slack's 50 blocks; what does not fit is summarized). */
+  async sendDigest(digest: ExpiryDigest): Promise<void> {
+    try {
+      const { text, blocks } = renderDigestSlack(digest);
+      await this.send({ text, blocks });
+    } catch (error) {
+      throw new NotificationError(`Slack refused the digest of ${digest.day}: ${(error as Error).message}`, [], {
+        cause: error,
+      });
+    }
+  }
+
+  private async send(message: SlackMessage): Promise<void> {
+    // The renderers build Block Kit as plain objects (the domain takes no Slack types).
+    await this.webhook.send(message as unknown as IncomingWebhookSendArguments);
   }
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SlackNotifier } from '../../../lib/adapters/slack-notifier';
-import { expiryAlertEvent } from '../../../lib/domain/events';
+import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
+import { expiryDigest, type DigestItem } from '../../../lib/domain/notifications/expiry-digest';
 import { NotificationError } from '../../../lib/domain/notifications/notification-error';
 import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
@@ -127,5 +128,94 @@ describe('SlackNotifier', () => {
 
     expect(error).toBeInstanceOf(NotificationError);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('in digest mode posts no info or warning expiry alert, but high and critical ones and other events', async () => {
+    const syncFailed = syncFailedEvent({
+      schemaVersion: 1,
+      source: 'prod',
+      sourceKind: 'aws-acm',
+      complete: false,
+      errors: [],
+      at: acmAlert.at,
+    });
+
+    await notifier({ digest: true }).publish([
+      expiryAlertEvent({ ...acmAlert, severity: 'info', subjectCommonName: 'info.example.com' }),
+      expiryAlertEvent({ ...acmAlert, severity: 'warning', subjectCommonName: 'warning.example.com' }),
+      expiryAlertEvent({ ...acmAlert, severity: 'high', subjectCommonName: 'high.example.com' }),
+      expiryAlertEvent(acmAlert),
+      syncFailed,
+    ]);
+
+    expect(slack.received.map((request) => request.body.text)).toEqual([
+      'HIGH: high.example.com expires in 1 day (ACM, prod-eu-west-1)',
+      'CRITICAL: api.example.com expires in 1 day (ACM, prod-eu-west-1)',
+      'Sync Failed: prod',
+    ]);
+  });
+
+  it('without digest mode posts info and warning alerts too', async () => {
+    await notifier().publish([expiryAlertEvent({ ...acmAlert, severity: 'info' })]);
+    expect(slack.received).toHaveLength(1);
+  });
+});
+
+describe('SlackNotifier.sendDigest', () => {
+  const item = (i: number): DigestItem => ({
+    locationId: `local-files:/srv/certs/host-${i}.pem`,
+    name: `host-${i}.example.com`,
+    severity: i % 2 ? 'info' : 'warning',
+    daysLeft: 20 + i,
+    notAfter: new Date(Date.parse('2026-06-21T00:00:00.000Z') + i * 86_400_000).toISOString(),
+    source: 'web-servers',
+    sourceKind: 'local-files',
+    nativeId: `/srv/certs/host-${i}.pem`,
+    owner: i % 3 ? 'platform' : 'payments',
+    account: null,
+    thresholdId: '30d',
+    managed: false,
+    renewal: null,
+  });
+
+  it('posts the digest as one Block Kit message', async () => {
+    await notifier().sendDigest(expiryDigest('2026-06-01', [item(0), item(1), item(2)]));
+
+    expect(slack.received).toHaveLength(1);
+    const { text, blocks } = slack.received[0].body;
+    expect(text).toBe('Daily digest: 3 certificates expiring (2 warning, 1 info)');
+    expect(blocks[0]).toMatchObject({ type: 'header' });
+    expect(JSON.stringify(blocks)).toContain('host-2.example.com');
+  });
+
+  it('keeps a large digest within Slack limits in one message', async () => {
+    await notifier().sendDigest(
+      expiryDigest(
+        '2026-06-01',
+        Array.from({ length: 2000 }, (_, i) => item(i)),
+      ),
+    );
+
+    expect(slack.received).toHaveLength(1);
+    const { blocks } = slack.received[0].body as { blocks: Array<{ type: string; text?: { text: string } }> };
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect(blocks.filter((block) => block.type === 'section').at(-1)?.text?.text).toMatch(/^…and \d+ more$/);
+  });
+
+  it('retries a server error, then delivers', async () => {
+    slack.script = [{ status: 500 }];
+    await notifier().sendDigest(expiryDigest('2026-06-01', [item(0)]));
+    expect(slack.received).toHaveLength(2);
+  });
+
+  it('throws a NotificationError when the webhook refuses the digest', async () => {
+    slack.always = { status: 404, body: 'no_service' };
+
+    const error = await notifier()
+      .sendDigest(expiryDigest('2026-06-01', [item(0)]))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotificationError);
+    expect((error as Error).message).toMatch(/Slack refused the digest of 2026-06-01/);
   });
 });
