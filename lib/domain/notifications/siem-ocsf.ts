@@ -57,7 +57,26 @@ interface CertificateFacts {
   source: string;
 }
 
-/** The certificate as OCSF's affected resource (resource_details), with its OCSF `certificate` object in `data`. */
+/**
+ * What is known of the certificate, under the attribute names and types of OCSF's `certificate` object
+ * (objects/certificate.json, fingerprints as objects/fingerprint.json). OCSF has no null: what is not known is left
+ * out, so a violation's certificate (no issuer or serial) is a partial one, which `data` (json_t) allows.
+ */
+function certificateData(facts: CertificateFacts) {
+  return {
+    ...(facts.subject !== null ? { subject: facts.subject } : {}),
+    ...(facts.issuer !== null ? { issuer: facts.issuer } : {}),
+    ...(facts.serialNumber !== null ? { serial_number: facts.serialNumber } : {}),
+    ...(facts.notBefore !== null ? { created_time: Date.parse(facts.notBefore) } : {}),
+    ...(facts.notAfter !== null ? { expiration_time: Date.parse(facts.notAfter) } : {}),
+    fingerprints: facts.fingerprint ? [{ algorithm: 'SHA-256', algorithm_id: 3, value: facts.fingerprint }] : [],
+  };
+}
+
+/**
+ * The certificate as OCSF's affected resource (resource_details, objects/resource_details.json), with the
+ * certificate's facts in `data.certificate` (see certificateData).
+ */
 function certificateResource(facts: CertificateFacts) {
   return {
     uid: facts.locationId,
@@ -70,16 +89,7 @@ function certificateResource(facts: CertificateFacts) {
       `source_kind:${facts.sourceKind}`,
       ...(facts.account ? [`account:${facts.account}`] : []),
     ],
-    data: {
-      certificate: {
-        subject: facts.subject,
-        issuer: facts.issuer,
-        serial_number: facts.serialNumber,
-        created_time: facts.notBefore ? Date.parse(facts.notBefore) : undefined,
-        expiration_time: facts.notAfter ? Date.parse(facts.notAfter) : undefined,
-        fingerprints: facts.fingerprint ? [{ algorithm: 'SHA-256', algorithm_id: 3, value: facts.fingerprint }] : [],
-      },
-    },
+    data: { certificate: certificateData(facts) },
   };
 }
 
