@@ -29,7 +29,7 @@ import {
   SOURCE_DIMENSION,
 } from '../functions/shared/metric-names';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
-import { BUNDLING, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
+import { bundlingFor, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
 import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-permissions';
 
 export interface CertificateInventoryProps {
@@ -255,6 +255,7 @@ export class CertificateInventory extends Construct {
         description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
         timeout: syncTimeout,
         memorySize: props.syncMemorySize ?? 1024,
+        sourceKind: kind,
         environment: {
           CERTWARDEN_TABLE: this.table.tableName,
           CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
@@ -474,6 +475,8 @@ export class CertificateInventory extends Construct {
       memorySize: number;
       environment: Record<string, string>;
       asyncDeadLetterQueue?: sqs.Queue;
+      /** A sync worker's source kind: its bundle holds that provider's SDK only. */
+      sourceKind?: SourceKind;
     },
   ): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
@@ -503,7 +506,7 @@ export class CertificateInventory extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: BUNDLING,
+      bundling: bundlingFor(options.sourceKind),
       deadLetterQueue: options.asyncDeadLetterQueue,
       retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
       environment: {

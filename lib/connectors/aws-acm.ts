@@ -1,4 +1,5 @@
 import {
+  ACMClient,
   CertificateKeyPairOrigin,
   DescribeCertificateCommand,
   GetCertificateCommand,
@@ -100,7 +101,7 @@ export class AwsAcmSource implements CertificateSource {
   }
 
   private async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
-    const client = this.options.clients.acm(scope.account, scope.region);
+    const client = this.options.clients.client('acm', scope.account, scope.region, (config) => new ACMClient(config));
     const pages = paginateListCertificates(
       { client, pageSize: this.options.pageSize ?? 1000 },
       { Includes: { keyTypes: ACM_KEY_TYPES }, CertificateKeyPairOrigins: ACM_KEY_PAIR_ORIGINS },
@@ -127,7 +128,7 @@ export class AwsAcmSource implements CertificateSource {
 
   /** The detail calls: description (InUseBy, renewal), tags (owner) and, when ACM has one, the certificate. */
   private async load(scope: AwsScope, summary: CertificateSummary): Promise<LoadedEntry> {
-    const client = this.options.clients.acm(scope.account, scope.region);
+    const client = this.options.clients.client('acm', scope.account, scope.region, (config) => new ACMClient(config));
     const limit = this.limitOf(scope);
     const CertificateArn = summary.CertificateArn!;
     const [described, tagged, body] = await Promise.all([

@@ -1,5 +1,3 @@
-import { ACMClient, type ACMClientConfig } from '@aws-sdk/client-acm';
-import { ACMPCAClient, type ACMPCAClientConfig } from '@aws-sdk/client-acm-pca';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { createHash } from 'node:crypto';
 import { contentHash } from '../domain/content-hash';
@@ -40,6 +38,14 @@ export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
 
 export type AwsService = 'acm' | 'acm-pca' | 'sts';
 
+/** What the factory hands a client's constructor: region, credentials, retries, and any test overrides. */
+export type AwsClientConfig = { region: string } & Record<string, unknown>;
+
+/** Any SDK v3 client: the factory only caches and closes them. */
+export interface SdkClient {
+  destroy(): void;
+}
+
 export interface AwsClientFactoryOptions {
   /**
    * The caller's own credentials: they act in accounts without a role and sign the AssumeRole calls.
@@ -67,8 +73,16 @@ export interface AwsClientFactoryOptions {
 
 /** What the AWS sources need: one client per service, account and region. */
 export interface AwsClients {
-  acm(account: AwsAccount, region: string): ACMClient;
-  pca(account: AwsAccount, region: string): ACMPCAClient;
+  /**
+   * The service's client of an account and region, made once by `make` from certwarden's configuration. Each
+   * source passes its own SDK client class, so this module (and a bundle of one source) holds no other's.
+   */
+  client<T extends SdkClient>(
+    service: AwsService,
+    account: AwsAccount,
+    region: string,
+    make: (config: AwsClientConfig) => T,
+  ): T;
   /** Gets the account's credentials (assumes its role) now, so that a refusal is told apart from a listing failure. */
   verifyAccess(account: AwsAccount): Promise<void>;
 }
@@ -108,31 +122,13 @@ const RENEW_BEFORE_MS = 5 * 60_000;
  * shared by all its clients, so an account costs one AssumeRole however many regions it has.
  */
 export class AwsClientFactory implements AwsClients {
-  private readonly clients = new Map<string, ACMClient | ACMPCAClient>();
+  private readonly clients = new Map<string, SdkClient>();
   private readonly sessions = new Map<string, AwsCredentialsProvider>();
   private readonly caller?: AwsCredentialsProvider;
 
   constructor(private readonly options: AwsClientFactoryOptions = {}) {
     const { credentials } = options;
     this.caller = typeof credentials === 'function' ? credentials : credentials ? async () => credentials : undefined;
-  }
-
-  acm(account: AwsAccount, region: string): ACMClient {
-    return this.client(
-      'acm',
-      account,
-      region,
-      () => new ACMClient(this.config('acm', account, region) as ACMClientConfig),
-    );
-  }
-
-  pca(account: AwsAccount, region: string): ACMPCAClient {
-    return this.client(
-      'acm-pca',
-      account,
-      region,
-      () => new ACMPCAClient(this.config('acm-pca', account, region) as ACMPCAClientConfig),
-    );
   }
 
   async verifyAccess(account: AwsAccount): Promise<void> {
@@ -151,22 +147,22 @@ export class AwsClientFactory implements AwsClients {
     this.clients.clear();
   }
 
-  private client<T extends ACMClient | ACMPCAClient>(
+  client<T extends SdkClient>(
     service: AwsService,
     account: AwsAccount,
     region: string,
-    make: () => T,
+    make: (config: AwsClientConfig) => T,
   ): T {
     const key = `${service}/${account.accountId}/${account.roleName ?? ''}/${region}`;
     let client = this.clients.get(key) as T | undefined;
     if (!client) {
-      client = make();
+      client = make(this.config(service, account, region));
       this.clients.set(key, client);
     }
     return client;
   }
 
-  private config(service: AwsService, account: AwsAccount, region: string): Record<string, unknown> {
+  private config(service: AwsService, account: AwsAccount, region: string): AwsClientConfig {
     return {
       region,
       credentials: this.credentialsOf(account),

@@ -1,4 +1,5 @@
 import {
+  ACMPCAClient,
   GetCertificateAuthorityCertificateCommand,
   paginateListCertificateAuthorities,
   paginateListTags,
@@ -90,7 +91,12 @@ export class AwsPcaSource implements CertificateSource {
   }
 
   private async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
-    const client = this.options.clients.pca(scope.account, scope.region);
+    const client = this.options.clients.client(
+      'acm-pca',
+      scope.account,
+      scope.region,
+      (config) => new ACMPCAClient(config),
+    );
     const pages = paginateListCertificateAuthorities(
       { client, pageSize: this.options.pageSize ?? 1000 },
       {},
@@ -112,7 +118,12 @@ export class AwsPcaSource implements CertificateSource {
   }
 
   private async load(scope: AwsScope, authority: CertificateAuthority): Promise<LoadedEntry> {
-    const client = this.options.clients.pca(scope.account, scope.region);
+    const client = this.options.clients.client(
+      'acm-pca',
+      scope.account,
+      scope.region,
+      (config) => new ACMPCAClient(config),
+    );
     const limit = this.limitOf(scope);
     const CertificateAuthorityArn = authority.Arn!;
     const [tags, body] = await Promise.all([

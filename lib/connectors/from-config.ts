@@ -13,19 +13,61 @@ export interface SourceWiring {
   awsCredentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
 }
 
+/**
+ * A sync worker is bundled for one source kind: the bundler defines `process.env.CERTWARDEN_BUNDLED_KIND`
+ * (infra/function-bundling.ts), the comparisons below fold to constants, and esbuild leaves every other provider
+ * and its SDK out of the bundle. They are spelt out each time because esbuild does not inline a constant of a
+ * module that is itself required lazily. Unbundled (the CLI, tests) it is undefined: every kind is available.
+ */
+function unbundled(kind: string): never {
+  throw new Error(`this bundle syncs ${process.env.CERTWARDEN_BUNDLED_KIND} sources; ${kind} is not in it`);
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- require() on first use rather than import(): as lazy,
-   and it works the same under tsx's CommonJS loader, Jest and esbuild. */
+   it works the same under tsx's CommonJS loader, Jest and esbuild, and the bundler can drop it. */
 const providers = {
-  localFiles: () => require('./local-files') as typeof import('./local-files'),
-  awsClients: () => require('./aws-clients') as typeof import('./aws-clients'),
-  awsAcm: () => require('./aws-acm') as typeof import('./aws-acm'),
-  awsPca: () => require('./aws-pca') as typeof import('./aws-pca'),
-  azureKeyVault: () => require('./azure-key-vault') as typeof import('./azure-key-vault'),
-  azureCredentials: () => require('./azure-credentials') as typeof import('./azure-credentials'),
+  localFiles: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'local-files'
+      ? (require('./local-files') as typeof import('./local-files'))
+      : unbundled('local-files'),
+  awsClients: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm' ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
+      ? (require('./aws-clients') as typeof import('./aws-clients'))
+      : unbundled('aws-acm'),
+  awsAcm: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm'
+      ? (require('./aws-acm') as typeof import('./aws-acm'))
+      : unbundled('aws-acm'),
+  awsPca: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
+      ? (require('./aws-pca') as typeof import('./aws-pca'))
+      : unbundled('aws-pca'),
+  azureKeyVault: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'azure-key-vault'
+      ? (require('./azure-key-vault') as typeof import('./azure-key-vault'))
+      : unbundled('azure-key-vault'),
+  azureCredentials: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'azure-key-vault'
+      ? (require('./azure-credentials') as typeof import('./azure-credentials'))
+      : unbundled('azure-key-vault'),
   googleCertificateManager: () =>
-    require('./google-certificate-manager') as typeof import('./google-certificate-manager'),
-  googleCredentials: () => require('./google-credentials') as typeof import('./google-credentials'),
-  sts: () => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'),
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'google-certificate-manager'
+      ? (require('./google-certificate-manager') as typeof import('./google-certificate-manager'))
+      : unbundled('google-certificate-manager'),
+  googleCredentials: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'google-certificate-manager'
+      ? (require('./google-credentials') as typeof import('./google-credentials'))
+      : unbundled('google-certificate-manager'),
+  sts: () =>
+    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm' ||
+    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
+      ? (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'))
+      : unbundled('aws-acm'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FUNCTION_ENTRIES, REPO_ROOT, esbuildOptionsFor, type FunctionRole } from '../../infra/function-bundling';
+import { DEPLOYED_BUNDLES, FUNCTION_ENTRIES, REPO_ROOT, esbuildOptionsFor } from '../../infra/function-bundling';
+import { handlerEnvironment } from '../support/handler-environment';
 
 export interface BenchRow {
   figure: string;
@@ -18,19 +19,6 @@ const run = promisify(execFile);
 const SIZE_TARGET_KB = 600;
 const COLD_TARGET = 1.5;
 const RUNS = Number(process.env.BENCH_INFRA_RUNS ?? 9);
-
-/** What each handler needs at load, as the construct sets it (test/infra/handlers-bundle.test.ts checks the same). */
-const ENVIRONMENT: Record<FunctionRole, Record<string, string>> = {
-  syncPlanner: {
-    CERTWARDEN_SYNC_QUEUES: JSON.stringify({ 'aws-acm': 'https://sqs.eu-west-1.amazonaws.com/111111111111/q' }),
-  },
-  syncWorker: {
-    CERTWARDEN_TABLE: 'certwarden-inventory',
-    CERTWARDEN_EVENT_BUS: 'certwarden',
-    CERTWARDEN_SOURCE_KIND: 'aws-acm',
-  },
-  inventoryMetrics: { CERTWARDEN_TABLE: 'certwarden-inventory' },
-};
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -46,6 +34,31 @@ function timeNode(args: string[], cwd: string, env: Record<string, string>): num
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** A handler's irreducible imports: what any certwarden function loads before its own code. */
+const FLOOR_SOURCE = `
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+const tracer = new Tracer();
+export const parts = [new Logger(), new Metrics({ namespace: 'Floor' }), tracer.captureAWSv3Client(new SQSClient({})), SendMessageBatchCommand];
+`;
+
+/**
+ * Median wall time of `require(bundle)` in a fresh Node.js and of a bare `node -e 0`, runs interleaved so that a
+ * busy machine slows both alike.
+ */
+function coldRequire(bundle: string, cwd: string, env: Record<string, string>): { cold: number; bare: number } {
+  const bare: number[] = [];
+  const cold: number[] = [];
+  timeNode(['-e', '0'], cwd, env);
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(timeNode(['-e', '0'], cwd, env));
+    cold.push(timeNode(['-e', `require(${JSON.stringify(bundle)})`], cwd, env));
+  }
+  return { cold: median(cold), bare: median(bare) };
+}
+
 /**
  * The deployed functions and the CDK app: each handler's bundle size (esbuild with the construct's own options)
  * and its cold `require` time against a bare `node -e 0` measured in the same run (child processes, runs
@@ -56,9 +69,11 @@ export async function benchInfra(): Promise<BenchRow[]> {
   const work = mkdtempSync(join(tmpdir(), 'certwarden-bench-infra-'));
   const rows: BenchRow[] = [];
   try {
-    for (const [role, entry] of Object.entries(FUNCTION_ENTRIES) as Array<[FunctionRole, string]>) {
-      const outfile = join(work, role, 'index.js');
-      await build(esbuildOptionsFor(entry, outfile));
+    for (const bundle of DEPLOYED_BUNDLES) {
+      const role = bundle.name;
+      const entry = FUNCTION_ENTRIES[bundle.role];
+      const outfile = join(work, role.replace(':', '-'), 'index.js');
+      await build(esbuildOptionsFor(entry, outfile, bundle.kind));
       const kb = statSync(outfile).size / 1024;
       rows.push({
         figure: `${role}: bundle size (minified, AWS SDK included)`,
@@ -66,35 +81,35 @@ export async function benchInfra(): Promise<BenchRow[]> {
         target: `≤ ${SIZE_TARGET_KB} KB`,
         met: kb <= SIZE_TARGET_KB,
       });
-      const sdkExternal = join(work, `${role}-sdk-external`, 'index.js');
-      await build({ ...esbuildOptionsFor(entry, sdkExternal), external: ['@aws-sdk/*'] });
+      const sdkExternal = join(work, `${role.replace(':', '-')}-sdk-external`, 'index.js');
+      await build({ ...esbuildOptionsFor(entry, sdkExternal, bundle.kind), external: ['@aws-sdk/*'] });
       rows.push({
         figure: `${role}: bundle size with the runtime's AWS SDK (for comparison, not deployed)`,
         value: `${(statSync(sdkExternal).size / 1024).toFixed(0)} KB`,
       });
 
-      const env = {
-        AWS_REGION: 'eu-west-1',
-        POWERTOOLS_SERVICE_NAME: `certwarden-${role}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...ENVIRONMENT[role],
-      };
-      const bare: number[] = [];
-      const cold: number[] = [];
-      timeNode(['-e', '0'], work, env);
-      for (let i = 0; i < RUNS; i++) {
-        bare.push(timeNode(['-e', '0'], work, env));
-        cold.push(timeNode(['-e', `require(${JSON.stringify(outfile)})`], work, env));
-      }
-      const ratio = median(cold) / median(bare);
+      const { cold, bare } = coldRequire(outfile, work, handlerEnvironment(bundle));
+      const ratio = cold / bare;
       rows.push({
         figure: `${role}: cold require vs bare node -e 0 (median of ${RUNS})`,
-        value: `${median(cold).toFixed(0)} ms vs ${median(bare).toFixed(0)} ms (${ratio.toFixed(2)}×)`,
+        value: `${cold.toFixed(0)} ms vs ${bare.toFixed(0)} ms (${ratio.toFixed(2)}×)`,
         target: `≤ ${COLD_TARGET}×`,
         met: ratio <= COLD_TARGET,
       });
     }
+
+    // The floor under every handler: Powertools' three utilities and one SDK client, nothing of certwarden's.
+    const floor = join(work, 'floor', 'index.js');
+    await build({
+      ...esbuildOptionsFor('floor', floor),
+      entryPoints: undefined,
+      stdin: { contents: FLOOR_SOURCE, resolveDir: REPO_ROOT, loader: 'ts' },
+    });
+    const floorLoad = coldRequire(floor, work, { AWS_REGION: 'eu-west-1' });
+    rows.push({
+      figure: `floor: Powertools Logger + Metrics + Tracer and one SQS client, bundled alike (${(statSync(floor).size / 1024).toFixed(0)} KB): cold require`,
+      value: `${floorLoad.cold.toFixed(0)} ms vs ${floorLoad.bare.toFixed(0)} ms (${(floorLoad.cold / floorLoad.bare).toFixed(2)}×)`,
+    });
 
     const started = process.hrtime.bigint();
     await run(

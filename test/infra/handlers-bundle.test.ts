@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FUNCTION_ENTRIES, esbuildOptionsFor, type FunctionRole } from '../../infra/function-bundling';
+import { DEPLOYED_BUNDLES, FUNCTION_ENTRIES, esbuildOptionsFor } from '../../infra/function-bundling';
+import { handlerEnvironment } from '../support/handler-environment';
 
 const run = promisify(execFile);
 
@@ -13,28 +14,18 @@ const run = promisify(execFile);
  * repository so that nothing resolves from node_modules, then required in a fresh Node.js with the environment
  * the construct gives it: a handler that throws at load, or needs a module it did not bundle, fails here.
  */
-const ENVIRONMENT: Record<FunctionRole, Record<string, string>> = {
-  syncPlanner: {
-    CERTWARDEN_SYNC_QUEUES: JSON.stringify({ 'aws-acm': 'https://sqs.eu-west-1.amazonaws.com/111111111111/q' }),
-  },
-  syncWorker: {
-    CERTWARDEN_TABLE: 'certwarden-inventory',
-    CERTWARDEN_EVENT_BUS: 'certwarden',
-    CERTWARDEN_SOURCE_KIND: 'aws-acm',
-    CERTWARDEN_POLICY: JSON.stringify({ rules: { 'no-wildcards': { severity: 'high' } } }),
-  },
-  inventoryMetrics: { CERTWARDEN_TABLE: 'certwarden-inventory' },
-};
-
 const work = mkdtempSync(join(tmpdir(), 'certwarden-bundles-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const bundled = Object.fromEntries(
-  Object.entries(FUNCTION_ENTRIES).map(([role, entry]) => {
-    const outfile = join(work, role, 'index.js');
-    return [role, build(esbuildOptionsFor(entry, outfile)).then(() => outfile)];
+const bundled = new Map(
+  DEPLOYED_BUNDLES.map((bundle) => {
+    const outfile = join(work, bundle.name.replace(':', '-'), 'index.js');
+    return [
+      bundle.name,
+      build(esbuildOptionsFor(FUNCTION_ENTRIES[bundle.role], outfile, bundle.kind)).then(() => outfile),
+    ];
   }),
-) as Record<FunctionRole, Promise<string>>;
+);
 
 const load = (bundle: string, env: Record<string, string>) =>
   run(
@@ -47,25 +38,40 @@ const load = (bundle: string, env: Record<string, string>) =>
       cwd: work,
       env: {
         PATH: process.env.PATH,
-        AWS_REGION: 'eu-west-1',
-        POWERTOOLS_SERVICE_NAME: 'certwarden-test',
-        POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
       },
     },
   );
 
 describe('every handler bundles with esbuild and loads', () => {
-  it.each(Object.keys(FUNCTION_ENTRIES) as FunctionRole[])('%s', async (role) => {
-    const bundle = await bundled[role];
-    expect(statSync(bundle).size).toBeGreaterThan(0);
-    await expect(load(bundle, ENVIRONMENT[role])).resolves.toBeDefined();
+  it.each(DEPLOYED_BUNDLES.map((bundle) => [bundle.name, bundle] as const))('%s', async (name, bundle) => {
+    const outfile = (await bundled.get(name))!;
+    expect(statSync(outfile).size).toBeGreaterThan(0);
+    await expect(load(outfile, handlerEnvironment(bundle))).resolves.toBeDefined();
+  });
+
+  it('leaves the other source kinds out of a sync worker bundle', async () => {
+    const inputs = async (kind: string) => {
+      const outfile = join(work, `inputs-${kind}`, 'index.js');
+      const { metafile } = await build(esbuildOptionsFor(FUNCTION_ENTRIES.syncWorker, outfile, kind as never));
+      // Every file esbuild read is an input; what made it into the bundle has bytes in the output.
+      const [output] = Object.values(metafile!.outputs);
+      return Object.entries(output.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([file]) => file)
+        .join('\n');
+    };
+    const acm = await inputs('aws-acm');
+    expect(acm).toMatch(/lib\/connectors\/aws-acm\.ts/);
+    expect(acm).not.toMatch(/@azure|google-gax|lib\/connectors\/aws-pca\.ts/);
+    const keyVault = await inputs('azure-key-vault');
+    expect(keyVault).toMatch(/@azure\/keyvault-certificates/);
+    expect(keyVault).not.toMatch(/google-gax|client-acm|client-sts/);
   });
 
   it('refuses to load without its environment, naming the variable', async () => {
-    const bundle = await bundled.syncWorker;
-    await expect(load(bundle, {})).rejects.toMatchObject({
+    const outfile = (await bundled.get('syncWorker:aws-acm'))!;
+    await expect(load(outfile, { AWS_REGION: 'eu-west-1' })).rejects.toMatchObject({
       stderr: expect.stringMatching(/CERTWARDEN_TABLE is required/),
     });
   });

@@ -99,10 +99,7 @@ describe('walkScopes', () => {
   const member: AwsAccount = { accountId: '222222222222', roleName: 'reader' };
 
   const clients = (refused: string[] = []): AwsClients & { roleArn(account: AwsAccount): string | undefined } => ({
-    acm: () => {
-      throw new Error('not used');
-    },
-    pca: () => {
+    client: () => {
       throw new Error('not used');
     },
     async verifyAccess(account) {
