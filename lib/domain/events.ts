@@ -31,6 +31,29 @@ export interface SyncFailedDetail {
   at: string;
 }
 
+/**
+ * A sync of a source (or of some of its scopes) read everything without an error. With Sync Failed, it tells
+ * whoever waits on syncs (the expiry evaluation runs after each) that one has ended.
+ */
+export interface SyncCompletedDetail {
+  schemaVersion: 1;
+  source: string;
+  sourceKind: string;
+  /** The scopes this run synced; null when it synced the whole source. */
+  scopes: string[] | null;
+  counts: {
+    discovered: number;
+    renewed: number;
+    updated: number;
+    removed: number;
+    restored: number;
+    stale: number;
+    unchanged: number;
+  };
+  startedAt: string;
+  at: string;
+}
+
 /** A policy rule a certificate at a place breaks (Policy Violation), or no longer breaks (Violation Resolved). */
 export interface PolicyViolationDetail {
   schemaVersion: 1;
@@ -121,6 +144,7 @@ export type CertwardenEvent =
       detail: InventoryChangeDetail;
     }
   | { detailType: 'Sync Failed'; detail: SyncFailedDetail }
+  | { detailType: 'Sync Completed'; detail: SyncCompletedDetail }
   | { detailType: 'Policy Violation' | 'Violation Resolved'; detail: PolicyViolationDetail }
   | { detailType: 'Certificate Expiring' | 'Certificate Expired'; detail: ExpiryAlertDetail }
   | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
@@ -142,6 +166,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Renewal Failed',
   'Revocation Detected',
   'Sync Failed',
+  'Sync Completed',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -168,6 +193,11 @@ export const inventoryChangeEvent = (detail: InventoryChangeDetail): CertwardenE
 });
 
 export const syncFailedEvent = (detail: SyncFailedDetail): CertwardenEvent => ({ detailType: 'Sync Failed', detail });
+
+export const syncCompletedEvent = (detail: SyncCompletedDetail): CertwardenEvent => ({
+  detailType: 'Sync Completed',
+  detail,
+});
 
 /** A violation found (`open`) or no longer there (`resolved`). */
 export const policyViolationEvent = (detail: PolicyViolationDetail, state: 'open' | 'resolved'): CertwardenEvent => ({

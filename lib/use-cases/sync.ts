@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ParsedCertificate } from '../domain/certificate';
 import { contentHash } from '../domain/content-hash';
 import {
+  syncCompletedEvent,
+  syncFailedEvent,
   inventoryChangeEvent,
   type CertwardenEvent,
   type InventoryChangeDetail,
@@ -249,17 +251,27 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   if (changedCount(counts) > 0 || counts.errors > 0 || !complete) await store.recordSyncRun(report);
   if (counts.errors > 0 || !complete) {
     await events.publish([
-      {
-        detailType: 'Sync Failed',
-        detail: {
-          schemaVersion: 1,
-          source: source.name,
-          sourceKind: source.kind,
-          complete,
-          errors,
-          at: report.finishedAt,
-        },
-      },
+      syncFailedEvent({
+        schemaVersion: 1,
+        source: source.name,
+        sourceKind: source.kind,
+        complete,
+        errors,
+        at: report.finishedAt,
+      }),
+    ]);
+  } else {
+    const { errors: _none, ...changes } = counts;
+    await events.publish([
+      syncCompletedEvent({
+        schemaVersion: 1,
+        source: source.name,
+        sourceKind: source.kind,
+        scopes: options.scopes ? [...options.scopes] : null,
+        counts: changes,
+        startedAt,
+        at: report.finishedAt,
+      }),
     ]);
   }
   return report;

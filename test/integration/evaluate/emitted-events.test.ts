@@ -21,7 +21,7 @@ describe('events emitted by syncSource and evaluateExpiry', () => {
     await estate.put('b.example.com', -1);
     await estate.put('c.example.com', 300, 365);
     await estate.put('weak.example.com', 60, 365, { algorithm: 'RSA', bits: 1024, hash: 'SHA-1' });
-    await estate.sync(inventory.store, clock, events, RECOMMENDED_POLICY); // Certificate Discovered, Policy Violation
+    await estate.sync(inventory.store, clock, events, RECOMMENDED_POLICY); // Certificate Discovered, Policy Violation, Sync Completed
     await estate.put('a.example.com', 5); // Certificate Changed (renewed)
     await rm(join(estate.root, 'c.example.com.pem')); // Certificate Removed
     await writeFile(join(estate.root, 'broken.pem'), '-----BEGIN CERTIFICATE-----\nnot base64\n'); // Sync Failed
@@ -41,6 +41,7 @@ describe('events emitted by syncSource and evaluateExpiry', () => {
         'Certificate Changed',
         'Certificate Removed',
         'Sync Failed',
+        'Sync Completed',
         'Policy Violation',
         'Violation Resolved',
         'Certificate Expiring',

@@ -131,7 +131,12 @@ describe('sync of a local directory into the inventory', () => {
     const report = await syncSource({ source, store: inventory.store, clock, events });
 
     expect(report.counts).toMatchObject({ removed: 1, unchanged: 1 });
-    expect(events.types()).toEqual(['Certificate Removed']);
+    expect(events.types()).toEqual(['Certificate Removed', 'Sync Completed']);
+    expect(events.events.at(-1)!.detail).toMatchObject({
+      source: 'files',
+      scopes: null,
+      counts: { removed: 1, unchanged: 1, discovered: 0 },
+    });
     const id = `local-files:${join(root, 'gone.pem')}`;
     expect(await inventory.store.getLocation(id)).toMatchObject({
       status: 'removed',
@@ -171,6 +176,7 @@ describe('sync of a local directory into the inventory', () => {
         detailType: 'Certificate Changed',
         detail: expect.objectContaining({ fingerprint: newFingerprint, previousFingerprint: oldFingerprint }),
       }),
+      expect.objectContaining({ detailType: 'Sync Completed' }),
     ]);
     expect(await inventory.store.getLocation(id)).toMatchObject({ version: 2, fingerprint: newFingerprint });
     expect(await inventory.store.history(id)).toEqual([
