@@ -11,6 +11,12 @@ export const FUNCTION_ENTRIES = {
   syncPlanner: join(REPO_ROOT, 'functions/sync-planner/handler.ts'),
   syncWorker: join(REPO_ROOT, 'functions/sync-worker/handler.ts'),
   inventoryMetrics: join(REPO_ROOT, 'functions/inventory-metrics/handler.ts'),
+  evaluate: join(REPO_ROOT, 'functions/evaluate/handler.ts'),
+  emailNotifier: join(REPO_ROOT, 'functions/email-notifier/handler.ts'),
+  slackNotifier: join(REPO_ROOT, 'functions/slack-notifier/handler.ts'),
+  securityHubNotifier: join(REPO_ROOT, 'functions/security-hub-notifier/handler.ts'),
+  digest: join(REPO_ROOT, 'functions/digest/handler.ts'),
+  siemFormat: join(REPO_ROOT, 'functions/siem-format/handler.ts'),
 } as const;
 export type FunctionRole = keyof typeof FUNCTION_ENTRIES;
 

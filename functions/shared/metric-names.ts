@@ -8,6 +8,8 @@ export const METRICS_NAMESPACE = 'Certwarden';
 export const SOURCE_DIMENSION = 'source';
 /** Dimension naming an expiry band of CertificatesByExpiry. */
 export const BAND_DIMENSION = 'band';
+/** Dimension naming a notification channel of NotificationsFailed (`email`, `slack`, `securityHub`). */
+export const CHANNEL_DIMENSION = 'channel';
 
 export const METRIC = {
   /** Sync worker, per source: errors of one run (unreadable places, failed scopes, a broken listing). */
@@ -28,6 +30,16 @@ export const METRIC = {
   removedPlaces: 'RemovedPlaces',
   /** Inventory metrics, per source: days left of its soonest-expiring live certificate (negative: expired). */
   minDaysToExpiry: 'MinDaysToExpiry',
+  /** Evaluate: expiry alerts published this run (each crossed threshold once, ever). */
+  alertsSent: 'AlertsSent',
+  /** Evaluate: expiry alerts whose publishing failed this run (released: the redelivered batch sends them). */
+  alertsFailed: 'AlertsFailed',
+  /** Notifiers, per channel: SQS records not delivered (failed alone, redelivered, then the DLQ). */
+  notificationsFailed: 'NotificationsFailed',
+  /** Digest: places listed in the daily digest this run sent (0 when nothing was sent). */
+  digestItems: 'DigestItems',
+  /** SIEM format, per batch: records dropped because they are not certwarden events. */
+  siemRecordsDropped: 'SiemRecordsDropped',
 } as const;
 
 /** The bands of CertificatesByExpiry, as lib/use-cases/report.ts summarizeInventory counts them. */

@@ -1,3 +1,5 @@
+import { readSecretJson, requireString } from '../connectors/secret-json';
+import { ConfigError, SourceReadError } from '../domain/errors';
 import type { SecretFetcher } from '../ports/secrets';
 
 /** A SecretFetcher over Secrets Manager's GetSecretValue; `send` is the client's (or a test double's). */
@@ -12,4 +14,56 @@ export function secretsManagerFetcher(client: {
     if (output.SecretBinary !== undefined) return Buffer.from(output.SecretBinary).toString('utf8');
     throw new Error('the secret has no value');
   };
+}
+
+/**
+ * A SecretFetcher that reads each secret once for the life of the execution environment (until the next Lambda
+ * cold start): later calls share the first read; a read that failed is forgotten, so the next call tries again.
+ * A rotated secret is seen by the next cold start.
+ */
+export function cachedSecretFetcher(fetchSecret: SecretFetcher): SecretFetcher {
+  const reads = new Map<string, Promise<string>>();
+  return (secretArn) => {
+    let read = reads.get(secretArn);
+    if (read === undefined) {
+      read = fetchSecret(secretArn);
+      reads.set(secretArn, read);
+      read.catch(() => reads.delete(secretArn));
+    }
+    return read;
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The Slack incoming webhook URL a secret holds: the URL as plain text, or JSON `{ "webhookUrl": "…" }` (the
+ * config's `alerts.slack.webhookSecretArn`). It must be an https URL (http only on a loopback host: a local
+ * stand-in). Errors name the secret's ARN, never its value: the URL is the credential.
+ */
+export async function readSlackWebhookUrl(secretArn: string, fetchSecret: SecretFetcher): Promise<string> {
+  let text: string;
+  try {
+    text = (await fetchSecret(secretArn)).trim();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SourceReadError(`cannot read secret ${secretArn}: ${reason}`, { cause: error });
+  }
+  const webhookUrl = text.startsWith('{')
+    ? requireString(
+        await readSecretJson(secretArn, async () => text, 'JSON { "webhookUrl": … }'),
+        'webhookUrl',
+        secretArn,
+      )
+    : text;
+  let url: URL;
+  try {
+    url = new URL(webhookUrl);
+  } catch {
+    throw new ConfigError(`secret ${secretArn}: expected a Slack webhook URL (or JSON { "webhookUrl": … })`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new ConfigError(`secret ${secretArn}: the Slack webhook URL must be https`);
+  }
+  return webhookUrl;
 }

@@ -1,5 +1,14 @@
 import type { DeployedBundle } from '../../infra/function-bundling';
 
+const SNS = 'arn:aws:sns:eu-west-1:111111111111';
+const SLACK_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack-AbCdEf';
+/** The config's `expiry`, as the construct passes it (JSON). */
+const EXPIRY = {
+  days: [60, 30, 14, 7, 1],
+  lifetimeFraction: 0.3333,
+  severity: { warningDays: 30, highDays: 7, criticalDays: 1 },
+};
+
 /**
  * What each deployed handler needs in its environment to load, as the construct sets it: shared by the bundle
  * test (test/infra/handlers-bundle.test.ts) and the bench's cold-load figures (test/bench/infra.ts).
@@ -27,5 +36,33 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       };
     case 'inventoryMetrics':
       return { ...common, CERTWARDEN_TABLE: 'certwarden-inventory' };
+    case 'evaluate':
+      return {
+        ...common,
+        CERTWARDEN_TABLE: 'certwarden-inventory',
+        CERTWARDEN_EVENT_BUS: 'certwarden',
+        CERTWARDEN_EXPIRY: JSON.stringify(EXPIRY),
+      };
+    case 'emailNotifier':
+      return {
+        ...common,
+        CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
+        CERTWARDEN_ESCALATION_TOPIC: `${SNS}:certwarden-escalation`,
+        CERTWARDEN_DIGEST: 'true',
+      };
+    case 'slackNotifier':
+      return { ...common, CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET, CERTWARDEN_DIGEST: 'true' };
+    case 'securityHubNotifier':
+      return common;
+    case 'digest':
+      return {
+        ...common,
+        CERTWARDEN_TABLE: 'certwarden-inventory',
+        CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
+        CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET,
+        CERTWARDEN_EXPIRY: JSON.stringify(EXPIRY),
+      };
+    case 'siemFormat':
+      return { ...common, CERTWARDEN_SIEM_FORMAT: 'ocsf' };
   }
 }

@@ -1,0 +1,91 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import * as z from 'zod';
+import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
+import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
+import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
+import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
+import { SlackNotifier } from '../../lib/adapters/slack-notifier';
+import { SnsNotifier } from '../../lib/adapters/sns-notifier';
+import { CertwardenConfig } from '../../lib/domain/config';
+import { systemClock } from '../../lib/ports/clock';
+import type { DigestNotifier } from '../../lib/ports/notifier';
+import { sendDigest } from '../../lib/use-cases/digest';
+import { jsonVariable, loadEnv } from '../shared/env';
+import { METRIC } from '../shared/metric-names';
+import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+
+/**
+ * Scheduler → digest (asynchronous, any event): the day's low-severity expiry news in one message to the alert
+ * topic and, when a Slack secret is set, to Slack; exactly once per UTC day (claimed in the alert ledger). A
+ * digest that did not go out throws, so Lambda's asynchronous retries run it again, then its DLQ holds it.
+ */
+const ExpirySettings = CertwardenConfig.shape.expiry;
+const env = loadEnv(
+  z.object({
+    CERTWARDEN_TABLE: z.string().min(3),
+    CERTWARDEN_ALERTS_TOPIC: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/, 'expected an SNS topic ARN'),
+    /** The secret holding the Slack webhook URL (plain text, or JSON `{ "webhookUrl": … }`); no Slack when unset. */
+    CERTWARDEN_SLACK_SECRET_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN')
+      .optional(),
+    /** The config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
+    CERTWARDEN_EXPIRY: jsonVariable(ExpirySettings).optional(),
+  }),
+);
+const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpirySettings.parse(undefined);
+
+const documents = tracer.captureAWSv3Client(createDocumentClient());
+const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
+const ledger = new DynamoAlertLedger(documents, env.CERTWARDEN_TABLE, systemClock);
+const email = new SnsNotifier({
+  client: tracer.captureAWSv3Client(new SNSClient({ maxAttempts: 8 })),
+  topicArn: env.CERTWARDEN_ALERTS_TOPIC,
+  digest: true,
+});
+const fetchSecret = cachedSecretFetcher(
+  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
+);
+
+/** The digest went to no channel, or not to every one: the next attempt sends it again. */
+export class DigestNotSentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+async function notifiers(): Promise<DigestNotifier[]> {
+  if (!env.CERTWARDEN_SLACK_SECRET_ARN) return [email];
+  const webhookUrl = await readSlackWebhookUrl(env.CERTWARDEN_SLACK_SECRET_ARN, fetchSecret);
+  return [email, new SlackNotifier({ webhookUrl, digest: true })];
+}
+
+export const handler = withPowertools(async () => {
+  const report = await sendDigest({
+    store,
+    ledger,
+    clock: systemClock,
+    notifiers: await notifiers(),
+    thresholds,
+    severity,
+  });
+  const summary = {
+    day: report.day,
+    items: report.items.length,
+    sent: report.sent,
+    alreadySent: report.alreadySent,
+    heldElsewhere: report.heldElsewhere,
+  };
+  metrics.addMetric(METRIC.digestItems, 'Count', report.sent ? report.items.length : 0);
+  logger.info('digest', { ...summary, failed: report.failed });
+  if (report.failed) {
+    throw new DigestNotSentError(
+      `the digest of ${report.day} was not sent: ${report.failed.map((f) => `${f.notifier}: ${f.message}`).join('; ')}`,
+    );
+  }
+  return summary;
+});

@@ -1,0 +1,95 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod';
+import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } from '../../lib/domain/events';
+import type { EventPublisher } from '../../lib/ports/event-publisher';
+import { CHANNEL_DIMENSION, METRIC } from './metric-names';
+import { logger, metrics } from './powertools';
+
+/**
+ * A certwarden event as EventBridge delivers it to a rule's target (an SQS message body, a Pipes record):
+ * `source` certwarden, a `detail-type` certwarden publishes, and the `detail` object. The envelope's other
+ * fields (id, time, account, region, resources) are allowed and ignored.
+ */
+export const CertwardenEventBridgeEvent = z.looseObject({
+  source: z.literal(EVENT_SOURCE),
+  'detail-type': z.enum(DETAIL_TYPES as readonly DetailType[] as [DetailType, ...DetailType[]]),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type CertwardenEventBridgeEvent = z.infer<typeof CertwardenEventBridgeEvent>;
+
+/** A message body is not a certwarden EventBridge event; the message says why, never quoting the body. */
+export class EventRecordError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The CertwardenEvent a message body carries (the EventBridge event JSON). The detail is taken as certwarden
+ * published it (the event schemas hold it); only the envelope is checked here.
+ */
+export function parseEventBridgeBody(body: string): CertwardenEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new EventRecordError('the message body is not JSON');
+  }
+  const parsed = CertwardenEventBridgeEvent.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`,
+    );
+    throw new EventRecordError(`not a certwarden EventBridge event (${problems.join('; ')})`, { cause: parsed.error });
+  }
+  return { detailType: parsed.data['detail-type'], detail: parsed.data.detail } as unknown as CertwardenEvent;
+}
+
+/**
+ * SQS → one notifier: each record's event is published on its own, so a record whose publish failed (or that
+ * does not parse) fails alone in the partial batch response and SQS redelivers only it (then the DLQ). Records
+ * go in order, one at a time: two events about one certificate land in the order they were queued.
+ *
+ * @param channel names the notifier in logs and the NotificationsFailed metric (`email`, `slack`, …).
+ * @param publisherFor the notifier, made once per invocation (it may read a secret first).
+ */
+export async function publishEachRecord(
+  event: SQSEvent,
+  context: Context,
+  channel: string,
+  publisherFor: () => EventPublisher | Promise<EventPublisher>,
+): Promise<SQSBatchResponse> {
+  const publisher = await publisherFor();
+  const publishRecord = async (record: SQSRecord) => {
+    let detailType: string | undefined;
+    try {
+      const certwardenEvent = parseEventBridgeBody(record.body);
+      detailType = certwardenEvent.detailType;
+      await publisher.publish([certwardenEvent]);
+    } catch (error) {
+      // The message only: an error's cause can carry a notifier's request (a webhook URL is a credential).
+      logger.warn('record not delivered', {
+        channel,
+        messageId: record.messageId,
+        detailType,
+        reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      throw error;
+    }
+  };
+  const response = await processPartialResponse(event, publishRecord, new BatchProcessor(EventType.SQS), {
+    context,
+    processInParallel: false,
+    // A batch that failed whole is answered like any other (every record listed), not thrown.
+    throwOnFullBatchFailure: false,
+  });
+  const failed = response.batchItemFailures.length;
+  metrics
+    .singleMetric()
+    .addDimension(CHANNEL_DIMENSION, channel)
+    .addMetric(METRIC.notificationsFailed, 'Count', failed);
+  logger.info('records delivered', { channel, records: event.Records.length, failed });
+  return response;
+}

@@ -1,0 +1,36 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
+import { SlackNotifier } from '../../lib/adapters/slack-notifier';
+import { loadEnv } from '../shared/env';
+import { publishEachRecord } from '../shared/eventbridge-record';
+import { tracer, withPowertools } from '../shared/powertools';
+
+/**
+ * SQS → Slack: each record is a certwarden event (an EventBridge rule feeds the queue), posted to the channel
+ * of the incoming webhook. The webhook URL is read from Secrets Manager at the first invocation and kept for
+ * the life of the execution environment; it is a credential, never logged. A record whose post failed fails
+ * alone (partial batch response): SQS redelivers it, then parks it in the DLQ.
+ */
+const env = loadEnv(
+  z.object({
+    /** The secret holding the webhook URL: plain text, or JSON `{ "webhookUrl": … }`. */
+    CERTWARDEN_SLACK_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN'),
+    /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
+    CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
+  }),
+);
+
+const fetchSecret = cachedSecretFetcher(
+  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
+);
+
+async function slackNotifier(): Promise<SlackNotifier> {
+  const webhookUrl = await readSlackWebhookUrl(env.CERTWARDEN_SLACK_SECRET_ARN, fetchSecret);
+  return new SlackNotifier({ webhookUrl, digest: env.CERTWARDEN_DIGEST === 'true' });
+}
+
+export const handler = withPowertools((event: SQSEvent, context) =>
+  publishEachRecord(event, context, 'slack', slackNotifier),
+);
