@@ -17,7 +17,7 @@ export interface AppOptions {
  * The certwarden CDK app: the main stack from the configuration, the member-account role stack, and
  * cdk-nag's AwsSolutions checks on every synth.
  *
- * Context: `certwarden:config` (a config path). Alert addresses come from the config's `alerts.emails`.
+ * Context: `certwarden:config` (a config path).
  */
 export function buildApp(options: AppOptions = {}) {
   const app = new App(options.appProps);
@@ -26,7 +26,6 @@ export function buildApp(options: AppOptions = {}) {
   const main = new CertwardenStack(app, 'Certwarden', {
     description: 'certwarden: multi-cloud certificate inventory',
     config,
-    alertEmails: config.alerts.emails,
   });
   const member = new MemberAccountRole(app, 'CertwardenMemberAccountRole', {
     description: 'certwarden: read-only role the inventory sync assumes in a member account (StackSets)',

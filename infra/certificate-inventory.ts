@@ -1,5 +1,5 @@
 import type { PolicyConfig } from '../lib/domain/policy';
-import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,11 +14,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
-import type { SourceConfig } from '../lib/domain/config';
+import { AlertsConfig, ExpiryConfig, formatPath, type SourceConfig } from '../lib/domain/config';
+import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import type { SourceKind } from '../lib/ports/certificate-source';
 import {
@@ -28,6 +28,7 @@ import {
   METRICS_NAMESPACE,
   SOURCE_DIMENSION,
 } from '../functions/shared/metric-names';
+import { AlertPipeline } from './alert-pipeline';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
 import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-permissions';
@@ -60,8 +61,17 @@ export interface CertificateInventoryProps {
    * @default every `*.schema.json` under lib/domain
    */
   readonly eventSchemas?: EventSchemaDefinition[];
-  /** Addresses subscribed to the alerts topic (each confirms by email). @default none */
-  readonly alertEmails?: string[];
+  /**
+   * Where alerts go (the config's `alerts`: email addresses, escalation, owners, Slack, digest, Security Hub,
+   * SIEM), validated and completed by its schema (lib/domain/config.ts AlertsConfig).
+   * @default email topics without subscribers, Security Hub findings, evaluation daily at 06:00 UTC and after each sync
+   */
+  readonly alerts?: z.input<typeof AlertsConfig>;
+  /**
+   * When expiry alerts fire and how severe they are (the config's `expiry`).
+   * @default 60, 30, 14, 7 and 1 days and a third of the lifetime; warning ≤ 30, high ≤ 7, critical ≤ 1 day
+   */
+  readonly expiry?: z.input<typeof ExpiryConfig>;
   /** Retention of every function's log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -119,9 +129,14 @@ export class CertificateInventory extends Construct {
 
   private readonly logRetention: logs.RetentionDays;
   private readonly removalPolicy: RemovalPolicy;
-  private readonly schedulerDlq: sqs.Queue;
-  /** The role EventBridge Scheduler invokes the planner and the metrics function with. */
-  private readonly schedulerRole: iam.Role;
+  /** Where the bus's rules park events they could not deliver to their targets. */
+  readonly ruleDlq: sqs.Queue;
+  /** Where EventBridge Scheduler parks what it could not deliver. */
+  readonly schedulerDlq: sqs.Queue;
+  /** The role EventBridge Scheduler invokes certwarden's functions with. */
+  readonly schedulerRole: iam.Role;
+  /** Expiry evaluation, notifiers, Security Hub and SIEM forwarding. */
+  readonly alertPipeline: AlertPipeline;
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
@@ -221,11 +236,9 @@ export class CertificateInventory extends Construct {
       masterKey: this.alertsKey,
       enforceSSL: true,
     });
-    for (const email of props.alertEmails ?? []) {
-      this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(email));
-    }
 
     this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
+    this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
@@ -251,7 +264,7 @@ export class CertificateInventory extends Construct {
         retentionPeriod: Duration.days(4),
         deadLetterQueue: { queue: dlq, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
       });
-      const worker = this.createFunction(`Sync${name}`, 'syncWorker', {
+      const worker = this.addFunction(`Sync${name}`, 'syncWorker', {
         description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
         timeout: syncTimeout,
         memorySize: props.syncMemorySize ?? 1024,
@@ -306,7 +319,7 @@ export class CertificateInventory extends Construct {
     this.syncWorkers = workers;
     this.syncQueues = queues;
 
-    this.syncPlanner = this.createFunction('SyncPlanner', 'syncPlanner', {
+    this.syncPlanner = this.addFunction('SyncPlanner', 'syncPlanner', {
       description: 'certwarden: fans a scheduled source out into one SQS message per scope',
       timeout: Duration.minutes(1),
       memorySize: 256,
@@ -336,7 +349,7 @@ export class CertificateInventory extends Construct {
       });
     }
 
-    this.inventoryMetrics = this.createFunction('InventoryMetrics', 'inventoryMetrics', {
+    this.inventoryMetrics = this.addFunction('InventoryMetrics', 'inventoryMetrics', {
       description: 'certwarden: inventory-wide metrics (expired, by expiry band, soonest expiry per source)',
       timeout: Duration.minutes(5),
       memorySize: 512,
@@ -361,14 +374,7 @@ export class CertificateInventory extends Construct {
         role: this.schedulerRole,
       }),
     });
-    for (const fn of [this.syncPlanner, this.inventoryMetrics]) {
-      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-      Validations.of(this.schedulerRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason:
-          "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke); the function is certwarden's own.",
-      });
-    }
+    for (const fn of [this.syncPlanner, this.inventoryMetrics]) this.acknowledgeSchedulerInvoke(fn);
 
     // Alarms: sync errors per source, anything expired; each DLQ has its own (addDeadLetterQueue).
     for (const source of sources) {
@@ -382,6 +388,11 @@ export class CertificateInventory extends Construct {
       metric: this.metric(METRIC.expiredCertificates, {}, 'Maximum', Duration.hours(1)),
       threshold: 1,
       alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
+    });
+
+    this.alertPipeline = new AlertPipeline(this, {
+      alerts: AlertsConfig.parse(props.alerts ?? {}),
+      expiry: ExpiryConfig.parse(props.expiry ?? {}),
     });
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? 'certwarden', sources);
@@ -413,6 +424,16 @@ export class CertificateInventory extends Construct {
     return queue;
   }
 
+  /** The scheduler role may invoke this function (CDK grants its versions and aliases too: `<arn>:*`). */
+  acknowledgeSchedulerInvoke(fn: NodejsFunction): void {
+    const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+    Validations.of(this.schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      reason:
+        "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke); the function is certwarden's own.",
+    });
+  }
+
   /** An alarm at or above `threshold` that notifies the alerts topic; missing data is not breaching. */
   addAlarm(
     id: string,
@@ -440,7 +461,7 @@ export class CertificateInventory extends Construct {
     });
   }
 
-  private metric(
+  metric(
     metricName: string,
     dimensionsMap: Record<string, string>,
     statistic: string,
@@ -449,12 +470,13 @@ export class CertificateInventory extends Construct {
     return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period });
   }
 
-  private indexArn(index: keyof typeof INVENTORY_INDEXES): string {
+  /** The ARN of one of the table's indexes, for a Query statement. */
+  indexArn(index: keyof typeof INVENTORY_INDEXES): string {
     return `${this.table.tableArn}/index/${index}`;
   }
 
   /** Use of the table's key, only through DynamoDB. */
-  private tableKeyStatement(actions: string[]): iam.PolicyStatement {
+  tableKeyStatement(actions: string[]): iam.PolicyStatement {
     return new iam.PolicyStatement({
       actions,
       resources: [this.dataKey.keyArn],
@@ -466,7 +488,7 @@ export class CertificateInventory extends Construct {
    * A handler with its own role (only what it calls: logs to its own encrypted log group, X-Ray), Powertools
    * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild.
    */
-  private createFunction(
+  addFunction(
     id: string,
     role: FunctionRole,
     options: {
@@ -679,9 +701,13 @@ function validate(props: CertificateInventoryProps, sources: SourceConfig[]): vo
       `syncTimeout: ${timeout} s is over Lambda's 900 s (or its 6× visibility timeout over SQS's 12 hours)`,
     );
   }
-  for (const email of props.alertEmails ?? []) {
-    if (!Token.isUnresolved(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-      problems.push(`alertEmails: ${email} is not an address`);
+  for (const [name, schema, value] of [
+    ['alerts', AlertsConfig, props.alerts ?? {}],
+    ['expiry', ExpiryConfig, props.expiry ?? {}],
+  ] as const) {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success)
+      for (const issue of parsed.error.issues) problems.push(`${formatPath([name, ...issue.path])}: ${issue.message}`);
   }
   if (problems.length > 0) throw new Error(`CertificateInventory: ${problems.join('; ')}`);
 }

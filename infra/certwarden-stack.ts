@@ -4,12 +4,13 @@ import type { CertwardenConfig } from '../lib/domain/config';
 import { CertificateInventory, type CertificateInventoryProps } from './certificate-inventory';
 
 export interface CertwardenStackProps extends StackProps {
-  /** The certwarden configuration (lib/adapters/config-file.ts loadConfig): its sources drive the sync. */
+  /**
+   * The certwarden configuration (lib/adapters/config-file.ts loadConfig): its sources drive the sync, its
+   * alerts, expiry thresholds and policy the rest.
+   */
   readonly config: CertwardenConfig;
-  /** Addresses subscribed to the alerts topic. @default none */
-  readonly alertEmails?: string[];
   /** Anything else of the construct's. @default the construct's defaults */
-  readonly inventory?: Omit<CertificateInventoryProps, 'sources' | 'tableName' | 'alertEmails'>;
+  readonly inventory?: Omit<CertificateInventoryProps, 'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy'>;
 }
 
 /**
@@ -33,7 +34,8 @@ export class CertwardenStack extends Stack {
       ...props.inventory,
       sources: config.sources.filter((source) => source.kind !== 'local-files'),
       tableName: config.inventory.table,
-      alertEmails: props.alertEmails,
+      alerts: config.alerts,
+      expiry: config.expiry,
       policy: config.policy,
     });
   }

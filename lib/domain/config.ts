@@ -125,6 +125,25 @@ export const SourceConfig = z.discriminatedUnion('kind', [
   LocalFilesSourceConfig,
 ]);
 
+/** When expiry alerts fire (days left, a fraction of the lifetime) and how urgent each is. */
+export const ExpiryConfig = z.strictObject({
+  days: z.array(z.number().int().positive()).min(1).default(DEFAULT_EXPIRY_THRESHOLDS.days),
+  lifetimeFraction: z.number().gt(0).lt(1).default(DEFAULT_EXPIRY_THRESHOLDS.lifetimeFraction),
+  /** Days left at or below which an alert is `warning`, `high`, `critical` (a CA certificate one level higher). */
+  severity: z
+    .strictObject({
+      warningDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.warningDays),
+      highDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.highDays),
+      criticalDays: z.number().nonnegative().default(DEFAULT_SEVERITY_THRESHOLDS.criticalDays),
+    })
+    .prefault({})
+    .refine((s) => s.criticalDays < s.highDays && s.highDays < s.warningDays, {
+      message: 'expected criticalDays < highDays < warningDays',
+    }),
+});
+
+export type ExpiryConfig = z.infer<typeof ExpiryConfig>;
+
 const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
 
 /** Where alerts go. Every secret is a Secrets Manager ARN, read at run time, never a value in the config. */
@@ -196,23 +215,7 @@ export const CertwardenConfig = z
         store: z.string().default('embedded'),
       })
       .prefault({}),
-    expiry: z
-      .strictObject({
-        days: z.array(z.number().int().positive()).min(1).default(DEFAULT_EXPIRY_THRESHOLDS.days),
-        lifetimeFraction: z.number().gt(0).lt(1).default(DEFAULT_EXPIRY_THRESHOLDS.lifetimeFraction),
-        /** Days left at or below which an alert is `warning`, `high`, `critical` (a CA certificate one level higher). */
-        severity: z
-          .strictObject({
-            warningDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.warningDays),
-            highDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.highDays),
-            criticalDays: z.number().nonnegative().default(DEFAULT_SEVERITY_THRESHOLDS.criticalDays),
-          })
-          .prefault({})
-          .refine((s) => s.criticalDays < s.highDays && s.highDays < s.warningDays, {
-            message: 'expected criticalDays < highDays < warningDays',
-          }),
-      })
-      .prefault({}),
+    expiry: ExpiryConfig.prefault({}),
     sources: z.array(SourceConfig).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),

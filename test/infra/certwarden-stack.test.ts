@@ -82,6 +82,26 @@ const SYNC_COMMON = [
   'sqs:ReceiveMessage',
 ];
 
+const SQS_CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+/** Reads the inventory by expiry, and claims, completes and releases alerts in the ledger. */
+const LEDGER = [
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+];
+
 describe('the certwarden stack', () => {
   describe('IAM: each function may do exactly what it calls', () => {
     it.each([
@@ -101,6 +121,25 @@ describe('the certwarden stack', () => {
       ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
       ['InventoryMetrics', [...LOGS_XRAY, 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'sqs:SendMessage']],
+      ['Evaluate', [...LOGS_XRAY, ...SQS_CONSUME, ...LEDGER, 'events:PutEvents']],
+      ['EmailNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
+      ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'secretsmanager:GetSecretValue']],
+      [
+        'SecurityHubNotifier',
+        [...LOGS_XRAY, ...SQS_CONSUME, 'securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'],
+      ],
+      [
+        'Digest',
+        [
+          ...LOGS_XRAY,
+          ...LEDGER,
+          'sns:Publish',
+          'kms:GenerateDataKey',
+          'secretsmanager:GetSecretValue',
+          'sqs:SendMessage',
+        ],
+      ],
+      ['SiemFormat', LOGS_XRAY],
     ])('%s', (name, expected) => {
       expect(actionsOfFunction(functionId(name))).toEqual([...new Set(expected)].sort());
     });
@@ -138,19 +177,23 @@ describe('the certwarden stack', () => {
       expect(iamActions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('uses the table key only through DynamoDB', () => {
+    it('uses the table key only through DynamoDB, the alerts key only through SNS', () => {
       const kmsStatements = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
         (p.Properties.PolicyDocument.Statement as Statement[]).filter((s) =>
           [s.Action].flat().some((a) => a.startsWith('kms:')),
         ),
       );
-      expect(kmsStatements.length).toBeGreaterThan(0);
+      const through = (service: string) => ({
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      });
+      const keyOf = (statement: Statement) => JSON.stringify(statement.Resource);
+      expect(kmsStatements.filter((s) => /DataKey/.test(keyOf(s))).length).toBeGreaterThan(0);
+      expect(kmsStatements.filter((s) => /AlertsKey/.test(keyOf(s))).length).toBeGreaterThan(0);
       for (const statement of kmsStatements) {
-        expect(statement.Condition).toEqual({
-          StringEquals: {
-            'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
-          },
-        });
+        expect(statement.Condition).toEqual(through(/AlertsKey/.test(keyOf(statement)) ? 'sns' : 'dynamodb'));
+        expect(keyOf(statement)).toMatch(/DataKey|AlertsKey/);
       }
     });
 
@@ -212,12 +255,14 @@ describe('the certwarden stack', () => {
       }
     });
 
-    it('encrypts the alerts topic with its key and refuses plain HTTP', () => {
+    it('encrypts the alerts and escalation topics with their key and refuses plain HTTP', () => {
       const topics = ofType('AWS::SNS::Topic');
-      expect(topics).toHaveLength(1);
-      expect(topics[0][1].Properties.KmsMasterKeyId).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/AlertsKey/), 'Arn'],
-      });
+      expect(topics).toHaveLength(2);
+      for (const [, topic] of topics)
+        expect(topic.Properties.KmsMasterKeyId).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(/AlertsKey/), 'Arn'],
+        });
+      template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -250,7 +295,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    // 4 sync workers, the planner, metrics, evaluation, 3 notifiers, the digest and the SIEM formatter.
+    expect(functions).toHaveLength(12);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -280,7 +326,7 @@ describe('the certwarden stack', () => {
 
   describe('asynchronous targets', () => {
     it('feeds each sync worker from its queue with partial batch responses and bounded concurrency', () => {
-      const mappings = ofType('AWS::Lambda::EventSourceMapping');
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
       expect(mappings).toHaveLength(4);
       for (const [, mapping] of mappings) {
         expect(mapping.Properties).toMatchObject({
@@ -297,12 +343,14 @@ describe('the certwarden stack', () => {
       for (const [id, queue] of queues.filter(([id]) => !dlqs.includes(id))) {
         expect(queue.Properties.RedrivePolicy).toEqual({
           deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
-          maxReceiveCount: 3,
+          // A sync scope is retried 3 times (its next schedule comes soon); an alert 5, the SIEM's pipe 10.
+          maxReceiveCount: id.startsWith('InventorySync') ? 3 : id.startsWith('InventorySiem') ? 10 : 5,
         });
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      expect(dlqs).toHaveLength(4 + 3);
+      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation, 3 notifiers, digest, SIEM.
+      expect(dlqs).toHaveLength(4 + 3 + 7);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -345,7 +393,7 @@ describe('the certwarden stack', () => {
 
   it('alarms on sync errors per source and on any expired certificate, to the alerts topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const topic = ref(ofType('AWS::SNS::Topic')[0][0]);
+    const topic = ref(ofType('AWS::SNS::Topic').find(([id]) => id.startsWith('InventoryAlertsTopic'))![0]);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
     const syncErrors = alarms.filter((a) => a.MetricName === METRIC.syncErrors);
     expect(syncErrors.map((a) => a.Dimensions[0].Value).sort()).toEqual(config.sources.map((s) => s.name).sort());
@@ -356,7 +404,10 @@ describe('the certwarden stack', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       }),
     ]);
-    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);
+    const everything = ofType('AWS::SNS::Subscription').filter(
+      ([, s]) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify(topic) && !s.Properties.FilterPolicy,
+    );
+    expect(everything.map(([, s]) => s.Properties.Endpoint).sort()).toEqual([...config.alerts.emails].sort());
   });
 
   it('shows certificates by status, soonest expiry per source, sync duration and DLQ depth on a dashboard', () => {
@@ -457,11 +508,180 @@ describe('the certwarden stack', () => {
     });
   });
 
+  describe('alerts', () => {
+    const functionOf = (name: string) => resources[functionId(name)].Properties;
+    const rules = () => ofType('AWS::Events::Rule').map(([id, rule]) => ({ id, ...rule.Properties }));
+    const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt'][0];
+    const sourceQueueOf = (name: string) => {
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+        ([, m]) => m.Properties.FunctionName.Ref === functionId(name),
+      );
+      expect(mappings).toHaveLength(1);
+      return mappings[0][1].Properties;
+    };
+    const ruleFeeding = (queueId: string) => {
+      const found = rules().filter((rule) => rule.Targets.some((t: Json) => queueArnOf(t) === queueId));
+      expect(found).toHaveLength(1);
+      return found[0];
+    };
+
+    it('evaluates expiry after every sync and on the configured schedule, once per batch of triggers', () => {
+      const mapping = sourceQueueOf('Evaluate');
+      const queueId = mapping.EventSourceArn['Fn::GetAtt'][0];
+      expect(mapping).toMatchObject({
+        BatchSize: 1000,
+        MaximumBatchingWindowInSeconds: 60,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      expect(ruleFeeding(queueId).EventPattern).toEqual({
+        source: ['certwarden'],
+        'detail-type': ['Sync Completed', 'Sync Failed'],
+      });
+      const schedule = ofType('AWS::Scheduler::Schedule').find(
+        ([, s]) => s.Properties.Target.Arn['Fn::GetAtt']?.[0] === queueId,
+      );
+      expect(schedule![1].Properties).toMatchObject({
+        ScheduleExpression: config.alerts.evaluateSchedule,
+        Target: { Input: JSON.stringify({ trigger: 'schedule' }), DeadLetterConfig: expect.anything() },
+      });
+      expect(JSON.parse(functionOf('Evaluate').Environment.Variables.CERTWARDEN_EXPIRY)).toEqual(config.expiry);
+      expect(config.expiry.severity.warningDays).toBe(21);
+    });
+
+    it.each([
+      ['EmailNotifier', ['Certificate Expiring', 'Certificate Expired']],
+      [
+        'SlackNotifier',
+        ['Certificate Expiring', 'Certificate Expired', 'Policy Violation', 'Revocation Detected', 'Renewal Failed'],
+      ],
+      [
+        'SecurityHubNotifier',
+        [
+          'Policy Violation',
+          'Violation Resolved',
+          'Certificate Expiring',
+          'Certificate Expired',
+          'Certificate Changed',
+          'Certificate Removed',
+        ],
+      ],
+    ])('feeds %s from its own queue, with partial batch responses and a dead-letter queue', (name, detailTypes) => {
+      const mapping = sourceQueueOf(name);
+      expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      const queueId = mapping.EventSourceArn['Fn::GetAtt'][0];
+      const rule = ruleFeeding(queueId);
+      expect(rule.EventPattern).toEqual({ source: ['certwarden'], 'detail-type': detailTypes });
+      expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
+      const redrive = resources[queueId].Properties.RedrivePolicy;
+      expect(redrive.maxReceiveCount).toBe(5);
+      const dlq = redrive.deadLetterTargetArn['Fn::GetAtt'][0];
+      const alarmed = ofType('AWS::CloudWatch::Alarm').filter(([, a]) =>
+        JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq),
+      );
+      expect(alarmed).toHaveLength(1);
+    });
+
+    it('tells the email notifier both topics and the digest mode; the Slack notifier only its secret ARN', () => {
+      const escalation = ofType('AWS::SNS::Topic').find(([, t]) => /escalation/.test(t.Properties.DisplayName))!;
+      expect(escalation[1].Properties.KmsMasterKeyId).toBeDefined();
+      expect(functionOf('EmailNotifier').Environment.Variables).toMatchObject({
+        CERTWARDEN_ESCALATION_TOPIC: ref(escalation[0]),
+        CERTWARDEN_DIGEST: 'true',
+      });
+      expect(functionOf('SlackNotifier').Environment.Variables).toMatchObject({
+        CERTWARDEN_SLACK_SECRET_ARN: config.alerts.slack!.webhookSecretArn,
+        CERTWARDEN_DIGEST: 'true',
+      });
+    });
+
+    it('routes email: everything, escalations, and each owner only theirs (and the digest)', () => {
+      const subscriptions = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties);
+      const escalation = ofType('AWS::SNS::Topic').find(([, t]) => /escalation/.test(t.Properties.DisplayName))![0];
+      const byEndpoint = Object.fromEntries(subscriptions.map((s) => [s.Endpoint, s]));
+      expect(byEndpoint['security@example.com'].FilterPolicy).toBeUndefined();
+      expect(byEndpoint['oncall@example.com'].TopicArn).toEqual(ref(escalation));
+      expect(byEndpoint['web@example.com'].FilterPolicy).toEqual({ owner: ['all', 'team-web'] });
+      expect(byEndpoint['payments@example.com'].FilterPolicy).toEqual({ owner: ['all', 'team-payments', 'team-web'] });
+      expect(subscriptions).toHaveLength(5);
+    });
+
+    it('writes Security Hub findings of this account only', () => {
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes('InventorySecurityHubNotifierRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => String(s.Action).startsWith('securityhub:'));
+      expect(JSON.stringify(statements.map((s) => s.Resource))).toMatch(
+        /product\/.*AccountId.*\/default.*hub\/default/,
+      );
+    });
+
+    it('sends the daily digest on its schedule, with a dead-letter queue', () => {
+      const digest = functionOf('Digest');
+      expect(digest.DeadLetterConfig).toBeDefined();
+      const schedule = ofType('AWS::Scheduler::Schedule').find(
+        ([, s]) => s.Properties.Target.Arn['Fn::GetAtt']?.[0] === functionId('Digest'),
+      );
+      expect(schedule![1].Properties.ScheduleExpression).toBe(config.alerts.digest!.schedule);
+    });
+
+    it('forwards every event to the SIEM through a pipe: queue → formatting function → API destination', () => {
+      const [[, pipe]] = ofType('AWS::Pipes::Pipe');
+      const queueId = pipe.Properties.Source['Fn::GetAtt'][0];
+      expect(ruleFeeding(queueId).EventPattern).toEqual({ source: ['certwarden'] });
+      expect(pipe.Properties.Enrichment['Fn::GetAtt'][0]).toBe(functionId('SiemFormat'));
+      const [[destinationId, destination]] = ofType('AWS::Events::ApiDestination');
+      expect(pipe.Properties.Target['Fn::GetAtt'][0]).toBe(destinationId);
+      expect(destination.Properties).toMatchObject({
+        InvocationEndpoint: config.alerts.siem!.endpoint,
+        HttpMethod: 'POST',
+        InvocationRateLimitPerSecond: 10,
+      });
+      expect(functionOf('SiemFormat').Environment.Variables.CERTWARDEN_SIEM_FORMAT).toBe('ocsf');
+      const [[, connection]] = ofType('AWS::Events::Connection');
+      expect(connection.Properties.AuthorizationType).toBe('API_KEY');
+      // The key is a dynamic reference CloudFormation resolves at deploy time, not a value in the template.
+      expect(JSON.stringify(connection.Properties.AuthParameters)).toMatch(
+        /\{\{resolve:secretsmanager:arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden\/hec-AbCdEf:SecretString:authorization::\}\}/,
+      );
+      const pipeRole = resources[pipe.Properties.RoleArn['Fn::GetAtt'][0]];
+      expect(pipeRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+        Service: 'pipes.amazonaws.com',
+      });
+    });
+
+    it('deploys only the channels configured', () => {
+      const stack = new Stack(new App(), 'Minimal');
+      new CertificateInventory(stack, 'Inventory', { alerts: { securityHub: false } });
+      const minimal = Template.fromStack(stack);
+      const names = Object.keys(minimal.findResources('AWS::Lambda::Function'));
+      expect(names.some((id) => id.startsWith('InventoryEvaluate'))).toBe(true);
+      expect(names.some((id) => id.startsWith('InventoryEmailNotifier'))).toBe(true);
+      expect(names.some((id) => /Slack|SecurityHub|Digest|Siem/.test(id))).toBe(false);
+      minimal.resourceCountIs('AWS::Pipes::Pipe', 0);
+    });
+
+    it('refuses alert settings its schema refuses, naming the field', () => {
+      const stack = new Stack(new App(), 'Bad');
+      expect(
+        () =>
+          new CertificateInventory(stack, 'Inventory', {
+            alerts: {
+              emails: ['not-an-address'],
+              siem: { endpoint: 'http://x', auth: { type: 'basic', secretArn: 'x' } },
+            },
+            expiry: { severity: { highDays: 40 } },
+          }),
+      ).toThrow(/alerts\.emails\[0\].*alerts\.siem\.endpoint.*expiry\.severity/);
+    });
+  });
+
   it('holds no secret: environment variables carry names, URLs and ARNs only', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
-        expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|KEY$/);
+        if (name.endsWith('_SECRET_ARN')) expect(value).toMatch(/^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:/);
+        else expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|KEY$/);
         expect(JSON.stringify(value)).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|clientSecret|private_key/);
       }
     }
@@ -487,9 +707,10 @@ describe('a clean clone without a configuration', () => {
       expect(none.sources).toEqual([]);
       const bare = Template.fromStack(main);
       bare.resourceCountIs('AWS::DynamoDB::Table', 1);
-      bare.resourceCountIs('AWS::Lambda::Function', 2);
-      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
-      bare.resourceCountIs('AWS::Scheduler::Schedule', 1);
+      // The planner, metrics, expiry evaluation, the email and Security Hub notifiers.
+      bare.resourceCountIs('AWS::Lambda::Function', 5);
+      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+      bare.resourceCountIs('AWS::Scheduler::Schedule', 2);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

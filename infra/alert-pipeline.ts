@@ -1,0 +1,359 @@
+import { Aws, Duration, SecretValue } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as pipes from 'aws-cdk-lib/aws-pipes';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { AlertsConfig, ExpiryConfig } from '../lib/domain/config';
+import type { DetailType } from '../lib/domain/events';
+import type { CertificateInventory } from './certificate-inventory';
+
+export interface AlertPipelineProps {
+  /** The config's `alerts`, parsed (defaults filled in). */
+  readonly alerts: AlertsConfig;
+  /** The config's `expiry`, parsed. */
+  readonly expiry: ExpiryConfig;
+}
+
+/** Events that are expiry alerts: emails and Slack messages. */
+const EXPIRY_ALERTS: DetailType[] = ['Certificate Expiring', 'Certificate Expired'];
+/** What a Slack channel hears besides expiry: things a person should act on. */
+const SLACK_EVENTS: DetailType[] = [...EXPIRY_ALERTS, 'Policy Violation', 'Revocation Detected', 'Renewal Failed'];
+/** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
+const SECURITY_HUB_EVENTS: DetailType[] = [
+  'Policy Violation',
+  'Violation Resolved',
+  ...EXPIRY_ALERTS,
+  'Certificate Changed',
+  'Certificate Removed',
+];
+/** One evaluation reads every live place once; 100,000 take about a minute (docs/benchmarks.md). */
+const EVALUATE_TIMEOUT = Duration.minutes(5);
+/** A sync ended, cleanly or not: the expiry evaluation runs after each. */
+const SYNC_ENDED: DetailType[] = ['Sync Completed', 'Sync Failed'];
+
+/**
+ * The alert half of certwarden: expiry evaluation (after each sync and on a schedule), the email, Slack and
+ * Security Hub notifiers, the daily digest and SIEM forwarding. Every event reaches a notifier through its own
+ * SQS queue (retries, partial batch responses, a dead-letter queue with an alarm), so a slow or failing channel
+ * never holds up another and nothing is dropped silently.
+ */
+export class AlertPipeline {
+  readonly evaluate: NodejsFunction;
+  readonly escalationTopic: sns.Topic;
+  readonly emailNotifier: NodejsFunction;
+  readonly slackNotifier?: NodejsFunction;
+  readonly securityHubNotifier?: NodejsFunction;
+  readonly digest?: NodejsFunction;
+  readonly siemFormat?: NodejsFunction;
+  readonly siemDestination?: events.ApiDestination;
+
+  constructor(
+    private readonly inventory: CertificateInventory,
+    props: AlertPipelineProps,
+  ) {
+    const { alerts } = props;
+    const expiryJson = JSON.stringify(props.expiry);
+    const digestMode = alerts.digest !== undefined;
+
+    this.escalationTopic = new sns.Topic(inventory, 'EscalationTopic', {
+      displayName: 'certwarden escalations (critical and high)',
+      masterKey: inventory.alertsKey,
+      enforceSSL: true,
+    });
+    this.subscribe(alerts, digestMode);
+
+    // Expiry evaluation: one queue collects sync endings and the schedule; a batch is one evaluation.
+    const evaluateQueue = this.queue('Evaluate', 'expiry evaluations that kept failing', EVALUATE_TIMEOUT);
+    inventory.addEventRule('EvaluateAfterSync', { detailType: SYNC_ENDED }, this.queueTarget(evaluateQueue));
+    new scheduler.Schedule(inventory, 'EvaluateSchedule', {
+      description: `certwarden: evaluate expiry ${alerts.evaluateSchedule}`,
+      schedule: scheduler.ScheduleExpression.expression(alerts.evaluateSchedule),
+      target: new schedulerTargets.SqsSendMessage(evaluateQueue, {
+        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        deadLetterQueue: inventory.schedulerDlq,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        role: inventory.schedulerRole,
+      }),
+    });
+    this.evaluate = inventory.addFunction('Evaluate', 'evaluate', {
+      description: 'certwarden: sends each expiry alert due, exactly once, as events on the bus',
+      timeout: EVALUATE_TIMEOUT,
+      memorySize: 512,
+      environment: {
+        CERTWARDEN_TABLE: inventory.table.tableName,
+        CERTWARDEN_EVENT_BUS: inventory.eventBus.eventBusName,
+        CERTWARDEN_EXPIRY: expiryJson,
+      },
+    });
+    this.allowTable(this.evaluate, [
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    this.evaluate.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [inventory.eventBus.eventBusArn] }),
+    );
+    this.evaluate.addEventSource(
+      new SqsEventSource(evaluateQueue, {
+        // A sync fanned out into many scopes ends many times within minutes: one evaluation serves them all.
+        batchSize: 1000,
+        maxBatchingWindow: Duration.minutes(1),
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+
+    // Email: every expiry alert to the alerts topic, critical and high also to the escalation topic.
+    this.emailNotifier = this.notifier('EmailNotifier', 'emailNotifier', EXPIRY_ALERTS, {
+      description: 'certwarden: expiry alerts as emails (SNS), escalating critical and high',
+      environment: {
+        CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
+        CERTWARDEN_ESCALATION_TOPIC: this.escalationTopic.topicArn,
+        CERTWARDEN_DIGEST: String(digestMode),
+      },
+    });
+    this.allowPublish(this.emailNotifier, [inventory.alertsTopic, this.escalationTopic]);
+
+    if (alerts.slack) {
+      this.slackNotifier = this.notifier('SlackNotifier', 'slackNotifier', SLACK_EVENTS, {
+        description: 'certwarden: alerts to Slack (webhook URL from Secrets Manager)',
+        environment: {
+          CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn,
+          CERTWARDEN_DIGEST: String(digestMode),
+        },
+      });
+      this.allowSecret(this.slackNotifier, alerts.slack.webhookSecretArn);
+    }
+
+    if (alerts.securityHub) {
+      this.securityHubNotifier = this.notifier('SecurityHubNotifier', 'securityHubNotifier', SECURITY_HUB_EVENTS, {
+        description: 'certwarden: policy violations and high/critical expiry as Security Hub findings',
+        environment: {},
+      });
+      this.securityHubNotifier.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['securityhub:BatchImportFindings'],
+          resources: [
+            `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
+          ],
+        }),
+      );
+      this.securityHubNotifier.addToRolePolicy(
+        new iam.PolicyStatement({
+          // A finding provider cannot set the workflow of an existing finding: a fixed one is marked RESOLVED here.
+          actions: ['securityhub:BatchUpdateFindings'],
+          resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+        }),
+      );
+    }
+
+    if (alerts.digest) {
+      this.digest = inventory.addFunction('Digest', 'digest', {
+        description: 'certwarden: one daily message listing the info and warning expiries',
+        timeout: Duration.minutes(5),
+        memorySize: 512,
+        environment: {
+          CERTWARDEN_TABLE: inventory.table.tableName,
+          CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
+          CERTWARDEN_EXPIRY: expiryJson,
+          ...(alerts.slack && { CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn }),
+        },
+        asyncDeadLetterQueue: inventory.addDeadLetterQueue('DigestDlq', 'daily digests that kept failing'),
+      });
+      this.allowTable(this.digest, [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
+      this.allowPublish(this.digest, [inventory.alertsTopic]);
+      if (alerts.slack) this.allowSecret(this.digest, alerts.slack.webhookSecretArn);
+      new scheduler.Schedule(inventory, 'DigestSchedule', {
+        description: `certwarden: daily digest ${alerts.digest.schedule}`,
+        schedule: scheduler.ScheduleExpression.expression(alerts.digest.schedule),
+        target: new schedulerTargets.LambdaInvoke(this.digest, {
+          input: scheduler.ScheduleTargetInput.fromObject({}),
+          deadLetterQueue: inventory.schedulerDlq,
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+          role: inventory.schedulerRole,
+        }),
+      });
+      inventory.acknowledgeSchedulerInvoke(this.digest);
+    }
+
+    if (alerts.siem) {
+      const { siemFormat, siemDestination } = this.forwardToSiem(alerts.siem);
+      this.siemFormat = siemFormat;
+      this.siemDestination = siemDestination;
+    }
+  }
+
+  /** Email subscriptions: everything, escalations, and each owner's own alerts (SNS filter policies). */
+  private subscribe(alerts: AlertsConfig, digestMode: boolean): void {
+    const { alertsTopic } = this.inventory;
+    for (const email of alerts.emails) alertsTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of alerts.escalationEmails)
+      this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    const ownersOf = new Map<string, string[]>();
+    for (const [owner, emails] of Object.entries(alerts.owners))
+      for (const email of emails) ownersOf.set(email, [...(ownersOf.get(email) ?? []), owner]);
+    for (const [email, owners] of [...ownersOf].sort(([a], [b]) => a.localeCompare(b))) {
+      // The digest is published with owner `all`: in digest mode it is the only way owners hear of info/warning.
+      const allowlist = [...owners, ...(digestMode ? ['all'] : [])].sort();
+      alertsTopic.addSubscription(
+        new subscriptions.EmailSubscription(email, {
+          filterPolicy: { owner: sns.SubscriptionFilter.stringFilter({ allowlist }) },
+        }),
+      );
+    }
+  }
+
+  /**
+   * A queue fed by a rule on the bus, and the function that drains it: one record per event, a record whose
+   * delivery failed fails alone (partial batch response) and lands in the dead-letter queue after 5 tries.
+   */
+  private notifier(
+    id: string,
+    role: 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier',
+    detailType: DetailType[],
+    options: { description: string; environment: Record<string, string> },
+  ): NodejsFunction {
+    const timeout = Duration.minutes(2);
+    const queue = this.queue(id, `events ${id} could not deliver`, timeout);
+    this.inventory.addEventRule(`${id}Rule`, { detailType }, this.queueTarget(queue));
+    const fn = this.inventory.addFunction(id, role, { ...options, timeout, memorySize: 256 });
+    fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
+    return fn;
+  }
+
+  /**
+   * Every certwarden event to the SIEM collector: a rule fills a queue, an EventBridge pipe drains it through
+   * the formatting function (OCSF or the plain JSON shape) into an API destination, whose connection holds the
+   * collector's credentials (resolved from Secrets Manager by CloudFormation, never written in the template).
+   * The archive on the bus keeps every event besides, for replay.
+   */
+  private forwardToSiem(siem: NonNullable<AlertsConfig['siem']>) {
+    const { inventory } = this;
+    const queue = this.queue('Siem', 'events the SIEM collector kept refusing', Duration.minutes(1), 10);
+    inventory.addEventRule('SiemRule', {}, this.queueTarget(queue));
+    const siemFormat = inventory.addFunction('SiemFormat', 'siemFormat', {
+      description: `certwarden: shapes events for the SIEM (${siem.format})`,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: { CERTWARDEN_SIEM_FORMAT: siem.format },
+    });
+    const authorization =
+      siem.auth.type === 'api-key'
+        ? events.Authorization.apiKey(
+            siem.auth.header,
+            SecretValue.secretsManager(siem.auth.secretArn, { jsonField: siem.auth.jsonField }),
+          )
+        : events.Authorization.basic(
+            SecretValue.secretsManager(siem.auth.secretArn, { jsonField: 'username' }).unsafeUnwrap(),
+            SecretValue.secretsManager(siem.auth.secretArn, { jsonField: 'password' }),
+          );
+    const connection = new events.Connection(inventory, 'SiemConnection', {
+      description: 'certwarden: the SIEM collector',
+      authorization,
+    });
+    const siemDestination = new events.ApiDestination(inventory, 'SiemDestination', {
+      description: 'certwarden: the SIEM collector',
+      connection,
+      endpoint: siem.endpoint,
+      httpMethod: events.HttpMethod.POST,
+      rateLimitPerSecond: siem.rateLimitPerSecond,
+    });
+    const pipeRole = new iam.Role(inventory, 'SiemPipeRole', {
+      assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      }),
+      description: 'certwarden: the pipe that forwards events to the SIEM',
+    });
+    pipeRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+    pipeRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [siemFormat.functionArn] }),
+    );
+    pipeRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:InvokeApiDestination'],
+        resources: [siemDestination.apiDestinationArn],
+      }),
+    );
+    new pipes.CfnPipe(inventory, 'SiemPipe', {
+      description: 'certwarden: every event to the SIEM collector',
+      roleArn: pipeRole.roleArn,
+      source: queue.queueArn,
+      sourceParameters: { sqsQueueParameters: { batchSize: 10, maximumBatchingWindowInSeconds: 5 } },
+      enrichment: siemFormat.functionArn,
+      target: siemDestination.apiDestinationArn,
+      targetParameters: { httpParameters: { headerParameters: { 'Content-Type': 'application/json' } } },
+    });
+    return { siemFormat, siemDestination };
+  }
+
+  /** An encrypted queue with its own dead-letter queue (and alarm), visible long enough for one `timeout`. */
+  private queue(id: string, holds: string, timeout: Duration, maxReceiveCount = 5): sqs.Queue {
+    return new sqs.Queue(this.inventory, `${id}Queue`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: {
+        queue: this.inventory.addDeadLetterQueue(`${id}Dlq`, holds),
+        maxReceiveCount,
+      },
+    });
+  }
+
+  /** The rule's target: the queue; what EventBridge cannot put there goes to the scheduler's dead-letter queue. */
+  private queueTarget(queue: sqs.Queue): events.IRuleTarget {
+    return new eventsTargets.SqsQueue(queue, {
+      deadLetterQueue: this.inventory.ruleDlq,
+      retryAttempts: 10,
+      maxEventAge: Duration.hours(24),
+    });
+  }
+
+  private allowTable(fn: NodejsFunction, actions: string[]): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.inventory.table.tableArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.inventory.indexArn('byExpiry')] }),
+    );
+    fn.addToRolePolicy(
+      this.inventory.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+  }
+
+  /** Publishing to encrypted topics needs their key as well. */
+  private allowPublish(fn: NodejsFunction, topics: sns.Topic[]): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: topics.map((t) => t.topicArn) }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.inventory.alertsKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+  }
+
+  private allowSecret(fn: NodejsFunction, secretArn: string): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }));
+  }
+}
