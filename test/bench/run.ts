@@ -99,6 +99,8 @@ interface SyncFigures {
   first: Measured;
   resync: Measured;
   expiring: Measured & { result: number };
+  evaluation: Measured & { result: { emitted: number; published: number } };
+  reevaluation: Measured & { result: { emitted: number; alreadySent: number } };
   /** After the first sync and the resync: what the memory target is about. */
   syncPeakRssMb: number;
   /** After the expiry query too. */
@@ -135,7 +137,7 @@ async function benchSync(scales: number[]): Promise<void> {
       ) as SyncFigures;
       figures.set(scale, result);
       await rm(estate, { recursive: true, force: true });
-      const { first, resync, expiring } = result;
+      const { first, resync, expiring, evaluation, reevaluation } = result;
       row(
         `${scale}: first sync wall time`,
         `${first.seconds.toFixed(1)} s (${(scale / first.seconds).toFixed(0)} certificates/s)`,
@@ -156,6 +158,16 @@ async function benchSync(scales: number[]): Promise<void> {
         `${expiring.itemsRead} / ${expiring.result} (${readRatio.toFixed(2)}×, ${(expiring.seconds * 1000).toFixed(0)} ms)`,
         '≤ 1.1×',
         readRatio <= 1.1,
+      );
+      row(
+        `${scale}: expiry evaluation, first run: alerts sent, wall time, DynamoDB reads / writes`,
+        `${evaluation.result.emitted} alerts, ${evaluation.seconds.toFixed(1)} s, ${evaluation.readUnits} read units / ${evaluation.writeRequests} write requests`,
+      );
+      row(
+        `${scale}: expiry evaluation, rerun without a change: alerts sent, wall time, DynamoDB reads / writes`,
+        `${reevaluation.result.emitted} alerts (${reevaluation.result.alreadySent} sent before), ${reevaluation.seconds.toFixed(1)} s, ${reevaluation.readUnits} read units / ${reevaluation.writeRequests} write requests`,
+        '0 alerts, 0 writes',
+        reevaluation.result.emitted === 0 && reevaluation.writeRequests === 0,
       );
     }
     const [small, large] = [Math.min(...scales), Math.max(...scales)];
