@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { expiryAlertEvent, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
 import { DEFAULT_EXPIRY_THRESHOLDS, thresholdId, type ExpiryThresholds } from '../domain/expiry';
 import { renewalInstructions } from '../domain/notifications/renewal-guidance';
@@ -7,7 +8,7 @@ import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledge
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
-import { assessedLocations } from './report';
+import { assessedLocations, type AssessedLocation } from './report';
 
 export interface EvaluateOptions {
   store: InventoryStore;
@@ -27,6 +28,8 @@ export interface EvaluateOptions {
   dryRun?: boolean;
   /** Identifies this run's claims. @default a random UUID */
   runId?: string;
+  /** Places alerted at once. @default DEFAULT_EVALUATE_CONCURRENCY */
+  concurrency?: number;
 }
 
 export interface EvaluateReport {
@@ -43,6 +46,13 @@ export interface EvaluateReport {
 }
 
 export const DEFAULT_ALERT_LEASE_MS = 5 * 60_000;
+export const DEFAULT_EVALUATE_CONCURRENCY = 8;
+
+/** Soonest expiry first, then by alert id: the same report whatever order the places finished in. */
+const bySoonestExpiry = (a: CertwardenEvent, b: CertwardenEvent): number => {
+  const [x, y] = [a.detail as ExpiryAlertDetail, b.detail as ExpiryAlertDetail];
+  return x.notAfter < y.notAfter ? -1 : x.notAfter > y.notAfter ? 1 : x.alertId < y.alertId ? -1 : 1;
+};
 
 /**
  * Sends each expiry alert exactly once: for every live location, every threshold its certificate has crossed
@@ -58,10 +68,9 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
   const now = clock.now();
 
   const thresholds = options.thresholds ?? DEFAULT_EXPIRY_THRESHOLDS;
-  for await (const { location, expiry } of assessedLocations(store, clock, { thresholds })) {
-    report.evaluated++;
-    if (expiry.crossed.length === 0 || !location.fingerprint) continue;
-    const fingerprint = location.fingerprint;
+
+  const alertPlace = async ({ location, expiry }: AssessedLocation): Promise<void> => {
+    const fingerprint = location.fingerprint!;
     // One read for every threshold of this certificate here: a rerun costs a query per alerting place.
     const states = await ledger.statesOf(location.locationId, fingerprint);
     const pending: AlertKey[] = [];
@@ -70,14 +79,14 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
       if (states.get(key.thresholdId) === 'sent') report.alreadySent++;
       else pending.push(key);
     }
-    if (pending.length === 0) continue;
+    if (pending.length === 0) return;
 
     const serialNumber = (await store.getCertificate(fingerprint))?.serialNumber ?? null;
     const eventOf = (key: AlertKey) =>
       expiryAlertEvent(alertDetail(location, key, serialNumber, expiry.daysLeft, now, options.severity));
     if (options.dryRun) {
       report.emitted.push(...pending.map(eventOf));
-      continue;
+      return;
     }
 
     const claimed: AlertKey[] = [];
@@ -87,7 +96,7 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
       else if (result === 'sent') report.alreadySent++;
       else report.heldElsewhere++;
     }
-    if (claimed.length === 0) continue;
+    if (claimed.length === 0) return;
     const published = claimed.map(eventOf);
     try {
       await events.publish(published);
@@ -95,11 +104,31 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
       await Promise.all(claimed.map((key) => ledger.release(key, owner)));
       const message = error instanceof Error ? error.message : String(error);
       report.failed.push(...claimed.map((key) => ({ alertId: alertIdOf(key), message })));
-      continue;
+      return;
     }
     await Promise.all(claimed.map((key) => ledger.complete(key, owner)));
     report.emitted.push(...published);
+  };
+
+  // Places are independent (each has its own claims), so several are alerted at once: a first evaluation of a
+  // large estate is bound by round trips, not by work. The stream is read only as fast as places finish.
+  const concurrency = options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY;
+  const limit = pLimit(concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for await (const assessed of assessedLocations(store, clock, { thresholds })) {
+    if (failure) break;
+    report.evaluated++;
+    if (assessed.expiry.crossed.length === 0 || !assessed.location.fingerprint) continue;
+    const task: Promise<void> = limit(() => alertPlace(assessed))
+      .catch((error: unknown) => void (failure ??= { error }))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  report.emitted.sort(bySoonestExpiry);
   return report;
 }
 

@@ -52,7 +52,11 @@ describe('evaluateExpiry', () => {
     const report = await evaluate(events);
 
     expect(alertIds(events.events)).toEqual(await expectedAlertIds());
-    expect(report.emitted).toEqual(events.events);
+    // Places are alerted concurrently: the report lists what was published, soonest expiry first.
+    expect(report.emitted).toHaveLength(events.events.length);
+    expect(report.emitted).toEqual(expect.arrayContaining(events.events));
+    const notAfters = report.emitted.map((event) => (event.detail as ExpiryAlertDetail).notAfter);
+    expect(notAfters).toEqual([...notAfters].sort());
     expect(report.evaluated).toBe(4);
     const expired = events.events.filter((event) => event.detailType === 'Certificate Expired');
     expect(expired.map((event) => (event.detail as ExpiryAlertDetail).subjectCommonName)).toEqual(['gone.example.com']);
@@ -120,6 +124,30 @@ describe('evaluateExpiry', () => {
       .map((event) => event.detail as ExpiryAlertDetail)
       .filter((detail) => detail.subjectCommonName === 'soon.example.com');
     expect(soon.map((detail) => detail.thresholdId)).toEqual(['14d']);
+  });
+
+  it('fails the run when the ledger cannot be read, after the places in flight, and a rerun sends everything', async () => {
+    const ledger = ledgerFor();
+    const broken = Object.assign(Object.create(ledger) as DynamoAlertLedger, {
+      statesOf: async (locationId: string, fingerprint: string) => {
+        if (locationId.includes('week.example.com')) throw new Error('ProvisionedThroughputExceededException');
+        return ledger.statesOf(locationId, fingerprint);
+      },
+    });
+    const before = new RecordingPublisher();
+    await expect(
+      evaluateExpiry({ store: inventory.store, ledger: broken, events: before, clock, concurrency: 1 }),
+    ).rejects.toThrow('ProvisionedThroughputExceededException');
+    // gone.example.com expires first, so it was alerted before the failure; week.example.com was not.
+    expect(before.events.length).toBeGreaterThan(0);
+    expect(alertIds(before.events).some((id) => id.includes('week.example.com'))).toBe(false);
+
+    const after = new RecordingPublisher();
+    await evaluate(after);
+    const sent = await evaluate(new RecordingPublisher());
+    const everySend = [...alertIds(before.events), ...alertIds(after.events)].sort();
+    expect(everySend).toEqual(await expectedAlertIds());
+    expect(sent.emitted).toEqual([]);
   });
 
   it('loses no alert when publishing fails: the claims are released and the next run sends them', async () => {
