@@ -9,6 +9,7 @@ import { secretsManagerFetcher } from '../adapters/secrets-manager';
 import { createSource } from '../connectors/from-config';
 import type { SecretFetcher } from '../ports/secrets';
 import { RULE_IDS } from '../domain/policy';
+import { registerDigestCommands } from './digest-commands';
 import { registerEvaluateCommands } from './evaluate-commands';
 import { loadPolicy, registerPolicyCommands } from './policy-commands';
 import { CertificateParseError, CertwardenError, ConfigError } from '../domain/errors';
@@ -342,6 +343,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   registerPolicyCommands(program, { openInventory, exit });
   registerEvaluateCommands(program, { openInventory, exit });
+  registerDigestCommands(program, { openInventory, exit });
 
   return program;
 }

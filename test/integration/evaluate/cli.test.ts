@@ -1,3 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../../lib/adapters/dynamodb-inventory-store';
@@ -7,7 +12,7 @@ import {
   startEmbeddedDynamoDb,
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
-import type { CertwardenEvent } from '../../../lib/domain/events';
+import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/events';
 import { registerEvaluateCommands } from '../../../lib/cli/evaluate-commands';
 import type { OpenInventory, StoreOptions } from '../../../lib/cli/open-inventory';
 import { fixedClock } from '../../../lib/ports/clock';
@@ -48,6 +53,7 @@ async function certwarden(args: string[], events = new RecordingPublisher()): Pr
     exit: (code) => (run.code = code),
     clock: fixedClock(NOW),
     events,
+    retry: { maxAttempts: 2, backoffMs: 5 },
     stdout: (text) => (run.stdout += text),
     stderr: (text) => (run.stderr += text),
   });
@@ -86,7 +92,9 @@ describe('certwarden evaluate', () => {
     const sent = JSON.parse(first.stdout) as CertwardenEvent[];
     expect(first.code).toBe(0);
     expect(sent).toEqual(wouldSend);
-    expect(events.events).toEqual(sent);
+    // Places are alerted concurrently: published in any order, printed soonest expiry first.
+    expect(events.events).toHaveLength(sent.length);
+    expect(events.events).toEqual(expect.arrayContaining(sent));
 
     const second = await certwarden(['evaluate', '--json']);
     expect(second.code).toBe(0);
@@ -138,5 +146,180 @@ describe('certwarden evaluate table output', () => {
     expect(run.stdout).toContain('1 certificate evaluated, 5 alerts sent, 0 sent before');
     const again = await certwarden(['evaluate', '--json', '--table', 'table-output']);
     expect(JSON.parse(again.stdout)).toEqual([]);
+  });
+});
+
+/** A real local HTTP endpoint standing in for Slack's incoming webhook or a SIEM collector. */
+class FakeEndpoint {
+  readonly received: unknown[] = [];
+  /** The status answered to every request. */
+  status = 200;
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly path: string) {}
+
+  async start() {
+    this.server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        if (this.status === 200) this.received.push(JSON.parse(body));
+        response.writeHead(this.status);
+        response.end(this.status === 200 ? 'ok' : 'no');
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.path}`;
+  }
+
+  stop() {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)', () => {
+  const slack = new FakeEndpoint('/services/T0SECRET/B0SECRET/xoxsecretpath');
+  const collector = new FakeEndpoint('/ingest');
+  let configFile: string;
+  let tables = 0;
+
+  beforeAll(async () => {
+    await Promise.all([slack.start(), collector.start()]);
+    configFile = join(await mkdtemp(join(tmpdir(), 'certwarden-evaluate-config-')), 'certwarden.config.json');
+    // Slack's URL must be https in the config: a local fake comes through --slack-webhook instead.
+    await writeFile(configFile, JSON.stringify({ alerts: { local: { siemUrl: collector.url, siemFormat: 'json' } } }));
+  });
+  afterAll(() => Promise.all([slack.stop(), collector.stop()]));
+  beforeEach(() => {
+    slack.received.length = 0;
+    collector.received.length = 0;
+    slack.status = collector.status = 200;
+  });
+
+  /** A fresh table with two certificates due for alerts (5 days left, expired 3 days ago). */
+  async function alertingTable(): Promise<string> {
+    const table = `local-targets-${++tables}`;
+    const estate = await makeEstate();
+    await estate.put('api.example.com', 5);
+    await estate.put('old.example.com', -3);
+    const inventory = await openTestInventory({ table });
+    await estate.sync(inventory.store, fixedClock(NOW));
+    await inventory.close();
+    return table;
+  }
+
+  const siemRecords = () => collector.received.flat() as Array<Record<string, unknown>>;
+  const args = (table: string, ...more: string[]) => [
+    'evaluate',
+    '--config',
+    configFile,
+    '--table',
+    table,
+    '--slack-webhook',
+    slack.url,
+    ...more,
+  ];
+
+  it('sends every alert to Slack and the SIEM collector and prints them; a second run sends nothing', async () => {
+    const table = await alertingTable();
+
+    const first = await certwarden(args(table, '--json'));
+
+    expect(first.code).toBe(0);
+    const events = JSON.parse(first.stdout) as CertwardenEvent[];
+    expect(events.length).toBeGreaterThan(1);
+    expect(slack.received).toHaveLength(events.length);
+    expect(siemRecords()).toHaveLength(events.length);
+    const locations = new Set(events.map((event) => (event.detail as ExpiryAlertDetail).locationId));
+    expect(new Set(siemRecords().map((record) => record.location_id))).toEqual(locations);
+    expect(JSON.stringify(slack.received)).toContain('api.example.com');
+
+    const second = await certwarden(args(table, '--json'));
+
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual([]);
+    expect(slack.received).toHaveLength(events.length);
+    expect(siemRecords()).toHaveLength(events.length);
+  });
+
+  it('names the targets by host in the table output, never the webhook URL', async () => {
+    const table = await alertingTable();
+
+    const run = await certwarden(args(table));
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`sent to events, Slack (${new URL(slack.url).host}), SIEM json (`);
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
+  });
+
+  it('--dry-run sends nothing to any target', async () => {
+    const table = await alertingTable();
+
+    const dry = await certwarden(args(table, '--dry-run', '--json'));
+
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as unknown[]).length).toBeGreaterThan(0);
+    expect(slack.received).toEqual([]);
+    expect(collector.received).toEqual([]);
+  });
+
+  it('a collector failing after its retries: exit 1, and the next run sends the alerts again to every target', async () => {
+    const table = await alertingTable();
+    collector.status = 500;
+
+    const failed = await certwarden(args(table, '--json'));
+
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toEqual([]);
+    expect(failed.stderr).toMatch(/not sent \(will be retried\): .*SIEM json \(127\.0\.0\.1:\d+\): .*HTTP 500/);
+    // Slack took them: the next run sends them to it again (at least once per target, never lost).
+    const slackFirst = slack.received.length;
+    expect(slackFirst).toBeGreaterThan(0);
+
+    collector.status = 200;
+    const retried = await certwarden(args(table, '--json'));
+
+    expect(retried.code).toBe(0);
+    const events = JSON.parse(retried.stdout) as CertwardenEvent[];
+    expect(events).toHaveLength(slackFirst);
+    expect(siemRecords()).toHaveLength(events.length);
+    expect(slack.received).toHaveLength(2 * slackFirst);
+  });
+
+  it('a Slack failure names Slack and its host, never the webhook URL or its path', async () => {
+    const table = await alertingTable();
+    slack.status = 500;
+
+    const run = await certwarden(args(table));
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Slack (${new URL(slack.url).host}): `);
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
+    expect(run.stdout + run.stderr).not.toContain('xoxsecretpath');
+  });
+
+  it('refuses a malformed webhook without repeating it (exit 2)', async () => {
+    const run = await certwarden(['evaluate', '--dry-run', '--slack-webhook', 'hooks.slack.com/services/T0SECRET']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('certwarden: --slack-webhook (or alerts.local): expected an http(s) URL\n');
+  });
+
+  it("applies the config's expiry thresholds and severity", async () => {
+    const table = await alertingTable();
+    const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-expiry-'));
+    const expiryConfig = join(dir, 'certwarden.config.json');
+    await writeFile(
+      expiryConfig,
+      JSON.stringify({ expiry: { days: [14], severity: { criticalDays: 6, highDays: 10, warningDays: 20 } } }),
+    );
+
+    const run = await certwarden(['evaluate', '--dry-run', '--json', '--config', expiryConfig, '--table', table]);
+
+    const details = (JSON.parse(run.stdout) as CertwardenEvent[]).map((event) => event.detail as ExpiryAlertDetail);
+    const api = details.filter((detail) => detail.subjectCommonName === 'api.example.com');
+    expect(new Set(api.map((detail) => detail.thresholdId))).toEqual(new Set(['lifetime-33%', '14d']));
+    expect(new Set(api.map((detail) => detail.severity))).toEqual(new Set(['critical']));
   });
 });
