@@ -89,12 +89,15 @@ export function addStoreOptions(command: Command): Command {
     .addOption(new Option('--table <name>', 'inventory table name').env('CERTWARDEN_TABLE'));
 }
 
-/** `--slack-webhook` (CERTWARDEN_SLACK_WEBHOOK: keeps the secret out of the shell's history). */
+/**
+ * `--slack-webhook`. Deliberately no environment variable: certwarden keeps secrets out of environments; the
+ * config's `alerts.local.slackWebhookUrl` keeps it out of the shell's history instead.
+ */
 export const slackWebhookOption = (): Option =>
   new Option(
     '--slack-webhook <url>',
     "Slack incoming webhook URL (default: the config's alerts.local.slackWebhookUrl)",
-  ).env('CERTWARDEN_SLACK_WEBHOOK');
+  );
 
 /** The configuration, and the inventory it names unless `--store` / `--table` say otherwise. */
 export function localSettings(options: LocalTargetOptions): { config: CertwardenConfig; store: StoreOptions } {

@@ -34,15 +34,22 @@ function timeNode(args: string[], cwd: string, env: Record<string, string>): num
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/** A handler's irreducible imports: what any certwarden function loads before its own code. */
-const FLOOR_SOURCE = `
+const POWERTOOLS = `
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-const tracer = new Tracer();
-export const parts = [new Logger(), new Metrics({ namespace: 'Floor' }), tracer.captureAWSv3Client(new SQSClient({})), SendMessageBatchCommand];
+export const tracer = new Tracer();
+export const parts = [new Logger(), new Metrics({ namespace: 'Floor' })];
 `;
+
+/** A handler's irreducible imports: what any certwarden function loads before its own code. */
+const FLOORS = {
+  'Powertools Logger + Metrics + Tracer': POWERTOOLS,
+  'Powertools and one SQS client': `${POWERTOOLS}
+import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+export const sqs = [tracer.captureAWSv3Client(new SQSClient({})), SendMessageBatchCommand];
+`,
+};
 
 /**
  * Median wall time of `require(bundle)` in a fresh Node.js and of a bare `node -e 0`, runs interleaved so that a
@@ -98,18 +105,20 @@ export async function benchInfra(): Promise<BenchRow[]> {
       });
     }
 
-    // The floor under every handler: Powertools' three utilities and one SDK client, nothing of certwarden's.
-    const floor = join(work, 'floor', 'index.js');
-    await build({
-      ...esbuildOptionsFor('floor', floor),
-      entryPoints: undefined,
-      stdin: { contents: FLOOR_SOURCE, resolveDir: REPO_ROOT, loader: 'ts' },
-    });
-    const floorLoad = coldRequire(floor, work, { AWS_REGION: 'eu-west-1' });
-    rows.push({
-      figure: `floor: Powertools Logger + Metrics + Tracer and one SQS client, bundled alike (${(statSync(floor).size / 1024).toFixed(0)} KB): cold require`,
-      value: `${floorLoad.cold.toFixed(0)} ms vs ${floorLoad.bare.toFixed(0)} ms (${(floorLoad.cold / floorLoad.bare).toFixed(2)}×)`,
-    });
+    // The floors under every handler: Powertools alone, then Powertools and one SDK client, nothing of ours.
+    for (const [name, source] of Object.entries(FLOORS)) {
+      const floor = join(work, `floor-${name}`, 'index.js');
+      await build({
+        ...esbuildOptionsFor('floor', floor),
+        entryPoints: undefined,
+        stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'ts' },
+      });
+      const load = coldRequire(floor, work, { AWS_REGION: 'eu-west-1' });
+      rows.push({
+        figure: `floor: ${name}, bundled alike (${(statSync(floor).size / 1024).toFixed(0)} KB): cold require`,
+        value: `${load.cold.toFixed(0)} ms vs ${load.bare.toFixed(0)} ms (${(load.cold / load.bare).toFixed(2)}×)`,
+      });
+    }
 
     const started = process.hrtime.bigint();
     await run(
