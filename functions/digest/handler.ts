@@ -7,7 +7,7 @@ import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-stor
 import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { SlackNotifier } from '../../lib/adapters/slack-notifier';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
-import { CertwardenConfig } from '../../lib/domain/config';
+import { ExpiryConfig } from '../../lib/domain/config';
 import { systemClock } from '../../lib/ports/clock';
 import type { DigestNotifier } from '../../lib/ports/notifier';
 import { sendDigest } from '../../lib/use-cases/digest';
@@ -20,7 +20,6 @@ import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
  * topic and, when a Slack secret is set, to Slack; exactly once per UTC day (claimed in the alert ledger). A
  * digest that did not go out throws, so Lambda's asynchronous retries run it again, then its DLQ holds it.
  */
-const ExpirySettings = CertwardenConfig.shape.expiry;
 const env = loadEnv(
   z.object({
     CERTWARDEN_TABLE: z.string().min(3),
@@ -33,10 +32,10 @@ const env = loadEnv(
       .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN')
       .optional(),
     /** The config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-    CERTWARDEN_EXPIRY: jsonVariable(ExpirySettings).optional(),
+    CERTWARDEN_EXPIRY: jsonVariable(ExpiryConfig).optional(),
   }),
 );
-const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpirySettings.parse(undefined);
+const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpiryConfig.parse({});
 
 const documents = tracer.captureAWSv3Client(createDocumentClient());
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);

@@ -5,7 +5,7 @@ import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { CertwardenConfig } from '../../lib/domain/config';
+import { ExpiryConfig } from '../../lib/domain/config';
 import { systemClock } from '../../lib/ports/clock';
 import { evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { jsonVariable, loadEnv } from '../shared/env';
@@ -20,16 +20,15 @@ import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
  * alert ledger in the table). When some alert could not be published, every record of the batch fails, so
  * SQS redelivers the batch and the rerun sends what is missing (the ledger makes reruns safe).
  */
-const ExpirySettings = CertwardenConfig.shape.expiry;
 const env = loadEnv(
   z.object({
     CERTWARDEN_TABLE: z.string().min(3),
     CERTWARDEN_EVENT_BUS: z.string().min(1),
     /** The config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-    CERTWARDEN_EXPIRY: jsonVariable(ExpirySettings).optional(),
+    CERTWARDEN_EXPIRY: jsonVariable(ExpiryConfig).optional(),
   }),
 );
-const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpirySettings.parse(undefined);
+const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpiryConfig.parse({});
 
 const documents = tracer.captureAWSv3Client(createDocumentClient());
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
