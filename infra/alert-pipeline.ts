@@ -34,11 +34,19 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   'Certificate Removed',
 ];
 /**
+ * A notifier stops taking records of its batch once less than one record's worst case is left
+ * (functions/shared/eventbridge-record.ts), so a slow channel fails the rest of a batch instead of timing out
+ * after delivering some of it (a timeout would redeliver the delivered ones too).
+ */
+const NOTIFIER_TIMEOUT = Duration.minutes(5);
+/**
  * One evaluation reads every live place once. On the bench (docs/benchmarks.md, local DynamoDB) 10,000 places
  * take 3 s when nothing is new and 22 s when 11,674 alerts are due at once; a first run on a large estate gets
  * room, and one that still times out resumes where it stopped (sent alerts are in the ledger).
  */
 const EVALUATE_TIMEOUT = Duration.minutes(10);
+/** Expiry severities that go to the escalation topic as well. */
+const ESCALATED = ['high', 'critical'];
 /** A sync ended, cleanly or not: the expiry evaluation runs after each. */
 const SYNC_ENDED: DetailType[] = ['Sync Completed', 'Sync Failed'];
 
@@ -52,6 +60,7 @@ export class AlertPipeline {
   readonly evaluate: NodejsFunction;
   readonly escalationTopic: sns.Topic;
   readonly emailNotifier: NodejsFunction;
+  readonly escalationNotifier: NodejsFunction;
   readonly slackNotifier?: NodejsFunction;
   readonly securityHubNotifier?: NodejsFunction;
   readonly digest?: NodejsFunction;
@@ -71,7 +80,7 @@ export class AlertPipeline {
       masterKey: inventory.alertsKey,
       enforceSSL: true,
     });
-    this.subscribe(alerts, digestMode);
+    this.subscribe(alerts);
 
     // Expiry evaluation: one queue collects sync endings and the schedule; a batch is one evaluation.
     const evaluateQueue = this.queue('Evaluate', 'expiry evaluations that kept failing', EVALUATE_TIMEOUT);
@@ -117,33 +126,58 @@ export class AlertPipeline {
       }),
     );
 
-    // Email: every expiry alert to the alerts topic, critical and high also to the escalation topic.
-    this.emailNotifier = this.notifier('EmailNotifier', 'emailNotifier', EXPIRY_ALERTS, {
-      description: 'certwarden: expiry alerts as emails (SNS), escalating critical and high',
-      environment: {
-        CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
-        CERTWARDEN_ESCALATION_TOPIC: this.escalationTopic.topicArn,
-        CERTWARDEN_DIGEST: String(digestMode),
-      },
-    });
-    this.allowPublish(this.emailNotifier, [inventory.alertsTopic, this.escalationTopic]);
-
-    if (alerts.slack) {
-      this.slackNotifier = this.notifier('SlackNotifier', 'slackNotifier', SLACK_EVENTS, {
-        description: 'certwarden: alerts to Slack (webhook URL from Secrets Manager)',
+    // Email: every expiry alert to the alerts topic. Critical and high alerts also reach the escalation topic,
+    // through their own rule, queue and function: a failure on one topic never re-sends to the other.
+    this.emailNotifier = this.notifier(
+      'EmailNotifier',
+      'emailNotifier',
+      { detailType: EXPIRY_ALERTS },
+      {
+        description: 'certwarden: expiry alerts as emails (SNS alerts topic)',
         environment: {
-          CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn,
+          CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
           CERTWARDEN_DIGEST: String(digestMode),
         },
-      });
+      },
+    );
+    this.allowPublish(this.emailNotifier, [inventory.alertsTopic]);
+    this.escalationNotifier = this.notifier(
+      'EscalationNotifier',
+      'emailNotifier',
+      { detailType: EXPIRY_ALERTS, detail: { severity: ESCALATED } },
+      {
+        description: 'certwarden: critical and high expiry alerts to the escalation topic',
+        environment: { CERTWARDEN_ALERTS_TOPIC: this.escalationTopic.topicArn, CERTWARDEN_DIGEST: 'false' },
+      },
+    );
+    this.allowPublish(this.escalationNotifier, [this.escalationTopic]);
+
+    if (alerts.slack) {
+      this.slackNotifier = this.notifier(
+        'SlackNotifier',
+        'slackNotifier',
+        { detailType: SLACK_EVENTS },
+        {
+          description: 'certwarden: alerts to Slack (webhook URL from Secrets Manager)',
+          environment: {
+            CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn,
+            CERTWARDEN_DIGEST: String(digestMode),
+          },
+        },
+      );
       this.allowSecret(this.slackNotifier, alerts.slack.webhookSecretArn);
     }
 
     if (alerts.securityHub) {
-      this.securityHubNotifier = this.notifier('SecurityHubNotifier', 'securityHubNotifier', SECURITY_HUB_EVENTS, {
-        description: 'certwarden: policy violations and high/critical expiry as Security Hub findings',
-        environment: {},
-      });
+      this.securityHubNotifier = this.notifier(
+        'SecurityHubNotifier',
+        'securityHubNotifier',
+        { detailType: SECURITY_HUB_EVENTS },
+        {
+          description: 'certwarden: policy violations and high/critical expiry as Security Hub findings',
+          environment: {},
+        },
+      );
       this.securityHubNotifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['securityhub:BatchImportFindings'],
@@ -204,21 +238,28 @@ export class AlertPipeline {
     }
   }
 
-  /** Email subscriptions: everything, escalations, and each owner's own alerts (SNS filter policies). */
-  private subscribe(alerts: AlertsConfig, digestMode: boolean): void {
+  /**
+   * Email subscriptions, by SNS filter policies on the message attributes the notifier sets: `alerts.emails`
+   * get what is meant for everyone (`audience: all`: every alert and the full digest), an owner's addresses
+   * what is that owner's (their alerts and their own digest, `owner`), escalation addresses the escalation topic.
+   */
+  private subscribe(alerts: AlertsConfig): void {
     const { alertsTopic } = this.inventory;
-    for (const email of alerts.emails) alertsTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of alerts.emails)
+      alertsTopic.addSubscription(
+        new subscriptions.EmailSubscription(email, {
+          filterPolicy: { audience: sns.SubscriptionFilter.stringFilter({ allowlist: ['all'] }) },
+        }),
+      );
     for (const email of alerts.escalationEmails)
       this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(email));
     const ownersOf = new Map<string, string[]>();
     for (const [owner, emails] of Object.entries(alerts.owners))
       for (const email of emails) ownersOf.set(email, [...(ownersOf.get(email) ?? []), owner]);
     for (const [email, owners] of [...ownersOf].sort(([a], [b]) => a.localeCompare(b))) {
-      // The digest is published with owner `all`: in digest mode it is the only way owners hear of info/warning.
-      const allowlist = [...owners, ...(digestMode ? ['all'] : [])].sort();
       alertsTopic.addSubscription(
         new subscriptions.EmailSubscription(email, {
-          filterPolicy: { owner: sns.SubscriptionFilter.stringFilter({ allowlist }) },
+          filterPolicy: { owner: sns.SubscriptionFilter.stringFilter({ allowlist: owners.sort() }) },
         }),
       );
     }
@@ -231,12 +272,12 @@ export class AlertPipeline {
   private notifier(
     id: string,
     role: 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier',
-    detailType: DetailType[],
+    pattern: events.EventPattern,
     options: { description: string; environment: Record<string, string> },
   ): NodejsFunction {
-    const timeout = Duration.minutes(2);
+    const timeout = NOTIFIER_TIMEOUT;
     const queue = this.queue(id, `events ${id} could not deliver`, timeout);
-    this.inventory.addEventRule(`${id}Rule`, { detailType }, this.queueTarget(queue));
+    this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
     const fn = this.inventory.addFunction(id, role, { ...options, timeout, memorySize: 256 });
     fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
     return fn;
@@ -304,7 +345,9 @@ export class AlertPipeline {
       description: 'certwarden: every event to the SIEM collector',
       roleArn: pipeRole.roleArn,
       source: queue.queueArn,
-      sourceParameters: { sqsQueueParameters: { batchSize: 10, maximumBatchingWindowInSeconds: 5 } },
+      // One event per request: an API destination takes no batches, and a pipe to a target without a batch API
+      // cannot batch at its source (EventBridge Pipes batching docs).
+      sourceParameters: { sqsQueueParameters: { batchSize: 1 } },
       enrichment: siemFormat.functionArn,
       target: siemDestination.apiDestinationArn,
       targetParameters: { httpParameters: { headerParameters: { 'Content-Type': 'application/json' } } },
@@ -326,7 +369,7 @@ export class AlertPipeline {
     });
   }
 
-  /** The rule's target: the queue; what EventBridge cannot put there goes to the scheduler's dead-letter queue. */
+  /** The rule's target: the queue; what EventBridge cannot put there goes to the rules' dead-letter queue. */
   private queueTarget(queue: sqs.Queue): events.IRuleTarget {
     return new eventsTargets.SqsQueue(queue, {
       deadLetterQueue: this.inventory.ruleDlq,

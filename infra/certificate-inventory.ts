@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
-import { AlertsConfig, ExpiryConfig, formatPath, type SourceConfig } from '../lib/domain/config';
+import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, type SourceConfig } from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import type { SourceKind } from '../lib/ports/certificate-source';
@@ -708,6 +708,17 @@ function validate(props: CertificateInventoryProps, sources: SourceConfig[]): vo
     const parsed = schema.safeParse(value);
     if (!parsed.success)
       for (const issue of parsed.error.issues) problems.push(`${formatPath([name, ...issue.path])}: ${issue.message}`);
+  }
+  const alerts = AlertsConfig.safeParse(props.alerts ?? {});
+  const expiry = ExpiryConfig.safeParse(props.expiry ?? {});
+  if (alerts.success && expiry.success) {
+    if (alerts.data.digest)
+      for (const gap of digestSeverityGaps(expiry.data)) problems.push(`expiry.severity.${gap.field}: ${gap.message}`);
+    const slackSecret = alerts.data.slack?.webhookSecretArn;
+    if (slackSecret && !isCompleteSecretArn(slackSecret))
+      problems.push(
+        `alerts.slack.webhookSecretArn: ${slackSecret} must be a complete secret ARN (with its 6-character suffix)`,
+      );
   }
   if (problems.length > 0) throw new Error(`CertificateInventory: ${problems.join('; ')}`);
 }

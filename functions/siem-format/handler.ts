@@ -8,9 +8,10 @@ import { logger, metrics, withPowertools } from '../shared/powertools';
 
 /**
  * EventBridge Pipes enrichment: the pipe's source is an SQS queue that a rule fills with every certwarden
- * event; Pipes invokes this function synchronously with the batch as an array of SQS messages
- * (`{messageId, body, …}`, the body the EventBridge event JSON) and sends each element of the returned array
- * to the target (the SIEM's API destination) as a request body. Each event becomes its OCSF 1.3 finding (events
+ * event; Pipes invokes this function synchronously with an array of SQS messages (`{messageId, body, …}`, the
+ * body the EventBridge event JSON; one message, as an API destination target allows no batching) and passes
+ * what it returns to the target (the SIEM's API destination) as the request body: the one record itself, or
+ * an empty array, which Pipes takes as "do not call the target". Each event becomes its OCSF 1.3 finding (events
  * with no OCSF form are left out) or the plain SIEM JSON shape, per `CERTWARDEN_SIEM_FORMAT`. A message that is
  * not a certwarden event is logged by its messageId and dropped: it would fail the same way every time.
  */
@@ -57,5 +58,6 @@ export const handler = withPowertools(async (event: unknown) => {
     withoutOcsf,
     dropped,
   });
-  return formatted;
+  // A target without a batch API receives the response whole: one record is its own body, not a list of one.
+  return formatted.length === 1 ? formatted[0] : formatted;
 });

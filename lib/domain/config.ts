@@ -233,9 +233,32 @@ export const CertwardenConfig = z
       }
       seen.add(source.name);
     });
+    if (config.alerts.digest)
+      for (const gap of digestSeverityGaps(config.expiry))
+        context.addIssue({ code: 'custom', path: ['expiry', 'severity', gap.field], message: gap.message });
   });
 
 export type CertwardenConfig = z.infer<typeof CertwardenConfig>;
+
+/**
+ * In digest mode an info or warning alert waits for the daily digest, and the digest lists nothing above
+ * warning; so where a certificate turns high it must cross an alert threshold, or for those days it is neither
+ * in the digest nor alerted. That is `highDays` for any certificate and `warningDays` for a CA certificate
+ * (one level higher). A day threshold applies only once a certificate is due for renewal (expiry.ts), so a CA
+ * certificate living under 3 × warningDays turns high at its lifetime threshold instead.
+ */
+export function digestSeverityGaps(
+  expiry: ExpiryConfig,
+): Array<{ field: 'warningDays' | 'highDays'; message: string }> {
+  return (['highDays', 'warningDays'] as const)
+    .filter((field) => !expiry.days.includes(expiry.severity[field]))
+    .map((field) => ({
+      field,
+      message:
+        `${expiry.severity[field]} must be one of expiry.days (${expiry.days.join(', ')}) with alerts.digest on: ` +
+        'a certificate turning high between two thresholds would be neither in the digest nor alerted',
+    }));
+}
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
 /** `sources[1].regions[0]`: a zod path as a person would write it. */

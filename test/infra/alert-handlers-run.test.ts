@@ -416,10 +416,17 @@ describe('siem format (Pipes enrichment)', () => {
   it('returns the OCSF finding of each event that has one, dropping unparseable records', async () => {
     const handler = await freshSiemHandler();
 
-    const out = await handler(pipeBatch(), context());
-
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ class_uid: 2004, metadata: { version: '1.3.0' }, severity_id: 5 });
+    // The pipe hands one message at a time (an API destination takes no batch): its finding is the body itself.
+    const [expiring, sync, garbage, foreign] = pipeBatch();
+    expect(await handler([expiring], context())).toMatchObject({
+      class_uid: 2004,
+      metadata: { version: '1.3.0' },
+      severity_id: 5,
+    });
+    // No OCSF form, or not a certwarden event: an empty array, which the pipe takes as "do not call the target".
+    for (const message of [sync, garbage, foreign]) expect(await handler([message], context())).toEqual([]);
+    // A batch (not how the pipe is deployed) with one finding among other events is answered with that finding.
+    expect(await handler(pipeBatch(), context())).toMatchObject({ class_uid: 2004 });
   });
 
   it('returns the plain JSON shape of every event with CERTWARDEN_SIEM_FORMAT=json', async () => {

@@ -123,6 +123,7 @@ describe('the certwarden stack', () => {
       ['InventoryMetrics', [...LOGS_XRAY, 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'sqs:SendMessage']],
       ['Evaluate', [...LOGS_XRAY, ...SQS_CONSUME, ...LEDGER, 'events:PutEvents']],
       ['EmailNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
+      ['EscalationNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
       ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'secretsmanager:GetSecretValue']],
       [
         'SecurityHubNotifier',
@@ -295,8 +296,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 4 sync workers, the planner, metrics, evaluation, 3 notifiers, the digest and the SIEM formatter.
-    expect(functions).toHaveLength(12);
+    // 4 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
+    expect(functions).toHaveLength(13);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -349,8 +350,8 @@ describe('the certwarden stack', () => {
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation, 3 notifiers, digest, SIEM.
-      expect(dlqs).toHaveLength(4 + 3 + 7);
+      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation, 4 notifiers, digest, SIEM.
+      expect(dlqs).toHaveLength(4 + 3 + 8);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -405,7 +406,9 @@ describe('the certwarden stack', () => {
       }),
     ]);
     const everything = ofType('AWS::SNS::Subscription').filter(
-      ([, s]) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify(topic) && !s.Properties.FilterPolicy,
+      ([, s]) =>
+        JSON.stringify(s.Properties.TopicArn) === JSON.stringify(topic) &&
+        JSON.stringify(s.Properties.FilterPolicy) === JSON.stringify({ audience: ['all'] }),
     );
     expect(everything.map(([, s]) => s.Properties.Endpoint).sort()).toEqual([...config.alerts.emails].sort());
   });
@@ -549,29 +552,44 @@ describe('the certwarden stack', () => {
       expect(config.expiry.severity.warningDays).toBe(21);
     });
 
+    const EXPIRY = { 'detail-type': ['Certificate Expiring', 'Certificate Expired'] };
     it.each([
-      ['EmailNotifier', ['Certificate Expiring', 'Certificate Expired']],
+      ['EmailNotifier', EXPIRY],
+      ['EscalationNotifier', { ...EXPIRY, detail: { severity: ['high', 'critical'] } }],
       [
         'SlackNotifier',
-        ['Certificate Expiring', 'Certificate Expired', 'Policy Violation', 'Revocation Detected', 'Renewal Failed'],
+        {
+          'detail-type': [
+            'Certificate Expiring',
+            'Certificate Expired',
+            'Policy Violation',
+            'Revocation Detected',
+            'Renewal Failed',
+          ],
+        },
       ],
       [
         'SecurityHubNotifier',
-        [
-          'Policy Violation',
-          'Violation Resolved',
-          'Certificate Expiring',
-          'Certificate Expired',
-          'Certificate Changed',
-          'Certificate Removed',
-        ],
+        {
+          'detail-type': [
+            'Policy Violation',
+            'Violation Resolved',
+            'Certificate Expiring',
+            'Certificate Expired',
+            'Certificate Changed',
+            'Certificate Removed',
+          ],
+        },
       ],
-    ])('feeds %s from its own queue, with partial batch responses and a dead-letter queue', (name, detailTypes) => {
+    ])('feeds %s from its own queue, with partial batch responses and a dead-letter queue', (name, pattern) => {
       const mapping = sourceQueueOf(name);
       expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       const queueId = mapping.EventSourceArn['Fn::GetAtt'][0];
       const rule = ruleFeeding(queueId);
-      expect(rule.EventPattern).toEqual({ source: ['certwarden'], 'detail-type': detailTypes });
+      expect(rule.EventPattern).toEqual({ source: ['certwarden'], ...pattern });
+      // A notifier stops before its timeout (a per-record budget); the queue outlasts six of them.
+      expect(functionOf(name).Timeout).toBe(300);
+      expect(resources[queueId].Properties.VisibilityTimeout).toBe(6 * 300);
       expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
       const redrive = resources[queueId].Properties.RedrivePolicy;
       expect(redrive.maxReceiveCount).toBe(5);
@@ -582,27 +600,35 @@ describe('the certwarden stack', () => {
       expect(alarmed).toHaveLength(1);
     });
 
-    it('tells the email notifier both topics and the digest mode; the Slack notifier only its secret ARN', () => {
-      const escalation = ofType('AWS::SNS::Topic').find(([, t]) => /escalation/.test(t.Properties.DisplayName))!;
-      expect(escalation[1].Properties.KmsMasterKeyId).toBeDefined();
-      expect(functionOf('EmailNotifier').Environment.Variables).toMatchObject({
-        CERTWARDEN_ESCALATION_TOPIC: ref(escalation[0]),
-        CERTWARDEN_DIGEST: 'true',
-      });
+    it('tells each email notifier its one topic and the digest mode; the Slack notifier only its secret ARN', () => {
+      const topicId = (pattern: RegExp) =>
+        ofType('AWS::SNS::Topic').find(([, t]) => pattern.test(t.Properties.DisplayName))![0];
+      expect(functionOf('EmailNotifier').Environment.Variables).toEqual(
+        expect.objectContaining({ CERTWARDEN_ALERTS_TOPIC: ref(topicId(/alerts/)), CERTWARDEN_DIGEST: 'true' }),
+      );
+      expect(functionOf('EscalationNotifier').Environment.Variables).toEqual(
+        expect.objectContaining({ CERTWARDEN_ALERTS_TOPIC: ref(topicId(/escalation/)), CERTWARDEN_DIGEST: 'false' }),
+      );
+      for (const name of ['EmailNotifier', 'EscalationNotifier'])
+        expect(
+          Object.keys(functionOf(name).Environment.Variables).filter((v) => v.startsWith('CERTWARDEN')),
+        ).toHaveLength(2);
       expect(functionOf('SlackNotifier').Environment.Variables).toMatchObject({
         CERTWARDEN_SLACK_SECRET_ARN: config.alerts.slack!.webhookSecretArn,
         CERTWARDEN_DIGEST: 'true',
       });
     });
 
-    it('routes email: everything, escalations, and each owner only theirs (and the digest)', () => {
+    it('routes email: what is for everyone, escalations, and each owner only theirs', () => {
       const subscriptions = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties);
       const escalation = ofType('AWS::SNS::Topic').find(([, t]) => /escalation/.test(t.Properties.DisplayName))![0];
       const byEndpoint = Object.fromEntries(subscriptions.map((s) => [s.Endpoint, s]));
-      expect(byEndpoint['security@example.com'].FilterPolicy).toBeUndefined();
-      expect(byEndpoint['oncall@example.com'].TopicArn).toEqual(ref(escalation));
-      expect(byEndpoint['web@example.com'].FilterPolicy).toEqual({ owner: ['all', 'team-web'] });
-      expect(byEndpoint['payments@example.com'].FilterPolicy).toEqual({ owner: ['all', 'team-payments', 'team-web'] });
+      expect(byEndpoint['security@example.com'].FilterPolicy).toEqual({ audience: ['all'] });
+      expect(byEndpoint['ops@example.com'].FilterPolicy).toEqual({ audience: ['all'] });
+      expect(byEndpoint['oncall@example.com']).toMatchObject({ TopicArn: ref(escalation) });
+      expect(byEndpoint['oncall@example.com'].FilterPolicy).toBeUndefined();
+      expect(byEndpoint['web@example.com'].FilterPolicy).toEqual({ owner: ['team-web'] });
+      expect(byEndpoint['payments@example.com'].FilterPolicy).toEqual({ owner: ['team-payments', 'team-web'] });
       expect(subscriptions).toHaveLength(5);
     });
 
@@ -630,6 +656,8 @@ describe('the certwarden stack', () => {
       const queueId = pipe.Properties.Source['Fn::GetAtt'][0];
       expect(ruleFeeding(queueId).EventPattern).toEqual({ source: ['certwarden'] });
       expect(pipe.Properties.Enrichment['Fn::GetAtt'][0]).toBe(functionId('SiemFormat'));
+      // An API destination takes one event per request: the pipe cannot batch at its source.
+      expect(pipe.Properties.SourceParameters).toEqual({ SqsQueueParameters: { BatchSize: 1 } });
       const [[destinationId, destination]] = ofType('AWS::Events::ApiDestination');
       expect(pipe.Properties.Target['Fn::GetAtt'][0]).toBe(destinationId);
       expect(destination.Properties).toMatchObject({
@@ -674,6 +702,22 @@ describe('the certwarden stack', () => {
           }),
       ).toThrow(/alerts\.emails\[0\].*alerts\.siem\.endpoint.*expiry\.severity/);
     });
+
+    it('refuses a Slack secret IAM could not match, and a digest that would hide certificates turning high', () => {
+      const stack = new Stack(new App(), 'Gaps');
+      expect(
+        () =>
+          new CertificateInventory(stack, 'Inventory', {
+            alerts: {
+              slack: { webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack' },
+              digest: {},
+            },
+            expiry: { days: [30, 14, 1], severity: { highDays: 7 } },
+          }),
+      ).toThrow(
+        /expiry\.severity\.highDays: 7 must be one of expiry\.days \(30, 14, 1\).*alerts\.slack\.webhookSecretArn: .* must be a complete secret ARN/,
+      );
+    });
   });
 
   it('holds no secret: environment variables carry names, URLs and ARNs only', () => {
@@ -707,9 +751,9 @@ describe('a clean clone without a configuration', () => {
       expect(none.sources).toEqual([]);
       const bare = Template.fromStack(main);
       bare.resourceCountIs('AWS::DynamoDB::Table', 1);
-      // The planner, metrics, expiry evaluation, the email and Security Hub notifiers.
-      bare.resourceCountIs('AWS::Lambda::Function', 5);
-      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+      // The planner, metrics, expiry evaluation, the email, escalation and Security Hub notifiers.
+      bare.resourceCountIs('AWS::Lambda::Function', 6);
+      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
       bare.resourceCountIs('AWS::Scheduler::Schedule', 2);
     } finally {
       rmSync(empty, { recursive: true, force: true });

@@ -1,0 +1,62 @@
+import { AlertsConfig, CertwardenConfig, digestSeverityGaps, ExpiryConfig } from '../../../lib/domain/config';
+
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack-AbCdEf';
+const problems = (input: unknown) => {
+  const parsed = CertwardenConfig.safeParse(input);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+};
+
+describe('the alerts configuration', () => {
+  it('defaults to email topics without subscribers, Security Hub on, a daily evaluation, no digest', () => {
+    expect(AlertsConfig.parse({})).toEqual({
+      emails: [],
+      escalationEmails: [],
+      owners: {},
+      securityHub: true,
+      evaluateSchedule: 'cron(0 6 * * ? *)',
+    });
+  });
+
+  it('refuses what would leak or misroute: a non-https SIEM, a plain secret, an owner without addresses', () => {
+    expect(
+      problems({
+        alerts: {
+          siem: { endpoint: 'http://splunk.example.com', auth: { type: 'basic', secretArn: 'hunter2' } },
+          owners: { payments: [] },
+          slack: { webhookSecretArn: 'https://hooks.slack.com/services/T/B/x' },
+        },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^alerts\.owners\.payments: Too small/),
+      'alerts.slack.webhookSecretArn: expected a Secrets Manager secret ARN',
+      'alerts.siem.endpoint: expected an https:// URL',
+      'alerts.siem.auth.secretArn: expected a Secrets Manager secret ARN',
+    ]);
+  });
+});
+
+describe('severity thresholds in digest mode', () => {
+  it('accepts the defaults: 30 and 7 days are alert thresholds', () => {
+    expect(digestSeverityGaps(ExpiryConfig.parse({}))).toEqual([]);
+    expect(problems({ alerts: { digest: {}, slack: { webhookSecretArn: SECRET } } })).toEqual([]);
+  });
+
+  it('refuses a day where a certificate turns high without crossing a threshold, naming the field', () => {
+    const config = {
+      expiry: { days: [30, 14, 7, 1], severity: { highDays: 10, warningDays: 21 } },
+      alerts: { digest: {} },
+    };
+    expect(problems(config)).toEqual([
+      expect.stringMatching(/^expiry\.severity\.highDays: 10 must be one of expiry\.days \(30, 14, 7, 1\)/),
+      expect.stringMatching(/^expiry\.severity\.warningDays: 21 must be one of expiry\.days/),
+    ]);
+    // Without the digest every warning alert goes out at once: nothing falls between.
+    expect(problems({ ...config, alerts: {} })).toEqual([]);
+  });
+
+  it('refuses severity boundaries out of order', () => {
+    expect(problems({ expiry: { severity: { highDays: 40 } } })).toEqual([
+      'expiry.severity: expected criticalDays < highDays < warningDays',
+    ]);
+  });
+});
