@@ -7,11 +7,10 @@ import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-stor
 import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { SlackNotifier } from '../../lib/adapters/slack-notifier';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
-import { ExpiryConfig } from '../../lib/domain/config';
 import { systemClock } from '../../lib/ports/clock';
 import type { DigestNotifier } from '../../lib/ports/notifier';
 import { sendDigest } from '../../lib/use-cases/digest';
-import { jsonVariable, loadEnv } from '../shared/env';
+import { expirySettings, expiryVariable, loadEnv, secretArn, topicArn } from '../shared/env';
 import { METRIC } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
 
@@ -23,19 +22,13 @@ import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
 const env = loadEnv(
   z.object({
     CERTWARDEN_TABLE: z.string().min(3),
-    CERTWARDEN_ALERTS_TOPIC: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/, 'expected an SNS topic ARN'),
+    CERTWARDEN_ALERTS_TOPIC: topicArn,
     /** The secret holding the Slack webhook URL (plain text, or JSON `{ "webhookUrl": … }`); no Slack when unset. */
-    CERTWARDEN_SLACK_SECRET_ARN: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN')
-      .optional(),
-    /** The config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-    CERTWARDEN_EXPIRY: jsonVariable(ExpiryConfig).optional(),
+    CERTWARDEN_SLACK_SECRET_ARN: secretArn.optional(),
+    CERTWARDEN_EXPIRY: expiryVariable,
   }),
 );
-const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpiryConfig.parse({});
+const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
 const documents = tracer.captureAWSv3Client(createDocumentClient());
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);

@@ -5,10 +5,9 @@ import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { ExpiryConfig } from '../../lib/domain/config';
 import { systemClock } from '../../lib/ports/clock';
 import { evaluateExpiry } from '../../lib/use-cases/evaluate';
-import { jsonVariable, loadEnv } from '../shared/env';
+import { expirySettings, expiryVariable, loadEnv } from '../shared/env';
 import { parseEventBridgeBody } from '../shared/eventbridge-record';
 import { METRIC } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
@@ -24,11 +23,10 @@ const env = loadEnv(
   z.object({
     CERTWARDEN_TABLE: z.string().min(3),
     CERTWARDEN_EVENT_BUS: z.string().min(1),
-    /** The config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-    CERTWARDEN_EXPIRY: jsonVariable(ExpiryConfig).optional(),
+    CERTWARDEN_EXPIRY: expiryVariable,
   }),
 );
-const { severity, ...thresholds } = env.CERTWARDEN_EXPIRY ?? ExpiryConfig.parse({});
+const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
 const documents = tracer.captureAWSv3Client(createDocumentClient());
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);

@@ -1,7 +1,7 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSEvent } from 'aws-lambda';
 import { SecurityHubPublisher } from '../../lib/adapters/security-hub';
-import { publishEachRecord } from '../shared/eventbridge-record';
+import { NOTIFIER_SDK_CONFIG, publishEachRecord, SECURITY_HUB_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
 import { tracer, withPowertools } from '../shared/powertools';
 
 /**
@@ -9,7 +9,9 @@ import { tracer, withPowertools } from '../shared/powertools';
  * the ones that are findings (violations, high and critical expiry) are imported into this account's Security
  * Hub in this region, updated in place and archived when fixed. Account, region and partition come from the
  * function's own ARN: BatchImportFindings accepts findings for the caller's account only. A record whose import
- * failed fails alone (partial batch response): SQS redelivers it, then parks it in the DLQ.
+ * failed fails alone (partial batch response): SQS redelivers it, then parks it in the DLQ. The client's
+ * retries and timeouts are bounded (NOTIFIER_SDK_CONFIG): one record takes at most
+ * SECURITY_HUB_RECORD_BUDGET_MS (56 s), and a record is not begun with less than that left of the invocation.
  */
 
 /** The function's ARN does not name a partition, region and account. */
@@ -36,7 +38,7 @@ function publisherFor(functionArn: string): SecurityHubPublisher {
   let publisher = publishers.get(key);
   if (!publisher) {
     publisher = new SecurityHubPublisher({
-      client: tracer.captureAWSv3Client(new SecurityHubClient({ region: target.region, maxAttempts: 8 })),
+      client: tracer.captureAWSv3Client(new SecurityHubClient({ ...NOTIFIER_SDK_CONFIG, region: target.region })),
       ...target,
     });
     publishers.set(key, publisher);
@@ -45,5 +47,11 @@ function publisherFor(functionArn: string): SecurityHubPublisher {
 }
 
 export const handler = withPowertools((event: SQSEvent, context) =>
-  publishEachRecord(event, context, 'securityHub', () => publisherFor(context.invokedFunctionArn)),
+  publishEachRecord(
+    event,
+    context,
+    'securityHub',
+    () => publisherFor(context.invokedFunctionArn),
+    SECURITY_HUB_RECORD_BUDGET_MS,
+  ),
 );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { expiryAlertEvent, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
 import { DEFAULT_EXPIRY_THRESHOLDS, thresholdId, type ExpiryThresholds } from '../domain/expiry';
+import { NotificationError } from '../domain/notifications/notification-error';
 import { renewalInstructions } from '../domain/notifications/renewal-guidance';
 import { DEFAULT_SEVERITY_THRESHOLDS, expirySeverity, type SeverityThresholds } from '../domain/severity';
 import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledger';
@@ -98,16 +99,19 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
     }
     if (claimed.length === 0) return;
     const published = claimed.map(eventOf);
+    let notSent: Set<string> | undefined;
     try {
       await events.publish(published);
     } catch (error) {
-      await Promise.all(claimed.map((key) => ledger.release(key, owner)));
+      notSent = notPublished(error, published);
       const message = error instanceof Error ? error.message : String(error);
-      report.failed.push(...claimed.map((key) => ({ alertId: alertIdOf(key), message })));
-      return;
+      report.failed.push(...[...notSent].map((alertId) => ({ alertId, message })));
     }
-    await Promise.all(claimed.map((key) => ledger.complete(key, owner)));
-    report.emitted.push(...published);
+    // What the publisher took is marked sent (a rerun must not send it again); the rest is given back.
+    await Promise.all(
+      claimed.map((key) => (notSent?.has(alertIdOf(key)) ? ledger.release(key, owner) : ledger.complete(key, owner))),
+    );
+    report.emitted.push(...published.filter((event) => !notSent?.has((event.detail as ExpiryAlertDetail).alertId)));
   };
 
   // Places are independent (each has its own claims), so several are alerted at once: a first evaluation of a
@@ -130,6 +134,22 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
   if (failure) throw failure.error;
   report.emitted.sort(bySoonestExpiry);
   return report;
+}
+
+/**
+ * The alert ids a failed publish did not send. A NotificationError names its `failed` events, and the others
+ * were delivered; any other error (or a NotificationError naming none of them) leaves unknown what was sent,
+ * so every alert counts as not sent: sent again rather than lost.
+ */
+function notPublished(error: unknown, published: CertwardenEvent[]): Set<string> {
+  const all = new Set(published.map((event) => (event.detail as ExpiryAlertDetail).alertId));
+  if (!(error instanceof NotificationError)) return all;
+  const failed = new Set(
+    error.failed
+      .map((event) => (event.detail as Partial<ExpiryAlertDetail>).alertId)
+      .filter((alertId): alertId is string => alertId !== undefined && all.has(alertId)),
+  );
+  return failed.size > 0 ? failed : all;
 }
 
 function alertDetail(

@@ -66,13 +66,23 @@ let estate: string;
 const servers: Server[] = [];
 let slackUrl = '';
 
-const context = (functionArn = 'arn:aws:lambda:eu-west-1:111111111111:function:certwarden-test') =>
+/** `remainingMs` answers getRemainingTimeInMillis (5 minutes, a notifier's timeout, unless told). */
+const context = (
+  functionArn = 'arn:aws:lambda:eu-west-1:111111111111:function:certwarden-test',
+  remainingMs: () => number = () => 300_000,
+) =>
   ({
     functionName: 'certwarden-test',
     awsRequestId: 'req',
     invokedFunctionArn: functionArn,
-    getRemainingTimeInMillis: () => 60_000,
+    getRemainingTimeInMillis: remainingMs,
   }) as unknown as Context;
+
+/** An invocation's remaining time: `enough` for the first `records` checks, then below any record's budget. */
+const runningOut = (records: number) => {
+  let checks = 0;
+  return () => (checks++ < records ? 300_000 : 10_000);
+};
 
 const record = (messageId: string, body: unknown) =>
   ({
@@ -366,6 +376,23 @@ describe('security hub notifier', () => {
       batchItemFailures: [{ itemIdentifier: 'critical' }],
     });
   });
+  it('fails the records left once less than one post may take is left, without posting them', async () => {
+    const { handler } = await import('../../functions/slack-notifier/handler');
+    const { SLACK_RECORD_BUDGET_MS } = await import('../../functions/shared/eventbridge-record');
+    expect(SLACK_RECORD_BUDGET_MS).toBe(62_500);
+    await handler(sqsEvent(record('warm', eventBridgeBody(syncCompleted))), context()); // the secret, read once
+    slack.posts.length = 0;
+
+    const batch = sqsEvent(
+      ...['a', 'b', 'c', 'd'].map((id) => record(id, eventBridgeBody(id === 'a' ? criticalAlert : syncCompleted))),
+    );
+    await expect(handler(batch, context(undefined, runningOut(2)))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'd' }],
+    });
+    // Only the two delivered were posted: SQS redelivers c and d, and nothing twice.
+    expect(slack.posts).toHaveLength(2);
+    expect(slack.posts[0].text).toContain('api.example.com');
+  });
 });
 
 describe('digest', () => {
@@ -389,6 +416,27 @@ describe('digest', () => {
     expect(sns.published).toHaveLength(1);
     expect(slack.posts).toHaveLength(1);
     expect(secrets.reads - readsBefore).toBe(1);
+  });
+  it('imports no finding for the records left once less than one record may take is left', async () => {
+    const { handler } = await import('../../functions/security-hub-notifier/handler');
+    const { SECURITY_HUB_RECORD_BUDGET_MS } = await import('../../functions/shared/eventbridge-record');
+    expect(SECURITY_HUB_RECORD_BUDGET_MS).toBe(56_000);
+    const arn = `arn:aws:lambda:${HUB_REGION}:${HUB_ACCOUNT}:function:certwarden-security-hub`;
+    hub.findings.clear();
+
+    const batch = sqsEvent(
+      record('late', eventBridgeBody(criticalAlert)),
+      record('later', eventBridgeBody(criticalAlert)),
+    );
+    await expect(
+      handler(
+        batch,
+        context(arn, () => SECURITY_HUB_RECORD_BUDGET_MS - 1),
+      ),
+    ).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'late' }, { itemIdentifier: 'later' }],
+    });
+    expect(hub.findings.size).toBe(0);
   });
 });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher, EventPublishError } from '../../../lib/adapters/eventbridge-publisher';
 import { inventoryChangeEvent, type CertwardenEvent } from '../../../lib/domain/events';
+import { NotificationError } from '../../../lib/domain/notifications/notification-error';
 
 interface PutEventsEntry {
   EventBusName: string;
@@ -20,6 +21,8 @@ class FakeEventBridge {
   readonly targets: string[] = [];
   readonly attempts = new Map<string, number>();
   fail: (entry: PutEventsEntry, attempt: number) => string | undefined = () => undefined;
+  /** Answers the request whose entries it picks with an HTTP error (the request fails; nothing is taken). */
+  refuseRequest: (entries: PutEventsEntry[]) => boolean = () => false;
   private server!: Server;
 
   async start(): Promise<string> {
@@ -30,6 +33,11 @@ class FakeEventBridge {
         this.targets.push(String(request.headers['x-amz-target']));
         const { Entries } = JSON.parse(body) as { Entries: PutEventsEntry[] };
         this.requests.push(Entries);
+        if (this.refuseRequest(Entries)) {
+          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          response.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'denied (fake)' }));
+          return;
+        }
         const results = Entries.map((entry) => {
           const attempt = (this.attempts.get(entry.Detail) ?? 0) + 1;
           this.attempts.set(entry.Detail, attempt);
@@ -88,6 +96,7 @@ describe('EventBridgePublisher against the PutEvents wire API', () => {
     fake.requests.length = 0;
     fake.attempts.clear();
     fake.fail = () => undefined;
+    fake.refuseRequest = () => false;
   });
 
   const publisher = (options: { maxRounds?: number } = {}) =>
@@ -121,7 +130,9 @@ describe('EventBridgePublisher against the PutEvents wire API', () => {
     fake.fail = () => 'InternalFailure';
     const publishing = publisher({ maxRounds: 2 }).publish([change(1)]);
     await expect(publishing).rejects.toThrow(EventPublishError);
-    await expect(publishing).rejects.toThrow(/refused 1 event\(s\) on certwarden after 2 round\(s\): InternalFailure/);
+    await expect(publishing).rejects.toThrow(
+      /refused 1 of 1 event\(s\) on certwarden after 2 round\(s\): InternalFailure/,
+    );
     expect(fake.requests).toHaveLength(2);
   });
 
@@ -133,6 +144,57 @@ describe('EventBridgePublisher against the PutEvents wire API', () => {
       ],
     });
     expect(fake.requests).toHaveLength(1);
+  });
+
+  const nativeIds = (events: CertwardenEvent[]) =>
+    events.map((event) => (event.detail as { nativeId: string }).nativeId);
+  const acceptedNativeIds = () =>
+    fake.requests.flatMap((entries) => entries.map((entry) => JSON.parse(entry.Detail).nativeId as string));
+
+  it('throws a NotificationError whose `failed` are exactly the events not accepted, after trying every batch', async () => {
+    // arn-3 and arn-15 are refused for good, arn-7 stays throttled past the rounds; all else is taken.
+    fake.fail = (entry) =>
+      entry.Detail.includes('arn-3"') || entry.Detail.includes('arn-15"')
+        ? 'MalformedDetail'
+        : entry.Detail.includes('arn-7"')
+          ? 'ThrottlingException'
+          : undefined;
+    const events = Array.from({ length: 23 }, (_, i) => change(i));
+    const error = await publisher({ maxRounds: 2 })
+      .publish(events)
+      .then(() => undefined)
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotificationError);
+    expect(error).toBeInstanceOf(EventPublishError);
+    const { failed, failures, message } = error as EventPublishError;
+    expect(nativeIds(failed).sort()).toEqual(['arn-15', 'arn-3', 'arn-7']);
+    expect(failed).toEqual(expect.arrayContaining([events[3], events[7], events[15]]));
+    expect(failures.map((f) => f.errorCode).sort()).toEqual([
+      'MalformedDetail',
+      'MalformedDetail',
+      'ThrottlingException',
+    ]);
+    expect(message).toMatch(/refused 3 of 23 event\(s\)/);
+    // Every batch was sent (the third too, after the first two had refusals); only arn-7 went a second round.
+    expect(fake.requests.map((entries) => entries.length)).toEqual([10, 1, 10, 3]);
+    const accepted = new Set(acceptedNativeIds());
+    for (const event of events) expect(accepted.has((event.detail as { nativeId: string }).nativeId)).toBe(true);
+  });
+
+  it('fails the batch of a request that threw and the batches after it, not the ones before', async () => {
+    fake.refuseRequest = (entries) => entries.some((entry) => entry.Detail.includes('arn-12"'));
+    const events = Array.from({ length: 23 }, (_, i) => change(i));
+    const error = (await publisher()
+      .publish(events)
+      .catch((caught: unknown) => caught)) as EventPublishError;
+
+    expect(error).toBeInstanceOf(EventPublishError);
+    expect(error.failed).toEqual(events.slice(10));
+    expect(error.failures.every((f) => f.errorCode === 'RequestFailed')).toBe(true);
+    expect(error.cause).toBeDefined();
+    // The first batch was taken; the third was never sent.
+    expect(fake.requests.map((entries) => entries.length)).toEqual([10, 10]);
   });
 
   it('sends nothing for no events', async () => {

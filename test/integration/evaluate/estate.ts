@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
 import type { CompiledPolicy } from '../../../lib/domain/policy';
 import type { CertwardenEvent } from '../../../lib/domain/events';
+import { NotificationError } from '../../../lib/domain/notifications/notification-error';
 import type { Clock } from '../../../lib/ports/clock';
 import type { EventPublisher } from '../../../lib/ports/event-publisher';
 import { syncSource } from '../../../lib/use-cases/sync';
@@ -39,6 +40,24 @@ export class FlakyPublisher extends RecordingPublisher {
   override async publish(events: CertwardenEvent[]) {
     if (this.failures-- > 0) throw new Error('EventBridge unavailable');
     await super.publish(events);
+  }
+}
+
+/**
+ * Accepts the events `refuse` does not pick and records them; the picked ones fail as a NotificationError naming
+ * exactly them (as the EventBridge publisher does when PutEvents refuses some entries). With `refuse` unset,
+ * records everything.
+ */
+export class PartialPublisher extends RecordingPublisher {
+  readonly calls: CertwardenEvent[][] = [];
+  constructor(public refuse?: (event: CertwardenEvent) => boolean) {
+    super();
+  }
+  override async publish(events: CertwardenEvent[]) {
+    this.calls.push(events);
+    const refused = events.filter((event) => this.refuse?.(event) ?? false);
+    await super.publish(events.filter((event) => !refused.includes(event)));
+    if (refused.length > 0) throw new NotificationError(`refused ${refused.length} event(s)`, refused);
   }
 }
 

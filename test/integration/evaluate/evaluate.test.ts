@@ -6,7 +6,16 @@ import type { Clock } from '../../../lib/ports/clock';
 import { evaluateExpiry } from '../../../lib/use-cases/evaluate';
 import { assessedLocations } from '../../../lib/use-cases/report';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
-import { DAY, FlakyPublisher, makeEstate, MovableClock, NOW, RecordingPublisher, type Estate } from './estate';
+import {
+  DAY,
+  FlakyPublisher,
+  makeEstate,
+  MovableClock,
+  NOW,
+  PartialPublisher,
+  RecordingPublisher,
+  type Estate,
+} from './estate';
 
 const dynamo = useEmbeddedDynamoDb();
 
@@ -160,6 +169,57 @@ describe('evaluateExpiry', () => {
     await evaluate(events);
 
     expect(alertIds(events.events)).toEqual(await expectedAlertIds());
+  });
+
+  it('when the publisher refuses some alerts of a place, marks the accepted ones sent: a rerun sends only the refused', async () => {
+    // In every place with several alerts, the first threshold is taken and the others refused.
+    const expected = await expectedAlertIds();
+    const refusedIds = new Set<string>();
+    const partial = new PartialPublisher((event) => {
+      const detail = event.detail as ExpiryAlertDetail;
+      const ofPlace = expected.filter((id) => id.startsWith(`${detail.locationId}#${detail.fingerprint}#`));
+      const refuse = ofPlace.length > 1 && detail.alertId !== ofPlace[0];
+      if (refuse) refusedIds.add(detail.alertId);
+      return refuse;
+    });
+    const first = await evaluate(partial);
+
+    expect(refusedIds.size).toBeGreaterThan(0);
+    const accepted = expected.filter((id) => !refusedIds.has(id));
+    // Some places had their alerts accepted in part, in the same publish as refused ones.
+    expect(partial.calls.some((call) => call.length > 1)).toBe(true);
+    expect(alertIds(partial.events)).toEqual(accepted);
+    expect(alertIds(first.emitted)).toEqual(accepted);
+    expect(first.failed.map((failure) => failure.alertId).sort()).toEqual([...refusedIds].sort());
+    const ledger = ledgerFor();
+    for (const id of accepted) {
+      const [locationId, fingerprint, threshold] = splitAlertId(id);
+      expect(await ledger.state({ locationId, fingerprint, thresholdId: threshold })).toBe('sent');
+    }
+
+    const rerun = new RecordingPublisher();
+    const second = await evaluate(rerun);
+    expect(alertIds(rerun.events)).toEqual([...refusedIds].sort());
+    expect(second.failed).toEqual([]);
+    expect(second.alreadySent).toBe(accepted.length);
+
+    const third = new RecordingPublisher();
+    await evaluate(third);
+    expect(third.events).toEqual([]);
+  });
+
+  it('releases every alert of a place on an error that does not say which were sent', async () => {
+    const unknown = new PartialPublisher();
+    unknown.publish = async (events) => {
+      unknown.calls.push(events);
+      throw new Error('socket hang up');
+    };
+    const failed = await evaluate(unknown);
+    expect(failed.failed.map((failure) => failure.alertId).sort()).toEqual(await expectedAlertIds());
+
+    const rerun = new RecordingPublisher();
+    await evaluate(rerun);
+    expect(alertIds(rerun.events)).toEqual(await expectedAlertIds());
   });
 
   it('takes over a claim left by a crashed evaluator once its lease has run out, not before', async () => {
