@@ -12,6 +12,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { AlertsConfig, ExpiryConfig } from '../lib/domain/config';
 import type { DetailType } from '../lib/domain/events';
+import {
+  SDK_CALL_WORST_CASE_MS,
+  SECURITY_HUB_RECORD_BUDGET_MS,
+  SLACK_RECORD_BUDGET_MS,
+  SNS_RECORD_BUDGET_MS,
+} from '../functions/shared/eventbridge-record';
 import type { CertificateInventory } from './certificate-inventory';
 
 export interface AlertPipelineProps {
@@ -33,12 +39,16 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   'Certificate Changed',
   'Certificate Removed',
 ];
+/** Records per notifier invocation. */
+const NOTIFIER_BATCH = 10;
 /**
  * A notifier stops taking records of its batch once less than one record's worst case is left
  * (functions/shared/eventbridge-record.ts), so a slow channel fails the rest of a batch instead of timing out
- * after delivering some of it (a timeout would redeliver the delivered ones too).
+ * after delivering some of it (a timeout would redeliver the delivered ones too). Its timeout lets a whole
+ * batch run at its worst case, so no record is failed untried while a channel is slow.
  */
-const NOTIFIER_TIMEOUT = Duration.minutes(5);
+const notifierTimeout = (recordBudgetMs: number, setupMs = 0): Duration =>
+  Duration.seconds(Math.ceil((NOTIFIER_BATCH * recordBudgetMs + setupMs) / 1000) + 30);
 /**
  * One evaluation reads every live place once. On the bench (docs/benchmarks.md, local DynamoDB) 10,000 places
  * take 3 s when nothing is new and 22 s when 11,674 alerts are due at once; a first run on a large estate gets
@@ -134,6 +144,7 @@ export class AlertPipeline {
       { detailType: EXPIRY_ALERTS },
       {
         description: 'certwarden: expiry alerts as emails (SNS alerts topic)',
+        timeout: notifierTimeout(SNS_RECORD_BUDGET_MS),
         environment: {
           CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
           CERTWARDEN_DIGEST: String(digestMode),
@@ -147,6 +158,7 @@ export class AlertPipeline {
       { detailType: EXPIRY_ALERTS, detail: { severity: ESCALATED } },
       {
         description: 'certwarden: critical and high expiry alerts to the escalation topic',
+        timeout: notifierTimeout(SNS_RECORD_BUDGET_MS),
         environment: { CERTWARDEN_ALERTS_TOPIC: this.escalationTopic.topicArn, CERTWARDEN_DIGEST: 'false' },
       },
     );
@@ -159,6 +171,8 @@ export class AlertPipeline {
         { detailType: SLACK_EVENTS },
         {
           description: 'certwarden: alerts to Slack (webhook URL from Secrets Manager)',
+          // The webhook URL is read once per execution environment, before the first record.
+          timeout: notifierTimeout(SLACK_RECORD_BUDGET_MS, SDK_CALL_WORST_CASE_MS),
           environment: {
             CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn,
             CERTWARDEN_DIGEST: String(digestMode),
@@ -175,6 +189,7 @@ export class AlertPipeline {
         { detailType: SECURITY_HUB_EVENTS },
         {
           description: 'certwarden: policy violations and high/critical expiry as Security Hub findings',
+          timeout: notifierTimeout(SECURITY_HUB_RECORD_BUDGET_MS),
           environment: {},
         },
       );
@@ -273,13 +288,15 @@ export class AlertPipeline {
     id: string,
     role: 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier',
     pattern: events.EventPattern,
-    options: { description: string; environment: Record<string, string> },
+    options: { description: string; environment: Record<string, string>; timeout: Duration },
   ): NodejsFunction {
-    const timeout = NOTIFIER_TIMEOUT;
+    const { timeout } = options;
     const queue = this.queue(id, `events ${id} could not deliver`, timeout);
     this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
     const fn = this.inventory.addFunction(id, role, { ...options, timeout, memorySize: 256 });
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
+    fn.addEventSource(
+      new SqsEventSource(queue, { batchSize: NOTIFIER_BATCH, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
     return fn;
   }
 

@@ -10,6 +10,11 @@ import { CertwardenConfig } from '../../lib/domain/config';
 import { inventoryChangeEvent, type SyncFailedDetail } from '../../lib/domain/events';
 import { buildApp } from '../../infra/app';
 import { CertificateInventory } from '../../infra';
+import {
+  SECURITY_HUB_RECORD_BUDGET_MS,
+  SLACK_RECORD_BUDGET_MS,
+  SNS_RECORD_BUDGET_MS,
+} from '../../functions/shared/eventbridge-record';
 import { METRIC } from '../../functions/shared/metric-names';
 import { loadEventSchemas, schemaNameOf } from '../../infra/event-schemas';
 
@@ -553,6 +558,12 @@ describe('the certwarden stack', () => {
     });
 
     const EXPIRY = { 'detail-type': ['Certificate Expiring', 'Certificate Expired'] };
+    const RECORD_BUDGETS: Record<string, number> = {
+      EmailNotifier: SNS_RECORD_BUDGET_MS,
+      EscalationNotifier: SNS_RECORD_BUDGET_MS,
+      SlackNotifier: SLACK_RECORD_BUDGET_MS,
+      SecurityHubNotifier: SECURITY_HUB_RECORD_BUDGET_MS,
+    };
     it.each([
       ['EmailNotifier', EXPIRY],
       ['EscalationNotifier', { ...EXPIRY, detail: { severity: ['high', 'critical'] } }],
@@ -587,9 +598,12 @@ describe('the certwarden stack', () => {
       const queueId = mapping.EventSourceArn['Fn::GetAtt'][0];
       const rule = ruleFeeding(queueId);
       expect(rule.EventPattern).toEqual({ source: ['certwarden'], ...pattern });
-      // A notifier stops before its timeout (a per-record budget); the queue outlasts six of them.
-      expect(functionOf(name).Timeout).toBe(300);
-      expect(resources[queueId].Properties.VisibilityTimeout).toBe(6 * 300);
+      // A whole batch fits in the timeout at each record's worst case (the handler stops before it anyway),
+      // within Lambda's 15 minutes; the queue's visibility outlasts six of them.
+      const timeout = functionOf(name).Timeout as number;
+      expect(timeout * 1000).toBeGreaterThanOrEqual(mapping.BatchSize * RECORD_BUDGETS[name]);
+      expect(timeout).toBeLessThanOrEqual(900);
+      expect(resources[queueId].Properties.VisibilityTimeout).toBe(6 * timeout);
       expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
       const redrive = resources[queueId].Properties.RedrivePolicy;
       expect(redrive.maxReceiveCount).toBe(5);
