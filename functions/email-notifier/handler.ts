@@ -8,17 +8,16 @@ import { tracer, withPowertools } from '../shared/powertools';
 
 /**
  * SQS → email: each record is a `Certificate Expiring` / `Certificate Expired` event (an EventBridge rule feeds
- * the queue), sent as an email through the alert topic, and through the escalation topic when high or
- * critical. A record whose publish failed fails alone (partial batch response): SQS redelivers it, then parks
- * it in the DLQ.
+ * the queue), sent as one email (one Publish) to the topic `CERTWARDEN_ALERTS_TOPIC`. A record whose publish
+ * failed fails alone (partial batch response): SQS redelivers it, then parks it in the DLQ. Escalation is a
+ * second instance of this function, fed by its own rule (high and critical) and queue, whose
+ * `CERTWARDEN_ALERTS_TOPIC` is the escalation topic: a failure on one topic never re-sends to the other.
  */
 const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/, 'expected an SNS topic ARN');
 const env = loadEnv(
   z.object({
-    /** Every alert goes here (and the daily digest). */
+    /** Every alert of this function's queue goes here: the alerts topic, or the escalation topic. */
     CERTWARDEN_ALERTS_TOPIC: topicArn,
-    /** Critical and high alerts go here too. */
-    CERTWARDEN_ESCALATION_TOPIC: topicArn.optional(),
     /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
     CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
   }),
@@ -27,7 +26,6 @@ const env = loadEnv(
 const notifier = new SnsNotifier({
   client: tracer.captureAWSv3Client(new SNSClient({ maxAttempts: 8 })),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
-  escalationTopicArn: env.CERTWARDEN_ESCALATION_TOPIC,
   digest: env.CERTWARDEN_DIGEST === 'true',
 });
 

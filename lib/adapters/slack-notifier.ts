@@ -3,6 +3,7 @@ import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
 import { renderDigestSlack, type ExpiryDigest } from '../domain/notifications/expiry-digest';
 import { NotificationError } from '../domain/notifications/notification-error';
 import { renderSlackMessage, type SlackMessage } from '../domain/notifications/slack-message';
+import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { DigestNotifier } from '../ports/notifier';
 
@@ -27,7 +28,7 @@ export interface SlackNotifierOptions {
 /** An info or warning expiry alert: in digest mode, listed in the daily digest instead. */
 const isDigested = (event: CertwardenEvent) =>
   (event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired') &&
-  ['info', 'warning'].includes((event.detail as ExpiryAlertDetail).severity);
+  isDigestedSeverity((event.detail as ExpiryAlertDetail).severity);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,6 +48,8 @@ function retryAfterMs(header: string | null): number {
  * nothing is dropped silently.
  */
 export class SlackNotifier implements EventPublisher, DigestNotifier {
+  /** The digest's ledger channel (lib/use-cases/digest.ts). */
+  readonly channel = 'slack';
   private readonly webhook: IncomingWebhook;
   private readonly digest: boolean;
 

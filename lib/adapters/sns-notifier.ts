@@ -1,9 +1,9 @@
 import { PublishCommand, type PublishCommandOutput } from '@aws-sdk/client-sns';
 import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
-import { renderDigestEmail, type ExpiryDigest } from '../domain/notifications/expiry-digest';
+import { ownerDigests, renderDigestEmail, type ExpiryDigest } from '../domain/notifications/expiry-digest';
 import { renderExpiryEmail, type RenderedEmail } from '../domain/notifications/expiry-email';
 import { NotificationError } from '../domain/notifications/notification-error';
-import type { ExpirySeverity } from '../domain/severity';
+import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { DigestNotifier } from '../ports/notifier';
 
@@ -17,12 +17,12 @@ export interface SnsPublishClient {
 export interface SnsNotifierOptions {
   client: SnsPublishClient;
   /**
-   * The alert topic: every alert sent (and the daily digest). Email subscribers filter on the severity, source,
-   * owner and account message attributes; owner routing is a subscription filter policy on `owner`.
+   * The topic every alert sent (and the daily digest) is published to, once. Email subscribers filter on the
+   * audience, severity, source, owner and account message attributes: `alerts.emails` on audience `all`, an
+   * owner's address on `owner`. Escalation is another notifier on the escalation topic (its own rule and queue,
+   * for high and critical alerts), never a second publish here.
    */
   topicArn: string;
-  /** Critical and high alerts are published here too (the escalation emails subscribe to it). @default none */
-  escalationTopicArn?: string;
   /**
    * True when the configuration has `alerts.digest`: info and warning alerts are then not sent one by one but
    * left to the daily digest (`sendDigest`); high and critical still go out at once. @default false
@@ -32,9 +32,6 @@ export interface SnsNotifierOptions {
 
 const isExpiryAlert = (event: CertwardenEvent): event is CertwardenEvent & { detail: ExpiryAlertDetail } =>
   event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired';
-
-const ESCALATED: readonly ExpirySeverity[] = ['critical', 'high'];
-const DIGESTED: readonly ExpirySeverity[] = ['info', 'warning'];
 
 /** Stands for an attribute that has no value (an owner or account left empty). */
 export const EMPTY_ATTRIBUTE_VALUE = 'none';
@@ -56,64 +53,76 @@ export function filterPolicySafe(value: string | null | undefined): string {
 }
 
 /**
- * Sends expiry alerts as emails through SNS topics (one Publish each, the SDK retrying transient errors): every
- * alert to the alert topic, critical and high ones also to the escalation topic; in digest mode info and warning
- * alerts are skipped (the daily digest lists them). Other events are not emails and are skipped. Every publish is
- * attempted; the alerts with a failed publish are thrown together.
+ * Sends expiry alerts as emails through one SNS topic: one Publish per alert (the SDK retrying transient
+ * errors), with audience `all`; in digest mode info and warning alerts are skipped (the daily digest lists them).
+ * Other events are not emails and are skipped. Every publish is attempted; the alerts with a failed publish are
+ * thrown together. The escalation emails are a second SnsNotifier whose topic is the escalation topic.
  *
- * IAM: `sns:Publish` on the alert topic and the escalation topic (and `kms:GenerateDataKey*`, `kms:Decrypt` on
- * their key when the topics are encrypted with a customer-managed key).
+ * IAM: `sns:Publish` on the topic (and `kms:GenerateDataKey*`, `kms:Decrypt` on its key when the topic is
+ * encrypted with a customer-managed key).
  */
 export class SnsNotifier implements EventPublisher, DigestNotifier {
+  /** The digest's ledger channel (lib/use-cases/digest.ts). */
+  readonly channel = 'email';
+
   constructor(private readonly options: SnsNotifierOptions) {}
 
   async publish(events: CertwardenEvent[]): Promise<void> {
     const failures: Array<{ event: CertwardenEvent; error: unknown }> = [];
     for (const event of events.filter(isExpiryAlert)) {
-      const severity = event.detail.severity;
-      if (this.options.digest && DIGESTED.includes(severity)) continue;
-      const email = renderExpiryEmail(event.detail);
-      const topics = [this.options.topicArn];
-      if (this.options.escalationTopicArn && ESCALATED.includes(severity)) topics.push(this.options.escalationTopicArn);
-      let failed: unknown;
-      for (const topicArn of topics) {
-        try {
-          await this.send(topicArn, email);
-        } catch (error) {
-          failed ??= error;
-        }
+      if (this.options.digest && isDigestedSeverity(event.detail.severity)) continue;
+      try {
+        await this.send(renderExpiryEmail(event.detail));
+      } catch (error) {
+        failures.push({ event, error });
       }
-      if (failed !== undefined) failures.push({ event, error: failed });
     }
     if (failures.length > 0)
       throw new NotificationError(
-        `SNS refused ${failures.length} alert(s) on ${this.topicsText()}: ${(failures[0].error as Error).message}`,
+        `SNS refused ${failures.length} alert(s) on ${this.options.topicArn}: ${(failures[0].error as Error).message}`,
         failures.map((failure) => failure.event),
         { cause: failures[0].error },
       );
   }
 
   /**
-   * The daily digest as one email on the alert topic, with the attributes severity `digest`, owner, source and
-   * account `all` (lib/domain/notifications/expiry-digest.ts DIGEST_ATTRIBUTES): subscriptions without a filter
-   * policy get it; a filtered one only if its policy lists those values. Never on the escalation topic.
+   * The daily digest on the topic: the full digest (every item) with DIGEST_ATTRIBUTES (audience `all`, severity
+   * `digest`, owner, source and account `all`: lib/domain/notifications/expiry-digest.ts), for `alerts.emails`;
+   * then one digest per owner listing only that owner's items, with audience `owner` and owner = the owner (as
+   * filterPolicySafe spells it; owners spelt alike share one message), for the owners' addresses. Every message
+   * is attempted; if any was refused this throws, and the use case gives the channel's claim back (the next run
+   * sends every message of the channel again).
    */
   async sendDigest(digest: ExpiryDigest): Promise<void> {
-    try {
-      await this.send(this.options.topicArn, renderDigestEmail(digest));
-    } catch (error) {
-      throw new NotificationError(
-        `SNS refused the digest of ${digest.day} on ${this.options.topicArn}: ${(error as Error).message}`,
-        [],
-        { cause: error },
-      );
+    const messages: Array<{ what: string; email: RenderedEmail }> = [
+      { what: 'the full digest', email: renderDigestEmail(digest) },
+      ...ownerDigests(digest, filterPolicySafe).map(({ owner, digest: ownDigest }) => ({
+        what: `the digest of owner ${owner}`,
+        email: renderDigestEmail(ownDigest, { owner }),
+      })),
+    ];
+    const failures: Array<{ what: string; error: unknown }> = [];
+    for (const { what, email } of messages) {
+      try {
+        await this.send(email);
+      } catch (error) {
+        failures.push({ what, error });
+      }
     }
+    if (failures.length > 0)
+      throw new NotificationError(
+        `SNS refused ${failures.length} of ${messages.length} message(s) of the digest of ${digest.day} on ` +
+          `${this.options.topicArn} (${failures.map((failure) => failure.what).join(', ')}): ` +
+          (failures[0].error as Error).message,
+        [],
+        { cause: failures[0].error },
+      );
   }
 
-  private async send(topicArn: string, email: RenderedEmail): Promise<void> {
+  private async send(email: RenderedEmail): Promise<void> {
     await this.options.client.send(
       new PublishCommand({
-        TopicArn: topicArn,
+        TopicArn: this.options.topicArn,
         Subject: email.subject,
         Message: email.body,
         MessageAttributes: Object.fromEntries(
@@ -124,9 +133,5 @@ export class SnsNotifier implements EventPublisher, DigestNotifier {
         ),
       }),
     );
-  }
-
-  private topicsText(): string {
-    return [this.options.topicArn, this.options.escalationTopicArn].filter(Boolean).join(' / ');
   }
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CertwardenError } from '../domain/errors';
 import { severityCounts, type DigestItem } from '../domain/notifications/expiry-digest';
 import { systemClock, type Clock } from '../ports/clock';
+import type { DigestNotifier } from '../ports/notifier';
 import { sendDigest, type DigestReport } from '../use-cases/digest';
 import {
   addStoreOptions,
@@ -78,14 +79,14 @@ export function registerDigestCommands(program: Command, deps: DigestCommandDeps
     const { config, store } = localSettings(options);
     // The digest goes to Slack only (a SIEM gets every alert as an event from `evaluate` already).
     const { slack } = localTargets({ slackWebhook: options.slackWebhook }, config, deps.retry);
-    const notifiers: LocalTarget[] = slack ? [slack] : [];
+    const targets = slack ? [slack] : [];
     const inventory = await deps.openInventory(store);
     try {
       const report = await sendDigest({
         store: inventory.store,
         ledger: ledgerOf(inventory, clock),
         clock,
-        notifiers,
+        notifiers: digestChannels(slack),
         dryRun: options.dryRun,
         ...thresholdsOf(config),
       });
@@ -95,7 +96,7 @@ export function registerDigestCommands(program: Command, deps: DigestCommandDeps
           : renderDigestReport(
               report,
               options.dryRun ?? false,
-              notifiers.map((notifier) => notifier.name),
+              targets.map((target) => target.name),
             ),
       );
       for (const failure of report.failed ?? [])
@@ -105,6 +106,17 @@ export function registerDigestCommands(program: Command, deps: DigestCommandDeps
       await inventory.close();
     }
   }
+}
+
+/**
+ * The CLI's digest channels, each claimed on its own in the ledger (lib/use-cases/digest.ts): `local-slack`, not
+ * the deployed `slack`, since the local webhook may be another Slack channel than the deployed one, and sharing a
+ * claim would leave one of them without its digest (with `--store aws` both use the one table's ledger). With no
+ * target the printout is the channel (`local-print`): the digest is still printed as sent once a day.
+ */
+function digestChannels(slack: LocalTarget | undefined): DigestNotifier[] {
+  if (!slack) return [{ channel: 'local-print', sendDigest: () => Promise.resolve() }];
+  return [{ channel: 'local-slack', sendDigest: (digest) => slack.sendDigest(digest) }];
 }
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;

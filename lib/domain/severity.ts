@@ -47,3 +47,12 @@ export function expirySeverity(
 }
 
 export const expirySeverityRank = (severity: ExpirySeverity): number => EXPIRY_SEVERITIES.indexOf(severity);
+
+/**
+ * The severities that digest mode (`alerts.digest`) leaves to the daily digest instead of alerting one by one:
+ * `info` and `warning`. High and critical alerts always go out at once.
+ */
+export const DIGESTED_SEVERITIES: readonly ExpirySeverity[] = ['info', 'warning'];
+
+/** An expiry alert of this severity is listed in the daily digest (in digest mode) rather than sent alone. */
+export const isDigestedSeverity = (severity: ExpirySeverity): boolean => DIGESTED_SEVERITIES.includes(severity);

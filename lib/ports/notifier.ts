@@ -3,9 +3,20 @@ import type { ExpiryDigest } from '../domain/notifications/expiry-digest';
 export type { ExpiryDigest };
 
 /**
- * A channel that takes the daily digest as one message (SNS email, Slack). It throws when the digest was not
- * delivered, so that the digest's claim for the day is given back and a later run sends it.
+ * A channel that takes the daily digest (SNS email, Slack). It throws when the digest was not delivered, so that
+ * the channel's claim for the day is given back and a later run sends it (to this channel only).
  */
 export interface DigestNotifier {
+  /**
+   * The channel's name in the digest's ledger key (`email`, `slack`): each channel's digest of a day is claimed,
+   * completed and given back on its own, so a channel that failed is retried without sending again to one that
+   * took it. Notifiers of one run must have different channels; a notifier without one is refused (sendDigest
+   * throws before claiming anything).
+   *
+   * Optional in the type only because lib/cli/evaluate-commands.ts's LocalTarget implements this interface
+   * without one (the CLI gives its targets a channel: lib/cli/digest-commands.ts); make it required once
+   * LocalTarget declares its channel.
+   */
+  readonly channel?: string;
   sendDigest(digest: ExpiryDigest): Promise<void>;
 }

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { DAY_MS, DEFAULT_EXPIRY_THRESHOLDS, thresholdId, type ExpiryThresholds } from '../domain/expiry';
 import { compareDigestItems, expiryDigest, type DigestItem } from '../domain/notifications/expiry-digest';
 import { displayNameOf } from '../domain/notifications/expiry-email';
-import { DEFAULT_SEVERITY_THRESHOLDS, expirySeverity, type SeverityThresholds } from '../domain/severity';
+import {
+  DEFAULT_SEVERITY_THRESHOLDS,
+  expirySeverity,
+  isDigestedSeverity,
+  type SeverityThresholds,
+} from '../domain/severity';
 import type { AlertKey, AlertLedger } from '../ports/alert-ledger';
 import type { Clock } from '../ports/clock';
 import type { InventoryStore } from '../ports/inventory-store';
@@ -15,7 +20,9 @@ export interface DigestOptions {
   /** Where the day's digest is claimed, so that it goes out once however many runs overlap. */
   ledger: AlertLedger;
   clock: Clock;
-  /** Each gets the digest as one message (SnsNotifier, SlackNotifier). */
+  /**
+   * Each gets the digest (SnsNotifier, SlackNotifier), claimed under its own `channel`: channels must differ.
+   */
   notifiers: DigestNotifier[];
   /** @default DEFAULT_EXPIRY_THRESHOLDS */
   thresholds?: ExpiryThresholds;
@@ -32,78 +39,137 @@ export interface DigestOptions {
   runId?: string;
 }
 
+/** What became of the day's digest on one channel in this run. */
+export type DigestChannelOutcome =
+  /** This run sent it there. */
+  | 'sent'
+  /** It went out there before (this run sent nothing there). */
+  | 'alreadySent'
+  /** Another run holds the channel's claim right now and sends it (this run sent nothing there). */
+  | 'heldElsewhere'
+  /** The channel refused it: its claim was given back, the next run sends it there. */
+  | 'failed'
+  /** A dry run, or nothing to list: nothing claimed, nothing sent. */
+  | 'notSent';
+
+export interface DigestChannelReport {
+  /** DigestNotifier.channel. */
+  channel: string;
+  outcome: DigestChannelOutcome;
+  /** Why it failed (`failed` only). */
+  message?: string;
+}
+
 export interface DigestReport {
   /** The UTC day, `YYYY-MM-DD`. */
   day: string;
   /** What the digest lists (or would), soonest expiry first; empty: nothing was sent and nothing claimed. */
   items: DigestItem[];
-  /** This run sent the digest (to every notifier). */
+  /** Per channel, in the notifiers' order: what became of the digest there. */
+  channels: DigestChannelReport[];
+  /** This run sent the digest to at least one channel (see `channels` for which). */
   sent: boolean;
-  /** The digest of this day went out before (this run sent nothing). */
+  /** Every channel had the day's digest before this run: it sent nothing. */
   alreadySent: boolean;
-  /** Another run holds the day's claim right now and sends it (this run sent nothing). */
+  /** Another run was sending the digest to at least one channel: this run left that channel to it. */
   heldElsewhere: boolean;
-  /** Notifiers that failed: the claim was given back, so the next run sends the digest (to every notifier). */
-  failed?: Array<{ notifier: string; message: string }>;
+  /** Channels that failed: each one's claim was given back, so the next run sends the digest there (only there). */
+  failed?: Array<{ channel: string; notifier: string; message: string }>;
 }
 
-/** The ledger entry of one day's digest (a location id always has a colon, `<kind>:<id>`: `digest` is none). */
-export const digestKeyOf = (day: string): AlertKey => ({
+/**
+ * The ledger entry of one day's digest on one channel (a location id always has a colon, `<kind>:<id>`:
+ * `digest` is none).
+ */
+export const digestKeyOf = (day: string, channel: string): AlertKey => ({
   locationId: 'digest',
   fingerprint: day,
-  thresholdId: 'daily',
+  thresholdId: `daily:${channel}`,
 });
 
+/** A channel name: lower-case letters, digits and dashes (it is part of a ledger key). */
+const CHANNEL = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Each notifier's channel; throws (before anything is claimed) on a missing, malformed or repeated one. */
+function channelsOf(notifiers: readonly DigestNotifier[]): string[] {
+  const channels = notifiers.map((notifier, index) => {
+    const channel = notifier.channel;
+    if (channel === undefined || !CHANNEL.test(channel))
+      throw new TypeError(
+        `digest notifier ${index} (${notifier.constructor?.name ?? 'object'}) has no valid channel: ${JSON.stringify(channel)}`,
+      );
+    return channel;
+  });
+  const repeated = channels.find((channel, index) => channels.indexOf(channel) !== index);
+  if (repeated !== undefined)
+    throw new TypeError(`two digest notifiers share the channel ${repeated}: each needs its own ledger claim`);
+  return channels;
+}
+
 /**
- * Sends the daily digest of low-severity expiry news, exactly once per UTC day: every live place whose
- * certificate has crossed an expiry threshold and is at `info` or `warning` now, in one message to each
- * notifier. The day is claimed in the alert ledger first (a conditional write: of overlapping runs or a
- * redelivered schedule, one wins), marked sent after every notifier took it, and given back when one failed, so
- * a later run sends it again (to every notifier: a duplicate on a channel that took it beats a lost digest).
+ * Sends the daily digest of low-severity expiry news, exactly once per UTC day and channel: every live place
+ * whose certificate has crossed an expiry threshold and is at `info` or `warning` now, in one message to each
+ * notifier. Each channel's day is claimed in the alert ledger before its notifier is called (a conditional write:
+ * of overlapping runs or a redelivered schedule, one wins per channel), marked sent once the notifier took the
+ * digest, and given back when it failed, so that a later run sends it there again — and only there: a channel
+ * that took it is not sent it twice. Every channel is tried, whatever became of the others.
  * An empty digest sends nothing and claims nothing: a later run the same day that finds something sends it.
  */
 export async function sendDigest(options: DigestOptions): Promise<DigestReport> {
   const { store, ledger, clock, notifiers } = options;
+  const channels = channelsOf(notifiers);
   const now = clock.now();
   const day = now.toISOString().slice(0, 10);
-  const key = digestKeyOf(day);
   const items = await digestItems(store, now, options.thresholds, options.severity);
-  const report: DigestReport = { day, items, sent: false, alreadySent: false, heldElsewhere: false };
 
-  if (items.length === 0 || options.dryRun) {
-    report.alreadySent = (await ledger.state(key)) === 'sent';
-    return report;
-  }
-
-  const owner = options.runId ?? randomUUID();
-  const startOfNextDay = new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS);
-  const claim = await ledger.claim(key, {
-    owner,
-    leaseMs: options.leaseMs ?? DEFAULT_ALERT_LEASE_MS,
-    keepUntil: startOfNextDay,
-  });
-  if (claim === 'sent') return { ...report, alreadySent: true };
-  if (claim === 'held') return { ...report, heldElsewhere: true };
-
-  const digest = expiryDigest(day, items);
+  const results: DigestChannelReport[] = [];
   const failed: NonNullable<DigestReport['failed']> = [];
-  for (const [index, notifier] of notifiers.entries()) {
-    try {
-      await notifier.sendDigest(digest);
-    } catch (error) {
-      failed.push({
-        notifier: notifier.constructor?.name || `notifier ${index}`,
-        message: error instanceof Error ? error.message : String(error),
-      });
+  if (items.length === 0 || options.dryRun) {
+    for (const channel of channels) {
+      const sentBefore = (await ledger.state(digestKeyOf(day, channel))) === 'sent';
+      results.push({ channel, outcome: sentBefore ? 'alreadySent' : 'notSent' });
+    }
+  } else {
+    const owner = options.runId ?? randomUUID();
+    const claimOptions = {
+      owner,
+      leaseMs: options.leaseMs ?? DEFAULT_ALERT_LEASE_MS,
+      keepUntil: new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS),
+    };
+    const digest = expiryDigest(day, items);
+    for (const [index, notifier] of notifiers.entries()) {
+      const channel = channels[index];
+      const key = digestKeyOf(day, channel);
+      // Claimed just before sending, so that a slow channel does not eat into the next one's lease.
+      const claim = await ledger.claim(key, claimOptions);
+      if (claim !== 'claimed') {
+        results.push({ channel, outcome: claim === 'sent' ? 'alreadySent' : 'heldElsewhere' });
+        continue;
+      }
+      try {
+        await notifier.sendDigest(digest);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        await ledger.release(key, owner);
+        results.push({ channel, outcome: 'failed', message });
+        failed.push({ channel, notifier: notifier.constructor?.name || `notifier ${index}`, message });
+        continue;
+      }
+      // False only when this run outlived its lease and another took the channel over: the digest did go out.
+      await ledger.complete(key, owner);
+      results.push({ channel, outcome: 'sent' });
     }
   }
-  if (failed.length > 0) {
-    await ledger.release(key, owner);
-    return { ...report, failed };
-  }
-  // False only when this run outlived its lease and another took the day over: the digest did go out.
-  await ledger.complete(key, owner);
-  return { ...report, sent: true };
+
+  return {
+    day,
+    items,
+    channels: results,
+    sent: results.some((result) => result.outcome === 'sent'),
+    alreadySent: results.length > 0 && results.every((result) => result.outcome === 'alreadySent'),
+    heldElsewhere: results.some((result) => result.outcome === 'heldElsewhere'),
+    ...(failed.length > 0 ? { failed } : {}),
+  };
 }
 
 /** Live places past a threshold at info or warning severity now, soonest expiry first. */
@@ -118,7 +184,7 @@ async function digestItems(
     const certificate = location.certificate;
     if (!certificate || !expiry.mostUrgent) continue;
     const severity = expirySeverity(certificate, now, severityThresholds);
-    if (severity !== 'info' && severity !== 'warning') continue;
+    if (!isDigestedSeverity(severity)) continue;
     items.push({
       locationId: location.locationId,
       name: displayNameOf(certificate),

@@ -30,6 +30,13 @@ import { acmAlert } from '../unit/domain/notifications/fixtures';
 const TABLE = 'certwarden-alerts-run';
 const ALERTS_TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-alerts';
 const ESCALATION_TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-escalation';
+/** The message attributes of one Publish as sent on the wire (awsQuery form fields). */
+function attributesOf(params: Record<string, string>): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (let n = 1; params[`MessageAttributes.entry.${n}.Name`]; n++)
+    attributes[params[`MessageAttributes.entry.${n}.Name`]] = params[`MessageAttributes.entry.${n}.Value.StringValue`];
+  return attributes;
+}
 const SLACK_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack-AbCdEf';
 /** Security Hub's account and region differ from the SDK's AWS_REGION: only the function ARN names them. */
 const HUB_ACCOUNT = '222222222222';
@@ -232,7 +239,6 @@ beforeAll(async () => {
     // Days 30 and 7 only (no 60d or 14d alerts); the rest defaults.
     CERTWARDEN_EXPIRY: JSON.stringify({ days: [30, 7] }),
     CERTWARDEN_ALERTS_TOPIC: ALERTS_TOPIC,
-    CERTWARDEN_ESCALATION_TOPIC: ESCALATION_TOPIC,
     CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET,
     CERTWARDEN_SIEM_FORMAT: 'ocsf',
     POWERTOOLS_SERVICE_NAME: 'certwarden-test',
@@ -307,7 +313,7 @@ describe('evaluate', () => {
 });
 
 describe('email notifier', () => {
-  it('emails each alert through the topics; a record whose publish failed, or that does not parse, fails alone', async () => {
+  it('emails each alert once, to its topic; a record whose publish failed, or that does not parse, fails alone', async () => {
     const { handler } = await import('../../functions/email-notifier/handler');
     sns.published.length = 0;
 
@@ -321,11 +327,30 @@ describe('email notifier', () => {
     );
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'refused' }, { itemIdentifier: 'foreign' }] });
-    // Critical: the alert topic and the escalation topic.
+    // One Publish per alert: escalation is another instance of this function, on its own queue.
     expect(sns.published.map((params) => [params.TopicArn, params.Subject])).toEqual([
       [ALERTS_TOPIC, expect.stringContaining('api.example.com')],
-      [ESCALATION_TOPIC, expect.stringContaining('api.example.com')],
     ]);
+    expect(attributesOf(sns.published[0])).toMatchObject({ severity: 'critical', audience: 'all' });
+  });
+
+  it('as the escalation instance, publishes to the escalation topic only (CERTWARDEN_ALERTS_TOPIC names it)', async () => {
+    let loaded!: typeof import('../../functions/email-notifier/handler');
+    process.env.CERTWARDEN_ALERTS_TOPIC = ESCALATION_TOPIC;
+    try {
+      await jest.isolateModulesAsync(async () => {
+        loaded = await import('../../functions/email-notifier/handler');
+      });
+    } finally {
+      process.env.CERTWARDEN_ALERTS_TOPIC = ALERTS_TOPIC;
+    }
+    sns.published.length = 0;
+
+    await expect(
+      loaded.handler(sqsEvent(record('critical', eventBridgeBody(criticalAlert))), context()),
+    ).resolves.toEqual({ batchItemFailures: [] });
+
+    expect(sns.published.map((params) => params.TopicArn)).toEqual([ESCALATION_TOPIC]);
   });
 });
 
@@ -348,6 +373,23 @@ describe('slack notifier', () => {
       path: '/services/T000/B000/XXXX',
       text: expect.stringContaining('api.example.com'),
     });
+  });
+  it('fails the records left once less than one post may take is left, without posting them', async () => {
+    const { handler } = await import('../../functions/slack-notifier/handler');
+    const { SLACK_RECORD_BUDGET_MS } = await import('../../functions/shared/eventbridge-record');
+    expect(SLACK_RECORD_BUDGET_MS).toBe(62_500);
+    await handler(sqsEvent(record('warm', eventBridgeBody(syncCompleted))), context()); // the secret, read once
+    slack.posts.length = 0;
+
+    const batch = sqsEvent(
+      ...['a', 'b', 'c', 'd'].map((id) => record(id, eventBridgeBody(id === 'a' ? criticalAlert : syncCompleted))),
+    );
+    await expect(handler(batch, context(undefined, runningOut(2)))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'd' }],
+    });
+    // Only the two delivered were posted: SQS redelivers c and d, and nothing twice.
+    expect(slack.posts).toHaveLength(2);
+    expect(slack.posts[0].text).toContain('api.example.com');
   });
 });
 
@@ -376,47 +418,6 @@ describe('security hub notifier', () => {
       batchItemFailures: [{ itemIdentifier: 'critical' }],
     });
   });
-  it('fails the records left once less than one post may take is left, without posting them', async () => {
-    const { handler } = await import('../../functions/slack-notifier/handler');
-    const { SLACK_RECORD_BUDGET_MS } = await import('../../functions/shared/eventbridge-record');
-    expect(SLACK_RECORD_BUDGET_MS).toBe(62_500);
-    await handler(sqsEvent(record('warm', eventBridgeBody(syncCompleted))), context()); // the secret, read once
-    slack.posts.length = 0;
-
-    const batch = sqsEvent(
-      ...['a', 'b', 'c', 'd'].map((id) => record(id, eventBridgeBody(id === 'a' ? criticalAlert : syncCompleted))),
-    );
-    await expect(handler(batch, context(undefined, runningOut(2)))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'd' }],
-    });
-    // Only the two delivered were posted: SQS redelivers c and d, and nothing twice.
-    expect(slack.posts).toHaveLength(2);
-    expect(slack.posts[0].text).toContain('api.example.com');
-  });
-});
-
-describe('digest', () => {
-  it("sends the day's digest once, to the alert topic and Slack, and nothing on a second run", async () => {
-    const { handler } = await import('../../functions/digest/handler');
-    sns.published.length = 0;
-    slack.posts.length = 0;
-    // The other form of the secret: the webhook URL as plain text.
-    secrets.values.set(SLACK_SECRET, slackUrl);
-    const readsBefore = secrets.reads;
-
-    await expect(handler({}, context())).resolves.toMatchObject({ items: 1, sent: true });
-
-    expect(sns.published).toHaveLength(1);
-    expect(sns.published[0]).toMatchObject({ TopicArn: ALERTS_TOPIC });
-    expect(sns.published[0].Message).toContain('warn.example.com');
-    expect(sns.published[0].Message).not.toContain('soon.example.com');
-    expect(slack.posts).toEqual([{ path: '/services/T000/B000/XXXX', text: expect.any(String) }]);
-
-    await expect(handler({}, context())).resolves.toMatchObject({ sent: false, alreadySent: true });
-    expect(sns.published).toHaveLength(1);
-    expect(slack.posts).toHaveLength(1);
-    expect(secrets.reads - readsBefore).toBe(1);
-  });
   it('imports no finding for the records left once less than one record may take is left', async () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');
     const { SECURITY_HUB_RECORD_BUDGET_MS } = await import('../../functions/shared/eventbridge-record');
@@ -437,6 +438,35 @@ describe('digest', () => {
       batchItemFailures: [{ itemIdentifier: 'late' }, { itemIdentifier: 'later' }],
     });
     expect(hub.findings.size).toBe(0);
+  });
+});
+
+describe('digest', () => {
+  it("sends the day's digest once, to the alert topic (full and per owner) and Slack, and nothing on a second run", async () => {
+    const { handler } = await import('../../functions/digest/handler');
+    sns.published.length = 0;
+    slack.posts.length = 0;
+    // The other form of the secret: the webhook URL as plain text.
+    secrets.values.set(SLACK_SECRET, slackUrl);
+    const readsBefore = secrets.reads;
+
+    await expect(handler({}, context())).resolves.toMatchObject({ items: 1, sent: true });
+
+    // The full digest for alerts.emails, then the one owner's own digest.
+    expect(sns.published.map((params) => [params.TopicArn, attributesOf(params)])).toEqual([
+      [ALERTS_TOPIC, { severity: 'digest', source: 'all', owner: 'all', account: 'all', audience: 'all' }],
+      [ALERTS_TOPIC, { severity: 'digest', source: 'all', owner: 'platform', account: 'all', audience: 'owner' }],
+    ]);
+    for (const params of sns.published) {
+      expect(params.Message).toContain('warn.example.com');
+      expect(params.Message).not.toContain('soon.example.com');
+    }
+    expect(slack.posts).toEqual([{ path: '/services/T000/B000/XXXX', text: expect.any(String) }]);
+
+    await expect(handler({}, context())).resolves.toMatchObject({ sent: false, alreadySent: true });
+    expect(sns.published).toHaveLength(2);
+    expect(slack.posts).toHaveLength(1);
+    expect(secrets.reads - readsBefore).toBe(1);
   });
 });
 

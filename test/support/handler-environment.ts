@@ -47,7 +47,6 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       return {
         ...common,
         CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
-        CERTWARDEN_ESCALATION_TOPIC: `${SNS}:certwarden-escalation`,
         CERTWARDEN_DIGEST: 'true',
       };
     case 'slackNotifier':

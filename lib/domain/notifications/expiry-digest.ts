@@ -5,7 +5,7 @@
  */
 
 import { EXPIRY_SEVERITIES, type ExpirySeverity } from '../severity';
-import { describeTimeLeft, MAX_SUBJECT_LENGTH, type RenderedEmail } from './expiry-email';
+import { describeTimeLeft, snsSubject, type RenderedEmail } from './expiry-email';
 import { renewalInstructions } from './renewal-guidance';
 import { sourceKindLabel } from './source-labels';
 import type { SlackMessage } from './slack-message';
@@ -42,11 +42,18 @@ export interface ExpiryDigest {
 }
 
 /**
- * SNS message attributes of the digest. Filter policies match attribute values exactly: a subscription filtering
- * on `severity` or `owner` does not get the digest unless its policy lists `digest` (severity) or `all` (owner).
- * Every value is non-empty (SNS refuses empty attribute values).
+ * SNS message attributes of the full digest (every owner's items), for the `alerts.emails` subscriptions (filter
+ * `audience: all`). Filter policies match attribute values exactly: an owner subscription (filter on `owner`)
+ * does not get it, since no owner is `all`; it gets its owners' own digests instead (renderDigestEmail with
+ * `owner`: that owner and audience `owner`). Every value is non-empty (SNS refuses empty attribute values).
  */
-export const DIGEST_ATTRIBUTES = { severity: 'digest', source: 'all', owner: 'all', account: 'all' } as const;
+export const DIGEST_ATTRIBUTES = {
+  severity: 'digest',
+  source: 'all',
+  owner: 'all',
+  account: 'all',
+  audience: 'all',
+} as const;
 
 /** The email body is cut here (UTF-8 bytes): below SNS's 256 KiB message limit, subject and attributes included. */
 export const DIGEST_EMAIL_MAX_BYTES = 240_000;
@@ -80,50 +87,68 @@ export function severityCounts(items: readonly DigestItem[]): string {
     .join(', ');
 }
 
-/** `Daily digest: 12 certificates expiring (3 warning, 9 info)`. */
-function headline(digest: ExpiryDigest): string {
+/** `Daily digest: 12 certificates expiring (3 warning, 9 info)`; `Daily digest for payments: …` for one owner. */
+function headline(digest: ExpiryDigest, owner?: string): string {
   const count = digest.items.length;
+  const title = owner === undefined ? 'Daily digest' : `Daily digest for ${owner}`;
   return count === 0
-    ? 'Daily digest: no certificates expiring'
-    : `Daily digest: ${plural(count, 'certificate')} expiring (${severityCounts(digest.items)})`;
+    ? `${title}: no certificates expiring`
+    : `${title}: ${plural(count, 'certificate')} expiring (${severityCounts(digest.items)})`;
 }
 
-/** The owners in order of their soonest item, each with its items (still soonest first). */
-function byOwner(items: readonly DigestItem[]): Array<[string, DigestItem[]]> {
+/**
+ * The owners in order of their soonest item, each with its items (still soonest first). Owners with the same
+ * `keyOf` are one group, named by that key.
+ */
+function byOwner(
+  items: readonly DigestItem[],
+  keyOf: (owner: string) => string = (owner) => owner,
+): Array<[string, DigestItem[]]> {
   const groups = new Map<string, DigestItem[]>();
   for (const item of items) {
-    const group = groups.get(item.owner);
+    const key = keyOf(item.owner);
+    const group = groups.get(key);
     if (group) group.push(item);
-    else groups.set(item.owner, [item]);
+    else groups.set(key, [item]);
   }
   return [...groups];
+}
+
+/**
+ * The digest split by owner, for owners' own emails: one digest per owner (per value of `keyOf(owner)`: an
+ * adapter passes how its channel spells an owner, so that owners it cannot tell apart share one digest), each
+ * listing only that owner's items, in order of each owner's soonest item.
+ */
+export function ownerDigests(
+  digest: ExpiryDigest,
+  keyOf?: (owner: string) => string,
+): Array<{ owner: string; digest: ExpiryDigest }> {
+  return byOwner(digest.items, keyOf).map(([owner, items]) => ({ owner, digest: { day: digest.day, items } }));
 }
 
 const renewalOf = (item: DigestItem) =>
   renewalInstructions({ sourceKind: item.sourceKind, managed: item.managed, renewal: item.renewal ?? undefined });
 
-/** SNS subjects: printable ASCII, no line breaks, at most 100 characters. */
-function asciiSubject(subject: string): string {
-  const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 1)}~`;
-}
-
 /**
  * The digest as an email (SNS email subscription): subject
  * `[certwarden] Daily digest: 12 certificates expiring (3 warning, 9 info)`, a body grouped by owner with each
  * certificate's time left, place and how to renew it. A digest too large for one SNS message lists what fits
- * and ends with `... and N more`.
+ * and ends with `... and N more`. The full digest carries DIGEST_ATTRIBUTES; with `owner` it is that owner's own
+ * digest (pass only its items, see ownerDigests): subject `Daily digest for <owner>: …`, attributes owner
+ * `<owner>` and audience `owner`.
  */
 export function renderDigestEmail(
   digest: ExpiryDigest,
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; owner?: string } = {},
 ): RenderedEmail & { listed: number } {
   const maxBytes = options.maxBytes ?? DIGEST_EMAIL_MAX_BYTES;
+  const owner = options.owner;
   const count = digest.items.length;
   const head = [
     count === 0
       ? `No certificate has crossed an expiry threshold at info or warning severity on ${digest.day}.`
       : `${plural(count, 'certificate')} crossed an expiry threshold and ${count === 1 ? 'is' : 'are'} due for renewal (${severityCounts(digest.items)}), on ${digest.day}.`,
+    ...(owner === undefined ? [] : [`Only the certificates of ${owner} are listed.`]),
     'High and critical alerts are not in this list: they are sent one by one as they happen.',
     '',
   ].join('\n');
@@ -136,8 +161,8 @@ export function renderDigestEmail(
   let budget = maxBytes - bytes(head) - bytes(foot) - bytes(overflowLine(count));
   const parts: string[] = [];
   let listed = 0;
-  outer: for (const [owner, items] of byOwner(digest.items)) {
-    const heading = `\n${owner} (${items.length})\n`;
+  outer: for (const [itemsOwner, items] of byOwner(digest.items)) {
+    const heading = `\n${itemsOwner} (${items.length})\n`;
     for (const [index, item] of items.entries()) {
       const kind = sourceKindLabel(item.sourceKind);
       const entry = [
@@ -156,9 +181,9 @@ export function renderDigestEmail(
   }
   const overflow = listed < count ? overflowLine(count - listed) : '';
   return {
-    subject: asciiSubject(`[certwarden] ${headline(digest)}`),
+    subject: snsSubject(`[certwarden] ${headline(digest, owner)}`),
     body: head + parts.join('') + overflow + foot,
-    attributes: { ...DIGEST_ATTRIBUTES },
+    attributes: owner === undefined ? { ...DIGEST_ATTRIBUTES } : { ...DIGEST_ATTRIBUTES, owner, audience: 'owner' },
     listed,
   };
 }

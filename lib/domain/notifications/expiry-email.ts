@@ -7,7 +7,23 @@ export interface RenderedEmail {
   subject: string;
   body: string;
   /** SNS message attributes: subscription filter policies select on these. */
-  attributes: { severity: string; source: string; owner: string; account: string };
+  attributes: EmailAttributes;
+}
+
+/**
+ * Who an email is for, as the `audience` message attribute: `all` for every alert and the full digest (the
+ * `alerts.emails` subscriptions filter on it), `owner` for an owner's own digest (owner subscriptions take it by
+ * their `owner` filter; the full digest, owner `all`, does not reach them).
+ */
+export type EmailAudience = 'all' | 'owner';
+
+/** The SNS message attributes of an email. */
+export interface EmailAttributes {
+  severity: string;
+  source: string;
+  owner: string;
+  account: string;
+  audience: EmailAudience;
 }
 
 /** SNS refuses subjects longer than this. */
@@ -34,7 +50,7 @@ export const displayNameOf = (detail: Pick<ExpiryAlertDetail, 'subjectCommonName
 export function renderExpiryEmail(detail: ExpiryAlertDetail): RenderedEmail {
   const name = displayNameOf(detail);
   const kind = sourceKindLabel(detail.sourceKind);
-  const subject = truncate(
+  const subject = snsSubject(
     `[certwarden] ${detail.severity.toUpperCase()}: ${name} ${describeTimeLeft(detail)} (${kind}, ${detail.source})`,
   );
   const where = [
@@ -78,12 +94,16 @@ export function renderExpiryEmail(detail: ExpiryAlertDetail): RenderedEmail {
       source: detail.source,
       owner: detail.owner,
       account: detail.account ?? 'none',
+      audience: 'all',
     },
   };
 }
 
-/** SNS subjects: printable ASCII, no line breaks, at most 100 characters. */
-function truncate(subject: string): string {
+/**
+ * An SNS subject: printable ASCII (anything else becomes `?`), no line breaks, at most 100 characters (a longer
+ * one is cut and ends with `~`). Every certwarden email subject goes through it.
+ */
+export function snsSubject(subject: string): string {
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 1)}~`;
 }

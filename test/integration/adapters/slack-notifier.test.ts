@@ -208,6 +208,10 @@ describe('SlackNotifier.sendDigest', () => {
     expect(slack.received).toHaveLength(2);
   });
 
+  it("is the digest's slack channel", () => {
+    expect(notifier().channel).toBe('slack');
+  });
+
   it('throws a NotificationError when the webhook refuses the digest', async () => {
     slack.always = { status: 404, body: 'no_service' };
 

@@ -3,12 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { NotificationError, SnsNotifier } from '../../../lib/adapters/sns-notifier';
 import { expiryAlertEvent, syncFailedEvent, type ExpiryAlertDetail } from '../../../lib/domain/events';
-import { expiryDigest } from '../../../lib/domain/notifications/expiry-digest';
+import { expiryDigest, type DigestItem } from '../../../lib/domain/notifications/expiry-digest';
 import type { ExpirySeverity } from '../../../lib/domain/severity';
 import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-alerts';
-const ESCALATION = 'arn:aws:sns:eu-west-1:111111111111:certwarden-escalation';
 
 /** The message attributes of one Publish as sent on the wire (awsQuery form fields). */
 function attributesOf(params: Record<string, string>): Record<string, string> {
@@ -30,8 +29,8 @@ class FakeSns {
   readonly published: Array<Record<string, string>> = [];
   /** Status codes to answer the next requests with instead of success. */
   failures: number[] = [];
-  /** A topic that does not exist: every Publish to it is refused (NotFound). */
-  refuseTopic: string | undefined;
+  /** A message attribute value refused on sight: every Publish carrying it is refused (InvalidParameter). */
+  refuseAttributeValue: string | undefined;
   private server!: Server;
   endpoint = '';
 
@@ -41,7 +40,10 @@ class FakeSns {
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
         const params = Object.fromEntries(new URLSearchParams(body));
-        const failure = params.TopicArn === this.refuseTopic ? 404 : this.failures.shift();
+        const refused =
+          this.refuseAttributeValue !== undefined &&
+          Object.values(attributesOf(params)).includes(this.refuseAttributeValue);
+        const failure = refused ? 400 : this.failures.shift();
         response.setHeader('content-type', 'text/xml');
         if (failure) {
           response.statusCode = failure;
@@ -89,7 +91,7 @@ afterAll(async () => {
 beforeEach(() => {
   sns.published.length = 0;
   sns.failures = [];
-  sns.refuseTopic = undefined;
+  sns.refuseAttributeValue = undefined;
 });
 
 describe('SnsNotifier', () => {
@@ -107,17 +109,12 @@ describe('SnsNotifier', () => {
       Subject: '[certwarden] CRITICAL: api.example.com expires in 1 day (ACM, prod-eu-west-1)',
     });
     expect(first.Message).toContain('How to renew');
-    const attributes = Object.fromEntries(
-      [1, 2, 3, 4].map((n) => [
-        first[`MessageAttributes.entry.${n}.Name`],
-        first[`MessageAttributes.entry.${n}.Value.StringValue`],
-      ]),
-    );
-    expect(attributes).toEqual({
+    expect(attributesOf(first)).toEqual({
       severity: 'critical',
       source: 'prod-eu-west-1',
       owner: 'payments',
       account: '111111111111',
+      audience: 'all',
     });
   });
 
@@ -154,47 +151,29 @@ describe('SnsNotifier', () => {
     expect(sns.published.map((params) => params.Subject)).toEqual([expect.stringContaining('old.example.com')]);
   });
 
-  it('publishes critical and high alerts to the alert topic and the escalation topic, the others to the alert topic only', async () => {
-    await new SnsNotifier({ client, topicArn: TOPIC, escalationTopicArn: ESCALATION }).publish(
+  it('publishes every alert once, to its one topic, whatever its severity (escalation is another notifier)', async () => {
+    await new SnsNotifier({ client, topicArn: TOPIC }).publish(
       (['critical', 'high', 'warning', 'info'] as const).map((severity) => expiryAlertEvent(alertAt(severity))),
     );
 
-    const topicsOf = (name: string) =>
-      sns.published.filter((params) => params.Subject.includes(name)).map((params) => params.TopicArn);
-    expect(topicsOf('critical.example.com')).toEqual([TOPIC, ESCALATION]);
-    expect(topicsOf('high.example.com')).toEqual([TOPIC, ESCALATION]);
-    expect(topicsOf('warning.example.com')).toEqual([TOPIC]);
-    expect(topicsOf('info.example.com')).toEqual([TOPIC]);
-    // The escalation copy is the same email with the same attributes.
-    const [alert, escalated] = sns.published.filter((params) => params.Subject.includes('critical.example.com'));
-    expect(escalated.Message).toBe(alert.Message);
-    expect(attributesOf(escalated)).toEqual(attributesOf(alert));
+    expect(sns.published.map((params) => [attributesOf(params).severity, params.TopicArn])).toEqual([
+      ['critical', TOPIC],
+      ['high', TOPIC],
+      ['warning', TOPIC],
+      ['info', TOPIC],
+    ]);
+    expect(sns.published.every((params) => attributesOf(params).audience === 'all')).toBe(true);
   });
 
   it('in digest mode skips info and warning alerts and still sends high and critical at once', async () => {
-    await new SnsNotifier({ client, topicArn: TOPIC, escalationTopicArn: ESCALATION, digest: true }).publish(
+    await new SnsNotifier({ client, topicArn: TOPIC, digest: true }).publish(
       (['info', 'warning', 'high', 'critical'] as const).map((severity) => expiryAlertEvent(alertAt(severity))),
     );
 
     expect(sns.published.map((params) => [attributesOf(params).severity, params.TopicArn])).toEqual([
       ['high', TOPIC],
-      ['high', ESCALATION],
       ['critical', TOPIC],
-      ['critical', ESCALATION],
     ]);
-  });
-
-  it('surfaces an alert whose escalation copy was refused, after publishing it to the alert topic', async () => {
-    const refusing = new SnsNotifier({ client, topicArn: TOPIC, escalationTopicArn: `${ESCALATION}-missing` });
-    sns.refuseTopic = `${ESCALATION}-missing`;
-
-    const error = await refusing.publish([expiryAlertEvent(alertAt('high'))]).catch((caught: unknown) => caught);
-
-    expect(error).toBeInstanceOf(NotificationError);
-    expect((error as NotificationError).failed.map((event) => (event.detail as ExpiryAlertDetail).severity)).toEqual([
-      'high',
-    ]);
-    expect(sns.published.map((params) => params.TopicArn)).toEqual([TOPIC]);
   });
 
   it('never sends an empty attribute value (SNS refuses them): an empty owner or account becomes "none"', async () => {
@@ -204,8 +183,8 @@ describe('SnsNotifier', () => {
     ]);
 
     expect(sns.published.map(attributesOf)).toEqual([
-      { severity: 'critical', source: 'prod-eu-west-1', owner: 'none', account: 'none' },
-      { severity: 'critical', source: 'prodeu', owner: 'none', account: '111111111111' },
+      { severity: 'critical', source: 'prod-eu-west-1', owner: 'none', account: 'none', audience: 'all' },
+      { severity: 'critical', source: 'prodeu', owner: 'none', account: '111111111111', audience: 'all' },
     ]);
   });
 
@@ -218,45 +197,96 @@ describe('SnsNotifier', () => {
 });
 
 describe('SnsNotifier.sendDigest', () => {
+  const item = (name: string, owner: string, days: number): DigestItem => ({
+    locationId: `local-files:/etc/ssl/${name}.pem`,
+    name,
+    severity: days <= 30 ? 'warning' : 'info',
+    daysLeft: days,
+    notAfter: new Date(Date.parse('2026-06-01T00:00:00.000Z') + days * 86_400_000).toISOString(),
+    source: 'web-servers',
+    sourceKind: 'local-files',
+    nativeId: `/etc/ssl/${name}.pem`,
+    owner,
+    account: null,
+    thresholdId: 'lifetime-33%',
+    managed: false,
+    renewal: null,
+  });
   const digest = expiryDigest('2026-06-01', [
-    {
-      locationId: 'local-files:/etc/ssl/intranet.pem',
-      name: 'intranet.example.com',
-      severity: 'warning',
-      daysLeft: 12,
-      notAfter: '2026-06-13T00:00:00.000Z',
-      source: 'web-servers',
-      sourceKind: 'local-files',
-      nativeId: '/etc/ssl/intranet.pem',
-      owner: 'platform',
-      account: null,
-      thresholdId: 'lifetime-33%',
-      managed: false,
-      renewal: null,
-    },
+    item('intranet.example.com', 'platform', 12),
+    item('pay.example.com', 'payments', 20),
+    item('wiki.example.com', 'platform', 45),
   ]);
+  const FULL = { severity: 'digest', source: 'all', owner: 'all', account: 'all', audience: 'all' };
 
-  it('publishes the digest once, to the alert topic only, with severity digest and owner all', async () => {
-    await new SnsNotifier({ client, topicArn: TOPIC, escalationTopicArn: ESCALATION, digest: true }).sendDigest(digest);
+  it('publishes the full digest (audience all, owner all), then one digest per owner with only its items (audience owner)', async () => {
+    await new SnsNotifier({ client, topicArn: TOPIC, digest: true }).sendDigest(digest);
 
-    expect(sns.published).toHaveLength(1);
-    expect(sns.published[0]).toMatchObject({
-      Action: 'Publish',
-      TopicArn: TOPIC,
-      Subject: '[certwarden] Daily digest: 1 certificate expiring (1 warning)',
-    });
-    expect(sns.published[0].Message).toContain('intranet.example.com expires in 12 days');
-    expect(attributesOf(sns.published[0])).toEqual({ severity: 'digest', source: 'all', owner: 'all', account: 'all' });
+    expect(sns.published.map((params) => [params.TopicArn, params.Subject, attributesOf(params)])).toEqual([
+      [TOPIC, '[certwarden] Daily digest: 3 certificates expiring (2 warning, 1 info)', FULL],
+      [
+        TOPIC,
+        '[certwarden] Daily digest for platform: 2 certificates expiring (1 warning, 1 info)',
+        { ...FULL, owner: 'platform', audience: 'owner' },
+      ],
+      [
+        TOPIC,
+        '[certwarden] Daily digest for payments: 1 certificate expiring (1 warning)',
+        { ...FULL, owner: 'payments', audience: 'owner' },
+      ],
+    ]);
+    const [full, platform, payments] = sns.published.map((params) => params.Message);
+    expect(full).toContain('intranet.example.com expires in 12 days');
+    for (const name of ['intranet', 'pay', 'wiki']) expect(full).toContain(`${name}.example.com`);
+    expect(platform).toContain('intranet.example.com');
+    expect(platform).toContain('wiki.example.com');
+    expect(platform).not.toContain('pay.example.com');
+    expect(payments).toContain('pay.example.com');
+    expect(payments).not.toMatch(/intranet|wiki/);
   });
 
-  it('throws a NotificationError when SNS refuses the digest', async () => {
-    sns.failures = [400];
+  it('spells owners as filter policies see them: an empty owner is "none", owners spelt alike share one digest', async () => {
+    await new SnsNotifier({ client, topicArn: TOPIC }).sendDigest(
+      expiryDigest('2026-06-01', [
+        item('a.example.com', '', 10),
+        item('b.example.com', '  ', 11),
+        item('c.example.com', 'Team Payments/EU', 12),
+      ]),
+    );
+
+    expect(sns.published.map((params) => [attributesOf(params).audience, attributesOf(params).owner])).toEqual([
+      ['all', 'all'],
+      ['owner', 'none'],
+      ['owner', 'Team Payments/EU'],
+    ]);
+    expect(sns.published[1].Message).toMatch(/a\.example\.com[\s\S]*b\.example\.com/);
+  });
+
+  it('tries every message, then throws a NotificationError naming the refused ones', async () => {
+    sns.refuseAttributeValue = 'platform';
+
     const error = await new SnsNotifier({ client, topicArn: TOPIC })
       .sendDigest(digest)
       .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(NotificationError);
+    expect((error as Error).message).toMatch(/refused 1 of 3 message\(s\) of the digest of 2026-06-01/);
+    expect((error as Error).message).toContain('the digest of owner platform');
+    expect(sns.published.map((params) => attributesOf(params).owner)).toEqual(['all', 'payments']);
+  });
+
+  it('throws a NotificationError when SNS refuses the digest', async () => {
+    sns.failures = [400];
+    const error = await new SnsNotifier({ client, topicArn: TOPIC })
+      .sendDigest(expiryDigest('2026-06-01', [item('intranet.example.com', 'platform', 12)]))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotificationError);
     expect((error as Error).message).toMatch(/digest of 2026-06-01/);
-    expect(sns.published).toEqual([]);
+    expect(sns.published.map((params) => attributesOf(params).audience)).toEqual(['owner']);
+  });
+
+  it("is the digest's email channel", () => {
+    expect(new SnsNotifier({ client, topicArn: TOPIC }).channel).toBe('email');
   });
 });

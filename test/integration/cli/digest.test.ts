@@ -154,7 +154,9 @@ describe('certwarden digest', () => {
     const nextDay = await certwarden(digest(table, '--json'), clock);
 
     expect(nextDay.code).toBe(0);
-    expect((JSON.parse(nextDay.stdout) as DigestReport).sent).toBe(true);
+    const nextReport = JSON.parse(nextDay.stdout) as DigestReport;
+    expect(nextReport.sent).toBe(true);
+    expect(nextReport.channels).toEqual([{ channel: 'local-slack', outcome: 'sent' }]);
     expect(slack.received).toHaveLength(2);
     expect(first.stdout + first.stderr + second.stdout + nextDay.stdout).not.toContain('SECRET');
   });

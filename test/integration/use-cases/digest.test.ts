@@ -10,6 +10,7 @@ const dynamo = useEmbeddedDynamoDb();
 
 class RecordingNotifier implements DigestNotifier {
   readonly sent: ExpiryDigest[] = [];
+  constructor(readonly channel = 'email') {}
   async sendDigest(digest: ExpiryDigest) {
     this.sent.push(digest);
   }
@@ -17,19 +18,29 @@ class RecordingNotifier implements DigestNotifier {
 
 /** Fails the first `failures` digests, then records. */
 class FlakyNotifier extends RecordingNotifier {
-  constructor(private failures: number) {
-    super();
+  constructor(
+    private failures: number,
+    channel = 'slack',
+  ) {
+    super(channel);
   }
   override async sendDigest(digest: ExpiryDigest) {
-    if (this.failures-- > 0) throw new Error('SNS unavailable');
+    if (this.failures-- > 0) throw new Error('Slack unavailable');
     await super.sendDigest(digest);
   }
 }
 
-/** Takes its time, so that concurrent runs overlap while it sends. */
+/** Takes its time, so that concurrent runs overlap while it sends; fails the first `failures` digests. */
 class SlowNotifier extends RecordingNotifier {
+  constructor(
+    channel = 'email',
+    private failures = 0,
+  ) {
+    super(channel);
+  }
   override async sendDigest(digest: ExpiryDigest) {
     await new Promise((resolve) => setTimeout(resolve, 50));
+    if (this.failures-- > 0) throw new Error(`${this.channel} unavailable`);
     await super.sendDigest(digest);
   }
 }
@@ -42,6 +53,7 @@ const ledger = () => new DynamoAlertLedger(inventory.client, inventory.tableName
 const digest = (notifiers: DigestNotifier[], options: Partial<DigestOptions> = {}) =>
   sendDigest({ store: inventory.store, ledger: ledger(), clock, notifiers, ...options });
 const names = (sent: ExpiryDigest) => sent.items.map((item) => item.name);
+const DAY_1 = '2026-06-01';
 
 beforeEach(async () => {
   inventory = await dynamo.inventory();
@@ -58,13 +70,19 @@ beforeEach(async () => {
 
 describe('sendDigest', () => {
   it('lists every live place past a threshold at info or warning, soonest first, in one message per notifier', async () => {
-    const email = new RecordingNotifier();
-    const slack = new RecordingNotifier();
+    const email = new RecordingNotifier('email');
+    const slack = new RecordingNotifier('slack');
 
     const report = await digest([email, slack]);
 
     expect(report).toMatchObject({ day: '2026-06-01', sent: true, alreadySent: false, heldElsewhere: false });
+    expect(report.channels).toEqual([
+      { channel: 'email', outcome: 'sent' },
+      { channel: 'slack', outcome: 'sent' },
+    ]);
     expect(report.failed).toBeUndefined();
+    expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBe('sent');
+    expect(await ledger().state(digestKeyOf(DAY_1, 'slack'))).toBe('sent');
     expect(email.sent).toHaveLength(1);
     expect(slack.sent).toEqual(email.sent);
     expect(email.sent[0].day).toBe('2026-06-01');
@@ -103,6 +121,7 @@ describe('sendDigest', () => {
 
     expect(later.sent).toEqual([]);
     expect(report).toMatchObject({ sent: false, alreadySent: true });
+    expect(report.channels).toEqual([{ channel: 'email', outcome: 'alreadySent' }]);
     expect(report.items.map((item) => item.name)).toEqual(['warn.example.com', 'info.example.com']);
     expect(redelivered).toMatchObject({ sent: false, alreadySent: true });
   });
@@ -119,25 +138,75 @@ describe('sendDigest', () => {
     );
   });
 
-  it('loses no digest when a notifier fails: the claim is given back and the next run sends it', async () => {
-    const flaky = new FlakyNotifier(1);
-    const slack = new RecordingNotifier();
+  it.each([2, 5])(
+    '%i overlapping runs with email and Slack send each channel its digest exactly once',
+    async (runs) => {
+      const fleet = Array.from({ length: runs }, () => [new SlowNotifier('email'), new SlowNotifier('slack')]);
 
-    const failed = await digest([flaky, slack]);
+      const reports = await Promise.all(fleet.map((notifiers) => digest(notifiers)));
 
-    expect(failed).toMatchObject({ sent: false, alreadySent: false });
-    expect(failed.failed).toEqual([{ notifier: 'FlakyNotifier', message: 'SNS unavailable' }]);
-    expect(await ledger().state(digestKeyOf('2026-06-01'))).toBeUndefined();
-    // The others were still tried.
-    expect(slack.sent).toHaveLength(1);
+      expect(fleet.flatMap(([email]) => email.sent)).toHaveLength(1);
+      expect(fleet.flatMap(([, slack]) => slack.sent)).toHaveLength(1);
+      for (const channel of ['email', 'slack'])
+        expect(
+          reports.flatMap((report) => report.channels).filter((c) => c.channel === channel && c.outcome === 'sent'),
+        ).toHaveLength(1);
+    },
+  );
 
-    const retry = await digest([flaky, slack]);
+  it('sends a failed channel its digest again on the next run, and only it: the channel that took it gets nothing more', async () => {
+    const email = new RecordingNotifier('email');
+    const slack = new FlakyNotifier(1, 'slack');
+
+    const failed = await digest([slack, email]);
+
+    expect(failed).toMatchObject({ sent: true, alreadySent: false });
+    expect(failed.channels).toEqual([
+      { channel: 'slack', outcome: 'failed', message: 'Slack unavailable' },
+      { channel: 'email', outcome: 'sent' },
+    ]);
+    expect(failed.failed).toEqual([{ channel: 'slack', notifier: 'FlakyNotifier', message: 'Slack unavailable' }]);
+    // Slack's claim was given back; the others were still tried, and email's is done.
+    expect(await ledger().state(digestKeyOf(DAY_1, 'slack'))).toBeUndefined();
+    expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBe('sent');
+    expect(email.sent).toHaveLength(1);
+
+    const retry = await digest([slack, email]);
 
     expect(retry).toMatchObject({ sent: true });
-    expect(flaky.sent.map(names)).toEqual([['warn.example.com', 'info.example.com']]);
-    // Resent to every notifier: a duplicate where it had arrived rather than a lost digest.
-    expect(slack.sent).toHaveLength(2);
-    expect(await ledger().state(digestKeyOf('2026-06-01'))).toBe('sent');
+    expect(retry.failed).toBeUndefined();
+    expect(retry.channels).toEqual([
+      { channel: 'slack', outcome: 'sent' },
+      { channel: 'email', outcome: 'alreadySent' },
+    ]);
+    expect(slack.sent.map(names)).toEqual([['warn.example.com', 'info.example.com']]);
+    expect(email.sent).toHaveLength(1);
+    expect(await ledger().state(digestKeyOf(DAY_1, 'slack'))).toBe('sent');
+
+    const third = await digest([slack, email]);
+    expect(third).toMatchObject({ sent: false, alreadySent: true });
+    expect([slack.sent, email.sent].map((sent) => sent.length)).toEqual([1, 1]);
+  });
+
+  it('overlapping retries after a Slack failure send Slack once and email never again', async () => {
+    await digest([new FlakyNotifier(1, 'slack'), new RecordingNotifier('email')]);
+    const fleet = Array.from({ length: 3 }, () => [new SlowNotifier('slack'), new SlowNotifier('email')]);
+
+    await Promise.all(fleet.map((notifiers) => digest(notifiers)));
+
+    expect(fleet.flatMap(([slack]) => slack.sent)).toHaveLength(1);
+    expect(fleet.flatMap(([, email]) => email.sent)).toEqual([]);
+  });
+
+  it('refuses notifiers without a channel, or two on one channel, before claiming anything', async () => {
+    const noChannel: DigestNotifier = { sendDigest: async () => undefined };
+
+    await expect(digest([noChannel])).rejects.toThrow(/no valid channel/);
+    await expect(digest([new RecordingNotifier('email'), new RecordingNotifier('email')])).rejects.toThrow(
+      /share the channel email/,
+    );
+    await expect(digest([new RecordingNotifier('Email:1')])).rejects.toThrow(/no valid channel/);
+    expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBeUndefined();
   });
 
   it('sends again the next day, with the day’s list', async () => {
@@ -176,7 +245,14 @@ describe('sendDigest', () => {
       notifiers: [notifier],
     });
 
-    expect(report).toEqual({ day: '2026-06-01', items: [], sent: false, alreadySent: false, heldElsewhere: false });
+    expect(report).toEqual({
+      day: '2026-06-01',
+      items: [],
+      channels: [{ channel: 'email', outcome: 'notSent' }],
+      sent: false,
+      alreadySent: false,
+      heldElsewhere: false,
+    });
     expect(notifier.sent).toEqual([]);
     expect(await empty.scanAll()).toEqual([]);
   });
@@ -188,12 +264,13 @@ describe('sendDigest', () => {
 
     expect(report.items.map((item) => item.name)).toEqual(['warn.example.com', 'info.example.com']);
     expect(report.sent).toBe(false);
+    expect(report.channels).toEqual([{ channel: 'email', outcome: 'notSent' }]);
     expect(notifier.sent).toEqual([]);
-    expect(await ledger().state(digestKeyOf('2026-06-01'))).toBeUndefined();
+    expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBeUndefined();
   });
 
-  it('takes over the day from a run that died holding it, once its lease has run out', async () => {
-    await ledger().claim(digestKeyOf('2026-06-01'), {
+  it("takes over a channel's day from a run that died holding it, once its lease has run out", async () => {
+    await ledger().claim(digestKeyOf(DAY_1, 'email'), {
       owner: 'crashed-run',
       leaseMs: 5 * 60_000,
       keepUntil: new Date(NOW.getTime() + DAY),
@@ -206,6 +283,7 @@ describe('sendDigest', () => {
     const takenOver = await digest([after]);
 
     expect(whileHeld).toMatchObject({ sent: false, heldElsewhere: true });
+    expect(whileHeld.channels).toEqual([{ channel: 'email', outcome: 'heldElsewhere' }]);
     expect(held.sent).toEqual([]);
     expect(takenOver).toMatchObject({ sent: true });
     expect(after.sent).toHaveLength(1);

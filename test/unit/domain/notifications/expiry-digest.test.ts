@@ -1,6 +1,7 @@
 import {
   DIGEST_ATTRIBUTES,
   expiryDigest,
+  ownerDigests,
   renderDigestEmail,
   renderDigestSlack,
   severityCounts,
@@ -108,8 +109,34 @@ describe('renderDigestEmail', () => {
       source: 'all',
       owner: 'all',
       account: 'all',
+      audience: 'all',
     });
     expect(Object.values(DIGEST_ATTRIBUTES).every((value) => value.length > 0)).toBe(true);
+  });
+
+  it("splits the digest by owner, in order of each owner's soonest item, each with only its items", () => {
+    expect(ownerDigests(digest).map(({ owner, digest: own }) => [owner, own.day, own.items])).toEqual([
+      ['platform', '2026-06-01', [file]],
+      ['payments', '2026-06-01', digest.items.filter((item) => item.owner === 'payments')],
+    ]);
+    // Owners alike under the key share one digest, named by the key.
+    expect(ownerDigests(digest, () => 'everyone').map(({ owner, digest: own }) => [owner, own.items])).toEqual([
+      ['everyone', digest.items],
+    ]);
+  });
+
+  it("renders an owner's own digest: its subject names the owner, attributes owner and audience owner", () => {
+    const rendered = renderDigestEmail(expiryDigest('2026-06-01', [file]), { owner: 'platform' });
+
+    expect(rendered.subject).toBe('[certwarden] Daily digest for platform: 1 certificate expiring (1 warning)');
+    expect(rendered.attributes).toEqual({
+      severity: 'digest',
+      source: 'all',
+      owner: 'platform',
+      account: 'all',
+      audience: 'owner',
+    });
+    expect(rendered.body).toContain('Only the certificates of platform are listed.');
   });
 
   it('renders the body grouped by owner, each certificate with where it is and how to renew it', () => {

@@ -1,4 +1,4 @@
-import { describeTimeLeft, renderExpiryEmail } from '../../../../lib/domain/notifications/expiry-email';
+import { describeTimeLeft, renderExpiryEmail, snsSubject } from '../../../../lib/domain/notifications/expiry-email';
 import { acmAlert, expiredFileAlert } from './fixtures';
 
 describe('renderExpiryEmail', () => {
@@ -20,6 +20,7 @@ describe('renderExpiryEmail', () => {
       source: 'prod-eu-west-1',
       owner: 'payments',
       account: '111111111111',
+      audience: 'all',
     });
     expect(renderExpiryEmail(expiredFileAlert).attributes.account).toBe('none');
   });
@@ -46,5 +47,16 @@ describe('renderExpiryEmail', () => {
 
   it('renders the expired file alert body', () => {
     expect(renderExpiryEmail(expiredFileAlert).body).toMatchSnapshot();
+  });
+});
+
+describe('snsSubject', () => {
+  it.each([
+    ['[certwarden] plain', '[certwarden] plain'],
+    ['line\nbreak and ü', 'line?break and ?'],
+    ['x'.repeat(100), 'x'.repeat(100)],
+    ['x'.repeat(101), `${'x'.repeat(99)}~`],
+  ])('makes %j a valid SNS subject', (subject, expected) => {
+    expect(snsSubject(subject)).toBe(expected);
   });
 });
