@@ -2,8 +2,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
-import { loadEnv } from '../shared/env';
-import { publishEachRecord } from '../shared/eventbridge-record';
+import { loadEnv, topicArn } from '../shared/env';
+import { NOTIFIER_SDK_CONFIG, publishEachRecord, SNS_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
 import { tracer, withPowertools } from '../shared/powertools';
 
 /**
@@ -13,7 +13,6 @@ import { tracer, withPowertools } from '../shared/powertools';
  * second instance of this function, fed by its own rule (high and critical) and queue, whose
  * `CERTWARDEN_ALERTS_TOPIC` is the escalation topic: a failure on one topic never re-sends to the other.
  */
-const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/, 'expected an SNS topic ARN');
 const env = loadEnv(
   z.object({
     /** Every alert of this function's queue goes here: the alerts topic, or the escalation topic. */
@@ -24,11 +23,11 @@ const env = loadEnv(
 );
 
 const notifier = new SnsNotifier({
-  client: tracer.captureAWSv3Client(new SNSClient({ maxAttempts: 8 })),
+  client: tracer.captureAWSv3Client(new SNSClient(NOTIFIER_SDK_CONFIG)),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
   digest: env.CERTWARDEN_DIGEST === 'true',
 });
 
 export const handler = withPowertools((event: SQSEvent, context) =>
-  publishEachRecord(event, context, 'email', () => notifier),
+  publishEachRecord(event, context, 'email', () => notifier, SNS_RECORD_BUDGET_MS),
 );

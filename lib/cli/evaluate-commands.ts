@@ -118,9 +118,10 @@ export const thresholdsOf = (
 
 /**
  * A place alerts go from a laptop, named for people by its kind and host only: webhook URLs are secrets (the
- * path is the credential), so neither the name nor an error from it ever holds the URL.
+ * path is the credential), so neither the name nor an error from it ever holds the URL. It takes the digest
+ * too; the digest command names its channel (lib/cli/digest-commands.ts).
  */
-export class LocalTarget implements EventPublisher, DigestNotifier {
+export class LocalTarget implements EventPublisher {
   readonly name: string;
 
   constructor(

@@ -10,13 +10,8 @@ export interface DigestNotifier {
   /**
    * The channel's name in the digest's ledger key (`email`, `slack`): each channel's digest of a day is claimed,
    * completed and given back on its own, so a channel that failed is retried without sending again to one that
-   * took it. Notifiers of one run must have different channels; a notifier without one is refused (sendDigest
-   * throws before claiming anything).
-   *
-   * Optional in the type only because lib/cli/evaluate-commands.ts's LocalTarget implements this interface
-   * without one (the CLI gives its targets a channel: lib/cli/digest-commands.ts); make it required once
-   * LocalTarget declares its channel.
+   * took it. Notifiers of one run must have different channels (sendDigest throws before claiming anything).
    */
-  readonly channel?: string;
+  readonly channel: string;
   sendDigest(digest: ExpiryDigest): Promise<void>;
 }

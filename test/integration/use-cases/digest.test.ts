@@ -199,7 +199,8 @@ describe('sendDigest', () => {
   });
 
   it('refuses notifiers without a channel, or two on one channel, before claiming anything', async () => {
-    const noChannel: DigestNotifier = { sendDigest: async () => undefined };
+    // The type requires a channel; a JavaScript caller can still leave it out.
+    const noChannel = { sendDigest: async () => undefined } as unknown as DigestNotifier;
 
     await expect(digest([noChannel])).rejects.toThrow(/no valid channel/);
     await expect(digest([new RecordingNotifier('email'), new RecordingNotifier('email')])).rejects.toThrow(
