@@ -232,18 +232,10 @@ export class AlertPipeline {
       ]);
       this.allowPublish(this.digest, [inventory.alertsTopic]);
       if (alerts.slack) this.allowSecret(this.digest, alerts.slack.webhookSecretArn);
-      new scheduler.Schedule(inventory, 'DigestSchedule', {
+      inventory.addSchedule('DigestSchedule', this.digest, {
         description: `certwarden: daily digest ${alerts.digest.schedule}`,
-        schedule: scheduler.ScheduleExpression.expression(alerts.digest.schedule),
-        target: new schedulerTargets.LambdaInvoke(this.digest, {
-          input: scheduler.ScheduleTargetInput.fromObject({}),
-          deadLetterQueue: inventory.schedulerDlq,
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(1),
-          role: inventory.schedulerRole,
-        }),
+        expression: alerts.digest.schedule,
       });
-      inventory.acknowledgeSchedulerInvoke(this.digest);
     }
 
     if (alerts.siem) {

@@ -336,16 +336,10 @@ export class CertificateInventory extends Construct {
       );
     }
     for (const source of sources) {
-      new scheduler.Schedule(this, `Sync${pascal(source.name)}Schedule`, {
+      this.addSchedule(`Sync${pascal(source.name)}Schedule`, this.syncPlanner, {
         description: `certwarden: sync ${source.name} (${source.kind}) ${source.schedule}`,
-        schedule: scheduler.ScheduleExpression.expression(source.schedule),
-        target: new schedulerTargets.LambdaInvoke(this.syncPlanner, {
-          input: scheduler.ScheduleTargetInput.fromObject({ source }),
-          deadLetterQueue: this.schedulerDlq,
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(1),
-          role: this.schedulerRole,
-        }),
+        expression: source.schedule,
+        input: { source },
       });
     }
 
@@ -363,18 +357,10 @@ export class CertificateInventory extends Construct {
       }),
     );
     this.inventoryMetrics.role!.addToPrincipalPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey']));
-    new scheduler.Schedule(this, 'InventoryMetricsSchedule', {
+    this.addSchedule('InventoryMetricsSchedule', this.inventoryMetrics, {
       description: 'certwarden: inventory-wide metrics',
-      schedule: scheduler.ScheduleExpression.expression(props.inventoryMetricsSchedule ?? 'rate(1 hour)'),
-      target: new schedulerTargets.LambdaInvoke(this.inventoryMetrics, {
-        input: scheduler.ScheduleTargetInput.fromObject({}),
-        deadLetterQueue: this.schedulerDlq,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
-        role: this.schedulerRole,
-      }),
+      expression: props.inventoryMetricsSchedule ?? 'rate(1 hour)',
     });
-    for (const fn of [this.syncPlanner, this.inventoryMetrics]) this.acknowledgeSchedulerInvoke(fn);
 
     // Alarms: sync errors per source, anything expired; each DLQ has its own (addDeadLetterQueue).
     for (const source of sources) {
@@ -424,14 +410,34 @@ export class CertificateInventory extends Construct {
     return queue;
   }
 
-  /** The scheduler role may invoke this function (CDK grants its versions and aliases too: `<arn>:*`). */
-  acknowledgeSchedulerInvoke(fn: NodejsFunction): void {
+  /**
+   * Invokes `fn` on an EventBridge Scheduler expression with `input`, through the scheduler role, retrying for
+   * an hour and then parking the invocation in the scheduler's dead-letter queue.
+   */
+  addSchedule(
+    id: string,
+    fn: NodejsFunction,
+    options: { description: string; expression: string; input?: Record<string, unknown> },
+  ): scheduler.Schedule {
+    const schedule = new scheduler.Schedule(this, id, {
+      description: options.description,
+      schedule: scheduler.ScheduleExpression.expression(options.expression),
+      target: new schedulerTargets.LambdaInvoke(fn, {
+        input: scheduler.ScheduleTargetInput.fromObject(options.input ?? {}),
+        deadLetterQueue: this.schedulerDlq,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        role: this.schedulerRole,
+      }),
+    });
+    // CDK grants the scheduler role the function's versions and aliases too (`<arn>:*`).
     const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
     Validations.of(this.schedulerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
       reason:
         "lambda:InvokeFunction on the function's versions and aliases (CDK's grantInvoke); the function is certwarden's own.",
     });
+    return schedule;
   }
 
   /** An alarm at or above `threshold` that notifies the alerts topic; missing data is not breaching. */
