@@ -10,7 +10,8 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { systemClock } from '../../lib/ports/clock';
 import type { DigestNotifier } from '../../lib/ports/notifier';
 import { sendDigest } from '../../lib/use-cases/digest';
-import { expirySettings, expiryVariable, loadEnv, secretArn, topicArn } from '../shared/env';
+import { loadEnv, secretArn, topicArn } from '../shared/env';
+import { expirySettings, expiryVariable } from '../shared/expiry-env';
 import { METRIC } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
 

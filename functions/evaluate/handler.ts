@@ -7,7 +7,8 @@ import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-stor
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { systemClock } from '../../lib/ports/clock';
 import { evaluateExpiry } from '../../lib/use-cases/evaluate';
-import { expirySettings, expiryVariable, loadEnv } from '../shared/env';
+import { loadEnv } from '../shared/env';
+import { expirySettings, expiryVariable } from '../shared/expiry-env';
 import { parseEventBridgeBody } from '../shared/eventbridge-record';
 import { METRIC } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';

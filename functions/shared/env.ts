@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { ExpiryConfig } from '../../lib/domain/config';
 
 /** A required environment variable is missing or malformed; the message names the variable. */
 export class EnvironmentError extends Error {
@@ -42,15 +41,3 @@ export const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:
 
 /** A Secrets Manager secret ARN. */
 export const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN');
-
-/** `CERTWARDEN_EXPIRY`: the config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-export const expiryVariable = jsonVariable(ExpiryConfig).optional();
-
-/** The expiry thresholds and severity thresholds of an `expiryVariable` (the config's defaults when unset). */
-export function expirySettings(expiry: ExpiryConfig | undefined): {
-  thresholds: Omit<ExpiryConfig, 'severity'>;
-  severity: ExpiryConfig['severity'];
-} {
-  const { severity, ...thresholds } = expiry ?? ExpiryConfig.parse({});
-  return { thresholds, severity };
-}

@@ -1,0 +1,17 @@
+import { ExpiryConfig } from '../../lib/domain/config';
+import { jsonVariable } from './env';
+
+// Apart from env.ts: the config's schemas are a bundle's weight (every source kind, the policy), and only the
+// evaluation and the digest read expiry settings.
+
+/** `CERTWARDEN_EXPIRY`: the config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
+export const expiryVariable = jsonVariable(ExpiryConfig).optional();
+
+/** The expiry thresholds and severity thresholds of an `expiryVariable` (the config's defaults when unset). */
+export function expirySettings(expiry: ExpiryConfig | undefined): {
+  thresholds: Omit<ExpiryConfig, 'severity'>;
+  severity: ExpiryConfig['severity'];
+} {
+  const { severity, ...thresholds } = expiry ?? ExpiryConfig.parse({});
+  return { thresholds, severity };
+}
