@@ -9,17 +9,9 @@ import {
   type CertificateDetail,
   type CertificateSummary,
 } from '@aws-sdk/client-acm';
-import pLimit from 'p-limit';
 import { CertificateParseError } from '../domain/errors';
 import { resolveOwner } from '../domain/owner';
-import type {
-  CertificateSource,
-  LoadedEntry,
-  LocationMetadata,
-  SourceEntry,
-  SourceItem,
-} from '../ports/certificate-source';
-import { systemClock } from '../ports/clock';
+import type { CertificateSource, LoadedEntry, LocationMetadata, SourceEntry } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
@@ -27,8 +19,7 @@ import {
   refreshEpoch,
   summaryHashOf,
   tagsOf,
-  validateRefreshHours,
-  walkScopes,
+  AwsScopedSource,
   type AwsSourceOptions,
   type AwsScope,
 } from './aws-clients';
@@ -77,30 +68,14 @@ export interface AwsAcmSourceOptions extends AwsSourceOptions {
  * summary changed, or whose refresh epoch ticked, so a resync of unchanged certificates costs the list pages
  * only. The private key is never asked for (no ExportCertificate).
  */
-export class AwsAcmSource implements CertificateSource {
+export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implements CertificateSource {
   readonly kind = 'aws-acm' as const;
-  readonly name: string;
-  private readonly limits = new Map<string, pLimit.Limit>();
 
-  constructor(private readonly options: AwsAcmSourceOptions) {
-    this.name = options.name;
-    validateRefreshHours(options.fullRefreshHours);
+  constructor(options: AwsAcmSourceOptions) {
+    super(options, { operation: 'ListCertificates', defaultConcurrency: 6 });
   }
 
-  list(signal?: AbortSignal): AsyncIterable<SourceItem> {
-    const now = (this.options.clock ?? systemClock).now();
-    return walkScopes<SourceEntry>({
-      clients: this.options.clients,
-      accounts: this.options.accounts,
-      regions: this.options.regions,
-      concurrency: this.options.scopeConcurrency ?? 4,
-      operation: 'ListCertificates',
-      signal,
-      list: (scope) => this.listScope(scope, now, signal),
-    });
-  }
-
-  private async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
+  protected async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
     const client = this.options.clients.client('acm', scope.account, scope.region, (config) => new ACMClient(config));
     const pages = paginateListCertificates(
       { client, pageSize: this.options.pageSize ?? 1000 },
@@ -180,15 +155,6 @@ export class AwsAcmSource implements CertificateSource {
         certificateAuthorityArn: detail.CertificateAuthorityArn,
       },
     };
-  }
-
-  private limitOf(scope: AwsScope): pLimit.Limit {
-    let limit = this.limits.get(scope.id);
-    if (!limit) {
-      limit = pLimit(Math.max(1, this.options.concurrency ?? 6));
-      this.limits.set(scope.id, limit);
-    }
-    return limit;
   }
 }
 

@@ -1,10 +1,12 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import { contentHash } from '../domain/content-hash';
 import { ConfigError } from '../domain/errors';
 import type { OwnerSettings } from '../domain/owner';
 import type { Clock } from '../ports/clock';
-import type { ScopeFailure } from '../ports/certificate-source';
+import type { ScopeFailure, SourceEntry, SourceItem } from '../ports/certificate-source';
+import { systemClock } from '../ports/clock';
 
 /**
  * The AWS plumbing both AWS sources share: SDK clients per account × region (credentials by STS AssumeRole
@@ -245,6 +247,49 @@ export interface AwsScope {
   region: string;
   /** `<accountId>/<region>`: the scope of the places listed there. */
   id: string;
+}
+
+/**
+ * What the AWS sources share: the walk over accounts × regions (walkScopes, one scope's failure kept apart)
+ * and, per scope, a limit on detail calls in flight (the unit of the services' request quotas). A subclass
+ * lists one scope and says which operation lists it.
+ */
+export abstract class AwsScopedSource<Options extends AwsSourceOptions & { concurrency?: number }> {
+  readonly name: string;
+  private readonly limits = new Map<string, pLimit.Limit>();
+
+  constructor(
+    protected readonly options: Options,
+    private readonly listing: { operation: string; defaultConcurrency: number },
+  ) {
+    this.name = options.name;
+    validateRefreshHours(options.fullRefreshHours);
+  }
+
+  list(signal?: AbortSignal): AsyncIterable<SourceItem> {
+    const now = (this.options.clock ?? systemClock).now();
+    return walkScopes<SourceEntry>({
+      clients: this.options.clients,
+      accounts: this.options.accounts,
+      regions: this.options.regions,
+      concurrency: this.options.scopeConcurrency ?? 4,
+      operation: this.listing.operation,
+      signal,
+      list: (scope) => this.listScope(scope, now, signal),
+    });
+  }
+
+  protected abstract listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry>;
+
+  /** The detail calls' limit of a scope. */
+  protected limitOf(scope: AwsScope): pLimit.Limit {
+    let limit = this.limits.get(scope.id);
+    if (!limit) {
+      limit = pLimit(Math.max(1, this.options.concurrency ?? this.listing.defaultConcurrency));
+      this.limits.set(scope.id, limit);
+    }
+    return limit;
+  }
 }
 
 export interface WalkScopesOptions<T> {

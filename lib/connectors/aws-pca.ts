@@ -6,17 +6,9 @@ import {
   type CertificateAuthority,
   type Tag,
 } from '@aws-sdk/client-acm-pca';
-import pLimit from 'p-limit';
 import { CertificateParseError } from '../domain/errors';
 import { resolveOwner } from '../domain/owner';
-import type {
-  CertificateSource,
-  LoadedEntry,
-  LocationMetadata,
-  SourceEntry,
-  SourceItem,
-} from '../ports/certificate-source';
-import { systemClock } from '../ports/clock';
+import type { CertificateSource, LoadedEntry, LocationMetadata, SourceEntry } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
@@ -24,8 +16,7 @@ import {
   refreshEpoch,
   summaryHashOf,
   tagsOf,
-  validateRefreshHours,
-  walkScopes,
+  AwsScopedSource,
   type AwsSourceOptions,
   type AwsScope,
 } from './aws-clients';
@@ -67,30 +58,14 @@ export interface AwsPcaSourceOptions extends AwsSourceOptions {
  * (CRL, OCSP) and tags come along; a CA still waiting for its certificate is inventoried without one. The
  * listing describes each CA fully, so the detail calls run only for new or changed CAs.
  */
-export class AwsPcaSource implements CertificateSource {
+export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implements CertificateSource {
   readonly kind = 'aws-pca' as const;
-  readonly name: string;
-  private readonly limits = new Map<string, pLimit.Limit>();
 
-  constructor(private readonly options: AwsPcaSourceOptions) {
-    this.name = options.name;
-    validateRefreshHours(options.fullRefreshHours);
+  constructor(options: AwsPcaSourceOptions) {
+    super(options, { operation: 'ListCertificateAuthorities', defaultConcurrency: 4 });
   }
 
-  list(signal?: AbortSignal): AsyncIterable<SourceItem> {
-    const now = (this.options.clock ?? systemClock).now();
-    return walkScopes<SourceEntry>({
-      clients: this.options.clients,
-      accounts: this.options.accounts,
-      regions: this.options.regions,
-      concurrency: this.options.scopeConcurrency ?? 4,
-      operation: 'ListCertificateAuthorities',
-      signal,
-      list: (scope) => this.listScope(scope, now, signal),
-    });
-  }
-
-  private async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
+  protected async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
     const client = this.options.clients.client(
       'acm-pca',
       scope.account,
@@ -184,15 +159,6 @@ export class AwsPcaSource implements CertificateSource {
         restorableUntil: authority.RestorableUntil?.toISOString(),
       },
     };
-  }
-
-  private limitOf(scope: AwsScope): pLimit.Limit {
-    let limit = this.limits.get(scope.id);
-    if (!limit) {
-      limit = pLimit(Math.max(1, this.options.concurrency ?? 4));
-      this.limits.set(scope.id, limit);
-    }
-    return limit;
   }
 }
 
