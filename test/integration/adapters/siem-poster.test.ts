@@ -1,43 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SiemPoster } from '../../../lib/adapters/siem';
 import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
 import { NotificationError } from '../../../lib/domain/notifications/notification-error';
+import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
 /** A local HTTP collector: records every POST, answers from a script, then 200. */
-class Collector {
-  readonly batches: Array<{ headers: Record<string, unknown>; body: unknown[] }> = [];
-  script: Array<{ status: number; headers?: Record<string, string> }> = [];
-  private server!: Server;
-  url = '';
-
-  async start() {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
-        const answer = this.script.shift() ?? { status: 200 };
-        if (answer.status === 200) this.batches.push({ headers: request.headers, body: JSON.parse(body) });
-        response.writeHead(answer.status, answer.headers);
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/ingest`;
-  }
-
-  stop() {
-    return new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const collector = new Collector();
+const collector = new HttpEndpoint<unknown[]>('/ingest');
 beforeAll(() => collector.start());
 afterAll(() => collector.stop());
 beforeEach(() => {
-  collector.batches.length = 0;
-  collector.script = [];
+  collector.reset();
 });
 
 const syncFailed = syncFailedEvent({
@@ -57,9 +29,9 @@ describe('SiemPoster', () => {
       expiryAlertEvent(expiredFileAlert),
     ]);
 
-    expect(collector.batches).toHaveLength(1);
-    expect(collector.batches[0].headers.authorization).toBe('Splunk t');
-    expect(collector.batches[0].body).toEqual([
+    expect(collector.accepted).toHaveLength(1);
+    expect(collector.accepted[0].headers.authorization).toBe('Splunk t');
+    expect(collector.accepted[0].body).toEqual([
       expect.objectContaining({ class_uid: 2004, finding_info: expect.objectContaining({ uid: acmAlert.alertId }) }),
       expect.objectContaining({
         class_uid: 2004,
@@ -71,7 +43,7 @@ describe('SiemPoster', () => {
   it('posts every event in the plain JSON shape', async () => {
     await new SiemPoster({ url: collector.url, format: 'json' }).publish([expiryAlertEvent(acmAlert), syncFailed]);
 
-    expect(collector.batches[0].body).toEqual([
+    expect(collector.accepted[0].body).toEqual([
       expect.objectContaining({ event_type: 'certificate_expiring', certificate_serial: '0a1b2c' }),
       expect.objectContaining({ event_type: 'sync_failed' }),
     ]);
@@ -82,7 +54,7 @@ describe('SiemPoster', () => {
 
     await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 10 }).publish([expiryAlertEvent(acmAlert)]);
 
-    expect(collector.batches).toHaveLength(1);
+    expect(collector.accepted).toHaveLength(1);
   });
 
   it('surfaces a refusal with the events, for the caller to retry or dead-letter', async () => {

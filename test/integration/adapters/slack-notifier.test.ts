@@ -1,52 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SlackNotifier } from '../../../lib/adapters/slack-notifier';
 import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
 import { expiryDigest, type DigestItem } from '../../../lib/domain/notifications/expiry-digest';
 import { NotificationError } from '../../../lib/domain/notifications/notification-error';
+import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
-
 /** A real HTTP server playing Slack's incoming webhook: answers from a script, then 200 "ok". */
-class FakeSlack {
-  readonly received: Array<{ at: number; body: { text: string; blocks: unknown[] } }> = [];
-  script: Answer[] = [];
-  always: Answer | undefined;
-  private server!: Server;
-  url = '';
-
-  async start() {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
-        this.received.push({ at: Date.now(), body: JSON.parse(body) });
-        const answer = this.script.shift() ?? this.always ?? { status: 200, body: 'ok' };
-        response.writeHead(answer.status, answer.headers);
-        response.end(answer.body ?? '');
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/services/T000/B000/XXXX`;
-  }
-
-  stop() {
-    return new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const slack = new FakeSlack();
+const slack = new HttpEndpoint<{ text: string; blocks: unknown[] }>('/services/T000/B000/XXXX');
 beforeAll(() => slack.start());
 afterAll(() => slack.stop());
 beforeEach(() => {
-  slack.received.length = 0;
-  slack.script = [];
-  slack.always = undefined;
+  slack.reset();
 });
 
 const notifier = (options: Partial<ConstructorParameters<typeof SlackNotifier>[0]> = {}) =>
@@ -56,11 +20,11 @@ describe('SlackNotifier', () => {
   it('posts each event as a Block Kit message', async () => {
     await notifier().publish([expiryAlertEvent(acmAlert), expiryAlertEvent(expiredFileAlert)]);
 
-    expect(slack.received.map((request) => request.body.text)).toEqual([
+    expect(slack.requests.map((request) => request.body.text)).toEqual([
       'CRITICAL: api.example.com expires in 1 day (ACM, prod-eu-west-1)',
       'CRITICAL: old.example.com expired 3 days ago (file, web-servers)',
     ]);
-    expect(slack.received[0].body.blocks[0]).toMatchObject({ type: 'header' });
+    expect(slack.requests[0].body.blocks[0]).toMatchObject({ type: 'header' });
   });
 
   it('waits for Retry-After on a 429 before trying again, then delivers', async () => {
@@ -68,8 +32,8 @@ describe('SlackNotifier', () => {
 
     await notifier().publish([expiryAlertEvent(acmAlert)]);
 
-    expect(slack.received).toHaveLength(2);
-    expect(slack.received[1].at - slack.received[0].at).toBeGreaterThanOrEqual(950);
+    expect(slack.requests).toHaveLength(2);
+    expect(slack.requests[1].at - slack.requests[0].at).toBeGreaterThanOrEqual(950);
   });
 
   it('retries server errors with backoff, then delivers', async () => {
@@ -77,7 +41,7 @@ describe('SlackNotifier', () => {
 
     await notifier().publish([expiryAlertEvent(acmAlert)]);
 
-    expect(slack.received).toHaveLength(3);
+    expect(slack.requests).toHaveLength(3);
   });
 
   it('surfaces what it could not deliver after its attempts, having tried every event', async () => {
@@ -89,7 +53,7 @@ describe('SlackNotifier', () => {
 
     expect(error).toBeInstanceOf(NotificationError);
     expect((error as NotificationError).failed.map((event) => event.detail)).toEqual([acmAlert]);
-    expect(slack.received.map((request) => request.body.text)).toEqual([
+    expect(slack.requests.map((request) => request.body.text)).toEqual([
       ...Array(3).fill(expect.stringContaining('api.example.com')),
       expect.stringContaining('old.example.com'),
     ]);
@@ -104,7 +68,7 @@ describe('SlackNotifier', () => {
 
     expect(error).toBeInstanceOf(NotificationError);
     expect((error as Error).message).toMatch(/Slack refused 1 of 1/);
-    expect(slack.received).toHaveLength(1);
+    expect(slack.requests).toHaveLength(1);
   });
 
   it('gives up on a rate limit that lasts past its attempts, and says so', async () => {
@@ -115,7 +79,7 @@ describe('SlackNotifier', () => {
       .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(NotificationError);
-    expect(slack.received).toHaveLength(3);
+    expect(slack.requests).toHaveLength(3);
   });
 
   it('does not wait for a Retry-After longer than allowed: fails the message for a later retry', async () => {
@@ -148,7 +112,7 @@ describe('SlackNotifier', () => {
       syncFailed,
     ]);
 
-    expect(slack.received.map((request) => request.body.text)).toEqual([
+    expect(slack.requests.map((request) => request.body.text)).toEqual([
       'HIGH: high.example.com expires in 1 day (ACM, prod-eu-west-1)',
       'CRITICAL: api.example.com expires in 1 day (ACM, prod-eu-west-1)',
       'Sync Failed: prod',
@@ -157,7 +121,7 @@ describe('SlackNotifier', () => {
 
   it('without digest mode posts info and warning alerts too', async () => {
     await notifier().publish([expiryAlertEvent({ ...acmAlert, severity: 'info' })]);
-    expect(slack.received).toHaveLength(1);
+    expect(slack.requests).toHaveLength(1);
   });
 });
 
@@ -181,8 +145,8 @@ describe('SlackNotifier.sendDigest', () => {
   it('posts the digest as one Block Kit message', async () => {
     await notifier().sendDigest(expiryDigest('2026-06-01', [item(0), item(1), item(2)]));
 
-    expect(slack.received).toHaveLength(1);
-    const { text, blocks } = slack.received[0].body;
+    expect(slack.requests).toHaveLength(1);
+    const { text, blocks } = slack.requests[0].body;
     expect(text).toBe('Daily digest: 3 certificates expiring (2 warning, 1 info)');
     expect(blocks[0]).toMatchObject({ type: 'header' });
     expect(JSON.stringify(blocks)).toContain('host-2.example.com');
@@ -196,8 +160,8 @@ describe('SlackNotifier.sendDigest', () => {
       ),
     );
 
-    expect(slack.received).toHaveLength(1);
-    const { blocks } = slack.received[0].body as { blocks: Array<{ type: string; text?: { text: string } }> };
+    expect(slack.requests).toHaveLength(1);
+    const { blocks } = slack.requests[0].body as { blocks: Array<{ type: string; text?: { text: string } }> };
     expect(blocks.length).toBeLessThanOrEqual(50);
     expect(blocks.filter((block) => block.type === 'section').at(-1)?.text?.text).toMatch(/^…and \d+ more$/);
   });
@@ -205,7 +169,7 @@ describe('SlackNotifier.sendDigest', () => {
   it('retries a server error, then delivers', async () => {
     slack.script = [{ status: 500 }];
     await notifier().sendDigest(expiryDigest('2026-06-01', [item(0)]));
-    expect(slack.received).toHaveLength(2);
+    expect(slack.requests).toHaveLength(2);
   });
 
   it("is the digest's slack channel", () => {

@@ -1,6 +1,4 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -16,33 +14,8 @@ import { registerDigestCommands } from '../../../lib/cli/digest-commands';
 import type { OpenInventory, StoreOptions } from '../../../lib/cli/open-inventory';
 import { fixedClock, type Clock } from '../../../lib/ports/clock';
 import type { DigestReport } from '../../../lib/use-cases/digest';
+import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { DAY, makeEstate, MovableClock, NOW } from '../evaluate/estate';
-
-/** A real local HTTP server playing Slack's incoming webhook: records what it took, answers `status`. */
-class FakeSlack {
-  readonly received: Array<{ text: string; blocks: unknown[] }> = [];
-  status = 200;
-  private server!: Server;
-  url = '';
-
-  async start() {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
-        if (this.status === 200) this.received.push(JSON.parse(body));
-        response.writeHead(this.status);
-        response.end(this.status === 200 ? 'ok' : 'no');
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/services/T0SECRET/B0SECRET/xoxsecretpath`;
-  }
-
-  stop() {
-    return new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 interface Run {
   code: number | undefined;
@@ -51,7 +24,7 @@ interface Run {
 }
 
 let dynamo: EmbeddedDynamoDb;
-const slack = new FakeSlack();
+const slack = new HttpEndpoint<{ text: string; blocks: unknown[] }>('/services/T0SECRET/B0SECRET/xoxsecretpath');
 let configFile: string;
 let tables = 0;
 
@@ -121,8 +94,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(() => {
-  slack.received.length = 0;
-  slack.status = 200;
+  slack.reset();
 });
 
 describe('certwarden digest', () => {

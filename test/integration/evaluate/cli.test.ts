@@ -1,6 +1,4 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -16,6 +14,7 @@ import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/eve
 import { registerEvaluateCommands } from '../../../lib/cli/evaluate-commands';
 import type { OpenInventory, StoreOptions } from '../../../lib/cli/open-inventory';
 import { fixedClock } from '../../../lib/ports/clock';
+import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { makeEstate, NOW, RecordingPublisher } from './estate';
 
 const TABLE = 'certwarden-inventory';
@@ -149,38 +148,9 @@ describe('certwarden evaluate table output', () => {
   });
 });
 
-/** A real local HTTP endpoint standing in for Slack's incoming webhook or a SIEM collector. */
-class FakeEndpoint {
-  readonly received: unknown[] = [];
-  /** The status answered to every request. */
-  status = 200;
-  private server!: Server;
-  url = '';
-
-  constructor(private readonly path: string) {}
-
-  async start() {
-    this.server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
-        if (this.status === 200) this.received.push(JSON.parse(body));
-        response.writeHead(this.status);
-        response.end(this.status === 200 ? 'ok' : 'no');
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.path}`;
-  }
-
-  stop() {
-    return new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)', () => {
-  const slack = new FakeEndpoint('/services/T0SECRET/B0SECRET/xoxsecretpath');
-  const collector = new FakeEndpoint('/ingest');
+  const slack = new HttpEndpoint('/services/T0SECRET/B0SECRET/xoxsecretpath');
+  const collector = new HttpEndpoint('/ingest');
   let configFile: string;
   let tables = 0;
 
@@ -192,9 +162,8 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
   });
   afterAll(() => Promise.all([slack.stop(), collector.stop()]));
   beforeEach(() => {
-    slack.received.length = 0;
-    collector.received.length = 0;
-    slack.status = collector.status = 200;
+    slack.reset();
+    collector.reset();
   });
 
   /** A fresh table with two certificates due for alerts (5 days left, expired 3 days ago). */
