@@ -3,6 +3,7 @@ import { NotificationError } from '../domain/notifications/notification-error';
 import { toOcsf } from '../domain/notifications/siem-ocsf';
 import { toSiemJson } from '../domain/notifications/siem-json';
 import type { EventPublisher } from '../ports/event-publisher';
+import { retryAfterMs } from './retry-after';
 
 export interface SiemPosterOptions {
   /** The collector's HTTP endpoint (a Splunk HEC, an Elastic or Sentinel ingestion URL, …). */
@@ -51,8 +52,7 @@ export class SiemPoster implements EventPublisher {
         if (response.ok) return;
         lastProblem = `HTTP ${response.status}`;
         if (response.status !== 429 && response.status < 500) break;
-        const retryAfter = Number(response.headers.get('retry-after'));
-        if (response.status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) wait = retryAfter * 1000;
+        if (response.status === 429) wait = retryAfterMs(response.headers.get('retry-after')) ?? wait;
       } catch (error) {
         lastProblem = (error as Error).message;
       }

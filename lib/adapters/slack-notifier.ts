@@ -5,6 +5,7 @@ import { NotificationError } from '../domain/notifications/notification-error';
 import { renderSlackMessage, type SlackMessage } from '../domain/notifications/slack-message';
 import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
+import { retryAfterMs } from './retry-after';
 import type { DigestNotifier } from '../ports/notifier';
 
 export interface SlackNotifierOptions {
@@ -32,15 +33,6 @@ const isDigested = (event: CertwardenEvent) =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Retry-After in seconds or as an HTTP date; a missing or unreadable one means one second. */
-function retryAfterMs(header: string | null): number {
-  if (header === null) return 1000;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? 1000 : Math.max(0, at - Date.now());
-}
-
 /**
  * Posts events to a Slack channel as Block Kit messages through @slack/webhook. A 429 waits for its Retry-After
  * (the webhook client itself gives up at once on a 429), server and network errors are retried with backoff,
@@ -63,7 +55,8 @@ export class SlackNotifier implements EventPublisher, DigestNotifier {
         const response = await fetch(url, init as RequestInit);
         if (response.status !== 429 || attempt >= maxAttempts)
           return response as unknown as Awaited<ReturnType<FetchFunction>>;
-        const wait = retryAfterMs(response.headers.get('retry-after'));
+        // A 429 without a readable Retry-After waits a second.
+        const wait = retryAfterMs(response.headers.get('retry-after')) ?? 1000;
         if (wait > maxRetryAfterMs) return response as unknown as Awaited<ReturnType<FetchFunction>>;
         await response.arrayBuffer();
         await sleep(wait);

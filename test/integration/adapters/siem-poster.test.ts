@@ -57,6 +57,18 @@ describe('SiemPoster', () => {
     expect(collector.accepted).toHaveLength(1);
   });
 
+  it('waits out a Retry-After in seconds, and its backoff when a 429 names none', async () => {
+    collector.script = [{ status: 429, headers: { 'retry-after': '1' } }, { status: 429 }];
+
+    await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 300 }).publish([expiryAlertEvent(acmAlert)]);
+
+    const [first, second, third] = collector.requests.map((request) => request.at);
+    expect(second - first).toBeGreaterThanOrEqual(950);
+    // The second attempt's backoff: 300 ms doubled, not an immediate retry.
+    expect(third - second).toBeGreaterThanOrEqual(550);
+    expect(collector.accepted).toHaveLength(1);
+  });
+
   it('surfaces a refusal with the events, for the caller to retry or dead-letter', async () => {
     collector.script = [{ status: 400 }];
 
