@@ -36,8 +36,4 @@ export const jsonVariable = <T extends z.ZodType>(inner: T) =>
     })
     .pipe(inner);
 
-/** An SNS topic ARN (`arn:<partition>:sns:<region>:<account>:<name>`). */
-export const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/, 'expected an SNS topic ARN');
-
-/** A Secrets Manager secret ARN. */
-export const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a secret ARN');
+export { secretArn, topicArn } from '../../lib/domain/aws-arns';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { DEFAULT_EXPIRY_THRESHOLDS } from './expiry';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
@@ -13,9 +14,6 @@ const sourceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (at most 63)');
 const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1');
-const secretArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN');
 const schedule = z
   .string()
   .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'expected rate(…) or cron(…)');
