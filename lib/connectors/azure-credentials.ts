@@ -56,7 +56,7 @@ export async function createAzureCredential(
       const secret = await readSecretJson(
         settings.secretArn,
         options.fetchSecret,
-        'an object such as {"clientSecret": "…"}',
+        'an object such as {"certificate": "<PEM: certificate and private key>", "certificatePassword": "…"}',
       );
       const certificate = requireString(secret, 'certificate', settings.secretArn);
       if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certificate)) {

@@ -80,6 +80,24 @@ describe('createAzureCredential', () => {
     await expect(failure).rejects.not.toThrow(/hunter2/);
   });
 
+  const certificateHint =
+    'an object such as {"certificate": "<PEM: certificate and private key>", "certificatePassword": "…"}';
+  it.each([
+    ['not JSON', '-----BEGIN CERTIFICATE-----\nhunter2', `secret ${ARN}: not JSON (expected ${certificateHint})`],
+    ['not an object', '["hunter2"]', `secret ${ARN}: expected a JSON object (${certificateHint})`],
+  ])(
+    'asks for a certificate and its key, not a client secret, for a client-certificate secret %s',
+    async (_case, value, message) => {
+      const failure = createAzureCredential(
+        { type: 'client-certificate', ...ids },
+        { fetchSecret: secretStore(value) },
+      );
+
+      await expect(failure).rejects.toThrow(new ConfigError(message));
+      await expect(failure).rejects.not.toThrow(/clientSecret|hunter2/);
+    },
+  );
+
   it('never falls back to the environment for secret material', async () => {
     const saved = process.env.AZURE_CLIENT_SECRET;
     process.env.AZURE_CLIENT_SECRET = 'from-the-environment';
