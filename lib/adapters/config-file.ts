@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CertwardenConfig, describeConfigProblems } from '../domain/config';
 import { ConfigError } from '../domain/errors';
+import { readConfigModule } from './config-module';
 
 /** Looked for in the working directory, in this order, when no path is given. */
 export const CONFIG_FILE_NAMES = ['certwarden.config.ts', 'certwarden.config.json'];
@@ -19,10 +20,9 @@ export function loadConfig(path?: string, cwd = process.cwd()): { config: Certwa
 
   let raw: unknown;
   try {
-    // A .ts config exports its object (default or module.exports); run through the TypeScript loader in use.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .ts config is code, loaded as such
-    raw = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : unwrapDefault(require(file));
+    raw = readConfigModule(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${file}: cannot read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   const parsed = CertwardenConfig.safeParse(raw);
@@ -32,6 +32,3 @@ export function loadConfig(path?: string, cwd = process.cwd()): { config: Certwa
   }
   return { config: parsed.data, file };
 }
-
-const unwrapDefault = (module: unknown): unknown =>
-  module && typeof module === 'object' && 'default' in module ? (module as { default: unknown }).default : module;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { Level } from 'level';
 import { inventoryTableDefinition } from './dynamodb-table';
 
 export interface EmbeddedDynamoDb {
@@ -14,6 +15,7 @@ export interface EmbeddedDynamoDb {
  * disk and survives restarts; without it, in memory.
  */
 export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
+  if (options.path) await probeLevelDb(options.path);
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -43,4 +45,18 @@ export async function ensureInventoryTable(client: DynamoDBDocumentClient, table
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`table ${tableName} did not become active`);
+}
+
+/**
+ * Opens and closes the LevelDB directory first: dynalite opens it in the background and, when that fails (another
+ * process holds its LOCK, a read-only file system), throws "Database is closed" from inside a callback at the first
+ * request, where no caller can catch it. Here the failure is a rejected promise with LevelDB's cause attached.
+ */
+async function probeLevelDb(path: string): Promise<void> {
+  const db = new Level(path);
+  try {
+    await db.open({ createIfMissing: true });
+  } finally {
+    await db.close();
+  }
 }

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb-client';
@@ -6,6 +5,7 @@ import { DynamoInventoryStore } from '../adapters/dynamodb-inventory-store';
 import { DynamoDbMeter } from '../adapters/dynamodb-meter';
 import { ensureInventoryTable, startEmbeddedDynamoDb } from '../adapters/embedded-dynamodb';
 import { CertwardenError } from '../domain/errors';
+import { describeIoError } from './io-errors';
 
 export const DEFAULT_TABLE = 'certwarden-inventory';
 
@@ -37,12 +37,10 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
   let description: string;
   if (target === 'embedded') {
     const path = join(dataDirectory(), 'dynamodb');
-    await mkdir(path, { recursive: true });
     const embedded = await startEmbeddedDynamoDb({ path }).catch((error: unknown) => {
-      throw new CertwardenError(
-        `cannot open the embedded inventory at ${path} (is another certwarden running?): ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new CertwardenError(`cannot open the embedded inventory at ${path}: ${describeStoreError(error)}`, {
+        cause: error,
+      });
     });
     client = createDocumentClient({ endpoint: embedded.endpoint });
     stopEmbedded = embedded.close;
@@ -71,4 +69,27 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
       await stopEmbedded();
     },
   };
+}
+
+/** Opens the inventory for `work` and closes it however `work` ends. */
+export async function withInventory<T>(
+  options: StoreOptions,
+  work: (inventory: OpenInventory) => Promise<T>,
+): Promise<T> {
+  const inventory = await openInventory(options);
+  try {
+    return await work(inventory);
+  } finally {
+    await inventory.close();
+  }
+}
+
+/** Why LevelDB would not open, in a few words: held by another process, read-only, or the file system's error. */
+function describeStoreError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'LEVEL_LOCKED') return 'it is in use by another process (another certwarden running?)';
+  const message = cause?.message ?? (error as Error).message;
+  if (/read-only file system|EROFS/i.test(message)) return 'it is on a read-only file system';
+  if (/permission denied|EACCES|EPERM/i.test(message)) return 'permission denied (the store must be writable)';
+  return describeIoError(cause ?? error);
 }

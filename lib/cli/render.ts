@@ -37,12 +37,61 @@ export function renderCertificate(file: string, record: CertificateRecord, now: 
   return `${file}\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(16)}${value}`).join('\n')}\n`;
 }
 
-const table = (head: string[]) =>
-  new Table({
-    head,
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
+const BORDERLESS_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+const table = (head: string[], colWidths?: number[]) =>
+  new Table({ head, style: { head: [], border: [] }, chars: BORDERLESS_ROWS, ...(colWidths ? { colWidths } : {}) });
+
+/** The terminal's width, when stdout is one; piped output keeps whole rows for the scripts reading it. */
+const terminalWidth = (): number | undefined => (process.stdout.isTTY ? process.stdout.columns : undefined);
+
+/** `text` cut to `width` characters with an ellipsis: at the end, or (for paths and ids) in the middle. */
+export function clip(text: string, width: number, where: 'end' | 'middle' = 'end'): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return '…'.slice(0, width);
+  if (where === 'end') return `${text.slice(0, width - 1)}…`;
+  const tail = Math.floor((width - 1) / 2);
+  return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+/** Columns are never squeezed below this (or their heading), so every column stays readable. */
+const MIN_COLUMN = 8;
+
+export interface TableLayout {
+  /** Columns holding paths or ids: shortened in the middle, where the least telling part is. */
+  middle?: number[];
+  /** @default the terminal's width when stdout is one, else unlimited */
+  width?: number;
+}
+
+/**
+ * A table that fits `width`: the widest columns give up characters first, down to MIN_COLUMN, and their cells
+ * are clipped (paths in the middle). A table narrower than the width is left as it is.
+ */
+export function renderTable(head: string[], rows: Array<Array<string | number>>, layout: TableLayout = {}): string {
+  const cells = rows.map((row) => row.map(String));
+  const width = layout.width ?? terminalWidth();
+  // cli-table3's widths count one space of padding each side; the borders are one character between and around.
+  const widths = head.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column].length)) + 2);
+  const frame = head.length + 1;
+  let excess = width === undefined ? 0 : widths.reduce((sum, w) => sum + w, frame) - width;
+  while (excess > 0) {
+    const floors = head.map((title) => Math.max(MIN_COLUMN, title.length) + 2);
+    const widest = widths.reduce(
+      (best, w, column) => (w - floors[column] > widths[best] - floors[best] ? column : best),
+      0,
+    );
+    if (widths[widest] <= floors[widest]) break;
+    widths[widest]--;
+    excess--;
+  }
+  const fitted = table(head, width === undefined ? undefined : widths);
+  for (const row of cells)
+    fitted.push(
+      row.map((cell, column) => clip(cell, widths[column] - 2, layout.middle?.includes(column) ? 'middle' : 'end')),
+    );
+  return fitted.toString();
+}
 
 export function renderSyncReport(report: SyncRunRecord): string {
   const { counts } = report;
@@ -77,37 +126,33 @@ const displayName = (location: StoredLocation) =>
   '(none)';
 
 export function renderLocations(rows: AssessedLocation[]): string {
-  const output = table(['expires', 'days', 'threshold', 'name', 'kind', 'owner', 'source', 'location']);
-  for (const { location, expiry } of rows) {
-    output.push([
-      location.certificate?.notAfter.slice(0, 10) ?? '',
-      expiry.expired ? 'EXPIRED' : String(expiry.daysLeft),
-      expiry.mostUrgent ? thresholdId(expiry.mostUrgent) : '',
-      displayName(location),
-      location.certificate?.kind ?? '',
-      location.owner,
-      location.source,
-      location.role === 'chain'
-        ? `${shortPlace(location.nativeId.split('#')[0])} (chain)`
-        : shortPlace(location.nativeId),
-    ]);
-  }
-  return `${output.toString()}\n`;
+  const head = ['expires', 'days', 'threshold', 'name', 'kind', 'owner', 'source', 'location'];
+  const cells = rows.map(({ location, expiry }) => [
+    location.certificate?.notAfter.slice(0, 10) ?? '',
+    expiry.expired ? 'EXPIRED' : String(expiry.daysLeft),
+    expiry.mostUrgent ? thresholdId(expiry.mostUrgent) : '',
+    displayName(location),
+    location.certificate?.kind ?? '',
+    location.owner,
+    location.source,
+    location.role === 'chain'
+      ? `${shortPlace(location.nativeId.split('#')[0])} (chain)`
+      : shortPlace(location.nativeId),
+  ]);
+  return `${renderTable(head, cells, { middle: [7] })}\n`;
 }
 
 export function renderProblemLocations(rows: StoredLocation[]): string {
-  const output = table(['since', 'status', 'owner', 'source', 'location', 'detail']);
-  for (const location of rows) {
-    output.push([
-      (location.removedAt ?? location.changedAt).slice(0, 19),
-      location.status === 'removed' ? 'removed' : 'unreadable',
-      location.owner,
-      location.source,
-      shortPlace(location.nativeId),
-      location.error ?? (location.certificate ? displayName(location) : ''),
-    ]);
-  }
-  return `${output.toString()}\n`;
+  const head = ['since', 'status', 'owner', 'source', 'location', 'detail'];
+  const cells = rows.map((location) => [
+    (location.removedAt ?? location.changedAt).slice(0, 19),
+    location.status === 'removed' ? 'removed' : 'unreadable',
+    location.owner,
+    location.source,
+    shortPlace(location.nativeId),
+    location.error ?? (location.certificate ? displayName(location) : ''),
+  ]);
+  return `${renderTable(head, cells, { middle: [4] })}\n`;
 }
 
 export function renderSummary(summary: InventorySummary): string {
@@ -130,17 +175,15 @@ export function renderSummary(summary: InventorySummary): string {
 }
 
 export function renderViolations(rows: StoredViolation[]): string {
-  const output = table(['severity', 'rule', 'name', 'owner', 'source', 'location', 'finding']);
-  for (const violation of rows) {
-    output.push([
-      violation.severity,
-      violation.ruleId,
-      violation.subjectCommonName ?? '',
-      violation.owner,
-      violation.source,
-      shortPlace(violation.nativeId),
-      violation.message,
-    ]);
-  }
-  return `${output.toString()}\n`;
+  const head = ['severity', 'rule', 'name', 'owner', 'source', 'location', 'finding'];
+  const cells = rows.map((violation) => [
+    violation.severity,
+    violation.ruleId,
+    violation.subjectCommonName ?? '',
+    violation.owner,
+    violation.source,
+    shortPlace(violation.nativeId),
+    violation.message,
+  ]);
+  return `${renderTable(head, cells, { middle: [5] })}\n`;
 }

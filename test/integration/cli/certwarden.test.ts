@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../lib/adapters/embedded-dynamodb';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
 
-const BIN = resolve(__dirname, '../../../lib/cli/bin/certwarden.js');
+// The sources, through the same TypeScript loader as `npm run bench`; the packed product has its own test.
+const RUN_TS = resolve(__dirname, '../../../lib/cli/bin/run-ts.js');
+const BIN = resolve(__dirname, '../../../lib/cli/bin/certwarden.ts');
 const DAY = 86_400_000;
 
 interface Run {
@@ -18,7 +20,7 @@ function certwarden(args: string[], env: Record<string, string> = {}, cwd?: stri
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [RUN_TS, BIN, ...args],
       { cwd, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );

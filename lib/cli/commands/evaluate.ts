@@ -1,0 +1,87 @@
+import type { CertwardenEvent, ExpiryAlertDetail } from '../../domain/events';
+import { systemClock } from '../../ports/clock';
+import { discardEvents, type EventPublisher } from '../../ports/event-publisher';
+import { evaluateExpiry, type EvaluateReport } from '../../use-cases/evaluate';
+import type { EvaluateCommandDeps, EvaluateCommandOptions } from '../evaluate-commands';
+import { EVALUATE_EXIT } from '../evaluate-commands';
+import { renderTable } from '../render';
+import { FanOutPublisher, ledgerOf, localSettings, localTargets, thresholdsOf } from '../local-targets';
+
+/** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
+async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
+  const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
+    import('@aws-sdk/client-eventbridge'),
+    import('../../adapters/eventbridge-publisher'),
+  ]);
+  return new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName });
+}
+
+export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateCommandOptions): Promise<number> {
+  const clock = deps.clock ?? systemClock;
+  const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
+  const err = deps.stderr ?? ((text: string) => void process.stderr.write(text));
+  const { config, store } = localSettings(options);
+  const { slack, siem } = localTargets(options, config, deps.retry);
+  const targets: Array<{ name: string; publisher: EventPublisher }> = [];
+  if (deps.events) targets.push({ name: 'events', publisher: deps.events });
+  else if (options.eventBus)
+    targets.push({
+      name: `EventBridge (${options.eventBus})`,
+      publisher: await eventBridgePublisher(options.eventBus),
+    });
+  for (const target of [slack, siem]) if (target) targets.push({ name: target.name, publisher: target });
+
+  const inventory = await deps.openInventory(store);
+  try {
+    const report = await evaluateExpiry({
+      store: inventory.store,
+      ledger: ledgerOf(inventory, clock),
+      // A dry run claims and publishes nothing anyway; no target is even handed to it.
+      events: options.dryRun || targets.length === 0 ? discardEvents : new FanOutPublisher(targets),
+      clock,
+      dryRun: options.dryRun,
+      ...thresholdsOf(config),
+    });
+    out(
+      options.json
+        ? `${JSON.stringify(report.emitted, null, 2)}\n`
+        : renderEvaluation(report, options.dryRun ?? false) +
+            (targets.length > 0 && report.emitted.length > 0 && !options.dryRun
+              ? `sent to ${targets.map((target) => target.name).join(', ')}\n`
+              : ''),
+    );
+    for (const failure of report.failed)
+      err(`certwarden: not sent (will be retried): ${failure.alertId}: ${failure.message}\n`);
+    return report.failed.length > 0 ? EVALUATE_EXIT.publishFailed : EVALUATE_EXIT.ok;
+  } finally {
+    await inventory.close();
+  }
+}
+
+/** A table of the alerts, most urgent last as they were found, and a summary line. */
+export function renderEvaluation(report: EvaluateReport, dryRun: boolean): string {
+  const summary =
+    `${report.evaluated} certificate${report.evaluated === 1 ? '' : 's'} evaluated, ` +
+    `${report.emitted.length} alert${report.emitted.length === 1 ? '' : 's'} ${dryRun ? 'would be sent' : 'sent'}, ` +
+    `${report.alreadySent} sent before` +
+    (report.heldElsewhere ? `, ${report.heldElsewhere} being sent by another run` : '') +
+    (report.failed.length ? `, ${report.failed.length} failed (retried next run)` : '');
+  if (report.emitted.length === 0) return `${summary}\n`;
+  const head = ['severity', 'event', 'threshold', 'expires', 'days', 'name', 'owner', 'source', 'location'];
+  return `${renderTable(head, report.emitted.map(row), { middle: [8] })}\n${summary}\n`;
+}
+
+function row(event: CertwardenEvent): string[] {
+  const detail = event.detail as ExpiryAlertDetail;
+  return [
+    detail.severity.toUpperCase(),
+    event.detailType,
+    detail.thresholdId,
+    detail.notAfter.slice(0, 10),
+    String(detail.daysLeft),
+    detail.subjectCommonName ?? detail.dnsNames[0] ?? detail.subject,
+    detail.owner,
+    detail.source,
+    detail.nativeId,
+  ];
+}

@@ -1,0 +1,117 @@
+import { basename, resolve, sep } from 'node:path';
+import { loadConfig } from '../../adapters/config-file';
+import { secretsManagerFetcher } from '../../adapters/secrets-manager';
+import { countCertificateFiles, LocalFilesSource } from '../../connectors/local-files';
+import { createSource } from '../../connectors/from-config';
+import { CertwardenError, ConfigError } from '../../domain/errors';
+import { systemClock } from '../../ports/clock';
+import type { InventoryStore } from '../../ports/inventory-store';
+import type { SecretFetcher } from '../../ports/secrets';
+import { syncSource } from '../../use-cases/sync';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { withInventory, type StoreOptions } from '../open-inventory';
+import { currentPolicy } from '../policy-files';
+import { out } from '../output';
+import { showsProgress, withProgress } from '../progress';
+import { renderSyncReport } from '../render';
+
+export interface ScanOptions extends StoreOptions {
+  dir: string;
+  name?: string;
+  owner?: string;
+  ownerFromDirectory?: boolean;
+  pkcs12PasswordFile?: string;
+}
+
+/**
+ * The source name a scan of `dir` gets when none is given: the directory's own name, so that scanning another
+ * directory never retires this one's places.
+ */
+export function sourceNameOf(dir: string): string {
+  const name = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return /^[a-z0-9]/.test(name) ? name : 'local';
+}
+
+/**
+ * A scan retires the places of its source that it does not find. Under a name derived from the directory, two
+ * directories of the same name would retire each other's places: refuse rather than guess.
+ */
+async function refuseForeignSource(store: InventoryStore, name: string, root: string): Promise<void> {
+  for await (const place of store.bySource(name, 'live', { limit: 1 })) {
+    if (place.nativeId.startsWith(`${root}${sep}`)) return;
+    throw new CertwardenError(
+      `source "${name}" already holds places outside ${root} (such as ${place.nativeId.split('#')[0]}); ` +
+        `scanning under that name would mark them removed: give this directory its own --name`,
+    );
+  }
+}
+
+export async function scan(options: ScanOptions): Promise<ExitCode> {
+  const root = resolve(options.dir);
+  const name = options.name ?? sourceNameOf(root);
+  const source = new LocalFilesSource({
+    name,
+    root,
+    defaultOwner: options.owner,
+    ownerFromTopDirectory: options.ownerFromDirectory,
+  });
+  const total = showsProgress() ? await countCertificateFiles(root) : 0;
+  return withInventory(options, async ({ store }) => {
+    if (options.name === undefined) await refuseForeignSource(store, name, root);
+    const report = await withProgress(`syncing ${name}`, total, (onProgress, wrap) =>
+      syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
+    );
+    out(renderSyncReport(report));
+    return report.complete && report.counts.errors === 0 ? EXIT.ok : EXIT.findings;
+  });
+}
+
+export interface SyncOptions extends StoreOptions {
+  config?: string;
+  source?: string[];
+}
+
+export async function sync(options: SyncOptions): Promise<ExitCode> {
+  const { config, file } = loadConfig(options.config);
+  const wanted = options.source ?? [];
+  const unknown = wanted.filter((name) => !config.sources.some((source) => source.name === name));
+  if (unknown.length > 0)
+    throw new ConfigError(`no source named ${unknown.join(', ')} in ${file ?? 'the configuration'}`);
+  const selected = config.sources.filter((source) => wanted.length === 0 || wanted.includes(source.name));
+  if (selected.length === 0) {
+    throw new ConfigError(`no sources configured${file ? ` in ${file}` : ' (no certwarden.config.json or .ts here)'}`);
+  }
+  const storeOptions = {
+    store: options.store ?? config.inventory.store,
+    table: options.table ?? config.inventory.table,
+  };
+  return withInventory(storeOptions, async ({ store }) => {
+    let failed = false;
+    for (const sourceConfig of selected) {
+      const source = await createSource(sourceConfig, { fetchSecret: await personalSecretFetcher() });
+      const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
+        syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
+      );
+      out(renderSyncReport(report));
+      failed ||= !report.complete || report.counts.errors > 0;
+    }
+    return failed ? EXIT.findings : EXIT.ok;
+  });
+}
+
+/** Secrets named by the config, read with the person's own AWS credentials, and only when a source needs one. */
+async function personalSecretFetcher(): Promise<SecretFetcher> {
+  let fetcher: SecretFetcher | undefined;
+  return async (secretArn) => {
+    if (!fetcher) {
+      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretArn)?.[1];
+      fetcher = secretsManagerFetcher(new SecretsManagerClient({ region }));
+    }
+    return fetcher(secretArn);
+  };
+}
