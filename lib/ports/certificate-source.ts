@@ -6,7 +6,6 @@ export const SOURCE_KINDS = [
   'aws-pca',
   'azure-key-vault',
   'google-certificate-manager',
-  'tls-endpoint',
 ] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 

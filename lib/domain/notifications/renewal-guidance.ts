@@ -33,9 +33,6 @@ const BY_KIND: Record<string, { managed?: string; manual: string }> = {
   'local-files': {
     manual: 'A file on disk: issue a new certificate, replace the file and reload the service that reads it.',
   },
-  'tls-endpoint': {
-    manual: 'Served by an endpoint: renew it where the server gets its certificate, then check the served chain.',
-  },
 };
 
 /** One sentence on what to do, for alerts: by source kind, managed or not. */

@@ -163,11 +163,11 @@ const SERVER_USE: readonly CertificateUse[] = Object.freeze(['tls-server'] as Ce
 
 /**
  * What a place says about use: explicit `uses` win; otherwise a certificate that something uses (`inUseBy`:
- * load balancers, proxies, gateways) or that a TLS endpoint serves is a TLS server certificate in use.
+ * load balancers, proxies, gateways) is a TLS server certificate in use.
  */
 export function usesOf(location: PolicyLocation | undefined): { uses: readonly CertificateUse[]; inUse: boolean } {
   if (!location || location.status === 'removed') return { uses: NO_USES, inUse: false };
-  const served = (location.inUseBy?.length ?? 0) > 0 || location.sourceKind === 'tls-endpoint';
+  const served = (location.inUseBy?.length ?? 0) > 0;
   const uses = location.uses?.length ? location.uses : served ? SERVER_USE : NO_USES;
   return { uses, inUse: served || uses.length > 0 };
 }

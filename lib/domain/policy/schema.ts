@@ -17,7 +17,7 @@ const nonEmptyList = z.array(z.string().trim().min(1)).min(1);
 export const ScopeMatch = z.strictObject({
   /** Configured source names. */
   sources: nonEmptyList.optional(),
-  /** `aws-acm`, `local-files`, `tls-endpoint`, … */
+  /** `aws-acm`, `local-files`, … */
   sourceKinds: nonEmptyList.optional(),
   /** Accounts, subscriptions or projects. */
   accounts: nonEmptyList.optional(),

@@ -23,7 +23,7 @@ export interface PolicyLocation {
   locationId?: string;
   /** The configured source name. */
   source?: string;
-  /** `aws-acm`, `local-files`, `tls-endpoint`, … */
+  /** `aws-acm`, `local-files`, … */
   sourceKind?: string;
   /** Account, subscription or project. */
   account?: string;

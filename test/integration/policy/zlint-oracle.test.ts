@@ -213,7 +213,7 @@ describe('robustness: evaluating never crashes', () => {
       renewal: 'manual',
       managed: false,
     },
-    { locationId: 'tls-endpoint:x:443', sourceKind: 'tls-endpoint', owner: 'web', tags: {} },
+    { locationId: 'local-files:/etc/ssl/x.pem', sourceKind: 'local-files', owner: 'web', tags: {}, uses: ['tls-server'] },
   ];
 
   it.each([

@@ -282,7 +282,7 @@ describe('usesOf', () => {
   it.each([
     ['nothing known', {}, [], false],
     ['a load balancer using it', { inUseBy: ['arn:lb'] }, ['tls-server'], true],
-    ['an endpoint serving it', { sourceKind: 'tls-endpoint' }, ['tls-server'], true],
+    ['a source kind alone (no use known)', { sourceKind: 'aws-acm' }, [], false],
     ['explicit uses', { uses: ['tls-client'] }, ['tls-client'], true],
     ['a removed place', { inUseBy: ['arn:lb'], status: 'removed' }, [], false],
   ] as const)('%s', (_name, location, uses, inUse) => {

@@ -39,10 +39,10 @@ describe('expired-or-revoked-in-use', () => {
       expect(result.outcome === 'violation' && result.message).toContain('loadbalancer/app/web/1');
     });
 
-    it('a revoked certificate an endpoint serves', () => {
+    it('a revoked certificate a load balancer uses', () => {
       const served = {
         certificate: record(),
-        location: { locationId: 'tls-endpoint:api.example.com:443', sourceKind: 'tls-endpoint' },
+        location: { locationId: 'aws-acm:arn:api', sourceKind: 'aws-acm', inUseBy: ['arn:aws:elasticloadbalancing:lb/api'] },
         revocation: { status: 'revoked' as const, revokedAt: '2026-05-01T00:00:00Z', reason: 'keyCompromise' },
       };
       const result = expiredOrRevokedInUse(served, {}, context({ inUse: true }));
