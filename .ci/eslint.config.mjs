@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.certwarden/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', '.certwarden/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
