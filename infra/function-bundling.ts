@@ -1,22 +1,31 @@
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { SourceKind } from '../lib/ports/certificate-source';
 
-/** Repository root: infra/ sits one level below it. */
+/** Repository root, or dist/ in the published package: infra/ sits one level below it either way. */
 export const REPO_ROOT = join(__dirname, '..');
+
+/**
+ * Where the handlers' TypeScript sources are: the repository, or the published package, which ships lib/ and
+ * functions/ as sources beside dist/ so that the user's esbuild bundles exactly what `cdk synth` bundles here
+ * (from compiled CommonJS it could not drop the SDKs' unused exports: measured, twice the size).
+ */
+const SOURCE_ROOT = extname(__filename) === '.ts' ? REPO_ROOT : join(REPO_ROOT, '..');
+
+const handler = (folder: string) => join(SOURCE_ROOT, 'functions', folder, 'handler.ts');
 
 /** The handlers the construct deploys, by role; each exports `handler`. */
 export const FUNCTION_ENTRIES = {
-  syncPlanner: join(REPO_ROOT, 'functions/sync-planner/handler.ts'),
-  syncWorker: join(REPO_ROOT, 'functions/sync-worker/handler.ts'),
-  inventoryMetrics: join(REPO_ROOT, 'functions/inventory-metrics/handler.ts'),
-  evaluate: join(REPO_ROOT, 'functions/evaluate/handler.ts'),
-  emailNotifier: join(REPO_ROOT, 'functions/email-notifier/handler.ts'),
-  slackNotifier: join(REPO_ROOT, 'functions/slack-notifier/handler.ts'),
-  securityHubNotifier: join(REPO_ROOT, 'functions/security-hub-notifier/handler.ts'),
-  digest: join(REPO_ROOT, 'functions/digest/handler.ts'),
-  siemFormat: join(REPO_ROOT, 'functions/siem-format/handler.ts'),
+  syncPlanner: handler('sync-planner'),
+  syncWorker: handler('sync-worker'),
+  inventoryMetrics: handler('inventory-metrics'),
+  evaluate: handler('evaluate'),
+  emailNotifier: handler('email-notifier'),
+  slackNotifier: handler('slack-notifier'),
+  securityHubNotifier: handler('security-hub-notifier'),
+  digest: handler('digest'),
+  siemFormat: handler('siem-format'),
 } as const;
 export type FunctionRole = keyof typeof FUNCTION_ENTRIES;
 
