@@ -1,5 +1,5 @@
 import type { SourceConfig } from '../domain/config';
-import type { CertificateSource } from '../ports/certificate-source';
+import { SOURCE_KINDS, type CertificateSource, type SourceKind } from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
 
 /** What a source needs from where it runs. */
@@ -13,63 +13,74 @@ export interface SourceWiring {
   awsCredentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
 }
 
-/**
- * A sync worker is bundled for one source kind: the bundler defines `process.env.CERTWARDEN_BUNDLED_KIND`
- * (infra/function-bundling.ts), the comparisons below fold to constants, and esbuild leaves every other provider
- * and its SDK out of the bundle. They are spelt out each time because esbuild does not inline a constant of a
- * module that is itself required lazily. Unbundled (the CLI, tests) it is undefined: every kind is available.
- */
-function unbundled(kind: string): never {
-  throw new Error(`this bundle syncs ${process.env.CERTWARDEN_BUNDLED_KIND} sources; ${kind} is not in it`);
+/** The provider modules a source is built with, each required on first use. */
+interface Providers {
+  localFiles(): typeof import('./local-files');
+  awsClients(): typeof import('./aws-clients');
+  awsAcm(): typeof import('./aws-acm');
+  awsPca(): typeof import('./aws-pca');
+  azureKeyVault(): typeof import('./azure-key-vault');
+  azureCredentials(): typeof import('./azure-credentials');
+  googleCertificateManager(): typeof import('./google-certificate-manager');
+  googleCredentials(): typeof import('./google-credentials');
+  sts(): typeof import('@aws-sdk/client-sts');
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- require() on first use rather than import(): as lazy,
    it works the same under tsx's CommonJS loader, Jest and esbuild, and the bundler can drop it. */
-const providers = {
-  localFiles: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'local-files'
-      ? (require('./local-files') as typeof import('./local-files'))
-      : unbundled('local-files'),
-  awsClients: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm' ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
-      ? (require('./aws-clients') as typeof import('./aws-clients'))
-      : unbundled('aws-acm'),
-  awsAcm: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm'
-      ? (require('./aws-acm') as typeof import('./aws-acm'))
-      : unbundled('aws-acm'),
-  awsPca: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
-      ? (require('./aws-pca') as typeof import('./aws-pca'))
-      : unbundled('aws-pca'),
-  azureKeyVault: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'azure-key-vault'
-      ? (require('./azure-key-vault') as typeof import('./azure-key-vault'))
-      : unbundled('azure-key-vault'),
-  azureCredentials: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined || process.env.CERTWARDEN_BUNDLED_KIND === 'azure-key-vault'
-      ? (require('./azure-credentials') as typeof import('./azure-credentials'))
-      : unbundled('azure-key-vault'),
-  googleCertificateManager: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'google-certificate-manager'
-      ? (require('./google-certificate-manager') as typeof import('./google-certificate-manager'))
-      : unbundled('google-certificate-manager'),
-  googleCredentials: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'google-certificate-manager'
-      ? (require('./google-credentials') as typeof import('./google-credentials'))
-      : unbundled('google-certificate-manager'),
-  sts: () =>
-    process.env.CERTWARDEN_BUNDLED_KIND === undefined ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-acm' ||
-    process.env.CERTWARDEN_BUNDLED_KIND === 'aws-pca'
-      ? (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'))
-      : unbundled('aws-acm'),
-};
+/**
+ * The providers of one source kind, and the one bundled-kind guard. A sync worker is bundled for one kind: the
+ * bundler defines `process.env.CERTWARDEN_BUNDLED_KIND` (infra/function-bundling.ts), so this switch's
+ * discriminant is a constant there, esbuild keeps that kind's case alone, and every other provider and its SDK
+ * stay out of the bundle. Unbundled (the CLI, tests) it is undefined and the switch is on the kind asked for.
+ *
+ * The defined value has to appear in the switch itself: esbuild inlines a `const` only when that makes the code
+ * no longer (a string of at most three characters), so `const kind = process.env.…` at the top of the module
+ * would leave every comparison, and every provider, in the bundle.
+ */
+function providersOf(kind: SourceKind): Partial<Providers> {
+  switch ((process.env.CERTWARDEN_BUNDLED_KIND ?? kind) as SourceKind) {
+    case 'local-files':
+      return { localFiles: () => require('./local-files') };
+    case 'aws-acm':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsAcm: () => require('./aws-acm'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'aws-pca':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsPca: () => require('./aws-pca'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'azure-key-vault':
+      return {
+        azureKeyVault: () => require('./azure-key-vault'),
+        azureCredentials: () => require('./azure-credentials'),
+      };
+    case 'google-certificate-manager':
+      return {
+        googleCertificateManager: () => require('./google-certificate-manager'),
+        googleCredentials: () => require('./google-credentials'),
+      };
+  }
+}
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * Every kind's providers; in a sync worker's bundle, its own kind's alone (createSource refuses the others first,
+ * so a provider it calls is always there).
+ */
+const providers: Providers = Object.assign({}, ...SOURCE_KINDS.map(providersOf));
+
+/** A sync worker's bundle holds one source kind: say so rather than fail on a missing module. */
+function assertBundled(kind: SourceKind): void {
+  const bundled = process.env.CERTWARDEN_BUNDLED_KIND;
+  if (bundled !== undefined && bundled !== kind) {
+    throw new Error(`this bundle syncs ${bundled} sources; ${kind} is not in it`);
+  }
+}
 
 /**
  * Builds a configured source with its SDK clients: the one place where configuration meets the providers,
@@ -77,6 +88,7 @@ const providers = {
  * modules are loaded only for its own kind, so a function bundles and loads only the SDK it calls.
  */
 export async function createSource(config: SourceConfig, wiring: SourceWiring): Promise<CertificateSource> {
+  assertBundled(config.kind);
   switch (config.kind) {
     case 'local-files': {
       const { LocalFilesSource } = providers.localFiles();
