@@ -15,7 +15,7 @@ export const tracer = new Tracer();
 /**
  * Wraps a handler the way Powertools' middleware would, without middy: Lambda context in every log line, a
  * subsegment for the invocation (annotated with cold start and service), the error logged and recorded on
- * the trace, and the metrics flushed however the invocation ends.
+ * the trace, and the metrics flushed however the invocation ends (see {@link flushMetrics}).
  */
 export function withPowertools<E, R>(
   handler: (event: E, context: Context) => Promise<R>,
@@ -36,7 +36,23 @@ export function withPowertools<E, R>(
     } finally {
       subsegment?.close();
       if (segment) tracer.setSegment(segment);
-      metrics.publishStoredMetrics();
+      flushMetrics();
     }
   };
+}
+
+/**
+ * Publishes the metrics the invocation stored, one EMF line, as Powertools' `logMetrics` does; an invocation that
+ * stored none (a notifier with nothing to count, a worker whose metrics went out as `singleMetric()`s) publishes
+ * nothing and says nothing, where `publishStoredMetrics()` would log "No application metrics to publish" every
+ * time. Dimensions and metadata are cleared either way, as a publish clears them, so none leaks into the next
+ * invocation.
+ */
+function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) {
+    metrics.publishStoredMetrics();
+  } else {
+    metrics.clearDimensions();
+    metrics.clearMetadata();
+  }
 }
