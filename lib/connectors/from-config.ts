@@ -91,13 +91,16 @@ export async function createSource(config: SourceConfig, wiring: SourceWiring): 
   assertBundled(config.kind);
   switch (config.kind) {
     case 'local-files': {
-      const { LocalFilesSource } = providers.localFiles();
+      const { LocalFilesSource, readPkcs12PasswordFile } = providers.localFiles();
+      const pkcs12Passwords =
+        config.pkcs12PasswordFile === undefined ? undefined : [await readPkcs12PasswordFile(config.pkcs12PasswordFile)];
       return new LocalFilesSource({
         name: config.name,
         root: config.root,
         defaultOwner: config.defaultOwner,
         ownerFromTopDirectory: config.ownerFromTopDirectory,
         extensions: config.extensions,
+        pkcs12Passwords,
       });
     }
     case 'aws-acm':

@@ -1,7 +1,7 @@
 import { opendir, readFile } from 'node:fs/promises';
 import type { Dir } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { CertificateParseError, SourceReadError } from '../domain/errors';
+import { CertificateParseError, ConfigError, SourceReadError } from '../domain/errors';
 import { parseCertificates } from '../x509/parse';
 import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
 
@@ -16,6 +16,8 @@ export const CERTIFICATE_FILE_EXTENSIONS = [
   '.p7c',
   '.p7',
   '.ca-bundle',
+  '.p12',
+  '.pfx',
 ];
 
 export interface LocalFilesSourceOptions {
@@ -29,6 +31,12 @@ export interface LocalFilesSourceOptions {
   ownerFromTopDirectory?: boolean;
   /** @default CERTIFICATE_FILE_EXTENSIONS */
   extensions?: string[];
+  /**
+   * Passwords tried on PKCS#12 files (.p12/.pfx), in order, after no password and the empty one. A PKCS#12 that
+   * none opens becomes a place with the error `<path>: PKCS#12, password needed` (or `wrong password`).
+   * @default []
+   */
+  pkcs12Passwords?: readonly string[];
 }
 
 /**
@@ -42,6 +50,7 @@ export class LocalFilesSource implements CertificateSource {
   private readonly owner: string;
   private readonly extensions: Set<string>;
   private readonly ownerFromTopDirectory: boolean;
+  private readonly pkcs12Passwords: readonly string[];
 
   constructor(options: LocalFilesSourceOptions) {
     this.name = options.name;
@@ -49,6 +58,7 @@ export class LocalFilesSource implements CertificateSource {
     this.owner = options.defaultOwner ?? 'unowned';
     this.ownerFromTopDirectory = options.ownerFromTopDirectory ?? false;
     this.extensions = new Set((options.extensions ?? CERTIFICATE_FILE_EXTENSIONS).map((ext) => ext.toLowerCase()));
+    this.pkcs12Passwords = options.pkcs12Passwords ?? [];
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
@@ -86,7 +96,7 @@ export class LocalFilesSource implements CertificateSource {
     }
     let parsed;
     try {
-      parsed = parseCertificates(bytes, path);
+      parsed = parseCertificates(bytes, path, { pkcs12Passwords: this.pkcs12Passwords });
     } catch (error) {
       if (!(error instanceof CertificateParseError)) throw error;
       yield { ...place, certificate: null, error: error.message };
@@ -148,4 +158,21 @@ export async function countCertificateFiles(root: string, extensions = CERTIFICA
   let count = 0;
   for await (const found of walk(resolve(root), new Set(extensions))) if ('file' in found) count++;
   return count;
+}
+
+/**
+ * The password in a PKCS#12 password file: its first line (without the line ending); an empty file is the empty
+ * password. Kept in a file, not on the command line or in the configuration, so that it stays out of shell
+ * histories and repositories.
+ *
+ * @throws ConfigError naming `path` when the file cannot be read.
+ */
+export async function readPkcs12PasswordFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read the PKCS#12 password file (${errorCode(error)})`, { cause: error });
+  }
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0];
 }

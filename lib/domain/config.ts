@@ -113,6 +113,12 @@ export const LocalFilesSourceConfig = z.strictObject({
     .array(z.string().regex(/^\.\w[\w-]*$/))
     .min(1)
     .optional(),
+  /**
+   * A file whose first line is the password of the PKCS#12 files (.p12/.pfx) under `root`, tried after no
+   * password and the empty one. Absent: a PKCS#12 that needs a password is inventoried as an error place,
+   * `PKCS#12, password needed`. The password itself never goes in the configuration.
+   */
+  pkcs12PasswordFile: z.string().min(1).optional(),
 });
 
 export const SourceConfig = z.discriminatedUnion('kind', [

@@ -9,6 +9,19 @@ export class CertwardenError extends Error {
 /** Bytes that hold no readable certificate. */
 export class CertificateParseError extends CertwardenError {}
 
+/**
+ * A PKCS#12 file (.p12/.pfx) that none of the passwords tried opens: `password needed` when no password was
+ * given (only the empty one and none were tried), `wrong password` when the given ones were tried too.
+ */
+export class Pkcs12PasswordError extends CertificateParseError {
+  readonly reason: 'password needed' | 'wrong password';
+
+  constructor(message: string, reason: 'password needed' | 'wrong password', options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
 /** A configuration value that does not validate; the message names the field. */
 export class ConfigError extends CertwardenError {}
 

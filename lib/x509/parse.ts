@@ -4,13 +4,17 @@ import { readTlv } from './der';
 import { normalize } from './normalize';
 import { decodeBase64, pemBlocks } from './pem';
 import { isContentInfo, pkcs7Certificates } from './pkcs7';
+import { looksLikePkcs12, readPkcs12 } from './pkcs12';
 
 export { normalize } from './normalize';
 
 export interface ParseResult {
   /** In input order; a certificate met twice (same fingerprint) is kept once, where first seen. */
   certificates: ParsedCertificate[];
-  /** PEM blocks labelled `… PRIVATE KEY` that were seen and discarded; their content is never decoded or kept. */
+  /**
+   * PEM blocks labelled `… PRIVATE KEY` and PKCS#12 key bags that were seen and discarded; their content is never
+   * decoded or kept.
+   */
   privateKeysDropped: number;
   /** One line per block that could not be read, e.g. `block 3 (CERTIFICATE): <reason>`. */
   problems: string[];
@@ -20,15 +24,25 @@ const CERTIFICATE_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 
 const PKCS7_LABELS = new Set(['PKCS7', 'PKCS #7 SIGNED DATA', 'CMS']);
 const BEGIN = '-----BEGIN ';
 
+export interface ParseOptions {
+  /**
+   * Passwords to try on a PKCS#12 file, in order, after no password and the empty one.
+   * @default [] (only no password and the empty one)
+   */
+  pkcs12Passwords?: readonly string[];
+}
+
 /**
  * Reads every certificate in a file's content: PEM with any number of blocks and any text around them
- * (CRLF or LF), DER, or PKCS#7/CMS bundles in either. Private keys in a bundle are dropped and counted.
- * Blocks that cannot be read are reported in `problems` while the rest are still returned.
+ * (CRLF or LF), DER, PKCS#7/CMS bundles in either, or PKCS#12 (.p12/.pfx). Private keys in a bundle are
+ * dropped and counted. Blocks that cannot be read are reported in `problems` while the rest are still returned.
  *
  * @param label names the input in messages, e.g. the file path.
+ * @throws Pkcs12PasswordError (a CertificateParseError) `<label>: PKCS#12, password needed` for a PKCS#12 that
+ *   no password of `options.pkcs12Passwords` was given for, `<label>: PKCS#12, wrong password` when they fail.
  * @throws CertificateParseError (one line, naming `label`) when no certificate at all can be read.
  */
-export function parseCertificates(input: Uint8Array | string, label: string): ParseResult {
+export function parseCertificates(input: Uint8Array | string, label: string, options: ParseOptions = {}): ParseResult {
   const result: ParseResult = { certificates: [], privateKeysDropped: 0, problems: [] };
   const seen = new Set<string>();
   const add = (der: Uint8Array, where: string): void => {
@@ -43,8 +57,16 @@ export function parseCertificates(input: Uint8Array | string, label: string): Pa
   };
 
   const skipped: string[] = [];
-  const text = typeof input === 'string' ? input : looksLikePem(input) ? asBuffer(input).toString('latin1') : undefined;
-  if (text !== undefined) {
+  const pkcs12 = typeof input !== 'string' && looksLikePkcs12(input);
+  const text =
+    typeof input === 'string' ? input : !pkcs12 && looksLikePem(input) ? asBuffer(input).toString('latin1') : undefined;
+  if (pkcs12) {
+    const contents = readPkcs12(input as Uint8Array, label, options.pkcs12Passwords);
+    contents.certificates.forEach((der, i) => add(der, `PKCS#12 certificate ${i + 1}`));
+    result.privateKeysDropped += contents.privateKeys;
+    result.problems.push(...contents.problems);
+    if (contents.certificates.length === 0) result.problems.push('PKCS#12 holds no certificate');
+  } else if (text !== undefined) {
     for (const block of pemBlocks(text)) {
       const where = `block ${block.index} (${block.label})`;
       if (block.label.endsWith('PRIVATE KEY')) {
