@@ -72,9 +72,34 @@ const MAX_CONFLICT_RETRIES = 3;
  * and a listing that broke leaves every place as it was.
  */
 export async function syncSource(options: SyncOptions): Promise<SyncReport> {
-  const { source, store, clock, events = discardEvents, batchSize = 100 } = options;
-  const startedAt = clock.now().toISOString();
-  const counts: SyncReport['counts'] = {
+  const run = await SyncRun.begin(options);
+  const complete = await run.listInBatches();
+  if (complete) {
+    await run.retireUnseen();
+    await run.recordScopeReads();
+    await run.enforceOnEveryPlace();
+  }
+  return run.finish(complete);
+}
+
+/** What a batch of entries resolved to: the place as stored, and as the source has it now (null: unchanged). */
+interface BatchEntry {
+  previous: StoredLocation | undefined;
+  next: ResolvedEntry | null;
+}
+
+/**
+ * One run of {@link syncSource}: what it has seen and counted so far, and its steps, each a method, in the order
+ * syncSource takes them: list in batches (compare each batch with the store and write its changes), retire the
+ * places not seen, note the scopes read, apply the policy where it has not been, and record and announce the run.
+ */
+class SyncRun {
+  private readonly source: CertificateSource;
+  private readonly store: InventoryStore;
+  private readonly clock: Clock;
+  private readonly events: EventPublisher;
+  private readonly batchSize: number;
+  private readonly counts: SyncReport['counts'] = {
     discovered: 0,
     renewed: 0,
     updated: 0,
@@ -84,197 +109,265 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
     unchanged: 0,
     errors: 0,
   };
-  const errors: SyncReport['errors'] = [];
-  const warnings: string[] = [];
-  const failedScopes = new Map<string, string>();
-  const listedScopes = new Set<string>();
-  const seen = new SeenLocations();
-  const progress = () =>
-    options.onProgress?.({ seen: seen.size, changed: changedCount(counts), errors: counts.errors });
+  private readonly errors: SyncReport['errors'] = [];
+  private readonly warnings: string[] = [];
+  private readonly failedScopes = new Map<string, string>();
+  private readonly listedScopes = new Set<string>();
+  private readonly seen = new SeenLocations();
+  private readonly enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
 
-  const noteError = (nativeId: string, message: string) => {
-    counts.errors++;
-    if (errors.length < MAX_RECORDED_ERRORS) errors.push({ nativeId, message });
-  };
+  private constructor(
+    private readonly options: SyncOptions,
+    private readonly startedAt: string,
+    /** The policy and day this run applies, when it enforces a policy. */
+    private readonly policyMark: string | undefined,
+    /**
+     * The policy (or day) is not yet applied to this source's places: every place is evaluated after the
+     * listing, so evaluating the changed ones on the way would be work done twice.
+     */
+    private readonly fullEvaluation: boolean,
+    /** When each scope of the source was last read completely. */
+    private readonly scopeReads: Map<string, string>,
+  ) {
+    this.source = options.source;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.events = options.events ?? discardEvents;
+    this.batchSize = options.batchSize ?? 100;
+  }
 
-  const enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
-  const enforce = async (locations: AsyncIterable<StoredLocation> | StoredLocation[]) => {
-    if (!options.policy) return;
-    const result = await enforcePolicy({ store, policy: options.policy, clock, events, locations, batchSize });
-    for (const key of Object.keys(enforcement) as Array<keyof EnforcementReport>) enforcement[key] += result[key];
-  };
-  // A policy (or day) not yet applied to this source's places: every place is evaluated after the listing,
-  // so evaluating the changed ones on the way would be work done twice.
-  const policyMark = options.policy ? policyMarkOf(options.policy, clock.now()) : undefined;
-  const fullEvaluation = policyMark !== undefined && (await store.policyMark(source.name)) !== policyMark;
+  static async begin(options: SyncOptions): Promise<SyncRun> {
+    const { source, store, clock, policy } = options;
+    const startedAt = clock.now().toISOString();
+    const policyMark = policy ? policyMarkOf(policy, clock.now()) : undefined;
+    const fullEvaluation = policyMark !== undefined && (await store.policyMark(source.name)) !== policyMark;
+    const scopeReads = await store.scopeReads(source.name);
+    return new SyncRun(options, startedAt, policyMark, fullEvaluation, scopeReads);
+  }
 
-  const apply = async (changes: LocationChange[]) => {
-    const applied = await Promise.all(changes.map((change) => applyWithRetry(store, change, noteError)));
-    const published: CertwardenEvent[] = [];
-    const changedPlaces: StoredLocation[] = [];
-    for (const result of applied) {
-      if (!result) continue;
-      const { change, stored } = result;
-      counts[change.change]++;
-      if (change.change === 'stale') continue;
-      published.push(inventoryChangeEvent(changeDetail(change, change.change)));
-      changedPlaces.push(stored);
+  /**
+   * Lists the source, handing its entries on in batches of `batchSize` and noting the scopes that could not be
+   * listed. False when the listing broke: then nothing may be retired.
+   */
+  async listInBatches(): Promise<boolean> {
+    try {
+      let batch: SourceEntry[] = [];
+      for await (const item of this.source.list(this.options.signal)) {
+        if (isScopeFailure(item)) {
+          this.failedScopes.set(item.failedScope, item.message);
+          this.noteError(item.failedScope, `${item.failedScope}: ${item.message}`);
+          continue;
+        }
+        batch.push(item);
+        if (batch.length >= this.batchSize) {
+          await this.syncBatch(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await this.syncBatch(batch);
+      return true;
+    } catch (error) {
+      this.noteError('*', `listing ${this.source.name} failed: ${describe(error)}`);
+      return false;
     }
-    if (published.length > 0) await events.publish(published);
-    if (!fullEvaluation) await enforce(changedPlaces);
-  };
+  }
+
+  /** Compares a batch with the stored places (one read) and writes what changed: certificates, then places. */
+  private async syncBatch(entries: SourceEntry[]): Promise<void> {
+    const latest = new Map(entries.map((entry) => [locationIdOf(this.source.kind, entry.nativeId), entry]));
+    const stored = await this.store.getLocations([...latest.keys()]);
+    const at = this.clock.now().toISOString();
+    const resolved = await Promise.all(
+      [...latest].map(async ([locationId, entry]): Promise<BatchEntry> => {
+        this.seen.add(locationId);
+        this.listedScopes.add(entry.scope);
+        const previous = stored.get(locationId);
+        const next = await this.resolve(entry, previous);
+        return { previous, next };
+      }),
+    );
+    const { changes, certificates } = this.changesOf(resolved, at);
+    // Certificates first: a location never points at a certificate the inventory does not hold.
+    await this.store.saveCertificates(certificates);
+    await this.apply(changes);
+    this.progress();
+  }
 
   /** The entry as the source has it now, loading details only when the cheap summary says it changed. */
-  const resolve = async (entry: SourceEntry, previous: StoredLocation | undefined): Promise<ResolvedEntry | null> => {
+  private async resolve(entry: SourceEntry, previous: StoredLocation | undefined): Promise<ResolvedEntry | null> {
     const summaryUnchanged =
       entry.summaryHash !== undefined &&
       previous?.status === 'live' &&
       !previous.stale &&
       previous.summaryHash === entry.summaryHash;
     if (summaryUnchanged) return null;
-    if (entry.load === undefined) return toLocationState(source, entry, entry);
+    if (entry.load === undefined) return toLocationState(this.source, entry, entry);
     try {
-      return toLocationState(source, entry, await entry.load());
+      return toLocationState(this.source, entry, await entry.load());
     } catch (error) {
-      noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
+      this.noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
       return null;
     }
-  };
+  }
 
-  const processBatch = async (entries: SourceEntry[]) => {
-    const latest = new Map(entries.map((entry) => [locationIdOf(source.kind, entry.nativeId), entry]));
-    const stored = await store.getLocations([...latest.keys()]);
-    const at = clock.now().toISOString();
-    const resolved = await Promise.all(
-      [...latest].map(async ([locationId, entry]) => {
-        seen.add(locationId);
-        listedScopes.add(entry.scope);
-        const previous = stored.get(locationId);
-        const next = await resolve(entry, previous);
-        return { previous, next };
-      }),
-    );
+  /** The changes a resolved batch makes and the certificates new to it; counts the unchanged, notes errors. */
+  private changesOf(
+    resolved: BatchEntry[],
+    at: string,
+  ): { changes: LocationChange[]; certificates: ParsedCertificate[] } {
     const changes: LocationChange[] = [];
     const certificates: ParsedCertificate[] = [];
     for (const { previous, next } of resolved) {
       const change = next ? changeBetween(previous, next.state) : null;
       if (!next || !change) {
-        counts.unchanged++;
+        this.counts.unchanged++;
       } else {
         changes.push({ next: next.state, previous, change, at });
         if (next.certificate && next.certificate.record.fingerprintSha256 !== previous?.fingerprint) {
           certificates.push(next.certificate);
         }
       }
-      if (next?.state.error) noteError(next.state.nativeId, next.state.error);
-      for (const warning of next?.warnings ?? []) if (warnings.length < MAX_RECORDED_ERRORS) warnings.push(warning);
-    }
-    // Certificates first: a location never points at a certificate the inventory does not hold.
-    await store.saveCertificates(certificates);
-    await apply(changes);
-    progress();
-  };
-
-  const scopeReads = await store.scopeReads(source.name);
-  let complete = true;
-  try {
-    let batch: SourceEntry[] = [];
-    for await (const item of source.list(options.signal)) {
-      if (isScopeFailure(item)) {
-        failedScopes.set(item.failedScope, item.message);
-        noteError(item.failedScope, `${item.failedScope}: ${item.message}`);
-        continue;
-      }
-      batch.push(item);
-      if (batch.length >= batchSize) {
-        await processBatch(batch);
-        batch = [];
+      if (next?.state.error) this.noteError(next.state.nativeId, next.state.error);
+      for (const warning of next?.warnings ?? []) {
+        if (this.warnings.length < MAX_RECORDED_ERRORS) this.warnings.push(warning);
       }
     }
-    if (batch.length > 0) await processBatch(batch);
-  } catch (error) {
-    complete = false;
-    noteError('*', `listing ${source.name} failed: ${describe(error)}`);
+    return { changes, certificates };
   }
 
-  if (complete) {
-    const inThisRun = options.scopes ? new Set(options.scopes) : undefined;
+  /** Writes changes (each retried on a conflict), publishes what changed and applies the policy to it. */
+  private async apply(changes: LocationChange[]): Promise<void> {
+    const applied = await Promise.all(changes.map((change) => applyWithRetry(this.store, change, this.noteError)));
+    const published: CertwardenEvent[] = [];
+    const changedPlaces: StoredLocation[] = [];
+    for (const result of applied) {
+      if (!result) continue;
+      const { change, stored } = result;
+      this.counts[change.change]++;
+      if (change.change === 'stale') continue;
+      published.push(inventoryChangeEvent(changeDetail(change, change.change)));
+      changedPlaces.push(stored);
+    }
+    if (published.length > 0) await this.events.publish(published);
+    if (!this.fullEvaluation) await this.enforce(changedPlaces);
+  }
+
+  /**
+   * The tombstone pass, after a complete listing: each live place of the source (of this run's scopes) that was
+   * not listed becomes a tombstone, or, when a failed scope covers it, is marked stale.
+   */
+  async retireUnseen(): Promise<void> {
+    const inThisRun = this.options.scopes ? new Set(this.options.scopes) : undefined;
     let removals: LocationChange[] = [];
-    const at = clock.now().toISOString();
-    for await (const live of store.bySource(source.name, 'live')) {
-      if (seen.has(live.locationId)) continue;
+    const at = this.clock.now().toISOString();
+    for await (const live of this.store.bySource(this.source.name, 'live')) {
+      if (this.seen.has(live.locationId)) continue;
       if (inThisRun && !scopeCovered(inThisRun, live.scope)) continue;
-      const failure = failureCovering(failedScopes, live.scope);
+      const failure = failureCovering(this.failedScopes, live.scope);
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
       } else if (!live.stale) {
-        const stale = { since: at, lastGoodReadAt: scopeReads.get(live.scope) ?? null, reason: failure };
+        const stale = { since: at, lastGoodReadAt: this.scopeReads.get(live.scope) ?? null, reason: failure };
         removals.push({ previous: live, next: { ...stateOf(live), stale }, change: 'stale', at });
       }
-      if (removals.length >= batchSize) {
-        await apply(removals);
+      if (removals.length >= this.batchSize) {
+        await this.apply(removals);
         removals = [];
       }
     }
-    await apply(removals);
-    progress();
+    await this.apply(removals);
+    this.progress();
+  }
 
-    const interval = options.scopeReadIntervalMs ?? 3_600_000;
-    const now = clock.now();
+  /** Notes when each scope listed without failure was read, at most once per `scopeReadIntervalMs`. */
+  async recordScopeReads(): Promise<void> {
+    const interval = this.options.scopeReadIntervalMs ?? 3_600_000;
+    const now = this.clock.now();
     const due = new Map(
-      [...listedScopes]
-        .filter((scope) => failureCovering(failedScopes, scope) === undefined)
-        .filter((scope) => now.getTime() - Date.parse(scopeReads.get(scope) ?? '1970-01-01') >= interval)
+      [...this.listedScopes]
+        .filter((scope) => failureCovering(this.failedScopes, scope) === undefined)
+        .filter((scope) => now.getTime() - Date.parse(this.scopeReads.get(scope) ?? '1970-01-01') >= interval)
         .map((scope) => [scope, now.toISOString()]),
     );
-    if (due.size > 0) await store.recordScopeReads(source.name, due);
+    if (due.size > 0) await this.store.recordScopeReads(this.source.name, due);
   }
 
-  if (complete && fullEvaluation) {
-    await enforce(store.bySource(source.name, 'live'));
-    await store.setPolicyMark(source.name, policyMark!);
+  /** A policy (or day) not yet applied to the source: evaluates every live place, then marks it applied. */
+  async enforceOnEveryPlace(): Promise<void> {
+    if (!this.fullEvaluation) return;
+    await this.enforce(this.store.bySource(this.source.name, 'live'));
+    await this.store.setPolicyMark(this.source.name, this.policyMark!);
   }
 
-  const report: SyncReport = {
-    source: source.name,
-    sourceKind: source.kind,
-    startedAt,
-    finishedAt: clock.now().toISOString(),
-    complete,
-    counts,
-    errors,
-    warnings,
-    failedScopes: [...failedScopes].map(([scope, message]) => ({ scope, message })),
-    ...(options.policy && { policy: enforcement }),
+  private async enforce(locations: AsyncIterable<StoredLocation> | StoredLocation[]): Promise<void> {
+    const { policy } = this.options;
+    if (!policy) return;
+    const { store, clock, events, batchSize } = this;
+    const result = await enforcePolicy({ store, policy, clock, events, locations, batchSize });
+    for (const key of Object.keys(this.enforcement) as Array<keyof EnforcementReport>) {
+      this.enforcement[key] += result[key];
+    }
+  }
+
+  /**
+   * The run's report, recorded when it changed something or met errors (an unchanged, clean resync writes
+   * nothing but, at most hourly, when each scope was last read), and announced: Sync Completed or Sync Failed.
+   */
+  async finish(complete: boolean): Promise<SyncReport> {
+    const { counts, errors, source } = this;
+    const report: SyncReport = {
+      source: source.name,
+      sourceKind: source.kind,
+      startedAt: this.startedAt,
+      finishedAt: this.clock.now().toISOString(),
+      complete,
+      counts,
+      errors,
+      warnings: this.warnings,
+      failedScopes: [...this.failedScopes].map(([scope, message]) => ({ scope, message })),
+      ...(this.options.policy && { policy: this.enforcement }),
+    };
+    if (changedCount(counts) > 0 || counts.errors > 0 || !complete) await this.store.recordSyncRun(report);
+    if (counts.errors > 0 || !complete) {
+      await this.events.publish([
+        syncFailedEvent({
+          schemaVersion: 1,
+          source: source.name,
+          sourceKind: source.kind,
+          complete,
+          errors,
+          at: report.finishedAt,
+        }),
+      ]);
+    } else {
+      const { errors: _none, ...changes } = counts;
+      await this.events.publish([
+        syncCompletedEvent({
+          schemaVersion: 1,
+          source: source.name,
+          sourceKind: source.kind,
+          scopes: this.options.scopes ? [...this.options.scopes] : null,
+          counts: changes,
+          startedAt: this.startedAt,
+          at: report.finishedAt,
+        }),
+      ]);
+    }
+    return report;
+  }
+
+  private readonly noteError = (nativeId: string, message: string): void => {
+    this.counts.errors++;
+    if (this.errors.length < MAX_RECORDED_ERRORS) this.errors.push({ nativeId, message });
   };
-  // An unchanged, clean resync writes nothing but, at most hourly, when each scope was last read.
-  if (changedCount(counts) > 0 || counts.errors > 0 || !complete) await store.recordSyncRun(report);
-  if (counts.errors > 0 || !complete) {
-    await events.publish([
-      syncFailedEvent({
-        schemaVersion: 1,
-        source: source.name,
-        sourceKind: source.kind,
-        complete,
-        errors,
-        at: report.finishedAt,
-      }),
-    ]);
-  } else {
-    const { errors: _none, ...changes } = counts;
-    await events.publish([
-      syncCompletedEvent({
-        schemaVersion: 1,
-        source: source.name,
-        sourceKind: source.kind,
-        scopes: options.scopes ? [...options.scopes] : null,
-        counts: changes,
-        startedAt,
-        at: report.finishedAt,
-      }),
-    ]);
+
+  private progress(): void {
+    this.options.onProgress?.({
+      seen: this.seen.size,
+      changed: changedCount(this.counts),
+      errors: this.counts.errors,
+    });
   }
-  return report;
 }
 
 /** `scope` and its ancestors, most specific first: scopes nest with `/` (an account above its regions). */
