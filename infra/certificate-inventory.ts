@@ -35,64 +35,142 @@ import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-pe
 
 export interface CertificateInventoryProps {
   /**
-   * The configured sources (the certwarden config's `sources`): each gets a schedule, and each kind a sync
-   * worker with that kind's permissions. `local-files` sources cannot be synced by a Lambda and are refused.
+   * The configured sources (the certwarden config's `sources`, parsed by lib/domain/config.ts): each gets a
+   * schedule that starts its sync, and each kind a sync worker and queue with that kind's permissions only.
+   * `local-files` sources cannot be synced by a Lambda and are refused.
+   *
    * @default [] (the inventory, bus, alarms and dashboard, and no sync)
+   * @example
+   * CertwardenConfig.parse({
+   *   sources: [{ kind: 'aws-acm', name: 'acm-prod', regions: ['eu-west-1'], schedule: 'rate(6 hours)' }],
+   * }).sources
    */
   readonly sources?: SourceConfig[];
   /**
    * The certificate policy the sync workers enforce (the config's `policy`), passed to them as JSON in their
-   * environment, so it must stay under 3,000 characters.
-   * @default the recommended policy
+   * environment, so it must stay under 3,000 characters (checked at synth time).
+   *
+   * @default the recommended policy (lib/domain/policy RECOMMENDED_POLICY)
+   * @example
+   * PolicyConfig.parse({
+   *   rules: { 'rsa-min-key-size': { severity: 'high', params: { minBits: 3072 } }, 'no-wildcards': { enabled: false } },
+   * })
    */
   readonly policy?: PolicyConfig;
-  /** Name of the inventory table; the CLI's `--store aws` finds it by this name. @default 'certwarden-inventory' */
+  /**
+   * Name of the inventory table; the CLI's `--store aws` (and `--table`) finds it by this name.
+   *
+   * @default 'certwarden-inventory'
+   */
   readonly tableName?: string;
-  /** What happens to the table and the keys when the stack is deleted. @default RemovalPolicy.RETAIN */
+  /**
+   * What happens to the table, its keys and the functions' log groups when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   * @example RemovalPolicy.DESTROY // a throwaway test stack
+   */
   readonly removalPolicy?: RemovalPolicy;
-  /** DynamoDB deletion protection on the table. @default true */
+  /**
+   * DynamoDB deletion protection on the table.
+   *
+   * @default true
+   */
   readonly deletionProtection?: boolean;
-  /** Name of the certwarden event bus; the schema registry is named after it. @default 'certwarden' */
+  /**
+   * Name of the certwarden event bus; the schema registry is named after it (`<name>-events`).
+   *
+   * @default 'certwarden'
+   */
   readonly eventBusName?: string;
-  /** How long the bus's archive keeps events for replay. @default Duration.days(365) */
+  /**
+   * How long the bus's archive keeps certwarden's events for replay.
+   *
+   * @default Duration.days(365)
+   * @example Duration.days(90)
+   */
   readonly eventArchiveRetention?: Duration;
   /**
-   * Schemas registered for the bus's events.
-   * @default every `*.schema.json` under lib/domain
+   * Schemas registered for the bus's events, one per detail type, in the bus's schema registry.
+   *
+   * @default every `*.schema.json` under lib/domain/event-schemas (loadEventSchemas())
    */
   readonly eventSchemas?: EventSchemaDefinition[];
   /**
    * Where alerts go (the config's `alerts`: email addresses, escalation, owners, Slack, digest, Security Hub,
-   * SIEM), validated and completed by its schema (lib/domain/config.ts AlertsConfig).
+   * SIEM), validated and completed by its schema (lib/domain/config.ts AlertsConfig) at synth time.
+   *
    * @default email topics without subscribers, Security Hub findings, evaluation daily at 06:00 UTC and after each sync
+   * @example
+   * {
+   *   emails: ['pki-team@example.com'],
+   *   escalationEmails: ['oncall@example.com'],
+   *   slack: { webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack-AbCdEf' },
+   *   digest: { schedule: 'cron(0 7 * * ? *)' },
+   * }
    */
   readonly alerts?: z.input<typeof AlertsConfig>;
   /**
-   * When expiry alerts fire and how severe they are (the config's `expiry`).
+   * When expiry alerts fire and how severe they are (the config's `expiry`), validated by its schema
+   * (lib/domain/config.ts ExpiryConfig) at synth time.
+   *
    * @default 60, 30, 14, 7 and 1 days and a third of the lifetime; warning ≤ 30, high ≤ 7, critical ≤ 1 day
+   * @example { days: [30, 14, 7, 1], severity: { warningDays: 30, highDays: 7, criticalDays: 1 } }
    */
   readonly expiry?: z.input<typeof ExpiryConfig>;
-  /** Retention of every function's log group. @default logs.RetentionDays.ONE_YEAR */
+  /**
+   * Retention of every function's log group.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Timeout of a sync worker invocation (one scope). A sync that times out has stored what it read, so its retry
-   * goes on from there (unchanged places cost only their list page). @default Duration.minutes(10)
+   * Timeout of a sync worker invocation (one scope), at most 15 minutes. A sync that times out has stored what
+   * it read, so its retry goes on from there (unchanged places cost only their list page). The sync queue's
+   * visibility timeout is six times this.
+   *
+   * @default Duration.minutes(10)
    */
   readonly syncTimeout?: Duration;
-  /** Memory of a sync worker. @default 1024 */
+  /**
+   * Memory of a sync worker, in MiB.
+   *
+   * @default 1024
+   */
   readonly syncMemorySize?: number;
   /**
-   * Sync workers of one kind running at once (the SQS event source's maximum concurrency, at least 2), so a
-   * schedule that fans out into hundreds of scopes never stampedes a provider's API. @default 2
+   * Sync workers of one kind running at once (the SQS event source's maximum concurrency, 2 to 1000), so a
+   * schedule that fans out into hundreds of scopes never stampedes a provider's API.
+   *
+   * @default 2
    */
   readonly syncMaxConcurrency?: number;
-  /** Scopes (SQS messages) per sync worker invocation, processed one after another. @default 1 */
+  /**
+   * Scopes (SQS messages) per sync worker invocation, processed one after another (1 to 10).
+   *
+   * @default 1
+   */
   readonly syncBatchSize?: number;
-  /** Deliveries of a scope's message before it is parked in the sync DLQ. @default 3 */
+  /**
+   * Deliveries of a scope's message before it is parked in its kind's sync dead-letter queue (whose alarm then
+   * fires).
+   *
+   * @default 3
+   */
   readonly syncMaxReceiveCount?: number;
-  /** How often the inventory-wide metrics (expired, by expiry band, soonest expiry) are computed. @default 'rate(1 hour)' */
+  /**
+   * How often the inventory-wide metrics (expired, by expiry band, soonest expiry per source) are computed: an
+   * EventBridge Scheduler expression.
+   *
+   * @default 'rate(1 hour)'
+   * @example 'cron(0/15 * * * ? *)'
+   */
   readonly inventoryMetricsSchedule?: string;
-  /** Prefix of the managed policies for people: `<prefix>-reader`, `<prefix>-operator`. @default 'certwarden' */
+  /**
+   * Prefix of the managed policies for people: `<prefix>-reader` (read the inventory) and `<prefix>-operator`
+   * (also renew ACM certificates and publish to the bus).
+   *
+   * @default 'certwarden'
+   */
   readonly managedPolicyPrefix?: string;
 }
 
@@ -108,20 +186,29 @@ const MAX_SCHEDULE_INPUT = 8192;
  * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
  */
 export class CertificateInventory extends Construct {
+  /** The inventory: certificates, places, history, sync runs, alert ledger (docs/architecture.md). */
   readonly table: dynamodb.Table;
   /** Encrypts the table and the log groups. */
   readonly dataKey: kms.Key;
   /** Encrypts the alerts topic; CloudWatch may use it to publish alarms. */
   readonly alertsKey: kms.Key;
+  /** The certwarden bus: every event certwarden publishes, archived for replay. */
   readonly eventBus: events.EventBus;
+  /** The schemas of the bus's events. */
   readonly schemaRegistry: eventschemas.CfnRegistry;
+  /** Where every alarm goes (encrypted with `alertsKey`). */
   readonly alertsTopic: sns.Topic;
+  /** Fans a scheduled source out into one SQS message per scope. */
   readonly syncPlanner: NodejsFunction;
+  /** Computes the inventory-wide metrics on `inventoryMetricsSchedule`. */
   readonly inventoryMetrics: NodejsFunction;
   /** The sync worker of each configured source kind. */
   readonly syncWorkers: ReadonlyMap<SourceKind, NodejsFunction>;
+  /** The queue of each configured source kind, which its sync worker reads. */
   readonly syncQueues: ReadonlyMap<SourceKind, sqs.Queue>;
+  /** For people who read the inventory (compliance, audit). */
   readonly readerPolicy: iam.ManagedPolicy;
+  /** For people who also renew ACM certificates and publish acknowledgements. */
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly dashboard: cloudwatch.Dashboard;
   /** Every dead-letter queue, each with its alarm. */
@@ -145,13 +232,55 @@ export class CertificateInventory extends Construct {
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    // Keys: one for the data at rest (table, logs), one the alarm pipeline may use (topic).
-    this.dataKey = new kms.Key(this, 'DataKey', {
+    // Table and keys: one key for the data at rest (table, logs), one the alarm pipeline may use (topic).
+    this.dataKey = this.createDataKey();
+    this.alertsKey = this.createAlertsKey();
+    this.table = this.createTable(props);
+
+    // Bus and schemas.
+    const busName = props.eventBusName ?? 'certwarden';
+    this.eventBus = this.createEventBus(busName, props);
+    this.schemaRegistry = this.registerEventSchemas(busName, props);
+
+    // What every asynchronous target shares: the alarms' topic, dead-letter queues, the scheduler's role.
+    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
+      displayName: 'certwarden alerts',
+      masterKey: this.alertsKey,
+      enforceSSL: true,
+    });
+    this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
+    this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
+    this.schedulerRole = this.createSchedulerRole();
+
+    // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
+    const { workers, queues } = this.createSyncWorkers(props, sources);
+    this.syncWorkers = workers;
+    this.syncQueues = queues;
+    this.syncPlanner = this.createSyncPlanner(queues, sources);
+
+    // Metrics and alarms (the dashboard comes last: it shows every dead-letter queue, the alert pipeline's too).
+    this.inventoryMetrics = this.createInventoryMetrics(props);
+    this.addInventoryAlarms(sources);
+
+    this.alertPipeline = new AlertPipeline(this, {
+      alerts: AlertsConfig.parse(props.alerts ?? {}),
+      expiry: ExpiryConfig.parse(props.expiry ?? {}),
+    });
+
+    const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? 'certwarden', sources);
+    this.readerPolicy = readerPolicy;
+    this.operatorPolicy = operatorPolicy;
+    this.dashboard = this.createDashboard(sources);
+  }
+
+  /** The key of the data at rest: the table, and the log groups (CloudWatch Logs of this account may use it). */
+  private createDataKey(): kms.Key {
+    const key = new kms.Key(this, 'DataKey', {
       description: 'certwarden: inventory table and function logs',
       enableKeyRotation: true,
       removalPolicy: this.removalPolicy,
     });
-    this.dataKey.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsOfThisAccount',
         principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
@@ -171,12 +300,17 @@ export class CertificateInventory extends Construct {
         },
       }),
     );
-    this.alertsKey = new kms.Key(this, 'AlertsKey', {
+    return key;
+  }
+
+  /** The key of the alerts topic, which CloudWatch alarms of this account may publish with. */
+  private createAlertsKey(): kms.Key {
+    const key = new kms.Key(this, 'AlertsKey', {
       description: 'certwarden: alerts topic',
       enableKeyRotation: true,
       removalPolicy: this.removalPolicy,
     });
-    this.alertsKey.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -185,8 +319,12 @@ export class CertificateInventory extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
+    return key;
+  }
 
-    this.table = new dynamodb.Table(this, 'Table', {
+  /** The inventory table (lib/adapters/dynamodb-table.ts keys and indexes), on demand, encrypted, with TTL. */
+  private createTable(props: CertificateInventoryProps): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName ?? 'certwarden-inventory',
       partitionKey: { name: INVENTORY_KEYS.partition, type: dynamodb.AttributeType.STRING },
       sortKey: { name: INVENTORY_KEYS.sort, type: dynamodb.AttributeType.STRING },
@@ -199,22 +337,30 @@ export class CertificateInventory extends Construct {
       timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     for (const [indexName, keys] of Object.entries(INVENTORY_INDEXES)) {
-      this.table.addGlobalSecondaryIndex({
+      table.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: keys.partition, type: dynamodb.AttributeType.STRING },
         sortKey: { name: keys.sort, type: dynamodb.AttributeType.STRING },
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    return table;
+  }
 
-    const busName = props.eventBusName ?? 'certwarden';
-    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: busName });
-    this.eventBus.archive('Archive', {
+  /** The certwarden bus, with an archive of its events for replay. */
+  private createEventBus(busName: string, props: CertificateInventoryProps): events.EventBus {
+    const bus = new events.EventBus(this, 'EventBus', { eventBusName: busName });
+    bus.archive('Archive', {
       description: 'certwarden events, for replay',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: props.eventArchiveRetention ?? Duration.days(365),
     });
-    this.schemaRegistry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
+    return bus;
+  }
+
+  /** The bus's schema registry, with a schema for each detail type. */
+  private registerEventSchemas(busName: string, props: CertificateInventoryProps): eventschemas.CfnRegistry {
+    const registry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
       registryName: `${busName}-events`,
       description: `Schemas of the events certwarden publishes on the ${busName} bus`,
     });
@@ -222,7 +368,7 @@ export class CertificateInventory extends Construct {
       for (const detailType of schema.detailTypes) {
         const name = schemaNameOf(detailType);
         new eventschemas.CfnSchema(this, `Schema${name.split('@')[1]}`, {
-          registryName: this.schemaRegistry.attrRegistryName,
+          registryName: registry.attrRegistryName,
           schemaName: name,
           type: 'JSONSchemaDraft4',
           description: `${detailType} (${schema.file})`,
@@ -230,96 +376,111 @@ export class CertificateInventory extends Construct {
         });
       }
     }
+    return registry;
+  }
 
-    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
-      displayName: 'certwarden alerts',
-      masterKey: this.alertsKey,
-      enforceSSL: true,
-    });
-
-    this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
-    this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+  /** The role EventBridge Scheduler of this account invokes certwarden's functions (and queues) with. */
+  private createSchedulerRole(): iam.Role {
+    return new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
       }),
       description: 'certwarden: EventBridge Scheduler invokes the sync planner and the inventory metrics',
     });
+  }
 
-    // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
+  /** The sync fan-out's second half, per configured source kind: a queue (with its DLQ) and the worker reading it. */
+  private createSyncWorkers(
+    props: CertificateInventoryProps,
+    sources: SourceConfig[],
+  ): { workers: Map<SourceKind, NodejsFunction>; queues: Map<SourceKind, sqs.Queue> } {
     const kinds = [...new Set(sources.map((source) => source.kind))].sort();
     const workers = new Map<SourceKind, NodejsFunction>();
     const queues = new Map<SourceKind, sqs.Queue>();
     const syncTimeout = props.syncTimeout ?? Duration.minutes(10);
     for (const kind of kinds) {
       const ofKind = sources.filter((source) => source.kind === kind);
-      const name = pascal(kind);
-      const dlq = this.addDeadLetterQueue(`Sync${name}Dlq`, `${kind} scopes that kept failing to sync`);
-      const queue = new sqs.Queue(this, `Sync${name}Queue`, {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        // Six times the function timeout, as Lambda advises for SQS event sources, so a throttled batch is not
-        // redelivered while still in flight.
-        visibilityTimeout: Duration.seconds(syncTimeout.toSeconds() * 6),
-        retentionPeriod: Duration.days(4),
-        deadLetterQueue: { queue: dlq, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
-      });
-      const worker = this.addFunction(`Sync${name}`, 'syncWorker', {
-        description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
-        timeout: syncTimeout,
-        memorySize: props.syncMemorySize ?? 1024,
-        sourceKind: kind,
-        environment: {
-          CERTWARDEN_TABLE: this.table.tableName,
-          CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
-          CERTWARDEN_SOURCE_KIND: kind,
-          ...(props.policy && { CERTWARDEN_POLICY: JSON.stringify(props.policy) }),
-        },
-      });
-      const role = worker.role as iam.Role;
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'dynamodb:BatchGetItem',
-            'dynamodb:BatchWriteItem',
-            // Resolving a policy violation removes its record.
-            'dynamodb:DeleteItem',
-            'dynamodb:GetItem',
-            'dynamodb:PutItem',
-            'dynamodb:Query',
-          ],
-          resources: [this.table.tableArn],
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:Query'],
-          // The tombstone pass lists a source's places; the key-reuse rule finds places sharing a key.
-          resources: [this.indexArn('bySource'), this.indexArn('byPublicKey')],
-        }),
-      );
-      role.addToPolicy(
-        this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
-      );
-      for (const statement of sourceStatements(ofKind)) role.addToPolicy(statement);
-      worker.addEventSource(
-        new SqsEventSource(queue, {
-          batchSize: props.syncBatchSize ?? 1,
-          reportBatchItemFailures: true,
-          maxConcurrency: props.syncMaxConcurrency ?? 2,
-        }),
-      );
-      acknowledgeSourceWildcards(role, ofKind);
+      const { worker, queue } = this.createSyncWorker(kind, ofKind, syncTimeout, props);
       workers.set(kind, worker);
       queues.set(kind, queue);
     }
-    this.syncWorkers = workers;
-    this.syncQueues = queues;
+    return { workers, queues };
+  }
 
-    this.syncPlanner = this.addFunction('SyncPlanner', 'syncPlanner', {
+  /**
+   * One kind's sync worker and its queue: the worker may read and write the inventory, publish on the bus, and
+   * call that kind's provider APIs for the configured sources (`ofKind`) only.
+   */
+  private createSyncWorker(
+    kind: SourceKind,
+    ofKind: SourceConfig[],
+    syncTimeout: Duration,
+    props: CertificateInventoryProps,
+  ): { worker: NodejsFunction; queue: sqs.Queue } {
+    const name = pascal(kind);
+    const dlq = this.addDeadLetterQueue(`Sync${name}Dlq`, `${kind} scopes that kept failing to sync`);
+    const queue = new sqs.Queue(this, `Sync${name}Queue`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function timeout, as Lambda advises for SQS event sources, so a throttled batch is not
+      // redelivered while still in flight.
+      visibilityTimeout: Duration.seconds(syncTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: dlq, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
+    });
+    const worker = this.addFunction(`Sync${name}`, 'syncWorker', {
+      description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
+      timeout: syncTimeout,
+      memorySize: props.syncMemorySize ?? 1024,
+      sourceKind: kind,
+      environment: {
+        CERTWARDEN_TABLE: this.table.tableName,
+        CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
+        CERTWARDEN_SOURCE_KIND: kind,
+        ...(props.policy && { CERTWARDEN_POLICY: JSON.stringify(props.policy) }),
+      },
+    });
+    const role = worker.role as iam.Role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          // Resolving a policy violation removes its record.
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ],
+        resources: [this.table.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        // The tombstone pass lists a source's places; the key-reuse rule finds places sharing a key.
+        resources: [this.indexArn('bySource'), this.indexArn('byPublicKey')],
+      }),
+    );
+    role.addToPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']));
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
+    );
+    for (const statement of sourceStatements(ofKind)) role.addToPolicy(statement);
+    worker.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: props.syncBatchSize ?? 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.syncMaxConcurrency ?? 2,
+      }),
+    );
+    acknowledgeSourceWildcards(role, ofKind);
+    return { worker, queue };
+  }
+
+  /** The sync fan-out's first half: the planner, which may send to every kind's queue, and a schedule per source. */
+  private createSyncPlanner(queues: ReadonlyMap<SourceKind, sqs.Queue>, sources: SourceConfig[]): NodejsFunction {
+    const planner = this.addFunction('SyncPlanner', 'syncPlanner', {
       description: 'certwarden: fans a scheduled source out into one SQS message per scope',
       timeout: Duration.minutes(1),
       memorySize: 256,
@@ -331,38 +492,45 @@ export class CertificateInventory extends Construct {
       asyncDeadLetterQueue: this.addDeadLetterQueue('SyncPlannerDlq', 'planner invocations that kept failing'),
     });
     for (const queue of queues.values()) {
-      this.syncPlanner.role!.addToPrincipalPolicy(
+      planner.role!.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
       );
     }
     for (const source of sources) {
-      this.addSchedule(`Sync${pascal(source.name)}Schedule`, this.syncPlanner, {
+      this.addSchedule(`Sync${pascal(source.name)}Schedule`, planner, {
         description: `certwarden: sync ${source.name} (${source.kind}) ${source.schedule}`,
         expression: source.schedule,
         input: { source },
       });
     }
+    return planner;
+  }
 
-    this.inventoryMetrics = this.addFunction('InventoryMetrics', 'inventoryMetrics', {
+  /** The inventory-wide metrics function, on its schedule, reading the expiry and status indexes only. */
+  private createInventoryMetrics(props: CertificateInventoryProps): NodejsFunction {
+    const fn = this.addFunction('InventoryMetrics', 'inventoryMetrics', {
       description: 'certwarden: inventory-wide metrics (expired, by expiry band, soonest expiry per source)',
       timeout: Duration.minutes(5),
       memorySize: 512,
       environment: { CERTWARDEN_TABLE: this.table.tableName },
       asyncDeadLetterQueue: this.addDeadLetterQueue('InventoryMetricsDlq', 'metrics runs that kept failing'),
     });
-    this.inventoryMetrics.role!.addToPrincipalPolicy(
+    fn.role!.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
         resources: [this.indexArn('byExpiry'), this.indexArn('byStatus')],
       }),
     );
-    this.inventoryMetrics.role!.addToPrincipalPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey']));
-    this.addSchedule('InventoryMetricsSchedule', this.inventoryMetrics, {
+    fn.role!.addToPrincipalPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey']));
+    this.addSchedule('InventoryMetricsSchedule', fn, {
       description: 'certwarden: inventory-wide metrics',
       expression: props.inventoryMetricsSchedule ?? 'rate(1 hour)',
     });
+    return fn;
+  }
 
-    // Alarms: sync errors per source, anything expired; each DLQ has its own (addDeadLetterQueue).
+  /** Alarms on sync errors per source and on anything expired; each DLQ has its own (addDeadLetterQueue). */
+  private addInventoryAlarms(sources: SourceConfig[]): void {
     for (const source of sources) {
       this.addAlarm(`SyncErrors${pascal(source.name)}`, {
         metric: this.metric(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', Duration.hours(1)),
@@ -375,16 +543,6 @@ export class CertificateInventory extends Construct {
       threshold: 1,
       alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
     });
-
-    this.alertPipeline = new AlertPipeline(this, {
-      alerts: AlertsConfig.parse(props.alerts ?? {}),
-      expiry: ExpiryConfig.parse(props.expiry ?? {}),
-    });
-
-    const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? 'certwarden', sources);
-    this.readerPolicy = readerPolicy;
-    this.operatorPolicy = operatorPolicy;
-    this.dashboard = this.createDashboard(sources);
   }
 
   /**
