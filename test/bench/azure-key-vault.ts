@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { DynamoDbMeter } from '../../lib/adapters/dynamodb-meter';
@@ -12,6 +13,7 @@ import {
   makeFakeTls,
   startFakeVaults,
   type FakeKeyVault,
+  type FakeTls,
 } from '../support/fakes/key-vault-server';
 
 export interface BenchRow {
@@ -22,14 +24,16 @@ export interface BenchRow {
 }
 
 const VAULTS = 4;
-const PER_VAULT = 2_500;
 
 /**
- * Syncs 10,000 certificates in 4 fake vaults (the real SDK over TLS) into an in-memory dynalite, then
- * resyncs them unchanged: API calls by operation, wall time and DynamoDB write requests of each. The
- * resync's target is the listing alone, 25 certificates a page, without one `getCertificate`.
+ * Syncs `count` certificates (10,000 by default) in 4 fake vaults (the real SDK over TLS) into an in-memory
+ * dynalite, then resyncs them unchanged: API calls by operation, wall time and DynamoDB write requests of each.
+ * The resync's target is the listing alone, 25 certificates a page, without one `getCertificate`. Then
+ * `faultedCount` (2,000) in 2 vaults through 30 % throttling and 10 % 5xx, with certwarden's retry settings in
+ * real time: what the integration test proves on six certificates in virtual time, at volume.
  */
-export async function benchAzureKeyVault(): Promise<BenchRow[]> {
+export async function benchAzureKeyVault(count = 10_000, faultedCount = Math.min(count, 2_000)): Promise<BenchRow[]> {
+  const perVault = Math.ceil(count / VAULTS);
   const [tls, leaves] = await Promise.all([makeFakeTls(), LeafFactory.create()]);
   const credential = new StubTokenCredential();
   const vaults = await startFakeVaults(VAULTS, { tls, token: credential.token });
@@ -37,12 +41,12 @@ export async function benchAzureKeyVault(): Promise<BenchRow[]> {
   const client = createDocumentClient({ endpoint: dynamo.endpoint });
   try {
     const ders = await Promise.all(
-      Array.from({ length: VAULTS * PER_VAULT }, (_, index) => leaves.issue(`host-${index}.example.com`)),
+      Array.from({ length: VAULTS * perVault }, (_, index) => leaves.issue(`host-${index}.example.com`)),
     );
     vaults.forEach((vault, v) => {
-      for (let i = 0; i < PER_VAULT; i++) {
+      for (let i = 0; i < perVault; i++) {
         vault.add(`cert-${String(i).padStart(5, '0')}`, {
-          der: ders[v * PER_VAULT + i],
+          der: ders[v * perVault + i],
           tags: { owner: `team-${i % 20}` },
         });
       }
@@ -52,15 +56,7 @@ export async function benchAzureKeyVault(): Promise<BenchRow[]> {
     await ensureInventoryTable(client, table);
     const meter = new DynamoDbMeter().attach(client);
     const store = new DynamoInventoryStore(client, table);
-    const source = new AzureKeyVaultSource({
-      name: 'bench-key-vault',
-      vaults: vaults.map((vault) => ({ url: vault.url })),
-      clientFor: (vault) =>
-        createKeyVaultClient(vault.url, credential, {
-          tlsOptions: { ca: tls.caPem },
-          disableChallengeResourceVerification: true,
-        }),
-    });
+    const source = sourceOver(vaults, tls, credential);
 
     const measure = async () => {
       for (const vault of vaults) vault.resetCounts();
@@ -75,8 +71,9 @@ export async function benchAzureKeyVault(): Promise<BenchRow[]> {
 
     const pages = vaults.reduce((sum, vault) => sum + vault.pagesPerListing(), 0);
     const listOnly = [...resync.calls].every(([operation]) => operation === 'listCertificates');
+    const certificates = VAULTS * perVault;
     const rows: BenchRow[] = [
-      { figure: 'Key Vault: certificates synced', value: `${VAULTS * PER_VAULT} in ${VAULTS} vaults` },
+      { figure: 'Key Vault: certificates synced', value: `${certificates} in ${VAULTS} vaults` },
       { figure: 'Key Vault first sync: API calls by operation', value: describeCalls(first.calls) },
       { figure: 'Key Vault first sync: wall time', value: `${first.seconds.toFixed(1)} s (${outcome(first.report)})` },
       { figure: 'Key Vault first sync: DynamoDB write requests', value: String(first.writes) },
@@ -97,10 +94,75 @@ export async function benchAzureKeyVault(): Promise<BenchRow[]> {
         met: resync.writes === 0,
       },
     ];
+    rows.push(...(await faultedSync(faultedCount, { tls, leaves, credential, dynamo: client })));
     return rows;
   } finally {
     client.destroy();
     await Promise.all([dynamo.close(), ...vaults.map((vault) => vault.close())]);
+  }
+}
+
+function sourceOver(vaults: FakeKeyVault[], tls: FakeTls, credential: StubTokenCredential): AzureKeyVaultSource {
+  return new AzureKeyVaultSource({
+    name: 'bench-key-vault',
+    vaults: vaults.map((vault) => ({ url: vault.url })),
+    clientFor: (vault) =>
+      createKeyVaultClient(vault.url, credential, {
+        tlsOptions: { ca: tls.caPem },
+        disableChallengeResourceVerification: true,
+      }),
+  });
+}
+
+/**
+ * `count` certificates (and one still being issued) in two vaults whose every call has a 30 % chance of a 429
+ * (Retry-After: 0) and a 10 % chance of a 500/503, never more than 3 faults in a row for one request: the sync
+ * must end with the inventory equal to the vaults and no error, through certwarden's own retry settings.
+ */
+async function faultedSync(
+  count: number,
+  context: { tls: FakeTls; leaves: LeafFactory; credential: StubTokenCredential; dynamo: DynamoDBDocumentClient },
+): Promise<BenchRow[]> {
+  const { tls, leaves, credential } = context;
+  const vaults = await startFakeVaults(2, { tls, token: credential.token, seed: 11 });
+  try {
+    const perVault = Math.ceil(count / 2);
+    for (const [v, vault] of vaults.entries()) {
+      const ders = await Promise.all(
+        Array.from({ length: perVault }, (_, index) => leaves.issue(`faulted-${v}-${index}.example.com`)),
+      );
+      ders.forEach((der, index) => vault.add(`cert-${String(index).padStart(5, '0')}`, { der }));
+      vault.add('being-issued', { der: null });
+      vault.faults = { throttleRate: 0.3, retryAfterSeconds: 0, serverErrorRate: 0.1, failEveryCallWith: null };
+    }
+    const table = `bench-key-vault-faults-${randomUUID()}`;
+    await ensureInventoryTable(context.dynamo, table);
+    const store = new DynamoInventoryStore(context.dynamo, table);
+    const started = process.hrtime.bigint();
+    const report = await syncSource({ source: sourceOver(vaults, tls, credential), store, clock: systemClock });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const live = new Set<string>();
+    for await (const place of store.bySource('bench-key-vault', 'live'))
+      live.add(`${place.nativeId} ${place.fingerprint ?? 'none'}`);
+    const expected = vaults.flatMap((vault) => vault.state());
+    const exact = live.size === expected.length && expected.every((entry) => live.has(entry));
+    const sum = (status: number) => vaults.reduce((total, vault) => total + vault.statusCount(status), 0);
+    const label = `Key Vault ${vaults.length * (perVault + 1)} in 2 vaults through 30 % 429 and 10 % 5xx`;
+    return [
+      {
+        figure: `${label}: inventory after the first sync`,
+        value: `${exact ? 'equal to the vaults' : 'DIFFERENT from the vaults'} (${outcome(report)}; ${report.failedScopes.length} failed vaults)`,
+        target: 'equal, 0 errors',
+        met: exact && report.counts.errors === 0 && report.failedScopes.length === 0,
+      },
+      {
+        figure: `${label}: faults answered, wall time`,
+        value: `${sum(429)} × 429, ${sum(500) + sum(503)} × 5xx; ${seconds.toFixed(1)} s`,
+      },
+    ];
+  } finally {
+    await Promise.all(vaults.map((vault) => vault.close()));
   }
 }
 

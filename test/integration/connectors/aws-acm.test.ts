@@ -1,10 +1,11 @@
 import { AwsAcmSource, type AwsAcmSourceOptions } from '../../../lib/connectors/aws-acm';
-import { AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { AWS_MAX_ATTEMPTS, AwsClientFactory, refreshEpoch, type AwsAccount } from '../../../lib/connectors/aws-clients';
 import { fixedClock, type Clock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../../support/fakes/acm-server';
-import { fastRetries, startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
+import { inVirtualTime } from '../../support/virtual-time';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -42,21 +43,16 @@ afterEach(async () => {
 });
 
 /**
- * A fake ACM on 127.0.0.1 with the real ACM client pointed at it: HOME is reached with the caller's own
- * credentials, MEMBER through STS AssumeRole. Faults get test-speed retries unless `productionRetries`.
- * Closed after the test unless `keep`.
+ * A fake ACM on 127.0.0.1 with the real ACM client pointed at it, in certwarden's retry configuration
+ * (adaptive, AWS_MAX_ATTEMPTS): HOME is reached with the caller's own credentials, MEMBER through STS
+ * AssumeRole. Closed after the test unless `keep`.
  */
-async function world(options: { productionRetries?: boolean; keep?: boolean } = {}): Promise<World> {
+async function world(options: { keep?: boolean } = {}): Promise<World> {
   const acm = new FakeAcm(mill);
   const aws = await startFakeAws({ services: [acm.service], seed: 7 });
   aws.grantRole({ accountId: MEMBER, ...ROLE });
   const caller = aws.callerCredentials(HOME);
-  const freshClients = () =>
-    new AwsClientFactory({
-      credentials: caller,
-      endpoint: aws.endpoint,
-      ...(options.productionRetries ? {} : { maxAttempts: 12, clientConfig: fastRetries(12) }),
-    });
+  const freshClients = () => new AwsClientFactory({ credentials: caller, endpoint: aws.endpoint });
   const clients = freshClients();
   const inventory = await dynamo.inventory();
   const created: World = {
@@ -101,18 +97,27 @@ async function expectInventoryToEqualAcm(inventory: TestInventory, acm: FakeAcm)
 
 const locationOf = (inventory: TestInventory, arn: string) => inventory.store.getLocation(`aws-acm:${arn}`);
 
-describe('an ACM estate of 2,000 certificates in 2 accounts × 2 regions, synced through 30 % throttling and 5xx', () => {
+/**
+ * A sync in virtual time: the SDK's retries, back-off and adaptive rate limiter run at production settings on
+ * jest's fake clock, so faults cost no real time and no assertion depends on the machine's speed.
+ */
+const sync = (options: Parameters<typeof syncSource>[0]) => inVirtualTime(() => syncSource(options));
+
+describe('an ACM estate in 2 accounts × 2 regions, listed 2 a page, synced through 30 % throttling and 5xx', () => {
+  const PAGE_SIZE = 2;
+  // Six certificates in each account × region: three pages each.
+  const COUNT = 24;
   let estate: World;
   let report: Awaited<ReturnType<typeof syncSource>>;
 
   beforeAll(async () => {
     estate = await world({ keep: true });
-    populate(estate.acm, 2000);
+    populate(estate.acm, COUNT);
     estate.aws.faults.throttleRate = 0.3;
-    estate.aws.faults.serverErrorRate = 0.03;
-    report = await syncSource({ source: estate.source({ pageSize: 100 }), store: estate.inventory.store, clock });
+    estate.aws.faults.serverErrorRate = 0.1;
+    report = await sync({ source: estate.source({ pageSize: PAGE_SIZE }), store: estate.inventory.store, clock });
     estate.aws.faults.throttleRate = estate.aws.faults.serverErrorRate = 0;
-  }, 120_000);
+  });
   afterAll(async () => {
     estate.clients.destroy();
     await estate.aws.close();
@@ -120,14 +125,14 @@ describe('an ACM estate of 2,000 certificates in 2 accounts × 2 regions, synced
 
   it('inventories every certificate exactly once, with its current fingerprint, and reports no error', async () => {
     expect(report).toMatchObject({ complete: true, failedScopes: [], errors: [] });
-    expect(report.counts).toMatchObject({ discovered: 2000, errors: 0 });
-    expect(estate.aws.injected.throttled).toBeGreaterThan(2000);
-    expect(estate.aws.injected.serverErrors).toBeGreaterThan(100);
+    expect(report.counts).toMatchObject({ discovered: COUNT, errors: 0 });
+    expect(estate.aws.injected.throttled).toBeGreaterThan(0);
+    expect(estate.aws.injected.serverErrors).toBeGreaterThan(0);
     await expectInventoryToEqualAcm(estate.inventory, estate.acm);
   });
 
   it('asks ListCertificates for every key type, so EC certificates are inventoried too', async () => {
-    expect(estate.acm.listRequests.length).toBeGreaterThanOrEqual(20);
+    expect(estate.acm.listRequests.length).toBeGreaterThanOrEqual(12);
     for (const request of estate.acm.listRequests) {
       expect([...((request.Includes as { keyTypes: string[] }).keyTypes ?? [])].sort()).toEqual(ALL_KEY_TYPES);
     }
@@ -154,14 +159,14 @@ describe('an ACM estate of 2,000 certificates in 2 accounts × 2 regions, synced
     estate.aws.resetCalls();
     estate.inventory.meter.reset();
 
-    const resync = await syncSource({
-      source: estate.source({ pageSize: 100 }),
+    const resync = await sync({
+      source: estate.source({ pageSize: PAGE_SIZE }),
       store: estate.inventory.store,
       clock,
     });
 
-    expect(resync.counts).toMatchObject({ unchanged: 2000, discovered: 0, updated: 0, renewed: 0, errors: 0 });
-    expect(estate.aws.callCounts()).toEqual({ ListCertificates: 20 });
+    expect(resync.counts).toMatchObject({ unchanged: COUNT, discovered: 0, updated: 0, renewed: 0, errors: 0 });
+    expect(estate.aws.callCounts()).toEqual({ ListCertificates: 12 });
     expect(estate.inventory.meter.writeRequests).toBe(0);
   });
 });
@@ -177,7 +182,7 @@ describe('AWS ACM source', () => {
     });
     const failed = acm.add({ accountId: HOME, region: 'eu-west-1', domainName: 'bad.example.com', status: 'FAILED' });
 
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.counts.discovered).toBe(2);
     expect(await locationOf(inventory, pending.arn)).toMatchObject({
@@ -207,7 +212,7 @@ describe('AWS ACM source', () => {
       keyPairOrigin: 'ACME',
     });
 
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
 
     expect(await locationOf(inventory, acme.arn)).toMatchObject({ fingerprint: acme.issued!.fingerprint });
   });
@@ -241,7 +246,7 @@ describe('AWS ACM source', () => {
       inUseBy: ['arn:aws:elasticloadbalancing:lb/app/internal/2'],
     });
 
-    await syncSource({
+    await sync({
       source: source({ ownerTagKeys: ['team', 'owner'], defaultOwner: 'platform' }),
       store: inventory.store,
       clock,
@@ -275,12 +280,12 @@ describe('AWS ACM source', () => {
   it('records a renewal as a new fingerprint at the same ARN', async () => {
     const { acm, inventory, source } = await world();
     populate(acm, 20);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
     const [renewed] = acm.all();
     const oldFingerprint = renewed.issued!.fingerprint;
 
     acm.renew(renewed.arn);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ renewed: 1, unchanged: 19 });
     expect(await locationOf(inventory, renewed.arn)).toMatchObject({ fingerprint: renewed.issued!.fingerprint });
@@ -294,11 +299,11 @@ describe('AWS ACM source', () => {
   it('turns a certificate deleted from ACM into a tombstone', async () => {
     const { acm, inventory, source } = await world();
     populate(acm, 20);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
     const [deleted] = acm.all();
 
     acm.remove(deleted.arn);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ removed: 1, unchanged: 19 });
     expect(await locationOf(inventory, deleted.arn)).toMatchObject({ status: 'removed' });
@@ -308,7 +313,7 @@ describe('AWS ACM source', () => {
   it('keeps the places of a region that keeps failing, marked stale, and syncs the other regions', async () => {
     const { acm, aws, inventory, source } = await world();
     populate(acm, 40);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
     const down = `${MEMBER}/us-east-1`;
     const inDown = acm.all().filter((certificate) => `${certificate.accountId}/${certificate.region}` === down);
     const elsewhere = acm.all().find((certificate) => `${certificate.accountId}/${certificate.region}` !== down)!;
@@ -316,10 +321,15 @@ describe('AWS ACM source', () => {
     aws.faults.failingScopes.add(down);
     acm.remove(inDown[0].arn);
     acm.remove(elsewhere.arn);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.failedScopes).toEqual([
-      { scope: down, message: expect.stringMatching(/^ListCertificates failed: .*unavailable.*after 12 attempts/) },
+      {
+        scope: down,
+        message: expect.stringMatching(
+          new RegExp(`^ListCertificates failed: .*unavailable.*after ${AWS_MAX_ATTEMPTS} attempts`),
+        ),
+      },
     ]);
     expect(report.counts).toMatchObject({ removed: 1, stale: inDown.length });
     for (const certificate of inDown) {
@@ -331,7 +341,7 @@ describe('AWS ACM source', () => {
     expect(await locationOf(inventory, elsewhere.arn)).toMatchObject({ status: 'removed' });
 
     aws.faults.failingScopes.clear();
-    const recovered = await syncSource({ source: source(), store: inventory.store, clock });
+    const recovered = await sync({ source: source(), store: inventory.store, clock });
     expect(recovered.failedScopes).toEqual([]);
     expect(recovered.counts.removed).toBe(1);
     await expectInventoryToEqualAcm(inventory, acm);
@@ -341,10 +351,10 @@ describe('AWS ACM source', () => {
   it('fails every region of an account whose role cannot be assumed, and syncs the other account', async () => {
     const { acm, aws, inventory, source, freshClients } = await world();
     populate(acm, 20);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
 
     aws.faults.deniedAccounts.add(MEMBER);
-    const report = await syncSource({ source: source({ clients: freshClients() }), store: inventory.store, clock });
+    const report = await sync({ source: source({ clients: freshClients() }), store: inventory.store, clock });
 
     expect(report.failedScopes.map((failure) => failure.scope).sort()).toEqual(
       REGIONS.map((region) => `${MEMBER}/${region}`),
@@ -366,7 +376,7 @@ describe('AWS ACM source', () => {
       clock,
     });
 
-    const report = await syncSource({ source, store: inventory.store, clock });
+    const report = await sync({ source, store: inventory.store, clock });
 
     expect(report.failedScopes).toEqual([
       { scope: `${MEMBER}/eu-west-1`, message: expect.stringContaining('AccessDenied') },
@@ -376,43 +386,55 @@ describe('AWS ACM source', () => {
 
   it('reloads unchanged certificates spread over fullRefreshHours, so tag changes arrive within that time', async () => {
     const { acm, aws, inventory, source } = await world();
-    populate(acm, 480);
-    await syncSource({ source: source({ clock }), store: inventory.store, clock });
+    populate(acm, 24);
+    await sync({ source: source({ clock }), store: inventory.store, clock });
     for (const certificate of acm.all()) certificate.tags = { owner: 'new-team' };
+    // The first hour in which some certificate's refresh epoch ticks (each ARN's hash sets its own hour).
+    const ticked = (hours: number) =>
+      acm
+        .all()
+        .filter(
+          (certificate) =>
+            refreshEpoch(certificate.arn, hoursLater(hours).now(), 24) !==
+            refreshEpoch(certificate.arn, clock.now(), 24),
+        )
+        .map((certificate) => certificate.arn);
+    const hour = Array.from({ length: 24 }, (_, index) => index + 1).find((hours) => ticked(hours).length > 0)!;
+    expect(ticked(hour).length).toBeLessThan(24);
 
     aws.resetCalls();
-    const anHourLater = await syncSource({ source: source({ clock: hoursLater(1) }), store: inventory.store, clock });
+    const early = await sync({ source: source({ clock: hoursLater(hour) }), store: inventory.store, clock });
     const reloaded = aws.calls.get('DescribeCertificate') ?? 0;
-    const aDayLater = await syncSource({ source: source({ clock: hoursLater(24) }), store: inventory.store, clock });
+    const aDayLater = await sync({ source: source({ clock: hoursLater(24) }), store: inventory.store, clock });
 
-    // 1/24 of 480 is 20; the ARN hash spreads them, so allow for chance.
-    expect(reloaded).toBeGreaterThanOrEqual(8);
-    expect(reloaded).toBeLessThanOrEqual(36);
-    expect(anHourLater.counts.updated).toBe(reloaded);
-    expect(anHourLater.counts.updated + aDayLater.counts.updated).toBe(480);
+    expect(reloaded).toBe(ticked(hour).length);
+    expect(early.counts.updated).toBe(reloaded);
+    for (const arn of ticked(hour)) expect(await locationOf(inventory, arn)).toMatchObject({ owner: 'new-team' });
+    expect(early.counts.updated + aDayLater.counts.updated).toBe(24);
     const owners = new Set((await collect(inventory.store.bySource('acm', 'live'))).map((location) => location.owner));
     expect([...owners]).toEqual(['new-team']);
   });
 
-  it('slows down instead of failing when ACM throttles by rate, with the production retry configuration', async () => {
-    const { acm, aws, inventory, source } = await world({ productionRetries: true });
-    populate(acm, 40);
-    aws.faults.ratePerScope = 12;
+  it('slows down instead of failing when ACM throttles by rate', async () => {
+    const { acm, aws, inventory, source } = await world();
+    // Two certificates in each account × region: a listing and six detail calls there, at most four a second.
+    populate(acm, 8);
+    aws.faults.ratePerScope = 4;
 
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
-    expect(report.counts).toMatchObject({ discovered: 40, errors: 0 });
+    expect(report.counts).toMatchObject({ discovered: 8, errors: 0 });
     expect(aws.injected.throttled).toBeGreaterThan(0);
     await expectInventoryToEqualAcm(inventory, acm);
-  }, 60_000);
+  });
 
-  it("waits as long as a throttle's Retry-After asks, with the production retry configuration", async () => {
-    const { acm, aws, inventory, source } = await world({ productionRetries: true });
+  it("waits as long as a throttle's Retry-After asks", async () => {
+    const { acm, aws, inventory, source } = await world();
     acm.add({ accountId: HOME, region: 'eu-west-1', domainName: 'a.example.com' });
     aws.faults.throttleNext = 1;
     aws.faults.retryAfterSeconds = 1;
 
-    const report = await syncSource({
+    const report = await sync({
       source: source({ accounts: [{ accountId: HOME }], regions: ['eu-west-1'] }),
       store: inventory.store,
       clock,
@@ -422,6 +444,7 @@ describe('AWS ACM source', () => {
     const [throttled, retried] = aws.log.filter((call) => call.operation === 'ListCertificates');
     expect(throttled.status).toBe(400);
     expect(retried.status).toBe(200);
-    expect(retried.at - throttled.at).toBeGreaterThanOrEqual(950);
+    // Virtual milliseconds: what the SDK waited, not how fast this machine is.
+    expect(retried.at - throttled.at).toBeGreaterThanOrEqual(1_000);
   });
 });

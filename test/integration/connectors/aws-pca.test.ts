@@ -1,10 +1,11 @@
-import { AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
 import { AwsPcaSource, type AwsPcaSourceOptions } from '../../../lib/connectors/aws-pca';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { FakePca, type FakeCertificateAuthority } from '../../support/fakes/pca-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
+import { inVirtualTime } from '../../support/virtual-time';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -30,17 +31,13 @@ afterEach(async () => {
 /**
  * A fake ACM PCA on 127.0.0.1 with the real ACMPCAClient pointed at it, in the production retry configuration
  * (certwarden's maxAttempts and adaptive mode, the SDK's own delays): HOME with the caller's own credentials,
- * MEMBER through STS AssumeRole.
+ * MEMBER through STS AssumeRole. Syncs run in virtual time (`sync`), so those delays cost no real time.
  */
-async function world(options: { maxAttempts?: number } = {}): Promise<World> {
+async function world(): Promise<World> {
   const pca = new FakePca(clock.now());
   const aws = await startFakeAws({ services: [pca.service], seed: 11 });
   aws.grantRole({ accountId: MEMBER, ...ROLE });
-  const clients = new AwsClientFactory({
-    credentials: aws.callerCredentials(HOME),
-    endpoint: aws.endpoint,
-    maxAttempts: options.maxAttempts,
-  });
+  const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
   cleanups.push(async () => {
     clients.destroy();
     await aws.close();
@@ -53,6 +50,9 @@ async function world(options: { maxAttempts?: number } = {}): Promise<World> {
       new AwsPcaSource({ name: 'pca', clients, accounts: ACCOUNTS, regions: REGIONS, clock, ...overrides }),
   };
 }
+
+/** A sync in virtual time: the SDK's retries and back-off on jest's fake clock. */
+const sync = (options: Parameters<typeof syncSource>[0]) => inVirtualTime(() => syncSource(options));
 
 /** A root and a subordinate in every account × region: 8 CAs. */
 async function hierarchy(pca: FakePca): Promise<FakeCertificateAuthority[]> {
@@ -98,7 +98,7 @@ describe('AWS Private CA source', () => {
     const { pca, inventory, source } = await world();
     const [root, issuing] = await hierarchy(pca);
 
-    const report = await syncSource({ source: source({ pageSize: 1 }), store: inventory.store, clock });
+    const report = await sync({ source: source({ pageSize: 1 }), store: inventory.store, clock });
 
     expect(report).toMatchObject({ complete: true, failedScopes: [], errors: [] });
     expect(report.counts.discovered).toBe(8);
@@ -140,7 +140,7 @@ describe('AWS Private CA source', () => {
     for (let index = 0; index < 59; index++) tags[`cost-centre-${String(index).padStart(2, '0')}`] = 'x';
     const authority = await pca.add({ accountId: HOME, region: 'eu-west-1', commonName: 'Tagged CA', tags });
 
-    await syncSource({ source: source({ ownerTagKeys: ['team'] }), store: inventory.store, clock });
+    await sync({ source: source({ ownerTagKeys: ['team'] }), store: inventory.store, clock });
 
     expect(aws.calls.get('ListTags')).toBe(2);
     const location = await locationOf(inventory, authority.arn);
@@ -157,7 +157,7 @@ describe('AWS Private CA source', () => {
       status: 'PENDING_CERTIFICATE',
     });
 
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
 
     const before = await locationOf(inventory, pending.arn);
     expect(before).toMatchObject({ status: 'live', providerStatus: 'PENDING_CERTIFICATE', certificate: null });
@@ -165,7 +165,7 @@ describe('AWS Private CA source', () => {
     expect(aws.calls.get('GetCertificateAuthorityCertificate')).toBeUndefined();
 
     await pca.install(pending);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.counts.updated).toBe(1);
     expect(await locationOf(inventory, pending.arn)).toMatchObject({
@@ -177,10 +177,10 @@ describe('AWS Private CA source', () => {
   it('resyncs unchanged CAs with ListCertificateAuthorities pages only', async () => {
     const { pca, aws, inventory, source } = await world();
     await hierarchy(pca);
-    await syncSource({ source: source({ pageSize: 1 }), store: inventory.store, clock });
+    await sync({ source: source({ pageSize: 1 }), store: inventory.store, clock });
     aws.resetCalls();
 
-    const report = await syncSource({ source: source({ pageSize: 1 }), store: inventory.store, clock });
+    const report = await sync({ source: source({ pageSize: 1 }), store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ unchanged: 8, errors: 0 });
     // Two CAs per scope, one per page: two pages in each of the four scopes.
@@ -190,12 +190,12 @@ describe('AWS Private CA source', () => {
   it('records a CA certificate replaced at the same ARN as renewed, and a deleted CA as a tombstone', async () => {
     const { pca, inventory, source } = await world();
     const [root, issuing, other] = await hierarchy(pca);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
     const oldFingerprint = issuing.installed!.fingerprint;
 
     await pca.install(issuing, root, 730);
     pca.remove(other.arn);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ renewed: 1, removed: 1, unchanged: 6 });
     expect(issuing.installed!.fingerprint).not.toBe(oldFingerprint);
@@ -210,7 +210,7 @@ describe('AWS Private CA source', () => {
     aws.faults.throttleRate = 0.3;
     aws.faults.serverErrorRate = 0.05;
 
-    const report = await syncSource({ source: source({ pageSize: 1 }), store: inventory.store, clock });
+    const report = await sync({ source: source({ pageSize: 1 }), store: inventory.store, clock });
 
     expect(report).toMatchObject({ complete: true, failedScopes: [], errors: [] });
     expect(aws.injected.throttled).toBeGreaterThan(5);
@@ -219,18 +219,19 @@ describe('AWS Private CA source', () => {
   });
 
   it('keeps the CAs of a region that keeps failing, marked stale', async () => {
-    // Four attempts rather than ten: the older SDK line's backoff would make the region take half a minute to give up.
-    const { pca, aws, inventory, source } = await world({ maxAttempts: 4 });
+    const { pca, aws, inventory, source } = await world();
     await hierarchy(pca);
-    await syncSource({ source: source(), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
 
     aws.faults.failingScopes.add(`${HOME}/us-east-1`);
-    const report = await syncSource({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock });
 
     expect(report.failedScopes).toEqual([
       {
         scope: `${HOME}/us-east-1`,
-        message: expect.stringMatching(/^ListCertificateAuthorities failed: .*after 4 attempts/),
+        message: expect.stringMatching(
+          new RegExp(`^ListCertificateAuthorities failed: .*after ${AWS_MAX_ATTEMPTS} attempts`),
+        ),
       },
     ]);
     expect(report.counts).toMatchObject({ stale: 2, unchanged: 6, removed: 0 });

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AwsService } from '../../../lib/connectors/aws-clients';
 import { seededRandom } from './seeded-random';
 
 /**
@@ -49,6 +48,12 @@ export interface FaultPlan {
   serverErrorRate: number;
   /** Retry-After seconds sent with a throttle. @default 0 */
   retryAfterSeconds: number;
+  /**
+   * Random faults (throttleRate, serverErrorRate) in a row for one request (same operation and body) before it is
+   * let through, so that a client with enough attempts always gets there and a test never flakes on a long
+   * unlucky streak. @default 3
+   */
+  maxConsecutiveFaults: number;
   /** The next this many service calls are throttled, whatever the rates say. @default 0 */
   throttleNext: number;
   /** `<account>/<region>` scopes whose every call fails with 503, however often it is retried. */
@@ -108,6 +113,7 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     throttleRate: 0,
     serverErrorRate: 0,
     retryAfterSeconds: 0,
+    maxConsecutiveFaults: 3,
     throttleNext: 0,
     failingScopes: new Set(),
     deniedAccounts: new Set(),
@@ -146,12 +152,17 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     return { accountId: key.accountId, region, service, accessKeyId };
   };
 
-  const injectFault = (context: AwsCallContext) => {
+  const streaks = new Map<string, number>();
+  const injectFault = (context: AwsCallContext, request: string) => {
     if (faults.failingScopes.has(`${context.accountId}/${context.region}`)) {
       injected.scopeFailures++;
       throw new AwsFault('ServiceUnavailable', `${context.region} is unavailable`, 503);
     }
-    const draw = random();
+    let draw = random();
+    const streak = streaks.get(request) ?? 0;
+    if (draw < faults.throttleRate + faults.serverErrorRate && streak >= faults.maxConsecutiveFaults) draw = 1;
+    if (draw < faults.throttleRate + faults.serverErrorRate) streaks.set(request, streak + 1);
+    else streaks.delete(request);
     const forced = faults.throttleNext > 0;
     if (forced) faults.throttleNext--;
     if (forced || draw < faults.throttleRate || overRate(`${context.accountId}/${context.region}`)) {
@@ -189,7 +200,7 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
       const handler = services.get(prefix)?.operations[operation];
       if (!handler) throw new AwsFault('UnknownOperationException', `unknown target ${target}`);
       const context = authenticate(request);
-      injectFault(context);
+      injectFault(context, `${context.accessKeyId} ${context.region} ${target} ${body}`);
       send(200, (await handler(JSON.parse(body || '{}') as Record<string, unknown>, context)) ?? {});
     } catch (error) {
       if (!(error instanceof AwsFault)) throw error;
@@ -336,55 +347,3 @@ function lowerBound(sorted: string[], key: string): number {
 
 /** Epoch seconds, the awsJson protocols' timestamp format. */
 export const epochSeconds = (date: Date | undefined) => (date ? date.getTime() / 1000 : undefined);
-
-/**
- * SDK client configuration for tests that inject random faults: a retry strategy that retries what the SDK's
- * retry middleware classes as THROTTLING or TRANSIENT (429, ThrottlingException, 500/502/503/504, network
- * errors), at least as long as a Retry-After hint asks, with the SDK's backoff formula (full jitter, doubling,
- * 20 s cap) a hundred times shorter. It leaves out the SDK's retry quota and adaptive rate limiter: the fake
- * throttles 30 % of calls at random whatever the rate, which drains the quota (each call retried twice or more
- * costs more than a success refunds) and holds the rate limiter at its 0.5 requests/s floor (200 certificates
- * took 500 s with the production configuration). The production configuration is tested against a fake that
- * throttles by rate, as AWS does.
- */
-export function fastRetries(maxAttempts: number): (service: AwsService) => Record<string, unknown> {
-  return () => ({ retryStrategy: new PersistentRetryStrategy(maxAttempts, 0.01) });
-}
-
-interface RetryToken {
-  getRetryCount(): number;
-  getRetryDelay(): number;
-}
-
-class PersistentRetryStrategy {
-  readonly mode = 'standard';
-
-  constructor(
-    private readonly maxAttempts: number,
-    private readonly scale: number,
-  ) {}
-
-  async acquireInitialRetryToken(): Promise<RetryToken> {
-    return token(0, 0);
-  }
-
-  async refreshRetryTokenForRetry(
-    previous: RetryToken,
-    errorInfo: { errorType: string; retryAfterHint?: Date },
-  ): Promise<RetryToken> {
-    const retries = previous.getRetryCount();
-    const retryable = errorInfo.errorType === 'THROTTLING' || errorInfo.errorType === 'TRANSIENT';
-    if (!retryable || retries + 1 >= this.maxAttempts) throw new Error('No retry token available');
-    const base = (errorInfo.errorType === 'THROTTLING' ? 1000 : 50) * this.scale;
-    const backoff = Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000));
-    const hinted = errorInfo.retryAfterHint ? errorInfo.retryAfterHint.getTime() - Date.now() : 0;
-    return token(retries + 1, Math.max(backoff, Math.min(hinted, 5_000)));
-  }
-
-  recordSuccess(): void {}
-}
-
-const token = (retries: number, delay: number): RetryToken => ({
-  getRetryCount: () => retries,
-  getRetryDelay: () => delay,
-});

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { holdResponse } from '../virtual-time';
 import { seededRandom } from './seeded-random';
 
 /**
@@ -320,6 +321,7 @@ export class FakeCertificateManager {
     }
     if (this.stalling.has(route.parent)) {
       call.outcome = 'stalled';
+      holdResponse(request.socket);
       return;
     }
     const persistent = this.failing.get(route.parent) ?? this.failing.get(route.parent.split('/certificateMaps/')[0]);
@@ -445,7 +447,11 @@ export class FakeCertificateManager {
 
   private json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (status === 200 && this.faults.latencyMs > 0) {
-      setTimeout(() => this.send(response, status, body, headers), this.faults.latencyMs);
+      const release = holdResponse(response.socket!);
+      setTimeout(() => {
+        this.send(response, status, body, headers);
+        release();
+      }, this.faults.latencyMs);
       return;
     }
     this.send(response, status, body, headers);

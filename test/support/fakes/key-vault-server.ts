@@ -11,7 +11,8 @@ import { seededRandom } from './seeded-random';
  * paths from its `api/operations.js`, JSON from its `models/models.js`), over real TLS on 127.0.0.1:
  *
  * - `GET /certificates?api-version&maxresults&includePending` → `{ value: CertificateItem[], nextLink }`, at
- *   most 25 items a page (the service's own cap), `nextLink` an absolute URL with an opaque `$skiptoken`;
+ *   most 25 items a page (the service's own cap; fewer with the `pageSize` option), `nextLink` an absolute URL
+ *   with an opaque `$skiptoken`;
  * - `GET /certificates/{name}/` (latest) and `/certificates/{name}/{version}` → CertificateBundle with `cer`
  *   (base64 DER), `x5t` (base64url SHA-1), `policy`, `attributes` (Unix seconds), `tags`;
  * - `GET /certificates/{name}/policy` → CertificatePolicy;
@@ -19,9 +20,9 @@ import { seededRandom } from './seeded-random';
  *   `WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>", resource="https://vault.azure.net"`;
  * - `/secrets/...` (where private keys live) answers 403 and is counted, so a test can prove it never came.
  *
- * Faults on demand: 429 with Retry-After on a share of calls, 500/503 on another share, one vault failing
- * every call, a certificate dropped or given a new version between syncs. Every request is counted by
- * operation, and every response by operation and status.
+ * Faults on demand: 429 with Retry-After on a share of calls, 500/503 on another share (never more than a few in
+ * a row for one request), one vault failing every call, a certificate dropped or given a new version between
+ * syncs. Every request is counted by operation, and every response by operation and status.
  */
 
 export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
@@ -73,6 +74,11 @@ export interface KeyVaultFaults {
   serverErrorRate: number;
   /** Every authenticated call answered with this status (503: retried by the SDK; 403: not). @default null */
   failEveryCallWith: number | null;
+  /**
+   * Random faults in a row for one request (same operation and URL) before it is let through, so that a client
+   * with enough retries always gets there and a test never flakes on a long unlucky streak. @default 3
+   */
+  maxConsecutiveFaults?: number;
 }
 
 export const NO_FAULTS: KeyVaultFaults = {
@@ -165,6 +171,11 @@ export interface FakeKeyVaultOptions {
   tenantId?: string;
   /** @default 1 */
   seed?: number;
+  /**
+   * Most certificates a listing page holds: Key Vault's own cap is 25; a test makes it small to walk several
+   * pages without making many certificates. @default 25
+   */
+  pageSize?: number;
 }
 
 /** One vault on its own port (Key Vault names the vault by host, so two vaults cannot share one origin). */
@@ -179,9 +190,12 @@ export class FakeKeyVault {
   private clock = Math.floor(Date.parse('2026-01-01T00:00:00Z') / 1000);
   private throttleNextCalls = 0;
   private throttleNextSeconds = 0;
+  /** Random faults in a row so far, by `operation path?query`. */
+  private readonly streaks = new Map<string, number>();
   private readonly random: () => number;
   private readonly token: string;
   private readonly tenantId: string;
+  private readonly pageSize: number;
 
   private constructor(
     private readonly server: Server,
@@ -191,6 +205,7 @@ export class FakeKeyVault {
     this.random = seededRandom(options.seed ?? 1);
     this.token = options.token ?? new StubTokenCredential().token;
     this.tenantId = options.tenantId ?? 'certwarden-test-tenant';
+    this.pageSize = options.pageSize ?? MAX_PAGE_SIZE;
   }
 
   static async start(options: FakeKeyVaultOptions): Promise<FakeKeyVault> {
@@ -260,7 +275,7 @@ export class FakeKeyVault {
 
   /** Listing pages one full listing takes. */
   pagesPerListing(): number {
-    return Math.max(1, Math.ceil(this.certificates.size / MAX_PAGE_SIZE));
+    return Math.max(1, Math.ceil(this.certificates.size / this.pageSize));
   }
 
   /** The place id a connector should report for a certificate: its id without version. */
@@ -353,14 +368,14 @@ export class FakeKeyVault {
         'retry-after': String(this.throttleNextSeconds),
       });
     }
-    if (this.random() < this.faults.throttleRate) {
+    const fault = this.randomFault(`${operation} ${url.pathname}${url.search}`);
+    if (fault === 429) {
       return fail(429, 'Throttled', 'Request was not processed because too many requests were received.', {
         'retry-after': String(this.faults.retryAfterSeconds),
       });
     }
-    if (this.random() < this.faults.serverErrorRate) {
-      const status = this.random() < 0.5 ? 500 : 503;
-      return fail(status, status === 500 ? 'InternalServerError' : 'ServiceUnavailable', 'injected server error');
+    if (fault !== null) {
+      return fail(fault, fault === 500 ? 'InternalServerError' : 'ServiceUnavailable', 'injected server error');
     }
 
     switch (operation) {
@@ -392,6 +407,20 @@ export class FakeKeyVault {
     }
   }
 
+  /** 429, 500 or 503 by the fault rates, or null: the request goes through. */
+  private randomFault(request: string): 429 | 500 | 503 | null {
+    const streak = this.streaks.get(request) ?? 0;
+    let fault: 429 | 500 | 503 | null = null;
+    if (this.random() < this.faults.throttleRate) fault = 429;
+    else if (this.random() < this.faults.serverErrorRate) fault = this.random() < 0.5 ? 500 : 503;
+    if (fault === null || streak >= (this.faults.maxConsecutiveFaults ?? 3)) {
+      this.streaks.delete(request);
+      return null;
+    }
+    this.streaks.set(request, streak + 1);
+    return fault;
+  }
+
   private count(operation: KeyVaultOperation | 'challenge'): void {
     this.requests.set(operation, (this.requests.get(operation) ?? 0) + 1);
   }
@@ -399,8 +428,8 @@ export class FakeKeyVault {
   private listPage(url: URL) {
     const apiVersion = url.searchParams.get('api-version') ?? '';
     const pageSize = Math.min(
-      Number(url.searchParams.get('maxresults') ?? MAX_PAGE_SIZE) || MAX_PAGE_SIZE,
-      MAX_PAGE_SIZE,
+      Number(url.searchParams.get('maxresults') ?? this.pageSize) || this.pageSize,
+      this.pageSize,
     );
     const includePending = url.searchParams.get('includePending') === 'true';
     // The cursor is the last name served, not an offset: certificates added or removed while a listing runs
