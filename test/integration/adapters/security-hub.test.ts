@@ -11,6 +11,7 @@ import {
 } from '../../../lib/domain/events';
 import { expiryFindingId, policyFindingId } from '../../../lib/domain/notifications/security-hub-finding';
 import { startFakeSecurityHub, type FakeSecurityHub } from '../../support/fakes/security-hub-server';
+import { inVirtualTime } from '../../support/virtual-time';
 import { acmAlert } from '../../unit/domain/notifications/fixtures';
 
 const ACCOUNT = '111111111111';
@@ -230,7 +231,8 @@ describe('SecurityHubPublisher', () => {
         policyViolationEvent({ ...violation, locationId: `local-files:/t/${n}.pem`, nativeId: `/t/${n}.pem` }, 'open'),
       );
 
-      await publisher.publish(events);
+      // In virtual time: the SDK's back-off after each throttle costs no real time.
+      await inVirtualTime(() => publisher.publish(events));
 
       expect(hub.log.filter((entry) => entry.status === 429)).toHaveLength(2);
       expect(hub.findings.size).toBe(120);

@@ -2,6 +2,7 @@ import { SiemPoster } from '../../../lib/adapters/siem';
 import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
 import { NotificationError } from '../../../lib/domain/notifications/notification-error';
 import { HttpEndpoint } from '../../support/fakes/http-endpoint';
+import { inVirtualTime } from '../../support/virtual-time';
 import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
 /** A local HTTP collector: records every POST, answers from a script, then 200. */
@@ -52,7 +53,9 @@ describe('SiemPoster', () => {
   it('retries a 429 (after its Retry-After) and a 503, then delivers', async () => {
     collector.script = [{ status: 429, headers: { 'retry-after': '0' } }, { status: 503 }];
 
-    await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 10 }).publish([expiryAlertEvent(acmAlert)]);
+    await inVirtualTime(() =>
+      new SiemPoster({ url: collector.url, format: 'json' }).publish([expiryAlertEvent(acmAlert)]),
+    );
 
     expect(collector.accepted).toHaveLength(1);
   });
@@ -60,21 +63,24 @@ describe('SiemPoster', () => {
   it('waits out a Retry-After in seconds, and its backoff when a 429 names none', async () => {
     collector.script = [{ status: 429, headers: { 'retry-after': '1' } }, { status: 429 }];
 
-    await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 300 }).publish([expiryAlertEvent(acmAlert)]);
+    await inVirtualTime(() =>
+      new SiemPoster({ url: collector.url, format: 'json' }).publish([expiryAlertEvent(acmAlert)]),
+    );
 
+    // Virtual milliseconds (the endpoint records Date.now() on jest's fake clock).
     const [first, second, third] = collector.requests.map((request) => request.at);
-    expect(second - first).toBeGreaterThanOrEqual(950);
-    // The second attempt's backoff: 300 ms doubled, not an immediate retry.
-    expect(third - second).toBeGreaterThanOrEqual(550);
+    expect(second - first).toBeGreaterThanOrEqual(1_000);
+    // The second attempt's backoff: the default 200 ms doubled, not an immediate retry.
+    expect(third - second).toBeGreaterThanOrEqual(400);
     expect(collector.accepted).toHaveLength(1);
   });
 
   it('surfaces a refusal with the events, for the caller to retry or dead-letter', async () => {
     collector.script = [{ status: 400 }];
 
-    const error = await new SiemPoster({ url: collector.url, format: 'json', backoffMs: 10 })
-      .publish([expiryAlertEvent(acmAlert)])
-      .catch((caught: unknown) => caught);
+    const error = await inVirtualTime(() =>
+      new SiemPoster({ url: collector.url, format: 'json' }).publish([expiryAlertEvent(acmAlert)]),
+    ).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(NotificationError);
     expect((error as NotificationError).failed).toEqual([expiryAlertEvent(acmAlert)]);
@@ -82,14 +88,9 @@ describe('SiemPoster', () => {
   });
 
   it('surfaces an unreachable collector after its attempts', async () => {
-    const error = await new SiemPoster({
-      url: 'http://127.0.0.1:1/ingest',
-      format: 'json',
-      maxAttempts: 2,
-      backoffMs: 10,
-    })
-      .publish([expiryAlertEvent(acmAlert)])
-      .catch((caught: unknown) => caught);
+    const error = await inVirtualTime(() =>
+      new SiemPoster({ url: 'http://127.0.0.1:1/ingest', format: 'json' }).publish([expiryAlertEvent(acmAlert)]),
+    ).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(NotificationError);
   });
