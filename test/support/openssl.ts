@@ -1,8 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Runs openssl and returns stdout, throwing with stderr if it fails: for making test material. */
 export function opensslSync(args: string[], input?: Uint8Array | string): Buffer {
@@ -73,4 +74,52 @@ export function opensslEach(
         }),
     ),
   ).then((perWorker) => paths.map((_, i) => perWorker[i % workers][Math.floor(i / workers)]));
+}
+
+/** Where opensslEachCached keeps what OpenSSL printed: with the other tools' caches, gone with `npm ci`. */
+const CACHE_DIR = resolve(__dirname, '../../node_modules/.cache/certwarden-tests');
+
+/**
+ * opensslEach, remembered on disk under `name`: what OpenSSL prints for a file depends only on the OpenSSL
+ * build, the arguments and the file's bytes, so the outputs are kept under a key made of exactly those (the
+ * full `openssl version -a`, both argument lists, every file's name and SHA-256) and read back while the key
+ * holds. Any change (a file of the corpus, an argument, another OpenSSL) runs OpenSSL on every file again. A
+ * corpus of a thousand files costs a process per file, about 50 ms of CPU each, on the first run only.
+ */
+export async function opensslEachCached(
+  name: string,
+  paths: readonly string[],
+  args: string[],
+  retryArgs: string[],
+  workers: number,
+): Promise<Buffer[]> {
+  const key = createHash('sha256')
+    .update(opensslSync(['version', '-a']))
+    .update(JSON.stringify([args, retryArgs]));
+  for (const path of paths) {
+    key.update(`\0${path.split('/').slice(-2).join('/')}\0`).update(
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest(),
+    );
+  }
+  const digest = key.digest('hex');
+  const file = join(CACHE_DIR, `${name}.json`);
+  try {
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; outputs: string[] };
+    if (cached.key === digest && cached.outputs.length === paths.length) {
+      return cached.outputs.map((output) => Buffer.from(output, 'base64'));
+    }
+  } catch {
+    // No cache yet, or an unreadable one: OpenSSL is asked.
+  }
+  const outputs = await opensslEach(paths, args, retryArgs, workers);
+  await mkdir(CACHE_DIR, { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(
+    partial,
+    JSON.stringify({ key: digest, outputs: outputs.map((output) => output.toString('base64')) }),
+  );
+  await rename(partial, file);
+  return outputs;
 }

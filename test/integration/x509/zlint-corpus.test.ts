@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import type { CertificateRecord } from '../../../lib/domain/certificate';
 import { CertificateParseError } from '../../../lib/domain/errors';
 import { parseCertificates, type ParseResult } from '../../../lib/x509/parse';
-import { opensslEach, opensslSync } from '../../support/openssl';
+import { opensslEachCached, opensslSync } from '../../support/openssl';
 
 /**
  * Fidelity of the normalizer against OpenSSL on zlint's 1,380 test certificates, most of them broken on
@@ -68,7 +68,10 @@ beforeAll(async () => {
   }
   const files = corpusFiles();
   // OpenSSL 3.0 prints nothing at all when -pubkey cannot decode the key, so such files are asked again without it.
-  const printed = await opensslEach(
+  // Its outputs are kept on disk, keyed by the OpenSSL build, the arguments and every file's bytes: the first run
+  // pays a process per file (about a minute of CPU), later ones read them back.
+  const printed = await opensslEachCached(
+    'zlint-corpus',
     files,
     [...BASE, ...FIELDS, '-pubkey'],
     [...BASE, ...FIELDS],
@@ -85,7 +88,7 @@ beforeAll(async () => {
     if (printed[i].includes('\nCertificate:\n')) outcome.openssl = sliceOutput(printed[i]);
     outcomes.push(outcome);
   });
-}, 180_000);
+}, 300_000);
 
 function sliceOutput(stdout: Buffer): OpensslView {
   const split = stdout.indexOf('\nCertificate:\n');
