@@ -32,6 +32,8 @@ const built = buildApp({
   },
 });
 const template = Template.fromStack(built.main);
+/** An app for a stack of its own that skips bundling too: handlers-bundle.test.ts is the suite's one bundling. */
+const unbundledApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 // A synthesized template is untyped JSON; the tests read it as such.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -693,7 +695,7 @@ describe('the certwarden stack', () => {
     });
 
     it('deploys only the channels configured', () => {
-      const stack = new Stack(new App(), 'Minimal');
+      const stack = new Stack(unbundledApp(), 'Minimal');
       new CertificateInventory(stack, 'Inventory', { alerts: { securityHub: false } });
       const minimal = Template.fromStack(stack);
       const names = Object.keys(minimal.findResources('AWS::Lambda::Function'));
@@ -704,7 +706,7 @@ describe('the certwarden stack', () => {
     });
 
     it('refuses alert settings its schema refuses, naming the field', () => {
-      const stack = new Stack(new App(), 'Bad');
+      const stack = new Stack(unbundledApp(), 'Bad');
       expect(
         () =>
           new CertificateInventory(stack, 'Inventory', {
@@ -718,7 +720,7 @@ describe('the certwarden stack', () => {
     });
 
     it('refuses a Slack secret IAM could not match, and a digest that would hide certificates turning high', () => {
-      const stack = new Stack(new App(), 'Gaps');
+      const stack = new Stack(unbundledApp(), 'Gaps');
       expect(
         () =>
           new CertificateInventory(stack, 'Inventory', {
@@ -793,7 +795,7 @@ describe('the construct validates its props at synth time', () => {
         },
       ],
     }).sources;
-    const stack = new Stack(new App(), 'Bad');
+    const stack = new Stack(unbundledApp(), 'Bad');
     expect(
       () => new CertificateInventory(stack, 'Inventory', { sources, syncMaxConcurrency: 1, syncBatchSize: 11 }),
     ).toThrow(

@@ -13,6 +13,9 @@ const run = promisify(execFile);
  * Each handler bundled exactly as the construct bundles it (the same options, esbuild's API), copied out of the
  * repository so that nothing resolves from node_modules, then required in a fresh Node.js with the environment
  * the construct gives it: a handler that throws at load, or needs a module it did not bundle, fails here.
+ *
+ * The suite's one bundling of the handlers: every deployed bundle is built once, here, and each test reads
+ * what it needs of that build (the file, esbuild's metafile). The stack tests synthesize without bundling.
  */
 const work = mkdtempSync(join(tmpdir(), 'certwarden-bundles-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -20,10 +23,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const bundled = new Map(
   DEPLOYED_BUNDLES.map((bundle) => {
     const outfile = join(work, bundle.name.replace(':', '-'), 'index.js');
-    return [
-      bundle.name,
-      build(esbuildOptionsFor(FUNCTION_ENTRIES[bundle.role], outfile, bundle.kind)).then(() => outfile),
-    ];
+    const built = build(esbuildOptionsFor(FUNCTION_ENTRIES[bundle.role], outfile, bundle.kind)).then(
+      ({ metafile }) => ({ outfile, metafile }),
+    );
+    built.catch(() => undefined); // reported by the test that awaits it
+    return [bundle.name, built];
   }),
 );
 
@@ -45,15 +49,14 @@ const load = (bundle: string, env: Record<string, string>) =>
 
 describe('every handler bundles with esbuild and loads', () => {
   it.each(DEPLOYED_BUNDLES.map((bundle) => [bundle.name, bundle] as const))('%s', async (name, bundle) => {
-    const outfile = (await bundled.get(name))!;
+    const { outfile } = (await bundled.get(name))!;
     expect(statSync(outfile).size).toBeGreaterThan(0);
     await expect(load(outfile, handlerEnvironment(bundle))).resolves.toBeDefined();
   });
 
   it('leaves the other source kinds out of a sync worker bundle', async () => {
     const inputs = async (kind: string) => {
-      const outfile = join(work, `inputs-${kind}`, 'index.js');
-      const { metafile } = await build(esbuildOptionsFor(FUNCTION_ENTRIES.syncWorker, outfile, kind as never));
+      const { metafile } = (await bundled.get(`syncWorker:${kind}`))!;
       // Every file esbuild read is an input; what made it into the bundle has bytes in the output.
       const [output] = Object.values(metafile!.outputs);
       return Object.entries(output.inputs)
@@ -70,7 +73,7 @@ describe('every handler bundles with esbuild and loads', () => {
   });
 
   it('refuses to load without its environment, naming the variable', async () => {
-    const outfile = (await bundled.get('syncWorker:aws-acm'))!;
+    const { outfile } = (await bundled.get('syncWorker:aws-acm'))!;
     await expect(load(outfile, { AWS_REGION: 'eu-west-1' })).rejects.toMatchObject({
       stderr: expect.stringMatching(/CERTWARDEN_TABLE is required/),
     });
