@@ -1,5 +1,4 @@
 import { sep } from 'node:path';
-import Table from 'cli-table3';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
 import type { StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
@@ -37,11 +36,6 @@ export function renderCertificate(file: string, record: CertificateRecord, now: 
   return `${file}\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(16)}${value}`).join('\n')}\n`;
 }
 
-const BORDERLESS_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
-
-const table = (head: string[], colWidths?: number[]) =>
-  new Table({ head, style: { head: [], border: [] }, chars: BORDERLESS_ROWS, ...(colWidths ? { colWidths } : {}) });
-
 /** The terminal's width, when stdout is one; piped output keeps whole rows for the scripts reading it. */
 const terminalWidth = (): number | undefined => (process.stdout.isTTY ? process.stdout.columns : undefined);
 
@@ -65,18 +59,18 @@ export interface TableLayout {
 }
 
 /**
- * A table that fits `width`: the widest columns give up characters first, down to MIN_COLUMN, and their cells
- * are clipped (paths in the middle). A table narrower than the width is left as it is.
+ * A boxed table (a heading row, then one line per row) that fits `width`: the widest columns give up characters
+ * first, down to MIN_COLUMN, and their cells are clipped (paths in the middle). Drawn here rather than by
+ * cli-table3, whose layout is quadratic in rows: 45 of the 52 CPU seconds of `list` on 10,000 certificates.
  */
 export function renderTable(head: string[], rows: Array<Array<string | number>>, layout: TableLayout = {}): string {
-  const cells = rows.map((row) => row.map(String));
+  const cells = rows.map((row) => row.map((cell) => String(cell).replace(/\s+/g, ' ')));
+  const widths = head.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column].length)));
   const width = layout.width ?? terminalWidth();
-  // cli-table3's widths count one space of padding each side; the borders are one character between and around.
-  const widths = head.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column].length)) + 2);
-  const frame = head.length + 1;
-  let excess = width === undefined ? 0 : widths.reduce((sum, w) => sum + w, frame) - width;
+  // Each column takes its text and a space either side; the borders are one character between and around.
+  let excess = width === undefined ? 0 : widths.reduce((sum, w) => sum + w + 3, 1) - width;
+  const floors = head.map((title) => Math.max(MIN_COLUMN, title.length));
   while (excess > 0) {
-    const floors = head.map((title) => Math.max(MIN_COLUMN, title.length) + 2);
     const widest = widths.reduce(
       (best, w, column) => (w - floors[column] > widths[best] - floors[best] ? column : best),
       0,
@@ -85,22 +79,25 @@ export function renderTable(head: string[], rows: Array<Array<string | number>>,
     widths[widest]--;
     excess--;
   }
-  const fitted = table(head, width === undefined ? undefined : widths);
-  for (const row of cells)
-    fitted.push(
-      row.map((cell, column) => clip(cell, widths[column] - 2, layout.middle?.includes(column) ? 'middle' : 'end')),
-    );
-  return fitted.toString();
+  const rule = (left: string, join: string, right: string) =>
+    `${left}${widths.map((w) => '─'.repeat(w + 2)).join(join)}${right}`;
+  const line = (row: string[]) =>
+    `│${row
+      .map(
+        (cell, column) =>
+          ` ${clip(cell, widths[column], layout.middle?.includes(column) ? 'middle' : 'end').padEnd(widths[column])} `,
+      )
+      .join('│')}│`;
+  return [rule('┌', '┬', '┐'), line(head), ...cells.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
 export function renderSyncReport(report: SyncRunRecord): string {
   const { counts } = report;
   const columns = ['discovered', 'renewed', 'updated', 'removed', 'restored', 'stale', 'unchanged', 'errors'] as const;
-  const summary = table([...columns]);
-  summary.push(columns.map((column) => counts[column]));
+  const summary = renderTable([...columns], [columns.map((column) => counts[column])]);
   const lines = [
     `Sync of ${report.source} (${report.sourceKind})${report.complete ? '' : ' INCOMPLETE: nothing was marked removed'}`,
-    summary.toString(),
+    summary,
   ];
   for (const { scope, message } of report.failedScopes)
     lines.push(`could not read ${scope}: ${message} (its places kept, marked stale)`);
@@ -161,15 +158,17 @@ export function renderSummary(summary: InventorySummary): string {
       .sort(([, a], [, b]) => b - a)
       .map(([key, count]) => `${key} ${count}`)
       .join(', ');
-  const expiry = table(['expired', '< 7 days', '< 30 days', '< 60 days', 'later']);
   const { byExpiry } = summary;
-  expiry.push([byExpiry.expired, byExpiry.within7, byExpiry.within30, byExpiry.within60, byExpiry.later]);
+  const expiry = renderTable(
+    ['expired', '< 7 days', '< 30 days', '< 60 days', 'later'],
+    [[byExpiry.expired, byExpiry.within7, byExpiry.within30, byExpiry.within60, byExpiry.later]],
+  );
   return [
     `Inventory: ${summary.live} live certificate location(s), ${summary.unreadable} unreadable, ${summary.removed} removed`,
     `  by kind:   ${counts(summary.byKind)}`,
     `  by owner:  ${counts(summary.byOwner)}`,
     `  by source: ${counts(summary.bySource)}`,
-    expiry.toString(),
+    expiry,
     '',
   ].join('\n');
 }

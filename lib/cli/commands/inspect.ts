@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { CertificateParseError, CertwardenError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
+import { readPkcs12PasswordFile } from '../../connectors/local-files';
 import { parseCertificates } from '../../x509/parse';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { describeIoError } from '../io-errors';
@@ -17,11 +18,12 @@ export async function inspect(paths: string[], options: InspectOptions): Promise
   const now = systemClock.now();
   const records: unknown[] = [];
   let failed = 0;
+  const pkcs12Passwords = options.pkcs12PasswordFile ? [await readPkcs12PasswordFile(options.pkcs12PasswordFile)] : [];
   for (const file of paths) {
     try {
       if ((await stat(file)).isDirectory())
         throw new CertwardenError(`${file}: is a directory (use \`certwarden scan --dir\`)`);
-      const parsed = parseCertificates(await readFile(file), file);
+      const parsed = parseCertificates(await readFile(file), file, { pkcs12Passwords });
       if (parsed.privateKeysDropped > 0) warn(`${file}: holds ${parsed.privateKeysDropped} private key(s); ignored`);
       for (const problem of parsed.problems) warn(`${file}: ${problem}`);
       for (const { record } of parsed.certificates) {

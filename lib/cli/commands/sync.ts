@@ -1,7 +1,7 @@
 import { basename, resolve, sep } from 'node:path';
 import { loadConfig } from '../../adapters/config-file';
 import { secretsManagerFetcher } from '../../adapters/secrets-manager';
-import { countCertificateFiles, LocalFilesSource } from '../../connectors/local-files';
+import { countCertificateFiles, LocalFilesSource, readPkcs12PasswordFile } from '../../connectors/local-files';
 import { createSource } from '../../connectors/from-config';
 import { CertwardenError, ConfigError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
@@ -58,6 +58,7 @@ export async function scan(options: ScanOptions): Promise<ExitCode> {
     root,
     defaultOwner: options.owner,
     ownerFromTopDirectory: options.ownerFromDirectory,
+    pkcs12Passwords: options.pkcs12PasswordFile ? [await readPkcs12PasswordFile(options.pkcs12PasswordFile)] : [],
   });
   const total = showsProgress() ? await countCertificateFiles(root) : 0;
   return withInventory(options, async ({ store }) => {
