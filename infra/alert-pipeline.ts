@@ -17,7 +17,7 @@ import {
   SECURITY_HUB_RECORD_BUDGET_MS,
   SLACK_RECORD_BUDGET_MS,
   SNS_RECORD_BUDGET_MS,
-} from '../functions/shared/eventbridge-record';
+} from '../lib/adapters/notifier-budgets';
 import type { CertificateInventory } from './certificate-inventory';
 
 export interface AlertPipelineProps {

@@ -21,13 +21,7 @@ import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, type Source
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import type { SourceKind } from '../lib/ports/certificate-source';
-import {
-  BAND_DIMENSION,
-  EXPIRY_BANDS,
-  METRIC,
-  METRICS_NAMESPACE,
-  SOURCE_DIMENSION,
-} from '../functions/shared/metric-names';
+import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, METRICS_NAMESPACE, SOURCE_DIMENSION } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
