@@ -213,7 +213,13 @@ describe('robustness: evaluating never crashes', () => {
       renewal: 'manual',
       managed: false,
     },
-    { locationId: 'local-files:/etc/ssl/x.pem', sourceKind: 'local-files', owner: 'web', tags: {}, uses: ['tls-server'] },
+    {
+      locationId: 'local-files:/etc/ssl/x.pem',
+      sourceKind: 'local-files',
+      owner: 'web',
+      tags: {},
+      uses: ['tls-server'],
+    },
   ];
 
   it.each([

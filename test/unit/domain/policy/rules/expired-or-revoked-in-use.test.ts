@@ -42,7 +42,11 @@ describe('expired-or-revoked-in-use', () => {
     it('a revoked certificate a load balancer uses', () => {
       const served = {
         certificate: record(),
-        location: { locationId: 'aws-acm:arn:api', sourceKind: 'aws-acm', inUseBy: ['arn:aws:elasticloadbalancing:lb/api'] },
+        location: {
+          locationId: 'aws-acm:arn:api',
+          sourceKind: 'aws-acm',
+          inUseBy: ['arn:aws:elasticloadbalancing:lb/api'],
+        },
         revocation: { status: 'revoked' as const, revokedAt: '2026-05-01T00:00:00Z', reason: 'keyCompromise' },
       };
       const result = expiredOrRevokedInUse(served, {}, context({ inUse: true }));
