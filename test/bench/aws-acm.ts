@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { DynamoDbMeter } from '../../lib/adapters/dynamodb-meter';
@@ -27,9 +28,11 @@ const PAGE_SIZE = 1000;
 /**
  * Syncs 10,000 ACM certificates (2 accounts, one through AssumeRole, × 2 regions) from the fake ACM, through
  * the real ACM client in its production retry configuration, into an in-memory dynalite; then resyncs the
- * unchanged estate. Reports API calls by operation, wall time and DynamoDB write requests of each.
+ * unchanged estate. Reports API calls by operation, wall time and DynamoDB write requests of each. Then
+ * `faultedCount` (2,000) through ACM throttling by rate and 5xx: what the integration test proves on 24
+ * certificates in virtual time, at volume and in real time.
  */
-export async function benchAwsAcm(count = 10_000): Promise<BenchRow[]> {
+export async function benchAwsAcm(count = 10_000, faultedCount = Math.min(count, 2_000)): Promise<BenchRow[]> {
   const at = new Date();
   const acm = new FakeAcm(await CertificateMill.create(at));
   for (let index = 0; index < count; index++) {
@@ -90,6 +93,7 @@ export async function benchAwsAcm(count = 10_000): Promise<BenchRow[]> {
       Object.keys(resync.calls).length === 1 &&
       resync.calls.ListCertificates === listPages &&
       resync.report.counts.unchanged === count;
+    const faulted = await faultedSync(faultedCount, documents);
     return [
       { figure: `ACM ${count}: first sync API calls`, value: callList(first.calls) },
       {
@@ -113,11 +117,80 @@ export async function benchAwsAcm(count = 10_000): Promise<BenchRow[]> {
         target: '0',
         met: resync.writes === 0,
       },
+      ...faulted,
     ];
   } finally {
     clients.destroy();
     documents.destroy();
     await dynamo.close();
+    await aws.close();
+  }
+}
+
+/** Requests per second each account × region takes before ACM throttles, in the faulted run. */
+const FAULTED_RATE = 50;
+/** Share of calls answered 500/503 in the faulted run. */
+const FAULTED_5XX = 0.03;
+
+/**
+ * `count` certificates synced through ACM throttling as AWS does it (a token bucket of FAULTED_RATE requests a
+ * second per account × region) and 3 % 5xx, in certwarden's retry configuration (adaptive, AWS_MAX_ATTEMPTS):
+ * the inventory must end equal to ACM, with no error.
+ */
+async function faultedSync(count: number, documents: DynamoDBDocumentClient): Promise<BenchRow[]> {
+  const at = new Date();
+  const acm = new FakeAcm(await CertificateMill.create(at));
+  for (let index = 0; index < count; index++) {
+    acm.add({
+      accountId: index % 2 === 0 ? HOME : MEMBER,
+      region: REGIONS[Math.floor(index / 2) % 2],
+      domainName: `faulted-${index}.example.com`,
+      keyAlgorithm: KEY_MIX[index % KEY_MIX.length],
+    });
+  }
+  const aws = await startFakeAws({ services: [acm.service], seed: 3 });
+  aws.grantRole({ accountId: MEMBER, ...ROLE });
+  aws.faults.ratePerScope = FAULTED_RATE;
+  aws.faults.serverErrorRate = FAULTED_5XX;
+  const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
+  try {
+    const table = 'bench-aws-acm-faulted';
+    await ensureInventoryTable(documents, table);
+    const store = new DynamoInventoryStore(documents, table);
+    const accounts: AwsAccount[] = [{ accountId: HOME }, { accountId: MEMBER, ...ROLE }];
+    const source = new AwsAcmSource({
+      name: 'bench-acm-faulted',
+      clients,
+      accounts,
+      regions: REGIONS,
+      clock: fixedClock(at),
+    });
+    const started = process.hrtime.bigint();
+    const report = await syncSource({ source, store, clock: systemClock });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const live = new Set<string>();
+    for await (const place of store.bySource('bench-acm-faulted', 'live'))
+      live.add(`${place.nativeId} ${place.fingerprint ?? 'none'}`);
+    const expected = acm.all().map((certificate) => `${certificate.arn} ${certificate.issued?.fingerprint ?? 'none'}`);
+    const exact = live.size === expected.length && expected.every((entry) => live.has(entry));
+    const label = `ACM ${count} through throttling at ${FAULTED_RATE} requests/s per account × region and ${FAULTED_5XX * 100} % 5xx`;
+    return [
+      {
+        figure: `${label}: inventory after the first sync`,
+        value:
+          `${exact ? 'equal to ACM' : 'DIFFERENT from ACM'} (${report.counts.discovered} discovered, ${report.counts.errors} errors, ${report.failedScopes.length} failed scopes)` +
+          (report.errors.length > 0 ? `; first error: ${JSON.stringify(report.errors[0])}` : ''),
+        target: 'equal, 0 errors',
+        met: exact && report.counts.errors === 0 && report.failedScopes.length === 0,
+      },
+      {
+        figure: `${label}: faults answered, wall time`,
+        value: `${aws.injected.throttled} throttled, ${aws.injected.serverErrors} × 5xx; ${seconds.toFixed(1)} s`,
+      },
+    ];
+  } finally {
+    clients.destroy();
     await aws.close();
   }
 }

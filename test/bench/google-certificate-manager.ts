@@ -31,13 +31,20 @@ const LOCATIONS = ['global', 'us-central1', 'europe-west1'];
 /** Share of the certificates in each project/location, in the order of PROJECTS × LOCATIONS. */
 const SHARES = [0.35, 0.15, 0.05, 0.25, 0.12, 0.08];
 const PAGE_SIZE = 200;
+/** Smaller pages in the faulted run: more calls, so more of them meet a fault. */
+const FAULTED_PAGE_SIZE = 50;
 
 /**
  * Syncs `count` certificates from the wire-level Certificate Manager fake (REST transport, real SDK client) into
  * dynalite in its own process (LevelDB on disk, as `npm run bench` runs it), then resyncs the unchanged source.
  * Target for the resync: list pages only (ListCertificates pages, plus the certificate-map pages usage needs).
+ * Then `faultedCount` (2,000) more in a fresh table through 30 % 429 and 10 % 503, with the connector's
+ * production retry policy: what the integration test proves on 18 certificates in virtual time, at volume.
  */
-export async function benchGoogleCertificateManager(count = 10_000): Promise<BenchRow[]> {
+export async function benchGoogleCertificateManager(
+  count = 10_000,
+  faultedCount = Math.min(count, 2_000),
+): Promise<BenchRow[]> {
   const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-gcm-'));
   const database = spawn(process.execPath, [RUN_TS, join(__dirname, 'dynalite-server.ts'), join(work, 'dynamodb')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -93,6 +100,7 @@ export async function benchGoogleCertificateManager(count = 10_000): Promise<Ben
     };
     const first = await measure();
     const resync = await measure();
+    const faulted = await faultedSync(faultedCount, dynamo);
     dynamo.destroy();
 
     const listPages = sizes.reduce((sum, size) => sum + Math.max(1, Math.ceil(size / PAGE_SIZE)), 0);
@@ -136,12 +144,67 @@ export async function benchGoogleCertificateManager(count = 10_000): Promise<Ben
         target: '0',
         met: resync.writes === 0,
       },
+      ...faulted,
     ];
   } finally {
     await client.close();
     await fake.close();
     database.kill('SIGTERM');
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `count` certificates in a fresh fake whose every call has a 30 % chance of a 429 (Retry-After: 0) and a 10 %
+ * chance of a 503 (never more than 3 faults in a row for one page), synced into a fresh table with the
+ * connector's production retry policy: the inventory must end equal to the source, with no error.
+ */
+async function faultedSync(count: number, dynamo: ReturnType<typeof createDocumentClient>): Promise<BenchRow[]> {
+  const fake = await FakeCertificateManager.start({ accessToken: 'bench-token' });
+  const auth = new OAuth2Client();
+  auth.setCredentials({ access_token: 'bench-token', expiry_date: Date.now() + 6 * 3_600_000 });
+  const faultedClient = createCertificateManagerClient({ authClient: auth, ...fake.endpoint });
+  try {
+    const scopes = PROJECTS.flatMap((project) => LOCATIONS.map((location) => ({ project, location })));
+    const sizes = SHARES.map((share) => Math.round(share * count));
+    sizes[0] += count - sizes.reduce((sum, size) => sum + size, 0);
+    await fillEstate(fake, scopes, sizes);
+    fake.setFaults({ throttleRate: 0.3, retryAfterSeconds: 0, unavailableRate: 0.1, seed: 5 });
+    const table = 'bench-gcm-faulted';
+    await ensureInventoryTable(dynamo, table);
+    const store = new DynamoInventoryStore(dynamo, table);
+    const source = new GoogleCertificateManagerSource({
+      name: 'bench-gcm-faulted',
+      client: faultedClient,
+      projects: PROJECTS,
+      locations: LOCATIONS,
+      pageSize: FAULTED_PAGE_SIZE,
+    });
+    const started = process.hrtime.bigint();
+    const report = await syncSource({ source, store, clock: systemClock });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const live: string[] = [];
+    for await (const place of store.bySource('bench-gcm-faulted', 'live')) {
+      live.push(`${place.nativeId} ${place.fingerprint ?? 'none'}`);
+    }
+    const exact = JSON.stringify(live.sort()) === JSON.stringify(fake.expectedInventory());
+    const label = `google-certificate-manager ${count} in pages of ${FAULTED_PAGE_SIZE} through 30 % 429 and 10 % 503`;
+    return [
+      {
+        figure: `${label}: inventory after the first sync`,
+        value: `${exact ? 'equal to the source' : 'DIFFERENT from the source'} (${report.counts.discovered} discovered, ${report.counts.errors} errors, ${report.failedScopes.length} failed scopes)`,
+        target: 'equal, 0 errors',
+        met: exact && report.counts.errors === 0 && report.failedScopes.length === 0,
+      },
+      {
+        figure: `${label}: faults answered, wall time`,
+        value: `${fake.count(undefined, 'throttled')} × 429, ${fake.count(undefined, 'unavailable')} × 503; ${seconds.toFixed(1)} s`,
+      },
+    ];
+  } finally {
+    await faultedClient.close();
+    await fake.close();
   }
 }
 
