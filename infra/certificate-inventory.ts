@@ -20,7 +20,7 @@ import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapter
 import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, type SourceConfig } from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
-import type { SourceKind } from '../lib/ports/certificate-source';
+import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
 import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, METRICS_NAMESPACE, SOURCE_DIMENSION } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
@@ -844,6 +844,10 @@ function validate(props: CertificateInventoryProps, sources: SourceConfig[]): vo
         problems.push(`source ${source.name}: ${arn} must be a complete secret ARN (with its 6-character suffix)`);
       }
     }
+    const missing = (OPTIONAL_PROVIDER_PACKAGES[source.kind] ?? []).filter((name) => !resolvable(name));
+    if (missing.length > 0) {
+      problems.push(`source ${source.name}: its sync worker bundles ${missing.join(' and ')}: add them to this app`);
+    }
   }
   const concurrency = props.syncMaxConcurrency ?? 2;
   if (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000) {
@@ -922,3 +926,13 @@ const pascal = (name: string): string =>
     .join('');
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** Whether the app can bundle a package (esbuild resolves it as require does, from the app's node_modules). */
+function resolvable(name: string): boolean {
+  try {
+    require.resolve(`${name}/package.json`, { paths: [process.cwd(), __dirname] });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,11 @@
 import type { SourceConfig } from '../domain/config';
-import { SOURCE_KINDS, type CertificateSource, type SourceKind } from '../ports/certificate-source';
+import { ConfigError } from '../domain/errors';
+import {
+  OPTIONAL_PROVIDER_PACKAGES,
+  SOURCE_KINDS,
+  type CertificateSource,
+  type SourceKind,
+} from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
 
 /** What a source needs from where it runs. */
@@ -88,6 +94,26 @@ function assertBundled(kind: SourceKind): void {
  * modules are loaded only for its own kind, so a function bundles and loads only the SDK it calls.
  */
 export async function createSource(config: SourceConfig, wiring: SourceWiring): Promise<CertificateSource> {
+  try {
+    return await buildSource(config, wiring);
+  } catch (error) {
+    const missing = missingPackages(error, config.kind);
+    if (!missing) throw error;
+    throw new ConfigError(
+      `source ${config.name}: ${config.kind} needs ${missing.join(' and ')}, which certwarden leaves to you: ` +
+        `npm install ${missing.join(' ')} (with -g beside a global certwarden)`,
+      { cause: error },
+    );
+  }
+}
+
+function missingPackages(error: unknown, kind: SourceKind): readonly string[] | undefined {
+  if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') return undefined;
+  const packages = OPTIONAL_PROVIDER_PACKAGES[kind] ?? [];
+  return packages.some((name) => (error as Error).message.includes(`'${name}'`)) ? packages : undefined;
+}
+
+async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<CertificateSource> {
   assertBundled(config.kind);
   switch (config.kind) {
     case 'local-files': {

@@ -9,6 +9,18 @@ export const SOURCE_KINDS = [
 ] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
+/**
+ * The SDKs certwarden's package leaves to the user (optional peer dependencies), by the source kind that needs
+ * them: they are most of an install's size (Private CA's SDK alone brings 72 MB of an older AWS SDK line), and a
+ * user installs the ones of the providers they sync. The CLI names them when one is missing; the construct
+ * refuses at synth a source whose worker could not bundle them.
+ */
+export const OPTIONAL_PROVIDER_PACKAGES: Partial<Record<SourceKind, readonly string[]>> = {
+  'aws-pca': ['@aws-sdk/client-acm-pca'],
+  'azure-key-vault': ['@azure/identity', '@azure/keyvault-certificates'],
+  'google-certificate-manager': ['@google-cloud/certificate-manager', 'google-auth-library'],
+};
+
 /** What a source knows about a place where a certificate lives, beyond the certificate itself. */
 export interface LocationMetadata {
   /** Resolved owner: from the configured tag keys, else the source's default owner, else `unowned`. */

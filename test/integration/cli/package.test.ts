@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { certwarden } from '../../support/cli';
+import {
+  installProduct,
+  linkPeers,
+  packProduct,
+  REPO,
+  type InstalledProduct,
+  type PackedProduct,
+} from '../../support/packed-install';
+
+/*
+ * The product as users get it: `npm pack` (its `prepare` builds dist/), the tarball installed into an empty
+ * project offline, then the installed `certwarden` and the construct imported from the package. Slow by nature
+ * (a build, an install, a CDK synth), so one file does it once.
+ */
+
+const run = promisify(execFile);
+let packed: PackedProduct;
+let installed: InstalledProduct;
+let work: string;
+const installedCli = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
+  certwarden(args, env, cwd, [installed.bin]);
+
+beforeAll(async () => {
+  packed = await packProduct();
+  installed = await installProduct(packed.tarball);
+  work = await mkdtemp(join(tmpdir(), 'certwarden-product-'));
+}, 600_000);
+
+describe('npm pack', () => {
+  it('holds the compiled CLI and construct, the sources the construct bundles, and nothing of the tests', () => {
+    expect(packed.files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/lib/cli/bin/certwarden.js',
+        'dist/infra/index.js',
+        'dist/infra/index.d.ts',
+        'functions/sync-worker/handler.ts',
+        'lib/domain/event-schemas/certificate-expiring.schema.json',
+      ]),
+    );
+    const unwanted = packed.files.filter(
+      (file) =>
+        /^(test|docs|\.ci|infra|dist\/functions)\//.test(file) ||
+        /\.(map|snap)$|__snapshots__|fixtures|\.test\.ts$|run-ts\.js$/.test(file),
+    );
+    expect(unwanted).toEqual([]);
+  });
+});
+
+describe('the installed certwarden', () => {
+  it('has its dependencies and none of the optional peers or build tools', () => {
+    const has = (name: string) => existsSync(join(installed.dir, 'node_modules', name));
+    expect(['commander', 'dynalite', '@aws-sdk/client-dynamodb', 'node-forge'].filter((name) => !has(name))).toEqual(
+      [],
+    );
+    const absent = ['aws-cdk-lib', 'constructs', 'cdk-nag', 'tsx', 'typescript', 'jest', 'esbuild', '@azure/identity'];
+    expect(absent.filter(has)).toEqual([]);
+  });
+
+  it('prints its version and help', async () => {
+    const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(await installedCli(['--version'])).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+    const help = await installedCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: certwarden');
+  });
+
+  it('runs the demo, and a resync of it finds nothing changed', async () => {
+    const env = { CERTWARDEN_HOME: join(work, 'home') };
+    const first = await installedCli(['demo'], env, work);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Made a demo estate of');
+    expect(first.stdout).toMatch(/What would alert now \(\d+\)/);
+    const second = await installedCli(['demo'], env, work);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/│ 0 +│ 0 +│ 0 +│ 0 +│ 0 +│ 0 +│ \d+ +│/);
+  });
+
+  it('names the SDK to install for a provider whose SDK is left to the user', async () => {
+    const dir = await mkdtemp(join(work, 'azure-'));
+    await writeFile(
+      join(dir, 'certwarden.config.json'),
+      JSON.stringify({
+        sources: [
+          {
+            kind: 'azure-key-vault',
+            name: 'kv',
+            vaults: [{ url: 'https://payments.vault.azure.net' }],
+            credentials: { type: 'default' },
+          },
+        ],
+      }),
+    );
+    const sync = await installedCli(['sync'], { CERTWARDEN_HOME: join(dir, 'home') }, dir);
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toBe(
+      'certwarden: source kv: azure-key-vault needs @azure/identity and @azure/keyvault-certificates, which ' +
+        'certwarden leaves to you: npm install @azure/identity @azure/keyvault-certificates ' +
+        '(with -g beside a global certwarden)\n',
+    );
+  });
+});
+
+describe('the CertificateInventory construct from the package', () => {
+  beforeAll(async () => {
+    // What the app's own `npm install aws-cdk-lib constructs esbuild` would add.
+    await linkPeers(installed.dir, ['aws-cdk-lib', 'constructs', 'esbuild', '@esbuild']);
+    await symlink('../esbuild/bin/esbuild', join(installed.dir, 'node_modules/.bin/esbuild'));
+  });
+
+  const app = (sources: unknown[]) => `
+const { App, Stack } = require('aws-cdk-lib');
+const { CertificateInventory } = require('certwarden');
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'PlatformCertificates', { env: { account: '123456789012', region: 'eu-west-1' } });
+new CertificateInventory(stack, 'Inventory', { sources: ${JSON.stringify(sources)} });
+app.synth();
+`;
+  const acm = {
+    kind: 'aws-acm',
+    name: 'acm',
+    regions: ['eu-west-1'],
+    ownerTagKeys: ['owner'],
+    schedule: 'rate(1 hour)',
+  };
+
+  it('synthesizes in a fresh CDK app, its handlers bundled by the app’s esbuild', async () => {
+    await writeFile(join(installed.dir, 'app.js'), app([acm]));
+    await run(process.execPath, ['app.js'], { cwd: installed.dir, maxBuffer: 64 * 1024 * 1024 });
+    const template = JSON.parse(
+      await readFile(join(installed.dir, 'cdk.out/PlatformCertificates.template.json'), 'utf8'),
+    ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    expect(functions.every((fn) => fn.Properties.Runtime === 'nodejs24.x')).toBe(true);
+    expect(Object.values(template.Resources).some((resource) => resource.Type === 'AWS::DynamoDB::Table')).toBe(true);
+  });
+
+  it('refuses at synth a source whose provider SDK the app lacks, naming it', async () => {
+    const kv = {
+      kind: 'azure-key-vault',
+      name: 'kv',
+      vaults: [{ url: 'https://payments.vault.azure.net' }],
+      credentials: { type: 'default' },
+      ownerTagKeys: ['owner'],
+      schedule: 'rate(1 hour)',
+    };
+    await writeFile(join(installed.dir, 'app-kv.js'), app([kv]));
+    const failure = await run(process.execPath, ['app-kv.js'], { cwd: installed.dir }).catch(
+      (error: { stderr: string }) => error,
+    );
+    expect((failure as { stderr: string }).stderr).toContain(
+      'source kv: its sync worker bundles @azure/identity and @azure/keyvault-certificates: add them to this app',
+    );
+  });
+});
