@@ -66,11 +66,18 @@ describe('reading a Certificate Manager call failure', () => {
   });
 
   it('reads Retry-After given as an HTTP date', () => {
-    const at = new Date(Date.now() + 10_000).toUTCString();
+    // A fixed clock: the date is ten seconds ahead of "now" exactly, however long the machine takes to get here.
+    jest.useFakeTimers({ now: new Date('2026-06-01T00:00:00.000Z') });
+    try {
+      const at = new Date(Date.now() + 10_000).toUTCString();
 
-    const facts = googleErrorFacts(restError(429, { code: 429, status: 'RESOURCE_EXHAUSTED' }, { 'retry-after': at }));
+      const facts = googleErrorFacts(
+        restError(429, { code: 429, status: 'RESOURCE_EXHAUSTED' }, { 'retry-after': at }),
+      );
 
-    expect(facts.retryAfterMs).toBeGreaterThan(8_000);
-    expect(facts.retryAfterMs).toBeLessThanOrEqual(10_000);
+      expect(facts.retryAfterMs).toBe(10_000);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
