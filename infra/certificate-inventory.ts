@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
-import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, type SourceConfig } from '../lib/domain/config';
+import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, SourceConfig } from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
@@ -33,13 +33,13 @@ export interface CertificateInventoryProps {
    * schedule that starts its sync, and each kind a sync worker and queue with that kind's permissions only.
    * `local-files` sources cannot be synced by a Lambda and are refused.
    *
+   * Validated and completed by its schema (defaults such as `schedule` and `ownerTagKeys` applied) at synth time.
+   *
    * @default [] (the inventory, bus, alarms and dashboard, and no sync)
    * @example
-   * CertwardenConfig.parse({
-   *   sources: [{ kind: 'aws-acm', name: 'acm-prod', regions: ['eu-west-1'], schedule: 'rate(6 hours)' }],
-   * }).sources
+   * [{ kind: 'aws-acm', name: 'acm-prod', regions: ['eu-west-1'], schedule: 'rate(6 hours)' }]
    */
-  readonly sources?: SourceConfig[];
+  readonly sources?: z.input<typeof SourceConfig>[];
   /**
    * The certificate policy the sync workers enforce (the config's `policy`), passed to them as JSON in their
    * environment, so it must stay under 3,000 characters (checked at synth time).
@@ -221,8 +221,7 @@ export class CertificateInventory extends Construct {
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
-    const sources = props.sources ?? [];
-    validate(props, sources);
+    const sources = validate(props);
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -818,8 +817,17 @@ export class CertificateInventory extends Construct {
 /** Lambda environments hold 4 KB in all; the rest is names and ARNs. */
 const MAX_POLICY_ENVIRONMENT = 3_000;
 
-function validate(props: CertificateInventoryProps, sources: SourceConfig[]): void {
+/** Every problem of the props at once, in one error; the sources as their schema completes them. */
+function validate(props: CertificateInventoryProps): SourceConfig[] {
   const problems: string[] = [];
+  const sources: SourceConfig[] = [];
+  (props.sources ?? []).forEach((source, index) => {
+    const parsed = SourceConfig.safeParse(source);
+    if (parsed.success) sources.push(parsed.data);
+    else
+      for (const issue of parsed.error.issues)
+        problems.push(`${formatPath(['sources', index, ...issue.path])}: ${issue.message}`);
+  });
   const policySize = props.policy ? JSON.stringify(props.policy).length : 0;
   if (policySize > MAX_POLICY_ENVIRONMENT) {
     problems.push(
@@ -883,6 +891,7 @@ function validate(props: CertificateInventoryProps, sources: SourceConfig[]): vo
       );
   }
   if (problems.length > 0) throw new Error(`CertificateInventory: ${problems.join('; ')}`);
+  return sources;
 }
 
 /** The cdk-nag finding of a wildcard resource names tokens as `<AWS::Partition>`, `<AWS::AccountId>`, … */

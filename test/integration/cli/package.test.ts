@@ -150,8 +150,6 @@ app.synth();
       name: 'kv',
       vaults: [{ url: 'https://payments.vault.azure.net' }],
       credentials: { type: 'default' },
-      ownerTagKeys: ['owner'],
-      schedule: 'rate(1 hour)',
     };
     await writeFile(join(installed.dir, 'app-kv.js'), app([kv]));
     const failure = await run(process.execPath, ['app-kv.js'], { cwd: installed.dir }).catch(
