@@ -17,6 +17,7 @@ import type {
   InventoryStore,
   ListOptions,
   LocationChange,
+  LocationListing,
   LocationStatus,
   StoredLocation,
   StoredViolation,
@@ -197,12 +198,26 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.mergeExpiryShards(cutoff, options);
+  }
+
+  listingsExpiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<LocationListing> {
+    return this.mergeExpiryShards(cutoff, { ...options, projection: LISTING_PROJECTION });
+  }
+
+  /** Every `byExpiry` shard queried and merged in expiry order. */
+  private mergeExpiryShards(
+    cutoff: Date,
+    options: ListOptions & { projection?: typeof LISTING_PROJECTION },
+  ): AsyncIterable<StoredLocation> {
     // Every shard holds a page while the merge runs: small pages keep that bounded on a large inventory.
     const shards = Array.from({ length: EXPIRY_SHARDS }, (_, shard) =>
       this.queryLocations('byExpiry', `EXPIRY#${shard}`, {
         before: cutoff.toISOString(),
         limit: options.limit,
-        pageSize: MERGE_PAGE_SIZE,
+        // A listing's items are a fraction of a place's: pages five times as large hold no more in memory.
+        pageSize: options.projection ? 5 * MERGE_PAGE_SIZE : MERGE_PAGE_SIZE,
+        projection: options.projection,
       }),
     );
     return take(
@@ -424,7 +439,13 @@ export class DynamoInventoryStore implements InventoryStore {
   private async *queryLocations(
     index: InventoryIndexName,
     partition: string,
-    options: ListOptions & { before?: string; prefix?: string; descending?: boolean; pageSize?: number } = {},
+    options: ListOptions & {
+      before?: string;
+      prefix?: string;
+      descending?: boolean;
+      pageSize?: number;
+      projection?: typeof LISTING_PROJECTION;
+    } = {},
   ): AsyncGenerator<StoredLocation> {
     const keys = INVENTORY_INDEXES[index];
     const input: QueryCommandInput = {
@@ -436,6 +457,10 @@ export class DynamoInventoryStore implements InventoryStore {
       ScanIndexForward: !options.descending,
       ReturnConsumedCapacity: 'TOTAL',
     };
+    if (options.projection) {
+      input.ProjectionExpression = options.projection.expression;
+      Object.assign(input.ExpressionAttributeNames!, options.projection.names);
+    }
     if (options.before !== undefined || options.prefix !== undefined) {
       input.ExpressionAttributeNames!['#sk'] = keys.sort;
       if (options.before !== undefined) {
@@ -477,7 +502,28 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 }
 
-function compareExpiry(a: StoredLocation, b: StoredLocation): number {
+/**
+ * The attributes of a LocationListing, as a projection: the reserved words among them (`role`, `owner`,
+ * `source`) by placeholder.
+ */
+const LISTING_PROJECTION = {
+  expression: [
+    'locationId',
+    'nativeId',
+    '#role',
+    '#owner',
+    '#source',
+    ...['notBefore', 'notAfter', 'subject', 'subjectCommonName', 'dnsNames', 'kind', 'isCA'].map(
+      (field) => `certificate.${field}`,
+    ),
+  ].join(', '),
+  names: { '#role': 'role', '#owner': 'owner', '#source': 'source' },
+} as const;
+
+function compareExpiry(
+  a: Pick<StoredLocation, 'certificate' | 'locationId'>,
+  b: Pick<StoredLocation, 'certificate' | 'locationId'>,
+): number {
   const left = a.certificate?.notAfter ?? NO_EXPIRY;
   const right = b.certificate?.notAfter ?? NO_EXPIRY;
   return left < right ? -1 : left > right ? 1 : a.locationId < b.locationId ? -1 : 1;

@@ -1,7 +1,7 @@
 import { sep } from 'node:path';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
-import type { StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
+import type { LocationListing, StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
 import type { AssessedLocation, InventorySummary } from '../use-cases/report';
 
 export function describeExpiry(expiry: ExpiryAssessment): string {
@@ -116,13 +116,13 @@ const shortPlace = (nativeId: string) => {
   return nativeId.startsWith(cwd) ? nativeId.slice(cwd.length) : nativeId;
 };
 
-const displayName = (location: StoredLocation) =>
+const displayName = (location: LocationListing) =>
   location.certificate?.subjectCommonName ??
   location.certificate?.dnsNames[0] ??
   location.certificate?.subject ??
   '(none)';
 
-export function renderLocations(rows: AssessedLocation[]): string {
+export function renderLocations(rows: Array<AssessedLocation<LocationListing>>): string {
   const head = ['expires', 'days', 'threshold', 'name', 'kind', 'owner', 'source', 'location'];
   const cells = rows.map(({ location, expiry }) => [
     location.certificate?.notAfter.slice(0, 10) ?? '',

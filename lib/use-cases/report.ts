@@ -5,13 +5,13 @@ import {
   type ExpiryThresholds,
 } from '../domain/expiry';
 import type { Clock } from '../ports/clock';
-import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
+import type { InventoryStore, LocationListing, StoredLocation } from '../ports/inventory-store';
 
 /** Later than any certificate's notAfter: "every live location, in expiry order". */
 const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
-export interface AssessedLocation {
-  location: StoredLocation;
+export interface AssessedLocation<Location extends LocationListing = StoredLocation> {
+  location: Location;
   expiry: ExpiryAssessment;
 }
 
@@ -38,13 +38,26 @@ export async function* assessedLocations(
   clock: Clock,
   options: { before?: Date; thresholds?: ExpiryThresholds } = {},
 ): AsyncGenerator<AssessedLocation> {
-  const now = clock.now();
-  for await (const location of store.expiringBefore(options.before ?? END_OF_TIME)) {
+  yield* assess(store.expiringBefore(options.before ?? END_OF_TIME), clock.now(), options.thresholds);
+}
+
+/** As assessedLocations, with only what a listing shows of each place (LocationListing): a fraction of the reads. */
+export function assessedListings(
+  store: InventoryStore,
+  clock: Clock,
+  options: { before?: Date; thresholds?: ExpiryThresholds } = {},
+): AsyncGenerator<AssessedLocation<LocationListing>> {
+  return assess(store.listingsExpiringBefore(options.before ?? END_OF_TIME), clock.now(), options.thresholds);
+}
+
+async function* assess<Location extends LocationListing>(
+  locations: AsyncIterable<Location>,
+  now: Date,
+  thresholds: ExpiryThresholds = DEFAULT_EXPIRY_THRESHOLDS,
+): AsyncGenerator<AssessedLocation<Location>> {
+  for await (const location of locations) {
     if (!location.certificate) continue;
-    yield {
-      location,
-      expiry: assessExpiry(location.certificate, now, options.thresholds ?? DEFAULT_EXPIRY_THRESHOLDS),
-    };
+    yield { location, expiry: assessExpiry(location.certificate, now, thresholds) };
   }
 }
 

@@ -144,6 +144,38 @@ describe('DynamoInventoryStore on dynalite', () => {
     expect(inventory.meter.itemsRead).toBe(expiring.length);
   });
 
+  it('lists the same places in the same order with only the fields a listing shows', async () => {
+    const inventory = await dynamo.inventory();
+    for (const [index, day] of [12, 2, 30, 7].entries()) {
+      await create(
+        inventory,
+        state(`l${index}.pem`, { notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString() }),
+      );
+    }
+    const cutoff = new Date(Date.parse(AT) + 20 * 86_400_000);
+    const full = await collect(inventory.store.expiringBefore(cutoff));
+    const listings = await collect(inventory.store.listingsExpiringBefore(cutoff));
+
+    expect(listings).toEqual(
+      full.map(({ locationId, nativeId, role, owner, source, certificate }) => ({
+        locationId,
+        nativeId,
+        role,
+        owner,
+        source,
+        certificate: {
+          notBefore: certificate!.notBefore,
+          notAfter: certificate!.notAfter,
+          subject: certificate!.subject,
+          subjectCommonName: certificate!.subjectCommonName,
+          dnsNames: certificate!.dnsNames,
+          kind: certificate!.kind,
+          isCA: certificate!.isCA,
+        },
+      })),
+    );
+  });
+
   it('stops a limited expiry query early', async () => {
     const inventory = await dynamo.inventory();
     for (let index = 0; index < 20; index++) {
