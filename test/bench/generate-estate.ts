@@ -5,9 +5,15 @@ import { generateKeys, issueCertificate } from '../../lib/x509/factory';
 
 /**
  * Writes `count` real, signed certificates (one file each, 1,000 per directory) with expiry dates spread
- * evenly from 30 days ago to 365 days ahead, so "expiring within 30 days" selects about 15% of them.
+ * evenly from 30 days ago to 365 days ahead, so "expiring within 30 days" selects about 15% of them. They share
+ * one key unless `keyPerCertificate` (the key-reuse rule then judges every one of them against all the others).
  */
-export async function generateEstate(root: string, count: number, now: Date): Promise<void> {
+export async function generateEstate(
+  root: string,
+  count: number,
+  now: Date,
+  options: { keyPerCertificate?: boolean } = {},
+): Promise<void> {
   const ca = await issueCertificate({
     subject: 'CN=Bench CA',
     ca: true,
@@ -25,7 +31,7 @@ export async function generateEstate(root: string, count: number, now: Date): Pr
         subject: `CN=host-${index}.bench.example.com`,
         dns: [`host-${index}.bench.example.com`],
         issuer: ca,
-        keys,
+        keys: options.keyPerCertificate ? await generateKeys() : keys,
         notBefore: new Date(now.getTime() + (daysLeft - 398) * DAY_MS),
         notAfter: new Date(now.getTime() + daysLeft * DAY_MS),
       }).then((issued) => writeFile(join(directory, `host-${index}.pem`), issued.pem)),

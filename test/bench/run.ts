@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { normalize, parseCertificates } from '../../lib/x509/parse';
 import { benchAwsAcm } from './aws-acm';
 import { benchAzureKeyVault } from './azure-key-vault';
+import { benchCli } from './cli';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
 import { benchInfra } from './infra';
@@ -17,7 +18,7 @@ import { benchPolicy } from './policy';
  * a baseline measured in the same run. `npm run bench -- --record` also writes docs/benchmarks.md (its table and
  * header; the `## ` sections after the table are kept). BENCH_SCALES (default 10000,100000) sets the sync sizes;
  * the connector sections (acm, keyvault, gcm) sync the smallest of them, at most 10,000. BENCH_ONLY (e.g.
- * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra. A quick look at one
+ * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra, cli. A quick look at one
  * section: `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -230,6 +231,7 @@ void (async () => {
   if (wanted('gcm')) await section('Certificate Manager', () => benchGoogleCertificateManager(connectorCount));
   if (wanted('policy')) await section('policy', () => benchPolicy());
   if (wanted('infra')) await section('infra', () => benchInfra());
+  if (wanted('cli')) await section('CLI', () => benchCli());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { installProduct, packProduct } from '../support/packed-install';
+import { generateEstate } from './generate-estate';
+
+const run = promisify(execFile);
+
+interface SectionRow {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+/**
+ * CPU seconds (user + sys) of one run of a command line, as the kernel accounts it: bash's `times` reports its
+ * children's totals, so the figure is the child's own, whatever else the machine is doing.
+ */
+async function childCpuSeconds(commandLine: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { stdout } = await run('bash', ['-c', `${commandLine} >/dev/null 2>&1; times`], {
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const [, children] = stdout.trim().split('\n');
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(([, m, s]) => Number(m) * 60 + Number(s));
+  return seconds[0] + seconds[1];
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Median CPU of `runs` runs, after one run that warms the file cache. */
+async function medianCpu(commandLine: string, runs: number, env?: NodeJS.ProcessEnv): Promise<number> {
+  await childCpuSeconds(commandLine, env);
+  const samples: number[] = [];
+  for (let index = 0; index < runs; index++) samples.push(await childCpuSeconds(commandLine, env));
+  return median(samples);
+}
+
+const quote = (path: string) => `'${path.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The CLI as users get it: `npm pack` (which builds), the tarball installed into an empty project offline from
+ * the lockfile's resolved set, and that installed `certwarden` timed against a bare `node -e 0` in the same run.
+ */
+export async function benchCli(): Promise<SectionRow[]> {
+  const rows: SectionRow[] = [];
+  const packed = await packProduct();
+  const packedMb = packed.bytes / 1e6;
+  rows.push({
+    figure: 'npm pack size',
+    value: `${packedMb.toFixed(2)} MB (${packed.files.length} files)`,
+    target: '≤ 2 MB',
+    met: packedMb <= 2,
+  });
+
+  const installed = await installProduct(packed.tarball);
+  const { stdout: du } = await run('du', ['-sk', join(installed.dir, 'node_modules')]);
+  const installMb = Number(du.split('\t')[0]) / 1024;
+  rows.push({
+    figure: 'install of the tarball (dependencies, no optional peers), on disk',
+    value: `${installMb.toFixed(0)} MB`,
+    target: '≤ 120 MB',
+    met: installMb <= 120,
+  });
+
+  const bin = quote(installed.bin);
+  const runs = 10;
+  const bare = await medianCpu(`${quote(process.execPath)} -e 0`, runs);
+  const help = await medianCpu(`${bin} --help`, runs);
+  const version = await medianCpu(`${bin} --version`, runs);
+  rows.push({ figure: '`node -e 0` CPU (median of 10)', value: `${(bare * 1000).toFixed(0)} ms` });
+  rows.push({
+    figure: '`certwarden --help` CPU (median of 10)',
+    value: `${(help * 1000).toFixed(0)} ms (${(help / bare).toFixed(2)}× node -e 0)`,
+    target: '≤ 3× node -e 0',
+    met: help <= 3 * bare,
+  });
+  rows.push({
+    figure: '`certwarden --version` CPU (median of 10)',
+    value: `${(version * 1000).toFixed(0)} ms (${(version / bare).toFixed(2)}× node -e 0)`,
+  });
+
+  const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-cli-'));
+  try {
+    const count = 10_000;
+    const estate = join(work, 'estate');
+    await generateEstate(estate, count, new Date(), { keyPerCertificate: true });
+    const env = { ...process.env, CERTWARDEN_HOME: join(work, 'home') };
+    const scanned = await childCpuSeconds(`${bin} scan --dir ${quote(estate)} --name bench`, env);
+    rows.push({ figure: `\`certwarden scan\` of ${count} files, first sync, CPU`, value: `${scanned.toFixed(1)} s` });
+    const list = await medianCpu(`${bin} list`, runs, env);
+    rows.push({
+      figure: `\`certwarden list\` on a ${count}-certificate store, CPU (median of 10)`,
+      value: `${list.toFixed(2)} s`,
+      target: '≤ 2 s',
+      met: list <= 2,
+    });
+    const listJson = await medianCpu(`${bin} list --json`, 3, env);
+    rows.push({
+      figure: `\`certwarden list --json\` (with serial numbers) on ${count}, CPU (median of 3)`,
+      value: `${listJson.toFixed(2)} s`,
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await rm(installed.dir, { recursive: true, force: true });
+  }
+  return rows;
+}
