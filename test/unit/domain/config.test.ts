@@ -60,3 +60,22 @@ describe('severity thresholds in digest mode', () => {
     ]);
   });
 });
+
+describe('source kinds', () => {
+  it('refuses a tls-endpoint source as not available yet, in one problem', () => {
+    expect(
+      problems({
+        sources: [
+          { kind: 'local-files', name: 'etc', root: '/etc/ssl' },
+          { kind: 'tls-endpoint', name: 'web', endpoints: ['example.com:443'] },
+        ],
+      }),
+    ).toEqual(['sources.1.kind: tls-endpoint sources are not available yet (TLS endpoint scanning is planned)']);
+  });
+
+  it('still names an unknown kind as such', () => {
+    expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([
+      expect.stringMatching(/^sources\.0\.kind: /),
+    ]);
+  });
+});
