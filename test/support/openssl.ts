@@ -123,3 +123,27 @@ export async function opensslEachCached(
   await rename(partial, file);
   return outputs;
 }
+
+/** `openssl pkcs12 -export` of a certificate with its key and chain, under `password` ('' for none), plus `args`. */
+export function exportPkcs12(
+  material: { certificate: string; key: string; chain: string },
+  password: string,
+  args: string[] = [],
+): Buffer {
+  return opensslWithFiles(
+    { 'leaf.pem': material.certificate, 'key.pem': material.key, 'ca.pem': material.chain },
+    (path) => [
+      'pkcs12',
+      '-export',
+      '-in',
+      path['leaf.pem'],
+      '-inkey',
+      path['key.pem'],
+      '-certfile',
+      path['ca.pem'],
+      '-passout',
+      `pass:${password}`,
+      ...args,
+    ],
+  );
+}

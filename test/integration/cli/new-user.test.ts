@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKeys, issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
 import { certwarden, pipeline, RUN_TS } from '../../support/cli';
-import { opensslWithFiles } from '../../support/openssl';
+import { exportPkcs12 } from '../../support/openssl';
 
 /*
  * What a new user trips on, each as the user meets it: the CLI run from its sources in a shell, on an embedded
@@ -157,22 +157,9 @@ describe('PKCS#12 files', () => {
     dir = join(work, 'p12');
     await mkdir(dir, { recursive: true });
     const issued = await leaf('p12.example.com', 90);
-    const files = { 'leaf.pem': issued.pem, 'key.pem': await privateKeyPem(issued.keys), 'ca.pem': ca.pem };
-    const exportP12 = (password: string) =>
-      opensslWithFiles(files, (path) => [
-        'pkcs12',
-        '-export',
-        '-in',
-        path['leaf.pem'],
-        '-inkey',
-        path['key.pem'],
-        '-certfile',
-        path['ca.pem'],
-        '-passout',
-        `pass:${password}`,
-      ]);
-    await writeFile(join(dir, 'open.p12'), exportP12(''));
-    await writeFile(join(dir, 'locked.pfx'), exportP12('s3cret'));
+    const material = { certificate: issued.pem, key: await privateKeyPem(issued.keys), chain: ca.pem };
+    await writeFile(join(dir, 'open.p12'), exportPkcs12(material, ''));
+    await writeFile(join(dir, 'locked.pfx'), exportPkcs12(material, 's3cret'));
     await writeFile(join(work, 'p12-password'), 's3cret\n');
   });
 

@@ -10,7 +10,7 @@ import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
 import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
-import { opensslWithFiles } from '../../support/openssl';
+import { exportPkcs12 } from '../../support/openssl';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -26,19 +26,7 @@ let root: string;
 
 /** `openssl pkcs12 -export` of a leaf with its key and the CA, under `password` ('' for none). */
 async function pkcs12(issued: IssuedCertificate, password: string): Promise<Uint8Array> {
-  const files = { 'leaf.pem': issued.pem, 'key.pem': await privateKeyPem(issued.keys), 'ca.pem': ca.pem };
-  return opensslWithFiles(files, (path) => [
-    'pkcs12',
-    '-export',
-    '-in',
-    path['leaf.pem'],
-    '-inkey',
-    path['key.pem'],
-    '-certfile',
-    path['ca.pem'],
-    '-passout',
-    `pass:${password}`,
-  ]);
+  return exportPkcs12({ certificate: issued.pem, key: await privateKeyPem(issued.keys), chain: ca.pem }, password);
 }
 
 beforeAll(async () => {
