@@ -6,7 +6,7 @@ import { registerEvaluateCommands } from './evaluate-commands';
 import { EXIT, type ExitCode } from './exit-codes';
 import { lazy } from './lazy';
 import type { openInventory as OpenInventoryFunction } from './open-inventory';
-import { addConfigAndStoreOptions, addStoreOptions, wholeDays, withExamples } from './options';
+import { addConfigAndStoreOptions, addStoreOptions, pkcs12PasswordOption, wholeDays, withExamples } from './options';
 import { registerPolicyCommands } from './policy-commands';
 
 /*
@@ -79,7 +79,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         )
         .option('--owner <owner>', 'owner of the certificates found')
         .option('--owner-from-directory', 'owner = the first directory under --dir')
-        .option('--pkcs12-password-file <file>', 'password of PKCS#12 files (first line of the file)'),
+        .addOption(pkcs12PasswordOption()),
     ),
     ['certwarden scan --dir /etc/ssl/private-ca --owner platform', 'certwarden scan --dir ./certs --name shop-certs'],
   ).action(run(async (options) => lazy.sync().scan(options)));

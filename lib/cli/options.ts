@@ -19,6 +19,10 @@ export const configOption = (): Option =>
     'CERTWARDEN_CONFIG',
   );
 
+/** `--pkcs12-password-file`: a file, so the password stays out of the shell's history and the process list. */
+export const pkcs12PasswordOption = (): Option =>
+  new Option('--pkcs12-password-file <file>', 'password of PKCS#12 files (first line of the file)');
+
 /** `--store` and `--table`: every command that reads or writes the inventory. */
 export const addStoreOptions = (command: Command): Command => command.addOption(storeOption()).addOption(tableOption());
 
