@@ -63,7 +63,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .description('read certificate files (PEM, DER, PKCS#7, PKCS#12) and show one record per certificate')
       .argument('<path...>', 'certificate files')
       .option('--json', 'print a JSON array of records')
-      .option('--pkcs12-password-file <file>', 'password of PKCS#12 files (first line of the file)'),
+      .addOption(pkcs12PasswordOption()),
     ['certwarden inspect cert.pem bundle.p7b server.der', 'certwarden inspect --json certs/*.pem'],
   ).action(run(async (paths: string[], options) => lazy.inspect().inspect(paths, options)));
 
