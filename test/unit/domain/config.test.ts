@@ -74,8 +74,6 @@ describe('source kinds', () => {
   });
 
   it('still names an unknown kind as such', () => {
-    expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([
-      expect.stringMatching(/^sources\.0\.kind: /),
-    ]);
+    expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([expect.stringMatching(/^sources\.0\.kind: /)]);
   });
 });
