@@ -109,6 +109,19 @@ describe('the installed certwarden', () => {
   });
 });
 
+describe('a TypeScript configuration', () => {
+  it('needs tsx, which the install leaves out: said in one line', async () => {
+    const dir = await mkdtemp(join(work, 'ts-config-'));
+    await writeFile(join(dir, 'certwarden.config.ts'), 'export default { sources: [] };\n');
+    const sync = await installedCli(['sync'], { CERTWARDEN_HOME: join(dir, 'home') }, dir);
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toBe(
+      `certwarden: ${join(dir, 'certwarden.config.ts')}: a TypeScript configuration needs tsx (npm install -g tsx), ` +
+        'or write it as .json\n',
+    );
+  });
+});
+
 describe('the CertificateInventory construct from the package', () => {
   beforeAll(async () => {
     // What the app's own `npm install aws-cdk-lib constructs esbuild` would add.
