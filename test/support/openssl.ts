@@ -76,26 +76,28 @@ export function opensslEach(
   ).then((perWorker) => paths.map((_, i) => perWorker[i % workers][Math.floor(i / workers)]));
 }
 
-/** Where opensslEachCached keeps what OpenSSL printed: with the other tools' caches, gone with `npm ci`. */
+/** Where rememberedOpenssl keeps what OpenSSL said: with the other tools' caches, gone with `npm ci`. */
 const CACHE_DIR = resolve(__dirname, '../../node_modules/.cache/certwarden-tests');
+/** Part of every key: a change to how entries are stored makes every old one a miss. */
+const CACHE_FORMAT = 'remembered-openssl 1';
 
 /**
- * opensslEach, remembered on disk under `name`: what OpenSSL prints for a file depends only on the OpenSSL
- * build, the arguments and the file's bytes, so the outputs are kept under a key made of exactly those (the
- * full `openssl version -a`, both argument lists, every file's name and SHA-256) and read back while the key
- * holds. Any change (a file of the corpus, an argument, another OpenSSL) runs OpenSSL on every file again. A
- * corpus of a thousand files costs a process per file, about 50 ms of CPU each, on the first run only.
+ * What `compute` makes of OpenSSL's view of `paths`, remembered on disk under `name`: it depends only on the
+ * OpenSSL build, the files' bytes and what the caller says its computation is (`recipe`: the arguments, a
+ * version of the parsing), so it is kept under a key made of exactly those (the full `openssl version -a`, the
+ * recipe, every file's name and SHA-256) and read back while the key holds. Any change (a file of the corpus,
+ * the recipe, another OpenSSL) runs `compute` again. `compute`'s result must survive JSON.
  */
-export async function opensslEachCached(
+export async function rememberedOpenssl<T>(
   name: string,
   paths: readonly string[],
-  args: string[],
-  retryArgs: string[],
-  workers: number,
-): Promise<Buffer[]> {
+  recipe: unknown,
+  compute: () => Promise<T>,
+): Promise<T> {
   const key = createHash('sha256')
+    .update(`${CACHE_FORMAT}\0`)
     .update(opensslSync(['version', '-a']))
-    .update(JSON.stringify([args, retryArgs]));
+    .update(JSON.stringify(recipe));
   for (const path of paths) {
     key.update(`\0${path.split('/').slice(-2).join('/')}\0`).update(
       createHash('sha256')
@@ -106,22 +108,34 @@ export async function opensslEachCached(
   const digest = key.digest('hex');
   const file = join(CACHE_DIR, `${name}.json`);
   try {
-    const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; outputs: string[] };
-    if (cached.key === digest && cached.outputs.length === paths.length) {
-      return cached.outputs.map((output) => Buffer.from(output, 'base64'));
-    }
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; value: T };
+    if (cached.key === digest && cached.value !== undefined) return cached.value;
   } catch {
     // No cache yet, or an unreadable one: OpenSSL is asked.
   }
-  const outputs = await opensslEach(paths, args, retryArgs, workers);
+  const value = await compute();
   await mkdir(CACHE_DIR, { recursive: true });
   const partial = `${file}.${process.pid}.tmp`;
-  await writeFile(
-    partial,
-    JSON.stringify({ key: digest, outputs: outputs.map((output) => output.toString('base64')) }),
-  );
+  await writeFile(partial, JSON.stringify({ key: digest, value }));
   await rename(partial, file);
-  return outputs;
+  return value;
+}
+
+/**
+ * opensslEach, remembered on disk under `name` (see rememberedOpenssl): a corpus of a thousand files costs a
+ * process per file, about 50 ms of CPU each, on the first run only.
+ */
+export async function opensslEachCached(
+  name: string,
+  paths: readonly string[],
+  args: string[],
+  retryArgs: string[],
+  workers: number,
+): Promise<Buffer[]> {
+  const outputs = await rememberedOpenssl(name, paths, [args, retryArgs], async () =>
+    (await opensslEach(paths, args, retryArgs, workers)).map((output) => output.toString('base64')),
+  );
+  return outputs.map((output) => Buffer.from(output, 'base64'));
 }
 
 /** `openssl pkcs12 -export` of a certificate with its key and chain, under `password` ('' for none), plus `args`. */

@@ -17,6 +17,7 @@ import {
   type PolicyLocation,
 } from '../../../lib/domain/policy';
 import { parseCertificates } from '../../../lib/x509/parse';
+import { rememberedOpenssl } from '../../support/openssl';
 
 /**
  * The policy against OpenSSL on zlint's 1,380 test certificates, most of them broken on purpose.
@@ -171,13 +172,19 @@ beforeAll(async () => {
   );
   const batches: string[][] = [];
   for (let i = 0; i < single.length; i += BATCH) batches.push(single.slice(i, i + BATCH));
-  const facts = new Map<string, OpensslFacts | undefined>();
-  const batched = await mapLimit(batches, Math.max(2, availableParallelism()), opensslBatch);
-  batches.forEach((batch, b) => batch.forEach((path, i) => facts.set(path, batched[b][i])));
-  const others = files.filter((path) => !facts.has(path));
-  (await mapLimit(others, Math.max(2, availableParallelism()), opensslOne)).forEach((fact, i) =>
-    facts.set(others[i], fact),
-  );
+  // OpenSSL's facts depend only on its build and the files: kept on disk under a key of exactly those (and of
+  // this reading of them), so only the first run pays for the OpenSSL processes.
+  const known = await rememberedOpenssl('zlint-oracle', files, ['x509 -text facts', 1, BATCH], async () => {
+    const facts = new Map<string, OpensslFacts | undefined>();
+    const batched = await mapLimit(batches, Math.max(2, availableParallelism()), opensslBatch);
+    batches.forEach((batch, b) => batch.forEach((path, i) => facts.set(path, batched[b][i])));
+    const others = files.filter((path) => !facts.has(path));
+    (await mapLimit(others, Math.max(2, availableParallelism()), opensslOne)).forEach((fact, i) =>
+      facts.set(others[i], fact),
+    );
+    return files.map((path) => facts.get(path) ?? null);
+  });
+  const facts = new Map(files.map((path, index) => [path, known[index] ?? undefined]));
 
   files.forEach((path, index) => {
     const file = relative(CORPUS, path);
