@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { ConfigError } from '../domain/errors';
 
 /**
  * The object a configuration or policy file holds: JSON parsed, or a `.ts`/`.js` module's export (default or
- * `module.exports`). A `.ts` file runs through the TypeScript loader already in the process (Jest, tsx) or else
- * through tsx's API, loaded only then: the compiled CLI needs no TypeScript for a JSON configuration.
+ * `module.exports`). A `.ts` file runs through the TypeScript loader the sources run under (Jest, tsx) or, in the
+ * compiled package, through tsx's API, loaded only then: a JSON configuration needs no TypeScript.
  * @throws ConfigError naming the file, with the loader's first line.
  */
 export function readConfigModule(file: string): unknown {
   if (file.endsWith('.json')) return JSON.parse(readFileSync(file, 'utf8'));
+  // This very module running as TypeScript means a TypeScript loader is in place (tsx, Jest); compiled, it is not.
   const loaded =
-    file.endsWith('.ts') && !require.extensions['.ts']
+    file.endsWith('.ts') && extname(__filename) === '.js'
       ? requireThroughTsx(file)
       : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .js or .ts configuration is code
         require(file);
