@@ -13,6 +13,14 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  /**
+   * Two workers, not jest's default of cores - 1 (one, in band, on the 2-core machines the suite runs on): measured
+   * back to back beside two busy loops, the suite without the CLI's and x509's files took 173 s with two workers
+   * and 246 s with one (docs/benchmarks.md, "Test suite"). Much of a test's time is waiting on sockets, child
+   * processes and esbuild, which the other worker fills, and two workers get a larger share of a loaded machine.
+   */
+  maxWorkers: 2,
+  /** A bound for a hung test, not a speed target: no test waits on real time (test/support/virtual-time.ts). */
   testTimeout: 60_000,
 };
 
