@@ -16,7 +16,6 @@ import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
   isTransientAwsError,
-  refreshEpoch,
   summaryHashOf,
   tagsOf,
   AwsScopedSource,
@@ -65,7 +64,7 @@ export interface AwsAcmSourceOptions extends AwsSourceOptions {
 /**
  * AWS Certificate Manager in many accounts and regions. The listing (ListCertificates pages with every key
  * type) gives each certificate's summary; the detail calls run only for certificates that are new, whose
- * summary changed, or whose refresh epoch ticked, so a resync of unchanged certificates costs the list pages
+ * summary changed, or whose periodic re-check is due (lib/domain/refresh.ts), so a resync of unchanged certificates costs the list pages
  * only. The private key is never asked for (no ExportCertificate).
  */
 export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implements CertificateSource {
@@ -75,7 +74,7 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
     super(options, { operation: 'ListCertificates', defaultConcurrency: 6 });
   }
 
-  protected async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
+  protected async *listScope(scope: AwsScope, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
     const client = this.options.clients.client('acm', scope.account, scope.region, (config) => new ACMClient(config));
     const pages = paginateListCertificates(
       { client, pageSize: this.options.pageSize ?? 1000 },
@@ -84,19 +83,18 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
     );
     for await (const page of pages) {
       for (const summary of page.CertificateSummaryList ?? []) {
-        if (summary.CertificateArn) yield this.entry(scope, summary, now);
+        if (summary.CertificateArn) yield this.entry(scope, summary);
       }
     }
   }
 
-  private entry(scope: AwsScope, summary: CertificateSummary, now: Date): SourceEntry {
-    const arn = summary.CertificateArn!;
-    const epoch = refreshEpoch(arn, now, this.options.fullRefreshHours ?? 24);
+  private entry(scope: AwsScope, summary: CertificateSummary): SourceEntry {
     return {
-      nativeId: arn,
+      nativeId: summary.CertificateArn!,
       scope: scope.id,
       role: 'leaf',
-      summaryHash: summaryHashOf(summary, epoch),
+      summaryHash: summaryHashOf(summary),
+      refreshHours: this.options.fullRefreshHours ?? 24,
       load: () => this.load(scope, summary),
     };
   }

@@ -1,12 +1,9 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { contentHash } from '../domain/content-hash';
 import { ConfigError } from '../domain/errors';
 import type { OwnerSettings } from '../domain/owner';
-import type { Clock } from '../ports/clock';
 import type { ScopeFailure, SourceEntry, SourceItem } from '../ports/certificate-source';
-import { systemClock } from '../ports/clock';
 
 /**
  * The AWS plumbing both AWS sources share: SDK clients per account × region (credentials by STS AssumeRole
@@ -231,14 +228,11 @@ export interface AwsSourceOptions extends OwnerSettings {
   pageSize?: number;
   /**
    * Tags (and ACM's InUseBy) are not in the list summaries, so a tag change alone would never reach the
-   * inventory. Each place's details are therefore reloaded at least once every this many hours: its summary
-   * hash includes a refresh epoch that ticks every `fullRefreshHours`, offset by a hash of its ARN so that the
-   * reloads spread evenly (with 24, about 1/24 of the places per hour). `Infinity` turns it off.
+   * inventory. Each place's details are therefore reloaded at least once every this many hours, spread
+   * evenly (lib/domain/refresh.ts); a reload that finds nothing new writes nothing. `Infinity` turns it off.
    * @default 24
    */
   fullRefreshHours?: number;
-  /** Reads the time for the refresh epochs. @default systemClock */
-  clock?: Clock;
 }
 
 /** One account × region. */
@@ -267,7 +261,6 @@ export abstract class AwsScopedSource<Options extends AwsSourceOptions & { concu
   }
 
   list(signal?: AbortSignal): AsyncIterable<SourceItem> {
-    const now = (this.options.clock ?? systemClock).now();
     return walkScopes<SourceEntry>({
       clients: this.options.clients,
       accounts: this.options.accounts,
@@ -275,11 +268,11 @@ export abstract class AwsScopedSource<Options extends AwsSourceOptions & { concu
       concurrency: this.options.scopeConcurrency ?? 4,
       operation: this.listing.operation,
       signal,
-      list: (scope) => this.listScope(scope, now, signal),
+      list: (scope) => this.listScope(scope, signal),
     });
   }
 
-  protected abstract listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry>;
+  protected abstract listScope(scope: AwsScope, signal?: AbortSignal): AsyncGenerator<SourceEntry>;
 
   /** The detail calls' limit of a scope. */
   protected limitOf(scope: AwsScope): pLimit.Limit {
@@ -413,20 +406,9 @@ export function validateRefreshHours(hours: number | undefined): void {
   }
 }
 
-/**
- * Which refresh period a place is in: ticks every `hours`, each place offset by a hash of its id so that the
- * ticks of many places spread evenly over the period. Undefined when `hours` is Infinity (never refreshed).
- */
-export function refreshEpoch(id: string, now: Date, hours: number): number | undefined {
-  if (!Number.isFinite(hours)) return undefined;
-  const period = hours * 3_600_000;
-  const offset = (createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32) * period;
-  return Math.floor((now.getTime() + offset) / period);
-}
-
-/** The summary hash of a listed item: what the listing says about it, plus its refresh epoch. */
-export function summaryHashOf(summary: object, epoch: number | undefined): string {
-  return contentHash({ summary: withIsoDates(summary), epoch });
+/** The summary hash of a listed item: what the listing says about it. */
+export function summaryHashOf(summary: object): string {
+  return contentHash({ summary: withIsoDates(summary) });
 }
 
 /** Dates as ISO strings: the canonical JSON behind contentHash sees a Date as an empty object. */

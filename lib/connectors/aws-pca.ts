@@ -13,7 +13,6 @@ import { parseCertificates } from '../x509/parse';
 import {
   describeAwsError,
   isTransientAwsError,
-  refreshEpoch,
   summaryHashOf,
   tagsOf,
   AwsScopedSource,
@@ -65,7 +64,7 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
     super(options, { operation: 'ListCertificateAuthorities', defaultConcurrency: 4 });
   }
 
-  protected async *listScope(scope: AwsScope, now: Date, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
+  protected async *listScope(scope: AwsScope, signal?: AbortSignal): AsyncGenerator<SourceEntry> {
     const client = this.options.clients.client(
       'acm-pca',
       scope.account,
@@ -80,12 +79,12 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
     for await (const page of pages) {
       for (const authority of page.CertificateAuthorities ?? []) {
         if (!authority.Arn) continue;
-        const epoch = refreshEpoch(authority.Arn, now, this.options.fullRefreshHours ?? 24);
         yield {
           nativeId: authority.Arn,
           scope: scope.id,
           role: 'leaf',
-          summaryHash: summaryHashOf(authority, epoch),
+          summaryHash: summaryHashOf(authority),
+          refreshHours: this.options.fullRefreshHours ?? 24,
           load: () => this.load(scope, authority),
         };
       }

@@ -74,6 +74,11 @@ export interface LazyEntry extends Place {
    */
   summaryHash: string;
   /**
+   * Reload at least this often even when the summary is unchanged, since the listing does not show everything
+   * that can change (tags, usage). @default never: only when the summary changes
+   */
+  refreshHours?: number;
+  /**
    * Completes the entry with the provider's detail calls (certificate body, tags, usage): only called for
    * places that are new or whose summary changed, so an unchanged resync costs only the list pages.
    * A rejection leaves the stored place as it was and is reported as an error of the sync.

@@ -17,6 +17,7 @@ import {
   type SourceEntry,
 } from '../ports/certificate-source';
 import type { CompiledPolicy } from '../domain/policy';
+import { refreshDue } from '../domain/refresh';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type {
@@ -113,6 +114,8 @@ class SyncRun {
   private readonly warnings: string[] = [];
   private readonly failedScopes = new Map<string, string>();
   private readonly listedScopes = new Set<string>();
+  /** Scopes where a place could not be loaded: not noted as read, so their due re-checks are tried again. */
+  private readonly scopesWithLoadErrors = new Set<string>();
   private readonly seen = new SeenLocations();
   private readonly enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
 
@@ -193,21 +196,32 @@ class SyncRun {
     this.progress();
   }
 
-  /** The entry as the source has it now, loading details only when the cheap summary says it changed. */
+  /**
+   * The entry as the source has it now, loading details only when the cheap summary says it changed or the
+   * place's periodic re-check is due (counted from when its scope was last read completely).
+   */
   private async resolve(entry: SourceEntry, previous: StoredLocation | undefined): Promise<ResolvedEntry | null> {
     const summaryUnchanged =
       entry.summaryHash !== undefined &&
       previous?.status === 'live' &&
       !previous.stale &&
       previous.summaryHash === entry.summaryHash;
-    if (summaryUnchanged) return null;
+    if (summaryUnchanged && !this.recheckDue(previous, entry)) return null;
     if (entry.load === undefined) return toLocationState(this.source, entry, entry);
     try {
       return toLocationState(this.source, entry, await entry.load());
     } catch (error) {
+      this.scopesWithLoadErrors.add(entry.scope);
       this.noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
       return null;
     }
+  }
+
+  private recheckDue(previous: StoredLocation, entry: SourceEntry): boolean {
+    if (entry.load === undefined || entry.refreshHours === undefined) return false;
+    const lastRead = this.scopeReads.get(entry.scope);
+    const at = lastRead === undefined ? undefined : new Date(lastRead);
+    return refreshDue(previous.locationId, at, this.clock.now(), entry.refreshHours);
   }
 
   /** The changes a resolved batch makes and the certificates new to it; counts the unchanged, notes errors. */
@@ -286,6 +300,7 @@ class SyncRun {
     const due = new Map(
       [...this.listedScopes]
         .filter((scope) => failureCovering(this.failedScopes, scope) === undefined)
+        .filter((scope) => !this.scopesWithLoadErrors.has(scope))
         .filter((scope) => now.getTime() - Date.parse(this.scopeReads.get(scope) ?? '1970-01-01') >= interval)
         .map((scope) => [scope, now.toISOString()]),
     );

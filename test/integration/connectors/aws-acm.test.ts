@@ -1,5 +1,7 @@
 import { AwsAcmSource, type AwsAcmSourceOptions } from '../../../lib/connectors/aws-acm';
-import { AWS_MAX_ATTEMPTS, AwsClientFactory, refreshEpoch, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import type { CertwardenEvent } from '../../../lib/domain/events';
+import { refreshEpoch } from '../../../lib/domain/refresh';
 import { fixedClock, type Clock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../../support/fakes/acm-server';
@@ -62,7 +64,7 @@ async function world(options: { keep?: boolean } = {}): Promise<World> {
     inventory,
     freshClients,
     source: (overrides = {}) =>
-      new AwsAcmSource({ name: 'acm', clients, accounts: ACCOUNTS, regions: REGIONS, clock, ...overrides }),
+      new AwsAcmSource({ name: 'acm', clients, accounts: ACCOUNTS, regions: REGIONS, ...overrides }),
   };
   if (!options.keep) worlds.push(created);
   return created;
@@ -374,7 +376,6 @@ describe('AWS ACM source', () => {
       clients,
       accounts: [{ accountId: MEMBER, roleName: ROLE.roleName, externalId: 'guessed' }],
       regions: ['eu-west-1'],
-      clock,
     });
 
     const report = await sync({ source, store: inventory.store, clock });
@@ -388,7 +389,7 @@ describe('AWS ACM source', () => {
   it('reloads unchanged certificates spread over fullRefreshHours, so tag changes arrive within that time', async () => {
     const { acm, aws, inventory, source } = await world();
     populate(acm, 24);
-    await sync({ source: source({ clock }), store: inventory.store, clock });
+    await sync({ source: source(), store: inventory.store, clock });
     for (const certificate of acm.all()) certificate.tags = { owner: 'new-team' };
     // The first hour in which some certificate's refresh epoch ticks (each ARN's hash sets its own hour).
     const ticked = (hours: number) =>
@@ -404,9 +405,9 @@ describe('AWS ACM source', () => {
     expect(ticked(hour).length).toBeLessThan(24);
 
     aws.resetCalls();
-    const early = await sync({ source: source({ clock: hoursLater(hour) }), store: inventory.store, clock });
+    const early = await sync({ source: source(), store: inventory.store, clock: hoursLater(hour) });
     const reloaded = aws.calls.get('DescribeCertificate') ?? 0;
-    const aDayLater = await sync({ source: source({ clock: hoursLater(24) }), store: inventory.store, clock });
+    const aDayLater = await sync({ source: source(), store: inventory.store, clock: hoursLater(24) });
 
     expect(reloaded).toBe(ticked(hour).length);
     expect(early.counts.updated).toBe(reloaded);
@@ -414,6 +415,28 @@ describe('AWS ACM source', () => {
     expect(early.counts.updated + aDayLater.counts.updated).toBe(24);
     const owners = new Set((await collect(inventory.store.bySource('acm', 'live'))).map((location) => location.owner));
     expect([...owners]).toEqual(['new-team']);
+  });
+
+  it('re-checks an unchanged estate an hour and a day later on a moving clock, and writes nothing', async () => {
+    const { acm, aws, inventory, source } = await world();
+    populate(acm, 24);
+    const moved = (hours: number): Clock => ({ now: () => new Date(Date.now() + hours * 3_600_000) });
+    await sync({ source: source(), store: inventory.store, clock: moved(0) });
+
+    for (const hours of [1, 25]) {
+      const published: CertwardenEvent[] = [];
+      const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
+      aws.resetCalls();
+      inventory.meter.reset();
+      const report = await sync({ source: source(), store: inventory.store, clock: moved(hours), events });
+
+      expect({ hours, unchanged: report.counts.unchanged }).toEqual({ hours, unchanged: 24 });
+      expect(published.map((event) => event.detailType)).toEqual(['Sync Completed']);
+      // Only the note of when each scope was read (at most hourly), never a place, its history or a certificate.
+      expect(inventory.meter.writeRequests).toBeLessThanOrEqual(1);
+      if (hours === 25) expect(aws.calls.get('DescribeCertificate')).toBe(24);
+    }
+    await expectInventoryToEqualAcm(inventory, acm);
   });
 
   it('slows down instead of failing when ACM throttles by rate', async () => {

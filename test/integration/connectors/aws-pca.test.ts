@@ -47,7 +47,7 @@ async function world(): Promise<World> {
     aws,
     inventory: await dynamo.inventory(),
     source: (overrides = {}) =>
-      new AwsPcaSource({ name: 'pca', clients, accounts: ACCOUNTS, regions: REGIONS, clock, ...overrides }),
+      new AwsPcaSource({ name: 'pca', clients, accounts: ACCOUNTS, regions: REGIONS, ...overrides }),
   };
 }
 

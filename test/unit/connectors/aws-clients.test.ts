@@ -1,7 +1,6 @@
 import {
   describeAwsError,
   isTransientAwsError,
-  refreshEpoch,
   summaryHashOf,
   tagsOf,
   validateRefreshHours,
@@ -13,51 +12,19 @@ import { ConfigError } from '../../../lib/domain/errors';
 import { isScopeFailure, type ScopeFailure } from '../../../lib/ports/certificate-source';
 import { collect } from '../../support/inventory';
 
-const HOUR = 3_600_000;
-const at = new Date('2026-06-01T00:00:00.000Z');
-const later = (hours: number) => new Date(at.getTime() + hours * HOUR);
-
-describe('refreshEpoch', () => {
-  it('ticks once per period for each id', () => {
-    const id = 'arn:aws:acm:eu-west-1:111111111111:certificate/0f3c2a9e-5b1d-4c8e-9a7f-2d6b8e4c1a35';
-    const ticks = new Set(Array.from({ length: 24 }, (_, hour) => refreshEpoch(id, later(hour), 24)));
-    expect(ticks.size).toBeLessThanOrEqual(2);
-    expect(refreshEpoch(id, later(24), 24)).toBe(refreshEpoch(id, at, 24)! + 1);
-  });
-
-  it('spreads the ticks of many ids evenly over the period', () => {
-    // Fixed ids, so the counts are the same on every run (random ones fall outside the bounds once in ~10⁴ runs).
-    const ids = Array.from(
-      { length: 2400 },
-      (_, index) => `arn:aws:acm:eu-west-1:111111111111:certificate/${String(index).padStart(8, '0')}`,
-    );
-    const tickedWithin = (hours: number) =>
-      ids.filter((id) => refreshEpoch(id, later(hours), 24) !== refreshEpoch(id, at, 24)).length;
-    expect(tickedWithin(1)).toBeGreaterThan(60);
-    expect(tickedWithin(1)).toBeLessThan(140);
-    expect(tickedWithin(12)).toBeGreaterThan(1100);
-    expect(tickedWithin(12)).toBeLessThan(1300);
-  });
-
-  it('never ticks when the period is infinite', () => {
-    expect(refreshEpoch('a', at, Infinity)).toBeUndefined();
-  });
-
-  it.each([0, -1, NaN])('refuses %p hours', (hours) => {
-    expect(() => validateRefreshHours(hours)).toThrow(ConfigError);
-  });
-});
-
 describe('summaryHashOf', () => {
   it('changes with a date in the summary (canonical JSON alone would see every Date as {})', () => {
-    expect(summaryHashOf({ NotAfter: new Date('2026-01-01') }, 1)).not.toBe(
-      summaryHashOf({ NotAfter: new Date('2027-01-01') }, 1),
+    expect(summaryHashOf({ NotAfter: new Date('2026-01-01') })).not.toBe(
+      summaryHashOf({ NotAfter: new Date('2027-01-01') }),
     );
   });
 
-  it('changes with the refresh epoch, and not with key order', () => {
-    expect(summaryHashOf({ a: 1, b: 2 }, 1)).toBe(summaryHashOf({ b: 2, a: 1 }, 1));
-    expect(summaryHashOf({ a: 1 }, 1)).not.toBe(summaryHashOf({ a: 1 }, 2));
+  it('does not change with key order, nor with time: a periodic re-check is not a change', () => {
+    expect(summaryHashOf({ a: 1, b: 2 })).toBe(summaryHashOf({ b: 2, a: 1 }));
+  });
+
+  it.each([0, -1, NaN])('refuses %p refresh hours', (hours) => {
+    expect(() => validateRefreshHours(hours)).toThrow(ConfigError);
   });
 });
 
