@@ -11,6 +11,7 @@ import { benchCli } from './cli';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
 import { benchInfra } from './infra';
+import { benchLocalScan } from './local-scan';
 import { benchPolicy } from './policy';
 
 /**
@@ -18,8 +19,9 @@ import { benchPolicy } from './policy';
  * a baseline measured in the same run. `npm run bench -- --record` also writes docs/benchmarks.md (its table and
  * header; the `## ` sections after the table are kept). BENCH_SCALES (default 10000,100000) sets the sync sizes;
  * the connector sections (acm, keyvault, gcm) sync the smallest of them, at most 10,000. BENCH_ONLY (e.g.
- * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra, cli. A quick look at one
- * section: `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
+ * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra, cli, scan (`certwarden
+ * scan` of BENCH_SCAN_FILES local files, default 5000). A quick look at one section:
+ * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
  * faults retried, an unchanged resync writing nothing) on a few certificates, these rows at thousands.
@@ -232,6 +234,7 @@ void (async () => {
   if (wanted('policy')) await section('policy', () => benchPolicy());
   if (wanted('infra')) await section('infra', () => benchInfra());
   if (wanted('cli')) await section('CLI', () => benchCli());
+  if (wanted('scan')) await section('scan', () => benchLocalScan());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

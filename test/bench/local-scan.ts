@@ -1,0 +1,400 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DAY_MS } from '../../lib/domain/expiry';
+import { readTlv } from '../../lib/x509/der';
+import { generateKeys, issueCertificate, type IssuedCertificate } from '../../lib/x509/factory';
+
+const run = promisify(execFile);
+
+interface SectionRow {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+const REPO = resolve(__dirname, '../..');
+const RUN_TS = join(REPO, 'lib/cli/bin/run-ts.js');
+const CLI = join(REPO, 'lib/cli/bin/certwarden.ts');
+
+/** Issue #11's targets for `certwarden scan`. */
+const FIRST_SCAN_FILES_PER_SECOND = 500;
+const RESCAN_FILES_PER_SECOND = 1_500;
+const PEAK_RSS_MB = 500;
+/** Debian's `ssl-cert-check` as quoted in issue #11 (one openssl process per file, and shell around it). */
+const SSL_CERT_CHECK_FILES_PER_SECOND = 8;
+/** openssl runs per file: a sample is enough for a rate, the whole estate would take minutes. */
+const OPENSSL_SAMPLE = 300;
+
+const FILES_PER_DIRECTORY = 50;
+const DIRECTORIES_PER_TEAM = 10;
+
+/**
+ * A leaf certificate made once by @peculiar/x509, whose varying fields are all of fixed length: each certificate
+ * of an estate is a copy with those bytes replaced, signed by node:crypto. About 30 µs a certificate against
+ * 2 ms through the generator: 10,000 files are made in a second or two, outside the timed part.
+ */
+interface LeafTemplate {
+  tbs: Buffer;
+  signatureAlgorithm: Buffer;
+  /** Where each replaceable field starts in `tbs`. */
+  at: { serial: number; names: number[]; notBefore: number; notAfter: number; spki: number; keyId: number };
+}
+
+const NAME_DIGITS = 8;
+const TEMPLATE_SERIAL = Buffer.from('7e'.repeat(16), 'hex');
+const TEMPLATE_NOT_BEFORE = new Date(Date.UTC(2001, 0, 1));
+const TEMPLATE_NOT_AFTER = new Date(Date.UTC(2002, 0, 1));
+
+const hostName = (estate: string, index: number) =>
+  `host-${String(index).padStart(NAME_DIGITS, '0')}.${estate}.bench.example`;
+
+/** UTCTime text, as DER has it for the years 1950–2049. */
+const utcTime = (date: Date) => date.toISOString().replace(/^\d\d|[-:T]|\.\d+/g, '');
+
+function indexOfOnce(haystack: Buffer, needle: Buffer | string, what: string, from = 0): number {
+  const at = haystack.indexOf(needle, from);
+  if (at < 0) throw new Error(`bench certificate template: ${what} not found`);
+  return at;
+}
+
+/** Subject key identifier as the template's generator computes it: SHA-1 of the key, or of the whole SPKI. */
+function keyIdCandidates(spki: Buffer): Buffer[] {
+  const bitString = readTlv(spki, readTlv(spki, 0, spki.length).body, spki.length);
+  const key = spki.subarray(readTlv(spki, bitString.end, spki.length).body + 1);
+  return [key, spki].map((bytes) => createHash('sha1').update(bytes).digest());
+}
+
+async function leafTemplate(estate: string, ca: IssuedCertificate): Promise<LeafTemplate> {
+  const keys = await generateKeys();
+  const name = hostName(estate, 0);
+  const issued = await issueCertificate({
+    subject: `CN=${name}`,
+    dns: [name],
+    issuer: ca,
+    keys,
+    serialNumber: TEMPLATE_SERIAL.toString('hex'),
+    notBefore: TEMPLATE_NOT_BEFORE,
+    notAfter: TEMPLATE_NOT_AFTER,
+  });
+  const der = Buffer.from(issued.der);
+  const outer = readTlv(der, 0, der.length);
+  const tbsTlv = readTlv(der, outer.body, outer.end);
+  const algorithmTlv = readTlv(der, tbsTlv.end, outer.end);
+  const tbs = der.subarray(tbsTlv.start, tbsTlv.end);
+  const spkiDer = KeyObject.from(keys.publicKey).export({ type: 'spki', format: 'der' });
+  const keyIds = keyIdCandidates(spkiDer).filter((id) => tbs.includes(id));
+  const names: number[] = [];
+  for (let at = tbs.indexOf(name); at >= 0; at = tbs.indexOf(name, at + 1)) names.push(at + 'host-'.length);
+  if (names.length !== 2)
+    throw new Error(`bench certificate template: subject and SAN expected, ${names.length} found`);
+  return {
+    tbs,
+    signatureAlgorithm: der.subarray(algorithmTlv.start, algorithmTlv.end),
+    at: {
+      serial: indexOfOnce(tbs, TEMPLATE_SERIAL, 'serial'),
+      names,
+      notBefore: indexOfOnce(tbs, utcTime(TEMPLATE_NOT_BEFORE), 'notBefore'),
+      notAfter: indexOfOnce(tbs, utcTime(TEMPLATE_NOT_AFTER), 'notAfter'),
+      spki: indexOfOnce(tbs, spkiDer, 'public key'),
+      keyId: indexOfOnce(tbs, keyIds[0] ?? Buffer.alloc(0), 'subject key identifier'),
+    },
+  };
+}
+
+const derLength = (length: number): Buffer =>
+  length < 0x80
+    ? Buffer.from([length])
+    : length < 0x100
+      ? Buffer.from([0x81, length])
+      : Buffer.from([0x82, length >> 8, length & 0xff]);
+
+interface LeafKey {
+  spki: Buffer;
+  keyId: Buffer;
+}
+
+function leafKey(): LeafKey {
+  const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
+  return { spki, keyId: keyIdCandidates(spki)[0] };
+}
+
+function signedLeaf(
+  template: LeafTemplate,
+  caKey: KeyObject,
+  key: LeafKey,
+  index: number,
+  notBefore: Date,
+  notAfter: Date,
+): string {
+  const tbs = Buffer.from(template.tbs);
+  const serial = createHash('sha256').update(`${index}`).digest().subarray(0, TEMPLATE_SERIAL.length);
+  serial[0] = (serial[0] & 0x7f) | 0x01; // positive, no leading zero: the serial's length stays the template's
+  serial.copy(tbs, template.at.serial);
+  const digits = String(index).padStart(NAME_DIGITS, '0');
+  for (const at of template.at.names) tbs.write(digits, at, 'latin1');
+  tbs.write(utcTime(notBefore), template.at.notBefore, 'latin1');
+  tbs.write(utcTime(notAfter), template.at.notAfter, 'latin1');
+  // The template's own key is the same length (a P-256 SPKI, a SHA-1 key id): replaced, the TBS keeps its shape.
+  key.spki.copy(tbs, template.at.spki);
+  key.keyId.copy(tbs, template.at.keyId);
+  const signature = Buffer.concat([Buffer.from([0]), sign('sha256', tbs, caKey)]);
+  const bitString = Buffer.concat([Buffer.from([0x03]), derLength(signature.length), signature]);
+  const body = Buffer.concat([tbs, template.signatureAlgorithm, bitString]);
+  const der = Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
+  const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN CERTIFICATE-----\n${base64.replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+/**
+ * Writes `count` PEM files under `root/team-T/app-A/`, expiry dates spread from 30 days ago to a year ahead. With
+ * `sharedKeys` the certificates take turns over that many keys, all for unrelated names: the key-reuse rule
+ * finds every one of them in violation, with `count / sharedKeys` sharers each.
+ */
+async function writeEstate(
+  root: string,
+  estate: string,
+  count: number,
+  now: Date,
+  ca: IssuedCertificate,
+  sharedKeys?: number,
+): Promise<void> {
+  const template = await leafTemplate(estate, ca);
+  const caKey = KeyObject.from(ca.keys.privateKey);
+  const pool = sharedKeys === undefined ? [] : Array.from({ length: sharedKeys }, leafKey);
+  let pending: Array<Promise<void>> = [];
+  for (let index = 0; index < count; index++) {
+    const file = Math.floor(index / FILES_PER_DIRECTORY);
+    const directory = join(
+      root,
+      `team-${Math.floor(file / DIRECTORIES_PER_TEAM)}`,
+      `app-${file % DIRECTORIES_PER_TEAM}`,
+    );
+    if (index % FILES_PER_DIRECTORY === 0) await mkdir(directory, { recursive: true });
+    const daysLeft = -30 + ((index * 7919) % 395);
+    const notAfter = new Date(now.getTime() + daysLeft * DAY_MS);
+    const notBefore = new Date(notAfter.getTime() - 398 * DAY_MS);
+    const key = sharedKeys === undefined ? leafKey() : pool[index % sharedKeys];
+    const pem = signedLeaf(template, caKey, key, index, notBefore, notAfter);
+    pending.push(writeFile(join(directory, `host-${index}.pem`), pem));
+    if (pending.length >= 256) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
+}
+
+interface CliRun {
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  /** The sync report's counts, read from the table on stdout; undefined when the run did not finish. */
+  counts?: Record<string, number>;
+  /** The report's policy line, e.g. `policy: 5000 place(s) evaluated, 5000 violation(s) opened, 0 resolved`. */
+  policy?: string;
+  finished: boolean;
+  exitCode: number | null;
+}
+
+/**
+ * One `certwarden scan` through the CLI's own entry point, in a child whose wall time, CPU and peak RSS GNU time
+ * reports (also for a run killed at the time limit: the shared-key estate did not finish in 500 s before).
+ */
+async function scanThroughCli(
+  dir: string,
+  name: string,
+  home: string,
+  limitSeconds: number,
+  profileDir?: string,
+): Promise<CliRun> {
+  const usageFile = join(home, `usage-${Date.now()}`);
+  const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const args = ['-o', usageFile, '-f', '%e %U %S %M', 'timeout', '-s', 'KILL', String(limitSeconds)];
+  const child = spawn('/usr/bin/time', [...args, ...node, RUN_TS, CLI, 'scan', '--dir', dir, '--name', name], {
+    env: { ...process.env, CERTWARDEN_HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exitCode = await new Promise<number | null>((done) => child.on('exit', done));
+  const usage = (await readFile(usageFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+  const [wallSeconds, user, system, maxRssKb] = usage;
+  const finished = exitCode === 0 || exitCode === 1;
+  if (!finished && exitCode !== 137) process.stderr.write(stderr);
+  return {
+    wallSeconds,
+    cpuSeconds: user + system,
+    peakRssMb: maxRssKb / 1024,
+    counts: finished ? reportCounts(stdout) : undefined,
+    policy: /^policy: .*$/m.exec(stdout)?.[0],
+    finished,
+    exitCode,
+  };
+}
+
+/** The counts row of the sync report's table (`│ discovered │ … │` then `│ 5000 │ … │`). */
+function reportCounts(stdout: string): Record<string, number> {
+  const rows = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .map((line) =>
+      line
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+  const header = rows.findIndex((cells) => cells.includes('discovered'));
+  if (header < 0 || !rows[header + 1]) return {};
+  return Object.fromEntries(rows[header].map((column, i) => [column, Number(rows[header + 1][i])]));
+}
+
+async function sizeOnDiskMb(path: string): Promise<number> {
+  const { stdout } = await run('du', ['-sk', path]);
+  return Number(stdout.split('\t')[0]) / 1024;
+}
+
+async function pemFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Files per second of `openssl x509 -noout -enddate`, one process per file as ssl-cert-check runs it. */
+async function opensslFilesPerSecond(files: string[]): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (const file of files) await run('openssl', ['x509', '-noout', '-enddate', '-in', file]);
+  return files.length / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+const perSecond = (count: number, seconds: number) => (count / seconds).toFixed(0);
+
+/**
+ * `certwarden scan` of local certificate files as users run it (issue #11): two estates of BENCH_SCAN_FILES files
+ * (default 5,000) each, generated here, in nested directories. Estate A has a key per certificate; estate B's
+ * certificates share 8 keys for unrelated names, so the key-reuse rule fires on every one. Each is scanned into a
+ * fresh embedded store, then rescanned unchanged. BENCH_SCAN_TIMEOUT (seconds, default 300) bounds each run;
+ * BENCH_SCAN_CPU_PROF=<dir> writes each run's CPU profile there.
+ */
+export async function benchLocalScan(): Promise<SectionRow[]> {
+  const count = Number(process.env.BENCH_SCAN_FILES ?? 5_000);
+  const limitSeconds = Number(process.env.BENCH_SCAN_TIMEOUT ?? 300);
+  const profileDir = process.env.BENCH_SCAN_CPU_PROF ? resolve(process.env.BENCH_SCAN_CPU_PROF) : undefined;
+  const rows: SectionRow[] = [];
+  const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-scan-'));
+  try {
+    const now = new Date();
+    const generated = process.hrtime.bigint();
+    const ca = await issueCertificate({
+      subject: 'CN=Bench Scan CA',
+      ca: true,
+      notBefore: new Date(now.getTime() - 400 * DAY_MS),
+      notAfter: new Date(now.getTime() + 4000 * DAY_MS),
+    });
+    const estates = [
+      { name: 'estate-a', label: 'A (a key per certificate)', sharedKeys: undefined },
+      { name: 'estate-b', label: 'B (8 keys, ~' + Math.round(count / 8) + ' certificates each)', sharedKeys: 8 },
+    ];
+    for (const estate of estates) {
+      await writeEstate(join(work, estate.name), estate.name, count, now, ca, estate.sharedKeys);
+    }
+    const generationSeconds = Number(process.hrtime.bigint() - generated) / 1e9;
+    rows.push({
+      figure: `estates generated (not timed below)`,
+      value: `2 × ${count} PEM files in ${generationSeconds.toFixed(1)} s`,
+    });
+
+    for (const estate of estates) {
+      const dir = join(work, estate.name);
+      const home = join(work, `home-${estate.name}`);
+      await mkdir(home, { recursive: true });
+      process.stderr.write(`  scanning estate ${estate.label}\n`);
+      const first = await scanThroughCli(dir, estate.name, home, limitSeconds, profileDir);
+      const prefix = `${count} files, estate ${estate.label}`;
+      rows.push(...scanRows(`${prefix}: first scan`, count, first, FIRST_SCAN_FILES_PER_SECOND, limitSeconds));
+      if (first.finished) {
+        const rescan = await scanThroughCli(dir, estate.name, home, limitSeconds, profileDir);
+        rows.push(...scanRows(`${prefix}: unchanged rescan`, count, rescan, RESCAN_FILES_PER_SECOND, limitSeconds));
+        const changed = rescan.counts ? count - (rescan.counts.unchanged ?? 0) : NaN;
+        rows.push({
+          figure: `${prefix}: unchanged rescan, places counted changed`,
+          value: `${changed}`,
+          target: '0',
+          met: changed === 0,
+        });
+      }
+      rows.push({
+        figure: `${prefix}: embedded store on disk after`,
+        value: `${(await sizeOnDiskMb(join(home, 'dynamodb'))).toFixed(1)} MB`,
+      });
+    }
+
+    const sample = (await pemFiles(join(work, 'estate-a'))).slice(0, OPENSSL_SAMPLE);
+    const openssl = await opensslFilesPerSecond(sample);
+    rows.push({
+      figure: `baseline: \`openssl x509 -noout -enddate\`, a process per file (${sample.length} of estate A)`,
+      value: `${openssl.toFixed(0)} files/s`,
+    });
+    rows.push({
+      figure: "baseline: Debian's ssl-cert-check (quoted in issue #11, not measured here)",
+      value: `~${SSL_CERT_CHECK_FILES_PER_SECOND} files/s`,
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function scanRows(
+  figure: string,
+  count: number,
+  result: CliRun,
+  targetFilesPerSecond: number,
+  limitSeconds: number,
+): SectionRow[] {
+  if (!result.finished) {
+    return [
+      {
+        figure: `${figure}, files/s`,
+        value:
+          result.exitCode === 137
+            ? `did not finish in ${limitSeconds} s`
+            : `failed (exit ${result.exitCode}) after ${result.wallSeconds.toFixed(1)} s`,
+        target: `≥ ${targetFilesPerSecond}`,
+        met: false,
+      },
+      {
+        figure: `${figure}, peak RSS`,
+        value: `${result.peakRssMb.toFixed(0)} MB`,
+        target: `≤ ${PEAK_RSS_MB} MB`,
+        met: false,
+      },
+    ];
+  }
+  const rate = count / result.wallSeconds;
+  const counts = Object.entries(result.counts ?? {})
+    .filter(([, value]) => value > 0)
+    .map(([name, value]) => `${value} ${name}`)
+    .join(', ');
+  return [
+    {
+      figure: `${figure}, files/s (wall, CLI start to exit)`,
+      value:
+        `${perSecond(count, result.wallSeconds)} files/s (${result.wallSeconds.toFixed(1)} s, ` +
+        `${result.cpuSeconds.toFixed(1)} s CPU; ${counts}; ${result.policy ?? 'no policy line'})`,
+      target: `≥ ${targetFilesPerSecond}`,
+      met: rate >= targetFilesPerSecond,
+    },
+    {
+      figure: `${figure}, peak RSS`,
+      value: `${result.peakRssMb.toFixed(0)} MB`,
+      target: `≤ ${PEAK_RSS_MB} MB`,
+      met: result.peakRssMb <= PEAK_RSS_MB,
+    },
+  ];
+}
