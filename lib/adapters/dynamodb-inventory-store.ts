@@ -6,22 +6,24 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   paginateQuery,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CertificateRecord, ParsedCertificate } from '../domain/certificate';
-import type {
-  HistoryRecord,
-  InventoryStore,
-  ListOptions,
-  LocationChange,
-  LocationListing,
-  LocationStatus,
-  StoredLocation,
-  StoredViolation,
-  SyncRunRecord,
+import {
+  ALERT_SHARDS,
+  type HistoryRecord,
+  type InventoryStore,
+  type ListOptions,
+  type LocationChange,
+  type LocationListing,
+  type LocationStatus,
+  type StoredLocation,
+  type StoredViolation,
+  type SyncRunRecord,
 } from '../ports/inventory-store';
 import type { Severity } from '../domain/policy/types';
 import { EXPIRY_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
@@ -40,8 +42,11 @@ const historySortKey = (version: number) => `HISTORY#${String(version).padStart(
 /** Sorts after every ISO date, so locations without a certificate come last in expiry order. */
 const NO_EXPIRY = '~';
 
-export const expiryShardOf = (locationId: string): number =>
-  createHash('sha1').update(locationId).digest().readUInt32BE(0) % EXPIRY_SHARDS;
+/** A stable shard of `shards` for a key: spreads one index partition's items over several. */
+const shardOf = (key: string, shards: number): number =>
+  createHash('sha1').update(key).digest().readUInt32BE(0) % shards;
+
+export const expiryShardOf = (locationId: string): number => shardOf(locationId, EXPIRY_SHARDS);
 
 const BATCH_GET_LIMIT = 100;
 const MERGE_PAGE_SIZE = 200;
@@ -137,6 +142,7 @@ export class DynamoInventoryStore implements InventoryStore {
       firstSeenAt: previous?.firstSeenAt ?? at,
       changedAt: at,
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
+      nextAlertAt: nextAlertOf(next, previous, at),
     };
     try {
       await this.client.send(
@@ -224,6 +230,36 @@ export class DynamoInventoryStore implements InventoryStore {
       mergeSorted(shards, (a, b) => compareExpiry(a, b)),
       options.limit,
     );
+  }
+
+  alertsDue(shard: number, now: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    // `~` sorts after the `#<locationId>` of every place due at exactly `now`.
+    return this.queryLocations('byNextAlert', `ALERT#${shard}`, { ...options, before: `${now.toISOString()}~` });
+  }
+
+  async scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void> {
+    const keys = INVENTORY_INDEXES.byNextAlert;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: locationKey(locationId),
+          UpdateExpression:
+            at === null ? 'REMOVE nextAlertAt, #pk, #sk' : 'SET nextAlertAt = :at, #pk = :pk, #sk = :sk',
+          ConditionExpression: 'fingerprint = :fingerprint AND #status = :live',
+          ExpressionAttributeNames: { '#pk': keys.partition, '#sk': keys.sort, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':fingerprint': fingerprint,
+            ':live': 'live',
+            ...(at !== null && { ':at': at, ...alertScheduleKeys(locationId, at) }),
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+    } catch (error) {
+      // The certificate changed (or the place went) since it was read: the sync has scheduled it afresh.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
@@ -540,6 +576,10 @@ function toLocationItem(location: StoredLocation): Item {
       Object.assign(item, { gsi6pk: `SPKI#${certificate.publicKeySha256}`, gsi6sk: `LOC#${locationId}` });
     }
     Object.assign(item, { gsi3pk: `OWNER#${location.owner}`, gsi3sk: expirySort });
+    if (certificate && location.nextAlertAt) {
+      const { ':pk': gsi7pk, ':sk': gsi7sk } = alertScheduleKeys(locationId, location.nextAlertAt);
+      Object.assign(item, { gsi7pk, gsi7sk });
+    }
   }
   Object.assign(item, { gsi4pk: `SOURCE#${source}`, gsi4sk: `${status}#${locationId}` });
   if (status === 'removed') {
@@ -548,6 +588,25 @@ function toLocationItem(location: StoredLocation): Item {
     Object.assign(item, { gsi5pk: 'STATUS#error', gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;
+}
+
+const alertScheduleKeys = (locationId: string, at: string) => ({
+  ':pk': `ALERT#${shardOf(locationId, ALERT_SHARDS)}`,
+  ':sk': `${at}#${locationId}`,
+});
+
+/**
+ * When the evaluation must look at a place after this change: at once when it gets a certificate it did not
+ * have (new, renewed, restored), as scheduled before while its certificate stays, never without one.
+ */
+function nextAlertOf(
+  next: LocationChange['next'],
+  previous: StoredLocation | undefined,
+  at: string,
+): string | undefined {
+  if (next.status !== 'live' || !next.fingerprint) return undefined;
+  const sameCertificate = previous?.status === 'live' && previous.fingerprint === next.fingerprint;
+  return sameCertificate ? previous.nextAlertAt : at;
 }
 
 /** Most severe first in the rule index. */
@@ -575,6 +634,8 @@ function fromLocationItem(item: Item): StoredLocation {
     gsi5sk: _g5s,
     gsi6pk: _g6p,
     gsi6sk: _g6s,
+    gsi7pk: _g7p,
+    gsi7sk: _g7s,
     ...location
   } = item;
   return location as unknown as StoredLocation;

@@ -19,6 +19,8 @@ export const INVENTORY_INDEXES = {
   byStatus: { partition: 'gsi5pk', sort: 'gsi5sk' },
   /** SPKI#<public key sha256> → LOC#<locationId>: live places whose certificates share a key (key reuse). */
   byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk' },
+  /** ALERT#<shard> → <nextAlertAt>#<locationId>: the alert schedule, what the expiry evaluation reads. */
+  byNextAlert: { partition: 'gsi7pk', sort: 'gsi7sk' },
 } as const;
 
 export type InventoryIndexName = keyof typeof INVENTORY_INDEXES;

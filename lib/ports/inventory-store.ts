@@ -58,6 +58,12 @@ export interface StoredLocation extends LocationState {
   firstSeenAt: string;
   changedAt: string;
   removedAt?: string;
+  /**
+   * When the expiry evaluation must look at this place next (the alert schedule): set to the time of the change
+   * when a live place gets a certificate it did not have, kept while the certificate stays, moved on by the
+   * evaluation to the next threshold it will cross (`scheduleNextAlert`), absent when no alert is left to send.
+   */
+  nextAlertAt?: string;
 }
 
 /** One entry of a location's audit trail. */
@@ -131,6 +137,12 @@ export interface ListOptions {
   limit?: number;
 }
 
+/**
+ * The alert schedule is split into this many shards (by location id), so that evaluations run side by side
+ * and no single invocation reads the whole of what is due.
+ */
+export const ALERT_SHARDS = 8;
+
 export interface InventoryStore {
   /** The stored state of these locations (missing ones are absent from the map). */
   getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>>;
@@ -150,6 +162,16 @@ export interface InventoryStore {
   expiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
   /** The same places as expiringBefore, with only the fields a listing shows. */
   listingsExpiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<LocationListing>;
+  /**
+   * Live places of one alert-schedule shard (0 ≤ shard < ALERT_SHARDS) whose `nextAlertAt` is at or before `now`,
+   * earliest first: all the expiry evaluation reads, so it grows with the alerts due, not with the inventory.
+   */
+  alertsDue(shard: number, now: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /**
+   * Moves a place's next look to `at` (null: nothing left to alert), unless its certificate changed since it was
+   * read (then the sync has already scheduled it afresh). Never changes the place's version.
+   */
+  scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void>;
   /** Live locations of an owner, soonest expiry first. */
   byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
   /** Locations of a configured source in one status. */

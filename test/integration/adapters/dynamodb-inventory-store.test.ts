@@ -1,5 +1,10 @@
 import { contentHash } from '../../../lib/domain/content-hash';
-import type { LocationChange, LocationState, StoredLocation } from '../../../lib/ports/inventory-store';
+import {
+  ALERT_SHARDS,
+  type LocationChange,
+  type LocationState,
+  type StoredLocation,
+} from '../../../lib/ports/inventory-store';
 import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
 
 const dynamo = useEmbeddedDynamoDb();
@@ -212,6 +217,43 @@ describe('DynamoInventoryStore on dynalite', () => {
     expect(ids(await collect(inventory.store.byStatus('error')))).toEqual(['g3.pem']);
     const removed = await inventory.store.getLocation('local-files:g4.pem');
     expect(removed).toMatchObject({ status: 'removed', removedAt: AT, version: 2 });
+  });
+
+  it('schedules a place for the expiry evaluation when it gets a certificate, and moves it on only as told', async () => {
+    const inventory = await dynamo.inventory();
+    const { store } = inventory;
+    const due = async (now: string) => {
+      const found: string[] = [];
+      for (let shard = 0; shard < ALERT_SHARDS; shard++) {
+        for await (const place of store.alertsDue(shard, new Date(now))) found.push(place.nativeId);
+      }
+      return found.sort();
+    };
+    const a = await create(inventory, state('a.pem'));
+    await create(inventory, state('b.pem'));
+    await create(inventory, state('pending', { fingerprint: null }));
+    expect(await due(AT)).toEqual(['a.pem', 'b.pem']);
+    expect(await due('2026-05-31T23:59:59.999Z')).toEqual([]);
+
+    await store.scheduleNextAlert(a.locationId, 'fp-a.pem', '2026-07-01T00:00:00.000Z');
+    await store.scheduleNextAlert('local-files:b.pem', 'fp-b.pem', null);
+    expect(await due(AT)).toEqual([]);
+    expect(await due('2026-07-01T00:00:00.000Z')).toEqual(['a.pem']);
+
+    // A change that keeps the certificate keeps the schedule; a renewal puts the place back at once.
+    const retagged = await store.applyChange({
+      next: state('a.pem', { owner: 'team-b' }),
+      previous: (await store.getLocation(a.locationId))!,
+      change: 'updated',
+      at: AT,
+    });
+    expect(retagged).toMatchObject({ nextAlertAt: '2026-07-01T00:00:00.000Z' });
+    const renewed = state('a.pem', { fingerprint: 'fp-renewed' });
+    const later = '2026-06-02T00:00:00.000Z';
+    await store.applyChange({ next: renewed, previous: retagged as StoredLocation, change: 'renewed', at: later });
+    // Scheduling from a stale read of the old certificate does not undo that.
+    await store.scheduleNextAlert(a.locationId, 'fp-a.pem', '2026-08-01T00:00:00.000Z');
+    expect(await due(later)).toEqual(['a.pem']);
   });
 
   it('records sync runs newest first', async () => {
