@@ -17,6 +17,7 @@ import type {
   SourceItem,
 } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
+import { CircuitBreaker } from './circuit-breaker';
 
 /** One vault to inventory. */
 export interface KeyVaultLocation {
@@ -35,9 +36,12 @@ export interface AzureKeyVaultSourceOptions extends OwnerSettings {
   vaults: KeyVaultLocation[];
   /**
    * The client for a vault, called once per vault for the life of the source (so the bearer challenge is
-   * met once): usually `(vault) => createKeyVaultClient(vault.url, credential)`.
+   * met once): usually `(vault, circuitBreaker) => createKeyVaultClient(vault.url, credential, { circuitBreaker })`.
+   * The vault's circuit breaker must reach the client's pipeline, where it sees every attempt: a client without
+   * it still stops calling a vault once the breaker is open, but only learns of each failure after that call's
+   * retries, minutes later.
    */
-  clientFor(vault: KeyVaultLocation): KeyVaultCertificateReader;
+  clientFor(vault: KeyVaultLocation, circuitBreaker: CircuitBreaker): KeyVaultCertificateReader;
   /**
    * `getCertificate` calls in flight at once, across vaults. Key Vault throttles per vault (a few thousand
    * GETs per 10 s); eight keeps a sync well under that while other applications share the vault.
@@ -46,6 +50,12 @@ export interface AzureKeyVaultSourceOptions extends OwnerSettings {
   concurrency?: number;
   /** Vaults listed at once: listing is page after page within a vault, so vaults are what runs in parallel. @default 4 */
   vaultConcurrency?: number;
+  /**
+   * Connection failures in a row (refused, reset, DNS, socket timeout; retries included) after which a vault is
+   * a failed scope at once, instead of each of its calls spending its retries (see KEY_VAULT_RETRY_OPTIONS).
+   * `Infinity` turns the breaker off. @default 3
+   */
+  connectionFailuresToFailVault?: number;
 }
 
 /**
@@ -61,7 +71,9 @@ export interface AzureKeyVaultSourceOptions extends OwnerSettings {
  * (`constants.js` DEFAULT_RETRY_POLICY_COUNT): with 30 % of calls throttled, 0.3⁴ ≈ 1 % of calls would
  * fail, a hundred in a sync of 10,000 certificates. Eight retries make that 0.3⁹ ≈ 2·10⁻⁵ and let a
  * throttled vault slow the sync down rather than fail it; the delay cap bounds how long a vault that is
- * really down (5xx) holds a sync, two minutes at most, before it becomes a ScopeFailure.
+ * really down (5xx) holds a sync, two minutes at most, before it becomes a ScopeFailure. A vault that does not
+ * answer at all (refused, reset, DNS) would hold it as long per call, eight calls at a time: its circuit breaker
+ * (circuitBreakerPolicy) fails it after a few connection failures instead.
  */
 export const KEY_VAULT_RETRY_OPTIONS = { maxRetries: 8, retryDelayInMs: 1_000, maxRetryDelayInMs: 30_000 };
 
@@ -90,19 +102,50 @@ export function throttleGatePolicy(): PipelinePolicy {
 }
 
 /**
- * A `CertificateClient` with certwarden's retry settings and throttle gate. `options` may add `tlsOptions`
- * (the tests trust their own CA that way) or `disableChallengeResourceVerification` (for a vault not under
- * `vault.azure.net`); its `retryOptions` override the defaults field by field.
+ * Tells a vault's circuit breaker of every attempt, retries included, and refuses attempts once it is open. It
+ * throws the breaker's error, not a RestError, so that the SDK's retry policy gives up at once rather than
+ * retrying it; attempts in flight or waiting to retry stop through the breaker's signal (see listVault).
+ */
+export function circuitBreakerPolicy(breaker: CircuitBreaker): PipelinePolicy {
+  return {
+    name: 'certwardenCircuitBreaker',
+    async sendRequest(request, next) {
+      breaker.throwIfOpen();
+      try {
+        const response = await next(request);
+        breaker.recordSuccess();
+        return response;
+      } catch (error) {
+        throw breaker.recordFailure(error) ? breaker.failure : error;
+      }
+    },
+  };
+}
+
+export interface KeyVaultClientOptions extends CertificateClientOptions {
+  /** The vault's circuit breaker, as the source hands it to `clientFor`. @default none */
+  circuitBreaker?: CircuitBreaker;
+}
+
+/**
+ * A `CertificateClient` with certwarden's retry settings, throttle gate and, given one, the vault's circuit
+ * breaker. `options` may add `tlsOptions` (the tests trust their own CA that way) or
+ * `disableChallengeResourceVerification` (for a vault not under `vault.azure.net`); its `retryOptions` override
+ * the defaults field by field.
  */
 export function createKeyVaultClient(
   vaultUrl: string,
   credential: TokenCredential,
-  options: CertificateClientOptions = {},
+  { circuitBreaker, ...options }: KeyVaultClientOptions = {},
 ): CertificateClient {
+  const perRetry = [...(circuitBreaker ? [circuitBreakerPolicy(circuitBreaker)] : []), throttleGatePolicy()];
   return new CertificateClient(vaultUrl, credential, {
     ...options,
     retryOptions: { ...KEY_VAULT_RETRY_OPTIONS, ...options.retryOptions },
-    additionalPolicies: [...(options.additionalPolicies ?? []), { policy: throttleGatePolicy(), position: 'perRetry' }],
+    additionalPolicies: [
+      ...(options.additionalPolicies ?? []),
+      ...perRetry.map((policy) => ({ policy, position: 'perRetry' as const })),
+    ],
   });
 }
 
@@ -131,7 +174,7 @@ export function renewalOf(policy: CertificatePolicy | undefined): Pick<LocationM
 export class AzureKeyVaultSource implements CertificateSource {
   readonly kind = 'azure-key-vault' as const;
   readonly name: string;
-  private readonly clients = new Map<string, KeyVaultCertificateReader>();
+  private readonly clients = new Map<string, { client: KeyVaultCertificateReader; breaker: CircuitBreaker }>();
   private readonly limit: pLimit.Limit;
 
   constructor(private readonly options: AzureKeyVaultSourceOptions) {
@@ -146,27 +189,47 @@ export class AzureKeyVaultSource implements CertificateSource {
     );
   }
 
-  private client(vault: KeyVaultLocation): KeyVaultCertificateReader {
-    const key = scopeOf(vault);
-    let client = this.clients.get(key);
-    if (!client) {
-      client = this.options.clientFor(vault);
-      this.clients.set(key, client);
+  /** A vault's client and circuit breaker, made together once: the client's pipeline reports to the breaker. */
+  private clientOf(vault: KeyVaultLocation): { client: KeyVaultCertificateReader; breaker: CircuitBreaker } {
+    const scope = scopeOf(vault);
+    let vaultClient = this.clients.get(scope);
+    if (!vaultClient) {
+      const breaker = new CircuitBreaker({ scope, threshold: this.options.connectionFailuresToFailVault });
+      vaultClient = { client: this.options.clientFor(vault, breaker), breaker };
+      this.clients.set(scope, vaultClient);
     }
-    return client;
+    return vaultClient;
   }
 
   private async *listVault(vault: KeyVaultLocation, signal?: AbortSignal): AsyncIterable<SourceItem> {
     const scope = scopeOf(vault);
+    let breaker: CircuitBreaker | undefined;
     try {
-      const client = this.client(vault);
-      const pages = client.listPropertiesOfCertificates({ includePending: true, abortSignal: signal }).byPage();
+      const vaultClient = this.clientOf(vault);
+      const { client } = vaultClient;
+      breaker = vaultClient.breaker;
+      breaker.reset();
+      // One signal for every call of this listing, the loads included: the sync's, or the breaker's opening.
+      const calls = { breaker, signal: signal ? AbortSignal.any([signal, breaker.signal]) : breaker.signal };
+      const pages = client.listPropertiesOfCertificates({ includePending: true, abortSignal: calls.signal }).byPage();
       for await (const page of pages) {
-        for (const properties of page) yield this.entryOf(vault, scope, client, properties, signal);
+        for (const properties of page) {
+          // Places listed but not yet handed on stay unseen, so a failed vault keeps them as stale places.
+          breaker.throwIfOpen();
+          yield this.entryOf(vault, scope, client, properties, calls);
+        }
       }
+      // Opened by loads while the last page was handed on: the vault failed all the same.
+      breaker.throwIfOpen();
     } catch (error) {
       if (signal?.aborted) throw error;
-      yield { failedScope: scope, message: `cannot list certificates: ${describeAzureError(error)}` };
+      const failure = breaker?.failure;
+      yield {
+        failedScope: scope,
+        message: failure
+          ? `vault unreachable: ${failure.message}`
+          : `cannot list certificates: ${describeAzureError(error)}`,
+      };
     }
   }
 
@@ -175,7 +238,7 @@ export class AzureKeyVaultSource implements CertificateSource {
     scope: string,
     client: KeyVaultCertificateReader,
     properties: CertificateProperties,
-    signal?: AbortSignal,
+    calls: VaultCalls,
   ): SourceEntry {
     const name = properties.name!;
     const nativeId = `${properties.vaultUrl ?? scope}/certificates/${name}`;
@@ -194,7 +257,7 @@ export class AzureKeyVaultSource implements CertificateSource {
         owner: resolveOwner({ ...properties.tags }, this.options),
         account: vault.subscriptionId,
       }),
-      load: () => this.limit(() => this.load(vault, scope, client, name, nativeId, signal)),
+      load: () => this.limit(() => this.load(vault, scope, client, name, nativeId, calls)),
     };
   }
 
@@ -204,13 +267,14 @@ export class AzureKeyVaultSource implements CertificateSource {
     client: KeyVaultCertificateReader,
     name: string,
     nativeId: string,
-    signal?: AbortSignal,
+    { breaker, signal }: VaultCalls,
   ): Promise<LoadedEntry> {
     let bundle;
     try {
-      bundle = await client.getCertificate(name, { abortSignal: signal });
+      bundle = await breaker.run(() => client.getCertificate(name, { abortSignal: signal }));
     } catch (error) {
-      throw new SourceReadError(`cannot read the certificate: ${describeAzureError(error)}`, { cause: error });
+      const cause = breaker.failure ? `vault unreachable: ${breaker.failure.message}` : describeAzureError(error);
+      throw new SourceReadError(`cannot read the certificate: ${cause}`, { cause: error });
     }
     const metadata = { ...this.metadataOf(vault, scope, bundle.properties), ...renewalOf(bundle.policy) };
     if (!bundle.cer || bundle.cer.length === 0) {
@@ -236,6 +300,12 @@ export class AzureKeyVaultSource implements CertificateSource {
       providerStatus: properties.enabled === false ? 'disabled' : 'enabled',
     };
   }
+}
+
+/** What every call of one listing of a vault goes through. */
+interface VaultCalls {
+  breaker: CircuitBreaker;
+  signal: AbortSignal;
 }
 
 /** The vault URL as a scope: lowercase, without trailing slash, so that one vault is always one scope. */

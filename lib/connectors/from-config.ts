@@ -157,7 +157,7 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
-        clientFor: (vault) => createKeyVaultClient(vault.url, credential),
+        clientFor: (vault, circuitBreaker) => createKeyVaultClient(vault.url, credential, { circuitBreaker }),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,

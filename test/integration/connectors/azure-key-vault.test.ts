@@ -16,6 +16,7 @@ import {
   startFakeVaults,
   type FakeTls,
   type NewCertificate,
+  type Outage,
 } from '../../support/fakes/key-vault-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime, VirtualTime } from '../../support/virtual-time';
@@ -59,7 +60,8 @@ function sourceOver(
   return new AzureKeyVaultSource({
     name: 'key-vaults',
     vaults: over.map((vault) => ({ url: vault.url, subscriptionId })),
-    clientFor: (vault) => createKeyVaultClient(vault.url, credential, clientOptions()),
+    clientFor: (vault, circuitBreaker) =>
+      createKeyVaultClient(vault.url, credential, { ...clientOptions(), circuitBreaker }),
     ...options,
   });
 }
@@ -297,8 +299,8 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
     const [vault] = await startVaults(1);
     await fill(vault, 2);
     const source = sourceOver([vault], {
-      clientFor: (location) =>
-        createKeyVaultClient(location.url, credential, { ...clientOptions(), tlsOptions: undefined }),
+      clientFor: (location, circuitBreaker) =>
+        createKeyVaultClient(location.url, credential, { ...clientOptions(), tlsOptions: undefined, circuitBreaker }),
     });
 
     const report = await syncSource({ source, store: inventory.store, clock });
@@ -327,4 +329,134 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
       time.stop();
     }
   });
+});
+
+describe('a vault that goes away mid-sync, with the production retry settings', () => {
+  /** The connection failure each outage shows the client once its open connections are gone. */
+  const failureOf: Record<Outage, string> = { refuse: 'ECONNREFUSED', reset: 'ECONNRESET' };
+  const outages = Object.keys(failureOf) as Outage[];
+  /** Renewed before the outage: the first three on the pages still served, the last two on pages never served. */
+  const RENEWED = ['cert-0001', 'cert-0006', 'cert-0011', 'cert-0020', 'cert-0030'];
+
+  /**
+   * Two vaults inventoried; then the healthy one gains and loses a certificate, the failing one (40 certificates,
+   * 8 pages of 5) has five renewed, and goes away after answering 3 listing pages.
+   */
+  async function vaultGoingAway(mode: Outage, options: Partial<AzureKeyVaultSourceOptions> = {}) {
+    const inventory = await dynamo.inventory();
+    const [healthy, failing] = await startVaults(2, 5);
+    await fill(healthy, 5);
+    await fill(failing, 40);
+    const source = sourceOver([healthy, failing], options);
+    const first = await syncSource({ source, store: inventory.store, clock });
+    expect(first.errors).toEqual([]);
+    const inventoried = await fingerprintsOf(inventory, failing);
+
+    healthy.add('arrived', { der: await leaves.issue('arrived.example.com') });
+    healthy.remove('cert-0003');
+    for (const name of RENEWED) {
+      failing.renew(name, await leaves.issue(`${name}.example.com`, new Date('2028-01-01T00:00:00Z')));
+    }
+    failing.goAway(mode, { answeredBefore: 3 });
+    return { inventory, healthy, failing, source, inventoried };
+  }
+
+  /** The failing vault's places in the inventory, whatever their status, as `nativeId fingerprint`. */
+  async function fingerprintsOf(inventory: TestInventory, vault: FakeKeyVault): Promise<string[]> {
+    const places = await Promise.all(
+      [...vault.certificates.keys()].map((name) =>
+        inventory.store.getLocation(`azure-key-vault:${vault.placeId(name)}`),
+      ),
+    );
+    return places.map((place) => `${place?.nativeId} ${place?.status} ${place?.fingerprint}`).sort();
+  }
+
+  it.each(outages)(
+    'without its circuit breaker, holds the sync for minutes: every call spends its retries (%s)',
+    async (mode) => {
+      const { inventory, failing, source } = await vaultGoingAway(mode, { connectionFailuresToFailVault: Infinity });
+
+      const time = VirtualTime.start();
+      try {
+        const report = await time.run(syncSource({ source, store: inventory.store, clock }));
+
+        // The listing's page and then the loads of the places listed before the outage, each ~1-2 minutes.
+        expect(time.elapsed()).toBeGreaterThan(2 * 60_000);
+        expect(report.failedScopes).toEqual([
+          { scope: failing.url, message: expect.stringContaining(`cannot list certificates: ${failureOf[mode]}`) },
+        ]);
+      } finally {
+        time.stop();
+      }
+    },
+  );
+
+  it.each(outages)(
+    'fails the vault within seconds, keeps its places (stale), still syncs the other vault, and restores it when back (%s)',
+    async (mode) => {
+      const { inventory, healthy, failing, source, inventoried } = await vaultGoingAway(mode);
+
+      const started = performance.now();
+      const report = await syncSource({ source, store: inventory.store, clock });
+      const seconds = (performance.now() - started) / 1000;
+
+      expect(seconds).toBeLessThan(30);
+      const cause = `vault unreachable: ${failureOf[mode]} after 3 consecutive connection failures`;
+      expect(report.failedScopes).toEqual([{ scope: failing.url, message: cause }]);
+      // The renewed places on the pages served could not be loaded: kept as they were, each an error naming why.
+      expect(report.errors.map((error) => error.message).sort()).toEqual(
+        [
+          `${failing.url}: ${cause}`,
+          ...RENEWED.slice(0, 3).map((name) => `${failing.placeId(name)}: cannot read the certificate: ${cause}`),
+        ].sort(),
+      );
+      expect(report.counts).toMatchObject({ discovered: 1, removed: 1, stale: 25, renewed: 0 });
+      expect(await fingerprintsOf(inventory, failing)).toEqual(inventoried);
+      const places = await collect(inventory.store.bySource('key-vaults', 'live'));
+      const stale = places.filter((place) => place.stale);
+      expect(stale).toHaveLength(25);
+      expect(stale.every((place) => place.scope === failing.url && place.stale?.reason === cause)).toBe(true);
+      expect(
+        places
+          .filter((place) => place.scope === healthy.url)
+          .map((place) => `${place.nativeId} ${place.fingerprint}`)
+          .sort(),
+      ).toEqual(healthy.state().sort());
+
+      await failing.comeBack();
+      const back = await syncSource({ source, store: inventory.store, clock });
+
+      expect(back).toMatchObject({ failedScopes: [], errors: [] });
+      expect(back.counts).toMatchObject({ renewed: RENEWED.length, removed: 0, errors: 0 });
+      await expectInventoryToEqualVaults(inventory, [healthy, failing]);
+      const after = await collect(inventory.store.bySource('key-vaults', 'live'));
+      expect(after.filter((place) => place.stale)).toEqual([]);
+    },
+  );
+
+  it.each(outages)(
+    'aborts the certificate loads in flight and refuses those waiting when the vault goes away after its listing (%s)',
+    async (mode) => {
+      const inventory = await dynamo.inventory();
+      const [vault] = await startVaults(1, 5);
+      await fill(vault, 40);
+      const source = sourceOver([vault]);
+      // Eight pages answered, then four of the forty loads: the vault goes away with eight of them in flight.
+      vault.goAway(mode, { answeredBefore: vault.pagesPerListing() + 4 });
+
+      const started = performance.now();
+      const report = await syncSource({ source, store: inventory.store, clock });
+      const seconds = (performance.now() - started) / 1000;
+
+      expect(seconds).toBeLessThan(30);
+      // The calls in flight are cut whichever way the vault went: they are what opens the breaker.
+      const cause = 'vault unreachable: ECONNRESET after 3 consecutive connection failures';
+      expect(report.counts).toMatchObject({ discovered: 4, errors: 36 });
+      expect(
+        new Set(report.errors.map((error) => error.message.replace(/^.*?: cannot read the certificate: /, ''))),
+      ).toEqual(new Set([cause]));
+      const live = await collect(inventory.store.bySource('key-vaults', 'live'));
+      expect(live).toHaveLength(4);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
 import { seededRandom } from './seeded-random';
@@ -22,7 +22,8 @@ import { seededRandom } from './seeded-random';
  *
  * Faults on demand: 429 with Retry-After on a share of calls, 500/503 on another share (never more than a few in
  * a row for one request), one vault failing every call, a certificate dropped or given a new version between
- * syncs. Every request is counted by operation, and every response by operation and status.
+ * syncs, and a vault that goes away mid-sync (`goAway`: its port closed, or every connection reset) and comes
+ * back. Every request is counted by operation, and every response by operation and status.
  */
 
 export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
@@ -87,6 +88,13 @@ export const NO_FAULTS: KeyVaultFaults = {
   serverErrorRate: 0,
   failEveryCallWith: null,
 };
+
+/**
+ * How a vault is gone: `refuse` closes its port, so connecting fails with ECONNREFUSED (the host is up, the
+ * service is not); `reset` still accepts connections and drops each at once, so the client sees ECONNRESET (a
+ * firewall or a load balancer without a backend).
+ */
+export type Outage = 'refuse' | 'reset';
 
 export interface FakeTls {
   caPem: string;
@@ -190,6 +198,11 @@ export class FakeKeyVault {
   private clock = Math.floor(Date.parse('2026-01-01T00:00:00Z') / 1000);
   private throttleNextCalls = 0;
   private throttleNextSeconds = 0;
+  /** The outage to come (`goAway`) and how many authenticated requests are still answered before it. */
+  private pendingOutage: { mode: Outage; answeredBefore: number } | null = null;
+  private outage: Outage | null = null;
+  /** Connections and requests dropped while the vault was gone (refused ones never reach it). */
+  droppedConnections = 0;
   /** Random faults in a row so far, by `operation path?query`. */
   private readonly streaks = new Map<string, number>();
   private readonly random: () => number;
@@ -218,12 +231,49 @@ export class FakeKeyVault {
     const { port } = server.address() as AddressInfo;
     const vault = new FakeKeyVault(server, `https://127.0.0.1:${port}`, options);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => vault.handle(request, response));
+    // Before the TLS handshake, so that a reset vault never gets as far as a request.
+    server.on('connection', (socket: Socket) => {
+      if (vault.outage !== 'reset') return;
+      vault.droppedConnections++;
+      socket.destroy();
+    });
     return vault;
   }
 
   async close(): Promise<void> {
     this.server.closeAllConnections();
+    // A vault gone with `refuse` is no longer listening: close then only reports that.
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * The vault goes away once it has answered `answeredBefore` more authenticated requests (0: now): the request
+   * after them and every connection open are dropped, and new connections are refused or reset (see Outage).
+   */
+  goAway(mode: Outage, { answeredBefore = 0 } = {}): void {
+    this.pendingOutage = { mode, answeredBefore };
+    if (answeredBefore === 0) this.beginOutage();
+  }
+
+  /** Back on the same URL (the same port), as it was before the outage. */
+  async comeBack(): Promise<void> {
+    const mode = this.outage;
+    this.outage = null;
+    this.pendingOutage = null;
+    if (mode !== 'refuse') return;
+    const port = Number(new URL(this.url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Whether the vault is gone now. */
+  get isGone(): boolean {
+    return this.outage !== null;
   }
 
   /** Adds a certificate (its first version), as an import or a completed issuance would. */
@@ -338,7 +388,25 @@ export class FakeKeyVault {
     });
   }
 
+  private beginOutage(): void {
+    const { mode } = this.pendingOutage!;
+    this.pendingOutage = null;
+    this.outage = mode;
+    if (mode === 'refuse') this.server.close();
+    this.server.closeAllConnections();
+  }
+
   private handle(request: IncomingMessage, response: ServerResponse): void {
+    if (this.pendingOutage !== null && request.headers.authorization === `Bearer ${this.token}`) {
+      if (this.pendingOutage.answeredBefore === 0) this.beginOutage();
+      else this.pendingOutage.answeredBefore--;
+    }
+    if (this.outage !== null) {
+      // A keep-alive connection opened before the outage: dropped like the new ones.
+      this.droppedConnections++;
+      request.socket.destroy();
+      return;
+    }
     const url = new URL(request.url ?? '/', this.url);
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const operation = operationOf(request.method ?? 'GET', segments);
