@@ -48,6 +48,31 @@ export function thresholdId(threshold: CrossedThreshold): string {
   }
 }
 
+/** A threshold measured in days before expiry: a day threshold, or the lifetime one. */
+type DayThreshold = Extract<CrossedThreshold, { days: number }>;
+
+/** Whether a certificate with this many days left (exact, fractional) has crossed a threshold of `days`. */
+const hasCrossed = (daysLeftExact: number, days: number): boolean => daysLeftExact <= days;
+
+/**
+ * The lifetime threshold and the day thresholds that apply to a certificate of this lifetime, most distant
+ * first; none for a certificate without a lifetime (notAfter not after notBefore), which alerts only on expiry.
+ */
+function applicableThresholds(lifetimeDays: number, thresholds: ExpiryThresholds): DayThreshold[] {
+  if (!(lifetimeDays > 0)) return [];
+  const renewalDueDays = lifetimeDays * thresholds.lifetimeFraction;
+  const applicable: DayThreshold[] = [
+    { kind: 'lifetime', fraction: thresholds.lifetimeFraction, days: renewalDueDays },
+    ...[...new Set(thresholds.days)]
+      .filter((days) => days > 0 && days <= renewalDueDays)
+      .map((days) => ({ kind: 'days' as const, days })),
+  ];
+  // Most distant first; the lifetime threshold goes before a day threshold on the same day (it is the earlier news).
+  return applicable.sort((a, b) => b.days - a.days || (a.kind === 'lifetime' ? -1 : b.kind === 'lifetime' ? 1 : 0));
+}
+
+const lifetimeDaysOf = (notBefore: number, notAfter: number): number => Math.max(0, (notAfter - notBefore) / DAY_MS);
+
 export function assessExpiry(
   validity: Validity,
   now: Date,
@@ -56,22 +81,12 @@ export function assessExpiry(
   const notBefore = Date.parse(validity.notBefore);
   const notAfter = Date.parse(validity.notAfter);
   const msLeft = notAfter - now.getTime();
-  const lifetimeDays = Math.max(0, (notAfter - notBefore) / DAY_MS);
+  const lifetimeDays = lifetimeDaysOf(notBefore, notAfter);
   const daysLeftExact = msLeft / DAY_MS;
-  const renewalDueDays = lifetimeDays * thresholds.lifetimeFraction;
   const expired = msLeft <= 0;
 
-  const lifetime: CrossedThreshold = { kind: 'lifetime', fraction: thresholds.lifetimeFraction, days: renewalDueDays };
-  const applicable: Array<Extract<CrossedThreshold, { days: number }>> = [
-    lifetime,
-    ...[...new Set(thresholds.days)]
-      .filter((days) => days > 0 && days <= renewalDueDays)
-      .map((days) => ({ kind: 'days' as const, days })),
-  ];
-  // Most distant first; the lifetime threshold goes before a day threshold on the same day (it is the earlier news).
-  applicable.sort((a, b) => b.days - a.days || (a.kind === 'lifetime' ? -1 : b.kind === 'lifetime' ? 1 : 0));
-  const crossed: CrossedThreshold[] = applicable.filter(
-    (threshold) => lifetimeDays > 0 && daysLeftExact <= threshold.days,
+  const crossed: CrossedThreshold[] = applicableThresholds(lifetimeDays, thresholds).filter((threshold) =>
+    hasCrossed(daysLeftExact, threshold.days),
   );
   if (expired) crossed.push({ kind: 'expired' });
 
@@ -83,4 +98,40 @@ export function assessExpiry(
     crossed,
     mostUrgent: crossed.at(-1) ?? null,
   };
+}
+
+/**
+ * The first instant after `after` at which assessExpiry will find one more threshold crossed (a day threshold,
+ * the lifetime one, or expiry itself), or null when none is left (expiry is behind `after`, or a date is not
+ * readable). The expiry evaluation looks at a place again at this instant, and not before: nothing about its
+ * alerts changes in between.
+ */
+export function nextThresholdAt(
+  validity: Validity,
+  after: Date,
+  thresholds: ExpiryThresholds = DEFAULT_EXPIRY_THRESHOLDS,
+): Date | null {
+  const notBefore = Date.parse(validity.notBefore);
+  const notAfter = Date.parse(validity.notAfter);
+  const instants = [
+    ...applicableThresholds(lifetimeDaysOf(notBefore, notAfter), thresholds).map(({ days }) =>
+      firstInstantCrossing(notAfter, days),
+    ),
+    notAfter, // expired from notAfter on (no time left)
+  ];
+  const next = Math.min(...instants.filter((instant) => instant > after.getTime()));
+  return Number.isFinite(next) ? new Date(next) : null;
+}
+
+/**
+ * The first whole millisecond at which a threshold of `days` counts as crossed: `notAfter - days` rounded to the
+ * millisecond and nudged to where assessExpiry's own arithmetic agrees (a lifetime threshold is fractional days).
+ */
+function firstInstantCrossing(notAfter: number, days: number): number {
+  const crossedAt = (instant: number) => hasCrossed((notAfter - instant) / DAY_MS, days);
+  let instant = Math.ceil(notAfter - days * DAY_MS);
+  if (!Number.isFinite(instant)) return instant; // a threshold beyond any date: never the next one
+  while (!crossedAt(instant)) instant++;
+  while (crossedAt(instant - 1)) instant--;
+  return instant;
 }
