@@ -26,7 +26,7 @@ import {
   type SyncRunRecord,
 } from '../ports/inventory-store';
 import type { Severity } from '../domain/policy/types';
-import { EXPIRY_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
+import { INDEX_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
 
 type Item = Record<string, unknown>;
@@ -46,7 +46,14 @@ const NO_EXPIRY = '~';
 const shardOf = (key: string, shards: number): number =>
   createHash('sha1').update(key).digest().readUInt32BE(0) % shards;
 
-export const expiryShardOf = (locationId: string): number => shardOf(locationId, EXPIRY_SHARDS);
+export const indexShardOf = (key: string): number => shardOf(key, INDEX_SHARDS);
+
+/** A scope as its places' bySource sort keys name it: fixed length, so no scope's range holds another's. */
+const scopeKeyOf = (scope: string): string => createHash('sha1').update(scope).digest('hex').slice(0, 16);
+
+/** The queries of every shard of a sharded index partition. */
+const everyShard = <T>(query: (shard: number) => AsyncIterable<T>): Array<AsyncIterable<T>> =>
+  Array.from({ length: INDEX_SHARDS }, (_, shard) => query(shard));
 
 const BATCH_GET_LIMIT = 100;
 const MERGE_PAGE_SIZE = 200;
@@ -71,23 +78,9 @@ export class DynamoInventoryStore implements InventoryStore {
 
   async getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>> {
     const found = new Map<string, StoredLocation>();
-    for (let start = 0; start < locationIds.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = [...new Set(locationIds.slice(start, start + BATCH_GET_LIMIT))].map(locationKey);
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await backoff(round);
-        const output = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const location = fromLocationItem(item);
-          found.set(location.locationId, location);
-        }
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (round >= MAX_UNPROCESSED_ROUNDS && keys.length > 0) throw new Error('DynamoDB kept keys unprocessed');
-      }
+    for (const item of await this.batchGet([...new Set(locationIds)].map(locationKey), true)) {
+      const location = fromLocationItem(item);
+      found.set(location.locationId, location);
     }
     return found;
   }
@@ -217,7 +210,7 @@ export class DynamoInventoryStore implements InventoryStore {
     options: ListOptions & { projection?: typeof LISTING_PROJECTION },
   ): AsyncIterable<StoredLocation> {
     // Every shard holds a page while the merge runs: small pages keep that bounded on a large inventory.
-    const shards = Array.from({ length: EXPIRY_SHARDS }, (_, shard) =>
+    const shards = everyShard((shard) =>
       this.queryLocations('byExpiry', `EXPIRY#${shard}`, {
         before: cutoff.toISOString(),
         limit: options.limit,
@@ -263,15 +256,44 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
-    return this.queryLocations('byOwner', `OWNER#${owner}`, options);
+    const shards = everyShard((shard) =>
+      this.queryLocations('byOwner', `OWNER#${owner}#${shard}`, { limit: options.limit, pageSize: MERGE_PAGE_SIZE }),
+    );
+    return take(mergeSorted(shards, compareExpiry), options.limit);
   }
 
-  bySource(source: string, status: LocationStatus, options: ListOptions = {}): AsyncIterable<StoredLocation> {
-    return this.queryLocations('bySource', `SOURCE#${source}`, { ...options, prefix: `${status}#` });
+  bySource(
+    source: string,
+    status: LocationStatus,
+    options: ListOptions & { scope?: string } = {},
+  ): AsyncIterable<StoredLocation> {
+    const { scope, limit } = options;
+    if (scope !== undefined) {
+      return this.queryLocations('bySource', `SOURCE#${source}#${indexShardOf(scope)}`, {
+        limit,
+        prefix: `${status}#${scopeKeyOf(scope)}#`,
+      });
+    }
+    const shards = everyShard((shard) =>
+      this.queryLocations('bySource', `SOURCE#${source}#${shard}`, { limit, prefix: `${status}#` }),
+    );
+    return take(concatenate(shards), limit);
   }
 
   byStatus(status: 'removed' | 'error', options: ListOptions = {}): AsyncIterable<StoredLocation> {
-    return this.queryLocations('byStatus', `STATUS#${status}`, { ...options, descending: true });
+    const shards = everyShard((shard) =>
+      this.queryLocations('byStatus', `STATUS#${status}#${shard}`, {
+        limit: options.limit,
+        pageSize: MERGE_PAGE_SIZE,
+        descending: true,
+      }),
+    );
+    const sortKey = (place: StoredLocation) =>
+      `${status === 'removed' ? place.removedAt : place.changedAt}#${place.locationId}`;
+    return take(
+      mergeSorted(shards, (a, b) => (sortKey(a) > sortKey(b) ? -1 : 1)),
+      options.limit,
+    );
   }
 
   async history(locationId: string): Promise<HistoryRecord[]> {
@@ -325,8 +347,13 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
-  async scopeReads(source: string): Promise<Map<string, string>> {
+  async scopeReads(source: string, scopes?: string[]): Promise<Map<string, string>> {
     const reads = new Map<string, string>();
+    if (scopes) {
+      const keys = [...new Set(scopes)].map((scope) => ({ pk: `SOURCE#${source}`, sk: `SCOPE#${scope}` }));
+      for (const item of await this.batchGet(keys)) reads.set(String(item.scope), String(item.lastGoodReadAt));
+      return reads;
+    }
     const pages = paginateQuery(
       { client: this.client },
       {
@@ -356,21 +383,9 @@ export class DynamoInventoryStore implements InventoryStore {
 
   async getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>> {
     const found = new Map<string, CertificateRecord>();
-    const unique = [...new Set(fingerprints)];
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = unique.slice(start, start + BATCH_GET_LIMIT).map(certificateKey);
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await backoff(round);
-        const output = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } }, ReturnConsumedCapacity: 'TOTAL' }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const { pk: _pk, sk: _sk, type: _type, der: _der, ...record } = item;
-          found.set(String(record.fingerprintSha256), record as CertificateRecord);
-        }
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (round >= MAX_UNPROCESSED_ROUNDS && keys.length > 0) throw new Error('DynamoDB kept keys unprocessed');
-      }
+    for (const item of await this.batchGet([...new Set(fingerprints)].map(certificateKey))) {
+      const { pk: _pk, sk: _sk, type: _type, der: _der, ...record } = item;
+      found.set(String(record.fingerprintSha256), record as unknown as CertificateRecord);
     }
     return found;
   }
@@ -400,10 +415,10 @@ export class DynamoInventoryStore implements InventoryStore {
       type: 'violation',
       ...violation,
       ...(open && {
-        gsi5pk: `VIOLATION#${violation.ruleId}`,
-        gsi5sk: `${SEVERITY_ORDER[violation.severity]}#${violation.locationId}`,
-        gsi3pk: `VIOLATIONS-OF#${violation.owner}`,
-        gsi3sk: `${violation.ruleId}#${violation.locationId}`,
+        gsi5pk: `VIOLATION#${violation.ruleId}#${indexShardOf(violation.locationId)}`,
+        gsi5sk: ruleIndexSortKey(violation),
+        gsi3pk: `VIOLATIONS-OF#${violation.owner}#${indexShardOf(violation.locationId)}`,
+        gsi3sk: ownerIndexSortKey(violation),
       }),
     };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }));
@@ -419,32 +434,51 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
-  async *violationsByRule(ruleId: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
-    for await (const item of this.queryIndex('byStatus', `VIOLATION#${ruleId}`, options)) yield fromViolationItem(item);
+  violationsByRule(ruleId: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
+    return this.mergeViolations((shard) => `VIOLATION#${ruleId}#${shard}`, 'byStatus', ruleIndexSortKey, options);
   }
 
-  async *violationsByOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
-    for await (const item of this.queryIndex('byOwner', `VIOLATIONS-OF#${owner}`, options)) {
-      yield fromViolationItem(item);
-    }
+  violationsByOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
+    return this.mergeViolations((shard) => `VIOLATIONS-OF#${owner}#${shard}`, 'byOwner', ownerIndexSortKey, options);
   }
 
-  async policyMark(source: string): Promise<string | undefined> {
+  private mergeViolations(
+    partition: (shard: number) => string,
+    index: InventoryIndexName,
+    sortKey: (violation: StoredViolation) => string,
+    options: ListOptions,
+  ): AsyncIterable<StoredViolation> {
+    const shards = everyShard((shard) => this.queryViolations(index, partition(shard), options));
+    return take(
+      mergeSorted(shards, (a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)),
+      options.limit,
+    );
+  }
+
+  private async *queryViolations(
+    index: InventoryIndexName,
+    partition: string,
+    options: ListOptions,
+  ): AsyncGenerator<StoredViolation> {
+    for await (const item of this.queryIndex(index, partition, options)) yield fromViolationItem(item);
+  }
+
+  async policyMark(source: string, scope?: string): Promise<string | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `SOURCE#${source}`, sk: 'POLICY' },
+        Key: { pk: `SOURCE#${source}`, sk: policyMarkKey(scope) },
         ConsistentRead: true,
       }),
     );
     return Item ? String(Item.mark) : undefined;
   }
 
-  async setPolicyMark(source: string, mark: string): Promise<void> {
+  async setPolicyMark(source: string, mark: string, scope?: string): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `SOURCE#${source}`, sk: 'POLICY', type: 'policy-mark', mark },
+        Item: { pk: `SOURCE#${source}`, sk: policyMarkKey(scope), type: 'policy-mark', mark },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -519,6 +553,27 @@ export class DynamoInventoryStore implements InventoryStore {
     }
   }
 
+  /** Items by key, in rounds of BATCH_GET_LIMIT, retrying what DynamoDB leaves unprocessed. */
+  private async batchGet(keys: Item[], consistent = false): Promise<Item[]> {
+    const found: Item[] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+      let pending = keys.slice(start, start + BATCH_GET_LIMIT);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const output = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        found.push(...(output.Responses?.[this.tableName] ?? []));
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (round >= MAX_UNPROCESSED_ROUNDS && pending.length > 0) throw new Error('DynamoDB kept keys unprocessed');
+      }
+    }
+    return found;
+  }
+
   private async batchPut(items: Item[]): Promise<void> {
     for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
       let requests = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
@@ -571,21 +626,25 @@ function toLocationItem(location: StoredLocation): Item {
   const item: Item = { ...locationKey(locationId), type: 'location', ...location };
   if (fingerprint) Object.assign(item, { gsi1pk: `FP#${fingerprint}`, gsi1sk: `LOC#${locationId}` });
   if (status === 'live') {
-    if (certificate) Object.assign(item, { gsi2pk: `EXPIRY#${expiryShardOf(locationId)}`, gsi2sk: expirySort });
+    if (certificate) Object.assign(item, { gsi2pk: `EXPIRY#${indexShardOf(locationId)}`, gsi2sk: expirySort });
     if (certificate?.publicKeySha256) {
       Object.assign(item, { gsi6pk: `SPKI#${certificate.publicKeySha256}`, gsi6sk: `LOC#${locationId}` });
     }
-    Object.assign(item, { gsi3pk: `OWNER#${location.owner}`, gsi3sk: expirySort });
+    Object.assign(item, { gsi3pk: `OWNER#${location.owner}#${indexShardOf(locationId)}`, gsi3sk: expirySort });
     if (certificate && location.nextAlertAt) {
       const { ':pk': gsi7pk, ':sk': gsi7sk } = alertScheduleKeys(locationId, location.nextAlertAt);
       Object.assign(item, { gsi7pk, gsi7sk });
     }
   }
-  Object.assign(item, { gsi4pk: `SOURCE#${source}`, gsi4sk: `${status}#${locationId}` });
+  Object.assign(item, {
+    gsi4pk: `SOURCE#${source}#${indexShardOf(location.scope)}`,
+    gsi4sk: `${status}#${scopeKeyOf(location.scope)}#${locationId}`,
+  });
+  const shard = indexShardOf(locationId);
   if (status === 'removed') {
-    Object.assign(item, { gsi5pk: 'STATUS#removed', gsi5sk: `${location.removedAt}#${locationId}` });
+    Object.assign(item, { gsi5pk: `STATUS#removed#${shard}`, gsi5sk: `${location.removedAt}#${locationId}` });
   } else if (location.error) {
-    Object.assign(item, { gsi5pk: 'STATUS#error', gsi5sk: `${location.changedAt}#${locationId}` });
+    Object.assign(item, { gsi5pk: `STATUS#error#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;
 }
@@ -611,6 +670,12 @@ function nextAlertOf(
 
 /** Most severe first in the rule index. */
 const SEVERITY_ORDER: Record<Severity, string> = { critical: '0', high: '1', medium: '2', low: '3', info: '4' };
+
+const policyMarkKey = (scope: string | undefined) => (scope === undefined ? 'POLICY' : `POLICY#${scope}`);
+
+const ruleIndexSortKey = (violation: StoredViolation) =>
+  `${SEVERITY_ORDER[violation.severity]}#${violation.locationId}`;
+const ownerIndexSortKey = (violation: StoredViolation) => `${violation.ruleId}#${violation.locationId}`;
 
 function fromViolationItem(item: Item): StoredViolation {
   const { pk: _pk, sk: _sk, type: _type, gsi3pk: _a, gsi3sk: _b, gsi5pk: _c, gsi5sk: _d, ...violation } = item;
@@ -639,6 +704,10 @@ function fromLocationItem(item: Item): StoredLocation {
     ...location
   } = item;
   return location as unknown as StoredLocation;
+}
+
+async function* concatenate<T>(sources: Array<AsyncIterable<T>>): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
 }
 
 async function* take<T>(source: AsyncIterable<T>, limit: number | undefined): AsyncGenerator<T> {

@@ -9,13 +9,22 @@ export const INVENTORY_KEYS = { partition: 'pk', sort: 'sk' } as const;
 export const INVENTORY_INDEXES = {
   /** FP#<fingerprint> → LOC#<locationId>: every place a certificate lives. */
   byFingerprint: { partition: 'gsi1pk', sort: 'gsi1sk' },
-  /** EXPIRY#<shard> → <notAfter>#<locationId>: live locations by expiry, sharded to spread writes. */
+  /** EXPIRY#<shard> → <notAfter>#<locationId>: live locations by expiry. */
   byExpiry: { partition: 'gsi2pk', sort: 'gsi2sk' },
-  /** OWNER#<owner> → <notAfter>#<locationId>: live locations of an owner by expiry. */
+  /**
+   * OWNER#<owner>#<shard> → <notAfter>#<locationId>: live locations of an owner by expiry;
+   * VIOLATIONS-OF#<owner>#<shard> → <rule>#<locationId>: an owner's open violations.
+   */
   byOwner: { partition: 'gsi3pk', sort: 'gsi3sk' },
-  /** SOURCE#<source> → <status>#<locationId>: a configured source's locations, live or removed. */
+  /**
+   * SOURCE#<source>#<shard of scope> → <status>#<scope hash>#<locationId>: a configured source's locations, live
+   * or removed, grouped by scope, so that one scope's places are one range of one partition.
+   */
   bySource: { partition: 'gsi4pk', sort: 'gsi4sk' },
-  /** STATUS#removed | STATUS#error (and later VIOLATION#<rule>) → <changedAt>#<locationId>: the exceptions. */
+  /**
+   * STATUS#removed#<shard> | STATUS#error#<shard> → <changedAt>#<locationId>: the exceptions;
+   * VIOLATION#<rule>#<shard> → <severity>#<locationId>: open violations of a rule, most severe first.
+   */
   byStatus: { partition: 'gsi5pk', sort: 'gsi5sk' },
   /** SPKI#<public key sha256> → LOC#<locationId>: live places whose certificates share a key (key reuse). */
   byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk' },
@@ -25,8 +34,13 @@ export const INVENTORY_INDEXES = {
 
 export type InventoryIndexName = keyof typeof INVENTORY_INDEXES;
 
-/** Live locations spread over this many expiry partitions; a query reads them all and merges. */
-export const EXPIRY_SHARDS = 8;
+/**
+ * Index partitions that would otherwise hold a whole estate (every live place by expiry, every place of a
+ * source, of the `unowned` owner, every tombstone) are spread over this many shards: DynamoDB takes at most
+ * 1,000 writes a second in one partition, and a full sync of a million places in 15 minutes writes ~1,100 a
+ * second. A query reads every shard and merges them in order.
+ */
+export const INDEX_SHARDS = 8;
 
 /** TTL attribute (epoch seconds) on history records; honoured by DynamoDB on AWS, ignored by dynalite. */
 export const TTL_ATTRIBUTE = 'expiresAt';

@@ -174,8 +174,15 @@ export interface InventoryStore {
   scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void>;
   /** Live locations of an owner, soonest expiry first. */
   byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
-  /** Locations of a configured source in one status. */
-  bySource(source: string, status: LocationStatus, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /**
+   * Locations of a configured source in one status; with `scope`, only that scope's (reading nothing else, so a
+   * sync of one scope costs what that scope holds, not what the source holds).
+   */
+  bySource(
+    source: string,
+    status: LocationStatus,
+    options?: ListOptions & { scope?: string },
+  ): AsyncIterable<StoredLocation>;
   /** Locations that need a look: `removed` (tombstones) or `error` (unreadable), most recent first. */
   byStatus(status: 'removed' | 'error', options?: ListOptions): AsyncIterable<StoredLocation>;
   history(locationId: string): Promise<HistoryRecord[]>;
@@ -189,11 +196,14 @@ export interface InventoryStore {
   violationsByRule(ruleId: string, options?: ListOptions): AsyncIterable<StoredViolation>;
   /** An owner's violations, by rule. */
   violationsByOwner(owner: string, options?: ListOptions): AsyncIterable<StoredViolation>;
-  /** What the places of a source were last fully evaluated against (a hash of the policy and the day). */
-  policyMark(source: string): Promise<string | undefined>;
-  setPolicyMark(source: string, mark: string): Promise<void>;
-  /** When each scope of a source was last listed completely. */
-  scopeReads(source: string): Promise<Map<string, string>>;
+  /**
+   * What the places of a source (of one scope of it, when given) were last fully evaluated against (a hash of the
+   * policy and the day).
+   */
+  policyMark(source: string, scope?: string): Promise<string | undefined>;
+  setPolicyMark(source: string, mark: string, scope?: string): Promise<void>;
+  /** When each scope of a source (only those named, when given) was last listed completely. */
+  scopeReads(source: string, scopes?: string[]): Promise<Map<string, string>>;
   recordScopeReads(source: string, reads: Map<string, string>): Promise<void>;
   syncRuns(source: string, options?: ListOptions): Promise<SyncRunRecord[]>;
 }

@@ -46,7 +46,8 @@ export interface SyncOptions {
   batchSize?: number;
   /**
    * The scopes this run lists, when it lists only part of the source (one account and region of a fanned-out
-   * sync): places of other scopes are neither removed nor marked stale by it. @default the whole source
+   * sync), as the source names its places' scopes: places of other scopes are neither read, removed nor marked
+   * stale by it. @default the whole source
    */
   scopes?: string[];
   /** How often a scope's "last good read" is written; more often would cost a write per resync. @default 1 hour */
@@ -143,8 +144,9 @@ class SyncRun {
     const { source, store, clock, policy } = options;
     const startedAt = clock.now().toISOString();
     const policyMark = policy ? policyMarkOf(policy, clock.now()) : undefined;
-    const fullEvaluation = policyMark !== undefined && (await store.policyMark(source.name)) !== policyMark;
-    const scopeReads = await store.scopeReads(source.name);
+    const marks = await Promise.all(markScopes(options).map((scope) => store.policyMark(source.name, scope)));
+    const fullEvaluation = policyMark !== undefined && marks.some((mark) => mark !== policyMark);
+    const scopeReads = await store.scopeReads(source.name, options.scopes);
     return new SyncRun(options, startedAt, policyMark, fullEvaluation, scopeReads);
   }
 
@@ -271,12 +273,10 @@ class SyncRun {
    * not listed becomes a tombstone, or, when a failed scope covers it, is marked stale.
    */
   async retireUnseen(): Promise<void> {
-    const inThisRun = this.options.scopes ? new Set(this.options.scopes) : undefined;
     let removals: LocationChange[] = [];
     const at = this.clock.now().toISOString();
-    for await (const live of this.store.bySource(this.source.name, 'live')) {
+    for await (const live of this.livePlaces()) {
       if (this.seen.has(live.locationId)) continue;
-      if (inThisRun && !scopeCovered(inThisRun, live.scope)) continue;
       const failure = failureCovering(this.failedScopes, live.scope);
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
@@ -307,11 +307,23 @@ class SyncRun {
     if (due.size > 0) await this.store.recordScopeReads(this.source.name, due);
   }
 
-  /** A policy (or day) not yet applied to the source: evaluates every live place, then marks it applied. */
+  /** A policy (or day) not yet applied to the run's places: evaluates every live one, then marks it applied. */
   async enforceOnEveryPlace(): Promise<void> {
     if (!this.fullEvaluation) return;
-    await this.enforce(this.store.bySource(this.source.name, 'live'));
-    await this.store.setPolicyMark(this.source.name, this.policyMark!);
+    await this.enforce(this.livePlaces());
+    for (const scope of markScopes(this.options)) {
+      await this.store.setPolicyMark(this.source.name, this.policyMark!, scope);
+    }
+  }
+
+  /** The live places this run answers for: its scopes' (each read alone), or the whole source's. */
+  private async *livePlaces(): AsyncGenerator<StoredLocation> {
+    const { scopes } = this.options;
+    if (!scopes) {
+      yield* this.store.bySource(this.source.name, 'live');
+      return;
+    }
+    for (const scope of new Set(scopes)) yield* this.store.bySource(this.source.name, 'live', { scope });
   }
 
   private async enforce(locations: AsyncIterable<StoredLocation> | StoredLocation[]): Promise<void> {
@@ -401,8 +413,9 @@ function failureCovering(failedScopes: Map<string, string>, scope: string): stri
   return undefined;
 }
 
-const scopeCovered = (scopes: Set<string>, scope: string): boolean =>
-  [...scopeAndAncestors(scope)].some((candidate) => scopes.has(candidate));
+/** The policy marks a run reads and sets: one per scope it syncs, or the whole source's. */
+const markScopes = (options: SyncOptions): Array<string | undefined> =>
+  options.scopes ? [...new Set(options.scopes)] : [undefined];
 
 /**
  * The locations a listing has shown, for the tombstone pass: the only state of a sync that grows with the

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EXPIRY_SHARDS } from '../../lib/adapters/dynamodb-table';
+import { INDEX_SHARDS } from '../../lib/adapters/dynamodb-table';
 import { installProduct, packProduct } from '../support/packed-install';
 import { generateEstate } from './generate-estate';
 
@@ -55,7 +55,7 @@ server.listen(0, '127.0.0.1', async () => {
     new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
   );
   let items = 0;
-  for (let shard = 0; shard < ${EXPIRY_SHARDS}; shard++) {
+  for (let shard = 0; shard < ${INDEX_SHARDS}; shard++) {
     const input = {
       TableName: 'certwarden-inventory', IndexName: 'byExpiry',
       KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'EXPIRY#' + shard },

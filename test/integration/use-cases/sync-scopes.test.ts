@@ -198,6 +198,33 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     ]);
   });
 
+  it('reads only its own scope when it syncs one scope of a larger source', async () => {
+    const inventory = await dynamo.inventory();
+    const scopes = ['111/eu-west-1', '111/us-east-1', '222/eu-west-1', '222/us-east-1'];
+    const source = await cloudWith(80, scopes);
+    await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
+    const oneScope = (scope: string): CertificateSource => ({
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        for await (const item of source.list()) if ('scope' in item && item.scope === scope) yield item;
+      },
+    });
+
+    inventory.meter.reset();
+    const report = await syncSource({
+      source: oneScope('222/eu-west-1'),
+      store: inventory.store,
+      clock: hoursLater(0.5),
+      scopes: ['222/eu-west-1'],
+    });
+
+    expect(report.counts).toMatchObject({ unchanged: 20, removed: 0 });
+    // The scope's 20 places, once by key (the comparison) and once through the index (the removal pass).
+    expect(inventory.meter.itemsRead).toBeLessThanOrEqual(Math.ceil(20 * 1.1));
+    expect(inventory.meter.writeRequests).toBe(0);
+  });
+
   it('leaves a place as it was when its detail call fails, and reports it', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
