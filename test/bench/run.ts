@@ -8,6 +8,7 @@ import { normalize, parseCertificates } from '../../lib/x509/parse';
 import { benchAwsAcm } from './aws-acm';
 import { benchAzureKeyVault } from './azure-key-vault';
 import { benchCli } from './cli';
+import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
 import { benchInfra } from './infra';
@@ -20,7 +21,8 @@ import { benchPolicy } from './policy';
  * header; the `## ` sections after the table are kept). BENCH_SCALES (default 10000,100000) sets the sync sizes;
  * the connector sections (acm, keyvault, gcm) sync the smallest of them, at most 10,000. BENCH_ONLY (e.g.
  * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra, cli, scan (`certwarden
- * scan` of BENCH_SCAN_FILES local files, default 5000). A quick look at one section:
+ * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
+ * size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -234,6 +236,7 @@ void (async () => {
   if (wanted('policy')) await section('policy', () => benchPolicy());
   if (wanted('infra')) await section('infra', () => benchInfra());
   if (wanted('cli')) await section('CLI', () => benchCli());
+  if (wanted('fanout')) await section('fan-out at 1M', () => benchFanout());
   if (wanted('scan')) await section('scan', () => benchLocalScan());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);

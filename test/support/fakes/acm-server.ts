@@ -210,19 +210,37 @@ export interface NewAcmCertificate {
   daysLeft?: number;
 }
 
+export interface FakeAcmOptions {
+  /**
+   * Requests per second each `<account>/<region>` accepts per operation, as ACM's published API rate quotas set
+   * them (e.g. `{ DescribeCertificate: 10 }`): a token bucket per scope × operation holding one second's worth,
+   * beyond which the call is answered ThrottlingException. Operations not named are not limited.
+   * @default no limit
+   */
+  ratePerScope?: Readonly<Record<string, number>>;
+}
+
 /** ACM's state in every account and region, and the service that serves it. */
 export class FakeAcm {
   private readonly certificates = new Map<string, FakeAcmCertificate>();
   private sortedArns: string[] | undefined;
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** Every ListCertificates request body, in order. */
   readonly listRequests: Array<Record<string, unknown>> = [];
   /** ExportCertificate calls received (private keys asked for): must stay 0. */
   exportCalls = 0;
+  /** Calls received per `<account>/<region>` and operation, throttled ones included. */
+  readonly scopeCalls = new Map<string, Map<string, number>>();
+  /** Calls answered ThrottlingException by `ratePerScope`, per `<account>/<region>` and operation. */
+  readonly scopeThrottles = new Map<string, Map<string, number>>();
 
-  constructor(readonly mill: CertificateMill) {}
+  constructor(
+    readonly mill: CertificateMill,
+    private readonly options: FakeAcmOptions = {},
+  ) {}
 
-  static async create(at: Date): Promise<FakeAcm> {
-    return new FakeAcm(await CertificateMill.create(at));
+  static async create(at: Date, options: FakeAcmOptions = {}): Promise<FakeAcm> {
+    return new FakeAcm(await CertificateMill.create(at), options);
   }
 
   add(spec: NewAcmCertificate): FakeAcmCertificate {
@@ -275,7 +293,7 @@ export class FakeAcm {
 
   readonly service: AwsJsonService = {
     targetPrefix: 'CertificateManager',
-    operations: {
+    operations: this.metered({
       ListCertificates: (input, context) => this.listCertificates(input, context),
       DescribeCertificate: (input, context) => ({ Certificate: this.detail(this.find(input, context)) }),
       GetCertificate: (input, context) => {
@@ -293,8 +311,45 @@ export class FakeAcm {
         this.exportCalls++;
         throw new AwsFault('AccessDeniedException', 'certwarden must never export a private key');
       },
-    },
+    }),
   };
+
+  /** The operations, each counting its calls per scope and throttled at the scope's quota first. */
+  private metered(operations: AwsJsonService['operations']): AwsJsonService['operations'] {
+    const tally = (counts: Map<string, Map<string, number>>, scope: string, operation: string) => {
+      const byOperation = counts.get(scope) ?? new Map<string, number>();
+      byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
+      counts.set(scope, byOperation);
+    };
+    return Object.fromEntries(
+      Object.entries(operations).map(([operation, handler]) => [
+        operation,
+        (input: Record<string, unknown>, context: AwsCallContext) => {
+          const scope = `${context.accountId}/${context.region}`;
+          tally(this.scopeCalls, scope, operation);
+          if (this.overQuota(scope, operation)) {
+            tally(this.scopeThrottles, scope, operation);
+            throw new AwsFault('ThrottlingException', 'Rate exceeded');
+          }
+          return handler(input, context);
+        },
+      ]),
+    );
+  }
+
+  private overQuota(scope: string, operation: string): boolean {
+    const rate = this.options.ratePerScope?.[operation];
+    if (rate === undefined) return false;
+    const key = `${scope} ${operation}`;
+    const now = Date.now();
+    const bucket = this.buckets.get(key) ?? { tokens: rate, at: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
+  }
 
   private find(input: Record<string, unknown>, context: AwsCallContext): FakeAcmCertificate {
     const arn = input.CertificateArn;
