@@ -5,6 +5,7 @@ import { CertificateParseError, ConfigError, SourceReadError } from '../domain/e
 import { resolveOwner, type OwnerSettings } from '../domain/owner';
 import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
+import { CircuitBreaker } from './circuit-breaker';
 
 type Certificate = protos.google.cloud.certificatemanager.v1.ICertificate;
 type ManagedCertificate = protos.google.cloud.certificatemanager.v1.Certificate.IManagedCertificate;
@@ -40,6 +41,12 @@ export interface RetryPolicy {
    * enforce its own timeout, so a stalled connection would otherwise hang the sync. @default 60000
    */
   callTimeoutMs?: number;
+  /**
+   * Connection failures in a row (refused, reset, DNS, socket timeout) after which a project/location is a
+   * failed scope, however many attempts `maxAttempts` has left: an endpoint gone does not come back within a
+   * back-off. `Infinity` turns this off. @default 3
+   */
+  connectionFailuresToFailScope?: number;
 }
 
 export interface GoogleCertificateManagerSourceOptions extends OwnerSettings {
@@ -65,7 +72,10 @@ export interface GoogleCertificateManagerSourceOptions extends OwnerSettings {
    * @default true
    */
   usageFromCertificateMaps?: boolean;
-  /** @default { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60000, callTimeoutMs: 60000 } */
+  /**
+   * @default { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60000, callTimeoutMs: 60000,
+   * connectionFailuresToFailScope: 3 }
+   */
   retry?: RetryPolicy;
 }
 
@@ -103,6 +113,7 @@ const DEFAULT_RETRY: Required<RetryPolicy> = {
   baseDelayMs: 1000,
   maxDelayMs: 60_000,
   callTimeoutMs: 60_000,
+  connectionFailuresToFailScope: 3,
 };
 
 /**
@@ -203,15 +214,21 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     const scope = `${project}/${location}`;
     const parent = `projects/${project}/locations/${location}`;
     const client = this.clientFor(project);
+    // The scope's calls are made one after another, so the breaker only has attempts to count, none to abort.
+    const calls = {
+      pacer,
+      signal,
+      breaker: new CircuitBreaker({ scope, threshold: this.retry.connectionFailuresToFailScope }),
+    };
     try {
       const usage =
         this.usageFromMaps && location === 'global'
-          ? await this.usageInMaps(client, parent, pacer, signal)
+          ? await this.usageInMaps(client, parent, calls)
           : new Map<string, Set<string>>();
       let pageToken: string | undefined;
       do {
         const request = { parent, pageSize: this.pageSize, pageToken };
-        const [certificates, next, response] = await this.call('ListCertificates', parent, pacer, signal, () =>
+        const [certificates, next, response] = await this.call('ListCertificates', parent, calls, () =>
           client.listCertificates(request, PAGE_CALL),
         );
         const items: SourceItem[] = certificates.map((certificate) =>
@@ -242,14 +259,13 @@ export class GoogleCertificateManagerSource implements CertificateSource {
   private async usageInMaps(
     client: CertificateManagerApi,
     parent: string,
-    pacer: Pacer,
-    signal: AbortSignal,
+    calls: ScopeCalls,
   ): Promise<Map<string, Set<string>>> {
     const usage = new Map<string, Set<string>>();
     let mapsToken: string | undefined;
     do {
       const request = { parent, pageSize: this.pageSize, pageToken: mapsToken };
-      const [maps, next] = await this.call('ListCertificateMaps', parent, pacer, signal, () =>
+      const [maps, next] = await this.call('ListCertificateMaps', parent, calls, () =>
         client.listCertificateMaps(request, PAGE_CALL),
       );
       for (const map of maps) {
@@ -260,7 +276,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
         let entriesToken: string | undefined;
         do {
           const entriesRequest = { parent: map.name, pageSize: this.pageSize, pageToken: entriesToken };
-          const [entries, nextEntries] = await this.call('ListCertificateMapEntries', map.name, pacer, signal, () =>
+          const [entries, nextEntries] = await this.call('ListCertificateMapEntries', map.name, calls, () =>
             client.listCertificateMapEntries(entriesRequest, PAGE_CALL),
           );
           for (const entry of entries) {
@@ -335,17 +351,23 @@ export class GoogleCertificateManagerSource implements CertificateSource {
   private async call<T>(
     operation: string,
     parent: string,
-    pacer: Pacer,
-    signal: AbortSignal,
+    { pacer, signal, breaker }: ScopeCalls,
     invoke: () => Promise<T>,
   ): Promise<T> {
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.retry;
     for (let attempt = 1; ; attempt++) {
       await pacer.ready(signal);
       try {
-        return await withTimeout(invoke, this.retry.callTimeoutMs, signal);
+        const result = await withTimeout(invoke, this.retry.callTimeoutMs, signal);
+        breaker.recordSuccess();
+        return result;
       } catch (error) {
         signal.throwIfAborted();
+        if (breaker.recordFailure(error)) {
+          throw new SourceReadError(`${operation} ${parent}: unreachable: ${breaker.failure!.message}`, {
+            cause: error,
+          });
+        }
         const facts = googleErrorFacts(error);
         if (!facts.transient || attempt >= maxAttempts) {
           const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
@@ -358,6 +380,13 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       }
     }
   }
+}
+
+/** What every call of one listing of a project/location goes through. */
+interface ScopeCalls {
+  pacer: Pacer;
+  signal: AbortSignal;
+  breaker: CircuitBreaker;
 }
 
 const LEAF_PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/;
