@@ -55,8 +55,10 @@ export type AwsAcmMetadata = LocationMetadata & { details: AwsAcmDetails };
 export interface AwsAcmSourceOptions extends AwsSourceOptions {
   /**
    * Detail calls (DescribeCertificate, GetCertificate, ListTagsForCertificate) in flight at once per
-   * account × region, the unit of ACM's request quotas (10 per second each for these three).
-   * @default 6
+   * account × region. The pace is the token buckets' (10 per second each for these three, PUBLISHED_RATES):
+   * this only bounds what waits, and must cover the calls sitting out a throttle's back-off, or those hold
+   * the quota's unused seconds hostage.
+   * @default 16
    */
   concurrency?: number;
 }
@@ -71,7 +73,7 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
   readonly kind = 'aws-acm' as const;
 
   constructor(options: AwsAcmSourceOptions) {
-    super(options, { operation: 'ListCertificates', defaultConcurrency: 6 });
+    super(options, { operation: 'ListCertificates', defaultConcurrency: 16 });
   }
 
   protected async *listScope(scope: AwsScope, signal?: AbortSignal): AsyncGenerator<SourceEntry> {

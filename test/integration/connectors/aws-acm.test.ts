@@ -1,3 +1,5 @@
+import { ACMClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-acm';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { AwsAcmSource, type AwsAcmSourceOptions } from '../../../lib/connectors/aws-acm';
 import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
 import type { CertwardenEvent } from '../../../lib/domain/events';
@@ -7,7 +9,7 @@ import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
-import { inVirtualTime } from '../../support/virtual-time';
+import { inVirtualTime, VirtualTime } from '../../support/virtual-time';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -172,6 +174,89 @@ describe('an ACM estate in 2 accounts × 2 regions, listed 2 a page, synced thro
     expect(estate.inventory.meter.writeRequests).toBe(0);
   });
 });
+
+/**
+ * ACM's published requests-per-second quotas per account × region (docs.aws.amazon.com/acm/latest/userguide/
+ * acm-limits.html, "API rate quotas"), which the fake enforces as AWS does: what a client meets in production.
+ */
+const ACM_QUOTAS = { ListCertificates: 1, DescribeCertificate: 10, GetCertificate: 10, ListTagsForCertificate: 10 };
+
+describe('a 120-certificate scope at ACM quotas, through 30 % random throttling, in the production client configuration', () => {
+  const COUNT = 120;
+
+  /** Virtual seconds of a first sync of COUNT certificates in one scope of its own, with `throttleRate`. */
+  async function syncSeconds(region: string, throttleRate: number) {
+    const { acm, aws, inventory, clients } = await world();
+    for (let index = 0; index < COUNT; index++) {
+      acm.add({ accountId: HOME, region, domainName: `q-${index}.example.com`, tags: { owner: 'web' } });
+    }
+    aws.faults.ratePerOperation = ACM_QUOTAS;
+    aws.faults.throttleRate = throttleRate;
+    // The moment each attempt leaves certwarden's pacing (the client is cached, so the source sends through it).
+    const sent: Array<{ operation: string; at: number }> = [];
+    clients
+      .client('acm', { accountId: HOME }, region, (config) => new ACMClient(config))
+      .middlewareStack.addRelativeTo(
+        ((next, context) => (args) => {
+          sent.push({ operation: context.commandName!.replace(/Command$/, ''), at: Date.now() });
+          return next(args);
+        }) satisfies FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes>,
+        { relation: 'after', toMiddleware: 'certwardenRequestRate' },
+      );
+    const source = new AwsAcmSource({ name: 'acm', clients, accounts: [{ accountId: HOME }], regions: [region] });
+    const time = VirtualTime.start();
+    try {
+      const report = await time.run(syncSource({ source, store: inventory.store, clock }));
+      expect(report.counts).toMatchObject({ discovered: COUNT, errors: 0 });
+      return {
+        seconds: time.elapsed() / 1000,
+        throttled: aws.injected.throttled,
+        calls: aws.log.length,
+        busiestSecond: busiestSecond(sent),
+      };
+    } finally {
+      time.stop();
+    }
+  }
+
+  it('takes at most twice as long as the same sync unthrottled', async () => {
+    const calm = await syncSeconds('eu-west-1', 0);
+    const throttled = await syncSeconds('eu-west-2', 0.3);
+
+    // Printed for docs/benchmarks.md: the figures behind the ratio.
+    process.stdout.write(
+      `ACM ${COUNT} in one scope: unthrottled ${calm.seconds.toFixed(1)} s (${calm.calls} calls, ${calm.throttled} throttled), ` +
+        `30 % throttled ${throttled.seconds.toFixed(1)} s (${throttled.calls} calls, ${throttled.throttled} throttled)\n`,
+    );
+    expect(throttled.throttled).toBeGreaterThan(COUNT / 2);
+    expect(throttled.seconds / calm.seconds).toBeLessThanOrEqual(2);
+  });
+
+  it('never sends an operation faster than its quota, throttled attempts and retries included', async () => {
+    const { busiestSecond: sent } = await syncSeconds('eu-west-3', 0.3);
+
+    for (const [operation, quota] of Object.entries(ACM_QUOTAS)) {
+      expect({ operation, sent: sent[operation] }).toEqual({ operation, sent: expect.any(Number) });
+      expect({ operation, sent: sent[operation] <= quota }).toEqual({ operation, sent: true });
+    }
+  });
+});
+
+/** The most attempts of each operation sent within any one second (virtual time). */
+function busiestSecond(sent: Array<{ operation: string; at: number }>): Record<string, number> {
+  const times = new Map<string, number[]>();
+  for (const { operation, at } of sent) times.set(operation, [...(times.get(operation) ?? []), at]);
+  const busiest: Record<string, number> = {};
+  for (const [operation, arrivals] of times) {
+    arrivals.sort((a, b) => a - b);
+    let start = 0;
+    for (let end = 0; end < arrivals.length; end++) {
+      while (arrivals[end] - arrivals[start] >= 1000) start++;
+      busiest[operation] = Math.max(busiest[operation] ?? 0, end - start + 1);
+    }
+  }
+  return busiest;
+}
 
 describe('AWS ACM source', () => {
   it('inventories a certificate still pending validation from its metadata, without a body and without an error', async () => {
@@ -397,8 +482,8 @@ describe('AWS ACM source', () => {
         .all()
         .filter(
           (certificate) =>
-            refreshEpoch(certificate.arn, hoursLater(hours).now(), 24) !==
-            refreshEpoch(certificate.arn, clock.now(), 24),
+            refreshEpoch(`aws-acm:${certificate.arn}`, hoursLater(hours).now(), 24) !==
+            refreshEpoch(`aws-acm:${certificate.arn}`, clock.now(), 24),
         )
         .map((certificate) => certificate.arn);
     const hour = Array.from({ length: 24 }, (_, index) => index + 1).find((hours) => ticked(hours).length > 0)!;

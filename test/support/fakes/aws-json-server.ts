@@ -65,6 +65,11 @@ export interface FaultPlan {
    * beyond which calls are throttled, like AWS's own quotas. @default unlimited
    */
   ratePerScope?: number;
+  /**
+   * Requests per second each `<account>/<region>` accepts per operation (`{ DescribeCertificate: 10 }`), each
+   * a token bucket holding one second's worth, as AWS publishes its quotas. @default unlimited
+   */
+  ratePerOperation?: Record<string, number>;
 }
 
 export interface RoleGrant {
@@ -83,7 +88,7 @@ export interface FakeAwsServer {
   /** Forgets the call counts (not the fault counts). */
   resetCalls(): void;
   /** Every service call as it arrived: operation, time (ms) and the HTTP status it got. */
-  readonly log: Array<{ operation: string; at: number; status: number }>;
+  readonly log: Array<{ operation: string; at: number; status: number; scope?: string }>;
   /** Calls answered with an injected fault so far. */
   readonly injected: { throttled: number; serverErrors: number; scopeFailures: number };
   /** Access keys of a caller whose own credentials act in `accountId` (no role assumed). */
@@ -123,8 +128,7 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
   const services = new Map(options.services.map((service) => [service.targetPrefix, service]));
   const count = (operation: string) => calls.set(operation, (calls.get(operation) ?? 0) + 1);
   const buckets = new Map<string, { tokens: number; at: number }>();
-  const overRate = (scope: string): boolean => {
-    const rate = faults.ratePerScope;
+  const overRate = (scope: string, rate = faults.ratePerScope): boolean => {
     if (rate === undefined) return false;
     const now = Date.now();
     const bucket = buckets.get(scope) ?? { tokens: rate, at: now };
@@ -153,7 +157,7 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
   };
 
   const streaks = new Map<string, number>();
-  const injectFault = (context: AwsCallContext, request: string) => {
+  const injectFault = (context: AwsCallContext, request: string, operation: string) => {
     if (faults.failingScopes.has(`${context.accountId}/${context.region}`)) {
       injected.scopeFailures++;
       throw new AwsFault('ServiceUnavailable', `${context.region} is unavailable`, 503);
@@ -165,7 +169,14 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     else streaks.delete(request);
     const forced = faults.throttleNext > 0;
     if (forced) faults.throttleNext--;
-    if (forced || draw < faults.throttleRate || overRate(`${context.accountId}/${context.region}`)) {
+    const scope = `${context.accountId}/${context.region}`;
+    const operationRate = faults.ratePerOperation?.[operation];
+    if (
+      forced ||
+      draw < faults.throttleRate ||
+      overRate(scope) ||
+      (operationRate !== undefined && overRate(`${scope}/${operation}`, operationRate))
+    ) {
       injected.throttled++;
       throw new AwsFault('ThrottlingException', 'Rate exceeded', 400, {
         'Retry-After': String(faults.retryAfterSeconds),
@@ -184,8 +195,9 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     const [prefix, operation] = target.split('.');
     count(operation ?? target);
     const at = Date.now();
+    let scope: string | undefined;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      log.push({ operation: operation ?? target, at, status });
+      log.push({ operation: operation ?? target, at, status, scope });
       response.writeHead(status, {
         'Content-Type': 'application/x-amz-json-1.1',
         'x-amzn-RequestId': randomUUID(),
@@ -200,7 +212,8 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
       const handler = services.get(prefix)?.operations[operation];
       if (!handler) throw new AwsFault('UnknownOperationException', `unknown target ${target}`);
       const context = authenticate(request);
-      injectFault(context, `${context.accessKeyId} ${context.region} ${target} ${body}`);
+      scope = `${context.accountId}/${context.region}`;
+      injectFault(context, `${context.accessKeyId} ${context.region} ${target} ${body}`, operation);
       send(200, (await handler(JSON.parse(body || '{}') as Record<string, unknown>, context)) ?? {});
     } catch (error) {
       if (!(error instanceof AwsFault)) throw error;

@@ -1,0 +1,122 @@
+/**
+ * Client-side pacing at the providers' published request quotas, so that a sync sends no more than a quota
+ * allows instead of learning it from throttles. One bucket per quota unit (an operation of an account × region,
+ * a vault, a project), shared by everything in the process that calls into that unit.
+ */
+
+/**
+ * The providers' published default request quotas, per second, per quota unit. A quota raised through
+ * Service Quotas (or lowered for a new account) is configured per source (`requestsPerSecond`).
+ *
+ * - ACM, per account × region and operation: DescribeCertificate, GetCertificate and ListTagsForCertificate
+ *   10 per second, ListCertificates 1 ("API rate quotas",
+ *   https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html, as quoted in
+ *   https://newbetuts.com/70744470-rate-exceedingthrottling-issue-on-aws-services; the stored copy of AWS's
+ *   own page was cut before its table).
+ * - AWS Private CA, per account × region and operation: AWS publishes the table in the General Reference
+ *   (https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca, linked from
+ *   https://docs.aws.amazon.com/privateca/latest/userguide/PcaLimits.html), whose stored copies here lacked
+ *   the figures: 10 per second is taken for each listing and read operation, at or under every figure the
+ *   table had for them. An account × region holds at most 200 CAs, so 10 per second lists it in seconds.
+ * - Azure Key Vault, per vault and region: 4,000 secret and vault transactions (a certificate GET among them)
+ *   per 10 seconds (https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits); the
+ *   subscription as a whole gets five times one vault's.
+ * - Google Certificate Manager, per project: 300 API requests (and 300 reads) per minute
+ *   (https://cloud.google.com/certificate-manager/docs/quotas, "Rate-based quotas").
+ */
+export const PUBLISHED_RATES = {
+  acm: { ListCertificates: 1, DescribeCertificate: 10, GetCertificate: 10, ListTagsForCertificate: 10 },
+  'acm-pca': {
+    ListCertificateAuthorities: 10,
+    DescribeCertificateAuthority: 10,
+    GetCertificateAuthorityCertificate: 10,
+    ListTags: 10,
+  },
+  /** Every call to one vault. */
+  'azure-key-vault': { vault: 4_000 / 10 },
+  /** Every call to one project's Certificate Manager API. */
+  'google-certificate-manager': { project: 300 / 60 },
+} as const satisfies Record<string, Record<string, number>>;
+
+/** Operation → requests per second. */
+export type RequestRates = Readonly<Record<string, number>>;
+
+/**
+ * A token bucket: `ratePerSecond` tokens a second, holding at most `burst`; each request takes one, waiting
+ * for it when none is left. Kept as the time the next token is due (the GCRA form of a token bucket), in
+ * whole milliseconds with the interval rounded up, so rounding can only slow it: with the default burst of
+ * one the requests are spaced evenly and no second ever holds more than the rate. Waiters are served in order
+ * (each reserves its token when it asks).
+ */
+export class TokenBucket {
+  private intervalMs: number;
+  /** When the next token is due if the bucket held one token (the burst lets a request go that much sooner). */
+  private nextAt = Number.NEGATIVE_INFINITY;
+  private lastAsked = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private ratePerSecond: number,
+    private readonly burst = 1,
+  ) {
+    if (!(ratePerSecond > 0) || !(burst >= 1)) {
+      throw new RangeError(
+        `a token bucket needs a positive rate and a burst of at least 1 (${ratePerSecond}, ${burst})`,
+      );
+    }
+    this.intervalMs = Math.ceil(1000 / ratePerSecond);
+  }
+
+  get rate(): number {
+    return this.ratePerSecond;
+  }
+
+  /** Lowers the rate (never raises it): two configurations sharing a quota get the stricter one. */
+  limitTo(ratePerSecond: number): void {
+    if (ratePerSecond > 0 && ratePerSecond < this.ratePerSecond) {
+      this.ratePerSecond = ratePerSecond;
+      this.intervalMs = Math.ceil(1000 / ratePerSecond);
+    }
+  }
+
+  /** Resolves when the caller may send one request. */
+  take(): Promise<void> {
+    const wait = this.reserve();
+    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+  }
+
+  /** Reserves the next token and returns the milliseconds until it is due. */
+  private reserve(): number {
+    const now = Date.now();
+    // The clock went back (a test's virtual clock stopped, the system clock was set): start over from now
+    // rather than wait for a time that may never come.
+    if (now < this.lastAsked) this.nextAt = now;
+    this.lastAsked = now;
+    const due = Math.max(this.nextAt, now);
+    this.nextAt = due + this.intervalMs;
+    return Math.max(0, due - (this.burst - 1) * this.intervalMs - now);
+  }
+}
+
+/** Buckets by quota unit, made on first use. */
+export class RateLimiters {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  /**
+   * The bucket of a quota unit (`acm/111111111111/eu-west-1/DescribeCertificate`): one per unit, whoever
+   * asks, at the lowest rate anyone asked for.
+   */
+  bucket(unit: string, ratePerSecond: number): TokenBucket {
+    let bucket = this.buckets.get(unit);
+    if (!bucket) {
+      bucket = new TokenBucket(ratePerSecond);
+      this.buckets.set(unit, bucket);
+    } else bucket.limitTo(ratePerSecond);
+    return bucket;
+  }
+}
+
+/**
+ * The process's buckets: every source and client of a quota unit in this process paces through the same one
+ * (a Lambda syncs one scope at a time; the CLI may sync several sources over the same accounts).
+ */
+export const processRateLimiters = new RateLimiters();
