@@ -38,7 +38,8 @@ export interface DynamoInventoryStoreOptions {
 
 const locationKey = (locationId: string) => ({ pk: `LOC#${locationId}`, sk: 'LOCATION' });
 const certificateKey = (fingerprint: string) => ({ pk: `CERT#${fingerprint}`, sk: 'CERTIFICATE' });
-const historySortKey = (version: number) => `HISTORY#${String(version).padStart(10, '0')}`;
+const historySortKey = (version: number, historyId: string) =>
+  `HISTORY#${String(version).padStart(10, '0')}#${historyId}`;
 /** Sorts after every ISO date, so locations without a certificate come last in expiry order. */
 const NO_EXPIRY = '~';
 
@@ -116,27 +117,66 @@ export class DynamoInventoryStore implements InventoryStore {
     };
   }
 
-  async applyChange({ next, previous, change, at }: LocationChange): Promise<StoredLocation | 'conflict'> {
+  async applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'> {
+    return (await this.applyChanges([change]))[0];
+  }
+
+  /**
+   * One round trip per change, not two: the history records of every change go first, unconditionally and in
+   * batches (a record is keyed by its version and content, so a retry rewrites the same one), then each location
+   * moves by a put conditional on the version it was computed from. A writer that loses that race leaves a record
+   * no location points to: history() follows the chain from the location's current record and never meets it.
+   */
+  async applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict'>> {
+    const planned = changes.map((change) => this.plan(change));
+    await this.batchPut(planned.map(({ history }) => history));
+    return Promise.all(planned.map(({ stored, previous }) => this.putLocation(stored, previous)));
+  }
+
+  private plan({ next, previous, change, at }: LocationChange): {
+    stored: StoredLocation;
+    previous: StoredLocation | undefined;
+    history: Item;
+  } {
     const version = (previous?.version ?? 0) + 1;
-    const history: HistoryRecord = {
+    const historyId = createHash('sha1')
+      .update(JSON.stringify([next.contentHash, change, next.status, next.stale?.since ?? null, at]))
+      .digest('hex')
+      .slice(0, 16);
+    const record: HistoryRecord = {
       locationId: next.locationId,
       version,
+      historyId,
+      previousHistoryId: previous?.historyId ?? null,
       change,
       at,
       fingerprint: next.fingerprint,
       previousFingerprint: previous?.fingerprint ?? null,
       contentHash: next.contentHash,
     };
-    if (!(await this.appendHistory(history))) return 'conflict';
-
     const stored: StoredLocation = {
       ...next,
       version,
+      historyId,
       firstSeenAt: previous?.firstSeenAt ?? at,
       changedAt: at,
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
       nextAlertAt: nextAlertOf(next, previous, at),
     };
+    const history = {
+      pk: `LOC#${record.locationId}`,
+      sk: historySortKey(version, historyId),
+      type: 'history',
+      ...record,
+      [TTL_ATTRIBUTE]: this.expiresAt(at),
+    };
+    return { stored, previous, history };
+  }
+
+  private async putLocation(
+    stored: StoredLocation,
+    previous: StoredLocation | undefined,
+  ): Promise<StoredLocation | 'conflict'> {
     try {
       await this.client.send(
         new PutCommand({
@@ -152,40 +192,6 @@ export class DynamoInventoryStore implements InventoryStore {
       throw error;
     }
     return stored;
-  }
-
-  /**
-   * Writes the history record of a change before the change itself. The key is the version the change
-   * creates, so a retry of the same change rewrites the same record. A record for that version with other
-   * content belongs to a writer that either won the race (the location moved on: conflict) or died before
-   * moving the location (the record never took effect and is replaced).
-   */
-  private async appendHistory(record: HistoryRecord): Promise<boolean> {
-    const item = {
-      pk: `LOC#${record.locationId}`,
-      sk: historySortKey(record.version),
-      type: 'history',
-      ...record,
-      [TTL_ATTRIBUTE]: this.expiresAt(record.at),
-    };
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(sk) OR contentHash = :hash',
-          ExpressionAttributeValues: { ':hash': record.contentHash },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    const current = await this.getLocation(record.locationId);
-    if ((current?.version ?? 0) >= record.version) return false;
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }));
-    return true;
   }
 
   locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation> {
@@ -296,8 +302,9 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
+  /** The location's history, oldest first: the chain of records from its current one back. */
   async history(locationId: string): Promise<HistoryRecord[]> {
-    const records: HistoryRecord[] = [];
+    const records = new Map<string, HistoryRecord>();
     const pages = paginateQuery(
       { client: this.client },
       {
@@ -310,10 +317,19 @@ export class DynamoInventoryStore implements InventoryStore {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const { pk: _pk, sk: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...record } = item;
-        records.push(record as HistoryRecord);
+        records.set(String(record.historyId), record as unknown as HistoryRecord);
       }
     }
-    return records;
+    const chain: HistoryRecord[] = [];
+    // Records past their retention (TTL) end the chain early.
+    for (
+      let record = records.get((await this.getLocation(locationId))?.historyId ?? '');
+      record;
+      record = record.previousHistoryId ? records.get(record.previousHistoryId) : undefined
+    ) {
+      chain.push(record);
+    }
+    return chain.reverse();
   }
 
   async recordSyncRun(run: SyncRunRecord): Promise<void> {

@@ -58,6 +58,8 @@ export interface StoredLocation extends LocationState {
   firstSeenAt: string;
   changedAt: string;
   removedAt?: string;
+  /** The history record of the current version (see history): each record names the one before it. */
+  historyId?: string;
   /**
    * When the expiry evaluation must look at this place next (the alert schedule): set to the time of the change
    * when a live place gets a certificate it did not have, kept while the certificate stays, moved on by the
@@ -81,6 +83,9 @@ export type LocationListing = Pick<StoredLocation, 'locationId' | 'nativeId' | '
 export interface HistoryRecord {
   locationId: string;
   version: number;
+  /** Tells apart records of one version written by writers that raced: only the winner's is in the chain. */
+  historyId: string;
+  previousHistoryId: string | null;
   change: ChangeKind;
   at: string;
   fingerprint: string | null;
@@ -151,10 +156,13 @@ export interface InventoryStore {
   saveCertificates(certificates: ParsedCertificate[]): Promise<void>;
   getCertificate(fingerprint: string): Promise<(CertificateRecord & { pem: string }) | undefined>;
   /**
-   * Applies a change: appends the history record, then moves the location to its next state only if it is
-   * still at `previous.version`. Returns the stored result, or `conflict` if someone else changed it first.
+   * Applies a change: records it in the location's history, then moves the location to its next state only if
+   * it is still at `previous.version`. Returns the stored result, or `conflict` if someone else changed it first
+   * (the history record written then never becomes part of the location's history).
    */
   applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'>;
+  /** applyChange for many places at once, in fewer round trips: each result at its change's index. */
+  applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict'>>;
   locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation>;
   /** Live places whose certificate has this public key (SPKI SHA-256). */
   locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation>;

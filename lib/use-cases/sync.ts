@@ -253,7 +253,14 @@ class SyncRun {
 
   /** Writes changes (each retried on a conflict), publishes what changed and applies the policy to it. */
   private async apply(changes: LocationChange[]): Promise<void> {
-    const applied = await Promise.all(changes.map((change) => applyWithRetry(this.store, change, this.noteError)));
+    const results = changes.length > 0 ? await this.store.applyChanges(changes) : [];
+    const applied = await Promise.all(
+      changes.map((change, index) =>
+        results[index] === 'conflict'
+          ? retryAfterConflict(this.store, change, this.noteError)
+          : { change, stored: results[index] },
+      ),
+    );
     const published: CertwardenEvent[] = [];
     const changedPlaces: StoredLocation[] = [];
     for (const result of applied) {
@@ -477,16 +484,14 @@ function changeBetween(previous: StoredLocation | undefined, next: LocationState
   return 'updated';
 }
 
-/** Applies a change; when another writer got there first, recomputes it from the fresh state and tries again. */
-async function applyWithRetry(
+/** A change another writer got to first: recomputed from the fresh state and tried again. */
+async function retryAfterConflict(
   store: InventoryStore,
   change: LocationChange,
   noteError: (nativeId: string, message: string) => void,
 ): Promise<{ change: LocationChange; stored: StoredLocation } | null> {
   let attempt = change;
   for (let tries = 0; tries < MAX_CONFLICT_RETRIES; tries++) {
-    const result = await store.applyChange(attempt);
-    if (result !== 'conflict') return { change: attempt, stored: result };
     const current = await store.getLocation(attempt.next.locationId);
     if (attempt.change === 'removed' || attempt.change === 'stale') {
       // Retire what is stored now, not the state this change was computed from.
@@ -494,11 +499,13 @@ async function applyWithRetry(
       if (!stillDue) return null;
       const next = { ...stateOf(current), status: attempt.next.status, stale: attempt.next.stale };
       attempt = { ...attempt, previous: current, next };
-      continue;
+    } else {
+      const kind = changeBetween(current, attempt.next);
+      if (!kind) return null;
+      attempt = { ...attempt, previous: current, change: kind };
     }
-    const kind = changeBetween(current, attempt.next);
-    if (!kind) return null;
-    attempt = { ...attempt, previous: current, change: kind };
+    const result = await store.applyChange(attempt);
+    if (result !== 'conflict') return { change: attempt, stored: result };
   }
   noteError(change.next.nativeId, `kept conflicting with concurrent writers after ${MAX_CONFLICT_RETRIES} tries`);
   return null;
@@ -571,7 +578,16 @@ function toLocationState(source: CertificateSource, entry: SourceEntry, loaded: 
 
 /** The state part of a stored location (what a source reports), with its hash recomputed on change. */
 function stateOf(stored: StoredLocation): LocationState {
-  const { version: _v, firstSeenAt: _f, changedAt: _c, removedAt: _r, stale: _s, ...state } = stored;
+  const {
+    version: _v,
+    firstSeenAt: _f,
+    changedAt: _c,
+    removedAt: _r,
+    stale: _s,
+    historyId: _h,
+    nextAlertAt: _n,
+    ...state
+  } = stored;
   return state;
 }
 
