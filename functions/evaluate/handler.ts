@@ -1,30 +1,37 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { systemClock } from '../../lib/ports/clock';
-import { evaluateExpiry } from '../../lib/use-cases/evaluate';
+import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
-import { parseEventBridgeBody } from '../shared/eventbridge-record';
 import { METRIC } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { planEvaluation, type ShardRequest } from './requests';
 
 /**
- * SQS → evaluate: the queue gathers triggers (each sync's `Sync Completed` / `Sync Failed` event, and the
- * scheduler's `{"trigger":"schedule"}`), and one invocation evaluates the whole inventory once, however many
- * triggers its batch holds. Each crossed expiry threshold is published to the event bus exactly once (the
- * alert ledger in the table). When some alert could not be published, every record of the batch fails, so
- * SQS redelivers the batch and the rerun sends what is missing (the ledger makes reruns safe).
+ * SQS → evaluate. The evaluation reads only the places of the alert schedule that are due, one shard (of
+ * ALERT_SHARDS) at a time. Two kinds of message reach it:
+ * - triggers, gathered by the evaluate queue: each sync's `Sync Completed` / `Sync Failed` event and the
+ *   scheduler's `{"trigger":"schedule"}`. With CERTWARDEN_EVALUATE_SHARD_QUEUE set, a batch of triggers fans out
+ *   into one `{"shard": n}` message per shard on that queue; without it, this invocation evaluates every shard;
+ * - shard requests, `{"shard": n}` (or `{"shards": [...]}`): this invocation evaluates those shards only.
+ * Each crossed expiry threshold is published to the event bus exactly once (the alert ledger in the table).
+ * When some alert could not be published, or the invocation ran out of time, the records that asked for the
+ * evaluation fail, so SQS redelivers them and the rerun sends what is missing (the places stay due).
  */
 const env = loadEnv(
   z.object({
     CERTWARDEN_TABLE: z.string().min(3),
     CERTWARDEN_EVENT_BUS: z.string().min(1),
     CERTWARDEN_EXPIRY: expiryVariable,
+    /** The queue of one-shard evaluations; unset, one invocation evaluates every shard in turn. */
+    CERTWARDEN_EVALUATE_SHARD_QUEUE: z.url().optional(),
   }),
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
@@ -36,40 +43,82 @@ const events = new EventBridgePublisher({
   client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
+const sqs = tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 8 }));
 
-const ScheduleTrigger = z.looseObject({ trigger: z.literal('schedule') });
+/**
+ * Stop taking places this long before Lambda's timeout: longer than one place can take (a ledger read, claims,
+ * a publish with the SDK's retries, the schedule write), so the run ends cleanly and is redelivered.
+ */
+const STOP_BEFORE_TIMEOUT_MS = 60_000;
 
-/** What a record asks for, for the log: `schedule`, the sync event's detail type, or `unknown`. */
-function triggerOf(record: SQSRecord): string {
-  try {
-    if (ScheduleTrigger.safeParse(JSON.parse(record.body)).success) return 'schedule';
-    return parseEventBridgeBody(record.body).detailType;
-  } catch {
-    // Still a reason to evaluate: the evaluation does not depend on what woke it.
-    logger.warn('unrecognized trigger', { messageId: record.messageId });
-    return 'unknown';
+export class FanOutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
   }
 }
 
-export const handler = withPowertools(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const triggers: Record<string, number> = {};
-  for (const record of event.Records) {
-    const trigger = triggerOf(record);
-    triggers[trigger] = (triggers[trigger] ?? 0) + 1;
-  }
-  const report = await evaluateExpiry({ store, ledger, events, clock: systemClock, thresholds, severity });
+/**
+ * One message per shard (ALERT_SHARDS ≤ 10: one SendMessageBatch). Throws when SQS refuses any, so the batch of
+ * triggers is redelivered and fans out again: a shard evaluated twice reads only what is still due.
+ */
+async function fanOut(queueUrl: string): Promise<void> {
+  const { Failed = [] } = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: ALL_ALERT_SHARDS.map((shard) => ({
+        Id: String(shard),
+        MessageBody: JSON.stringify({ shard } satisfies ShardRequest),
+      })),
+    }),
+  );
+  if (Failed.length > 0)
+    throw new FanOutError(`SQS refused ${Failed.length} shard messages: ${Failed.map((f) => f.Code).join(', ')}`);
+}
 
-  metrics.addMetric(METRIC.alertsSent, 'Count', report.emitted.length);
-  metrics.addMetric(METRIC.alertsFailed, 'Count', report.failed.length);
+export const handler = withPowertools(async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
+  const plan = planEvaluation(event.Records, (messageId) => logger.warn('unrecognized trigger', { messageId }));
+  let shards: readonly number[] = plan.shards;
+  let evaluating = plan.shardRecords;
+  if (plan.triggerRecords.length > 0) {
+    if (env.CERTWARDEN_EVALUATE_SHARD_QUEUE) {
+      await fanOut(env.CERTWARDEN_EVALUATE_SHARD_QUEUE);
+      logger.info('evaluation fanned out', { triggers: plan.triggers, shards: ALL_ALERT_SHARDS.length });
+    } else {
+      shards = ALL_ALERT_SHARDS;
+      evaluating = event.Records.map((record) => record.messageId);
+    }
+  }
+  if (shards.length === 0) return { batchItemFailures: [] };
+
+  const signal = AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS));
+  const report = await evaluateExpiry({
+    store,
+    ledger,
+    events,
+    clock: systemClock,
+    thresholds,
+    severity,
+    shards,
+    signal,
+  });
+
+  metrics.addMetric(METRIC.alertsSent, 'Count', report.emitted);
+  metrics.addMetric(METRIC.alertsFailed, 'Count', report.failed);
   logger.info('expiry evaluated', {
-    triggers,
+    triggers: plan.triggers,
+    shards,
     evaluated: report.evaluated,
-    sent: report.emitted.length,
+    sent: report.emitted,
     alreadySent: report.alreadySent,
     heldElsewhere: report.heldElsewhere,
-    failed: report.failed.length,
+    failed: report.failed,
+    keptDue: report.keptDue,
+    interrupted: report.interrupted,
   });
-  if (report.failed.length === 0) return { batchItemFailures: [] };
-  logger.error('alerts not published: the batch is retried', { failed: report.failed.slice(0, 10) });
-  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+  if (report.failed === 0 && !report.interrupted) return { batchItemFailures: [] };
+  if (report.failed > 0)
+    logger.error('alerts not published: the evaluation is retried', { failed: report.failures.slice(0, 10) });
+  else logger.warn('out of time: the evaluation is retried, from what is still due');
+  return { batchItemFailures: evaluating.map((itemIdentifier) => ({ itemIdentifier })) };
 });

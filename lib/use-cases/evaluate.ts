@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { expiryAlertEvent, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
-import { DEFAULT_EXPIRY_THRESHOLDS, thresholdId, type ExpiryThresholds } from '../domain/expiry';
+import {
+  assessExpiry,
+  DEFAULT_EXPIRY_THRESHOLDS,
+  nextThresholdAt,
+  thresholdId,
+  type ExpiryAssessment,
+  type ExpiryThresholds,
+} from '../domain/expiry';
 import { NotificationError } from '../domain/notifications/notification-error';
 import { renewalInstructions } from '../domain/notifications/renewal-guidance';
 import { DEFAULT_SEVERITY_THRESHOLDS, expirySeverity, type SeverityThresholds } from '../domain/severity';
 import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledger';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
-import { assessedLocations, type AssessedLocation } from './report';
+import { ALERT_SHARDS, type InventoryStore, type StoredLocation } from '../ports/inventory-store';
 
 export interface EvaluateOptions {
   store: InventoryStore;
@@ -25,53 +31,92 @@ export interface EvaluateOptions {
    * taken over by the first run after. Longer than one publish can take. @default 5 minutes
    */
   leaseMs?: number;
-  /** Claims nothing and publishes nothing: returns what would be emitted now. @default false */
+  /**
+   * Claims nothing, publishes nothing and leaves the alert schedule as it is: reports (and hands `onEmitted`)
+   * what would be emitted now. @default false
+   */
   dryRun?: boolean;
   /** Identifies this run's claims. @default a random UUID */
   runId?: string;
   /** Places alerted at once. @default DEFAULT_EVALUATE_CONCURRENCY */
   concurrency?: number;
+  /**
+   * The shards of the alert schedule to evaluate (each 0 ≤ shard < ALERT_SHARDS), so that evaluations can
+   * share the due places between them. @default every shard, one after the other
+   */
+  shards?: readonly number[];
+  /**
+   * Called with each event as it is published (with dryRun, as it would be), in no particular order: the
+   * report keeps counts only, so that a run's memory does not grow with the alerts it sends.
+   */
+  onEmitted?: (event: CertwardenEvent) => void;
+  /**
+   * Once aborted, no further place is taken (those in flight finish): a run near its time limit stops cleanly,
+   * and what it did not reach stays due for the next. @default never
+   */
+  signal?: AbortSignal;
 }
 
 export interface EvaluateReport {
-  /** Events published (or, with dryRun, that would be), soonest expiry first. */
-  emitted: CertwardenEvent[];
-  /** Live locations with a certificate looked at. */
+  /** Places read from the alert schedule (due now), each assessed. */
   evaluated: number;
+  /** Events published (or, with dryRun, that would be). */
+  emitted: number;
   /** Crossed thresholds alerted for before. */
   alreadySent: number;
-  /** Alerts another evaluator holds right now (it sends them). */
+  /** Alerts another evaluator holds right now (it sends them; their places stay due). */
   heldElsewhere: number;
-  /** Alerts whose publishing failed: released, so a later run sends them. */
-  failed: Array<{ alertId: string; message: string }>;
+  /** Alerts whose publishing failed: released, and their places left due, so a later run sends them. */
+  failed: number;
+  /** The first MAX_REPORTED_FAILURES failed alerts, with why. */
+  failures: Array<{ alertId: string; message: string }>;
+  /** Places left due for the next run because an alert of theirs failed or is held by another evaluator. */
+  keptDue: number;
+  /** The signal stopped the run before it had read every due place; the rest is still due. */
+  interrupted: boolean;
 }
 
 export const DEFAULT_ALERT_LEASE_MS = 5 * 60_000;
 export const DEFAULT_EVALUATE_CONCURRENCY = 8;
+/** Failed alerts named in a report: enough to see what went wrong, bounded whatever failed. */
+export const MAX_REPORTED_FAILURES = 100;
 
-/** Soonest expiry first, then by alert id: the same report whatever order the places finished in. */
-const bySoonestExpiry = (a: CertwardenEvent, b: CertwardenEvent): number => {
-  const [x, y] = [a.detail as ExpiryAlertDetail, b.detail as ExpiryAlertDetail];
-  return x.notAfter < y.notAfter ? -1 : x.notAfter > y.notAfter ? 1 : x.alertId < y.alertId ? -1 : 1;
-};
+/** Every shard of the alert schedule, in order. */
+export const ALL_ALERT_SHARDS: readonly number[] = Array.from({ length: ALERT_SHARDS }, (_, shard) => shard);
 
 /**
- * Sends each expiry alert exactly once: for every live location, every threshold its certificate has crossed
- * (day thresholds, the lifetime one, `expired`) that was never alerted for this (location, fingerprint,
- * threshold) is claimed in the ledger, published, and marked sent. A failed publish gives the claim back, so a
- * later run sends it (no alert is lost); a claim left by a crashed run is taken over once its lease runs out.
+ * Sends each expiry alert exactly once, reading only the places the alert schedule says are due: a place is
+ * due when it gets a certificate (the sync schedules it at once) and then when its certificate crosses its
+ * next threshold. For each due place, every threshold crossed (day thresholds, the lifetime one, `expired`)
+ * that was never alerted for this (location, fingerprint, threshold) is claimed in the ledger, published and
+ * marked sent; then the place is moved on to its next threshold, or off the schedule after expiry's alert. A
+ * failed publish gives the claim back and leaves the place due, so a later run sends it (no alert is lost);
+ * a claim left by a crashed run is taken over once its lease runs out.
  */
 export async function evaluateExpiry(options: EvaluateOptions): Promise<EvaluateReport> {
   const { store, ledger, events, clock } = options;
   const owner = options.runId ?? randomUUID();
   const leaseMs = options.leaseMs ?? DEFAULT_ALERT_LEASE_MS;
-  const report: EvaluateReport = { emitted: [], evaluated: 0, alreadySent: 0, heldElsewhere: 0, failed: [] };
-  const now = clock.now();
-
   const thresholds = options.thresholds ?? DEFAULT_EXPIRY_THRESHOLDS;
+  const shards = shardsToEvaluate(options.shards);
+  const report: EvaluateReport = {
+    evaluated: 0,
+    emitted: 0,
+    alreadySent: 0,
+    heldElsewhere: 0,
+    failed: 0,
+    failures: [],
+    keptDue: 0,
+    interrupted: false,
+  };
+  const now = clock.now();
+  const emit = (sent: CertwardenEvent[]) => {
+    report.emitted += sent.length;
+    if (options.onEmitted) for (const event of sent) options.onEmitted(event);
+  };
 
-  const alertPlace = async ({ location, expiry }: AssessedLocation): Promise<void> => {
-    const fingerprint = location.fingerprint!;
+  /** Alerts what the place has crossed and not been alerted for; true when nothing of it is left unsent. */
+  const alertCrossed = async (location: StoredLocation, fingerprint: string, expiry: ExpiryAssessment) => {
     // One read for every threshold of this certificate here: a rerun costs a query per alerting place.
     const states = await ledger.statesOf(location.locationId, fingerprint);
     const pending: AlertKey[] = [];
@@ -80,24 +125,26 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
       if (states.get(key.thresholdId) === 'sent') report.alreadySent++;
       else pending.push(key);
     }
-    if (pending.length === 0) return;
+    if (pending.length === 0) return true;
 
     const serialNumber = (await store.getCertificate(fingerprint))?.serialNumber ?? null;
     const eventOf = (key: AlertKey) =>
       expiryAlertEvent(alertDetail(location, key, serialNumber, expiry.daysLeft, now, options.severity));
     if (options.dryRun) {
-      report.emitted.push(...pending.map(eventOf));
-      return;
+      emit(pending.map(eventOf));
+      return false;
     }
 
     const claimed: AlertKey[] = [];
+    let held = 0;
     for (const key of pending) {
       const result = await ledger.claim(key, { owner, leaseMs, keepUntil: new Date(location.certificate!.notAfter) });
       if (result === 'claimed') claimed.push(key);
       else if (result === 'sent') report.alreadySent++;
-      else report.heldElsewhere++;
+      else held++;
     }
-    if (claimed.length === 0) return;
+    report.heldElsewhere += held;
+    if (claimed.length === 0) return held === 0;
     const published = claimed.map(eventOf);
     let notSent: Set<string> | undefined;
     try {
@@ -105,35 +152,73 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
     } catch (error) {
       notSent = notPublished(error, published);
       const message = error instanceof Error ? error.message : String(error);
-      report.failed.push(...[...notSent].map((alertId) => ({ alertId, message })));
+      report.failed += notSent.size;
+      for (const alertId of notSent) {
+        if (report.failures.length >= MAX_REPORTED_FAILURES) break;
+        report.failures.push({ alertId, message });
+      }
     }
     // What the publisher took is marked sent (a rerun must not send it again); the rest is given back.
     await Promise.all(
       claimed.map((key) => (notSent?.has(alertIdOf(key)) ? ledger.release(key, owner) : ledger.complete(key, owner))),
     );
-    report.emitted.push(...published.filter((event) => !notSent?.has((event.detail as ExpiryAlertDetail).alertId)));
+    emit(published.filter((event) => !notSent?.has((event.detail as ExpiryAlertDetail).alertId)));
+    return held === 0 && notSent === undefined;
+  };
+
+  const evaluatePlace = async (location: StoredLocation): Promise<void> => {
+    const { certificate, fingerprint } = location;
+    // The store schedules only places with a certificate; one without has nothing to alert, ever.
+    if (!fingerprint || !certificate) {
+      if (fingerprint && !options.dryRun) await store.scheduleNextAlert(location.locationId, fingerprint, null);
+      return;
+    }
+    const expiry = assessExpiry(certificate, now, thresholds);
+    const settled = expiry.crossed.length === 0 || (await alertCrossed(location, fingerprint, expiry));
+    if (options.dryRun) return;
+    if (!settled) {
+      // Left where it is (due): the next run retries what failed, or finds sent what another run held.
+      report.keptDue++;
+      return;
+    }
+    const next = nextThresholdAt(certificate, now, thresholds);
+    await store.scheduleNextAlert(location.locationId, fingerprint, next?.toISOString() ?? null);
   };
 
   // Places are independent (each has its own claims), so several are alerted at once: a first evaluation of a
-  // large estate is bound by round trips, not by work. The stream is read only as fast as places finish.
+  // large estate is bound by round trips, not by work. The schedule is read only as fast as places finish, so
+  // memory holds a page of it and the places in flight, however many are due.
   const concurrency = options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY;
   const limit = pLimit(concurrency);
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  for await (const assessed of assessedLocations(store, clock, { thresholds })) {
-    if (failure) break;
-    report.evaluated++;
-    if (assessed.expiry.crossed.length === 0 || !assessed.location.fingerprint) continue;
-    const task: Promise<void> = limit(() => alertPlace(assessed))
-      .catch((error: unknown) => void (failure ??= { error }))
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
-    if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
+  read: for (const shard of shards) {
+    for await (const location of store.alertsDue(shard, now)) {
+      if (failure) break read;
+      if (options.signal?.aborted) {
+        report.interrupted = true;
+        break read;
+      }
+      report.evaluated++;
+      const task: Promise<void> = limit(() => evaluatePlace(location))
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
+    }
   }
   await Promise.all(inFlight);
   if (failure) throw failure.error;
-  report.emitted.sort(bySoonestExpiry);
   return report;
+}
+
+/** The shards asked for, each once and in order; a shard outside the schedule is a caller's mistake. */
+function shardsToEvaluate(shards: readonly number[] = ALL_ALERT_SHARDS): number[] {
+  for (const shard of shards) {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= ALERT_SHARDS)
+      throw new RangeError(`alert schedule shard ${shard} is not one of 0…${ALERT_SHARDS - 1}`);
+  }
+  return [...new Set(shards)].sort((a, b) => a - b);
 }
 
 /**

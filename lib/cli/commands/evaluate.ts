@@ -33,6 +33,8 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
 
   const inventory = await deps.openInventory(store);
   try {
+    // What this run sends, to print: a terminal's worth on a laptop, unlike the Lambda's runs, which keep counts.
+    const emitted: CertwardenEvent[] = [];
     const report = await evaluateExpiry({
       store: inventory.store,
       ledger: ledgerOf(inventory, clock),
@@ -40,35 +42,49 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
       events: options.dryRun || targets.length === 0 ? discardEvents : new FanOutPublisher(targets),
       clock,
       dryRun: options.dryRun,
+      onEmitted: (event) => emitted.push(event),
       ...thresholdsOf(config),
     });
+    // Places are alerted concurrently: sorted, the output is the same whatever order they finished in.
+    emitted.sort(bySoonestExpiry);
     out(
       options.json
-        ? `${JSON.stringify(report.emitted, null, 2)}\n`
-        : renderEvaluation(report, options.dryRun ?? false) +
-            (targets.length > 0 && report.emitted.length > 0 && !options.dryRun
+        ? `${JSON.stringify(emitted, null, 2)}\n`
+        : renderEvaluation(report, emitted, options.dryRun ?? false) +
+            (targets.length > 0 && report.emitted > 0 && !options.dryRun
               ? `sent to ${targets.map((target) => target.name).join(', ')}\n`
               : ''),
     );
-    for (const failure of report.failed)
+    for (const failure of report.failures)
       err(`certwarden: not sent (will be retried): ${failure.alertId}: ${failure.message}\n`);
-    return report.failed.length > 0 ? EVALUATE_EXIT.publishFailed : EVALUATE_EXIT.ok;
+    if (report.failed > report.failures.length)
+      err(`certwarden: not sent (will be retried): ${report.failed - report.failures.length} more\n`);
+    return report.failed > 0 ? EVALUATE_EXIT.publishFailed : EVALUATE_EXIT.ok;
   } finally {
     await inventory.close();
   }
 }
 
-/** A table of the alerts, most urgent last as they were found, and a summary line. */
-export function renderEvaluation(report: EvaluateReport, dryRun: boolean): string {
+/** Soonest expiry first, then by alert id. */
+const bySoonestExpiry = (a: CertwardenEvent, b: CertwardenEvent): number => {
+  const [x, y] = [a.detail as ExpiryAlertDetail, b.detail as ExpiryAlertDetail];
+  return x.notAfter < y.notAfter ? -1 : x.notAfter > y.notAfter ? 1 : x.alertId < y.alertId ? -1 : 1;
+};
+
+/**
+ * A table of the alerts, soonest expiry first, and a summary line. The certificates counted are those the
+ * alert schedule had due: new or renewed ones, and those that crossed a threshold since the last run.
+ */
+export function renderEvaluation(report: EvaluateReport, emitted: CertwardenEvent[], dryRun: boolean): string {
   const summary =
     `${report.evaluated} certificate${report.evaluated === 1 ? '' : 's'} evaluated, ` +
-    `${report.emitted.length} alert${report.emitted.length === 1 ? '' : 's'} ${dryRun ? 'would be sent' : 'sent'}, ` +
+    `${report.emitted} alert${report.emitted === 1 ? '' : 's'} ${dryRun ? 'would be sent' : 'sent'}, ` +
     `${report.alreadySent} sent before` +
     (report.heldElsewhere ? `, ${report.heldElsewhere} being sent by another run` : '') +
-    (report.failed.length ? `, ${report.failed.length} failed (retried next run)` : '');
-  if (report.emitted.length === 0) return `${summary}\n`;
+    (report.failed ? `, ${report.failed} failed (retried next run)` : '');
+  if (emitted.length === 0) return `${summary}\n`;
   const head = ['severity', 'event', 'threshold', 'expires', 'days', 'name', 'owner', 'source', 'location'];
-  return `${renderTable(head, report.emitted.map(row), { middle: [8] })}\n${summary}\n`;
+  return `${renderTable(head, emitted.map(row), { middle: [8] })}\n${summary}\n`;
 }
 
 function row(event: CertwardenEvent): string[] {

@@ -105,8 +105,8 @@ describe('certwarden evaluate', () => {
     expect(run.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
 
     const dry = await certwarden(['evaluate', '--dry-run']);
-    // Everything was sent by the first test: nothing left even to show.
-    expect(dry.stdout).toMatch(/^3 certificates evaluated, 0 alerts would be sent, \d+ sent before\n$/);
+    // Everything was sent by the first test, and its places moved on to their next thresholds: none is due.
+    expect(dry.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
   });
 
   it('reads --store and --table, and CERTWARDEN_STORE / CERTWARDEN_TABLE from the environment', async () => {

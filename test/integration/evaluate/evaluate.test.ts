@@ -1,9 +1,9 @@
 import { DynamoAlertLedger } from '../../../lib/adapters/dynamodb-alert-ledger';
-import type { ExpiryAlertDetail } from '../../../lib/domain/events';
+import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/events';
 import { thresholdId } from '../../../lib/domain/expiry';
 import { alertIdOf } from '../../../lib/ports/alert-ledger';
 import type { Clock } from '../../../lib/ports/clock';
-import { evaluateExpiry } from '../../../lib/use-cases/evaluate';
+import { ALL_ALERT_SHARDS, evaluateExpiry, type EvaluateOptions } from '../../../lib/use-cases/evaluate';
 import { assessedLocations } from '../../../lib/use-cases/report';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import {
@@ -24,8 +24,32 @@ let estate: Estate;
 let clock: MovableClock;
 
 const ledgerFor = (at: Clock = clock) => new DynamoAlertLedger(inventory.client, inventory.tableName, at);
-const evaluate = (events = new RecordingPublisher(), options: { runId?: string; dryRun?: boolean } = {}) =>
-  evaluateExpiry({ store: inventory.store, ledger: ledgerFor(), events, clock, ...options });
+/** An evaluation, with the events it emitted (published, or with dryRun would be). */
+const evaluate = async (events = new RecordingPublisher(), options: Partial<EvaluateOptions> = {}) => {
+  const emitted: CertwardenEvent[] = [];
+  const onEmitted = (event: CertwardenEvent) => emitted.push(event);
+  const report = await evaluateExpiry({
+    store: inventory.store,
+    ledger: ledgerFor(),
+    events,
+    clock,
+    onEmitted,
+    ...options,
+  });
+  return { ...report, events: emitted };
+};
+/** Puts every live place back on the alert schedule, due now: as a late index read or a race would show it again. */
+async function makeEveryPlaceDue(): Promise<void> {
+  for await (const { location } of assessedLocations(inventory.store, clock))
+    await inventory.store.scheduleNextAlert(location.locationId, location.fingerprint!, clock.now().toISOString());
+}
+/** The native ids of the places the alert schedule has due now. */
+async function dueNow(): Promise<string[]> {
+  const due: string[] = [];
+  for (const shard of ALL_ALERT_SHARDS)
+    for await (const place of inventory.store.alertsDue(shard, clock.now())) due.push(place.nativeId);
+  return due.sort();
+}
 const alertIds = (events: Array<{ detail: unknown }>) =>
   events.map((event) => (event.detail as ExpiryAlertDetail).alertId).sort();
 
@@ -61,11 +85,9 @@ describe('evaluateExpiry', () => {
     const report = await evaluate(events);
 
     expect(alertIds(events.events)).toEqual(await expectedAlertIds());
-    // Places are alerted concurrently: the report lists what was published, soonest expiry first.
-    expect(report.emitted).toHaveLength(events.events.length);
-    expect(report.emitted).toEqual(expect.arrayContaining(events.events));
-    const notAfters = report.emitted.map((event) => (event.detail as ExpiryAlertDetail).notAfter);
-    expect(notAfters).toEqual([...notAfters].sort());
+    // The report counts what was published; onEmitted heard of each event.
+    expect(report.emitted).toBe(events.events.length);
+    expect(alertIds(report.events)).toEqual(alertIds(events.events));
     expect(report.evaluated).toBe(4);
     const expired = events.events.filter((event) => event.detailType === 'Certificate Expired');
     expect(expired.map((event) => (event.detail as ExpiryAlertDetail).subjectCommonName)).toEqual(['gone.example.com']);
@@ -90,9 +112,23 @@ describe('evaluateExpiry', () => {
     const rerun = await evaluate();
     const redelivered = await evaluate(new RecordingPublisher(), { runId: 'run-1' });
 
-    expect(rerun.emitted).toEqual([]);
-    expect(redelivered.emitted).toEqual([]);
+    expect(rerun).toMatchObject({ evaluated: 0, emitted: 0 });
+    expect(redelivered).toMatchObject({ evaluated: 0, emitted: 0 });
+  });
+
+  it('emits nothing for a place read again after its alerts were sent: the ledger has them', async () => {
+    await evaluate(new RecordingPublisher(), { runId: 'run-1' });
+    await makeEveryPlaceDue();
+
+    const rerun = await evaluate();
+    await makeEveryPlaceDue();
+    const redelivered = await evaluate(new RecordingPublisher(), { runId: 'run-1' });
+
+    expect(rerun.events).toEqual([]);
+    expect(redelivered.events).toEqual([]);
+    expect(rerun.evaluated).toBe(4);
     expect(rerun.alreadySent).toBe((await expectedAlertIds()).length);
+    expect(redelivered.alreadySent).toBe((await expectedAlertIds()).length);
   });
 
   it.each([2, 5])('%i evaluators racing on one inventory send each alert exactly once', async (evaluators) => {
@@ -147,23 +183,27 @@ describe('evaluateExpiry', () => {
     await expect(
       evaluateExpiry({ store: inventory.store, ledger: broken, events: before, clock, concurrency: 1 }),
     ).rejects.toThrow('ProvisionedThroughputExceededException');
-    // gone.example.com expires first, so it was alerted before the failure; week.example.com was not.
-    expect(before.events.length).toBeGreaterThan(0);
     expect(alertIds(before.events).some((id) => id.includes('week.example.com'))).toBe(false);
+    // The place that failed, and those not reached, are still due.
+    expect(await dueNow()).toEqual(expect.arrayContaining([expect.stringContaining('week.example.com')]));
 
     const after = new RecordingPublisher();
     await evaluate(after);
     const sent = await evaluate(new RecordingPublisher());
     const everySend = [...alertIds(before.events), ...alertIds(after.events)].sort();
     expect(everySend).toEqual(await expectedAlertIds());
-    expect(sent.emitted).toEqual([]);
+    expect(sent.events).toEqual([]);
   });
 
   it('loses no alert when publishing fails: the claims are released and the next run sends them', async () => {
     const failing = new FlakyPublisher(Infinity);
     const failed = await evaluate(failing);
-    expect(failed.emitted).toEqual([]);
-    expect(failed.failed.map((failure) => failure.alertId).sort()).toEqual(await expectedAlertIds());
+    expect(failed.events).toEqual([]);
+    expect(failed.failures.map((failure) => failure.alertId).sort()).toEqual(await expectedAlertIds());
+    expect(failed.failed).toBe((await expectedAlertIds()).length);
+    // Every place with an alert stays due; the healthy one is moved on to its first threshold.
+    expect(failed.keptDue).toBe(3);
+    expect(await dueNow()).not.toContainEqual(expect.stringContaining('fine.example.com'));
 
     const events = new RecordingPublisher();
     await evaluate(events);
@@ -189,8 +229,8 @@ describe('evaluateExpiry', () => {
     // Some places had their alerts accepted in part, in the same publish as refused ones.
     expect(partial.calls.some((call) => call.length > 1)).toBe(true);
     expect(alertIds(partial.events)).toEqual(accepted);
-    expect(alertIds(first.emitted)).toEqual(accepted);
-    expect(first.failed.map((failure) => failure.alertId).sort()).toEqual([...refusedIds].sort());
+    expect(alertIds(first.events)).toEqual(accepted);
+    expect(first.failures.map((failure) => failure.alertId).sort()).toEqual([...refusedIds].sort());
     const ledger = ledgerFor();
     for (const id of accepted) {
       const [locationId, fingerprint, threshold] = splitAlertId(id);
@@ -200,7 +240,7 @@ describe('evaluateExpiry', () => {
     const rerun = new RecordingPublisher();
     const second = await evaluate(rerun);
     expect(alertIds(rerun.events)).toEqual([...refusedIds].sort());
-    expect(second.failed).toEqual([]);
+    expect(second.failed).toBe(0);
     expect(second.alreadySent).toBe(accepted.length);
 
     const third = new RecordingPublisher();
@@ -215,7 +255,7 @@ describe('evaluateExpiry', () => {
       throw new Error('socket hang up');
     };
     const failed = await evaluate(unknown);
-    expect(failed.failed.map((failure) => failure.alertId).sort()).toEqual(await expectedAlertIds());
+    expect(failed.failures.map((failure) => failure.alertId).sort()).toEqual(await expectedAlertIds());
 
     const rerun = new RecordingPublisher();
     await evaluate(rerun);
@@ -229,12 +269,14 @@ describe('evaluateExpiry', () => {
     await ledgerFor().claim(key, { owner: 'crashed', leaseMs: 60_000, keepUntil: NOW });
 
     const during = await evaluate();
-    expect(alertIds(during.emitted)).not.toContain(first);
+    expect(alertIds(during.events)).not.toContain(first);
     expect(during.heldElsewhere).toBe(1);
+    // Its place stays due, so the first run after the lease looks at it again.
+    expect(await dueNow()).toEqual([(await inventory.store.getLocation(locationId))!.nativeId]);
 
     clock.advance(61_000);
     const after = await evaluate();
-    expect(alertIds(after.emitted)).toEqual([first]);
+    expect(alertIds(after.events)).toEqual([first]);
     expect(await ledgerFor().state(key)).toBe('sent');
   });
 
@@ -243,11 +285,14 @@ describe('evaluateExpiry', () => {
     const dry = await evaluate(events, { dryRun: true });
 
     expect(events.events).toEqual([]);
-    expect(alertIds(dry.emitted)).toEqual(await expectedAlertIds());
+    expect(alertIds(dry.events)).toEqual(await expectedAlertIds());
+    expect(dry.emitted).toBe(dry.events.length);
     const alerts = (await inventory.scanAll()).filter((item) => String(item.pk).startsWith('ALERT#'));
     expect(alerts).toEqual([]);
+    // Nor does it move the schedule: every place is still due.
+    expect(await dueNow()).toHaveLength(4);
     const real = await evaluate();
-    expect(alertIds(real.emitted)).toEqual(alertIds(dry.emitted));
+    expect(alertIds(real.events)).toEqual(alertIds(dry.events));
   });
 
   it('keeps the ledger in the inventory table under ALERT#<location> with a TTL past the expiry', async () => {
