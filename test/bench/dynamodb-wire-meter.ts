@@ -60,6 +60,8 @@ export interface DynamoFigures {
   readUnits: number;
   /** Items DynamoDB read (a query's ScannedCount, a get's hit), filtered or not. */
   itemsRead: number;
+  /** Of which by Query and Scan. */
+  itemsQueried: number;
   itemsReturned: number;
   /** Write units per partition, `<table or index name> <partition key value>`. */
   partitionUnits: Map<string, number>;
@@ -74,6 +76,7 @@ const emptyFigures = (): DynamoFigures => ({
   reportedWriteUnits: 0,
   readUnits: 0,
   itemsRead: 0,
+  itemsQueried: 0,
   itemsReturned: 0,
   partitionUnits: new Map(),
 });
@@ -228,7 +231,10 @@ export class DynamoWireMeter {
     for (const capacity of [output.ConsumedCapacity ?? []].flat() as Array<{ CapacityUnits?: number }>) {
       figures.readUnits += capacity.CapacityUnits ?? 0;
     }
-    if (typeof output.ScannedCount === 'number') figures.itemsRead += output.ScannedCount;
+    if (typeof output.ScannedCount === 'number') {
+      figures.itemsRead += output.ScannedCount;
+      figures.itemsQueried += output.ScannedCount;
+    }
     if (typeof output.Count === 'number') figures.itemsReturned += output.Count;
     if (output.Item) {
       figures.itemsRead++;

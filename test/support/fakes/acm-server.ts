@@ -1,4 +1,4 @@
-import { createHash, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { issueCertificate, type IssuedCertificate, type KeySpec } from '../../../lib/x509/factory';
 import { readTlv, type Tlv } from '../../../lib/x509/der';
 import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonService } from './aws-json-server';
@@ -95,11 +95,16 @@ export class CertificateMill {
     return new CertificateMill(ca, KeyObject.from(ca.keys.privateKey), templates, at);
   }
 
-  /** A certificate for `domain`, valid from 10 days before the mill's date until `daysLeft` days after it. */
-  issue(domain: string, keyAlgorithm: AcmKeyAlgorithm, daysLeft: number): IssuedBody {
-    const template = this.templates.get(
+  /**
+   * A certificate for `domain`, valid from 10 days before the mill's date until `daysLeft` days after it. With
+   * `ownKey` it gets a key pair of its own (fast for EC, about 50 ms for RSA) instead of its key type's shared
+   * one, as in a real estate where no two certificates share a key.
+   */
+  issue(domain: string, keyAlgorithm: AcmKeyAlgorithm, daysLeft: number, ownKey = false): IssuedBody {
+    const shared = this.templates.get(
       keyAlgorithm.startsWith('RSA') ? 'RSA' : keyAlgorithm === 'EC_prime256v1' ? 'P-256' : 'P-384',
     )!;
+    const template = ownKey ? { ...shared, publicKey: freshPublicKey(keyAlgorithm) } : shared;
     const notBefore = new Date(Math.floor((this.at.getTime() - 10 * DAY) / 1000) * 1000);
     const notAfter = new Date(Math.floor((this.at.getTime() + daysLeft * DAY) / 1000) * 1000);
     const serial = randomBytes(16);
@@ -139,6 +144,18 @@ export class CertificateMill {
 }
 
 const DAY = 86_400_000;
+
+/** The SubjectPublicKeyInfo (DER) of a new key pair of ACM's key algorithm. */
+function freshPublicKey(keyAlgorithm: AcmKeyAlgorithm): Buffer {
+  const { publicKey } = keyAlgorithm.startsWith('RSA')
+    ? generateKeyPairSync('rsa', { modulusLength: Number(keyAlgorithm.slice(4)) })
+    : generateKeyPairSync('ec', {
+        namedCurve: { EC_prime256v1: 'prime256v1', EC_secp384r1: 'secp384r1', EC_secp521r1: 'secp521r1' }[
+          keyAlgorithm as 'EC_prime256v1'
+        ],
+      });
+  return publicKey.export({ type: 'spki', format: 'der' });
+}
 
 /** The parts of a leaf that every copy keeps: all but serial, validity, subject and subjectAltName. */
 interface LeafTemplate {
@@ -208,6 +225,8 @@ export interface NewAcmCertificate {
   tags?: Record<string, string>;
   /** @default 90 */
   daysLeft?: number;
+  /** A key pair of its own rather than its key type's shared one (see CertificateMill.issue). @default false */
+  ownKey?: boolean;
 }
 
 export interface FakeAcmOptions {
@@ -260,7 +279,9 @@ export class FakeAcm {
       inUseBy: spec.inUseBy ?? [],
       tags: spec.tags ?? {},
       createdAt: new Date(Date.UTC(2026, 0, 1)),
-      issued: WITH_BODY.has(status) ? this.mill.issue(spec.domainName, keyAlgorithm, spec.daysLeft ?? 90) : undefined,
+      issued: WITH_BODY.has(status)
+        ? this.mill.issue(spec.domainName, keyAlgorithm, spec.daysLeft ?? 90, spec.ownKey)
+        : undefined,
       failureReason: status === 'FAILED' ? 'CAA_ERROR' : undefined,
     };
     this.certificates.set(certificate.arn, certificate);
