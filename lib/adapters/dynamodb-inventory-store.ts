@@ -17,6 +17,7 @@ import {
   ALERT_SHARDS,
   type HistoryRecord,
   type InventoryStore,
+  type KeyUser,
   type ListOptions,
   type LocationChange,
   type LocationListing,
@@ -200,6 +201,73 @@ export class DynamoInventoryStore implements InventoryStore {
 
   locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation> {
     return this.queryLocations('byPublicKey', `SPKI#${publicKeySha256}`);
+  }
+
+  async keyUsers(publicKeySha256: string, sample: number): Promise<{ total: number; sample: KeyUser[] }> {
+    // The count (sort key `#COUNT`) sorts before the members (`CERT#…`): one query reads it and the sample.
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keyRegisterPartition(publicKeySha256) },
+        Limit: sample + 1,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    const head = Items.find((item) => item.sk === KEY_COUNT);
+    const users = Items.filter((item) => item.sk !== KEY_COUNT)
+      .slice(0, sample)
+      .map(fromKeyUserItem);
+    return { total: Math.max(Number(head?.count ?? 0), users.length), sample: users };
+  }
+
+  async hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keyUserKey(publicKeySha256, fingerprint) }),
+    );
+    return Item !== undefined;
+  }
+
+  async addKeyUser(publicKeySha256: string, user: KeyUser): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keyUserKey(publicKeySha256, user.fingerprint), type: 'key-user', ...user },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+    await this.countKeyUsers(publicKeySha256, 1);
+  }
+
+  async removeKeyUser(publicKeySha256: string, fingerprint: string): Promise<void> {
+    const { Attributes } = await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keyUserKey(publicKeySha256, fingerprint),
+        ReturnValues: 'ALL_OLD',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    if (Attributes) await this.countKeyUsers(publicKeySha256, -1);
+  }
+
+  private async countKeyUsers(publicKeySha256: string, by: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: keyRegisterPartition(publicKeySha256), sk: KEY_COUNT },
+        UpdateExpression: 'ADD #count :by SET #type = :type',
+        ExpressionAttributeNames: { '#count': 'count', '#type': 'type' },
+        ExpressionAttributeValues: { ':by': by, ':type': 'key-count' },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
   }
 
   expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
@@ -686,6 +754,18 @@ function nextAlertOf(
 
 /** Most severe first in the rule index. */
 const SEVERITY_ORDER: Record<Severity, string> = { critical: '0', high: '1', medium: '2', low: '3', info: '4' };
+
+const keyRegisterPartition = (publicKeySha256: string) => `KEY#${publicKeySha256}`;
+const KEY_COUNT = '#COUNT';
+const keyUserKey = (publicKeySha256: string, fingerprint: string) => ({
+  pk: keyRegisterPartition(publicKeySha256),
+  sk: `CERT#${fingerprint}`,
+});
+
+function fromKeyUserItem(item: Item): KeyUser {
+  const { fingerprint, subject, subjectCommonName, dnsNames } = item as unknown as KeyUser;
+  return { fingerprint, subject, subjectCommonName, dnsNames };
+}
 
 const policyMarkKey = (scope: string | undefined) => (scope === undefined ? 'POLICY' : `POLICY#${scope}`);
 

@@ -106,6 +106,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .option('--errors', 'places whose certificate could not be read')
         .option('--violations', 'open policy violations (with --rule and/or --owner)')
         .option('--rule <id>', 'open violations of one policy rule')
+        .option('--public-key <sha256>', 'live places whose certificate has this public key (what key-reuse names)')
         .option('--json', "print JSON (with each certificate's serial number)"),
     ),
     [

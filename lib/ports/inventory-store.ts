@@ -137,6 +137,14 @@ export interface StoredViolation {
   detectedAt: string;
 }
 
+/** A certificate as the register of public keys knows it: enough to tell a renewal from an unrelated reuse. */
+export interface KeyUser {
+  fingerprint: string;
+  subject: string;
+  subjectCommonName: string | null;
+  dnsNames: string[];
+}
+
 export interface ListOptions {
   /** Stop after this many. */
   limit?: number;
@@ -166,6 +174,17 @@ export interface InventoryStore {
   locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation>;
   /** Live places whose certificate has this public key (SPKI SHA-256). */
   locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation>;
+  /**
+   * The register of public keys, for the key-reuse rule: how many distinct certificates of the inventory have
+   * this key, and up to `sample` of them. Costs one query of at most `sample` items however many share it.
+   */
+  keyUsers(publicKeySha256: string, sample: number): Promise<{ total: number; sample: KeyUser[] }>;
+  /** Whether a certificate is in the register of its key. */
+  hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean>;
+  /** Adds a certificate to the register of its key; adding it again changes nothing. */
+  addKeyUser(publicKeySha256: string, user: KeyUser): Promise<void>;
+  /** Takes a certificate out of the register of its key (no live place holds it any more). */
+  removeKeyUser(publicKeySha256: string, fingerprint: string): Promise<void>;
   /** Live locations whose certificate expires before `cutoff`, soonest first. */
   expiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
   /** The same places as expiringBefore, with only the fields a listing shows. */

@@ -5,7 +5,7 @@ import type { CertificateRecord } from '../domain/certificate';
 import type { KeySharingCertificate, Violation } from '../domain/policy/types';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
-import type { InventoryStore, StoredLocation, StoredViolation } from '../ports/inventory-store';
+import type { InventoryStore, KeyUser, StoredLocation, StoredViolation } from '../ports/inventory-store';
 
 export interface EnforcePolicyOptions {
   store: InventoryStore;
@@ -30,9 +30,9 @@ export interface EnforcementReport {
  * Brings the stored violations of places to what the policy says of their certificates now: a new violation
  * is saved and announced (Policy Violation), one that no longer holds is removed and announced (Violation
  * Resolved), whether the certificate changed, the place went away or the policy changed. Writes only what
- * differs. Key reuse is judged against every live place of the inventory with the same public key (an index
- * query per place evaluated); a place that starts sharing its key with a new one is re-judged at the next full
- * evaluation (daily), the new one at once.
+ * differs. Key reuse is judged against the register of public keys (one query of at most KEY_SAMPLE certificates
+ * per place evaluated, however many share the key, so a sync costs what changed); a place that starts sharing its
+ * key with a new one is re-judged at the next full evaluation (daily), the new one at once.
  */
 export async function enforcePolicy(options: EnforcePolicyOptions): Promise<EnforcementReport> {
   const { store, policy, clock, events = discardEvents, batchSize = 100 } = options;
@@ -50,8 +50,12 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         const wanted = new Map<string, StoredViolation>();
         if (location.status === 'live' && record) {
           report.evaluated++;
-          const sameKeyElsewhere = await sharingTheKey(store, record);
-          const evaluation = evaluatePolicy(policy, { certificate: record, location }, { now, sameKeyElsewhere });
+          const { sameKeyElsewhere, sameKeyTotal } = await sharingTheKey(store, record);
+          const evaluation = evaluatePolicy(
+            policy,
+            { certificate: record, location },
+            { now, sameKeyElsewhere, sameKeyTotal },
+          );
           for (const violation of evaluation.violations)
             wanted.set(violation.ruleId, stored(location, violation, null, at));
           for (const { violation, exemption } of evaluation.exemptions) {
@@ -110,20 +114,93 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
 export const policyMarkOf = (policy: CompiledPolicy, now: Date): string =>
   `${contentHash(policy.config)}@${now.toISOString().slice(0, 10)}`;
 
-/** Other certificates of the inventory with this certificate's public key, as the key-reuse rule reads them. */
-async function sharingTheKey(store: InventoryStore, record: CertificateRecord): Promise<KeySharingCertificate[]> {
-  const others = new Map<string, KeySharingCertificate>();
-  for await (const place of store.locationsWithPublicKey(record.publicKeySha256)) {
-    const { fingerprint, certificate } = place;
-    if (!fingerprint || !certificate || fingerprint === record.fingerprintSha256) continue;
-    others.set(fingerprint, {
-      fingerprintSha256: fingerprint,
-      subject: certificate.subject,
-      subjectCommonName: certificate.subjectCommonName,
-      sans: { dns: certificate.dnsNames, ip: [], email: [], uri: [] },
+/**
+ * Distinct certificates read from a key's register per place judged. Exact up to this many sharers; beyond, the
+ * rule judges on this sample and says "at least" (a key shared by more than 50 certificates whose names all
+ * overlap this one's, with an unrelated one further on, is the case a sample can miss until it is shown).
+ */
+const KEY_SAMPLE = 50;
+
+/**
+ * The other certificates of the inventory with this certificate's public key, as the key-reuse rule reads them,
+ * from the register of keys, which this adds the certificate to when it is not there yet (a read, no write, once
+ * it is).
+ */
+async function sharingTheKey(
+  store: InventoryStore,
+  record: CertificateRecord,
+): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeyTotal: number }> {
+  const key = record.publicKeySha256;
+  let { total, sample } = await store.keyUsers(key, KEY_SAMPLE);
+  const complete = total <= sample.length;
+  const registered = sample.some((user) => user.fingerprint === record.fingerprintSha256)
+    ? true
+    : complete
+      ? false
+      : await store.hasKeyUser(key, record.fingerprintSha256);
+  if (!registered) {
+    await store.addKeyUser(key, {
+      fingerprint: record.fingerprintSha256,
+      subject: record.subject,
+      subjectCommonName: record.subjectCommonName,
+      dnsNames: record.sans.dns,
+    });
+    total++;
+  }
+  const sameKeyElsewhere = sample
+    .filter((user) => user.fingerprint !== record.fingerprintSha256)
+    .map((user) => ({
+      fingerprintSha256: user.fingerprint,
+      subject: user.subject,
+      subjectCommonName: user.subjectCommonName,
+      sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
+    }));
+  return { sameKeyElsewhere, sameKeyTotal: total };
+}
+
+/**
+ * Adds the certificates that arrived at places (new, renewed, restored) to the register of their keys, before
+ * any place is judged against it: then a first sync's evaluation sees every certificate of the source.
+ */
+export async function registerArrivedCertificates(store: InventoryStore, places: StoredLocation[]): Promise<void> {
+  const arrived = new Map<string, { publicKeySha256: string; user: KeyUser }>();
+  for (const { fingerprint, certificate, status } of places) {
+    if (status !== 'live' || !fingerprint || !certificate) continue;
+    arrived.set(fingerprint, {
+      publicKeySha256: certificate.publicKeySha256,
+      user: {
+        fingerprint,
+        subject: certificate.subject,
+        subjectCommonName: certificate.subjectCommonName,
+        dnsNames: certificate.dnsNames,
+      },
     });
   }
-  return [...others.values()];
+  await Promise.all([...arrived.values()].map(({ publicKeySha256, user }) => store.addKeyUser(publicKeySha256, user)));
+}
+
+/** A certificate that left a place (renewed, removed): where it is no longer live anywhere, its key forgets it. */
+export interface DepartedCertificate {
+  fingerprint: string;
+  publicKeySha256: string;
+}
+
+/**
+ * Takes certificates that no live place holds any more out of the register of keys, so that a key-reuse
+ * violation never names a certificate that is gone. Costs a query per departed certificate, stopping at the first
+ * live place found.
+ */
+export async function forgetDepartedCertificates(
+  store: InventoryStore,
+  departed: DepartedCertificate[],
+): Promise<void> {
+  const unique = new Map(departed.map((certificate) => [certificate.fingerprint, certificate]));
+  await Promise.all(
+    [...unique.values()].map(async ({ fingerprint, publicKeySha256 }) => {
+      for await (const place of store.locationsOfCertificate(fingerprint)) if (place.status === 'live') return;
+      await store.removeKeyUser(publicKeySha256, fingerprint);
+    }),
+  );
 }
 
 function stored(

@@ -29,7 +29,14 @@ import type {
   StoredLocation,
   SyncRunRecord,
 } from '../ports/inventory-store';
-import { enforcePolicy, policyMarkOf, type EnforcementReport } from './enforce-policy';
+import {
+  enforcePolicy,
+  forgetDepartedCertificates,
+  policyMarkOf,
+  registerArrivedCertificates,
+  type DepartedCertificate,
+  type EnforcementReport,
+} from './enforce-policy';
 
 export interface SyncProgress {
   seen: number;
@@ -272,6 +279,8 @@ class SyncRun {
       changedPlaces.push(stored);
     }
     if (published.length > 0) await this.events.publish(published);
+    await forgetDepartedCertificates(this.store, departedCertificates(applied));
+    await registerArrivedCertificates(this.store, arrivedCertificates(applied));
     if (!this.fullEvaluation) await this.enforce(changedPlaces);
   }
 
@@ -482,6 +491,33 @@ function changeBetween(previous: StoredLocation | undefined, next: LocationState
   if (previous.contentHash === next.contentHash && !previous.stale) return null;
   if (previous.fingerprint && next.fingerprint && previous.fingerprint !== next.fingerprint) return 'renewed';
   return 'updated';
+}
+
+/** The certificates that left their place in these changes (renewed away, or the place went). */
+function departedCertificates(
+  applied: Array<{ change: LocationChange; stored: StoredLocation } | null>,
+): DepartedCertificate[] {
+  const departed: DepartedCertificate[] = [];
+  for (const result of applied) {
+    const previous = result?.change.previous;
+    if (!result || !previous?.fingerprint || !previous.certificate || previous.status !== 'live') continue;
+    const { stored } = result;
+    if (stored.status === 'live' && stored.fingerprint === previous.fingerprint) continue;
+    departed.push({ fingerprint: previous.fingerprint, publicKeySha256: previous.certificate.publicKeySha256 });
+  }
+  return departed;
+}
+
+/** The places that got a certificate they did not hold live before (new, renewed, restored). */
+function arrivedCertificates(
+  applied: Array<{ change: LocationChange; stored: StoredLocation } | null>,
+): StoredLocation[] {
+  return applied
+    .filter((result) => result !== null)
+    .filter(
+      ({ change: { previous }, stored }) => previous?.status !== 'live' || previous.fingerprint !== stored.fingerprint,
+    )
+    .map(({ stored }) => stored);
 }
 
 /** A change another writer got to first: recomputed from the fresh state and tried again. */

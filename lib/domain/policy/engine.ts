@@ -206,6 +206,7 @@ export function evaluatePolicy(
   const ruleContext: RuleContext = {
     now: context.now,
     sameKeyElsewhere: context.sameKeyElsewhere,
+    sameKeyTotal: context.sameKeyTotal,
     issuerType: facts.issuerType,
     uses,
     inUse,

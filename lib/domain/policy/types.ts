@@ -78,6 +78,11 @@ export interface EvaluationContext {
    * may be included; it is ignored). Absent: the key-reuse rule answers `not-applicable`.
    */
   sameKeyElsewhere?: readonly KeySharingCertificate[];
+  /**
+   * How many distinct certificates have the subject's key in all (the subject included), when
+   * `sameKeyElsewhere` is a sample of them rather than all. @default all of them are given
+   */
+  sameKeyTotal?: number;
 }
 
 /** What the engine and rules know about a subject beyond its fields, computed once per evaluation. */

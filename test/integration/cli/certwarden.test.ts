@@ -129,7 +129,19 @@ describe('certwarden scan and list', () => {
     ]);
 
     const byOwner = await certwarden(['list', '--owner', 'team-a', '--json', ...store]);
-    expect((JSON.parse(byOwner.stdout) as unknown[]).length).toBe(2);
+    const teamA = JSON.parse(byOwner.stdout) as Array<{ nativeId: string; certificate: { publicKeySha256: string } }>;
+    expect(teamA.length).toBe(2);
+
+    const sameKey = await certwarden([
+      'list',
+      '--public-key',
+      teamA[0].certificate.publicKeySha256,
+      '--json',
+      ...store,
+    ]);
+    expect((JSON.parse(sameKey.stdout) as Array<{ nativeId: string }>).map((row) => row.nativeId)).toEqual([
+      teamA[0].nativeId,
+    ]);
 
     const errors = await certwarden(['list', '--errors', ...store]);
     expect(errors.stdout).toContain('broken.crt');

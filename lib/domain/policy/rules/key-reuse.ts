@@ -12,27 +12,45 @@ const Params = z.strictObject({
 });
 export type KeyReuseParams = z.infer<typeof Params>;
 
+/** Sharers named in a violation's details. */
+const MAX_SHOWN = 10;
+
 /**
  * The same public key in certificates for unrelated names: one compromise exposes all of them, and revoking one
  * does not protect the others. Needs the cross-certificate view: `context.sameKeyElsewhere`, the other
  * certificates with the subject's `publicKeySha256`.
  */
-export const keyReuse: Rule<KeyReuseParams> = ({ certificate }, { allowSameNames }, { sameKeyElsewhere }) => {
+export const keyReuse: Rule<KeyReuseParams> = (
+  { certificate },
+  { allowSameNames },
+  { sameKeyElsewhere, sameKeyTotal },
+) => {
   if (sameKeyElsewhere === undefined) return notApplicable('no inventory-wide view of certificates by public key');
   const others = sameKeyElsewhere.filter((other) => other.fingerprintSha256 !== certificate.fingerprintSha256);
   if (others.length === 0) return compliant;
+  // With a sample of the sharers, the unrelated ones found are a lower bound of those there are.
+  const sharers = Math.max(others.length, (sameKeyTotal ?? 0) - 1);
+  const partial = sharers > others.length;
   const names = new Set(certificateNames(certificate));
   const related = (other: KeySharingCertificate) =>
     other.subject === certificate.subject || certificateNames(other).some((name) => names.has(name));
   const unrelated = allowSameNames ? others.filter((other) => !related(other)) : others;
   if (unrelated.length === 0) return compliant;
   const shown = unrelated.slice(0, 3).map((other) => certificateNames(other).join(' ') || other.subject);
+  const count = partial
+    ? `at least ${unrelated.length} of the ${sharers} certificates sharing it`
+    : `${unrelated.length} certificate${unrelated.length > 1 ? 's' : ''}`;
   return violation(
-    `public key ${certificate.publicKeySha256.slice(0, 16)}… also in ${unrelated.length} certificate${unrelated.length > 1 ? 's' : ''} for ` +
+    `public key ${certificate.publicKeySha256.slice(0, 16)}… also in ${count} for ` +
       `${allowSameNames ? 'unrelated ' : ''}names (${shown.join('; ')}${unrelated.length > 3 ? '; …' : ''})`,
     {
       publicKeySha256: certificate.publicKeySha256,
-      sharedWith: unrelated.map((other) => ({ fingerprint: other.fingerprintSha256, names: certificateNames(other) })),
+      sharedWithCount: sharers,
+      // A bounded sample keeps the violation record small however many share the key; the whole list is a query.
+      sharedWith: unrelated
+        .slice(0, MAX_SHOWN)
+        .map((other) => ({ fingerprint: other.fingerprintSha256, names: certificateNames(other) })),
+      everyPlace: `certwarden list --public-key ${certificate.publicKeySha256}`,
     },
   );
 };
