@@ -131,7 +131,8 @@ async function sharingTheKey(
   record: CertificateRecord,
 ): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeyTotal: number }> {
   const key = record.publicKeySha256;
-  let { total, sample } = await store.keyUsers(key, KEY_SAMPLE);
+  const { total: inRegister, sample } = await store.keyUsers(key, KEY_SAMPLE);
+  let total = inRegister;
   const complete = total <= sample.length;
   const registered = sample.some((user) => user.fingerprint === record.fingerprintSha256)
     ? true
