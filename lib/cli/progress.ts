@@ -3,13 +3,14 @@ import type { CertificateSource } from '../ports/certificate-source';
 import type { SyncProgress } from '../use-cases/sync';
 
 /**
- * Shows progress on a terminal: a bar over `total` files when the count is known in advance, else a running
- * count of places. Counting happens as the source yields, so the figure moves even while nothing changes.
- * Nothing is drawn when stderr is not a terminal, or with NO_COLOR set.
+ * Shows progress on a terminal: a bar over `total` files when there is a count, else a running count of places.
+ * The count may arrive while the work runs (a promise): the work does not wait for it, and the bar fills in once
+ * it is known. Counting happens as the source yields, so the figure moves even while nothing changes. Nothing is
+ * drawn when stderr is not a terminal, or with NO_COLOR set.
  */
 export async function withProgress<T>(
   label: string,
-  total: number | null,
+  total: number | Promise<number> | null,
   run: (
     onProgress: (progress: SyncProgress) => void,
     source: (inner: CertificateSource) => CertificateSource,
@@ -23,10 +24,22 @@ export async function withProgress<T>(
   const counts = '{changed} changed | {errors} errors';
   const bar = new SingleBar({
     format:
-      total === null ? `${label}: {value} places | ${counts}` : `${label} [{bar}] {value}/{total} files | ${counts}`,
+      total === null ? `${label}: {value} places | ${counts}` : `${label} [{bar}] {value}/{files} files | ${counts}`,
     stream: process.stderr,
+    emptyOnZero: true,
   });
-  bar.start(total ?? 0, 0, { changed: 0, errors: 0 });
+  const known = typeof total === 'number' ? total : undefined;
+  bar.start(known ?? 0, 0, { changed: 0, errors: 0, files: known ?? '…' });
+  if (total instanceof Promise) {
+    // A count that fails leaves the bar without a total; the listing itself reports what it cannot read.
+    total.then(
+      (files) => {
+        bar.setTotal(files);
+        bar.update({ files });
+      },
+      () => {},
+    );
+  }
   let counted = 0;
   const counting = (inner: CertificateSource): CertificateSource => ({
     kind: inner.kind,

@@ -60,7 +60,8 @@ export async function scan(options: ScanOptions): Promise<ExitCode> {
     ownerFromTopDirectory: options.ownerFromDirectory,
     pkcs12Passwords: options.pkcs12PasswordFile ? [await readPkcs12PasswordFile(options.pkcs12PasswordFile)] : [],
   });
-  const total = showsProgress() ? await countCertificateFiles(root) : 0;
+  // Counted beside the scan rather than before it: on a large tree the walk alone takes seconds.
+  const total = showsProgress() ? countCertificateFiles(root) : null;
   return withInventory(options, async ({ store }) => {
     if (options.name === undefined) await refuseForeignSource(store, name, root);
     const report = await withProgress(`syncing ${name}`, total, (onProgress, wrap) =>
