@@ -12,6 +12,7 @@ import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
 import { benchInfra } from './infra';
+import { benchKeyReuse } from './key-reuse';
 import { benchLocalScan } from './local-scan';
 import { benchPolicy } from './policy';
 
@@ -20,7 +21,7 @@ import { benchPolicy } from './policy';
  * a baseline measured in the same run. `npm run bench -- --record` also writes docs/benchmarks.md (its table and
  * header; the `## ` sections after the table are kept). BENCH_SCALES (default 10000,100000) sets the sync sizes;
  * the connector sections (acm, keyvault, gcm) sync the smallest of them, at most 10,000. BENCH_ONLY (e.g.
- * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, infra, cli, scan (`certwarden
+ * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
@@ -234,6 +235,7 @@ void (async () => {
   if (wanted('keyvault')) await section('Key Vault', () => benchAzureKeyVault(connectorCount));
   if (wanted('gcm')) await section('Certificate Manager', () => benchGoogleCertificateManager(connectorCount));
   if (wanted('policy')) await section('policy', () => benchPolicy());
+  if (wanted('keyreuse')) await section('key reuse', () => benchKeyReuse());
   if (wanted('infra')) await section('infra', () => benchInfra());
   if (wanted('cli')) await section('CLI', () => benchCli());
   if (wanted('fanout')) await section('fan-out at 1M', () => benchFanout());
