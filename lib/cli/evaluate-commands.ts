@@ -58,6 +58,7 @@ export interface LocalTargetOptions extends StoreOptions {
 
 export interface EvaluateCommandOptions extends LocalTargetOptions {
   dryRun?: boolean;
+  all?: boolean;
   json?: boolean;
   eventBus?: string;
 }
@@ -91,16 +92,23 @@ export async function exitWith(
 }
 
 /**
- * Adds `certwarden evaluate [--dry-run] [--json]`: sends every expiry alert due now (Certificate Expiring /
- * Certificate Expired), each once per (location, certificate, threshold) however often it runs, to stdout and
- * to every local target (Slack webhook, SIEM collector: the options, else the config's `alerts.local`); prints
- * the events sent, or with `--dry-run` those that would be (claiming and sending nothing).
+ * Adds `certwarden evaluate [--dry-run] [--all] [--json]`: sends every expiry alert due now (Certificate
+ * Expiring / Certificate Expired), each once per (location, certificate, threshold) however often it runs, to
+ * stdout and to every local target (Slack webhook, SIEM collector: the options, else the config's
+ * `alerts.local`); prints the events sent, or with `--dry-run` those that would be (claiming and sending
+ * nothing). It reads the places the alert schedule has due; `--all` first makes every place due.
  */
 export function registerEvaluateCommands(program: Command, deps: EvaluateCommandDeps): Command {
   const command = program
     .command('evaluate')
     .description('send the expiry alerts due now, each exactly once, to stdout and the local targets')
     .option('--dry-run', 'send and record nothing: show what would be sent')
+    .addOption(
+      new Option(
+        '--all',
+        'look at every certificate, not only those due: once after upgrading to the alert schedule or changing the thresholds (reads the whole inventory)',
+      ).conflicts('dryRun'),
+    )
     .option('--json', 'print the events as a JSON array');
   return withExamples(
     addConfigAndStoreOptions(command)

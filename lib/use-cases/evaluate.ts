@@ -16,6 +16,7 @@ import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledge
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import { ALERT_SHARDS, type InventoryStore, type StoredLocation } from '../ports/inventory-store';
+import { assessedLocations } from './report';
 
 export interface EvaluateOptions {
   store: InventoryStore;
@@ -186,30 +187,74 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
   };
 
   // Places are independent (each has its own claims), so several are alerted at once: a first evaluation of a
-  // large estate is bound by round trips, not by work. The schedule is read only as fast as places finish, so
-  // memory holds a page of it and the places in flight, however many are due.
-  const concurrency = options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY;
+  // large estate is bound by round trips, not by work.
+  async function* duePlaces(): AsyncGenerator<StoredLocation> {
+    for (const shard of shards) {
+      for await (const location of store.alertsDue(shard, now)) {
+        if (options.signal?.aborted) {
+          report.interrupted = true;
+          return;
+        }
+        report.evaluated++;
+        yield location;
+      }
+    }
+  }
+  await forEachConcurrently(duePlaces(), options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY, evaluatePlace);
+  return report;
+}
+
+/**
+ * Makes every live place with a certificate due now, so that the next evaluation looks at each once: for an
+ * inventory written before the alert schedule existed (its places were never scheduled), and after the
+ * thresholds changed (each place waits for its next threshold under the old ones). It reads the whole
+ * inventory, so it is an operator's step (`certwarden evaluate --all`), not every run's. Places already due are
+ * left as they are. Returns how many places it made due.
+ */
+export async function scheduleEveryPlace(options: {
+  store: InventoryStore;
+  clock: Clock;
+  /** @default DEFAULT_EVALUATE_CONCURRENCY */
+  concurrency?: number;
+}): Promise<number> {
+  const { store, clock } = options;
+  const now = clock.now().toISOString();
+  let scheduled = 0;
+  async function* unscheduled(): AsyncGenerator<StoredLocation> {
+    for await (const { location } of assessedLocations(store, clock)) {
+      if (location.fingerprint && !(location.nextAlertAt !== undefined && location.nextAlertAt <= now)) yield location;
+    }
+  }
+  await forEachConcurrently(unscheduled(), options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY, async (location) => {
+    await store.scheduleNextAlert(location.locationId, location.fingerprint!, now);
+    scheduled++;
+  });
+  return scheduled;
+}
+
+/**
+ * Runs `work` on each item as the stream yields it, `concurrency` at a time, reading the stream only as fast as
+ * items finish: memory holds a page of the stream and the items in flight, however long it is. At the first
+ * failure no further item is taken; those in flight finish, then it is thrown.
+ */
+async function forEachConcurrently<T>(
+  items: AsyncIterable<T>,
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   const limit = pLimit(concurrency);
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  read: for (const shard of shards) {
-    for await (const location of store.alertsDue(shard, now)) {
-      if (failure) break read;
-      if (options.signal?.aborted) {
-        report.interrupted = true;
-        break read;
-      }
-      report.evaluated++;
-      const task: Promise<void> = limit(() => evaluatePlace(location))
-        .catch((error: unknown) => void (failure ??= { error }))
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
-    }
+  for await (const item of items) {
+    if (failure) break;
+    const task: Promise<void> = limit(() => work(item))
+      .catch((error: unknown) => void (failure ??= { error }))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   if (failure) throw failure.error;
-  return report;
 }
 
 /** The shards asked for, each once and in order; a shard outside the schedule is a caller's mistake. */

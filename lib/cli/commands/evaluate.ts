@@ -1,7 +1,7 @@
 import type { CertwardenEvent, ExpiryAlertDetail } from '../../domain/events';
 import { systemClock } from '../../ports/clock';
 import { discardEvents, type EventPublisher } from '../../ports/event-publisher';
-import { evaluateExpiry, type EvaluateReport } from '../../use-cases/evaluate';
+import { evaluateExpiry, scheduleEveryPlace, type EvaluateReport } from '../../use-cases/evaluate';
 import type { EvaluateCommandDeps, EvaluateCommandOptions } from '../evaluate-commands';
 import { EVALUATE_EXIT } from '../evaluate-commands';
 import { renderTable } from '../render';
@@ -33,6 +33,10 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
 
   const inventory = await deps.openInventory(store);
   try {
+    if (options.all) {
+      const scheduled = await scheduleEveryPlace({ store: inventory.store, clock });
+      err(`certwarden: ${scheduled} certificate${scheduled === 1 ? '' : 's'} made due for evaluation\n`);
+    }
     // What this run sends, to print: a terminal's worth on a laptop, unlike the Lambda's runs, which keep counts.
     const emitted: CertwardenEvent[] = [];
     const report = await evaluateExpiry({

@@ -127,6 +127,33 @@ describe('certwarden evaluate', () => {
   });
 });
 
+describe('certwarden evaluate --all', () => {
+  it('looks at every certificate, also those the alert schedule does not have due, and refuses --dry-run', async () => {
+    const estate = await makeEstate();
+    await estate.put('unscheduled.example.com', 5);
+    const inventory = await openTestInventory({ table: 'table-all' });
+    await estate.sync(inventory.store, fixedClock(NOW));
+    // As an inventory synced before the alert schedule existed: the place is due never.
+    for await (const location of inventory.store.expiringBefore(new Date('9999-01-01')))
+      await inventory.store.scheduleNextAlert(location.locationId, location.fingerprint!, null);
+    await inventory.close();
+
+    const due = await certwarden(['evaluate', '--json', '--table', 'table-all']);
+    // A usage error (commander's, exit 2 in the CLI): a dry run must not write the schedule.
+    await expect(certwarden(['evaluate', '--all', '--dry-run', '--table', 'table-all'])).rejects.toMatchObject({
+      code: 'commander.conflictingOption',
+    });
+    const all = await certwarden(['evaluate', '--all', '--json', '--table', 'table-all']);
+    const again = await certwarden(['evaluate', '--all', '--json', '--table', 'table-all']);
+
+    expect(JSON.parse(due.stdout)).toEqual([]);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toBe('certwarden: 1 certificate made due for evaluation\n');
+    expect((JSON.parse(all.stdout) as CertwardenEvent[]).length).toBeGreaterThan(0);
+    expect(JSON.parse(again.stdout)).toEqual([]);
+  });
+});
+
 describe('certwarden evaluate table output', () => {
   it('lists each alert with its severity, threshold, name and owner', async () => {
     const estate = await makeEstate();

@@ -9,7 +9,13 @@ import {
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
 import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/events';
-import { ALL_ALERT_SHARDS, evaluateExpiry, type EvaluateOptions } from '../../../lib/use-cases/evaluate';
+import {
+  ALL_ALERT_SHARDS,
+  evaluateExpiry,
+  scheduleEveryPlace,
+  type EvaluateOptions,
+} from '../../../lib/use-cases/evaluate';
+import { assessedLocations } from '../../../lib/use-cases/report';
 import { DAY, FlakyPublisher, makeEstate, MovableClock, NOW, RecordingPublisher, type Estate } from './estate';
 
 /**
@@ -204,5 +210,28 @@ describe('the alert schedule', () => {
     expect(aborted).toMatchObject({ evaluated: 0, interrupted: true });
     expect(real.evaluated).toBe(2);
     expect(real.alerts).toEqual(dry.alerts);
+  });
+
+  it('evaluates an inventory written before the schedule existed once every place is made due, each alert once', async () => {
+    await estate.put('soon.example.com', 20, 90);
+    await estate.put('fine.example.com', 200, 365);
+    await sync();
+    // What a place synced before the alert schedule looks like: no nextAlertAt, in no shard.
+    for await (const { location } of assessedLocations(store, clock))
+      await store.scheduleNextAlert(location.locationId, location.fingerprint!, null);
+    const unscheduled = await evaluate();
+
+    const madeDue = await scheduleEveryPlace({ store, clock });
+    const again = await scheduleEveryPlace({ store, clock });
+    const evaluated = await evaluate();
+
+    expect(unscheduled).toMatchObject({ evaluated: 0, emitted: 0 });
+    expect(madeDue).toBe(2);
+    expect(again).toBe(0); // already due: nothing written
+    expect(evaluated).toMatchObject({
+      evaluated: 2,
+      alerts: ['soon.example.com 30d', 'soon.example.com lifetime-33%'],
+    });
+    expect((await evaluate()).evaluated).toBe(0);
   });
 });
