@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PolicyConfig } from '../lib/domain/policy';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,14 +20,21 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
-import { AlertsConfig, digestSeverityGaps, ExpiryConfig, formatPath, SourceConfig } from '../lib/domain/config';
+import {
+  AlertsConfig,
+  digestSeverityGaps,
+  ExpiryConfig,
+  formatPath,
+  scopeCountOf,
+  SourceConfig,
+} from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
 import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, METRICS_NAMESPACE, SOURCE_DIMENSION } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
-import { bundlingFor, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
+import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
 import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-permissions';
 
 export interface CertificateInventoryProps {
@@ -41,8 +51,8 @@ export interface CertificateInventoryProps {
    */
   readonly sources?: z.input<typeof SourceConfig>[];
   /**
-   * The certificate policy the sync workers enforce (the config's `policy`), passed to them as JSON in their
-   * environment, so it must stay under 3,000 characters (checked at synth time).
+   * The certificate policy the sync workers enforce (the config's `policy`), in the deployment file bundled
+   * beside them with the sources (functions/shared/deployment.ts): any size.
    *
    * @default the recommended policy (lib/domain/policy RECOMMENDED_POLICY)
    * @example
@@ -132,10 +142,12 @@ export interface CertificateInventoryProps {
    */
   readonly syncMemorySize?: number;
   /**
-   * Sync workers of one kind running at once (the SQS event source's maximum concurrency, 2 to 1000), so a
-   * schedule that fans out into hundreds of scopes never stampedes a provider's API.
+   * Sync workers of one kind running at once (the SQS event source's maximum concurrency, 2 to 1000; the
+   * config's `sync.maxConcurrency`). A worker syncs one scope, paced at that scope's own provider quota (an
+   * account × region, a vault: lib/connectors/rate-limiter.ts), so workers on different scopes share no
+   * quota: the bound is the account's Lambda concurrency, not the providers'.
    *
-   * @default 2
+   * @default the kind's number of scopes, at least 2 and at most 100 (DEFAULT_SYNC_CONCURRENCY_CAP)
    */
   readonly syncMaxConcurrency?: number;
   /**
@@ -168,8 +180,12 @@ export interface CertificateInventoryProps {
   readonly managedPolicyPrefix?: string;
 }
 
-/** EventBridge Scheduler's limit on a target's input, in characters. */
-const MAX_SCHEDULE_INPUT = 8192;
+/**
+ * The default ceiling on one kind's concurrent sync workers: a tenth of Lambda's default 1,000 concurrent
+ * executions per account and region, so the rest of the account keeps room. At ~10 s a scope (100 ACM
+ * certificates at 10 requests/s per operation) that is 10,000 scopes in about 17 minutes.
+ */
+const DEFAULT_SYNC_CONCURRENCY_CAP = 100;
 
 /**
  * The deployed certwarden: the inventory table, the event bus with its archive and schema registry, one sync
@@ -207,6 +223,11 @@ export class CertificateInventory extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** Every dead-letter queue, each with its alarm. */
   readonly deadLetterQueues: sqs.Queue[] = [];
+  /**
+   * The sources and policy the planner and the sync workers read (functions/shared/deployment.ts), written at
+   * synth time and bundled beside each of them.
+   */
+  readonly deploymentFile: string;
 
   private readonly logRetention: logs.RetentionDays;
   private readonly removalPolicy: RemovalPolicy;
@@ -246,10 +267,11 @@ export class CertificateInventory extends Construct {
     this.schedulerRole = this.createSchedulerRole();
 
     // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
-    const { workers, queues } = this.createSyncWorkers(props, sources);
+    this.deploymentFile = writeDeploymentFile(sources, props.policy);
+    const { workers, queues } = this.createSyncWorkers(props, sources, this.deploymentFile);
     this.syncWorkers = workers;
     this.syncQueues = queues;
-    this.syncPlanner = this.createSyncPlanner(queues, sources);
+    this.syncPlanner = this.createSyncPlanner(queues, sources, this.deploymentFile);
 
     // Metrics and alarms (the dashboard comes last: it shows every dead-letter queue, the alert pipeline's too).
     this.inventoryMetrics = this.createInventoryMetrics(props);
@@ -386,6 +408,7 @@ export class CertificateInventory extends Construct {
   private createSyncWorkers(
     props: CertificateInventoryProps,
     sources: SourceConfig[],
+    deploymentFile: string,
   ): { workers: Map<SourceKind, NodejsFunction>; queues: Map<SourceKind, sqs.Queue> } {
     const kinds = [...new Set(sources.map((source) => source.kind))].sort();
     const workers = new Map<SourceKind, NodejsFunction>();
@@ -393,7 +416,7 @@ export class CertificateInventory extends Construct {
     const syncTimeout = props.syncTimeout ?? Duration.minutes(10);
     for (const kind of kinds) {
       const ofKind = sources.filter((source) => source.kind === kind);
-      const { worker, queue } = this.createSyncWorker(kind, ofKind, syncTimeout, props);
+      const { worker, queue } = this.createSyncWorker(kind, ofKind, syncTimeout, props, deploymentFile);
       workers.set(kind, worker);
       queues.set(kind, queue);
     }
@@ -409,6 +432,7 @@ export class CertificateInventory extends Construct {
     ofKind: SourceConfig[],
     syncTimeout: Duration,
     props: CertificateInventoryProps,
+    deploymentFile: string,
   ): { worker: NodejsFunction; queue: sqs.Queue } {
     const name = pascal(kind);
     const dlq = this.addDeadLetterQueue(`Sync${name}Dlq`, `${kind} scopes that kept failing to sync`);
@@ -426,11 +450,11 @@ export class CertificateInventory extends Construct {
       timeout: syncTimeout,
       memorySize: props.syncMemorySize ?? 1024,
       sourceKind: kind,
+      deploymentFile,
       environment: {
         CERTWARDEN_TABLE: this.table.tableName,
         CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
         CERTWARDEN_SOURCE_KIND: kind,
-        ...(props.policy && { CERTWARDEN_POLICY: JSON.stringify(props.policy) }),
       },
     });
     const role = worker.role as iam.Role;
@@ -464,7 +488,7 @@ export class CertificateInventory extends Construct {
       new SqsEventSource(queue, {
         batchSize: props.syncBatchSize ?? 1,
         reportBatchItemFailures: true,
-        maxConcurrency: props.syncMaxConcurrency ?? 2,
+        maxConcurrency: props.syncMaxConcurrency ?? defaultSyncConcurrency(ofKind),
       }),
     );
     acknowledgeSourceWildcards(role, ofKind);
@@ -472,11 +496,16 @@ export class CertificateInventory extends Construct {
   }
 
   /** The sync fan-out's first half: the planner, which may send to every kind's queue, and a schedule per source. */
-  private createSyncPlanner(queues: ReadonlyMap<SourceKind, sqs.Queue>, sources: SourceConfig[]): NodejsFunction {
+  private createSyncPlanner(
+    queues: ReadonlyMap<SourceKind, sqs.Queue>,
+    sources: SourceConfig[],
+    deploymentFile: string,
+  ): NodejsFunction {
     const planner = this.addFunction('SyncPlanner', 'syncPlanner', {
       description: 'certwarden: fans a scheduled source out into one SQS message per scope',
       timeout: Duration.minutes(1),
       memorySize: 256,
+      deploymentFile,
       environment: {
         CERTWARDEN_SYNC_QUEUES: Stack.of(this).toJsonString(
           Object.fromEntries([...queues].map(([kind, queue]) => [kind, queue.queueUrl])),
@@ -493,7 +522,7 @@ export class CertificateInventory extends Construct {
       this.addSchedule(`Sync${pascal(source.name)}Schedule`, planner, {
         description: `certwarden: sync ${source.name} (${source.kind}) ${source.schedule}`,
         expression: source.schedule,
-        input: { source },
+        input: { source: source.name },
       });
     }
     return planner;
@@ -656,6 +685,8 @@ export class CertificateInventory extends Construct {
       asyncDeadLetterQueue?: sqs.Queue;
       /** A sync worker's source kind: its bundle holds that provider's SDK only. */
       sourceKind?: SourceKind;
+      /** The deployment file (sources, policy), bundled beside the handler and named in its environment. */
+      deploymentFile?: string;
     },
   ): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
@@ -685,13 +716,14 @@ export class CertificateInventory extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: bundlingFor(options.sourceKind),
+      bundling: bundlingFor(options.sourceKind, options.deploymentFile),
       deadLetterQueue: options.asyncDeadLetterQueue,
       retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: `certwarden-${kebab(role)}`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
         ...options.environment,
       },
     });
@@ -813,9 +845,21 @@ export class CertificateInventory extends Construct {
   }
 }
 
-/** All problems of the props at once, each naming what is wrong (STYLE: props are validated at synth time). */
-/** Lambda environments hold 4 KB in all; the rest is names and ARNs. */
-const MAX_POLICY_ENVIRONMENT = 3_000;
+/**
+ * Writes the sources and policy the sync functions read (functions/shared/deployment.ts) to a file of its own,
+ * which their bundling copies beside each handler; returns its path.
+ */
+function writeDeploymentFile(sources: SourceConfig[], policy: PolicyConfig | undefined): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'certwarden-deployment-')), DEPLOYMENT_FILE);
+  writeFileSync(file, JSON.stringify({ sources, ...(policy && { policy }) }));
+  return file;
+}
+
+/** One worker per scope of the kind (each scope has its own quota), at least 2 (SQS's floor), at most the cap. */
+function defaultSyncConcurrency(ofKind: SourceConfig[]): number {
+  const scopes = ofKind.reduce((sum, source) => sum + scopeCountOf(source), 0);
+  return Math.min(DEFAULT_SYNC_CONCURRENCY_CAP, Math.max(2, scopes));
+}
 
 /** Every problem of the props at once, in one error; the sources as their schema completes them. */
 function validate(props: CertificateInventoryProps): SourceConfig[] {
@@ -828,24 +872,12 @@ function validate(props: CertificateInventoryProps): SourceConfig[] {
       for (const issue of parsed.error.issues)
         problems.push(`${formatPath(['sources', index, ...issue.path])}: ${issue.message}`);
   });
-  const policySize = props.policy ? JSON.stringify(props.policy).length : 0;
-  if (policySize > MAX_POLICY_ENVIRONMENT) {
-    problems.push(
-      `policy: ${policySize} characters, over the ${MAX_POLICY_ENVIRONMENT} a function environment can hold`,
-    );
-  }
   const names = new Set<string>();
   for (const source of sources) {
     if (names.has(source.name)) problems.push(`source ${source.name}: configured twice`);
     names.add(source.name);
     if (source.kind === 'local-files') {
       problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
-    }
-    const input = JSON.stringify({ source }).length;
-    if (input > MAX_SCHEDULE_INPUT) {
-      problems.push(
-        `source ${source.name}: its configuration is ${input} characters, over Scheduler's ${MAX_SCHEDULE_INPUT}`,
-      );
     }
     for (const arn of secretArnsOf(source)) {
       if (!isCompleteSecretArn(arn)) {
@@ -857,8 +889,8 @@ function validate(props: CertificateInventoryProps): SourceConfig[] {
       problems.push(`source ${source.name}: its sync worker bundles ${missing.join(' and ')}: add them to this app`);
     }
   }
-  const concurrency = props.syncMaxConcurrency ?? 2;
-  if (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000) {
+  const concurrency = props.syncMaxConcurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000)) {
     problems.push(`syncMaxConcurrency: ${concurrency} is not an integer from 2 to 1000 (SQS event source limits)`);
   }
   const batchSize = props.syncBatchSize ?? 1;

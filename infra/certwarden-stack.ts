@@ -37,6 +37,7 @@ export class CertwardenStack extends Stack {
       alerts: config.alerts,
       expiry: config.expiry,
       policy: config.policy,
+      syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
     });
   }
 }

@@ -51,12 +51,33 @@ export const BUNDLING: BundlingOptions = {
   externalModules: [],
 };
 
+/** The deployment's sources and policy, beside the sync functions' bundles (functions/shared/deployment.ts). */
+export const DEPLOYMENT_FILE = 'certwarden-deployment.json';
+
 /**
  * A sync worker syncs one source kind, so its bundle holds that kind's provider SDK only
- * (lib/connectors/from-config.ts folds its other providers away on this definition).
+ * (lib/connectors/from-config.ts folds its other providers away on this definition). With `deploymentFile`,
+ * that file is copied into the bundle's directory as DEPLOYMENT_FILE: part of the asset (its hash included),
+ * with no size limit but Lambda's.
  */
-export function bundlingFor(kind?: SourceKind): BundlingOptions {
-  return kind === undefined ? BUNDLING : { ...BUNDLING, define: bundledKindDefine(kind) };
+export function bundlingFor(kind?: SourceKind, deploymentFile?: string): BundlingOptions {
+  const bundling = kind === undefined ? BUNDLING : { ...BUNDLING, define: bundledKindDefine(kind) };
+  if (deploymentFile === undefined) return bundling;
+  return {
+    ...bundling,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_input: string, output: string) => [copyCommand(deploymentFile, join(output, DEPLOYMENT_FILE))],
+    },
+  };
+}
+
+/** A shell command copying one file (local bundling runs its hooks in bash, or cmd on Windows). */
+function copyCommand(from: string, to: string): string {
+  return process.platform === 'win32'
+    ? `copy /Y "${from}" "${to}"`
+    : `cp ${JSON.stringify(from)} ${JSON.stringify(to)}`;
 }
 
 const bundledKindDefine = (kind: SourceKind) => ({ 'process.env.CERTWARDEN_BUNDLED_KIND': JSON.stringify(kind) });

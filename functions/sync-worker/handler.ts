@@ -13,6 +13,7 @@ import { compilePolicy, RECOMMENDED_POLICY } from '../../lib/domain/policy';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
 import { syncSource } from '../../lib/use-cases/sync';
+import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
 import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
 import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
@@ -29,11 +30,12 @@ const env = loadEnv(
     CERTWARDEN_EVENT_BUS: z.string().min(1),
     /** The one source kind this function syncs: its role holds that kind's permissions only. */
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
-    /** The certificate policy (JSON of the config's `policy`); the recommended one when unset. */
-    CERTWARDEN_POLICY: z.string().optional(),
+    /** The deployment file with the certificate policy (functions/shared/deployment.ts); the recommended one when unset. */
+    CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
   }),
 );
-const policy = env.CERTWARDEN_POLICY ? compilePolicy(JSON.parse(env.CERTWARDEN_POLICY)) : RECOMMENDED_POLICY;
+const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
+const policy = deployment.policy === undefined ? RECOMMENDED_POLICY : compilePolicy(deployment.policy);
 
 const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
 const events = new EventBridgePublisher({

@@ -132,7 +132,10 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
     case 'aws-acm':
     case 'aws-pca': {
       const { AwsClientFactory } = providers.awsClients();
-      const clients = new AwsClientFactory({ credentials: wiring.awsCredentials });
+      const clients = new AwsClientFactory({
+        credentials: wiring.awsCredentials,
+        requestsPerSecond: config.requestsPerSecond,
+      });
       const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring) }];
       const options = {
         name: config.name,

@@ -42,6 +42,17 @@ const awsSource = {
   /** Absent: the caller's own account only. */
   accounts: z.array(awsAccount).min(1).optional(),
   regions: z.array(awsRegion).min(1),
+  /**
+   * Requests per second per account × region, by API operation (`{ "DescribeCertificate": 20 }`), for a quota
+   * raised or lowered in Service Quotas. Absent operations go at the published quotas
+   * (lib/connectors/rate-limiter.ts PUBLISHED_RATES).
+   */
+  requestsPerSecond: z
+    .record(
+      z.string().regex(/^[A-Z][A-Za-z]+$/, 'expected an API operation name such as DescribeCertificate'),
+      z.number().positive().max(10_000),
+    )
+    .optional(),
 };
 
 export const AwsAcmSourceConfig = z.strictObject({
@@ -243,6 +254,18 @@ export const CertwardenConfig = z
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
     alerts: AlertsConfig.prefault({}),
+    /** The deployed sync's fan-out. */
+    sync: z
+      .strictObject({
+        /**
+         * Sync workers of one source kind running at once (the SQS event source's maximum concurrency, 2 to
+         * 1,000). Each worker syncs one scope, and each scope has its own provider quota (an account × region,
+         * a vault), so workers never share a quota and the ceiling is what the account's Lambda concurrency
+         * can spare. Absent: the kind's number of scopes, between 2 and 100.
+         */
+        maxConcurrency: z.number().int().min(2).max(1000).optional(),
+      })
+      .prefault({}),
   })
   .superRefine((config, context) => {
     const seen = new Set<string>();
@@ -283,6 +306,24 @@ export function digestSeverityGaps(
     }));
 }
 export type SourceConfig = z.infer<typeof SourceConfig>;
+
+/**
+ * How many messages a deployed sync of the source fans out into: its scopes when they are known from the
+ * configuration (the length of lib/connectors/source-scopes.ts `scopesOf`, which infra may not import), else 1.
+ */
+export function scopeCountOf(source: SourceConfig): number {
+  switch (source.kind) {
+    case 'aws-acm':
+    case 'aws-pca':
+      return source.accounts ? source.accounts.length * source.regions.length : 1;
+    case 'azure-key-vault':
+      return source.vaults.length;
+    case 'google-certificate-manager':
+      return source.projects.length * source.locations.length;
+    case 'local-files':
+      return 1;
+  }
+}
 
 /** `sources[1].regions[0]`: a zod path as a person would write it. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -17,6 +18,9 @@ import {
 } from '../../functions/shared/eventbridge-record';
 import { METRIC } from '../../functions/shared/metric-names';
 import { loadEventSchemas, schemaNameOf } from '../../infra/event-schemas';
+import { bundlingFor, DEPLOYMENT_FILE } from '../../infra/function-bundling';
+import { scopesOf } from '../../lib/connectors/source-scopes';
+import type { SourceKind } from '../../lib/ports/certificate-source';
 
 /**
  * The synthesized main stack, built once from test/infra/fixtures/certwarden.config.json (every deployable
@@ -322,8 +326,8 @@ describe('the certwarden stack', () => {
   });
 
   it.each([
-    ['SyncAwsAcm', ['CERTWARDEN_EVENT_BUS', 'CERTWARDEN_POLICY', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
-    ['SyncPlanner', ['CERTWARDEN_SYNC_QUEUES']],
+    ['SyncAwsAcm', ['CERTWARDEN_DEPLOYMENT', 'CERTWARDEN_EVENT_BUS', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
+    ['SyncPlanner', ['CERTWARDEN_DEPLOYMENT', 'CERTWARDEN_SYNC_QUEUES']],
     ['InventoryMetrics', ['CERTWARDEN_TABLE']],
   ])('gives %s the variables its handler reads at load (as handlers-bundle.test.ts loads it)', (name, expected) => {
     const variables = Object.keys(resources[functionId(name)].Properties.Environment.Variables).filter(
@@ -333,14 +337,20 @@ describe('the certwarden stack', () => {
   });
 
   describe('asynchronous targets', () => {
-    it('feeds each sync worker from its queue with partial batch responses and bounded concurrency', () => {
+    it('feeds each sync worker from its queue with partial batch responses, a worker per scope up to 100', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
       expect(mappings).toHaveLength(4);
+      const scopesOfKind = (kind: SourceKind) =>
+        config.sources
+          .filter((source) => source.kind === kind)
+          .reduce((sum, source) => sum + (scopesOf(source)?.length ?? 1), 0);
       for (const [, mapping] of mappings) {
+        const kind = resources[mapping.Properties.FunctionName.Ref].Properties.Environment.Variables
+          .CERTWARDEN_SOURCE_KIND as SourceKind;
         expect(mapping.Properties).toMatchObject({
           BatchSize: 1,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
-          ScalingConfig: { MaximumConcurrency: 2 },
+          ScalingConfig: { MaximumConcurrency: Math.min(100, Math.max(2, scopesOfKind(kind))) },
         });
       }
     });
@@ -384,15 +394,17 @@ describe('the certwarden stack', () => {
     });
   });
 
-  it('schedules each configured source at its own rate, the planner receiving the source', () => {
+  it("schedules each configured source at its own rate, the planner receiving the source's name", () => {
     const schedules = ofType('AWS::Scheduler::Schedule').filter(([id]) => id.startsWith('InventorySync'));
     const planner = functionId('SyncPlanner');
     const scheduled = schedules.map(([, schedule]) => {
       expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [planner, 'Arn'] });
-      const input = JSON.parse(schedule.Properties.Target.Input);
-      return [input.source.name, schedule.Properties.ScheduleExpression, input.source];
+      expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ source: expect.any(String) });
+      return [JSON.parse(schedule.Properties.Target.Input).source, schedule.Properties.ScheduleExpression];
     });
-    expect(scheduled.sort()).toEqual(config.sources.map((source) => [source.name, source.schedule, source]).sort());
+    expect(scheduled.sort()).toEqual(config.sources.map((source) => [source.name, source.schedule]).sort());
+    // The sources themselves are in the deployment file bundled beside the planner.
+    expect(JSON.parse(readFileSync(built.main.inventory.deploymentFile, 'utf8')).sources).toEqual(config.sources);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',
       Target: { Arn: { 'Fn::GetAtt': [functionId('InventoryMetrics'), 'Arn'] } },
@@ -450,14 +462,15 @@ describe('the certwarden stack', () => {
       });
     });
 
-    it('hands the configured policy to every sync worker, whose handler compiles it', () => {
+    it('hands the configured policy to every sync worker in its deployment file, not its environment', () => {
       const workers = ofType('AWS::Lambda::Function').filter(
         ([, f]) => f.Properties.Environment?.Variables?.CERTWARDEN_SOURCE_KIND,
       );
       expect(workers.length).toBeGreaterThan(0);
       for (const [, worker] of workers) {
-        expect(JSON.parse(worker.Properties.Environment.Variables.CERTWARDEN_POLICY)).toEqual(config.policy);
+        expect(worker.Properties.Environment.Variables.CERTWARDEN_DEPLOYMENT).toBe(DEPLOYMENT_FILE);
       }
+      expect(JSON.parse(readFileSync(built.main.inventory.deploymentFile, 'utf8')).policy).toEqual(config.policy);
     });
 
     it('registers a schema for every event the domain publishes', () => {
@@ -773,6 +786,67 @@ describe('a clean clone without a configuration', () => {
       bare.resourceCountIs('AWS::Scheduler::Schedule', 2);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an estate past the old ceilings: 600 accounts and a 20 KB policy', () => {
+  const accounts = Array.from({ length: 600 }, (_, index) => ({
+    accountId: String(100_000_000_000 + index),
+    roleName: 'certwarden-reader',
+    externalId: 'certwarden-7f3a',
+  }));
+  const { sources, policy } = CertwardenConfig.parse({
+    sources: [{ kind: 'aws-acm', name: 'org', regions: ['eu-west-1', 'us-east-1'], accounts }],
+    policy: {
+      rules: { 'max-validity': { params: { privateMaxDays: 825 } } },
+      exemptions: Array.from({ length: 120 }, (_, index) => ({
+        id: `CHG-${1000 + index}`,
+        rules: ['no-wildcards'],
+        locations: [`aws-acm:arn:aws:acm:eu-west-1:${accounts[index].accountId}:certificate/wildcard-${index}`],
+        reason: `the wildcard of team ${index} is served by its own load balancer only, reviewed quarterly`,
+        expires: '2027-01-01',
+      })),
+    },
+  });
+
+  it('synthesizes: the schedule names the source, the file beside the functions holds it and the policy', () => {
+    expect(JSON.stringify(policy).length).toBeGreaterThan(20_000);
+    expect(JSON.stringify(sources[0]).length).toBeGreaterThan(8_192 * 4);
+    const stack = new Stack(unbundledApp(), 'Big');
+
+    const inventory = new CertificateInventory(stack, 'Inventory', { sources, policy });
+
+    const big = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+    const schedule = Object.values(big).find(
+      (resource) => resource.Type === 'AWS::Scheduler::Schedule' && resource.Properties.Description.includes('org'),
+    );
+    expect(JSON.parse(schedule!.Properties.Target.Input)).toEqual({ source: 'org' });
+    for (const resource of Object.values(big).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      expect(JSON.stringify(resource.Properties.Environment.Variables).length).toBeLessThan(4_096);
+    }
+    expect(JSON.parse(readFileSync(inventory.deploymentFile, 'utf8'))).toEqual({ sources, policy });
+    // 1,200 scopes: the default concurrency is capped.
+    expect(
+      Object.values(big).find(
+        (r) =>
+          r.Type === 'AWS::Lambda::EventSourceMapping' &&
+          r.Properties.FunctionName.Ref.startsWith('InventorySyncAwsAcm'),
+      )!.Properties.ScalingConfig,
+    ).toEqual({ MaximumConcurrency: 100 });
+  });
+
+  it("copies the file into the bundle's directory when bundling", () => {
+    const stack = new Stack(unbundledApp(), 'Copy');
+    const inventory = new CertificateInventory(stack, 'Inventory', { sources, policy });
+    const output = mkdtempSync(join(tmpdir(), 'certwarden-bundle-out-'));
+    try {
+      const [command] = bundlingFor('aws-acm', inventory.deploymentFile).commandHooks!.afterBundling('.', output);
+      execFileSync('bash', ['-c', command]);
+      expect(existsSync(join(output, DEPLOYMENT_FILE))).toBe(true);
+      expect(readFileSync(join(output, DEPLOYMENT_FILE), 'utf8')).toBe(readFileSync(inventory.deploymentFile, 'utf8'));
+    } finally {
+      rmSync(output, { recursive: true, force: true });
     }
   });
 });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { DEPLOYED_BUNDLES, FUNCTION_ENTRIES, esbuildOptionsFor } from '../../infra/function-bundling';
+import { DEPLOYED_BUNDLES, DEPLOYMENT_FILE, FUNCTION_ENTRIES, esbuildOptionsFor } from '../../infra/function-bundling';
 import { handlerEnvironment } from '../support/handler-environment';
 
 const run = promisify(execFile);
@@ -70,6 +70,22 @@ describe('every handler bundles with esbuild and loads', () => {
     const keyVault = await inputs('azure-key-vault');
     expect(keyVault).toMatch(/@azure\/keyvault-certificates/);
     expect(keyVault).not.toMatch(/google-gax|client-acm|client-sts/);
+  });
+
+  it('reads the deployment file beside the bundle, as the construct places it, and refuses a broken one', async () => {
+    const { outfile } = (await bundled.get('syncPlanner'))!;
+    const environment = {
+      ...handlerEnvironment({ name: 'syncPlanner', role: 'syncPlanner' }),
+      CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE,
+    };
+    const source = { kind: 'aws-acm', name: 'org', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] };
+    writeFileSync(join(dirname(outfile), DEPLOYMENT_FILE), JSON.stringify({ sources: [source] }));
+    await expect(load(outfile, environment)).resolves.toBeDefined();
+
+    writeFileSync(join(dirname(outfile), DEPLOYMENT_FILE), JSON.stringify({ sources: [{ ...source, regions: [] }] }));
+    await expect(load(outfile, environment)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/CERTWARDEN_DEPLOYMENT: .*certwarden-deployment\.json: sources\.0\.regions/),
+    });
   });
 
   it('refuses to load without its environment, naming the variable', async () => {

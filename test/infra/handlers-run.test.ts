@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -20,11 +20,35 @@ import { generateEstate } from '../bench/generate-estate';
  * DynamoDB, events to a fake EventBridge (the real SDK clients, pointed at local endpoints by the SDK's own
  * AWS_ENDPOINT_URL_* variables). The worker is configured for local-files here only because that source needs
  * no provider; the construct never deploys one.
+ *
+ * The deployment file (functions/shared/deployment.ts) is past both old ceilings: a source of 600 accounts
+ * (over the schedule input's 8,192 characters) and a policy of over 20 KB (over the environment's 4 KB).
  */
+const ACCOUNTS = Array.from({ length: 600 }, (_, index) => ({
+  accountId: String(100_000_000_000 + index),
+  roleName: 'certwarden-reader',
+  externalId: 'certwarden-7f3a',
+}));
+const DEPLOYMENT = CertwardenConfig.parse({
+  sources: [{ kind: 'aws-acm', name: 'org', regions: ['eu-west-1', 'us-east-1'], accounts: ACCOUNTS }],
+  policy: {
+    // Only max-validity, at a day: every certificate of the estate breaks it, as no other policy would have it.
+    extends: 'none',
+    rules: { 'max-validity': { severity: 'critical', params: { privateMaxDays: 1, caMaxDays: 1 } } },
+    exemptions: ACCOUNTS.slice(0, 120).map((account, index) => ({
+      id: `CHG-${1000 + index}`,
+      rules: ['no-wildcards'],
+      locations: [`aws-acm:arn:aws:acm:eu-west-1:${account.accountId}:certificate/wildcard-${index}`],
+      reason: `the wildcard of team ${index} is served by its own load balancer only, reviewed quarterly`,
+      expires: '2027-01-01',
+    })),
+  },
+});
 const TABLE = 'certwarden-run';
 let dynamo: EmbeddedDynamoDb;
 let eventBridge: Server;
 let estate: string;
+let deployment: string;
 const published: Array<{ DetailType: string; Source: string; EventBusName: string }> = [];
 let sqs: Server;
 const sent: Array<{ target: string; QueueUrl: string; Entries: Array<{ Id: string; MessageBody: string }> }> = [];
@@ -70,6 +94,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => sqs.listen(0, '127.0.0.1', resolve));
   estate = mkdtempSync(join(tmpdir(), 'certwarden-run-'));
   await generateEstate(estate, 5, new Date());
+  deployment = join(estate, 'certwarden-deployment.json');
+  writeFileSync(deployment, JSON.stringify({ sources: DEPLOYMENT.sources, policy: DEPLOYMENT.policy }));
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -81,6 +107,7 @@ beforeAll(async () => {
     CERTWARDEN_TABLE: TABLE,
     CERTWARDEN_EVENT_BUS: 'certwarden',
     CERTWARDEN_SOURCE_KIND: 'local-files',
+    CERTWARDEN_DEPLOYMENT: deployment,
     POWERTOOLS_SERVICE_NAME: 'certwarden-test',
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -93,6 +120,7 @@ afterAll(async () => {
   await new Promise((resolve) => eventBridge.close(resolve));
   await new Promise((resolve) => sqs.close(resolve));
   rmSync(estate, { recursive: true, force: true });
+  delete process.env.CERTWARDEN_DEPLOYMENT;
 });
 
 /** The SQS client sends to the host of the queue URL, so the queue lives on the fake. */
@@ -125,25 +153,42 @@ describe('the handlers, run in process', () => {
       EventBusName: 'certwarden',
       DetailType: 'Certificate Discovered',
     });
+    // The policy of the deployment file, not the recommended one: max-validity at a day, critical, alone.
+    const violations = published
+      .filter((event) => event.DetailType === 'Policy Violation')
+      .map((event) => JSON.parse((event as unknown as { Detail: string }).Detail));
+    expect(violations.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(violations.map((detail) => `${detail.ruleId} ${detail.severity}`))).toEqual(
+      new Set(['max-validity critical']),
+    );
   });
 
-  it("sync planner: one message per scope of the scheduled source, to its kind's queue, in batches of 10", async () => {
+  it("sync planner: the named source of its deployment file, one message per scope to its kind's queue", async () => {
     const { handler } = await import('../../functions/sync-planner/handler');
-    const accounts = Array.from({ length: 6 }, (_, i) => ({ accountId: String(i + 1).repeat(12) }));
-    const [source] = CertwardenConfig.parse({
-      sources: [{ kind: 'aws-acm', name: 'org', regions: ['eu-west-1', 'us-east-1'], accounts }],
-    }).sources;
-    await expect(handler({ source }, context)).resolves.toEqual({ source: 'org', messages: 12 });
-    expect(sent.map((batch) => [batch.target, batch.QueueUrl, batch.Entries.length])).toEqual([
-      ['AmazonSQS.SendMessageBatch', queueUrl(), 10],
-      ['AmazonSQS.SendMessageBatch', queueUrl(), 2],
-    ]);
-    const scopes = sent.flatMap((batch) => batch.Entries.map((entry) => JSON.parse(entry.MessageBody).scope));
-    expect(scopes).toHaveLength(12);
-    expect(scopes).toContain('111111111111/eu-west-1');
-    expect(JSON.parse(sent[0].Entries[0].MessageBody).source).toEqual(source);
-    await expect(handler({ source: { ...source, kind: 'aws-pca' } }, context)).rejects.toThrow(
-      /no sync queue for source kind aws-pca/,
+    const [source] = DEPLOYMENT.sources;
+
+    await expect(handler({ source: 'org' }, context)).resolves.toEqual({ source: 'org', messages: 1_200 });
+
+    expect(sent).toHaveLength(120);
+    expect(new Set(sent.map((batch) => `${batch.target} ${batch.QueueUrl}`))).toEqual(
+      new Set([`AmazonSQS.SendMessageBatch ${queueUrl()}`]),
+    );
+    expect(sent.every((batch) => batch.Entries.length === 10)).toBe(true);
+    const messages = sent.flatMap((batch) => batch.Entries.map((entry) => JSON.parse(entry.MessageBody)));
+    const expected = ACCOUNTS.flatMap(({ accountId }) => [`${accountId}/eu-west-1`, `${accountId}/us-east-1`]);
+    expect(messages.map((message) => message.scope).sort()).toEqual(expected.sort());
+    // Each message holds its own scope's account and region only, so it stays small however large the source.
+    const [first] = messages;
+    expect(first.source).toEqual({
+      ...source,
+      accounts: source.kind === 'aws-acm' ? source.accounts!.filter((a) => first.scope.startsWith(a.accountId)) : [],
+      regions: [first.scope.split('/')[1]],
+    });
+    expect(Math.max(...sent.flatMap((batch) => batch.Entries.map((entry) => entry.MessageBody.length)))).toBeLessThan(
+      1_000,
+    );
+    await expect(handler({ source: 'elsewhere' }, context)).rejects.toThrow(
+      /source elsewhere is not in this deployment/,
     );
   });
 
