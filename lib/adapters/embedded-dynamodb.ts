@@ -3,7 +3,8 @@ import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { Level } from 'level';
-import { inventoryTableDefinition } from './dynamodb-table';
+import { CertwardenError } from '../domain/errors';
+import { INVENTORY_INDEXES, inventoryTableDefinition } from './dynamodb-table';
 
 export interface EmbeddedDynamoDb {
   endpoint: string;
@@ -41,10 +42,28 @@ export async function ensureInventoryTable(client: DynamoDBDocumentClient, table
   }
   for (let attempt = 0; attempt < 100; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Table?.TableStatus === 'ACTIVE') return refuseOtherLayout(tableName, Table.GlobalSecondaryIndexes ?? []);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`table ${tableName} did not become active`);
+}
+
+/**
+ * A table made by a build with other index keys would answer every query with nothing (no tombstones, no alerts):
+ * refused in one line rather than silently wrong. Its indexes tell the layouts apart.
+ */
+function refuseOtherLayout(tableName: string, indexes: Array<{ IndexName?: string }>): void {
+  const wanted = Object.keys(INVENTORY_INDEXES).sort().join(', ');
+  const found = indexes
+    .map((index) => index.IndexName)
+    .sort()
+    .join(', ');
+  if (found !== wanted) {
+    throw new CertwardenError(
+      `the inventory table ${tableName} was made by another certwarden version (indexes: ${found || 'none'}); ` +
+        'sync into a new one (another --table, or another CERTWARDEN_HOME)',
+    );
+  }
 }
 
 /**

@@ -1,4 +1,8 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { inventoryTableDefinition } from '../../../lib/adapters/dynamodb-table';
+import { ensureInventoryTable } from '../../../lib/adapters/embedded-dynamodb';
 import { contentHash } from '../../../lib/domain/content-hash';
+import { CertwardenError } from '../../../lib/domain/errors';
 import {
   ALERT_SHARDS,
   type LocationChange,
@@ -254,6 +258,22 @@ describe('DynamoInventoryStore on dynalite', () => {
     // Scheduling from a stale read of the old certificate does not undo that.
     await store.scheduleNextAlert(a.locationId, 'fp-a.pem', '2026-08-01T00:00:00.000Z');
     expect(await due(later)).toEqual(['a.pem']);
+  });
+
+  it('refuses, in one line, a table made with other indexes rather than answering every query with nothing', async () => {
+    const { client } = await dynamo.inventory();
+    const definition = inventoryTableDefinition('made-by-an-older-build');
+    await client.send(
+      new CreateTableCommand({
+        ...definition,
+        GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes!.filter((index) => index.IndexName !== 'byNextAlert'),
+      }),
+    );
+
+    await expect(ensureInventoryTable(client, 'made-by-an-older-build')).rejects.toThrow(
+      /^the inventory table made-by-an-older-build was made by another certwarden version \(indexes: byExpiry, /,
+    );
+    await expect(ensureInventoryTable(client, 'made-by-an-older-build')).rejects.toBeInstanceOf(CertwardenError);
   });
 
   it('records sync runs newest first', async () => {
