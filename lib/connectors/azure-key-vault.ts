@@ -37,9 +37,8 @@ export interface AzureKeyVaultSourceOptions extends OwnerSettings {
   /**
    * The client for a vault, called once per vault for the life of the source (so the bearer challenge is
    * met once): usually `(vault, circuitBreaker) => createKeyVaultClient(vault.url, credential, { circuitBreaker })`.
-   * The vault's circuit breaker must reach the client's pipeline, where it sees every attempt: a client without
-   * it still stops calling a vault once the breaker is open, but only learns of each failure after that call's
-   * retries, minutes later.
+   * The vault's circuit breaker must reach the client's pipeline, where it sees every attempt: a client built
+   * without it never opens it, and a vault gone then holds the sync while each call spends its retries.
    */
   clientFor(vault: KeyVaultLocation, circuitBreaker: CircuitBreaker): KeyVaultCertificateReader;
   /**
@@ -104,13 +103,17 @@ export function throttleGatePolicy(): PipelinePolicy {
 /**
  * Tells a vault's circuit breaker of every attempt, retries included, and refuses attempts once it is open. It
  * throws the breaker's error, not a RestError, so that the SDK's retry policy gives up at once rather than
- * retrying it; attempts in flight or waiting to retry stop through the breaker's signal (see listVault).
+ * retrying it; attempts in flight or waiting to retry stop through the breaker's signal.
  */
 export function circuitBreakerPolicy(breaker: CircuitBreaker): PipelinePolicy {
   return {
     name: 'certwardenCircuitBreaker',
     async sendRequest(request, next) {
       breaker.throwIfOpen();
+      // The SDK fetches a listing's next pages without the caller's abortSignal (keyvault-certificates 4.10,
+      // `pagingHelpers.js`: `client.pathUnchecked(pageLink).get()`); the retry policy reads the request's signal
+      // for its back-off, so given here it stops those pages too.
+      request.abortSignal ??= breaker.signal;
       try {
         const response = await next(request);
         breaker.recordSuccess();
@@ -208,15 +211,15 @@ export class AzureKeyVaultSource implements CertificateSource {
       const vaultClient = this.clientOf(vault);
       const { client } = vaultClient;
       breaker = vaultClient.breaker;
-      breaker.reset();
-      // One signal for every call of this listing, the loads included: the sync's, or the breaker's opening.
-      const calls = { breaker, signal: signal ? AbortSignal.any([signal, breaker.signal]) : breaker.signal };
-      const pages = client.listPropertiesOfCertificates({ includePending: true, abortSignal: calls.signal }).byPage();
+      // The breaker's signal goes to every call of this listing, the loads included: aborted by the sync, or
+      // when the breaker opens.
+      breaker.reset(signal);
+      const pages = client.listPropertiesOfCertificates({ includePending: true, abortSignal: breaker.signal }).byPage();
       for await (const page of pages) {
         for (const properties of page) {
           // Places listed but not yet handed on stay unseen, so a failed vault keeps them as stale places.
           breaker.throwIfOpen();
-          yield this.entryOf(vault, scope, client, properties, calls);
+          yield this.entryOf(vault, scope, client, properties, breaker);
         }
       }
       // Opened by loads while the last page was handed on: the vault failed all the same.
@@ -238,7 +241,7 @@ export class AzureKeyVaultSource implements CertificateSource {
     scope: string,
     client: KeyVaultCertificateReader,
     properties: CertificateProperties,
-    calls: VaultCalls,
+    breaker: CircuitBreaker,
   ): SourceEntry {
     const name = properties.name!;
     const nativeId = `${properties.vaultUrl ?? scope}/certificates/${name}`;
@@ -257,7 +260,7 @@ export class AzureKeyVaultSource implements CertificateSource {
         owner: resolveOwner({ ...properties.tags }, this.options),
         account: vault.subscriptionId,
       }),
-      load: () => this.limit(() => this.load(vault, scope, client, name, nativeId, calls)),
+      load: () => this.limit(() => this.load(vault, scope, client, name, nativeId, breaker)),
     };
   }
 
@@ -267,11 +270,11 @@ export class AzureKeyVaultSource implements CertificateSource {
     client: KeyVaultCertificateReader,
     name: string,
     nativeId: string,
-    { breaker, signal }: VaultCalls,
+    breaker: CircuitBreaker,
   ): Promise<LoadedEntry> {
     let bundle;
     try {
-      bundle = await breaker.run(() => client.getCertificate(name, { abortSignal: signal }));
+      bundle = await breaker.run(() => client.getCertificate(name, { abortSignal: breaker.signal }));
     } catch (error) {
       const cause = breaker.failure ? `vault unreachable: ${breaker.failure.message}` : describeAzureError(error);
       throw new SourceReadError(`cannot read the certificate: ${cause}`, { cause: error });
@@ -300,12 +303,6 @@ export class AzureKeyVaultSource implements CertificateSource {
       providerStatus: properties.enabled === false ? 'disabled' : 'enabled',
     };
   }
-}
-
-/** What every call of one listing of a vault goes through. */
-interface VaultCalls {
-  breaker: CircuitBreaker;
-  signal: AbortSignal;
 }
 
 /** The vault URL as a scope: lowercase, without trailing slash, so that one vault is always one scope. */

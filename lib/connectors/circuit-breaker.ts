@@ -74,6 +74,7 @@ export class CircuitBreaker {
   private readonly threshold: number;
   private consecutiveFailures = 0;
   private controller = new AbortController();
+  private callSignal = this.controller.signal;
   private openedBy: CircuitOpenError | undefined;
 
   constructor(options: CircuitBreakerOptions) {
@@ -81,9 +82,12 @@ export class CircuitBreaker {
     this.threshold = options.threshold ?? 3;
   }
 
-  /** Aborted when the breaker opens: give it (with the caller's own) to every call of the scope. */
+  /**
+   * Aborted when the breaker opens, or when the listing's caller stops it (the signal given to `reset`): give it
+   * to every call of the scope.
+   */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.callSignal;
   }
 
   /** Why the scope failed, once the breaker is open. */
@@ -132,10 +136,14 @@ export class CircuitBreaker {
     }
   }
 
-  /** Closed again with a fresh signal and the count cleared: for the scope's next listing. */
-  reset(): void {
+  /**
+   * Closed again with a fresh signal and the count cleared: for the scope's next listing, which its caller may
+   * stop with `stop` (then `signal` is aborted too).
+   */
+  reset(stop?: AbortSignal): void {
     this.consecutiveFailures = 0;
     this.openedBy = undefined;
     this.controller = new AbortController();
+    this.callSignal = stop ? AbortSignal.any([stop, this.controller.signal]) : this.controller.signal;
   }
 }

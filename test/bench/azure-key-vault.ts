@@ -4,7 +4,11 @@ import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { DynamoDbMeter } from '../../lib/adapters/dynamodb-meter';
 import { ensureInventoryTable, startEmbeddedDynamoDb } from '../../lib/adapters/embedded-dynamodb';
-import { AzureKeyVaultSource, createKeyVaultClient } from '../../lib/connectors/azure-key-vault';
+import {
+  AzureKeyVaultSource,
+  createKeyVaultClient,
+  type AzureKeyVaultSourceOptions,
+} from '../../lib/connectors/azure-key-vault';
 import { systemClock } from '../../lib/ports/clock';
 import { syncSource, type SyncReport } from '../../lib/use-cases/sync';
 import {
@@ -30,7 +34,8 @@ const VAULTS = 4;
  * dynalite, then resyncs them unchanged: API calls by operation, wall time and DynamoDB write requests of each.
  * The resync's target is the listing alone, 25 certificates a page, without one `getCertificate`. Then
  * `faultedCount` (2,000) in 2 vaults through 30 % throttling and 10 % 5xx, with certwarden's retry settings in
- * real time: what the integration test proves on six certificates in virtual time, at volume.
+ * real time: what the integration test proves on six certificates in virtual time, at volume. Last, a vault that
+ * goes away mid-sync: how long until it is a failed scope, with its circuit breaker and (bounded) without.
  */
 export async function benchAzureKeyVault(count = 10_000, faultedCount = Math.min(count, 2_000)): Promise<BenchRow[]> {
   const perVault = Math.ceil(count / VAULTS);
@@ -95,6 +100,7 @@ export async function benchAzureKeyVault(count = 10_000, faultedCount = Math.min
       },
     ];
     rows.push(...(await faultedSync(faultedCount, { tls, leaves, credential, dynamo: client })));
+    rows.push(...(await vaultGone({ tls, leaves, credential, dynamo: client })));
     return rows;
   } finally {
     client.destroy();
@@ -102,15 +108,22 @@ export async function benchAzureKeyVault(count = 10_000, faultedCount = Math.min
   }
 }
 
-function sourceOver(vaults: FakeKeyVault[], tls: FakeTls, credential: StubTokenCredential): AzureKeyVaultSource {
+function sourceOver(
+  vaults: FakeKeyVault[],
+  tls: FakeTls,
+  credential: StubTokenCredential,
+  options: Partial<AzureKeyVaultSourceOptions> = {},
+): AzureKeyVaultSource {
   return new AzureKeyVaultSource({
     name: 'bench-key-vault',
     vaults: vaults.map((vault) => ({ url: vault.url })),
-    clientFor: (vault) =>
+    clientFor: (vault, circuitBreaker) =>
       createKeyVaultClient(vault.url, credential, {
         tlsOptions: { ca: tls.caPem },
         disableChallengeResourceVerification: true,
+        circuitBreaker,
       }),
+    ...options,
   });
 }
 
@@ -164,6 +177,81 @@ async function faultedSync(
   } finally {
     await Promise.all(vaults.map((vault) => vault.close()));
   }
+}
+
+/** How long the run without a circuit breaker may go on: it would take minutes more, eight calls at a time. */
+const BEFORE_BOUND_SECONDS = 150;
+
+/**
+ * A first sync of two vaults of 200 certificates each, one of which goes away (its port closed) after answering
+ * 12 requests, list pages and getCertificate calls mixed, as the sync interleaves them: the time from the outage
+ * to the end of the sync, with the vault's circuit breaker (certwarden's setting) and without it (the SDK's
+ * retries alone, what certwarden did before), the latter stopped at BEFORE_BOUND_SECONDS. Both with
+ * certwarden's production retry settings, in real time.
+ */
+async function vaultGone(context: {
+  tls: FakeTls;
+  leaves: LeafFactory;
+  credential: StubTokenCredential;
+  dynamo: DynamoDBDocumentClient;
+}): Promise<BenchRow[]> {
+  const { tls, leaves, credential } = context;
+  const perVault = 200;
+  const ders = await Promise.all(
+    Array.from({ length: 2 * perVault }, (_, index) => leaves.issue(`gone-${index}.example.com`)),
+  );
+  const run = async (options: Partial<AzureKeyVaultSourceOptions>, bound?: AbortSignal) => {
+    const [healthy, gone] = await startFakeVaults(2, { tls, token: credential.token, seed: 21 });
+    try {
+      [healthy, gone].forEach((vault, v) => {
+        for (let i = 0; i < perVault; i++)
+          vault.add(`cert-${String(i).padStart(5, '0')}`, { der: ders[v * perVault + i] });
+      });
+      const table = `bench-key-vault-gone-${randomUUID()}`;
+      await ensureInventoryTable(context.dynamo, table);
+      const store = new DynamoInventoryStore(context.dynamo, table);
+      gone.goAway('refuse', { answeredBefore: 12 });
+      const report = await syncSource({
+        source: sourceOver([healthy, gone], tls, credential, options),
+        store,
+        clock: systemClock,
+        signal: bound,
+      });
+      const seconds = (performance.now() - (gone.wentAwayAt ?? performance.now())) / 1000;
+      const live = new Set<string>();
+      for await (const place of store.bySource('bench-key-vault', 'live')) {
+        if (place.scope === healthy.url.toLowerCase()) live.add(`${place.nativeId} ${place.fingerprint ?? 'none'}`);
+      }
+      const healthySynced = healthy.state().every((entry) => live.has(entry)) && live.size === perVault;
+      return { report, seconds, healthySynced, goneUrl: gone.url };
+    } finally {
+      await Promise.all([healthy.close(), gone.close()]);
+    }
+  };
+
+  const after = await run({});
+  const before = await run(
+    { connectionFailuresToFailVault: Infinity },
+    AbortSignal.timeout(BEFORE_BOUND_SECONDS * 1000),
+  );
+  const failure = after.report.failedScopes.find((failed) => failed.scope === after.goneUrl.toLowerCase());
+  const label = `Key Vault vault gone mid-sync (2 × ${perVault} certificates, first sync, port closed after 12 requests)`;
+  return [
+    {
+      figure: `${label}: time to fail the scope`,
+      value:
+        `${after.seconds.toFixed(1)} s from the outage to the end of the sync (${outcome(after.report)}); ` +
+        `"${failure?.message ?? 'NOT a failed scope'}"; the other vault ${after.healthySynced ? 'synced' : 'NOT synced'}`,
+      target: '≤ 30 s, the other vault synced',
+      met: after.seconds <= 30 && failure !== undefined && after.healthySynced,
+    },
+    {
+      figure: `${label}, without the circuit breaker (before): time to fail the scope`,
+      value: before.report.complete
+        ? `${before.seconds.toFixed(1)} s (${outcome(before.report)})`
+        : `> ${before.seconds.toFixed(0)} s: still retrying when stopped at the bound (${BEFORE_BOUND_SECONDS} s)`,
+    },
+  ];
 }
 
 /** Requests the vaults received, by operation; the bearer challenges (one per vault, first sync) apart. */

@@ -434,6 +434,23 @@ describe('a vault that goes away mid-sync, with the production retry settings', 
     },
   );
 
+  it('stops a gone vault’s listing at once when the sync is stopped, the next pages included (breaker off)', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1, 5);
+    await fill(vault, 20);
+    const source = sourceOver([vault], { connectionFailuresToFailVault: Infinity });
+    // The first page answered: the SDK fetches the next ones without the caller's abortSignal.
+    vault.goAway('refuse', { answeredBefore: 1 });
+
+    const started = performance.now();
+    const report = await syncSource({ source, store: inventory.store, clock, signal: AbortSignal.timeout(1_000) });
+    const seconds = (performance.now() - started) / 1000;
+
+    expect(report.complete).toBe(false);
+    // Without the signal reaching the next pages, the page in back-off would go on for a minute or two.
+    expect(seconds).toBeLessThan(10);
+  });
+
   it.each(outages)(
     'aborts the certificate loads in flight and refuses those waiting when the vault goes away after its listing (%s)',
     async (mode) => {

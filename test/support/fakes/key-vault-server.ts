@@ -203,6 +203,8 @@ export class FakeKeyVault {
   private outage: Outage | null = null;
   /** Connections and requests dropped while the vault was gone (refused ones never reach it). */
   droppedConnections = 0;
+  /** When the last outage began, on `performance.now()`'s clock: what a bench times a failure from. */
+  wentAwayAt: number | null = null;
   /** Random faults in a row so far, by `operation path?query`. */
   private readonly streaks = new Map<string, number>();
   private readonly random: () => number;
@@ -392,6 +394,7 @@ export class FakeKeyVault {
     const { mode } = this.pendingOutage!;
     this.pendingOutage = null;
     this.outage = mode;
+    this.wentAwayAt = performance.now();
     if (mode === 'refuse') this.server.close();
     this.server.closeAllConnections();
   }

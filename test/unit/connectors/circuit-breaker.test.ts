@@ -150,6 +150,17 @@ describe('CircuitBreaker', () => {
     });
   });
 
+  it('aborts its signal when the listing’s caller stops, without opening', () => {
+    const breaker = new CircuitBreaker({ scope });
+    const caller = new AbortController();
+    breaker.reset(caller.signal);
+
+    caller.abort(new Error('sync stopped'));
+
+    expect(breaker.signal.aborted).toBe(true);
+    expect(breaker.failure).toBeUndefined();
+  });
+
   it('reset closes it for the next listing, with a fresh signal and the count cleared', () => {
     const breaker = new CircuitBreaker({ scope, threshold: 2 });
     breaker.recordFailure(socketError('ECONNREFUSED'));
