@@ -104,6 +104,10 @@ export async function benchAwsAcm(count = 10_000, faultedCount = Math.min(count,
       resync.calls.ListCertificates === listPages &&
       resync.report.counts.unchanged === count;
     const faulted = await faultedSync(faultedCount, documents);
+    const throttled = await throttledRatio(
+      Number(process.env.BENCH_ACM_THROTTLED_COUNT ?? Math.min(count, 486)),
+      documents,
+    );
     return [
       { figure: `ACM ${count}: first sync API calls`, value: callList(first.calls) },
       {
@@ -147,6 +151,7 @@ export async function benchAwsAcm(count = 10_000, faultedCount = Math.min(count,
         },
       ]),
       ...faulted,
+      ...throttled,
     ];
   } finally {
     clients.destroy();
@@ -221,6 +226,70 @@ async function faultedSync(count: number, documents: DynamoDBDocumentClient): Pr
     clients.destroy();
     await aws.close();
   }
+}
+
+/** ACM's published requests-per-second quotas per account × region, as the fake enforces them here. */
+const ACM_QUOTAS = { ListCertificates: 1, DescribeCertificate: 10, GetCertificate: 10, ListTagsForCertificate: 10 };
+/** Share of calls throttled at random (not for our rate) in the throttled run. */
+const RANDOM_THROTTLING = 0.3;
+
+/**
+ * `count` certificates of one account × region synced twice in real time at ACM's quotas, in the production
+ * client configuration: calm, then with 30 % of calls throttled at random. What throttling costs: the issue
+ * measured 486 certificates at 1,062 s against 26.6 s when the SDK's adaptive mode cut its rate to ~1.5/s.
+ */
+async function throttledRatio(count: number, documents: DynamoDBDocumentClient): Promise<BenchRow[]> {
+  const run = async (region: string, throttleRate: number) => {
+    const acm = new FakeAcm(await CertificateMill.create(new Date()));
+    for (let index = 0; index < count; index++) {
+      acm.add({ accountId: HOME, region, domainName: `throttled-${index}.example.com`, keyAlgorithm: 'EC_prime256v1' });
+    }
+    const aws = await startFakeAws({ services: [acm.service], seed: 5 });
+    aws.faults.ratePerOperation = ACM_QUOTAS;
+    aws.faults.throttleRate = throttleRate;
+    const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
+    try {
+      const table = `bench-aws-acm-throttled-${throttleRate * 100}`;
+      await ensureInventoryTable(documents, table);
+      const store = new DynamoInventoryStore(documents, table);
+      const source = new AwsAcmSource({
+        name: 'bench-acm',
+        clients,
+        accounts: [{ accountId: HOME }],
+        regions: [region],
+      });
+      const started = process.hrtime.bigint();
+      const report = await syncSource({ source, store, clock: systemClock });
+      return {
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        complete: report.counts.discovered === count && report.counts.errors === 0,
+        throttled: aws.injected.throttled,
+        calls: aws.log.length,
+      };
+    } finally {
+      clients.destroy();
+      await aws.close();
+    }
+  };
+  const calm = await run('eu-west-1', 0);
+  const throttled = await run('eu-west-2', RANDOM_THROTTLING);
+  const ratio = throttled.seconds / calm.seconds;
+  const label = `ACM ${count} in one account × region at ACM's quotas, production client`;
+  return [
+    {
+      figure: `${label}: unthrottled / ${RANDOM_THROTTLING * 100} % random throttling, wall time`,
+      value:
+        `${calm.seconds.toFixed(1)} s (${calm.calls} calls, ${calm.throttled} throttled) / ` +
+        `${throttled.seconds.toFixed(1)} s (${throttled.calls} calls, ${throttled.throttled} throttled)` +
+        (calm.complete && throttled.complete ? '' : ' INCOMPLETE'),
+    },
+    {
+      figure: `${label}: throttled / unthrottled time`,
+      value: `${ratio.toFixed(2)}×`,
+      target: '≤ 2×',
+      met: ratio <= 2 && calm.complete && throttled.complete,
+    },
+  ];
 }
 
 // Run alone: `node lib/cli/bin/run-ts.js test/bench/aws-acm.ts` (run-ts.js is then the main module).
