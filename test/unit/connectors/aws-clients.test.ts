@@ -1,4 +1,5 @@
 import {
+  AwsClientFactory,
   describeAwsError,
   isTransientAwsError,
   summaryHashOf,
@@ -11,6 +12,69 @@ import {
 import { ConfigError } from '../../../lib/domain/errors';
 import { isScopeFailure, type ScopeFailure } from '../../../lib/ports/certificate-source';
 import { collect } from '../../support/inventory';
+
+describe('AwsClientFactory pacing', () => {
+  type Middleware = (
+    next: (args: unknown) => Promise<unknown>,
+    context: { commandName?: string },
+  ) => (args: unknown) => Promise<unknown>;
+
+  /** A client that records the middleware the factory gives it, with where it goes in the stack. */
+  const recordingClient = () => {
+    const client = {
+      added: [] as Array<{ middleware: Middleware; options: { relation: string; toMiddleware: string } }>,
+      destroy() {},
+      middlewareStack: {
+        addRelativeTo: (middleware: Middleware, options: { relation: string; toMiddleware: string }) =>
+          client.added.push({ middleware, options }),
+      },
+    };
+    return client;
+  };
+
+  /** Sends `count` attempts of `operation` through each client's pacing at once; returns when each left, in ms. */
+  async function sendTimes(clients: Array<ReturnType<typeof recordingClient>>, operation: string, count: number) {
+    const start = Date.now();
+    const times: number[] = [];
+    const sends = clients.flatMap((client) =>
+      Array.from({ length: count }, () =>
+        client.added[0].middleware(async () => times.push(Date.now() - start), {
+          commandName: `${operation}Command`,
+        })({}),
+      ),
+    );
+    await jest.runAllTimersAsync();
+    await Promise.all(sends);
+    return times.sort((a, b) => a - b);
+  }
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('paces each attempt (inside the retry loop) at the published quota, one bucket per account × region for every factory', async () => {
+    const account = { accountId: '987654321001' };
+    const first = new AwsClientFactory().client('acm', account, 'eu-west-1', recordingClient);
+    const second = new AwsClientFactory().client('acm', account, 'eu-west-1', recordingClient);
+
+    expect(first.added[0].options).toMatchObject({ relation: 'after', toMiddleware: 'retryMiddleware' });
+    // ACM's DescribeCertificate quota is 10 a second: 20 attempts from two factories take two seconds together.
+    expect(await sendTimes([first, second], 'DescribeCertificate', 10)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index * 100),
+    );
+  });
+
+  it('takes a configured rate over the published one, and leaves operations without a quota alone', async () => {
+    const client = new AwsClientFactory({ requestsPerSecond: { DescribeCertificate: 2 } }).client(
+      'acm',
+      { accountId: '987654321002' },
+      'eu-west-1',
+      recordingClient,
+    );
+
+    expect(await sendTimes([client], 'DescribeCertificate', 3)).toEqual([0, 500, 1000]);
+    expect(await sendTimes([client], 'RequestCertificate', 3)).toEqual([0, 0, 0]);
+  });
+});
 
 describe('summaryHashOf', () => {
   it('changes with a date in the summary (canonical JSON alone would see every Date as {})', () => {
