@@ -335,6 +335,15 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
       });
     }
 
+    // What every scan pays whatever the estate: node and the CLI's modules, the store opened and closed.
+    const empty = join(work, 'empty');
+    await mkdir(empty);
+    const fixed = await scanThroughCli(empty, 'empty', join(work, 'home-estate-a'), limitSeconds);
+    rows.push({
+      figure: 'fixed cost: scan of an empty directory into the store of estate A (start-up, store open, exit)',
+      value: `${fixed.wallSeconds.toFixed(2)} s, ${fixed.cpuSeconds.toFixed(2)} s CPU`,
+    });
+
     const sample = (await pemFiles(join(work, 'estate-a'))).slice(0, OPENSSL_SAMPLE);
     const openssl = await opensslFilesPerSecond(sample);
     rows.push({
