@@ -203,8 +203,7 @@ export class DynamoInventoryStore implements InventoryStore {
     return this.queryLocations('byPublicKey', `SPKI#${publicKeySha256}`);
   }
 
-  async keyUsers(publicKeySha256: string, sample: number): Promise<{ total: number; sample: KeyUser[] }> {
-    // The count (sort key `#COUNT`) sorts before the members (`CERT#…`): one query reads it and the sample.
+  async keyUsers(publicKeySha256: string, sample: number): Promise<{ sample: KeyUser[]; more: boolean }> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -214,11 +213,7 @@ export class DynamoInventoryStore implements InventoryStore {
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    const head = Items.find((item) => item.sk === KEY_COUNT);
-    const users = Items.filter((item) => item.sk !== KEY_COUNT)
-      .slice(0, sample)
-      .map(fromKeyUserItem);
-    return { total: Math.max(Number(head?.count ?? 0), users.length), sample: users };
+    return { sample: Items.slice(0, sample).map(fromKeyUserItem), more: Items.length > sample };
   }
 
   async hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean> {
@@ -242,29 +237,13 @@ export class DynamoInventoryStore implements InventoryStore {
       if (error instanceof ConditionalCheckFailedException) return;
       throw error;
     }
-    await this.countKeyUsers(publicKeySha256, 1);
   }
 
   async removeKeyUser(publicKeySha256: string, fingerprint: string): Promise<void> {
-    const { Attributes } = await this.client.send(
+    await this.client.send(
       new DeleteCommand({
         TableName: this.tableName,
         Key: keyUserKey(publicKeySha256, fingerprint),
-        ReturnValues: 'ALL_OLD',
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    if (Attributes) await this.countKeyUsers(publicKeySha256, -1);
-  }
-
-  private async countKeyUsers(publicKeySha256: string, by: number): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: keyRegisterPartition(publicKeySha256), sk: KEY_COUNT },
-        UpdateExpression: 'ADD #count :by SET #type = :type',
-        ExpressionAttributeNames: { '#count': 'count', '#type': 'type' },
-        ExpressionAttributeValues: { ':by': by, ':type': 'key-count' },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -756,7 +735,6 @@ function nextAlertOf(
 const SEVERITY_ORDER: Record<Severity, string> = { critical: '0', high: '1', medium: '2', low: '3', info: '4' };
 
 const keyRegisterPartition = (publicKeySha256: string) => `KEY#${publicKeySha256}`;
-const KEY_COUNT = '#COUNT';
 const keyUserKey = (publicKeySha256: string, fingerprint: string) => ({
   pk: keyRegisterPartition(publicKeySha256),
   sk: `CERT#${fingerprint}`,

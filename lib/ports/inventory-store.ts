@@ -175,10 +175,11 @@ export interface InventoryStore {
   /** Live places whose certificate has this public key (SPKI SHA-256). */
   locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation>;
   /**
-   * The register of public keys, for the key-reuse rule: how many distinct certificates of the inventory have
-   * this key, and up to `sample` of them. Costs one query of at most `sample` items however many share it.
+   * The register of public keys, for the key-reuse rule: up to `sample` of the distinct certificates of the
+   * inventory with this key, and whether there are more. One query of at most `sample + 1` items however many
+   * share it.
    */
-  keyUsers(publicKeySha256: string, sample: number): Promise<{ total: number; sample: KeyUser[] }>;
+  keyUsers(publicKeySha256: string, sample: number): Promise<{ sample: KeyUser[]; more: boolean }>;
   /** Whether a certificate is in the register of its key. */
   hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean>;
   /** Adds a certificate to the register of its key; adding it again changes nothing. */

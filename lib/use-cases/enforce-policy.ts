@@ -50,11 +50,11 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         const wanted = new Map<string, StoredViolation>();
         if (location.status === 'live' && record) {
           report.evaluated++;
-          const { sameKeyElsewhere, sameKeyTotal } = await sharingTheKey(store, record);
+          const { sameKeyElsewhere, sameKeySampled } = await sharingTheKey(store, record);
           const evaluation = evaluatePolicy(
             policy,
             { certificate: record, location },
-            { now, sameKeyElsewhere, sameKeyTotal },
+            { now, sameKeyElsewhere, sameKeySampled },
           );
           for (const violation of evaluation.violations)
             wanted.set(violation.ruleId, stored(location, violation, null, at));
@@ -129,25 +129,13 @@ const KEY_SAMPLE = 50;
 async function sharingTheKey(
   store: InventoryStore,
   record: CertificateRecord,
-): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeyTotal: number }> {
+): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeySampled: boolean }> {
   const key = record.publicKeySha256;
-  const { total: inRegister, sample } = await store.keyUsers(key, KEY_SAMPLE);
-  let total = inRegister;
-  const complete = total <= sample.length;
-  const registered = sample.some((user) => user.fingerprint === record.fingerprintSha256)
-    ? true
-    : complete
-      ? false
-      : await store.hasKeyUser(key, record.fingerprintSha256);
-  if (!registered) {
-    await store.addKeyUser(key, {
-      fingerprint: record.fingerprintSha256,
-      subject: record.subject,
-      subjectCommonName: record.subjectCommonName,
-      dnsNames: record.sans.dns,
-    });
-    total++;
-  }
+  const { sample, more } = await store.keyUsers(key, KEY_SAMPLE);
+  const registered =
+    sample.some((user) => user.fingerprint === record.fingerprintSha256) ||
+    (more && (await store.hasKeyUser(key, record.fingerprintSha256)));
+  if (!registered) await store.addKeyUser(key, keyUserOf(record));
   const sameKeyElsewhere = sample
     .filter((user) => user.fingerprint !== record.fingerprintSha256)
     .map((user) => ({
@@ -156,14 +144,25 @@ async function sharingTheKey(
       subjectCommonName: user.subjectCommonName,
       sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
     }));
-  return { sameKeyElsewhere, sameKeyTotal: total };
+  return { sameKeyElsewhere, sameKeySampled: more };
 }
+
+const keyUserOf = (record: CertificateRecord): KeyUser => ({
+  fingerprint: record.fingerprintSha256,
+  subject: record.subject,
+  subjectCommonName: record.subjectCommonName,
+  dnsNames: record.sans.dns,
+});
 
 /**
  * Adds the certificates that arrived at places (new, renewed, restored) to the register of their keys, before
  * any place is judged against it: then a first sync's evaluation sees every certificate of the source.
  */
-export async function registerArrivedCertificates(store: InventoryStore, places: StoredLocation[]): Promise<void> {
+export async function registerArrivedCertificates(
+  store: InventoryStore,
+  places: StoredLocation[],
+  options: { readFirst?: boolean } = {},
+): Promise<void> {
   const arrived = new Map<string, { publicKeySha256: string; user: KeyUser }>();
   for (const { fingerprint, certificate, status } of places) {
     if (status !== 'live' || !fingerprint || !certificate) continue;
@@ -177,7 +176,13 @@ export async function registerArrivedCertificates(store: InventoryStore, places:
       },
     });
   }
-  await Promise.all([...arrived.values()].map(({ publicKeySha256, user }) => store.addKeyUser(publicKeySha256, user)));
+  await Promise.all(
+    [...arrived.values()].map(async ({ publicKeySha256, user }) => {
+      // A read where most are registered already (a full evaluation), so that it writes nothing then.
+      if (options.readFirst && (await store.hasKeyUser(publicKeySha256, user.fingerprint))) return;
+      await store.addKeyUser(publicKeySha256, user);
+    }),
+  );
 }
 
 /** A certificate that left a place (renewed, removed): where it is no longer live anywhere, its key forgets it. */

@@ -137,6 +137,8 @@ class SyncRun {
      * listing, so evaluating the changed ones on the way would be work done twice.
      */
     private readonly fullEvaluation: boolean,
+    /** No policy was ever enforced on (some of) the run's places: their certificates may not be registered. */
+    private readonly neverEnforced: boolean,
     /** When each scope of the source was last read completely. */
     private readonly scopeReads: Map<string, string>,
   ) {
@@ -153,8 +155,9 @@ class SyncRun {
     const policyMark = policy ? policyMarkOf(policy, clock.now()) : undefined;
     const marks = await Promise.all(markScopes(options).map((scope) => store.policyMark(source.name, scope)));
     const fullEvaluation = policyMark !== undefined && marks.some((mark) => mark !== policyMark);
+    const neverEnforced = marks.some((mark) => mark === undefined);
     const scopeReads = await store.scopeReads(source.name, options.scopes);
-    return new SyncRun(options, startedAt, policyMark, fullEvaluation, scopeReads);
+    return new SyncRun(options, startedAt, policyMark, fullEvaluation, neverEnforced, scopeReads);
   }
 
   /**
@@ -279,8 +282,11 @@ class SyncRun {
       changedPlaces.push(stored);
     }
     if (published.length > 0) await this.events.publish(published);
-    await forgetDepartedCertificates(this.store, departedCertificates(applied));
-    await registerArrivedCertificates(this.store, arrivedCertificates(applied));
+    if (this.options.policy) {
+      // The register of public keys serves the key-reuse rule only: without a policy it is not kept.
+      await forgetDepartedCertificates(this.store, departedCertificates(applied));
+      await registerArrivedCertificates(this.store, arrivedCertificates(applied));
+    }
     if (!this.fullEvaluation) await this.enforce(changedPlaces);
   }
 
@@ -326,10 +332,27 @@ class SyncRun {
   /** A policy (or day) not yet applied to the run's places: evaluates every live one, then marks it applied. */
   async enforceOnEveryPlace(): Promise<void> {
     if (!this.fullEvaluation) return;
+    if (this.neverEnforced && this.counts.unchanged > 0) await this.registerEveryCertificate();
     await this.enforce(this.livePlaces());
     for (const scope of markScopes(this.options)) {
       await this.store.setPolicyMark(this.source.name, this.policyMark!, scope);
     }
+  }
+
+  /**
+   * Puts every certificate of the run's places in the register of public keys before any place is judged against
+   * it: places synced before a policy was ever enforced here were not registered as they arrived.
+   */
+  private async registerEveryCertificate(): Promise<void> {
+    let batch: StoredLocation[] = [];
+    for await (const place of this.livePlaces()) {
+      batch.push(place);
+      if (batch.length >= this.batchSize) {
+        await registerArrivedCertificates(this.store, batch, { readFirst: true });
+        batch = [];
+      }
+    }
+    await registerArrivedCertificates(this.store, batch, { readFirst: true });
   }
 
   /** The live places this run answers for: its scopes' (each read alone), or the whole source's. */

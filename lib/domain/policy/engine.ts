@@ -206,7 +206,7 @@ export function evaluatePolicy(
   const ruleContext: RuleContext = {
     now: context.now,
     sameKeyElsewhere: context.sameKeyElsewhere,
-    sameKeyTotal: context.sameKeyTotal,
+    sameKeySampled: context.sameKeySampled,
     issuerType: facts.issuerType,
     uses,
     inUse,

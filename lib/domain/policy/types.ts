@@ -78,11 +78,8 @@ export interface EvaluationContext {
    * may be included; it is ignored). Absent: the key-reuse rule answers `not-applicable`.
    */
   sameKeyElsewhere?: readonly KeySharingCertificate[];
-  /**
-   * How many distinct certificates have the subject's key in all (the subject included), when
-   * `sameKeyElsewhere` is a sample of them rather than all. @default all of them are given
-   */
-  sameKeyTotal?: number;
+  /** `sameKeyElsewhere` is a sample: more certificates have the key. @default false, all of them are given */
+  sameKeySampled?: boolean;
 }
 
 /** What the engine and rules know about a subject beyond its fields, computed once per evaluation. */

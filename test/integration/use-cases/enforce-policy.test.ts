@@ -184,4 +184,37 @@ describe('policy enforcement on sync', () => {
       join(root, 'billing.pem'),
     ]);
   });
+
+  it('finds a shared key among places synced before any policy was enforced', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    const shared = await cert('api.example.com', false);
+    const reused = await issueCertificate({
+      subject: 'CN=billing.other.org',
+      dns: ['billing.other.org'],
+      issuer: ca,
+      keys: shared.keys,
+      notBefore: new Date(clock.now().getTime() - 10 * DAY),
+      notAfter: new Date(clock.now().getTime() + 80 * DAY),
+    });
+    await writeFile(join(root, 'api.pem'), shared.pem);
+    await writeFile(join(root, 'billing.pem'), reused.pem);
+    const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
+    const events = recorder();
+    await syncSource({ source: new LocalFilesSource({ name: 'files', root }), store: inventory.store, clock });
+
+    await syncSource({
+      source: new LocalFilesSource({ name: 'files', root }),
+      store: inventory.store,
+      clock,
+      events: events.publisher,
+      policy,
+    });
+
+    const flagged = await collect(inventory.store.violationsByRule('key-reuse'));
+    expect(flagged.map((violation) => violation.nativeId).sort()).toEqual([
+      join(root, 'api.pem'),
+      join(root, 'billing.pem'),
+    ]);
+  });
 });

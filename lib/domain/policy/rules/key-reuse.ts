@@ -23,29 +23,27 @@ const MAX_SHOWN = 10;
 export const keyReuse: Rule<KeyReuseParams> = (
   { certificate },
   { allowSameNames },
-  { sameKeyElsewhere, sameKeyTotal },
+  { sameKeyElsewhere, sameKeySampled },
 ) => {
   if (sameKeyElsewhere === undefined) return notApplicable('no inventory-wide view of certificates by public key');
   const others = sameKeyElsewhere.filter((other) => other.fingerprintSha256 !== certificate.fingerprintSha256);
   if (others.length === 0) return compliant;
-  // With a sample of the sharers, the unrelated ones found are a lower bound of those there are.
-  const sharers = Math.max(others.length, (sameKeyTotal ?? 0) - 1);
-  const partial = sharers > others.length;
   const names = new Set(certificateNames(certificate));
   const related = (other: KeySharingCertificate) =>
     other.subject === certificate.subject || certificateNames(other).some((name) => names.has(name));
   const unrelated = allowSameNames ? others.filter((other) => !related(other)) : others;
   if (unrelated.length === 0) return compliant;
   const shown = unrelated.slice(0, 3).map((other) => certificateNames(other).join(' ') || other.subject);
-  const count = partial
-    ? `at least ${unrelated.length} of the ${sharers} certificates sharing it`
+  // With a sample of the sharers, the unrelated ones found are a lower bound of those there are.
+  const count = sameKeySampled
+    ? `at least ${unrelated.length} of the more than ${others.length} certificates sharing it,`
     : `${unrelated.length} certificate${unrelated.length > 1 ? 's' : ''}`;
   return violation(
     `public key ${certificate.publicKeySha256.slice(0, 16)}… also in ${count} for ` +
       `${allowSameNames ? 'unrelated ' : ''}names (${shown.join('; ')}${unrelated.length > 3 ? '; …' : ''})`,
     {
       publicKeySha256: certificate.publicKeySha256,
-      sharedWithCount: sharers,
+      sharedWithCount: sameKeySampled ? `more than ${others.length}` : others.length,
       // A bounded sample keeps the violation record small however many share the key; the whole list is a query.
       sharedWith: unrelated
         .slice(0, MAX_SHOWN)
