@@ -120,9 +120,9 @@ export interface AwsClients {
  * Why not 'adaptive': it adds a rate limiter per client (DefaultRateLimiter) that cuts the sending rate to 70 %
  * of what it measured on every throttle (floor 0.5 requests/s) and climbs back along a cubic curve. A
  * throttle that is not about our rate (AWS sheds some load at random) cuts it all the same, so under 30 %
- * random throttling it sat near 1.5 requests/s: 120 certificates of one scope took 223 s against 14 s
- * unthrottled (test/integration/connectors/aws-acm.test.ts). Our buckets already keep us at the quota; with
- * 'standard' a throttle delays only the request it hit, and the same sync takes under twice the calm one.
+ * random throttling it sat near 1.5 requests/s: 240 certificates of one scope took 447 s against 26 s
+ * unthrottled (test/integration/connectors/aws-acm.test.ts, in virtual time). Our buckets already keep us at the quota; with
+ * 'standard' a throttle delays only the request it hit: the same sync takes 37–41 s against 24 s.
  *
  * With three attempts, a source throttling 30 % of calls would fail 0.3³ ≈ 3 % of them; ten make that 6·10⁻⁶.
  */
