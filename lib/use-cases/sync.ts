@@ -141,6 +141,12 @@ class SyncRun {
     private readonly neverEnforced: boolean,
     /** When each scope of the source was last read completely. */
     private readonly scopeReads: Map<string, string>,
+    /**
+     * The live places of the run's scopes, read once at the start when the run lists named scopes of a modest
+     * size: then the comparison, the tombstone pass and a full evaluation all use it, and a resync reads each
+     * place once. Kept up to date with what the run writes. Undefined: each step reads the store.
+     */
+    private readonly known: Map<string, StoredLocation> | undefined,
   ) {
     this.source = options.source;
     this.store = options.store;
@@ -157,7 +163,8 @@ class SyncRun {
     const fullEvaluation = policyMark !== undefined && marks.some((mark) => mark !== policyMark);
     const neverEnforced = marks.some((mark) => mark === undefined);
     const scopeReads = await store.scopeReads(source.name, options.scopes);
-    return new SyncRun(options, startedAt, policyMark, fullEvaluation, neverEnforced, scopeReads);
+    const known = options.scopes ? await readScopes(store, source.name, options.scopes) : undefined;
+    return new SyncRun(options, startedAt, policyMark, fullEvaluation, neverEnforced, scopeReads, known);
   }
 
   /**
@@ -190,7 +197,7 @@ class SyncRun {
   /** Compares a batch with the stored places (one read) and writes what changed: certificates, then places. */
   private async syncBatch(entries: SourceEntry[]): Promise<void> {
     const latest = new Map(entries.map((entry) => [locationIdOf(this.source.kind, entry.nativeId), entry]));
-    const stored = await this.store.getLocations([...latest.keys()]);
+    const stored = await this.storedStates([...latest.keys()]);
     const at = this.clock.now().toISOString();
     const resolved = await Promise.all(
       [...latest].map(async ([locationId, entry]): Promise<BatchEntry> => {
@@ -206,6 +213,19 @@ class SyncRun {
     await this.store.saveCertificates(certificates);
     await this.apply(changes);
     this.progress();
+  }
+
+  /** The stored places of these ids: from what the run read at its start, reading the store only for the others. */
+  private async storedStates(locationIds: string[]): Promise<Map<string, StoredLocation>> {
+    if (!this.known) return this.store.getLocations(locationIds);
+    const unknown = locationIds.filter((locationId) => !this.known!.has(locationId));
+    // New places, tombstones coming back, places listed under another scope: read by key.
+    const found = unknown.length > 0 ? await this.store.getLocations(unknown) : new Map<string, StoredLocation>();
+    for (const locationId of locationIds) {
+      const place = this.known.get(locationId);
+      if (place) found.set(locationId, place);
+    }
+    return found;
   }
 
   /**
@@ -276,6 +296,7 @@ class SyncRun {
     for (const result of applied) {
       if (!result) continue;
       const { change, stored } = result;
+      this.known?.set(stored.locationId, stored);
       this.counts[change.change]++;
       if (change.change === 'stale') continue;
       published.push(inventoryChangeEvent(changeDetail(change, change.change)));
@@ -357,6 +378,11 @@ class SyncRun {
 
   /** The live places this run answers for: its scopes' (each read alone), or the whole source's. */
   private async *livePlaces(): AsyncGenerator<StoredLocation> {
+    if (this.known) {
+      const scopes = new Set(this.options.scopes);
+      for (const place of this.known.values()) if (place.status === 'live' && scopes.has(place.scope)) yield place;
+      return;
+    }
     const { scopes } = this.options;
     if (!scopes) {
       yield* this.store.bySource(this.source.name, 'live');
@@ -450,6 +476,25 @@ function failureCovering(failedScopes: Map<string, string>, scope: string): stri
     if (failure !== undefined) return failure;
   }
   return undefined;
+}
+
+/** A run's scopes hold at most this many places for it to keep them in memory (2 KB or so each). */
+const KNOWN_PLACES_LIMIT = 20_000;
+
+/** The live places of these scopes of a source, or undefined when they are more than KNOWN_PLACES_LIMIT. */
+async function readScopes(
+  store: InventoryStore,
+  source: string,
+  scopes: string[],
+): Promise<Map<string, StoredLocation> | undefined> {
+  const known = new Map<string, StoredLocation>();
+  for (const scope of new Set(scopes)) {
+    for await (const place of store.bySource(source, 'live', { scope })) {
+      if (known.size >= KNOWN_PLACES_LIMIT) return undefined;
+      known.set(place.locationId, place);
+    }
+  }
+  return known;
 }
 
 /** The policy marks a run reads and sets: one per scope it syncs, or the whole source's. */

@@ -220,8 +220,9 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     });
 
     expect(report.counts).toMatchObject({ unchanged: 20, removed: 0 });
-    // The scope's 20 places, once by key (the comparison) and once through the index (the removal pass).
+    // The scope's 20 places, read once through the index for the comparison and the removal pass alike.
     expect(inventory.meter.itemsRead).toBeLessThanOrEqual(Math.ceil(20 * 1.1));
+    expect(inventory.meter.requests.get('BatchGetCommand') ?? 0).toBe(0);
     expect(inventory.meter.writeRequests).toBe(0);
   });
 
