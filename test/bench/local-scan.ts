@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ interface SectionRow {
 const REPO = resolve(__dirname, '../..');
 const RUN_TS = join(REPO, 'lib/cli/bin/run-ts.js');
 const CLI = join(REPO, 'lib/cli/bin/certwarden.ts');
+const GNU_TIME = '/usr/bin/time';
 
 /** Issue #11's targets for `certwarden scan`. */
 const FIRST_SCAN_FILES_PER_SECOND = 500;
@@ -216,7 +217,7 @@ async function scanThroughCli(
   const usageFile = join(home, `usage-${Date.now()}`);
   const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const args = ['-o', usageFile, '-f', '%e %U %S %M', 'timeout', '--foreground', '-s', 'KILL', String(limitSeconds)];
-  const child = spawn('/usr/bin/time', [...args, ...node, RUN_TS, CLI, 'scan', '--dir', dir, '--name', name], {
+  const child = spawn(GNU_TIME, [...args, ...node, RUN_TS, CLI, 'scan', '--dir', dir, '--name', name], {
     env: { ...process.env, CERTWARDEN_HOME: home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -286,6 +287,9 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
   const count = Number(process.env.BENCH_SCAN_FILES ?? 5_000);
   const limitSeconds = Number(process.env.BENCH_SCAN_TIMEOUT ?? 300);
   const profileDir = process.env.BENCH_SCAN_CPU_PROF ? resolve(process.env.BENCH_SCAN_CPU_PROF) : undefined;
+  await access(GNU_TIME).catch(() => {
+    throw new Error(`the scan bench measures each run with GNU time: install it (${GNU_TIME}, Debian's "time")`);
+  });
   const rows: SectionRow[] = [];
   const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-scan-'));
   try {
