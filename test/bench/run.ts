@@ -110,12 +110,20 @@ interface SyncFigures {
   first: Measured;
   resync: Measured;
   expiring: Measured & { result: number };
-  evaluation: Measured & { result: { emitted: number; published: number } };
-  reevaluation: Measured & { result: { emitted: number; alreadySent: number } };
+  /** The expiry evaluation, in a process of its own; itemsRead are the alert schedule's. */
+  evaluation: Measured & { result: EvaluationCounts };
+  reevaluation: Measured & { result: EvaluationCounts };
+  evaluationPeakRssMb: number;
   /** After the first sync and the resync: what the memory target is about. */
   syncPeakRssMb: number;
   /** After the expiry query too. */
   peakRssMb: number;
+}
+interface EvaluationCounts {
+  evaluated: number;
+  emitted: number;
+  published: number;
+  alreadySent: number;
 }
 interface Measured {
   seconds: number;
@@ -171,20 +179,31 @@ async function benchSync(scales: number[]): Promise<void> {
         readRatio <= 1.1,
       );
       row(
-        `${scale}: expiry evaluation, first run: alerts sent, wall time, DynamoDB reads / writes`,
-        `${evaluation.result.emitted} alerts, ${evaluation.seconds.toFixed(1)} s, ${evaluation.readUnits} read units / ${evaluation.writeRequests} write requests`,
+        `${scale}: expiry evaluation, first run (every place new, so due): schedule items read, alerts sent, wall time, DynamoDB reads / writes`,
+        `${evaluation.itemsRead} items read (${evaluation.result.evaluated} places), ${evaluation.result.emitted} alerts, ${evaluation.seconds.toFixed(1)} s, ${evaluation.readUnits} read units / ${evaluation.writeRequests} write requests`,
       );
       row(
-        `${scale}: expiry evaluation, rerun without a change: alerts sent, wall time, DynamoDB reads / writes`,
-        `${reevaluation.result.emitted} alerts (${reevaluation.result.alreadySent} sent before), ${reevaluation.seconds.toFixed(1)} s, ${reevaluation.readUnits} read units / ${reevaluation.writeRequests} write requests`,
-        '0 alerts, 0 writes',
-        reevaluation.result.emitted === 0 && reevaluation.writeRequests === 0,
+        `${scale}: expiry evaluation, rerun right after: schedule items read, alerts sent, wall time, writes`,
+        `${reevaluation.itemsRead} items read, ${reevaluation.result.emitted} alerts, ${reevaluation.seconds.toFixed(2)} s, ${reevaluation.writeRequests} write requests`,
+        '0 items read, 0 alerts, 0 writes',
+        reevaluation.itemsRead === 0 && reevaluation.result.emitted === 0 && reevaluation.writeRequests === 0,
+      );
+      row(
+        `${scale}: expiry evaluation peak RSS (its own process, both runs)`,
+        `${result.evaluationPeakRssMb.toFixed(0)} MB`,
       );
     }
     const [small, large] = [Math.min(...scales), Math.max(...scales)];
     if (small !== large) {
       const growth = figures.get(large)!.syncPeakRssMb / figures.get(small)!.syncPeakRssMb;
       row(`sync peak RSS ${large} vs ${small}`, `${growth.toFixed(2)}×`, '≤ 1.2×', growth <= 1.2);
+      const evaluationGrowth = figures.get(large)!.evaluationPeakRssMb / figures.get(small)!.evaluationPeakRssMb;
+      row(
+        `expiry evaluation peak RSS ${large} vs ${small}`,
+        `${evaluationGrowth.toFixed(2)}×`,
+        '≤ 1.2×',
+        evaluationGrowth <= 1.2,
+      );
     }
   } finally {
     server.kill('SIGTERM');
