@@ -356,7 +356,7 @@ export class CertificateInventory extends Construct {
         indexName,
         partitionKey: { name: keys.partition, type: dynamodb.AttributeType.STRING },
         sortKey: { name: keys.sort, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType[keys.projection],
       });
     }
     return table;

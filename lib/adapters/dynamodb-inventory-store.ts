@@ -608,12 +608,23 @@ export class DynamoInventoryStore implements InventoryStore {
     const pageSize = Math.min(options.limit ?? Infinity, options.pageSize ?? Infinity, 1000);
     let yielded = 0;
     const paging = { client: this.client, pageSize: Number.isFinite(pageSize) ? pageSize : undefined };
+    const keysOnly = keys.projection === 'KEYS_ONLY';
     for await (const page of paginateQuery(paging, input)) {
-      for (const item of page.Items ?? []) {
+      const items = keysOnly ? await this.itemsNamedBy(page.Items ?? []) : (page.Items ?? []);
+      for (const item of items) {
         yield fromLocationItem(item);
         if (options.limit && ++yielded >= options.limit) return;
       }
     }
+  }
+
+  /** The items a keys-only index page names, in its order; one that went meanwhile is left out. */
+  private async itemsNamedBy(page: Item[]): Promise<Item[]> {
+    const keyOf = (item: Item) => `${String(item.pk)}\u0000${String(item.sk)}`;
+    const found = new Map(
+      (await this.batchGet(page.map(({ pk, sk }) => ({ pk, sk })))).map((item) => [keyOf(item), item]),
+    );
+    return page.map((item) => found.get(keyOf(item))).filter((item): item is Item => item !== undefined);
   }
 
   /** Items by key, in rounds of BATCH_GET_LIMIT, retrying what DynamoDB leaves unprocessed. */

@@ -6,31 +6,37 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  */
 export const INVENTORY_KEYS = { partition: 'pk', sort: 'sk' } as const;
 
+/**
+ * Each index copies what it projects on every write of an item in it: a place written into seven indexes with
+ * ALL costs seven times its size again. Indexes whose queries return a few places each (the places of one
+ * certificate or key, those due an alert now) project only keys, and the store reads the places they name by key;
+ * the listings (by expiry, owner, source, status) project everything so that a listing reads what it returns once.
+ */
 export const INVENTORY_INDEXES = {
   /** FP#<fingerprint> → LOC#<locationId>: every place a certificate lives. */
-  byFingerprint: { partition: 'gsi1pk', sort: 'gsi1sk' },
+  byFingerprint: { partition: 'gsi1pk', sort: 'gsi1sk', projection: 'KEYS_ONLY' },
   /** EXPIRY#<shard> → <notAfter>#<locationId>: live locations by expiry. */
-  byExpiry: { partition: 'gsi2pk', sort: 'gsi2sk' },
+  byExpiry: { partition: 'gsi2pk', sort: 'gsi2sk', projection: 'ALL' },
   /**
    * OWNER#<owner>#<shard> → <notAfter>#<locationId>: live locations of an owner by expiry;
    * VIOLATIONS-OF#<owner>#<shard> → <rule>#<locationId>: an owner's open violations.
    */
-  byOwner: { partition: 'gsi3pk', sort: 'gsi3sk' },
+  byOwner: { partition: 'gsi3pk', sort: 'gsi3sk', projection: 'ALL' },
   /**
    * SOURCE#<source>#<shard of scope> → <status>#<scope hash>#<locationId>: a configured source's locations, live
    * or removed, grouped by scope, so that one scope's places are one range of one partition.
    */
-  bySource: { partition: 'gsi4pk', sort: 'gsi4sk' },
+  bySource: { partition: 'gsi4pk', sort: 'gsi4sk', projection: 'ALL' },
   /**
    * STATUS#removed#<shard> | STATUS#error#<shard> → <changedAt>#<locationId>: the exceptions;
    * VIOLATION#<rule>#<shard> → <severity>#<locationId>: open violations of a rule, most severe first.
    */
-  byStatus: { partition: 'gsi5pk', sort: 'gsi5sk' },
+  byStatus: { partition: 'gsi5pk', sort: 'gsi5sk', projection: 'ALL' },
   /** SPKI#<public key sha256> → LOC#<locationId>: live places whose certificates share a key (key reuse). */
-  byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk' },
+  byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk', projection: 'KEYS_ONLY' },
   /** ALERT#<shard> → <nextAlertAt>#<locationId>: the alert schedule, what the expiry evaluation reads. */
-  byNextAlert: { partition: 'gsi7pk', sort: 'gsi7sk' },
-} as const;
+  byNextAlert: { partition: 'gsi7pk', sort: 'gsi7sk', projection: 'KEYS_ONLY' },
+} as const satisfies Record<string, { partition: string; sort: string; projection: 'ALL' | 'KEYS_ONLY' }>;
 
 export type InventoryIndexName = keyof typeof INVENTORY_INDEXES;
 
@@ -65,7 +71,7 @@ export function inventoryTableDefinition(tableName: string): CreateTableCommandI
         { AttributeName: keys.partition, KeyType: 'HASH' as const },
         { AttributeName: keys.sort, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: { ProjectionType: keys.projection },
     })),
   };
 }

@@ -252,7 +252,7 @@ describe('the certwarden stack', () => {
           { AttributeName: keys.partition, KeyType: 'HASH' },
           { AttributeName: keys.sort, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: keys.projection },
       })),
     );
   });
