@@ -22,6 +22,7 @@ import {
   type LocationChange,
   type LocationListing,
   type LocationStatus,
+  type ScopeNote,
   type StoredLocation,
   type StoredViolation,
   type SyncRunRecord,
@@ -410,12 +411,18 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
-  async scopeReads(source: string, scopes?: string[]): Promise<Map<string, string>> {
-    const reads = new Map<string, string>();
+  async scopeNotes(source: string, scopes?: string[]): Promise<Map<string, ScopeNote>> {
+    const notes = new Map<string, ScopeNote>();
+    const note = (item: Item) =>
+      notes.set(String(item.scope), {
+        ...(item.lastGoodReadAt !== undefined && { lastGoodReadAt: String(item.lastGoodReadAt) }),
+        ...(item.policyMark !== undefined && { policyMark: String(item.policyMark) }),
+      });
     if (scopes) {
-      const keys = [...new Set(scopes)].map((scope) => ({ pk: `SOURCE#${source}`, sk: `SCOPE#${scope}` }));
-      for (const item of await this.batchGet(keys)) reads.set(String(item.scope), String(item.lastGoodReadAt));
-      return reads;
+      for (const item of await this.batchGet([...new Set(scopes)].map((scope) => scopeNoteKey(source, scope)))) {
+        note(item);
+      }
+      return notes;
     }
     const pages = paginateQuery(
       { client: this.client },
@@ -426,21 +433,13 @@ export class DynamoInventoryStore implements InventoryStore {
         ReturnConsumedCapacity: 'TOTAL',
       },
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) reads.set(String(item.scope), String(item.lastGoodReadAt));
-    }
-    return reads;
+    for await (const page of pages) for (const item of page.Items ?? []) note(item);
+    return notes;
   }
 
-  async recordScopeReads(source: string, reads: Map<string, string>): Promise<void> {
+  async recordScopeNotes(source: string, notes: Map<string, ScopeNote>): Promise<void> {
     await this.batchPut(
-      [...reads].map(([scope, lastGoodReadAt]) => ({
-        pk: `SOURCE#${source}`,
-        sk: `SCOPE#${scope}`,
-        type: 'scope-read',
-        scope,
-        lastGoodReadAt,
-      })),
+      [...notes].map(([scope, note]) => ({ ...scopeNoteKey(source, scope), type: 'scope-note', scope, ...note })),
     );
   }
 
@@ -526,22 +525,22 @@ export class DynamoInventoryStore implements InventoryStore {
     for await (const item of this.queryIndex(index, partition, options)) yield fromViolationItem(item);
   }
 
-  async policyMark(source: string, scope?: string): Promise<string | undefined> {
+  async policyMark(source: string): Promise<string | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `SOURCE#${source}`, sk: policyMarkKey(scope) },
+        Key: { pk: `SOURCE#${source}`, sk: 'POLICY' },
         ConsistentRead: true,
       }),
     );
     return Item ? String(Item.mark) : undefined;
   }
 
-  async setPolicyMark(source: string, mark: string, scope?: string): Promise<void> {
+  async setPolicyMark(source: string, mark: string): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `SOURCE#${source}`, sk: policyMarkKey(scope), type: 'policy-mark', mark },
+        Item: { pk: `SOURCE#${source}`, sk: 'POLICY', type: 'policy-mark', mark },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -756,7 +755,7 @@ function fromKeyUserItem(item: Item): KeyUser {
   return { fingerprint, subject, subjectCommonName, dnsNames };
 }
 
-const policyMarkKey = (scope: string | undefined) => (scope === undefined ? 'POLICY' : `POLICY#${scope}`);
+const scopeNoteKey = (source: string, scope: string) => ({ pk: `SOURCE#${source}`, sk: `SCOPE#${scope}` });
 
 const ruleIndexSortKey = (violation: StoredViolation) =>
   `${SEVERITY_ORDER[violation.severity]}#${violation.locationId}`;

@@ -25,7 +25,7 @@ export class DynamoDbMeter {
   itemsRead = 0;
   itemsReturned = 0;
   /**
-   * Items written, by their `type` attribute (`location`, `history`, `scope-read`…; `delete` and `update` for
+   * Items written, by their `type` attribute (`location`, `history`, `scope-note`…; `delete` and `update` for
    * requests that name only a key): tells the writes a change costs from the bookkeeping of a run.
    */
   readonly itemsWritten = new Map<string, number>();

@@ -145,6 +145,17 @@ export interface KeyUser {
   dnsNames: string[];
 }
 
+/**
+ * What a sync keeps about one scope of a source, in one small item: the only thing an unchanged resync may write,
+ * at most once an hour (the read time) or a day (the policy mark).
+ */
+export interface ScopeNote {
+  /** When the scope was last listed completely (hour precision): stale marks and periodic re-checks count from it. */
+  lastGoodReadAt?: string;
+  /** What the scope's places were last fully evaluated against (a hash of the policy and the day). */
+  policyMark?: string;
+}
+
 export interface ListOptions {
   /** Stop after this many. */
   limit?: number;
@@ -225,13 +236,14 @@ export interface InventoryStore {
   /** An owner's violations, by rule. */
   violationsByOwner(owner: string, options?: ListOptions): AsyncIterable<StoredViolation>;
   /**
-   * What the places of a source (of one scope of it, when given) were last fully evaluated against (a hash of the
-   * policy and the day).
+   * What the places of a whole source were last fully evaluated against (a hash of the policy and the day); a
+   * scope's is in its note (ScopeNote.policyMark).
    */
-  policyMark(source: string, scope?: string): Promise<string | undefined>;
-  setPolicyMark(source: string, mark: string, scope?: string): Promise<void>;
-  /** When each scope of a source (only those named, when given) was last listed completely. */
-  scopeReads(source: string, scopes?: string[]): Promise<Map<string, string>>;
-  recordScopeReads(source: string, reads: Map<string, string>): Promise<void>;
+  policyMark(source: string): Promise<string | undefined>;
+  setPolicyMark(source: string, mark: string): Promise<void>;
+  /** The notes of each scope of a source (only those named, when given). */
+  scopeNotes(source: string, scopes?: string[]): Promise<Map<string, ScopeNote>>;
+  /** Replaces these scopes' notes. */
+  recordScopeNotes(source: string, notes: Map<string, ScopeNote>): Promise<void>;
   syncRuns(source: string, options?: ListOptions): Promise<SyncRunRecord[]>;
 }

@@ -26,6 +26,7 @@ import type {
   InventoryStore,
   LocationChange,
   LocationState,
+  ScopeNote,
   StoredLocation,
   SyncRunRecord,
 } from '../ports/inventory-store';
@@ -85,8 +86,8 @@ export async function syncSource(options: SyncOptions): Promise<SyncReport> {
   const complete = await run.listInBatches();
   if (complete) {
     await run.retireUnseen();
-    await run.recordScopeReads();
     await run.enforceOnEveryPlace();
+    await run.recordScopeNotes();
   }
   return run.finish(complete);
 }
@@ -126,6 +127,7 @@ class SyncRun {
   private readonly scopesWithLoadErrors = new Set<string>();
   private readonly seen = new SeenLocations();
   private readonly enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
+  private fullyEvaluated = false;
 
   private constructor(
     private readonly options: SyncOptions,
@@ -139,8 +141,8 @@ class SyncRun {
     private readonly fullEvaluation: boolean,
     /** No policy was ever enforced on (some of) the run's places: their certificates may not be registered. */
     private readonly neverEnforced: boolean,
-    /** When each scope of the source was last read completely. */
-    private readonly scopeReads: Map<string, string>,
+    /** What the run's scopes (every scope of the source, for a whole-source run) noted before. */
+    private readonly scopeNotes: Map<string, ScopeNote>,
     /**
      * The live places of the run's scopes, read once at the start when the run lists named scopes of a modest
      * size: then the comparison, the tombstone pass and a full evaluation all use it, and a resync reads each
@@ -159,12 +161,14 @@ class SyncRun {
     const { source, store, clock, policy } = options;
     const startedAt = clock.now().toISOString();
     const policyMark = policy ? policyMarkOf(policy, clock.now()) : undefined;
-    const marks = await Promise.all(markScopes(options).map((scope) => store.policyMark(source.name, scope)));
+    const scopeNotes = await store.scopeNotes(source.name, options.scopes);
+    const marks = options.scopes
+      ? [...new Set(options.scopes)].map((scope) => scopeNotes.get(scope)?.policyMark)
+      : [await store.policyMark(source.name)];
     const fullEvaluation = policyMark !== undefined && marks.some((mark) => mark !== policyMark);
     const neverEnforced = marks.some((mark) => mark === undefined);
-    const scopeReads = await store.scopeReads(source.name, options.scopes);
     const known = options.scopes ? await readScopes(store, source.name, options.scopes) : undefined;
-    return new SyncRun(options, startedAt, policyMark, fullEvaluation, neverEnforced, scopeReads, known);
+    return new SyncRun(options, startedAt, policyMark, fullEvaluation, neverEnforced, scopeNotes, known);
   }
 
   /**
@@ -251,7 +255,7 @@ class SyncRun {
 
   private recheckDue(previous: StoredLocation, entry: SourceEntry): boolean {
     if (entry.load === undefined || entry.refreshHours === undefined) return false;
-    const lastRead = this.scopeReads.get(entry.scope);
+    const lastRead = this.scopeNotes.get(entry.scope)?.lastGoodReadAt;
     const at = lastRead === undefined ? undefined : new Date(lastRead);
     return refreshDue(previous.locationId, at, this.clock.now(), entry.refreshHours);
   }
@@ -324,7 +328,11 @@ class SyncRun {
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
       } else if (!live.stale) {
-        const stale = { since: at, lastGoodReadAt: this.scopeReads.get(live.scope) ?? null, reason: failure };
+        const stale = {
+          since: at,
+          lastGoodReadAt: this.scopeNotes.get(live.scope)?.lastGoodReadAt ?? null,
+          reason: failure,
+        };
         removals.push({ previous: live, next: { ...stateOf(live), stale }, change: 'stale', at });
       }
       if (removals.length >= this.batchSize) {
@@ -336,28 +344,34 @@ class SyncRun {
     this.progress();
   }
 
-  /** Notes when each scope listed without failure was read, at most once per `scopeReadIntervalMs`. */
-  async recordScopeReads(): Promise<void> {
-    const interval = this.options.scopeReadIntervalMs ?? 3_600_000;
-    const now = this.clock.now();
-    const due = new Map(
-      [...this.listedScopes]
-        .filter((scope) => failureCovering(this.failedScopes, scope) === undefined)
-        .filter((scope) => !this.scopesWithLoadErrors.has(scope))
-        .filter((scope) => now.getTime() - Date.parse(this.scopeReads.get(scope) ?? '1970-01-01') >= interval)
-        .map((scope) => [scope, now.toISOString()]),
-    );
-    if (due.size > 0) await this.store.recordScopeReads(this.source.name, due);
-  }
-
-  /** A policy (or day) not yet applied to the run's places: evaluates every live one, then marks it applied. */
+  /** A policy (or day) not yet applied to the run's places: evaluates every live one (marked applied after). */
   async enforceOnEveryPlace(): Promise<void> {
     if (!this.fullEvaluation) return;
     if (this.neverEnforced && this.counts.unchanged > 0) await this.registerEveryCertificate();
     await this.enforce(this.livePlaces());
-    for (const scope of markScopes(this.options)) {
-      await this.store.setPolicyMark(this.source.name, this.policyMark!, scope);
+    this.fullyEvaluated = true;
+  }
+
+  /**
+   * Notes, per scope, when it was read without failure (at most once per `scopeReadIntervalMs`) and the policy
+   * mark of a full evaluation, in one item per scope: an unchanged resync writes at most that.
+   */
+  async recordScopeNotes(): Promise<void> {
+    const interval = this.options.scopeReadIntervalMs ?? 3_600_000;
+    const now = this.clock.now();
+    const updates = new Map<string, ScopeNote>();
+    const update = (scope: string, note: ScopeNote) =>
+      updates.set(scope, { ...(updates.get(scope) ?? this.scopeNotes.get(scope)), ...note });
+    for (const scope of this.listedScopes) {
+      if (failureCovering(this.failedScopes, scope) !== undefined || this.scopesWithLoadErrors.has(scope)) continue;
+      const lastRead = Date.parse(this.scopeNotes.get(scope)?.lastGoodReadAt ?? '1970-01-01');
+      if (now.getTime() - lastRead >= interval) update(scope, { lastGoodReadAt: now.toISOString() });
     }
+    if (this.fullyEvaluated && this.options.scopes) {
+      for (const scope of new Set(this.options.scopes)) update(scope, { policyMark: this.policyMark });
+    }
+    if (updates.size > 0) await this.store.recordScopeNotes(this.source.name, updates);
+    if (this.fullyEvaluated && !this.options.scopes) await this.store.setPolicyMark(this.source.name, this.policyMark!);
   }
 
   /**
@@ -496,10 +510,6 @@ async function readScopes(
   }
   return known;
 }
-
-/** The policy marks a run reads and sets: one per scope it syncs, or the whole source's. */
-const markScopes = (options: SyncOptions): Array<string | undefined> =>
-  options.scopes ? [...new Set(options.scopes)] : [undefined];
 
 /**
  * The locations a listing has shown, for the tombstone pass: the only state of a sync that grows with the

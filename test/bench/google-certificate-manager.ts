@@ -97,7 +97,7 @@ export async function benchGoogleCertificateManager(
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
         calls: fake.countsByOperation(),
         writes: meter.writeRequests,
-        itemWrites: meter.itemsWrittenExcept('scope-read'),
+        itemWrites: meter.itemsWrittenExcept('scope-note'),
       };
     };
     const first = await measure();
@@ -149,7 +149,7 @@ export async function benchGoogleCertificateManager(
         met: resync.writes === 0,
       },
       ...later.map(({ hours, result }) => ({
-        figure: `google-certificate-manager ${count}: unchanged resync +${hours} h, API calls and items written (scope-read notes apart)`,
+        figure: `google-certificate-manager ${count}: unchanged resync +${hours} h, API calls and items written (scope notes apart)`,
         value: `${callsText(result.calls)}; ${result.itemWrites} items written (${result.report.counts.unchanged} unchanged, ${result.seconds.toFixed(1)} s)`,
         target: 'list pages only, 0 written',
         met:

@@ -2,6 +2,7 @@ import { contentHash } from '../../../lib/domain/content-hash';
 import type { ParsedCertificate } from '../../../lib/domain/certificate';
 import type { CertificateSource, SourceItem } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
+import { compilePolicy } from '../../../lib/domain/policy';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
@@ -224,6 +225,24 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(inventory.meter.itemsRead).toBeLessThanOrEqual(Math.ceil(20 * 1.1));
     expect(inventory.meter.requests.get('BatchGetCommand') ?? 0).toBe(0);
     expect(inventory.meter.writeRequests).toBe(0);
+  });
+
+  it('writes nothing of a place when a policed scope resyncs unchanged an hour and a day later: one scope note at most', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(6, ['111/eu-west-1']);
+    const policy = compilePolicy({});
+    const run = (hours: number) =>
+      syncSource({ source, store: inventory.store, clock: hoursLater(hours), scopes: ['111/eu-west-1'], policy });
+    await run(0);
+
+    for (const hours of [1, 25]) {
+      inventory.meter.reset();
+      const report = await run(hours);
+      expect({ hours, unchanged: report.counts.unchanged }).toEqual({ hours, unchanged: 6 });
+      // The hourly read time and, after a day, the policy mark of the daily full evaluation: one item.
+      expect({ hours, notes: inventory.meter.itemsWritten.get('scope-note') }).toEqual({ hours, notes: 1 });
+      expect({ hours, others: inventory.meter.itemsWrittenExcept('scope-note') }).toEqual({ hours, others: 0 });
+    }
   });
 
   it('leaves a place as it was when its detail call fails, and reports it', async () => {
