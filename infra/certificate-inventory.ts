@@ -81,6 +81,14 @@ export interface CertificateInventoryProps {
    */
   readonly deletionProtection?: boolean;
   /**
+   * Write units per second the table and each index take at once (DynamoDB warm throughput, the config's
+   * `inventory.warmWriteUnitsPerSecond`): a first full sync of a large estate without waiting for the on-demand
+   * ramp (a new table takes ~4,000 writes a second and doubles its peak at most every 30 minutes).
+   *
+   * @default none: DynamoDB's own ramp
+   */
+  readonly warmWriteUnitsPerSecond?: number;
+  /**
    * Name of the certwarden event bus; the schema registry is named after it (`<name>-events`).
    *
    * @default 'certwarden'
@@ -339,6 +347,8 @@ export class CertificateInventory extends Construct {
 
   /** The inventory table (lib/adapters/dynamodb-table.ts keys and indexes), on demand, encrypted, with TTL. */
   private createTable(props: CertificateInventoryProps): dynamodb.Table {
+    const warmThroughput =
+      props.warmWriteUnitsPerSecond === undefined ? undefined : { writeUnitsPerSecond: props.warmWriteUnitsPerSecond };
     const table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName ?? 'certwarden-inventory',
       partitionKey: { name: INVENTORY_KEYS.partition, type: dynamodb.AttributeType.STRING },
@@ -350,6 +360,7 @@ export class CertificateInventory extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: this.removalPolicy,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      warmThroughput,
     });
     for (const [indexName, keys] of Object.entries(INVENTORY_INDEXES)) {
       table.addGlobalSecondaryIndex({
@@ -357,6 +368,7 @@ export class CertificateInventory extends Construct {
         partitionKey: { name: keys.partition, type: dynamodb.AttributeType.STRING },
         sortKey: { name: keys.sort, type: dynamodb.AttributeType.STRING },
         projectionType: dynamodb.ProjectionType[keys.projection],
+        warmThroughput,
       });
     }
     return table;

@@ -34,6 +34,7 @@ export class CertwardenStack extends Stack {
       ...props.inventory,
       sources: config.sources.filter((source) => source.kind !== 'local-files'),
       tableName: config.inventory.table,
+      warmWriteUnitsPerSecond: config.inventory.warmWriteUnitsPerSecond ?? props.inventory?.warmWriteUnitsPerSecond,
       alerts: config.alerts,
       expiry: config.expiry,
       policy: config.policy,

@@ -247,6 +247,14 @@ export const CertwardenConfig = z
         table: z.string().min(3).default('certwarden-inventory'),
         /** For the CLI: `embedded`, `aws`, or a DynamoDB endpoint URL. @default 'embedded' */
         store: z.string().default('embedded'),
+        /**
+         * Deployed table only: write units per second the table and each index take at once (DynamoDB warm
+         * throughput). A new on-demand table takes about 4,000 at first and doubles its peak at most every 30
+         * minutes, so the first full sync of a large estate waits for the ramp: issue #11's 1M bench needs ~26
+         * million write units, 31 minutes behind the ramp, under 15 with 40,000 warm. Costs a one-time charge.
+         * Absent: DynamoDB's own ramp.
+         */
+        warmWriteUnitsPerSecond: z.number().int().min(4000).max(40_000_000).optional(),
       })
       .prefault({}),
     expiry: ExpiryConfig.prefault({}),

@@ -257,6 +257,19 @@ describe('the certwarden stack', () => {
     );
   });
 
+  it('warms the table and every index to the configured write rate, so a first full sync skips the on-demand ramp', () => {
+    expect(resources[ofType('AWS::DynamoDB::Table')[0][0]].Properties.WarmThroughput).toBeUndefined();
+    const stack = new Stack(unbundledApp(), 'Warm');
+    new CertificateInventory(stack, 'Inventory', { alerts: { securityHub: false }, warmWriteUnitsPerSecond: 40_000 });
+    const [table] = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')) as Json[];
+
+    expect(table.Properties.WarmThroughput).toEqual({ WriteUnitsPerSecond: 40_000 });
+    expect(table.Properties.GlobalSecondaryIndexes).toHaveLength(Object.keys(INVENTORY_INDEXES).length);
+    for (const index of table.Properties.GlobalSecondaryIndexes) {
+      expect(index.WarmThroughput).toEqual({ WriteUnitsPerSecond: 40_000 });
+    }
+  });
+
   describe('encryption', () => {
     it('rotates both customer-managed keys and retains them', () => {
       const keys = ofType('AWS::KMS::Key');
