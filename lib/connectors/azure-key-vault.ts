@@ -18,6 +18,7 @@ import type {
 } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
 import { CircuitBreaker } from './circuit-breaker';
+import { PUBLISHED_RATES, processRateLimiters, type RateLimiters, type TokenBucket } from './rate-limiter';
 
 /** One vault to inventory. */
 export interface KeyVaultLocation {
@@ -42,8 +43,8 @@ export interface AzureKeyVaultSourceOptions extends OwnerSettings {
    */
   clientFor(vault: KeyVaultLocation, circuitBreaker: CircuitBreaker): KeyVaultCertificateReader;
   /**
-   * `getCertificate` calls in flight at once, across vaults. Key Vault throttles per vault (a few thousand
-   * GETs per 10 s); eight keeps a sync well under that while other applications share the vault.
+   * `getCertificate` calls in flight at once, across vaults. What a vault is sent per second is the client's
+   * to pace (see KeyVaultClientOptions.requestsPerSecond); this bounds the sockets and memory of a sync.
    * @default 8
    */
   concurrency?: number;
@@ -101,6 +102,21 @@ export function throttleGatePolicy(): PipelinePolicy {
 }
 
 /**
+ * Makes every attempt, retries and a listing's next pages included, first take a token of the vault's bucket:
+ * Key Vault's quota counts every request a vault receives. Its wait ends with the request's abort signal (the
+ * circuit breaker's, which carries the sync's).
+ */
+export function requestRatePolicy(bucket: TokenBucket): PipelinePolicy {
+  return {
+    name: 'certwardenRequestRate',
+    async sendRequest(request, next) {
+      await bucket.take(request.abortSignal);
+      return next(request);
+    },
+  };
+}
+
+/**
  * Tells a vault's circuit breaker of every attempt, retries included, and refuses attempts once it is open. It
  * throws the breaker's error, not a RestError, so that the SDK's retry policy gives up at once rather than
  * retrying it; attempts in flight or waiting to retry stop through the breaker's signal.
@@ -128,20 +144,37 @@ export function circuitBreakerPolicy(breaker: CircuitBreaker): PipelinePolicy {
 export interface KeyVaultClientOptions extends CertificateClientOptions {
   /** The vault's circuit breaker, as the source hands it to `clientFor`. @default none */
   circuitBreaker?: CircuitBreaker;
+  /**
+   * Requests per second sent to the vault, every operation and attempt together: a source's configured
+   * `requestsPerSecond`, for a vault other applications also call. @default PUBLISHED_RATES['azure-key-vault'].vault (400)
+   */
+  requestsPerSecond?: number;
+  /** Where the vault's bucket lives. @default processRateLimiters, shared by every client of the vault in the process */
+  rateLimiters?: RateLimiters;
 }
 
 /**
- * A `CertificateClient` with certwarden's retry settings, throttle gate and, given one, the vault's circuit
- * breaker. `options` may add `tlsOptions` (the tests trust their own CA that way) or
+ * A `CertificateClient` with certwarden's retry settings, throttle gate, the vault's request rate (a bucket per
+ * vault, `azure-key-vault/<vault url>`, shared by every client of that vault in the process) and, given one, the
+ * vault's circuit breaker. `options` may add `tlsOptions` (the tests trust their own CA that way) or
  * `disableChallengeResourceVerification` (for a vault not under `vault.azure.net`); its `retryOptions` override
  * the defaults field by field.
  */
 export function createKeyVaultClient(
   vaultUrl: string,
   credential: TokenCredential,
-  { circuitBreaker, ...options }: KeyVaultClientOptions = {},
+  { circuitBreaker, requestsPerSecond, rateLimiters, ...options }: KeyVaultClientOptions = {},
 ): CertificateClient {
-  const perRetry = [...(circuitBreaker ? [circuitBreakerPolicy(circuitBreaker)] : []), throttleGatePolicy()];
+  const bucket = (rateLimiters ?? processRateLimiters).bucket(
+    `azure-key-vault/${scopeOf({ url: vaultUrl })}`,
+    requestsPerSecond ?? PUBLISHED_RATES['azure-key-vault'].vault,
+  );
+  // In this order: a refused attempt takes no token, and one held back by the gate takes its token when it may go.
+  const perRetry = [
+    ...(circuitBreaker ? [circuitBreakerPolicy(circuitBreaker)] : []),
+    throttleGatePolicy(),
+    requestRatePolicy(bucket),
+  ];
   return new CertificateClient(vaultUrl, credential, {
     ...options,
     retryOptions: { ...KEY_VAULT_RETRY_OPTIONS, ...options.retryOptions },

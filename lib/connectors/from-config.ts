@@ -160,7 +160,8 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
-        clientFor: (vault, circuitBreaker) => createKeyVaultClient(vault.url, credential, { circuitBreaker }),
+        clientFor: (vault, circuitBreaker) =>
+          createKeyVaultClient(vault.url, credential, { circuitBreaker, requestsPerSecond: config.requestsPerSecond }),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,
@@ -175,6 +176,7 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
         client: createCertificateManagerClient({ authClient }),
         projects: config.projects,
         locations: config.locations,
+        requestsPerSecond: config.requestsPerSecond,
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,

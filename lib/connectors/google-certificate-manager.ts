@@ -6,6 +6,7 @@ import { resolveOwner, type OwnerSettings } from '../domain/owner';
 import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
 import { CircuitBreaker } from './circuit-breaker';
+import { PUBLISHED_RATES, processRateLimiters, type RateLimiters, type TokenBucket } from './rate-limiter';
 
 type Certificate = protos.google.cloud.certificatemanager.v1.ICertificate;
 type ManagedCertificate = protos.google.cloud.certificatemanager.v1.Certificate.IManagedCertificate;
@@ -63,6 +64,14 @@ export interface GoogleCertificateManagerSourceOptions extends OwnerSettings {
   locations?: string[];
   /** Project/location pairs listed at the same time. @default 4 */
   concurrency?: number;
+  /**
+   * Requests per second sent to one project, all its locations and every attempt together: a source's configured
+   * `requestsPerSecond`, for a quota raised in the console (or shared with other applications).
+   * @default PUBLISHED_RATES['google-certificate-manager'].project (5, Google's 300 a minute)
+   */
+  requestsPerSecond?: number;
+  /** Where the projects' buckets live. @default processRateLimiters, shared by every source of the process */
+  rateLimiters?: RateLimiters;
   /** Certificates asked for per list call (the server may return fewer). @default 200 */
   pageSize?: number;
   /**
@@ -128,7 +137,9 @@ const DEFAULT_RETRY: Required<RetryPolicy> = {
  * nothing, and it would never honour Retry-After anyway. Each call is retried here on 408/429/5xx, gRPC
  * DEADLINE_EXCEEDED/RESOURCE_EXHAUSTED/ABORTED/UNAVAILABLE and socket errors, waiting what the server asks
  * (Retry-After or google.rpc.RetryInfo) or else an exponential back-off; a throttled call also holds back every
- * other call to the same project, whose quota it shares.
+ * other call to the same project, whose quota it shares. Before that, every attempt takes a token of the
+ * project's bucket (`google-certificate-manager/<project>`, at `requestsPerSecond`), so a sync stays within the
+ * project's quota rather than learning it from throttles.
  */
 export class GoogleCertificateManagerSource implements CertificateSource {
   readonly kind = 'google-certificate-manager' as const;
@@ -140,6 +151,8 @@ export class GoogleCertificateManagerSource implements CertificateSource {
   private readonly usageFromMaps: boolean;
   private readonly retry: Required<RetryPolicy>;
   private readonly owners: OwnerSettings;
+  private readonly requestsPerSecond: number;
+  private readonly rateLimiters: RateLimiters;
 
   constructor(options: GoogleCertificateManagerSourceOptions) {
     this.name = options.name;
@@ -167,11 +180,14 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     this.pageSize = options.pageSize ?? 200;
     if (!(this.concurrency >= 1)) problems.push('concurrency must be at least 1');
     if (!(this.pageSize >= 1)) problems.push('pageSize must be at least 1');
+    this.requestsPerSecond = options.requestsPerSecond ?? PUBLISHED_RATES['google-certificate-manager'].project;
+    if (!(this.requestsPerSecond > 0)) problems.push('requestsPerSecond must be positive');
     if (problems.length > 0)
       throw new ConfigError(`google-certificate-manager source "${this.name}": ${problems.join('; ')}`);
     this.usageFromMaps = options.usageFromCertificateMaps ?? true;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.owners = { ownerTagKeys: options.ownerTagKeys, defaultOwner: options.defaultOwner };
+    this.rateLimiters = options.rateLimiters ?? processRateLimiters;
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
@@ -217,6 +233,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     // The scope's calls are made one after another, so the breaker only has attempts to count, none to abort.
     const calls = {
       pacer,
+      bucket: this.rateLimiters.bucket(`google-certificate-manager/${project}`, this.requestsPerSecond),
       signal,
       breaker: new CircuitBreaker({ scope, threshold: this.retry.connectionFailuresToFailScope }),
     };
@@ -351,12 +368,17 @@ export class GoogleCertificateManagerSource implements CertificateSource {
   private async call<T>(
     operation: string,
     parent: string,
-    { pacer, signal, breaker }: ScopeCalls,
+    { pacer, bucket, signal, breaker }: ScopeCalls,
     invoke: () => Promise<T>,
   ): Promise<T> {
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.retry;
     for (let attempt = 1; ; attempt++) {
-      await pacer.ready(signal);
+      // A token awaited while a throttle began a hold is given up: after the hold the waiting calls take new
+      // tokens one by one, rather than all going at once with the ones they took before it.
+      do {
+        await pacer.ready(signal);
+        await bucket.take(signal);
+      } while (pacer.holding);
       try {
         const result = await withTimeout(invoke, this.retry.callTimeoutMs, signal);
         breaker.recordSuccess();
@@ -385,6 +407,8 @@ export class GoogleCertificateManagerSource implements CertificateSource {
 /** What every call of one listing of a project/location goes through. */
 interface ScopeCalls {
   pacer: Pacer;
+  /** The project's request rate, shared by its locations: every attempt takes a token. */
+  bucket: TokenBucket;
   signal: AbortSignal;
   breaker: CircuitBreaker;
 }
@@ -595,6 +619,10 @@ class Pacer {
 
   holdFor(ms: number): void {
     this.notBefore = Math.max(this.notBefore, Date.now() + ms);
+  }
+
+  get holding(): boolean {
+    return this.notBefore > Date.now();
   }
 
   async ready(signal: AbortSignal): Promise<void> {

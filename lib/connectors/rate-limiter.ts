@@ -21,8 +21,9 @@
  * - Azure Key Vault, per vault and region: 4,000 secret and vault transactions (a certificate GET among them)
  *   per 10 seconds (https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits); the
  *   subscription as a whole gets five times one vault's.
- * - Google Certificate Manager, per project: 300 API requests (and 300 reads) per minute
- *   (https://cloud.google.com/certificate-manager/docs/quotas, "Rate-based quotas").
+ * - Google Certificate Manager, per project (all its locations together): 300 API requests and 300 reads (GET and
+ *   LIST) per minute (https://cloud.google.com/certificate-manager/docs/quotas, "Rate quotas"). A bucket spacing
+ *   requests evenly at 5 a second never sends 300 within less than a minute.
  */
 export const PUBLISHED_RATES = {
   acm: { ListCertificates: 1, DescribeCertificate: 10, GetCertificate: 10, ListTagsForCertificate: 10 },
@@ -78,10 +79,26 @@ export class TokenBucket {
     }
   }
 
-  /** Resolves when the caller may send one request. */
-  take(): Promise<void> {
+  /**
+   * Resolves when the caller may send one request; rejects with the signal's reason as soon as it is aborted (a
+   * stopped sync, an opened circuit breaker), rather than after a wait that may be seconds at a low rate. The
+   * token of an aborted wait is not handed back: the bucket can only end up slower for it, never faster.
+   */
+  take(signal?: AbortSignalLike): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const wait = this.reserve();
-    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+    if (wait <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortReason(signal!));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, wait);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Reserves the next token and returns the milliseconds until it is due. */
@@ -96,6 +113,17 @@ export class TokenBucket {
     return Math.max(0, due - (this.burst - 1) * this.intervalMs - now);
   }
 }
+
+/** What `take` reads of an abort signal: the DOM's, or the Azure SDK's AbortSignalLike, whose reason is optional. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+const abortReason = (signal: AbortSignalLike): unknown =>
+  signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 
 /** Buckets by quota unit, made on first use. */
 export class RateLimiters {

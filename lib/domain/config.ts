@@ -98,6 +98,11 @@ export const AzureKeyVaultSourceConfig = z.strictObject({
     )
     .min(1),
   credentials: AzureCredentialsConfig,
+  /**
+   * Requests per second to each vault, every operation together, instead of the published quota
+   * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a vault other applications also call.
+   */
+  requestsPerSecond: z.number().positive().max(10_000).optional(),
 });
 
 export const GoogleCredentialsConfig = z.discriminatedUnion('type', [
@@ -113,6 +118,11 @@ export const GoogleCertificateManagerSourceConfig = z.strictObject({
   projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id')).min(1),
   locations: z.array(z.string().min(1)).min(1).default(['global']),
   credentials: GoogleCredentialsConfig,
+  /**
+   * Requests per second to each project, all its locations together, instead of the published quota
+   * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a quota raised in the console.
+   */
+  requestsPerSecond: z.number().positive().max(10_000).optional(),
 });
 
 export const LocalFilesSourceConfig = z.strictObject({

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
+import { holdResponse } from '../virtual-time';
 import { seededRandom } from './seeded-random';
 
 /**
@@ -80,6 +81,11 @@ export interface KeyVaultFaults {
    * with enough retries always gets there and a test never flakes on a long unlucky streak. @default 3
    */
   maxConsecutiveFaults?: number;
+  /**
+   * Delay before every successful answer (faults answer at once), as a vault across a network takes: requests
+   * then overlap, as they do in production. @default 0
+   */
+  latencyMs?: number;
 }
 
 export const NO_FAULTS: KeyVaultFaults = {
@@ -194,6 +200,8 @@ export class FakeKeyVault {
   readonly requests = new Map<KeyVaultOperation | 'challenge', number>();
   /** Every response, keyed `operation status`, e.g. `getCertificate 200`, `listCertificates 429`. */
   readonly responses = new Map<string, number>();
+  /** Every request the vault answered (the bearer challenges included), with when it arrived (`Date.now()`). */
+  readonly log: Array<{ operation: KeyVaultOperation | 'challenge'; at: number }> = [];
   private sortedNames: string[] | null = null;
   private clock = Math.floor(Date.parse('2026-01-01T00:00:00Z') / 1000);
   private throttleNextCalls = 0;
@@ -361,6 +369,7 @@ export class FakeKeyVault {
   resetCounts(): void {
     this.requests.clear();
     this.responses.clear();
+    this.log.length = 0;
   }
 
   private existing(name: string): FakeCertificate {
@@ -413,16 +422,29 @@ export class FakeKeyVault {
     const url = new URL(request.url ?? '/', this.url);
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const operation = operationOf(request.method ?? 'GET', segments);
+    const authenticated = request.headers.authorization === `Bearer ${this.token}`;
+    this.log.push({ operation: authenticated ? operation : 'challenge', at: Date.now() });
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const key = `${operation} ${status}`;
       this.responses.set(key, (this.responses.get(key) ?? 0) + 1);
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      response.end(JSON.stringify(body));
+      const send = () => {
+        // Gone while the answer was held (goAway): the connection is already dropped.
+        if (response.destroyed) return;
+        response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+        response.end(JSON.stringify(body));
+      };
+      const latency = this.faults.latencyMs ?? 0;
+      if (status !== 200 || latency <= 0) return send();
+      const release = holdResponse(request.socket);
+      setTimeout(() => {
+        send();
+        release();
+      }, latency);
     };
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
       reply(status, { error: { code, message } }, headers);
 
-    if (request.headers.authorization !== `Bearer ${this.token}`) {
+    if (!authenticated) {
       this.count('challenge');
       return fail(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
         'www-authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.tenantId}", resource="${KEY_VAULT_RESOURCE}"`,
