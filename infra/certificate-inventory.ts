@@ -475,8 +475,6 @@ export class CertificateInventory extends Construct {
         actions: [
           'dynamodb:BatchGetItem',
           'dynamodb:BatchWriteItem',
-          // Resolving a policy violation removes its record.
-          'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:Query',
@@ -487,8 +485,9 @@ export class CertificateInventory extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
-        // The tombstone pass lists a source's places; the key-reuse rule finds places sharing a key.
-        resources: [this.indexArn('bySource'), this.indexArn('byPublicKey')],
+        // A scope's places (the comparison and the tombstone pass); whether a departed certificate is still live
+        // somewhere (the register of public keys forgets it when not).
+        resources: [this.indexArn('bySource'), this.indexArn('byFingerprint')],
       }),
     );
     role.addToPolicy(this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']));

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -217,37 +216,24 @@ export class DynamoInventoryStore implements InventoryStore {
     return { sample: Items.slice(0, sample).map(fromKeyUserItem), more: Items.length > sample };
   }
 
-  async hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keyUserKey(publicKeySha256, fingerprint) }),
-    );
-    return Item !== undefined;
+  async registeredKeyUsers(users: Array<{ publicKeySha256: string; fingerprint: string }>): Promise<Set<string>> {
+    const keys = users.map(({ publicKeySha256, fingerprint }) => keyUserKey(publicKeySha256, fingerprint));
+    return new Set((await this.batchGet(keys)).map((item) => String(item.fingerprint)));
   }
 
-  async addKeyUser(publicKeySha256: string, user: KeyUser): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keyUserKey(publicKeySha256, user.fingerprint), type: 'key-user', ...user },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
+  async addKeyUsers(users: Array<{ publicKeySha256: string; user: KeyUser }>): Promise<void> {
+    // A certificate's register item is the same whoever writes it: unconditional, so it can go in batches.
+    await this.batchPut(
+      users.map(({ publicKeySha256, user }) => ({
+        ...keyUserKey(publicKeySha256, user.fingerprint),
+        type: 'key-user',
+        ...user,
+      })),
+    );
   }
 
-  async removeKeyUser(publicKeySha256: string, fingerprint: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keyUserKey(publicKeySha256, fingerprint),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+  async removeKeyUsers(users: Array<{ publicKeySha256: string; fingerprint: string }>): Promise<void> {
+    await this.batchDelete(users.map(({ publicKeySha256, fingerprint }) => keyUserKey(publicKeySha256, fingerprint)));
   }
 
   expiringBefore(cutoff: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
@@ -468,31 +454,13 @@ export class DynamoInventoryStore implements InventoryStore {
     return violations;
   }
 
-  async saveViolation(violation: StoredViolation): Promise<void> {
-    // Exempted violations stay out of the rule and owner indexes: those list what is open.
-    const open = violation.exemption === null;
-    const item: Item = {
-      pk: `LOC#${violation.locationId}`,
-      sk: `VIOLATION#${violation.ruleId}`,
-      type: 'violation',
-      ...violation,
-      ...(open && {
-        gsi5pk: `VIOLATION#${violation.ruleId}#${indexShardOf(violation.locationId)}`,
-        gsi5sk: ruleIndexSortKey(violation),
-        gsi3pk: `VIOLATIONS-OF#${violation.owner}#${indexShardOf(violation.locationId)}`,
-        gsi3sk: ownerIndexSortKey(violation),
-      }),
-    };
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }));
+  async saveViolations(violations: StoredViolation[]): Promise<void> {
+    await this.batchPut(violations.map(toViolationItem));
   }
 
-  async removeViolation(locationId: string, ruleId: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: `LOC#${locationId}`, sk: `VIOLATION#${ruleId}` },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+  async removeViolations(violations: Array<{ locationId: string; ruleId: string }>): Promise<void> {
+    await this.batchDelete(
+      violations.map(({ locationId, ruleId }) => ({ pk: `LOC#${locationId}`, sk: `VIOLATION#${ruleId}` })),
     );
   }
 
@@ -648,8 +616,19 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   private async batchPut(items: Item[]): Promise<void> {
-    for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
-      let requests = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  private async batchDelete(keys: Item[]): Promise<void> {
+    await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  /** Writes in rounds of BATCH_WRITE_LIMIT, retrying what DynamoDB leaves unprocessed. */
+  private async batchWrite(
+    all: Array<{ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } }>,
+  ): Promise<void> {
+    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
+      let requests = all.slice(start, start + BATCH_WRITE_LIMIT);
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await backoff(round);
         const output = await this.client.send(
@@ -739,6 +718,23 @@ function nextAlertOf(
   if (next.status !== 'live' || !next.fingerprint) return undefined;
   const sameCertificate = previous?.status === 'live' && previous.fingerprint === next.fingerprint;
   return sameCertificate ? previous.nextAlertAt : at;
+}
+
+function toViolationItem(violation: StoredViolation): Item {
+  // Exempted violations stay out of the rule and owner indexes: those list what is open.
+  const open = violation.exemption === null;
+  return {
+    pk: `LOC#${violation.locationId}`,
+    sk: `VIOLATION#${violation.ruleId}`,
+    type: 'violation',
+    ...violation,
+    ...(open && {
+      gsi5pk: `VIOLATION#${violation.ruleId}#${indexShardOf(violation.locationId)}`,
+      gsi5sk: ruleIndexSortKey(violation),
+      gsi3pk: `VIOLATIONS-OF#${violation.owner}#${indexShardOf(violation.locationId)}`,
+      gsi3sk: ownerIndexSortKey(violation),
+    }),
+  };
 }
 
 /** Most severe first in the rule index. */

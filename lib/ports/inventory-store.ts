@@ -191,12 +191,12 @@ export interface InventoryStore {
    * share it.
    */
   keyUsers(publicKeySha256: string, sample: number): Promise<{ sample: KeyUser[]; more: boolean }>;
-  /** Whether a certificate is in the register of its key. */
-  hasKeyUser(publicKeySha256: string, fingerprint: string): Promise<boolean>;
-  /** Adds a certificate to the register of its key; adding it again changes nothing. */
-  addKeyUser(publicKeySha256: string, user: KeyUser): Promise<void>;
-  /** Takes a certificate out of the register of its key (no live place holds it any more). */
-  removeKeyUser(publicKeySha256: string, fingerprint: string): Promise<void>;
+  /** Which of these certificates (fingerprints) are in the registers of their keys: batched reads by key. */
+  registeredKeyUsers(users: Array<{ publicKeySha256: string; fingerprint: string }>): Promise<Set<string>>;
+  /** Adds certificates to the registers of their keys, in batches; adding one again changes nothing. */
+  addKeyUsers(users: Array<{ publicKeySha256: string; user: KeyUser }>): Promise<void>;
+  /** Takes certificates out of the registers of their keys (no live place holds them any more), in batches. */
+  removeKeyUsers(users: Array<{ publicKeySha256: string; fingerprint: string }>): Promise<void>;
   /** Live locations whose certificate expires before `cutoff`, soonest first. */
   expiringBefore(cutoff: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
   /** The same places as expiringBefore, with only the fields a listing shows. */
@@ -229,8 +229,9 @@ export interface InventoryStore {
   /** Full records of these certificates (missing ones are absent from the map). */
   getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>>;
   violationsAt(locationId: string): Promise<StoredViolation[]>;
-  saveViolation(violation: StoredViolation): Promise<void>;
-  removeViolation(locationId: string, ruleId: string): Promise<void>;
+  /** Saves violations (replacing those of the same place and rule), in batches. */
+  saveViolations(violations: StoredViolation[]): Promise<void>;
+  removeViolations(violations: Array<{ locationId: string; ruleId: string }>): Promise<void>;
   /** Violations of one rule across the inventory, most severe first. */
   violationsByRule(ruleId: string, options?: ListOptions): AsyncIterable<StoredViolation>;
   /** An owner's violations, by rule. */

@@ -43,19 +43,17 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
     const at = now.toISOString();
     const live = batch.filter((location) => location.status === 'live' && location.fingerprint);
     const certificates = await store.getCertificates(live.map((location) => location.fingerprint!));
+    const keys = await keysOfBatch(store, [...certificates.values()]);
     const published: CertwardenEvent[] = [];
+    const saves: StoredViolation[] = [];
+    const removals: StoredViolation[] = [];
     await Promise.all(
       batch.map(async (location) => {
         const record = location.fingerprint ? certificates.get(location.fingerprint) : undefined;
         const wanted = new Map<string, StoredViolation>();
         if (location.status === 'live' && record) {
           report.evaluated++;
-          const { sameKeyElsewhere, sameKeySampled } = await sharingTheKey(store, record);
-          const evaluation = evaluatePolicy(
-            policy,
-            { certificate: record, location },
-            { now, sameKeyElsewhere, sameKeySampled },
-          );
+          const evaluation = evaluatePolicy(policy, { certificate: record, location }, { now, ...keys.of(record) });
           for (const violation of evaluation.violations)
             wanted.set(violation.ruleId, stored(location, violation, null, at));
           for (const { violation, exemption } of evaluation.exemptions) {
@@ -69,7 +67,7 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
             report.kept++;
             continue;
           }
-          await store.saveViolation(before ? { ...violation, detectedAt: before.detectedAt } : violation);
+          saves.push(before ? { ...violation, detectedAt: before.detectedAt } : violation);
           const nowOpen = violation.exemption === null;
           const wasOpen = before !== undefined && before.exemption === null;
           if (nowOpen && !wasOpen) {
@@ -84,7 +82,7 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         }
         for (const [ruleId, before] of existing) {
           if (wanted.has(ruleId)) continue;
-          await store.removeViolation(location.locationId, ruleId);
+          removals.push(before);
           if (before.exemption === null) {
             report.resolved++;
             published.push({ detailType: 'Violation Resolved', detail: detailOf(before, at) });
@@ -92,6 +90,10 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         }
       }),
     );
+    // The batch's writes go together (they need no condition: a place is enforced by one run at a time), then
+    // the events: an announced violation is always stored.
+    await store.addKeyUsers(keys.unregistered);
+    await Promise.all([store.saveViolations(saves), store.removeViolations(removals)]);
     if (published.length > 0) await events.publish(published);
   };
 
@@ -122,29 +124,61 @@ export const policyMarkOf = (policy: CompiledPolicy, now: Date): string =>
 const KEY_SAMPLE = 50;
 
 /**
- * The other certificates of the inventory with this certificate's public key, as the key-reuse rule reads them,
- * from the register of keys, which this adds the certificate to when it is not there yet (a read, no write, once
- * it is).
+ * The other certificates of the inventory with each certificate's public key, as the key-reuse rule reads them,
+ * from the register of keys: one query per distinct key of the batch, however many places share it, plus the
+ * batch's own certificates (so places of one batch see each other). Names the batch's certificates missing from
+ * the register, which the caller adds (a read, no write, once they are there).
  */
-async function sharingTheKey(
+async function keysOfBatch(
   store: InventoryStore,
-  record: CertificateRecord,
-): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeySampled: boolean }> {
-  const key = record.publicKeySha256;
-  const { sample, more } = await store.keyUsers(key, KEY_SAMPLE);
-  const registered =
-    sample.some((user) => user.fingerprint === record.fingerprintSha256) ||
-    (more && (await store.hasKeyUser(key, record.fingerprintSha256)));
-  if (!registered) await store.addKeyUser(key, keyUserOf(record));
-  const sameKeyElsewhere = sample
-    .filter((user) => user.fingerprint !== record.fingerprintSha256)
-    .map((user) => ({
-      fingerprintSha256: user.fingerprint,
-      subject: user.subject,
-      subjectCommonName: user.subjectCommonName,
-      sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
-    }));
-  return { sameKeyElsewhere, sameKeySampled: more };
+  records: CertificateRecord[],
+): Promise<{
+  of(record: CertificateRecord): { sameKeyElsewhere: KeySharingCertificate[]; sameKeySampled: boolean };
+  unregistered: Array<{ publicKeySha256: string; user: KeyUser }>;
+}> {
+  const byKey = new Map<string, Map<string, KeyUser>>();
+  for (const record of records) {
+    const users = byKey.get(record.publicKeySha256) ?? new Map<string, KeyUser>();
+    users.set(record.fingerprintSha256, keyUserOf(record));
+    byKey.set(record.publicKeySha256, users);
+  }
+  const registers = new Map<string, { users: Map<string, KeyUser>; more: boolean }>();
+  const unseen: Array<{ publicKeySha256: string; user: KeyUser }> = [];
+  await Promise.all(
+    [...byKey].map(async ([key, batchUsers]) => {
+      const { sample, more } = await store.keyUsers(key, KEY_SAMPLE);
+      const users = new Map(sample.map((user) => [user.fingerprint, user]));
+      for (const [fingerprint, user] of batchUsers) {
+        if (!users.has(fingerprint)) unseen.push({ publicKeySha256: key, user });
+        users.set(fingerprint, user);
+      }
+      registers.set(key, { users, more });
+    }),
+  );
+  // Not in a key's sample: in its register further on (a key of more than KEY_SAMPLE), or not yet in it.
+  const further = new Set(
+    unseen.length > 0
+      ? await store.registeredKeyUsers(
+          unseen.map(({ publicKeySha256, user }) => ({ publicKeySha256, fingerprint: user.fingerprint })),
+        )
+      : [],
+  );
+  const unregistered = unseen.filter(({ user }) => !further.has(user.fingerprint));
+  return {
+    of(record) {
+      const { users, more } = registers.get(record.publicKeySha256)!;
+      const sameKeyElsewhere = [...users.values()]
+        .filter((user) => user.fingerprint !== record.fingerprintSha256)
+        .map((user) => ({
+          fingerprintSha256: user.fingerprint,
+          subject: user.subject,
+          subjectCommonName: user.subjectCommonName,
+          sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
+        }));
+      return { sameKeyElsewhere, sameKeySampled: more };
+    },
+    unregistered,
+  };
 }
 
 const keyUserOf = (record: CertificateRecord): KeyUser => ({
@@ -158,11 +192,7 @@ const keyUserOf = (record: CertificateRecord): KeyUser => ({
  * Adds the certificates that arrived at places (new, renewed, restored) to the register of their keys, before
  * any place is judged against it: then a first sync's evaluation sees every certificate of the source.
  */
-export async function registerArrivedCertificates(
-  store: InventoryStore,
-  places: StoredLocation[],
-  options: { readFirst?: boolean } = {},
-): Promise<void> {
+export async function registerArrivedCertificates(store: InventoryStore, places: StoredLocation[]): Promise<void> {
   const arrived = new Map<string, { publicKeySha256: string; user: KeyUser }>();
   for (const { fingerprint, certificate, status } of places) {
     if (status !== 'live' || !fingerprint || !certificate) continue;
@@ -176,13 +206,7 @@ export async function registerArrivedCertificates(
       },
     });
   }
-  await Promise.all(
-    [...arrived.values()].map(async ({ publicKeySha256, user }) => {
-      // A read where most are registered already (a full evaluation), so that it writes nothing then.
-      if (options.readFirst && (await store.hasKeyUser(publicKeySha256, user.fingerprint))) return;
-      await store.addKeyUser(publicKeySha256, user);
-    }),
-  );
+  await store.addKeyUsers([...arrived.values()]);
 }
 
 /** A certificate that left a place (renewed, removed): where it is no longer live anywhere, its key forgets it. */
@@ -201,12 +225,15 @@ export async function forgetDepartedCertificates(
   departed: DepartedCertificate[],
 ): Promise<void> {
   const unique = new Map(departed.map((certificate) => [certificate.fingerprint, certificate]));
-  await Promise.all(
-    [...unique.values()].map(async ({ fingerprint, publicKeySha256 }) => {
-      for await (const place of store.locationsOfCertificate(fingerprint)) if (place.status === 'live') return;
-      await store.removeKeyUser(publicKeySha256, fingerprint);
+  const gone = await Promise.all(
+    [...unique.values()].map(async (certificate) => {
+      for await (const place of store.locationsOfCertificate(certificate.fingerprint)) {
+        if (place.status === 'live') return undefined;
+      }
+      return certificate;
     }),
   );
+  await store.removeKeyUsers(gone.filter((certificate) => certificate !== undefined));
 }
 
 function stored(

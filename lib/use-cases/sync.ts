@@ -383,11 +383,11 @@ class SyncRun {
     for await (const place of this.livePlaces()) {
       batch.push(place);
       if (batch.length >= this.batchSize) {
-        await registerArrivedCertificates(this.store, batch, { readFirst: true });
+        await registerArrivedCertificates(this.store, batch);
         batch = [];
       }
     }
-    await registerArrivedCertificates(this.store, batch, { readFirst: true });
+    await registerArrivedCertificates(this.store, batch);
   }
 
   /** The live places this run answers for: its scopes' (each read alone), or the whole source's. */

@@ -62,6 +62,17 @@ function actionsOfFunction(functionId: string): string[] {
   expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
   return [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
 }
+/** The inventory indexes a function's role may query, by name. */
+function indexesQueriedBy(functionId: string): string[] {
+  const roleRef = resources[functionId].Properties.Role['Fn::GetAtt'][0];
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleRef))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .filter((statement) => [statement.Action].flat().includes('dynamodb:Query'));
+  return [...JSON.stringify(statements.map((statement) => statement.Resource)).matchAll(/\/index\/(\w+)/g)]
+    .map(([, index]) => index)
+    .sort();
+}
 const functionId = (prefix: string) => {
   const ids = ofType('AWS::Lambda::Function')
     .map(([id]) => id)
@@ -77,7 +88,6 @@ const SYNC_COMMON = [
   ...LOGS_XRAY,
   'dynamodb:BatchGetItem',
   'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',
@@ -350,6 +360,13 @@ describe('the certwarden stack', () => {
   });
 
   describe('asynchronous targets', () => {
+    it.each(['SyncAwsAcm', 'SyncAwsPca', 'SyncAzureKeyVault', 'SyncGoogleCertificateManager'])(
+      'lets %s query the indexes a sync reads and no other',
+      (worker) => {
+        expect(indexesQueriedBy(functionId(worker))).toEqual(['byFingerprint', 'bySource']);
+      },
+    );
+
     it('feeds each sync worker from its queue with partial batch responses, a worker per scope up to 100', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
       expect(mappings).toHaveLength(4);
