@@ -151,8 +151,8 @@ export class GoogleCertificateManagerSource implements CertificateSource {
   private readonly usageFromMaps: boolean;
   private readonly retry: Required<RetryPolicy>;
   private readonly owners: OwnerSettings;
-  private readonly requestsPerSecond: number;
-  private readonly rateLimiters: RateLimiters;
+  /** Each project's request rate, shared by its locations. */
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(options: GoogleCertificateManagerSourceOptions) {
     this.name = options.name;
@@ -180,14 +180,17 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     this.pageSize = options.pageSize ?? 200;
     if (!(this.concurrency >= 1)) problems.push('concurrency must be at least 1');
     if (!(this.pageSize >= 1)) problems.push('pageSize must be at least 1');
-    this.requestsPerSecond = options.requestsPerSecond ?? PUBLISHED_RATES['google-certificate-manager'].project;
-    if (!(this.requestsPerSecond > 0)) problems.push('requestsPerSecond must be positive');
+    const requestsPerSecond = options.requestsPerSecond ?? PUBLISHED_RATES['google-certificate-manager'].project;
+    if (!(requestsPerSecond > 0)) problems.push('requestsPerSecond must be positive');
     if (problems.length > 0)
       throw new ConfigError(`google-certificate-manager source "${this.name}": ${problems.join('; ')}`);
     this.usageFromMaps = options.usageFromCertificateMaps ?? true;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.owners = { ownerTagKeys: options.ownerTagKeys, defaultOwner: options.defaultOwner };
-    this.rateLimiters = options.rateLimiters ?? processRateLimiters;
+    const limiters = options.rateLimiters ?? processRateLimiters;
+    for (const { project } of this.scopes) {
+      this.buckets.set(project, limiters.bucket(`google-certificate-manager/${project}`, requestsPerSecond));
+    }
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
@@ -233,7 +236,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     // The scope's calls are made one after another, so the breaker only has attempts to count, none to abort.
     const calls = {
       pacer,
-      bucket: this.rateLimiters.bucket(`google-certificate-manager/${project}`, this.requestsPerSecond),
+      bucket: this.buckets.get(project)!,
       signal,
       breaker: new CircuitBreaker({ scope, threshold: this.retry.connectionFailuresToFailScope }),
     };

@@ -5,6 +5,7 @@ import {
   KEY_VAULT_RETRY_OPTIONS,
   type AzureKeyVaultSourceOptions,
 } from '../../../lib/connectors/azure-key-vault';
+import { RateLimiters } from '../../../lib/connectors/rate-limiter';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { parseCertificates } from '../../../lib/x509/parse';
@@ -457,14 +458,15 @@ describe('a vault that goes away mid-sync, with the production retry settings', 
       const inventory = await dynamo.inventory();
       const [vault] = await startVaults(1, 5);
       await fill(vault, 40);
-      // A request a millisecond: on localhost a load then overlaps the next ones, as loads at the published rate do
-      // across a network.
+      // Unpaced (a bucket of its own at an unbounded rate): on localhost a paced load is answered before the next
+      // one goes, while across a network the loads overlap, and those in flight are what this is about.
       const source = sourceOver([vault], {
         clientFor: (location, circuitBreaker) =>
           createKeyVaultClient(location.url, credential, {
             ...clientOptions(),
             circuitBreaker,
-            requestsPerSecond: 1_000,
+            requestsPerSecond: Infinity,
+            rateLimiters: new RateLimiters(),
           }),
       });
       // Eight pages answered, then four of the forty loads: the vault goes away with eight of them in flight.
@@ -485,4 +487,53 @@ describe('a vault that goes away mid-sync, with the production retry settings', 
       expect(live).toHaveLength(4);
     },
   );
+});
+
+describe('the rate of requests a vault receives', () => {
+  /** The most arrivals (ms) within any one second. */
+  function busiestSecond(times: number[]): number {
+    const sorted = [...times].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let start = 0, end = 0; end < sorted.length; end++) {
+      while (sorted[end] - sorted[start] >= 1000) start++;
+      busiest = Math.max(busiest, end - start + 1);
+    }
+    return busiest;
+  }
+
+  it('never passes the configured rate in any one second, pages, loads, retries and the challenge included; each vault has its own bucket', async () => {
+    const RATE = 10;
+    const inventory = await dynamo.inventory();
+    const over = await startVaults(2, 5);
+    for (const vault of over) {
+      await fill(vault, 40);
+      vault.faults = { throttleRate: 0.3, retryAfterSeconds: 0, serverErrorRate: 0.1, failEveryCallWith: null };
+    }
+    const rateLimiters = new RateLimiters();
+    const source = sourceOver(over, {
+      clientFor: (vault, circuitBreaker) =>
+        createKeyVaultClient(vault.url, credential, {
+          ...clientOptions(),
+          circuitBreaker,
+          requestsPerSecond: RATE,
+          rateLimiters,
+        }),
+    });
+
+    const time = VirtualTime.start();
+    try {
+      const report = await time.run(syncSource({ source, store: inventory.store, clock }));
+
+      expect(report.counts).toMatchObject({ discovered: 80, errors: 0 });
+      for (const vault of over) {
+        expect(vault.statusCount(429) + vault.statusCount(500) + vault.statusCount(503)).toBeGreaterThan(0);
+        expect(vault.log.filter((request) => request.operation === 'challenge')).toHaveLength(1);
+      }
+      expect(over.map((vault) => busiestSecond(vault.log.map((request) => request.at)))).toEqual([RATE, RATE]);
+      // Listed at once, the two vaults together went faster than one vault's rate.
+      expect(busiestSecond(over.flatMap((vault) => vault.log.map((request) => request.at)))).toBeGreaterThan(RATE);
+    } finally {
+      time.stop();
+    }
+  });
 });

@@ -7,6 +7,7 @@ import {
   type GoogleCertificateManagerSourceOptions,
 } from '../../../lib/connectors/google-certificate-manager';
 import { CLOUD_PLATFORM_SCOPE, createGoogleAuthClient } from '../../../lib/connectors/google-credentials';
+import { RateLimiters } from '../../../lib/connectors/rate-limiter';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { generateKeys, issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
@@ -680,5 +681,81 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
     } finally {
       time.stop();
     }
+  });
+});
+
+describe('the rate of requests a project receives', () => {
+  /** The most calls within any one second, by project. */
+  function busiestSecondByProject(calls: Array<{ parent: string; at: number }>): Record<string, number> {
+    const arrivals = new Map<string, number[]>();
+    for (const { parent, at } of calls) {
+      const project = parent.split('/')[1];
+      arrivals.set(project, [...(arrivals.get(project) ?? []), at]);
+    }
+    const busiest: Record<string, number> = {};
+    for (const [project, times] of arrivals) busiest[project] = busiestSecond(times);
+    return busiest;
+  }
+
+  function busiestSecond(times: number[]): number {
+    const sorted = [...times].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let start = 0, end = 0; end < sorted.length; end++) {
+      while (sorted[end] - sorted[start] >= 1000) start++;
+      busiest = Math.max(busiest, end - start + 1);
+    }
+    return busiest;
+  }
+
+  /** `count` certificates in each location of each project, listed a page each. */
+  async function estate(projects: string[], locations: string[], count: number) {
+    const fake = await startFake();
+    for (const project of projects) {
+      for (const location of locations) {
+        for (let index = 0; index < count; index++) {
+          fake.putCertificate(await selfManaged(nameOf(project, location, `c-${index}`)));
+        }
+      }
+    }
+    return fake;
+  }
+
+  it('never passes the configured rate in any one second, all locations of a project and retries together; each project has its own bucket', async () => {
+    const RATE = 2;
+    const projects = ['shop-prod', 'data-prod'];
+    const fake = await estate(projects, ['global', 'us-central1', 'europe-west1'], 3);
+    fake.setFaults({ throttleRate: 0.3, retryAfterSeconds: 0, unavailableRate: 0.1, seed: 3 });
+    const inventory = await dynamo.inventory();
+    const source = sourceOn(fake, {
+      projects,
+      locations: ['global', 'us-central1', 'europe-west1'],
+      pageSize: 1,
+      concurrency: 6,
+      requestsPerSecond: RATE,
+      rateLimiters: new RateLimiters(),
+    });
+
+    const report = await sync({ source, store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ discovered: 18, errors: 0 });
+    expect(fake.count(undefined, 'throttled') + fake.count(undefined, 'unavailable')).toBeGreaterThan(0);
+    // Three locations of a project listed at once, and still its rate: the bucket is the project's.
+    expect(busiestSecondByProject(fake.calls)).toEqual({ 'shop-prod': RATE, 'data-prod': RATE });
+    expect(busiestSecond(fake.calls.map((call) => call.at))).toBeGreaterThan(RATE);
+  });
+
+  it('goes at Google’s published 300 a minute, 5 a second, when none is configured', async () => {
+    const fake = await estate(['shop-prod'], ['global', 'us-central1'], 10);
+    const inventory = await dynamo.inventory();
+    const source = sourceOn(fake, {
+      locations: ['global', 'us-central1'],
+      pageSize: 1,
+      rateLimiters: new RateLimiters(),
+    });
+
+    const report = await sync({ source, store: inventory.store, clock });
+
+    expect(report.counts).toMatchObject({ discovered: 20, errors: 0 });
+    expect(busiestSecondByProject(fake.calls)).toEqual({ 'shop-prod': 5 });
   });
 });

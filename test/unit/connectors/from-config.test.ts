@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import * as keyVault from '../../../lib/connectors/azure-key-vault';
 import { createSource } from '../../../lib/connectors/from-config';
+import { processRateLimiters } from '../../../lib/connectors/rate-limiter';
 import { CertwardenConfig, type SourceConfig } from '../../../lib/domain/config';
 
 const source = (raw: object): SourceConfig => CertwardenConfig.parse({ sources: [raw] }).sources[0];
@@ -65,5 +67,55 @@ describe('createSource', () => {
       wiring,
     );
     expect(built).toMatchObject({ kind: 'google-certificate-manager', name: 'gcm' });
+  });
+
+  it('paces each vault of a Key Vault source at its configured requestsPerSecond', async () => {
+    secrets[SECRET] = JSON.stringify({ clientSecret: 's3cret' });
+    const emptyVault = {
+      listPropertiesOfCertificates: () => ({ byPage: async function* () {} }),
+    } as unknown as ReturnType<typeof keyVault.createKeyVaultClient>;
+    const created = jest.spyOn(keyVault, 'createKeyVaultClient').mockReturnValue(emptyVault);
+    try {
+      const built = await createSource(
+        source({
+          kind: 'azure-key-vault',
+          name: 'kv',
+          vaults: [{ url: 'https://kv.vault.azure.net' }],
+          credentials: { type: 'client-secret', tenantId: 'tenant', clientId: 'client', secretArn: SECRET },
+          requestsPerSecond: 50,
+        }),
+        wiring,
+      );
+      for await (const _item of built.list()) break;
+
+      expect(created).toHaveBeenCalledWith(
+        'https://kv.vault.azure.net',
+        expect.anything(),
+        expect.objectContaining({ requestsPerSecond: 50 }),
+      );
+    } finally {
+      created.mockRestore();
+    }
+  });
+
+  it('paces each project of a Google source at its configured requestsPerSecond', async () => {
+    secrets[SECRET] = JSON.stringify({
+      type: 'service_account',
+      client_email: 'certwarden@rate-configured.iam.gserviceaccount.com',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    });
+    await createSource(
+      source({
+        kind: 'google-certificate-manager',
+        name: 'gcm',
+        projects: ['rate-configured'],
+        credentials: { type: 'service-account', secretArn: SECRET },
+        requestsPerSecond: 2,
+      }),
+      wiring,
+    );
+
+    // Asked at an unbounded rate, the bucket answers with the one it was made at.
+    expect(processRateLimiters.bucket('google-certificate-manager/rate-configured', Infinity).rate).toBe(2);
   });
 });

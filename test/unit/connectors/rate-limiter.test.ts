@@ -57,6 +57,22 @@ describe('TokenBucket', () => {
     expect(times.at(-1)).toBeLessThanOrEqual(1000);
   });
 
+  it('ends a wait when its signal is aborted, with the signal’s reason, and never hands the token back', async () => {
+    const bucket = new TokenBucket(1);
+    await bucket.take();
+    const stop = new AbortController();
+    const waiting = bucket.take(stop.signal);
+    const reason = new Error('sync stopped');
+
+    jest.advanceTimersByTime(100);
+    stop.abort(reason);
+
+    await expect(waiting).rejects.toBe(reason);
+    await expect(bucket.take(stop.signal)).rejects.toBe(reason);
+    // The aborted wait's token (due at 1 s) stays spent: the next request goes a second after it.
+    expect(await grants(bucket, 1)).toEqual([1900]);
+  });
+
   it.each([
     [0, 1],
     [-1, 1],
