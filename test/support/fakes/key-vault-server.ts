@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
-import { holdResponse } from '../virtual-time';
 import { seededRandom } from './seeded-random';
 
 /**
@@ -81,11 +80,6 @@ export interface KeyVaultFaults {
    * with enough retries always gets there and a test never flakes on a long unlucky streak. @default 3
    */
   maxConsecutiveFaults?: number;
-  /**
-   * Delay before every successful answer (faults answer at once), as a vault across a network takes: requests
-   * then overlap, as they do in production. @default 0
-   */
-  latencyMs?: number;
 }
 
 export const NO_FAULTS: KeyVaultFaults = {
@@ -427,19 +421,8 @@ export class FakeKeyVault {
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const key = `${operation} ${status}`;
       this.responses.set(key, (this.responses.get(key) ?? 0) + 1);
-      const send = () => {
-        // Gone while the answer was held (goAway): the connection is already dropped.
-        if (response.destroyed) return;
-        response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-        response.end(JSON.stringify(body));
-      };
-      const latency = this.faults.latencyMs ?? 0;
-      if (status !== 200 || latency <= 0) return send();
-      const release = holdResponse(request.socket);
-      setTimeout(() => {
-        send();
-        release();
-      }, latency);
+      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      response.end(JSON.stringify(body));
     };
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
       reply(status, { error: { code, message } }, headers);
