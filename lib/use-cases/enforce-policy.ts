@@ -16,6 +16,11 @@ export interface EnforcePolicyOptions {
   locations: AsyncIterable<StoredLocation> | Iterable<StoredLocation>;
   /** Places evaluated per round trip. @default 100 */
   batchSize?: number;
+  /**
+   * Places never evaluated before (discovered by the run that enforces now): they have no stored violations to
+   * read. @default none: every place's violations are read
+   */
+  neverEvaluated?: (locationId: string) => boolean;
 }
 
 export interface EnforcementReport {
@@ -60,7 +65,10 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
             wanted.set(violation.ruleId, stored(location, violation, exemption, at));
           }
         }
-        const existing = new Map((await store.violationsAt(location.locationId)).map((v) => [v.ruleId, v]));
+        const fresh = options.neverEvaluated?.(location.locationId) ?? false;
+        const existing = new Map(
+          (fresh ? [] : await store.violationsAt(location.locationId)).map((v) => [v.ruleId, v]),
+        );
         for (const [ruleId, violation] of wanted) {
           const before = existing.get(ruleId);
           if (before && sameFinding(before, violation)) {

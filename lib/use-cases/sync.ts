@@ -126,6 +126,11 @@ class SyncRun {
   /** Scopes where a place could not be loaded: not noted as read, so their due re-checks are tried again. */
   private readonly scopesWithLoadErrors = new Set<string>();
   private readonly seen = new SeenLocations();
+  /**
+   * Places this run discovered (none was ever evaluated against a policy): a set that grows with what changed,
+   * looked up between additions (a SeenLocations would sort on every batch).
+   */
+  private readonly discovered = new Set<string>();
   private readonly enforcement: EnforcementReport = { evaluated: 0, opened: 0, resolved: 0, kept: 0 };
   private fullyEvaluated = false;
 
@@ -301,6 +306,7 @@ class SyncRun {
       if (!result) continue;
       const { change, stored } = result;
       this.known?.set(stored.locationId, stored);
+      if (change.change === 'discovered') this.discovered.add(stored.locationId);
       this.counts[change.change]++;
       if (change.change === 'stale') continue;
       published.push(inventoryChangeEvent(changeDetail(change, change.change)));
@@ -409,7 +415,9 @@ class SyncRun {
     const { policy } = this.options;
     if (!policy) return;
     const { store, clock, events, batchSize } = this;
-    const result = await enforcePolicy({ store, policy, clock, events, locations, batchSize });
+    // A place this run discovered was never evaluated before it (each place is enforced once per run).
+    const neverEvaluated = (locationId: string) => this.discovered.has(locationId);
+    const result = await enforcePolicy({ store, policy, clock, events, locations, batchSize, neverEvaluated });
     for (const key of Object.keys(this.enforcement) as Array<keyof EnforcementReport>) {
       this.enforcement[key] += result[key];
     }
