@@ -1,5 +1,6 @@
 import type { SourceConfig } from '../domain/config';
 import { ConfigError } from '../domain/errors';
+import { PUBLISHED_RATES } from './rate-limiter';
 
 /**
  * The scopes a configured source lists, as its places name them, when they are known without calling the
@@ -33,8 +34,17 @@ export function restrictToScope(config: SourceConfig, scope: string): SourceConf
       return { ...config, accounts: config.accounts!.filter((a) => a.accountId === first), regions: [second] };
     case 'azure-key-vault':
       return { ...config, vaults: config.vaults.filter((vault) => vault.url.replace(/\/+$/, '') === scope) };
-    case 'google-certificate-manager':
-      return { ...config, projects: [first], locations: [second] };
+    case 'google-certificate-manager': {
+      // A project's quota covers all its locations, and each location may be synced at once in a worker of its
+      // own, whose bucket no other process sees: each gets its share.
+      const projectRate = config.requestsPerSecond ?? PUBLISHED_RATES['google-certificate-manager'].project;
+      return {
+        ...config,
+        projects: [first],
+        locations: [second],
+        requestsPerSecond: projectRate / new Set(config.locations).size,
+      };
+    }
     case 'local-files':
       throw unknown();
   }

@@ -54,4 +54,27 @@ describe('scopes of a configured source', () => {
       'source acm has no scope 333333333333/us-east-1',
     );
   });
+
+  it.each([
+    [undefined, 5 / 3],
+    [12, 4],
+  ])(
+    'gives a Google location synced alone its share of the project’s rate (configured %p): %p a second',
+    (requestsPerSecond, share) => {
+      const google = source({
+        kind: 'google-certificate-manager',
+        name: 'g',
+        projects: ['proj-one', 'proj-two'],
+        locations: ['global', 'europe-west1', 'us-east1'],
+        credentials: { type: 'default' },
+        requestsPerSecond,
+      });
+
+      expect(restrictToScope(google, 'proj-two/europe-west1')).toMatchObject({
+        projects: ['proj-two'],
+        locations: ['europe-west1'],
+        requestsPerSecond: share,
+      });
+    },
+  );
 });
