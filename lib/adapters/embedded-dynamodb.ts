@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
@@ -13,10 +14,15 @@ export interface EmbeddedDynamoDb {
 
 /**
  * DynamoDB in this process (dynalite), listening on loopback only. With `path` the data lives in LevelDB on
- * disk and survives restarts; without it, in memory.
+ * disk and survives restarts; without it, in memory. With `thread`, dynalite runs in a worker thread: its request
+ * handling and LevelDB then use a core of their own instead of sharing the caller's (a first `scan` spends about
+ * as much CPU in dynalite as in the caller's SDK client).
  */
-export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
+export async function startEmbeddedDynamoDb(
+  options: { path?: string; thread?: boolean } = {},
+): Promise<EmbeddedDynamoDb> {
   if (options.path) await probeLevelDb(options.path);
+  if (options.thread) return startInWorker(options.path);
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -30,6 +36,45 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
         server.closeAllConnections?.();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
+  };
+}
+
+/** The worker thread's program: plain CommonJS, so it runs the same from the sources and the built package. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.once('error', (error) => parentPort.postMessage({ error: String(error && error.message) }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', () => {
+  if (server.closeAllConnections) server.closeAllConnections();
+  server.close(() => parentPort.postMessage({ closed: true }));
+});
+`;
+
+async function startInWorker(path: string | undefined): Promise<EmbeddedDynamoDb> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, dynalite: require.resolve('dynalite') } });
+  let failure: Error | undefined;
+  const port = await new Promise<number>((resolve, reject) => {
+    // After start, a failure inside dynalite ends the thread: requests then fail to connect, and close says why.
+    worker.on('error', (error) => reject((failure = error)));
+    worker.once('message', (message: { port?: number; error?: string }) =>
+      message.port ? resolve(message.port) : reject(new Error(message.error ?? 'dynalite did not start')),
+    );
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      if (!failure) {
+        await new Promise<void>((resolve) => {
+          worker.once('message', () => resolve());
+          worker.once('exit', () => resolve());
+          worker.postMessage('close');
+        });
+      }
+      await worker.terminate();
+      if (failure) throw failure;
+    },
   };
 }
 

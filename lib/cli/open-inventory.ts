@@ -37,7 +37,7 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
   let description: string;
   if (target === 'embedded') {
     const path = join(dataDirectory(), 'dynamodb');
-    const embedded = await startEmbeddedDynamoDb({ path }).catch((error: unknown) => {
+    const embedded = await startEmbeddedDynamoDb({ path, thread: true }).catch((error: unknown) => {
       throw new CertwardenError(`cannot open the embedded inventory at ${path}: ${describeStoreError(error)}`, {
         cause: error,
       });
