@@ -18,6 +18,8 @@ import {
   SLACK_RECORD_BUDGET_MS,
   SNS_RECORD_BUDGET_MS,
 } from '../lib/adapters/notifier-budgets';
+import type { InventoryIndexName } from '../lib/adapters/dynamodb-table';
+import { ALERT_SHARDS } from '../lib/ports/inventory-store';
 import type { CertificateInventory } from './certificate-inventory';
 
 export interface AlertPipelineProps {
@@ -50,9 +52,10 @@ const NOTIFIER_BATCH = 10;
 const notifierTimeout = (recordBudgetMs: number, setupMs = 0): Duration =>
   Duration.seconds(Math.ceil((NOTIFIER_BATCH * recordBudgetMs + setupMs) / 1000) + 30);
 /**
- * One evaluation reads every live place once. On the bench (docs/benchmarks.md, local DynamoDB) 10,000 places
- * take 3 s when nothing is new and 22 s when 11,674 alerts are due at once; a first run on a large estate gets
- * room, and one that still times out resumes where it stopped (sent alerts are in the ledger).
+ * One evaluation reads the places of one shard of the alert schedule that are due, not the inventory. A first
+ * run makes every place due at once (the bench: 100,000 places, ~116,000 alerts, ~460 s over 8 shards on a local
+ * DynamoDB), so it gets room; the handler stops a minute before the timeout and the places it did not reach stay
+ * due for the next run (sent alerts are in the ledger).
  */
 const EVALUATE_TIMEOUT = Duration.minutes(10);
 /** Expiry severities that go to the escalation topic as well. */
@@ -106,6 +109,9 @@ export class AlertPipeline {
         role: inventory.schedulerRole,
       }),
     });
+    // A trigger fans out into one message per shard of the alert schedule, each evaluated by an invocation of its
+    // own: no invocation reads more than one shard's due places.
+    const shardQueue = this.queue('EvaluateShard', 'shard evaluations that kept failing', EVALUATE_TIMEOUT);
     this.evaluate = inventory.addFunction('Evaluate', 'evaluate', {
       description: 'certwarden: sends each expiry alert due, exactly once, as events on the bus',
       timeout: EVALUATE_TIMEOUT,
@@ -114,17 +120,30 @@ export class AlertPipeline {
         CERTWARDEN_TABLE: inventory.table.tableName,
         CERTWARDEN_EVENT_BUS: inventory.eventBus.eventBusName,
         CERTWARDEN_EXPIRY: expiryJson,
+        CERTWARDEN_EVALUATE_SHARD_QUEUE: shardQueue.queueUrl,
       },
     });
-    this.allowTable(this.evaluate, [
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem',
-    ]);
+    this.allowTable(
+      this.evaluate,
+      [
+        // The schedule's index names places by key: they are read in batches.
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+      ['byNextAlert'],
+    );
     this.evaluate.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [inventory.eventBus.eventBusArn] }),
+    );
+    this.evaluate.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [shardQueue.queueArn] }),
+    );
+    this.evaluate.addEventSource(
+      new SqsEventSource(shardQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: ALERT_SHARDS }),
     );
     this.evaluate.addEventSource(
       new SqsEventSource(evaluateQueue, {
@@ -223,13 +242,11 @@ export class AlertPipeline {
         },
         asyncDeadLetterQueue: inventory.addDeadLetterQueue('DigestDlq', 'daily digests that kept failing'),
       });
-      this.allowTable(this.digest, [
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-      ]);
+      this.allowTable(
+        this.digest,
+        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        ['byExpiry'],
+      );
       this.allowPublish(this.digest, [inventory.alertsTopic]);
       if (alerts.slack) this.allowSecret(this.digest, alerts.slack.webhookSecretArn);
       inventory.addSchedule('DigestSchedule', this.digest, {
@@ -387,10 +404,13 @@ export class AlertPipeline {
     });
   }
 
-  private allowTable(fn: NodejsFunction, actions: string[]): void {
+  private allowTable(fn: NodejsFunction, actions: string[], indexes: InventoryIndexName[]): void {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.inventory.table.tableArn] }));
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.inventory.indexArn('byExpiry')] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: indexes.map((index) => this.inventory.indexArn(index)),
+      }),
     );
     fn.addToRolePolicy(
       this.inventory.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),

@@ -571,11 +571,16 @@ export class DynamoInventoryStore implements InventoryStore {
         input.ExpressionAttributeValues![':sk'] = options.prefix;
       }
     }
-    // A page no larger than what is wanted, so a limited query reads little more than it returns.
-    const pageSize = Math.min(options.limit ?? Infinity, options.pageSize ?? Infinity, 1000);
+    // A page no larger than what is wanted, so a limited query reads little more than it returns; a keys-only
+    // page no larger than one batch of reads by key, so that a page of places held in memory stays small.
+    const keysOnly = keys.projection === 'KEYS_ONLY';
+    const pageSize = Math.min(
+      options.limit ?? Infinity,
+      options.pageSize ?? Infinity,
+      keysOnly ? BATCH_GET_LIMIT : 1000,
+    );
     let yielded = 0;
     const paging = { client: this.client, pageSize: Number.isFinite(pageSize) ? pageSize : undefined };
-    const keysOnly = keys.projection === 'KEYS_ONLY';
     for await (const page of paginateQuery(paging, input)) {
       const items = keysOnly ? await this.itemsNamedBy(page.Items ?? []) : (page.Items ?? []);
       for (const item of items) {

@@ -21,6 +21,7 @@ import { loadEventSchemas, schemaNameOf } from '../../infra/event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE } from '../../infra/function-bundling';
 import { scopesOf } from '../../lib/connectors/source-scopes';
 import type { SourceKind } from '../../lib/ports/certificate-source';
+import { ALERT_SHARDS } from '../../lib/ports/inventory-store';
 
 /**
  * The synthesized main stack, built once from test/infra/fixtures/certwarden.config.json (every deployable
@@ -142,7 +143,10 @@ describe('the certwarden stack', () => {
       ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
       ['InventoryMetrics', [...LOGS_XRAY, 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'sqs:SendMessage']],
-      ['Evaluate', [...LOGS_XRAY, ...SQS_CONSUME, ...LEDGER, 'events:PutEvents']],
+      [
+        'Evaluate',
+        [...LOGS_XRAY, ...SQS_CONSUME, ...LEDGER, 'dynamodb:BatchGetItem', 'events:PutEvents', 'sqs:SendMessage'],
+      ],
       ['EmailNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
       ['EscalationNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
       ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'secretsmanager:GetSecretValue']],
@@ -397,8 +401,9 @@ describe('the certwarden stack', () => {
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation, 4 notifiers, digest, SIEM.
-      expect(dlqs).toHaveLength(4 + 3 + 8);
+      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
+      // SIEM.
+      expect(dlqs).toHaveLength(4 + 3 + 9);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -565,9 +570,12 @@ describe('the certwarden stack', () => {
     const functionOf = (name: string) => resources[functionId(name)].Properties;
     const rules = () => ofType('AWS::Events::Rule').map(([id, rule]) => ({ id, ...rule.Properties }));
     const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt'][0];
-    const sourceQueueOf = (name: string) => {
+    /** The event source of a function (of its several, the one with `property` equal to `value`). */
+    const sourceQueueOf = (name: string, property?: string, value?: unknown) => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
-        ([, m]) => m.Properties.FunctionName.Ref === functionId(name),
+        ([, m]) =>
+          m.Properties.FunctionName.Ref === functionId(name) &&
+          (property === undefined || m.Properties[property] === value),
       );
       expect(mappings).toHaveLength(1);
       return mappings[0][1].Properties;
@@ -578,8 +586,20 @@ describe('the certwarden stack', () => {
       return found[0];
     };
 
+    it('fans a trigger out into one evaluation per shard of the alert schedule, each reading that shard alone', () => {
+      const mapping = sourceQueueOf('Evaluate', 'BatchSize', 1);
+      expect(mapping).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: ALERT_SHARDS },
+      });
+      const shardQueue = mapping.EventSourceArn['Fn::GetAtt'][0];
+      expect(functionOf('Evaluate').Environment.Variables.CERTWARDEN_EVALUATE_SHARD_QUEUE).toEqual({ Ref: shardQueue });
+      expect(resources[shardQueue].Properties.RedrivePolicy).toBeDefined();
+      expect(indexesQueriedBy(functionId('Evaluate'))).toEqual(['byNextAlert']);
+    });
+
     it('evaluates expiry after every sync and on the configured schedule, once per batch of triggers', () => {
-      const mapping = sourceQueueOf('Evaluate');
+      const mapping = sourceQueueOf('Evaluate', 'BatchSize', 1000);
       const queueId = mapping.EventSourceArn['Fn::GetAtt'][0];
       expect(mapping).toMatchObject({
         BatchSize: 1000,
@@ -812,7 +832,8 @@ describe('a clean clone without a configuration', () => {
       bare.resourceCountIs('AWS::DynamoDB::Table', 1);
       // The planner, metrics, expiry evaluation, the email, escalation and Security Hub notifiers.
       bare.resourceCountIs('AWS::Lambda::Function', 6);
-      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+      // Evaluation's triggers and shards, the three notifiers.
+      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
       bare.resourceCountIs('AWS::Scheduler::Schedule', 2);
     } finally {
       rmSync(empty, { recursive: true, force: true });
