@@ -32,7 +32,6 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
         CERTWARDEN_TABLE: 'certwarden-inventory',
         CERTWARDEN_EVENT_BUS: 'certwarden',
         CERTWARDEN_SOURCE_KIND: bundle.kind ?? 'aws-acm',
-        CERTWARDEN_POLICY: JSON.stringify({ rules: { 'no-wildcards': { severity: 'high' } } }),
       };
     case 'inventoryMetrics':
       return { ...common, CERTWARDEN_TABLE: 'certwarden-inventory' };
@@ -42,6 +41,7 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
         CERTWARDEN_TABLE: 'certwarden-inventory',
         CERTWARDEN_EVENT_BUS: 'certwarden',
         CERTWARDEN_EXPIRY: JSON.stringify(EXPIRY),
+        CERTWARDEN_EVALUATE_SHARD_QUEUE: 'https://sqs.eu-west-1.amazonaws.com/111111111111/evaluate-shards',
       };
     case 'emailNotifier':
       return {
