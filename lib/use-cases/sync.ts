@@ -275,7 +275,8 @@ class SyncRun {
     for (const { previous, next } of resolved) {
       const change = next ? changeBetween(previous, next.state) : null;
       if (!next || !change) {
-        this.counts.unchanged++;
+        // A new place whose details could not be loaded is an error of this run, not an unchanged place.
+        if (next || previous) this.counts.unchanged++;
       } else {
         changes.push({ next: next.state, previous, change, at });
         if (next.certificate && next.certificate.record.fingerprintSha256 !== previous?.fingerprint) {

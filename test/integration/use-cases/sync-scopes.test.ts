@@ -245,6 +245,26 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     }
   });
 
+  it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
+    const inventory = await dynamo.inventory();
+    const source = await cloudWith(4);
+    const failingSource: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        for await (const item of source.list()) {
+          if ('nativeId' in item && item.nativeId === 'arn:aws:acm:cert/2') {
+            yield { ...item, load: () => Promise.reject(new Error('ThrottlingException after 10 attempts')) };
+          } else yield item;
+        }
+      },
+    };
+
+    const report = await syncSource({ source: failingSource, store: inventory.store, clock: hoursLater(0) });
+
+    expect(report.counts).toMatchObject({ discovered: 3, unchanged: 0, errors: 1 });
+  });
+
   it('leaves a place as it was when its detail call fails, and reports it', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
