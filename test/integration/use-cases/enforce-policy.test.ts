@@ -48,6 +48,23 @@ function recorder() {
   };
 }
 
+/** A directory of two certificates for unrelated names with one key: api.pem and billing.pem. */
+async function sharedKeyFiles(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+  const shared = await cert('api.example.com', false);
+  const reused = await issueCertificate({
+    subject: 'CN=billing.other.org',
+    dns: ['billing.other.org'],
+    issuer: ca,
+    keys: shared.keys,
+    notBefore: new Date(clock.now().getTime() - 10 * DAY),
+    notAfter: new Date(clock.now().getTime() + 80 * DAY),
+  });
+  await writeFile(join(root, 'api.pem'), shared.pem);
+  await writeFile(join(root, 'billing.pem'), reused.pem);
+  return root;
+}
+
 describe('policy enforcement on sync', () => {
   it('stores the violations of a weak certificate, announces them, and resolves them when it is renewed', async () => {
     const inventory = await dynamo.inventory();
@@ -155,18 +172,7 @@ describe('policy enforcement on sync', () => {
 
   it('finds the same public key in certificates for unrelated names across the inventory', async () => {
     const inventory = await dynamo.inventory();
-    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
-    const shared = await cert('api.example.com', false);
-    const reused = await issueCertificate({
-      subject: 'CN=billing.other.org',
-      dns: ['billing.other.org'],
-      issuer: ca,
-      keys: shared.keys,
-      notBefore: new Date(clock.now().getTime() - 10 * DAY),
-      notAfter: new Date(clock.now().getTime() + 80 * DAY),
-    });
-    await writeFile(join(root, 'api.pem'), shared.pem);
-    await writeFile(join(root, 'billing.pem'), reused.pem);
+    const root = await sharedKeyFiles();
     const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
     const events = recorder();
 
@@ -187,18 +193,7 @@ describe('policy enforcement on sync', () => {
 
   it('finds a shared key among places synced before any policy was enforced', async () => {
     const inventory = await dynamo.inventory();
-    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
-    const shared = await cert('api.example.com', false);
-    const reused = await issueCertificate({
-      subject: 'CN=billing.other.org',
-      dns: ['billing.other.org'],
-      issuer: ca,
-      keys: shared.keys,
-      notBefore: new Date(clock.now().getTime() - 10 * DAY),
-      notAfter: new Date(clock.now().getTime() + 80 * DAY),
-    });
-    await writeFile(join(root, 'api.pem'), shared.pem);
-    await writeFile(join(root, 'billing.pem'), reused.pem);
+    const root = await sharedKeyFiles();
     const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
     const events = recorder();
     await syncSource({ source: new LocalFilesSource({ name: 'files', root }), store: inventory.store, clock });

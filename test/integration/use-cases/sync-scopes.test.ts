@@ -94,6 +94,21 @@ async function cloudWith(count: number, scopes = ['111/eu-west-1', '111/us-east-
   return source;
 }
 
+/** The source, with one place whose summary changed and whose detail call fails. */
+function failingToLoad(source: CertificateSource, nativeId: string, message: string): CertificateSource {
+  return {
+    kind: source.kind,
+    name: source.name,
+    async *list() {
+      for await (const item of source.list()) {
+        if ('nativeId' in item && item.nativeId === nativeId) {
+          yield { ...item, summaryHash: 'changed', load: () => Promise.reject(new Error(message)) };
+        } else yield item;
+      }
+    },
+  };
+}
+
 describe('sync of a source with scopes and lazily loaded details', () => {
   it('loads details only for new or changed places: an unchanged resync loads nothing and writes nothing', async () => {
     const inventory = await dynamo.inventory();
@@ -248,19 +263,9 @@ describe('sync of a source with scopes and lazily loaded details', () => {
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
-    const failingSource: CertificateSource = {
-      kind: source.kind,
-      name: source.name,
-      async *list() {
-        for await (const item of source.list()) {
-          if ('nativeId' in item && item.nativeId === 'arn:aws:acm:cert/2') {
-            yield { ...item, load: () => Promise.reject(new Error('ThrottlingException after 10 attempts')) };
-          } else yield item;
-        }
-      },
-    };
+    const failing = failingToLoad(source, 'arn:aws:acm:cert/2', 'ThrottlingException after 10 attempts');
 
-    const report = await syncSource({ source: failingSource, store: inventory.store, clock: hoursLater(0) });
+    const report = await syncSource({ source: failing, store: inventory.store, clock: hoursLater(0) });
 
     expect(report.counts).toMatchObject({ discovered: 3, unchanged: 0, errors: 1 });
   });
@@ -271,22 +276,8 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     await syncSource({ source, store: inventory.store, clock: hoursLater(0) });
     const before = await inventory.store.getLocation('aws-acm:arn:aws:acm:cert/2');
 
-    const failingSource: CertificateSource = {
-      kind: source.kind,
-      name: source.name,
-      async *list() {
-        for await (const item of source.list()) {
-          if ('nativeId' in item && item.nativeId === 'arn:aws:acm:cert/2') {
-            yield {
-              ...item,
-              summaryHash: 'changed',
-              load: () => Promise.reject(new Error('ThrottlingException after 8 attempts')),
-            };
-          } else yield item;
-        }
-      },
-    };
-    const report = await syncSource({ source: failingSource, store: inventory.store, clock: hoursLater(2) });
+    const failing = failingToLoad(source, 'arn:aws:acm:cert/2', 'ThrottlingException after 8 attempts');
+    const report = await syncSource({ source: failing, store: inventory.store, clock: hoursLater(2) });
 
     expect(report.errors).toEqual([
       { nativeId: 'arn:aws:acm:cert/2', message: 'arn:aws:acm:cert/2: ThrottlingException after 8 attempts' },
