@@ -170,46 +170,27 @@ describe('policy enforcement on sync', () => {
     ).not.toContain('rsa-min-key-size');
   });
 
+  /** Syncs the files with only the key-reuse rule on; the places it flagged. */
+  async function flaggedForKeyReuse(inventory: Awaited<ReturnType<typeof dynamo.inventory>>, root: string) {
+    const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
+    const source = new LocalFilesSource({ name: 'files', root });
+    await syncSource({ source, store: inventory.store, clock, events: recorder().publisher, policy });
+    const flagged = await collect(inventory.store.violationsByRule('key-reuse'));
+    return flagged.map((violation) => violation.nativeId).sort();
+  }
+
   it('finds the same public key in certificates for unrelated names across the inventory', async () => {
     const inventory = await dynamo.inventory();
     const root = await sharedKeyFiles();
-    const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
-    const events = recorder();
 
-    await syncSource({
-      source: new LocalFilesSource({ name: 'files', root }),
-      store: inventory.store,
-      clock,
-      events: events.publisher,
-      policy,
-    });
-
-    const flagged = await collect(inventory.store.violationsByRule('key-reuse'));
-    expect(flagged.map((violation) => violation.nativeId).sort()).toEqual([
-      join(root, 'api.pem'),
-      join(root, 'billing.pem'),
-    ]);
+    expect(await flaggedForKeyReuse(inventory, root)).toEqual([join(root, 'api.pem'), join(root, 'billing.pem')]);
   });
 
   it('finds a shared key among places synced before any policy was enforced', async () => {
     const inventory = await dynamo.inventory();
     const root = await sharedKeyFiles();
-    const policy = compilePolicy({ rules: { 'key-reuse': { enabled: true } } });
-    const events = recorder();
     await syncSource({ source: new LocalFilesSource({ name: 'files', root }), store: inventory.store, clock });
 
-    await syncSource({
-      source: new LocalFilesSource({ name: 'files', root }),
-      store: inventory.store,
-      clock,
-      events: events.publisher,
-      policy,
-    });
-
-    const flagged = await collect(inventory.store.violationsByRule('key-reuse'));
-    expect(flagged.map((violation) => violation.nativeId).sort()).toEqual([
-      join(root, 'api.pem'),
-      join(root, 'billing.pem'),
-    ]);
+    expect(await flaggedForKeyReuse(inventory, root)).toEqual([join(root, 'api.pem'), join(root, 'billing.pem')]);
   });
 });
