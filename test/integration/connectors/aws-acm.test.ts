@@ -10,6 +10,7 @@ import { CertificateMill, FakeAcm, type AcmKeyAlgorithm } from '../../support/fa
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime, VirtualTime } from '../../support/virtual-time';
+import { busiestSecondBy } from '../../support/request-rate';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -212,7 +213,11 @@ describe('a 240-certificate scope at ACM quotas, through 30 % random throttling,
         seconds: time.elapsed() / 1000,
         throttled: aws.injected.throttled,
         calls: aws.log.length,
-        busiestSecond: busiestSecond(sent),
+        busiestSecond: busiestSecondBy(
+          sent,
+          (attempt) => attempt.operation,
+          (attempt) => attempt.at,
+        ),
       };
     } finally {
       time.stop();
@@ -254,22 +259,6 @@ describe('a 240-certificate scope at ACM quotas, through 30 % random throttling,
     }
   });
 });
-
-/** The most attempts of each operation sent within any one second (virtual time). */
-function busiestSecond(sent: Array<{ operation: string; at: number }>): Record<string, number> {
-  const times = new Map<string, number[]>();
-  for (const { operation, at } of sent) times.set(operation, [...(times.get(operation) ?? []), at]);
-  const busiest: Record<string, number> = {};
-  for (const [operation, arrivals] of times) {
-    arrivals.sort((a, b) => a - b);
-    let start = 0;
-    for (let end = 0; end < arrivals.length; end++) {
-      while (arrivals[end] - arrivals[start] >= 1000) start++;
-      busiest[operation] = Math.max(busiest[operation] ?? 0, end - start + 1);
-    }
-  }
-  return busiest;
-}
 
 describe('AWS ACM source', () => {
   it('inventories a certificate still pending validation from its metadata, without a body and without an error', async () => {

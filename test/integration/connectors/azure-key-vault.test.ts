@@ -21,6 +21,7 @@ import {
 } from '../../support/fakes/key-vault-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime, VirtualTime } from '../../support/virtual-time';
+import { busiestSecond } from '../../support/request-rate';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -490,17 +491,6 @@ describe('a vault that goes away mid-sync, with the production retry settings', 
 });
 
 describe('the rate of requests a vault receives', () => {
-  /** The most arrivals (ms) within any one second. */
-  function busiestSecond(times: number[]): number {
-    const sorted = [...times].sort((a, b) => a - b);
-    let busiest = 0;
-    for (let start = 0, end = 0; end < sorted.length; end++) {
-      while (sorted[end] - sorted[start] >= 1000) start++;
-      busiest = Math.max(busiest, end - start + 1);
-    }
-    return busiest;
-  }
-
   it('never passes the configured rate in any one second, pages, loads, retries and the challenge included; each vault has its own bucket', async () => {
     const RATE = 10;
     const inventory = await dynamo.inventory();

@@ -19,6 +19,7 @@ import {
 } from '../../support/fakes/certificate-manager-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime, VirtualTime } from '../../support/virtual-time';
+import { busiestSecond, busiestSecondBy } from '../../support/request-rate';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -685,28 +686,6 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
 });
 
 describe('the rate of requests a project receives', () => {
-  /** The most calls within any one second, by project. */
-  function busiestSecondByProject(calls: Array<{ parent: string; at: number }>): Record<string, number> {
-    const arrivals = new Map<string, number[]>();
-    for (const { parent, at } of calls) {
-      const project = parent.split('/')[1];
-      arrivals.set(project, [...(arrivals.get(project) ?? []), at]);
-    }
-    const busiest: Record<string, number> = {};
-    for (const [project, times] of arrivals) busiest[project] = busiestSecond(times);
-    return busiest;
-  }
-
-  function busiestSecond(times: number[]): number {
-    const sorted = [...times].sort((a, b) => a - b);
-    let busiest = 0;
-    for (let start = 0, end = 0; end < sorted.length; end++) {
-      while (sorted[end] - sorted[start] >= 1000) start++;
-      busiest = Math.max(busiest, end - start + 1);
-    }
-    return busiest;
-  }
-
   /** `count` certificates in each location of each project, listed a page each. */
   async function estate(projects: string[], locations: string[], count: number) {
     const fake = await startFake();
@@ -740,7 +719,13 @@ describe('the rate of requests a project receives', () => {
     expect(report.counts).toMatchObject({ discovered: 18, errors: 0 });
     expect(fake.count(undefined, 'throttled') + fake.count(undefined, 'unavailable')).toBeGreaterThan(0);
     // Three locations of a project listed at once, and still its rate: the bucket is the project's.
-    expect(busiestSecondByProject(fake.calls)).toEqual({ 'shop-prod': RATE, 'data-prod': RATE });
+    expect(
+      busiestSecondBy(
+        fake.calls,
+        (call) => call.parent.split('/')[1],
+        (call) => call.at,
+      ),
+    ).toEqual({ 'shop-prod': RATE, 'data-prod': RATE });
     expect(busiestSecond(fake.calls.map((call) => call.at))).toBeGreaterThan(RATE);
   });
 
@@ -756,6 +741,12 @@ describe('the rate of requests a project receives', () => {
     const report = await sync({ source, store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ discovered: 20, errors: 0 });
-    expect(busiestSecondByProject(fake.calls)).toEqual({ 'shop-prod': 5 });
+    expect(
+      busiestSecondBy(
+        fake.calls,
+        (call) => call.parent.split('/')[1],
+        (call) => call.at,
+      ),
+    ).toEqual({ 'shop-prod': 5 });
   });
 });

@@ -1,4 +1,5 @@
 import { RateLimiters, TokenBucket } from '../../../lib/connectors/rate-limiter';
+import { busiestSecond } from '../../support/request-rate';
 
 beforeEach(() => jest.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z') }));
 afterEach(() => jest.useRealTimers());
@@ -11,16 +12,6 @@ async function grants(bucket: TokenBucket, count: number): Promise<number[]> {
   await jest.runAllTimersAsync();
   await Promise.all(all);
   return granted.sort((a, b) => a - b);
-}
-
-/** The most grants within any one second. */
-function busiestSecond(times: number[]): number {
-  let busiest = 0;
-  for (let start = 0, end = 0; end < times.length; end++) {
-    while (times[end] - times[start] >= 1000) start++;
-    busiest = Math.max(busiest, end - start + 1);
-  }
-  return busiest;
 }
 
 describe('TokenBucket', () => {
