@@ -260,6 +260,43 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     }
   });
 
+  it('loads the batches of different scopes side by side, each scope at its own pace', async () => {
+    const inventory = await dynamo.inventory();
+    const scopes = ['111/eu-west-1', '111/us-east-1', '222/eu-west-1', '222/us-east-1'];
+    const source = await cloudWith(40, scopes);
+    const loading = new Map<string, number>();
+    let mostScopesAtOnce = 0;
+    const paced: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        for await (const item of source.list()) {
+          if (!('load' in item) || !item.load) {
+            yield item;
+            continue;
+          }
+          const { load, scope } = item;
+          yield {
+            ...item,
+            load: async () => {
+              loading.set(scope, (loading.get(scope) ?? 0) + 1);
+              mostScopesAtOnce = Math.max(mostScopesAtOnce, [...loading.values()].filter((n) => n > 0).length);
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              loading.set(scope, loading.get(scope)! - 1);
+              return load();
+            },
+          };
+        }
+      },
+    };
+
+    // Batches of 10 entries: a scope's 10 places make one batch, as a provider's pages do.
+    const report = await syncSource({ source: paced, store: inventory.store, clock: hoursLater(0), batchSize: 10 });
+
+    expect(report.counts.discovered).toBe(40);
+    expect(mostScopesAtOnce).toBeGreaterThan(1);
+  });
+
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
