@@ -95,6 +95,12 @@ export interface LoadedEntry {
   /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
   warnings?: string[];
   metadata: LocationMetadata;
+  /**
+   * Set when the provider will not hand the certificate over now (Key Vault answers 403 for a disabled one) but
+   * its listing names it: the stored place keeps its certificate when an earlier load recorded the same value
+   * under `metadata.details[detail]`. Without a match the place holds no certificate.
+   */
+  sameCertificateAs?: { detail: string; value: string };
 }
 
 /** A scope the source could not list, after its own retries: its places must not become tombstones. */
