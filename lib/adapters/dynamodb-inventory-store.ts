@@ -700,7 +700,7 @@ function toLocationItem(location: StoredLocation): Item {
   const shard = indexShardOf(locationId);
   if (status === 'removed') {
     Object.assign(item, { gsi5pk: `STATUS#removed#${shard}`, gsi5sk: `${location.removedAt}#${locationId}` });
-  } else if (location.error) {
+  } else if (location.error || location.problem) {
     Object.assign(item, { gsi5pk: `STATUS#error#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;

@@ -28,7 +28,8 @@ export const INVENTORY_INDEXES = {
    */
   bySource: { partition: 'gsi4pk', sort: 'gsi4sk', projection: 'ALL' },
   /**
-   * STATUS#removed#<shard> | STATUS#error#<shard> → <changedAt>#<locationId>: the exceptions;
+   * STATUS#removed#<shard> | STATUS#error#<shard> → <changedAt>#<locationId>: the exceptions (`error`: places
+   * needing a look, with a read error or a provider problem);
    * VIOLATION#<rule>#<shard> → <severity>#<locationId>: open violations of a rule, most severe first.
    */
   byStatus: { partition: 'gsi5pk', sort: 'gsi5sk', projection: 'ALL' },

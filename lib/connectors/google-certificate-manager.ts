@@ -339,23 +339,23 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       managed: managed !== null,
       inUseBy,
       renewal: managed ? 'google-managed' : 'manual',
+      problem: managed ? managedIssues(managed) : undefined,
     };
     const place = { nativeId: name, scope: `${project}/${location}`, role: 'leaf' as const, metadata };
-    const issues = managed ? managedIssues(managed) : undefined;
     const pem = certificate.pemCertificate ?? '';
     if (!pem) {
+      // A managed certificate has no PEM before it is first issued (its problem, if any, says why).
       const waiting = managed && enumName(managed.state, ENUM_NAMES.State) !== 'ACTIVE';
-      const error = issues ?? (waiting ? undefined : 'no certificate returned (pemCertificate is empty)');
+      const error = waiting ? undefined : 'no certificate returned (pemCertificate is empty)';
       return { ...place, certificate: null, error: error && `${name}: ${error}` };
     }
     try {
       // The chain's CA certificates are not places of this source, so only the leaf (first) is read.
       const parsed = parseCertificates(LEAF_PEM.exec(pem)?.[0] ?? pem, name);
-      const problems = [...(issues ? [issues] : []), ...parsed.problems];
       return {
         ...place,
         certificate: parsed.certificates[0],
-        error: problems.length > 0 ? `${name}: ${problems.join('; ')}` : undefined,
+        error: parsed.problems.length > 0 ? `${name}: ${parsed.problems.join('; ')}` : undefined,
         warnings:
           parsed.privateKeysDropped > 0
             ? [`${name}: pemCertificate holds ${parsed.privateKeysDropped} private key(s); ignored, never stored`]
@@ -363,7 +363,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       };
     } catch (error) {
       if (!(error instanceof CertificateParseError)) throw error;
-      return { ...place, certificate: null, error: `${name}: ${[issues, error.message].filter(Boolean).join('; ')}` };
+      return { ...place, certificate: null, error: `${name}: ${error.message}` };
     }
   }
 

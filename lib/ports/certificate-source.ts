@@ -32,6 +32,12 @@ export interface LocationMetadata {
   region?: string;
   /** The provider's own status word (ISSUED, PENDING_VALIDATION, ACTIVE, …). */
   providerStatus?: string;
+  /**
+   * What the provider reports as failed at this place, for a person to fix: an issuance that failed, a domain a
+   * managed certificate cannot be authorized for. A fact about the place (announced when it appears or changes),
+   * not an error of the sync.
+   */
+  problem?: string;
   /** Renewed by the provider without anyone acting. */
   managed?: boolean;
   /** What uses it: load balancer ARNs, target proxies, endpoints. */

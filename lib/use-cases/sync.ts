@@ -5,8 +5,11 @@ import {
   syncCompletedEvent,
   syncFailedEvent,
   inventoryChangeEvent,
+  placeDetailOf,
+  provisioningFailedEvent,
   type CertwardenEvent,
   type InventoryChangeDetail,
+  type ProvisioningFailedDetail,
   type PublishedChangeKind,
 } from '../domain/events';
 import {
@@ -331,6 +334,8 @@ class SyncRun {
       this.counts[change.change]++;
       if (change.change === 'stale') continue;
       published.push(inventoryChangeEvent(changeDetail(change, change.change)));
+      const problem = newProblem(change);
+      if (problem) published.push(provisioningFailedEvent(problem));
       changedPlaces.push(stored);
     }
     if (published.length > 0) await this.events.publish(published);
@@ -652,6 +657,19 @@ async function retryAfterConflict(
   }
   noteError(change.next.nativeId, `kept conflicting with concurrent writers after ${MAX_CONFLICT_RETRIES} tries`);
   return null;
+}
+
+/** A provider problem the place did not have before (or a different one), or undefined. */
+function newProblem({ next, previous, at }: LocationChange): ProvisioningFailedDetail | undefined {
+  if (next.status !== 'live' || !next.problem || next.problem === previous?.problem) return undefined;
+  return {
+    schemaVersion: 1,
+    ...placeDetailOf(next),
+    fingerprint: next.fingerprint,
+    state: next.providerStatus ?? null,
+    problem: next.problem,
+    at,
+  };
 }
 
 function changeDetail(change: LocationChange, kind: PublishedChangeKind): InventoryChangeDetail {

@@ -641,6 +641,7 @@ describe('the certwarden stack', () => {
             'Policy Violation',
             'Revocation Detected',
             'Renewal Failed',
+            'Certificate Provisioning Failed',
           ],
         },
       ],
