@@ -445,6 +445,60 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
     });
   });
 
+  describe('when the certificate maps cannot be read', () => {
+    it.each([
+      [403, 'no permission to list them'],
+      [404, 'the API refuses them'],
+    ])(
+      'syncs the certificates with usage unknown and a warning on %i (%s), and fills usage once readable',
+      async (status) => {
+        const fake = await startFake();
+        const served = await managedActive(nameOf('shop-prod', 'global', 'served'));
+        fake.putCertificate(served);
+        const map = 'projects/shop-prod/locations/global/certificateMaps/storefront';
+        fake.putCertificateMap({ name: map, gclbTargets: [] }, [
+          { name: `${map}/certificateMapEntries/www`, hostname: 'www.example.com', certificates: [served.name] },
+        ]);
+        fake.failParent('projects/shop-prod/locations/global', status, 'ListCertificateMaps');
+        const inventory = await dynamo.inventory();
+        const source = sourceOn(fake);
+
+        const report = await sync({ source, store: inventory.store, clock });
+
+        expect(report).toMatchObject({ complete: true, errors: [], failedScopes: [] });
+        expect(report.counts).toMatchObject({ discovered: 1, errors: 0 });
+        expect(report.warnings).toEqual([
+          expect.stringMatching(/^projects\/shop-prod\/locations\/global: usage unknown .*certificate maps: .*(403|404)/),
+        ]);
+        const place = await inventory.store.getLocation(locationId(served.name));
+        expect(place).toMatchObject({ fingerprint: pemFingerprint(served.pemCertificate) });
+        expect(place?.inUseBy).toBeUndefined();
+
+        fake.restoreParent('projects/shop-prod/locations/global');
+        const readable = await sync({ source, store: inventory.store, clock });
+        expect(readable).toMatchObject({ warnings: [], errors: [] });
+        expect((await inventory.store.getLocation(locationId(served.name)))?.inUseBy).toEqual([
+          `${map}/certificateMapEntries/www`,
+        ]);
+      },
+    );
+
+    it('reads no map when usageFromCertificateMaps is off', async () => {
+      const fake = await startFake();
+      fake.putCertificate(await managedActive(nameOf('shop-prod', 'global', 'plain')));
+      const inventory = await dynamo.inventory();
+
+      const report = await sync({
+        source: sourceOn(fake, { usageFromCertificateMaps: false }),
+        store: inventory.store,
+        clock,
+      });
+
+      expect(report).toMatchObject({ errors: [], warnings: [] });
+      expect(fake.calls.map((call) => call.operation)).toEqual(['ListCertificates']);
+    });
+  });
+
   describe('changes between syncs', () => {
     it('records a renewal: a new certificate at the same name, with its history', async () => {
       const fake = await startFake();
