@@ -47,6 +47,24 @@ const statementsOf = (properties: Json): Json[] =>
     .flat()
     .flatMap((document: Json) => [document?.Statement ?? []].flat());
 
+/** An example policy: `action` on `*`. */
+const allowingOnAny = (action: string | string[]) => ({
+  PolicyDocument: { Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] },
+});
+
+/**
+ * A control on IAM policies: the managed ones (`iam_managed_…`) or the inline ones, in a policy or a role
+ * (`iam_inline_…`); its FAIL example allows `failing` on `*`, its PASS example one action.
+ */
+const iamControl = (id: string, rule: string, check: Check, failing: string | string[]): Control => ({
+  id,
+  rule,
+  types: rule.startsWith('iam_managed_') ? ['AWS::IAM::ManagedPolicy'] : ['AWS::IAM::Policy', 'AWS::IAM::Role'],
+  check,
+  pass: [allowingOnAny('sqs:SendMessage')],
+  fail: [allowingOnAny(failing)],
+});
+
 /** CT.IAM.PR.1 and .2: no Allow statement with Action `*` and Resource `*`. */
 const noFullAccess = (properties: Json): string | undefined =>
   statementsOf(properties).some(
@@ -283,38 +301,10 @@ const CONTROLS: Control[] = [
     fail: [{ RetentionInDays: 365 }],
     exampleResources: { KMSKey: { Type: 'AWS::KMS::Key' } },
   },
-  {
-    id: 'CT.IAM.PR.1',
-    rule: 'iam_inline_policy_no_statements_with_admin_access_check',
-    types: ['AWS::IAM::Policy', 'AWS::IAM::Role'],
-    check: noFullAccess,
-    pass: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] } }],
-    fail: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
-  },
-  {
-    id: 'CT.IAM.PR.2',
-    rule: 'iam_managed_policy_no_statements_with_admin_access_check',
-    types: ['AWS::IAM::ManagedPolicy'],
-    check: noFullAccess,
-    pass: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] } }],
-    fail: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
-  },
-  {
-    id: 'CT.IAM.PR.3',
-    rule: 'iam_managed_policy_no_statements_with_full_access_check',
-    types: ['AWS::IAM::ManagedPolicy'],
-    check: noServiceWildcard,
-    pass: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] } }],
-    fail: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] } }],
-  },
-  {
-    id: 'CT.IAM.PR.5',
-    rule: 'iam_inline_policy_no_statements_with_full_access_check',
-    types: ['AWS::IAM::Policy', 'AWS::IAM::Role'],
-    check: noServiceWildcard,
-    pass: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] } }],
-    fail: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['sqs:*'], Resource: '*' }] } }],
-  },
+  iamControl('CT.IAM.PR.1', 'iam_inline_policy_no_statements_with_admin_access_check', noFullAccess, '*'),
+  iamControl('CT.IAM.PR.2', 'iam_managed_policy_no_statements_with_admin_access_check', noFullAccess, '*'),
+  iamControl('CT.IAM.PR.3', 'iam_managed_policy_no_statements_with_full_access_check', noServiceWildcard, 'sqs:*'),
+  iamControl('CT.IAM.PR.5', 'iam_inline_policy_no_statements_with_full_access_check', noServiceWildcard, ['sqs:*']),
 ];
 
 const FIXTURE = join(__dirname, 'fixtures/certwarden.config.json');
