@@ -284,8 +284,12 @@ export const CertwardenConfig = z
     $schema: z.string().optional(),
     inventory: z
       .strictObject({
-        /** @default 'certwarden-inventory' */
-        table: z.string().min(3).default('certwarden-inventory'),
+        /**
+         * The inventory table. Absent: the deployed stage's own (`certwarden-inventory`, or
+         * `certwarden-<stage>-inventory` for a stage), and for the CLI `--table`, `CERTWARDEN_TABLE` or
+         * `certwarden-inventory`.
+         */
+        table: z.string().min(3).optional(),
         /** For the CLI: `embedded`, `aws`, or a DynamoDB endpoint URL. @default 'embedded' */
         store: z.string().default('embedded'),
         /**
