@@ -153,6 +153,39 @@ describe('DynamoInventoryStore on dynalite', () => {
     expect(inventory.meter.itemsRead).toBe(expiring.length);
   });
 
+  it('reads places by key and the violations of a place eventually consistent: half a read unit per 4 KB', async () => {
+    const inventory = await dynamo.inventory();
+    const places = await Promise.all(['k1.pem', 'k2.pem', 'k3.pem'].map((id) => create(inventory, state(id))));
+    await inventory.store.saveViolations([
+      {
+        locationId: places[0].locationId,
+        source: 'test',
+        sourceKind: 'local-files',
+        nativeId: places[0].nativeId,
+        owner: 'team-a',
+        fingerprint: places[0].fingerprint,
+        subjectCommonName: 'k1.pem',
+        ruleId: 'no-wildcards',
+        severity: 'high',
+        message: 'a wildcard',
+        details: {},
+        exemption: null,
+        detectedAt: AT,
+      },
+    ]);
+    inventory.meter.reset();
+
+    const found = await inventory.store.getLocations(places.map((place) => place.locationId));
+    const byKey = inventory.meter.readUnits;
+    inventory.meter.reset();
+    const violations = await inventory.store.violationsAt(places[0].locationId);
+
+    expect(found.size).toBe(3);
+    expect(byKey).toBe(3 * 0.5);
+    expect(violations.map((violation) => violation.ruleId)).toEqual(['no-wildcards']);
+    expect(inventory.meter.readUnits).toBe(0.5);
+  });
+
   it('lists the same places in the same order with only the fields a listing shows', async () => {
     const inventory = await dynamo.inventory();
     for (const [index, day] of [12, 2, 30, 7].entries()) {
