@@ -10,7 +10,10 @@ export interface CertwardenStackProps extends StackProps {
    */
   readonly config: CertwardenConfig;
   /** Anything else of the construct's. @default the construct's defaults */
-  readonly inventory?: Omit<CertificateInventoryProps, 'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy'>;
+  readonly inventory?: Omit<
+    CertificateInventoryProps,
+    'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy' | 'dashboard'
+  >;
 }
 
 /**
@@ -39,6 +42,7 @@ export class CertwardenStack extends Stack {
       expiry: config.expiry,
       policy: config.policy,
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
+      dashboard: config.monitoring.dashboard,
     });
   }
 }
