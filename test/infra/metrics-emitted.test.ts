@@ -139,8 +139,8 @@ async function withHandler<T>(
   Object.assign(process.env, environment);
   try {
     let handler!: (event: unknown, context: Context) => Promise<unknown>;
-    jest.isolateModules(() => {
-      ({ handler } = require(entry));
+    await jest.isolateModulesAsync(async () => {
+      ({ handler } = await import(entry));
     });
     return await use(handler);
   } finally {
