@@ -1,10 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import {
   ensureInventoryTable,
@@ -15,6 +13,8 @@ import { loadConfig } from '../../lib/adapters/config-file';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { buildApp } from '../../infra/app';
 import { generateEstate } from '../bench/generate-estate';
+import { sqsRecord } from '../support/sqs-record';
+import { startFakeAws, type FakeAwsServer } from '../support/fakes/aws-json-server';
 
 /**
  * Every metric an alarm or a dashboard widget of the synthesized stack watches (namespace, name and exact
@@ -110,7 +110,7 @@ function emittedSeries(stdout: string): Series[] {
 const TABLE = 'certwarden-metrics-run';
 const NOT_A_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
 let dynamo: EmbeddedDynamoDb;
-let eventBridge: Server;
+let eventBridge: FakeAwsServer;
 let estate: string;
 const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 600_000 } as Context;
 
@@ -163,39 +163,36 @@ async function stdoutOf(run: () => Promise<unknown>): Promise<string> {
   return written;
 }
 
-const record = (messageId: string, body: unknown) =>
-  ({
-    messageId,
-    body: JSON.stringify(body),
-    eventSource: 'aws:sqs',
-    attributes: {},
-  }) as unknown as SQSEvent['Records'][0];
-
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
   await ensureInventoryTable(createDocumentClient({ endpoint: dynamo.endpoint }), TABLE);
-  eventBridge = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const { Entries } = JSON.parse(body);
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: 'e' })) }));
-    });
+  // The worker publishes its events: EventBridge takes them all.
+  eventBridge = await startFakeAws({
+    services: [
+      {
+        targetPrefix: 'AWSEvents',
+        operations: {
+          PutEvents: ({ Entries }) => ({
+            FailedEntryCount: 0,
+            Entries: (Entries as unknown[]).map(() => ({ EventId: 'e' })),
+          }),
+        },
+      },
+    ],
   });
-  await new Promise<void>((resolve) => eventBridge.listen(0, '127.0.0.1', resolve));
   estate = mkdtempSync(join(tmpdir(), 'certwarden-metrics-'));
   // A directory per source, so that each has places of its own; the first certificate of each expired 30 days ago.
   for (const source of config.sources) {
     await generateEstate(join(estate, source.name), 3, new Date());
     writeFileSync(join(estate, source.name, 'not-a-certificate.pem'), NOT_A_CERTIFICATE);
   }
+  const caller = eventBridge.callerCredentials('111111111111');
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: caller.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: caller.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   // As in Lambda: Metrics neither disabled nor in dev mode.
@@ -205,7 +202,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamo?.close();
-  await new Promise((resolve) => eventBridge?.close(resolve));
+  await eventBridge?.close();
   rmSync(estate, { recursive: true, force: true });
 });
 
@@ -231,7 +228,7 @@ describe('the metrics the alarms and the dashboard watch', () => {
       }).sources;
       stdout += await withHandler('../../functions/sync-worker/handler', environment, (handler) =>
         stdoutOf(() =>
-          handler({ Records: ofKind.map((source) => record(source.name, { source, scope: null })) }, context),
+          handler({ Records: ofKind.map((source) => sqsRecord(source.name, { source, scope: null })) }, context),
         ),
       );
     }
