@@ -31,7 +31,7 @@ import {
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
-import { METRICS_NAMESPACE, serviceName, type MetricEmitter } from '../lib/domain/metric-names';
+import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
 import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
@@ -40,6 +40,7 @@ import {
   addOperationsAlarms,
   createDashboard,
   createOperationsTopic,
+  longestIntervalSeconds,
   operationsAlarm,
   type OperationsAlarmProps,
 } from './operations-alarms';
@@ -210,14 +211,14 @@ export interface CertificateInventoryProps {
  */
 const DEFAULT_SYNC_CONCURRENCY_CAP = 100;
 
-/** The functions that write series for the dashboard (lib/domain/metric-names.ts METRIC), when it is deployed. */
-const DASHBOARD_EMITTERS: ReadonlySet<FunctionRole> = new Set<MetricEmitter>(['syncWorker', 'inventoryMetrics']);
+/** The functions that write metrics (lib/domain/metric-names.ts): told whether to write the dashboard's too. */
+const METRIC_EMITTERS: ReadonlySet<string> = new Set(Object.values(METRIC).map((metric) => metric.emitter));
 
 /**
  * The deployed certwarden: the inventory table, the event bus with its archive and schema registry, one sync
  * worker per configured source kind fed by a planner through SQS, the inventory-metrics function, alarms on an
- * encrypted operations topic, an optional dashboard, and managed policies for people. It holds no business logic: the functions
- * run lib/use-cases, and everything here only wires them.
+ * encrypted operations topic, an optional dashboard, and managed policies for people. It holds no business logic:
+ * the functions run lib/use-cases, and everything here only wires them.
  *
  * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
  */
@@ -725,7 +726,7 @@ export class CertificateInventory extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
-        ...(this.dashboardMetrics && DASHBOARD_EMITTERS.has(role) && { CERTWARDEN_DASHBOARD_METRICS: 'true' }),
+        ...(this.dashboardMetrics && METRIC_EMITTERS.has(role) && { CERTWARDEN_DASHBOARD_METRICS: 'true' }),
         ...options.environment,
       },
     });
@@ -829,6 +830,11 @@ function validate(props: CertificateInventoryProps): SourceConfig[] {
     names.add(source.name);
     if (source.kind === 'local-files') {
       problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
+    }
+    try {
+      longestIntervalSeconds(source.schedule);
+    } catch (error) {
+      problems.push(`source ${source.name}: schedule ${(error as Error).message}`);
     }
     for (const arn of secretArnsOf(source)) {
       if (!isCompleteSecretArn(arn)) {

@@ -242,11 +242,18 @@ const RATE_UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3_600, day
  * longest gap between a cron's runs (UTC, as the construct's schedules run), over at least 8 days of them.
  */
 export function longestIntervalSeconds(expression: string): number {
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  const rate = /^rate\(([1-9]\d*) (minute|hour|day)s?\)$/.exec(expression);
   if (rate) return Number(rate[1]) * RATE_UNIT_SECONDS[rate[2]];
   const cron = /^cron\((.+)\)$/.exec(expression);
-  if (!cron) throw new Error(`${expression}: expected rate(…) or cron(…)`);
-  const parsed = AwsCronParser.parse(cron[1]);
+  if (!cron) throw new Error(`${expression}: expected rate(<n ≥ 1> minutes|hours|days) or cron(…)`);
+  if (cron[1].trim().split(/\s+/).length !== 6)
+    throw new Error(`${expression}: expected 6 fields (minutes hours day-of-month month day-of-week year)`);
+  let parsed: ReturnType<typeof AwsCronParser.parse>;
+  try {
+    parsed = AwsCronParser.parse(cron[1]);
+  } catch (error) {
+    throw new Error(`${expression}: ${(error as Error).message}`, { cause: error });
+  }
   // A fixed start keeps the synthesized template the same from day to day.
   const start = Date.UTC(2025, 0, 1);
   const horizon = start + 8 * DAY_SECONDS * 1000;

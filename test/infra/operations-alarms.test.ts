@@ -196,6 +196,19 @@ describe('schedule intervals and staleness windows', () => {
     expect(period * evaluationPeriods).toBeLessThanOrEqual(period < 3600 ? 86_400 : 7 * 86_400);
   });
 
+  it('refuses a schedule it cannot read at synth, naming the source and the expression', () => {
+    const { sources } = CertwardenConfig.parse({
+      sources: [
+        { kind: 'aws-acm', name: 'typo', regions: ['eu-west-1'], schedule: 'cron(0 25 * * ? *)' },
+        { kind: 'aws-acm', name: 'short', regions: ['eu-west-1'], schedule: 'cron(0 6 * *)' },
+        { kind: 'aws-acm', name: 'never', regions: ['eu-west-1'], schedule: 'rate(0 minutes)' },
+      ],
+    });
+    expect(() => new CertificateInventory(new Stack(new App(unbundled), 'Bad'), 'Inventory', { sources })).toThrow(
+      /source typo: schedule cron\(0 25 \* \* \? \*\): .*23.*source short: schedule cron\(0 6 \* \*\): expected 6 fields.*source never: schedule rate\(0 minutes\)/,
+    );
+  });
+
   it('has no staleness alarm for a source synced weekly, and says so at synth', () => {
     expect(stalenessWindow(7 * 86_400)).toBeUndefined();
     const stack = new Stack(new App(unbundled), 'Weekly');
