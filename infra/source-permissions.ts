@@ -3,12 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { SourceConfig } from '../lib/domain/config';
 
 /**
- * The IAM statements a sync worker needs for the sources it syncs: exactly the calls the connectors make
- * (lib/connectors/aws-acm.ts, aws-pca.ts, the Secrets Manager fetcher), on the resources the configuration
- * names. A List call that IAM cannot scope (acm:ListCertificates, acm-pca:ListCertificateAuthorities) is the
- * only `*`.
+ * The listing calls of the AWS sources, which IAM cannot scope to a resource (they run before any ARN is known):
+ * the only actions a sync worker or a member-account role is granted on `*`.
  */
-export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[] {
+export const LIST_ACTIONS = { acm: 'acm:ListCertificates', pca: 'acm-pca:ListCertificateAuthorities' } as const;
+
+/** What the AWS sources of `sources` read with the function's own credentials, and the roles they assume. */
+function sourceAccess(sources: SourceConfig[]) {
   const assumedRoles = new Set<string>();
   const secrets = new Set<string>();
   const acm = new Set<string>();
@@ -42,34 +43,46 @@ export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[]
     }
   }
   const sorted = (values: Set<string>) => [...values].sort();
+  return { assumedRoles: sorted(assumedRoles), secrets: sorted(secrets), acm: sorted(acm), pca: sorted(pca) };
+}
+
+/**
+ * The IAM statements a sync worker needs for the sources it syncs: exactly the calls the connectors make
+ * (lib/connectors/aws-acm.ts, aws-pca.ts, the Secrets Manager fetcher), on the resources the configuration
+ * names. The listing calls, which cannot be scoped, are `sourceListActions`.
+ */
+export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[] {
+  const { assumedRoles, secrets, acm, pca } = sourceAccess(sources);
   const statements: iam.PolicyStatement[] = [];
-  if (assumedRoles.size > 0) {
-    statements.push(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: sorted(assumedRoles) }));
+  if (assumedRoles.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: assumedRoles }));
   }
-  if (acm.size > 0) {
+  if (acm.length > 0) {
     statements.push(
-      new iam.PolicyStatement({ actions: ['acm:ListCertificates'], resources: ['*'] }),
       new iam.PolicyStatement({
         actions: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListTagsForCertificate'],
-        resources: sorted(acm),
+        resources: acm,
       }),
     );
   }
-  if (pca.size > 0) {
+  if (pca.length > 0) {
     statements.push(
-      new iam.PolicyStatement({ actions: ['acm-pca:ListCertificateAuthorities'], resources: ['*'] }),
       new iam.PolicyStatement({
         actions: ['acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:ListTags'],
-        resources: sorted(pca),
+        resources: pca,
       }),
     );
   }
-  if (secrets.size > 0) {
-    statements.push(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: sorted(secrets) }),
-    );
+  if (secrets.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
   }
   return statements;
+}
+
+/** The listing calls (on `*`) the sources read with the function's own credentials, if any. */
+export function sourceListActions(sources: SourceConfig[]): string[] {
+  const { acm, pca } = sourceAccess(sources);
+  return [...(acm.length > 0 ? [LIST_ACTIONS.acm] : []), ...(pca.length > 0 ? [LIST_ACTIONS.pca] : [])];
 }
 
 /** A Secrets Manager ARN as the console shows it ends in `-` and six random characters; IAM matches it exactly. */

@@ -14,6 +14,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CertificateRecord, ParsedCertificate } from '../domain/certificate';
 import {
   ALERT_SHARDS,
+  type ExceptionStatus,
   type HistoryRecord,
   type InventoryStore,
   type KeyUser,
@@ -320,7 +321,7 @@ export class DynamoInventoryStore implements InventoryStore {
     return take(concatenate(shards), limit);
   }
 
-  byStatus(status: 'removed' | 'error', options: ListOptions = {}): AsyncIterable<StoredLocation> {
+  byStatus(status: ExceptionStatus, options: ListOptions = {}): AsyncIterable<StoredLocation> {
     const shards = everyShard((shard) =>
       this.queryLocations('byStatus', `STATUS#${status}#${shard}`, {
         limit: options.limit,
@@ -700,8 +701,10 @@ function toLocationItem(location: StoredLocation): Item {
   const shard = indexShardOf(locationId);
   if (status === 'removed') {
     Object.assign(item, { gsi5pk: `STATUS#removed#${shard}`, gsi5sk: `${location.removedAt}#${locationId}` });
-  } else if (location.error) {
+  } else if (location.error || location.problem) {
     Object.assign(item, { gsi5pk: `STATUS#error#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
+  } else if (!certificate) {
+    Object.assign(item, { gsi5pk: `STATUS#pending#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;
 }

@@ -62,6 +62,11 @@ export interface AwsClientFactoryOptions {
   stsRegion?: string;
   /** One endpoint for every service (a local fake, a proxy). @default AWS's regional endpoints */
   endpoint?: string;
+  /**
+   * Endpoints by service, over `endpoint` (VPC endpoints, another partition, an emulator).
+   * @default the SDK's resolution, which honours AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL
+   */
+  endpoints?: Partial<Record<AwsService, string>>;
   /** Attempts per API call, the first included; see AWS_MAX_ATTEMPTS. @default AWS_MAX_ATTEMPTS (10) */
   maxAttempts?: number;
   /**
@@ -202,11 +207,16 @@ export class AwsClientFactory implements AwsClients {
     return {
       region,
       credentials: this.credentialsOf(account),
-      endpoint: this.options.endpoint,
+      endpoint: this.endpointOf(service),
       maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
       retryMode: 'standard',
       ...this.options.clientConfig?.(service),
     };
+  }
+
+  /** The configured endpoint of a service; undefined leaves it to the SDK (and its AWS_ENDPOINT_URL_* variables). */
+  endpointOf(service: AwsService): string | undefined {
+    return this.options.endpoints?.[service] ?? this.options.endpoint;
   }
 
   private credentialsOf(account: AwsAccount): AwsCredentialsProvider | undefined {
@@ -224,7 +234,7 @@ export class AwsClientFactory implements AwsClients {
         masterCredentials: this.caller,
         clientConfig: {
           region: this.options.stsRegion ?? 'us-east-1',
-          endpoint: this.options.endpoint,
+          endpoint: this.endpointOf('sts'),
           maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
           retryMode: 'standard',
           ...this.options.clientConfig?.('sts'),

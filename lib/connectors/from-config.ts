@@ -135,8 +135,9 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       const clients = new AwsClientFactory({
         credentials: wiring.awsCredentials,
         requestsPerSecond: config.requestsPerSecond,
+        endpoints: config.endpoints,
       });
-      const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring) }];
+      const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
       const options = {
         name: config.name,
         clients,
@@ -156,12 +157,19 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
     case 'azure-key-vault': {
       const { AzureKeyVaultSource, createKeyVaultClient } = providers.azureKeyVault();
       const { createAzureCredential } = providers.azureCredentials();
-      const credential = await createAzureCredential(config.credentials, { fetchSecret: wiring.fetchSecret });
+      const credential = await createAzureCredential(config.credentials, {
+        fetchSecret: wiring.fetchSecret,
+        authorityHost: config.authorityHost,
+      });
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
         clientFor: (vault, circuitBreaker) =>
-          createKeyVaultClient(vault.url, credential, { circuitBreaker, requestsPerSecond: config.requestsPerSecond }),
+          createKeyVaultClient(vault.url, credential, {
+            circuitBreaker,
+            requestsPerSecond: config.requestsPerSecond,
+            disableChallengeResourceVerification: config.disableChallengeResourceVerification,
+          }),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,
@@ -173,9 +181,10 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       const authClient = await createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
       return new GoogleCertificateManagerSource({
         name: config.name,
-        client: createCertificateManagerClient({ authClient }),
+        client: createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) }),
         projects: config.projects,
         locations: config.locations,
+        usageFromCertificateMaps: config.usageFromCertificateMaps,
         requestsPerSecond: config.requestsPerSecond,
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
@@ -185,10 +194,21 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
   }
 }
 
-/** The account of the caller's own credentials, for a source that names no accounts. */
-async function callerAccount(wiring: SourceWiring): Promise<string> {
+/** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */
+function apiEndpointOf(endpoint: string | undefined) {
+  if (!endpoint) return {};
+  const url = new URL(endpoint);
+  const protocol = url.protocol === 'http:' ? ('http' as const) : ('https' as const);
+  return { apiEndpoint: url.hostname, port: Number(url.port) || (protocol === 'http' ? 80 : 443), protocol };
+}
+
+/**
+ * The account of the caller's own credentials, for a source that names no accounts: asked of the configured STS
+ * endpoint, else of the SDK's (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the regional endpoint).
+ */
+async function callerAccount(wiring: SourceWiring, endpoint: string | undefined): Promise<string> {
   const { STSClient, GetCallerIdentityCommand } = providers.sts();
-  const sts = new STSClient({ credentials: wiring.awsCredentials });
+  const sts = new STSClient({ credentials: wiring.awsCredentials, ...(endpoint && { endpoint }) });
   try {
     const { Account } = await sts.send(new GetCallerIdentityCommand({}));
     if (!Account) throw new Error('STS returned no account');

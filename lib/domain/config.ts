@@ -37,8 +37,17 @@ const awsAccount = z.strictObject({
   externalId: z.string().min(2).optional(),
 });
 
+/** An endpoint other than the provider's public one: a private endpoint, a sovereign cloud, an emulator. */
+const endpointUrl = z.url({ protocol: /^https?$/ });
+
 const awsSource = {
   ...common,
+  /**
+   * Endpoints by AWS service (`acm`, `acm-pca`, `sts`), for VPC endpoints, other partitions or emulators. Absent:
+   * the SDK's own resolution, which honours `AWS_ENDPOINT_URL_ACM`, `AWS_ENDPOINT_URL_ACM_PCA`,
+   * `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`.
+   */
+  endpoints: z.strictObject({ acm: endpointUrl, 'acm-pca': endpointUrl, sts: endpointUrl }).partial().optional(),
   /** Absent: the caller's own account only. */
   accounts: z.array(awsAccount).min(1).optional(),
   regions: z.array(awsRegion).min(1),
@@ -99,6 +108,16 @@ export const AzureKeyVaultSourceConfig = z.strictObject({
     .min(1),
   credentials: AzureCredentialsConfig,
   /**
+   * The Microsoft Entra authority for the credentials, for a sovereign cloud (`https://login.chinacloudapi.cn`,
+   * `https://login.microsoftonline.us`). Each vault's own `url` is its endpoint. @default the public cloud's
+   */
+  authorityHost: z.url({ protocol: /^https$/ }).optional(),
+  /**
+   * Accept a bearer challenge whose resource is not the vault's domain: for a vault reached at a private
+   * endpoint name or an emulator. @default false
+   */
+  disableChallengeResourceVerification: z.boolean().optional(),
+  /**
    * Requests per second to each vault, every operation together, instead of the published quota
    * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a vault other applications also call.
    */
@@ -118,6 +137,18 @@ export const GoogleCertificateManagerSourceConfig = z.strictObject({
   projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id')).min(1),
   locations: z.array(z.string().min(1)).min(1).default(['global']),
   credentials: GoogleCredentialsConfig,
+  /**
+   * The Certificate Manager API's endpoint, for Private Service Connect, another universe or an emulator
+   * (`https://certificatemanager-example.p.googleapis.com`, `http://127.0.0.1:8085`).
+   * @default https://certificatemanager.googleapis.com
+   */
+  endpoint: endpointUrl.optional(),
+  /**
+   * Fill `inUseBy` from the certificate maps of each project's `global` location: one list call per map and
+   * sync. When the maps cannot be read (no permission, the API refuses), the scope's usage is unknown and the
+   * sync warns; its certificates are still synced. @default true
+   */
+  usageFromCertificateMaps: z.boolean().optional(),
   /**
    * Requests per second to each project, all its locations together, instead of the published quota
    * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a quota raised in the console.
@@ -261,8 +292,12 @@ export const CertwardenConfig = z
     $schema: z.string().optional(),
     inventory: z
       .strictObject({
-        /** @default 'certwarden-inventory' */
-        table: z.string().min(3).default('certwarden-inventory'),
+        /**
+         * The inventory table. Absent: the deployed stage's own (`certwarden-inventory`, or
+         * `certwarden-<stage>-inventory` for a stage), and for the CLI `--table`, `CERTWARDEN_TABLE` or
+         * `certwarden-inventory`.
+         */
+        table: z.string().min(3).optional(),
         /** For the CLI: `embedded`, `aws`, or a DynamoDB endpoint URL. @default 'embedded' */
         store: z.string().default('embedded'),
         /**

@@ -32,6 +32,12 @@ export interface LocationMetadata {
   region?: string;
   /** The provider's own status word (ISSUED, PENDING_VALIDATION, ACTIVE, …). */
   providerStatus?: string;
+  /**
+   * What the provider reports as failed at this place, for a person to fix: an issuance that failed, a domain a
+   * managed certificate cannot be authorized for. A fact about the place (announced when it appears or changes),
+   * not an error of the sync.
+   */
+  problem?: string;
   /** Renewed by the provider without anyone acting. */
   managed?: boolean;
   /** What uses it: load balancer ARNs, target proxies, endpoints. */
@@ -95,6 +101,12 @@ export interface LoadedEntry {
   /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
   warnings?: string[];
   metadata: LocationMetadata;
+  /**
+   * Set when the provider will not hand the certificate over now (Key Vault answers 403 for a disabled one) but
+   * its listing names it: the stored place keeps its certificate when an earlier load recorded the same value
+   * under `metadata.details[detail]`. Without a match the place holds no certificate.
+   */
+  sameCertificateAs?: { detail: string; value: string };
 }
 
 /** A scope the source could not list, after its own retries: its places must not become tombstones. */

@@ -203,23 +203,21 @@ describe('the certwarden stack', () => {
       expect(iamActions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('uses the table key only through DynamoDB, the alerts key only through SNS', () => {
-      const kmsStatements = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
-        (p.Properties.PolicyDocument.Statement as Statement[]).filter((s) =>
-          [s.Action].flat().some((a) => a.startsWith('kms:')),
-        ),
-      );
+    it('uses the key only through DynamoDB (the table) or SNS (the topics, for those who publish)', () => {
+      const [[keyId]] = ofType('AWS::KMS::Key');
       const through = (service: string) => ({
         StringEquals: {
           'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
         },
       });
-      const keyOf = (statement: Statement) => JSON.stringify(statement.Resource);
-      expect(kmsStatements.filter((s) => /DataKey/.test(keyOf(s))).length).toBeGreaterThan(0);
-      expect(kmsStatements.filter((s) => /AlertsKey/.test(keyOf(s))).length).toBeGreaterThan(0);
-      for (const statement of kmsStatements) {
-        expect(statement.Condition).toEqual(through(/AlertsKey/.test(keyOf(statement)) ? 'sns' : 'dynamodb'));
-        expect(keyOf(statement)).toMatch(/DataKey|AlertsKey/);
+      for (const [, policy] of ofType('AWS::IAM::Policy')) {
+        const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+        const publishes = statements.some((s) => [s.Action].flat().includes('sns:Publish'));
+        const kmsStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+        for (const statement of kmsStatements) {
+          expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+          expect([through('dynamodb'), ...(publishes ? [through('sns')] : [])]).toContainEqual(statement.Condition);
+        }
       }
     });
 
@@ -248,7 +246,7 @@ describe('the certwarden stack', () => {
     expect(table.DeletionPolicy).toBe('Retain');
     const [[keyId]] = ofType('AWS::KMS::Key').filter(([, key]) => key.Properties.Description.includes('table'));
     expect(table.Properties).toMatchObject({
-      TableName: config.inventory.table,
+      TableName: 'certwarden-inventory',
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
@@ -285,21 +283,21 @@ describe('the certwarden stack', () => {
   });
 
   describe('encryption', () => {
-    it('rotates both customer-managed keys and retains them', () => {
+    it('rotates its one customer-managed key and retains it', () => {
       const keys = ofType('AWS::KMS::Key');
-      expect(keys).toHaveLength(2);
+      expect(keys).toHaveLength(1);
       for (const [, key] of keys) {
         expect(key.Properties.EnableKeyRotation).toBe(true);
         expect(key.DeletionPolicy).toBe('Retain');
       }
     });
 
-    it('encrypts the alerts, escalation and operations topics with their key and refuses plain HTTP', () => {
+    it('encrypts the alerts, escalation and operations topics with the key and refuses plain HTTP', () => {
       const topics = ofType('AWS::SNS::Topic');
       expect(topics).toHaveLength(3);
       for (const [, topic] of topics)
         expect(topic.Properties.KmsMasterKeyId).toEqual({
-          'Fn::GetAtt': [expect.stringMatching(/AlertsKey/), 'Arn'],
+          'Fn::GetAtt': [expect.stringMatching(/DataKey/), 'Arn'],
         });
       template.resourceCountIs('AWS::SNS::TopicPolicy', 3);
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -663,6 +661,7 @@ describe('the certwarden stack', () => {
             'Policy Violation',
             'Revocation Detected',
             'Renewal Failed',
+            'Certificate Provisioning Failed',
           ],
         },
       ],

@@ -5,7 +5,7 @@ import { seededRandom } from './seeded-random';
 
 /**
  * A local AWS endpoint for the real SDK clients: awsJson1_1 services (ACM, ACM PCA) on `POST /` routed by
- * `X-Amz-Target`, and STS AssumeRole in the awsQuery protocol (form-encoded request, XML response), all on
+ * `X-Amz-Target`, and STS AssumeRole and GetCallerIdentity in the awsQuery protocol (form-encoded request, XML response), all on
  * one 127.0.0.1 port. Requests must carry a SigV4 `Authorization` header: its credential scope names the
  * region, its access key the account (a caller key given out by `callerCredentials`, or a session key this
  * fake's STS issued), and a session key must come with the session token issued with it. Signatures
@@ -233,14 +233,25 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
           `<RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
     };
+    let caller: AwsCallContext;
     try {
-      authenticate(request);
+      caller = authenticate(request);
     } catch (error) {
       const fault = error as AwsFault;
       fail(
         fault.status,
         fault.type === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : fault.type,
         fault.message,
+      );
+      return;
+    }
+    if (params.Action === 'GetCallerIdentity' && params.Version === '2011-06-15') {
+      response.writeHead(200, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
+      response.end(
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+          `<Arn>arn:aws:iam::${caller.accountId}:user/certwarden-test</Arn><UserId>AIDA${caller.accessKeyId.slice(4)}</UserId>` +
+          `<Account>${caller.accountId}</Account></GetCallerIdentityResult>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
       );
       return;
     }
