@@ -792,7 +792,7 @@ export class CertificateInventory extends Construct {
       deadLetterQueue: options.asyncDeadLetterQueue,
       retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
       environment: {
-        POWERTOOLS_SERVICE_NAME: serviceName(role),
+        POWERTOOLS_SERVICE_NAME: serviceName(role, this.namePrefix),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),

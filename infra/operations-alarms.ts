@@ -84,8 +84,12 @@ export function operationsAlarm(
   return alarm;
 }
 
-/** One series of a certwarden metric, exactly as its emitter writes it (namespace, name, every dimension). */
+/**
+ * One series of a certwarden metric, exactly as its emitter in `inventory` writes it (namespace, name, every
+ * dimension, the stage's service name).
+ */
 export function certwardenMetric<M extends MetricDefinition>(
+  inventory: Pick<CertificateInventory, 'namePrefix'>,
   metric: M,
   values: DimensionValues<M>,
   statistic: string,
@@ -94,7 +98,7 @@ export function certwardenMetric<M extends MetricDefinition>(
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: metric.name,
-    dimensionsMap: seriesDimensions(metric, values),
+    dimensionsMap: seriesDimensions(metric, values, inventory.namePrefix),
     statistic,
     period,
   });
@@ -109,7 +113,7 @@ export function addOperationsAlarms(inventory: CertificateInventory, sources: So
   for (const source of sources) {
     const name = pascal(source.name);
     inventory.addAlarm(`SyncErrors${name}`, {
-      metric: certwardenMetric(METRIC.syncErrors, { source: source.name }, 'Sum', hourly),
+      metric: certwardenMetric(inventory, METRIC.syncErrors, { source: source.name }, 'Sum', hourly),
       threshold: 1,
       alarmDescription: `certwarden: the sync of ${source.name} reported errors in the last hour`,
     });
@@ -123,7 +127,7 @@ export function addOperationsAlarms(inventory: CertificateInventory, sources: So
       continue;
     }
     inventory.addAlarm(`SyncStale${name}`, {
-      metric: certwardenMetric(METRIC.scopesSynced, { source: source.name }, 'Sum', window.period),
+      metric: certwardenMetric(inventory, METRIC.scopesSynced, { source: source.name }, 'Sum', window.period),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       // No heartbeat at all is the failure this alarm is for.
@@ -135,7 +139,7 @@ export function addOperationsAlarms(inventory: CertificateInventory, sources: So
     });
   }
   inventory.addAlarm('ExpiredCertificates', {
-    metric: certwardenMetric(METRIC.expiredCertificates, {}, 'Maximum', hourly),
+    metric: certwardenMetric(inventory, METRIC.expiredCertificates, {}, 'Maximum', hourly),
     threshold: 1,
     alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
   });
@@ -170,7 +174,9 @@ export function createDashboard(inventory: CertificateInventory, sources: Source
   const dashboard = new cloudwatch.Dashboard(inventory, 'Dashboard', { defaultInterval: Duration.days(7) });
   const perSource = (metric: MetricDefinition & { dimensions: readonly ['source'] }, statistic: string, suffix = '') =>
     sources.map((source) =>
-      certwardenMetric(metric, { source: source.name }, statistic, hourly).with({ label: `${source.name}${suffix}` }),
+      certwardenMetric(inventory, metric, { source: source.name }, statistic, hourly).with({
+        label: `${source.name}${suffix}`,
+      }),
     );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
@@ -179,10 +185,10 @@ export function createDashboard(inventory: CertificateInventory, sources: Source
       stacked: true,
       left: [
         ...EXPIRY_BANDS.map((band) =>
-          certwardenMetric(METRIC.certificatesByExpiry, { band }, 'Maximum', hourly).with({ label: band }),
+          certwardenMetric(inventory, METRIC.certificatesByExpiry, { band }, 'Maximum', hourly).with({ label: band }),
         ),
-        certwardenMetric(METRIC.unreadablePlaces, {}, 'Maximum', hourly).with({ label: 'unreadable' }),
-        certwardenMetric(METRIC.removedPlaces, {}, 'Maximum', hourly).with({ label: 'removed' }),
+        certwardenMetric(inventory, METRIC.unreadablePlaces, {}, 'Maximum', hourly).with({ label: 'unreadable' }),
+        certwardenMetric(inventory, METRIC.removedPlaces, {}, 'Maximum', hourly).with({ label: 'removed' }),
       ],
     }),
     new cloudwatch.GraphWidget({

@@ -23,9 +23,12 @@ export const BAND_DIMENSION = 'band';
 /** The functions that emit metrics, by their role in infra/function-bundling.ts FUNCTION_ENTRIES. */
 export type MetricEmitter = 'syncWorker' | 'inventoryMetrics';
 
-/** The POWERTOOLS_SERVICE_NAME of a function role (`syncWorker` → `certwarden-sync-worker`). */
-export const serviceName = (role: string): string =>
-  `certwarden-${role.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+/**
+ * The POWERTOOLS_SERVICE_NAME of a function role under a stage's name prefix (`syncWorker` →
+ * `certwarden-sync-worker`, `certwarden-dev-sync-worker`): two stages in one account write series of their own.
+ */
+export const serviceName = (role: string, namePrefix: string): string =>
+  `${namePrefix}-${role.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 
 export interface MetricDefinition {
   readonly name: string;
@@ -68,14 +71,18 @@ export const METRIC = {
 /** The values of a metric's own dimensions. */
 export type DimensionValues<M extends MetricDefinition> = Record<M['dimensions'][number], string>;
 
-/** The exact dimensions of one series of `metric` as CloudWatch stores it: its emitter's service, then its own. */
+/**
+ * The exact dimensions of one series of `metric` as CloudWatch stores it: its emitter's service (in the stage of
+ * `namePrefix`), then its own.
+ */
 export function seriesDimensions<M extends MetricDefinition>(
   metric: M,
   values: DimensionValues<M>,
+  namePrefix: string,
 ): Record<string, string> {
   const own = values as Record<string, string>;
   return {
-    [SERVICE_DIMENSION]: serviceName(metric.emitter),
+    [SERVICE_DIMENSION]: serviceName(metric.emitter, namePrefix),
     ...Object.fromEntries(metric.dimensions.map((name) => [name, own[name]])),
   };
 }

@@ -171,6 +171,28 @@ describe('operations alarms', () => {
   });
 });
 
+describe('a second stage in the account', () => {
+  it("watches its own functions' series: each alarm's service is the POWERTOOLS_SERVICE_NAME of a function of it", () => {
+    const stack = new Stack(new App(unbundled), 'Dev');
+    const { sources } = CertwardenConfig.parse({
+      sources: [{ kind: 'aws-acm', name: 'acm', regions: ['eu-west-1'] }],
+    });
+    new CertificateInventory(stack, 'Inventory', { sources, stage: 'dev' });
+    const staged = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, Json>);
+    const services = new Set(
+      staged
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME),
+    );
+    const watched = staged
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'Certwarden')
+      .map((r) => r.Properties.Dimensions.find((d: Json) => d.Name === 'service').Value);
+    expect(watched.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(watched)).toEqual(new Set(['certwarden-dev-sync-worker', 'certwarden-dev-inventory-metrics']));
+    for (const service of watched) expect(services).toContain(service);
+  });
+});
+
 describe('schedule intervals and staleness windows', () => {
   it.each([
     ['rate(15 minutes)', 900],

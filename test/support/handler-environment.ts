@@ -17,7 +17,7 @@ const EXPIRY = {
 export function handlerEnvironment(bundle: DeployedBundle): Record<string, string> {
   const common = {
     AWS_REGION: 'eu-west-1',
-    POWERTOOLS_SERVICE_NAME: serviceName(bundle.role),
+    POWERTOOLS_SERVICE_NAME: serviceName(bundle.role, 'certwarden'),
     POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
