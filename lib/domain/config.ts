@@ -228,6 +228,11 @@ export const AlertsConfig = z.strictObject({
   /** Addresses subscribed to the escalation topic: critical and high alerts only. */
   escalationEmails: z.array(z.email()).default([]),
   /**
+   * Addresses subscribed to the operations topic, unfiltered: every CloudWatch alarm of the deployed stack, when
+   * it fires and when it clears. Absent: `emails` ({@link operationsEmailsOf}).
+   */
+  operationsEmails: z.array(z.email()).optional(),
+  /**
    * Owner → addresses: each address gets the alerts of that owner only (an SNS filter policy on the `owner`
    * message attribute), e.g. `{ "team-payments": ["payments-oncall@example.com"] }`.
    */
@@ -279,6 +284,9 @@ export const AlertsConfig = z.strictObject({
 
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
 
+/** Who hears the deployed stack's alarms: `operationsEmails`, else `emails`. */
+export const operationsEmailsOf = (alerts: AlertsConfig): string[] => alerts.operationsEmails ?? alerts.emails;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -307,6 +315,16 @@ export const CertwardenConfig = z
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
     alerts: AlertsConfig.prefault({}),
+    /** What the deployed stack shows besides its alarms. */
+    monitoring: z
+      .strictObject({
+        /**
+         * A CloudWatch dashboard ($3 a month) and the metric series only it shows (certificates by expiry band,
+         * soonest expiry per source, places changed per sync: $0.30 a month each). @default false
+         */
+        dashboard: z.boolean().default(false),
+      })
+      .prefault({}),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({
