@@ -945,7 +945,7 @@ function nagResource(arn: string): string {
     .replaceAll(Aws.REGION, '<AWS::Region>');
 }
 
-/** ACM/PCA resources of the configured regions and accounts end in `/*`: each finding, with why. */
+/** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
   for (const statement of sourceStatements(sources)) {
     const json = statement.toStatementJson() as { Resource: string | string[]; Action: string | string[] };
@@ -954,7 +954,7 @@ function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): vo
       const reason =
         resource === '*'
           ? `${[json.Action].flat().join(', ')} supports no resource-level permissions; the list is what the sync reads first.`
-          : 'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region.';
+          : 'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).';
       Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`, reason });
     }
   }

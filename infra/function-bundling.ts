@@ -111,7 +111,14 @@ export interface DeployedBundle {
 }
 
 /** Source kinds a Lambda can sync (local-files is the CLI's). */
-export const DEPLOYABLE_SOURCE_KINDS = ['aws-acm', 'aws-pca', 'azure-key-vault', 'google-certificate-manager'] as const;
+export const DEPLOYABLE_SOURCE_KINDS = [
+  'aws-acm',
+  'aws-pca',
+  'aws-iam',
+  'aws-iot',
+  'azure-key-vault',
+  'google-certificate-manager',
+] as const;
 
 /** Every bundle the construct can deploy: each role once, the sync worker once per deployable kind. */
 export const DEPLOYED_BUNDLES: DeployedBundle[] = (Object.keys(FUNCTION_ENTRIES) as FunctionRole[]).flatMap(

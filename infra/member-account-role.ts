@@ -3,12 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
 /**
- * Exactly what the AWS connectors call in a member account (lib/connectors/aws-acm.ts and aws-pca.ts): list,
- * describe, read the certificate body and tags. Never acm:ExportCertificate (private keys).
+ * Exactly what the AWS connectors call in a member account (lib/connectors/aws-acm.ts, aws-pca.ts, aws-iam.ts,
+ * aws-iot.ts): list, describe, read the certificate body and tags. Never acm:ExportCertificate (private keys).
  */
 export const MEMBER_ACCOUNT_ACTIONS = {
   acm: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListCertificates', 'acm:ListTagsForCertificate'],
   pca: ['acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:ListCertificateAuthorities', 'acm-pca:ListTags'],
+  iam: ['iam:GetServerCertificate', 'iam:ListServerCertificates'],
+  iot: ['iot:DescribeCACertificate', 'iot:DescribeCertificate', 'iot:ListCACertificates', 'iot:ListCertificates'],
 } as const;
 
 export interface MemberAccountRoleProps extends StackProps {
@@ -39,7 +41,7 @@ export class MemberAccountRole extends Stack {
     });
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName ?? 'certwarden-reader',
-      description: 'certwarden: read-only inventory of ACM and ACM Private CA certificates',
+      description: 'certwarden: read-only inventory of ACM, ACM Private CA, IAM server and AWS IoT Core certificates',
       assumedBy: new iam.ArnPrincipal(trustedRoleArn.valueAsString).withConditions({
         StringEquals: { 'sts:ExternalId': externalId.valueAsString },
       }),
@@ -48,13 +50,19 @@ export class MemberAccountRole extends Stack {
       statements: [
         new iam.PolicyStatement({ sid: 'Acm', actions: [...MEMBER_ACCOUNT_ACTIONS.acm], resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'AcmPca', actions: [...MEMBER_ACCOUNT_ACTIONS.pca], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'IamServerCertificates',
+          actions: [...MEMBER_ACCOUNT_ACTIONS.iam],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({ sid: 'IotCertificates', actions: [...MEMBER_ACCOUNT_ACTIONS.iot], resources: ['*'] }),
       ],
     });
     policy.attachToRole(this.role);
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'The inventory reads every certificate and CA of the account in every region; ACM and PCA ARNs are created at any time, and the List actions support no resource scoping. The actions are read-only and exclude acm:ExportCertificate.',
+        'The inventory reads every certificate and CA of the account in every region; ACM, PCA, IAM server certificate and IoT certificate ARNs are created at any time, and the List actions support no resource scoping. The actions are read-only and exclude acm:ExportCertificate.',
     });
   }
 }

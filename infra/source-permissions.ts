@@ -2,24 +2,59 @@ import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { SourceConfig } from '../lib/domain/config';
 
+type AwsKind = 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot';
+
+/**
+ * What each AWS connector calls (lib/connectors/aws-*.ts): the List actions, which IAM cannot scope to resources,
+ * and the read actions on the resources of an account (and region, `''` for a global service), in that order.
+ */
+const AWS_READS: Record<
+  AwsKind,
+  { list: string[]; read: string[]; resources(accountId: string, region: string): string[] }
+> = {
+  'aws-acm': {
+    list: ['acm:ListCertificates'],
+    read: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListTagsForCertificate'],
+    resources: (accountId, region) => [`arn:${Aws.PARTITION}:acm:${region}:${accountId}:certificate/*`],
+  },
+  'aws-pca': {
+    list: ['acm-pca:ListCertificateAuthorities'],
+    read: ['acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:ListTags'],
+    resources: (accountId, region) => [`arn:${Aws.PARTITION}:acm-pca:${region}:${accountId}:certificate-authority/*`],
+  },
+  'aws-iam': {
+    list: ['iam:ListServerCertificates'],
+    read: ['iam:GetServerCertificate'],
+    resources: (accountId) => [`arn:${Aws.PARTITION}:iam::${accountId}:server-certificate/*`],
+  },
+  'aws-iot': {
+    list: ['iot:ListCACertificates', 'iot:ListCertificates'],
+    read: ['iot:DescribeCACertificate', 'iot:DescribeCertificate'],
+    resources: (accountId, region) => [
+      `arn:${Aws.PARTITION}:iot:${region}:${accountId}:cacert/*`,
+      `arn:${Aws.PARTITION}:iot:${region}:${accountId}:cert/*`,
+    ],
+  },
+};
+
 /**
  * The IAM statements a sync worker needs for the sources it syncs: exactly the calls the connectors make
- * (lib/connectors/aws-acm.ts, aws-pca.ts, the Secrets Manager fetcher), on the resources the configuration
- * names. A List call that IAM cannot scope (acm:ListCertificates, acm-pca:ListCertificateAuthorities) is the
- * only `*`.
+ * (lib/connectors/aws-*.ts, the Secrets Manager fetcher), on the resources the configuration names. A List call
+ * that IAM cannot scope (acm:ListCertificates, iam:ListServerCertificates, …) is the only `*`.
  */
 export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[] {
   const assumedRoles = new Set<string>();
   const secrets = new Set<string>();
-  const acm = new Set<string>();
-  const pca = new Set<string>();
+  const awsResources = new Map<AwsKind, Set<string>>();
   for (const source of sources) {
     switch (source.kind) {
       case 'aws-acm':
-      case 'aws-pca': {
-        const resources = source.kind === 'aws-acm' ? acm : pca;
-        const resourceType = source.kind === 'aws-acm' ? 'certificate' : 'certificate-authority';
-        const service = source.kind === 'aws-acm' ? 'acm' : 'acm-pca';
+      case 'aws-pca':
+      case 'aws-iam':
+      case 'aws-iot': {
+        const resources = awsResources.get(source.kind) ?? new Set<string>();
+        awsResources.set(source.kind, resources);
+        const regions = source.kind === 'aws-iam' ? [''] : source.regions;
         // Accounts reached through a role are read with that role's permissions (MemberAccountRole); the
         // others (or the stack's own account when none is listed) with the function's own.
         for (const account of source.accounts ?? [{ accountId: Aws.ACCOUNT_ID, roleName: undefined }]) {
@@ -27,8 +62,8 @@ export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[]
             assumedRoles.add(`arn:${Aws.PARTITION}:iam::${account.accountId}:role/${account.roleName}`);
             continue;
           }
-          for (const region of source.regions) {
-            resources.add(`arn:${Aws.PARTITION}:${service}:${region}:${account.accountId}:${resourceType}/*`);
+          for (const region of regions) {
+            for (const arn of AWS_READS[source.kind].resources(account.accountId, region)) resources.add(arn);
           }
         }
         break;
@@ -46,22 +81,14 @@ export function sourceStatements(sources: SourceConfig[]): iam.PolicyStatement[]
   if (assumedRoles.size > 0) {
     statements.push(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: sorted(assumedRoles) }));
   }
-  if (acm.size > 0) {
+  for (const kind of Object.keys(AWS_READS) as AwsKind[]) {
+    // Accounts all reached through roles leave the function nothing to call itself.
+    const resources = awsResources.get(kind);
+    if (!resources || resources.size === 0) continue;
+    const { list, read } = AWS_READS[kind];
     statements.push(
-      new iam.PolicyStatement({ actions: ['acm:ListCertificates'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        actions: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListTagsForCertificate'],
-        resources: sorted(acm),
-      }),
-    );
-  }
-  if (pca.size > 0) {
-    statements.push(
-      new iam.PolicyStatement({ actions: ['acm-pca:ListCertificateAuthorities'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        actions: ['acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:ListTags'],
-        resources: sorted(pca),
-      }),
+      new iam.PolicyStatement({ actions: list, resources: ['*'] }),
+      new iam.PolicyStatement({ actions: read, resources: sorted(resources) }),
     );
   }
   if (secrets.size > 0) {

@@ -23,14 +23,18 @@ const template = Template.fromStack(stack);
 const json = template.toJSON();
 
 describe('the member-account role stack', () => {
-  it('allows exactly the ACM and ACM Private CA calls the connectors make, and never an export', () => {
+  it('allows exactly the ACM, ACM Private CA, IAM and IoT calls the connectors make, and never an export', () => {
     const acm = operationsCalled('aws-acm.ts', '@aws-sdk/client-acm').map((op) => `acm:${op}`);
     const pca = operationsCalled('aws-pca.ts', '@aws-sdk/client-acm-pca').map((op) => `acm-pca:${op}`);
+    const iam = operationsCalled('aws-iam.ts', '@aws-sdk/client-iam').map((op) => `iam:${op}`);
+    const iot = operationsCalled('aws-iot.ts', '@aws-sdk/client-iot').map((op) => `iot:${op}`);
     expect([...MEMBER_ACCOUNT_ACTIONS.acm]).toEqual(acm);
     expect([...MEMBER_ACCOUNT_ACTIONS.pca]).toEqual(pca);
+    expect([...MEMBER_ACCOUNT_ACTIONS.iam]).toEqual(iam);
+    expect([...MEMBER_ACCOUNT_ACTIONS.iot]).toEqual(iot);
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
     const actions = policy.Properties.PolicyDocument.Statement.flatMap((s: { Action: string[] }) => s.Action).sort();
-    expect(actions).toEqual([...acm, ...pca].sort());
+    expect(actions).toEqual([...acm, ...pca, ...iam, ...iot].sort());
     expect(JSON.stringify(json)).not.toContain('ExportCertificate');
   });
 
