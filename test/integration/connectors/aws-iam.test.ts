@@ -1,21 +1,16 @@
-import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { AWS_MAX_ATTEMPTS } from '../../../lib/connectors/aws-clients';
 import { AwsIamSource, type AwsIamSourceOptions } from '../../../lib/connectors/aws-iam';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill } from '../../support/fakes/acm-server';
-import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { ACCOUNTS, HOME, MEMBER, ROLE, useFakeAwsAccounts } from '../../support/aws-accounts';
+import type { FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { FakeIam, type FakeServerCertificate } from '../../support/fakes/iam-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime } from '../../support/virtual-time';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
-
-/** The caller's own account (no role) and an account reached by AssumeRole with an external id. */
-const HOME = '111111111111';
-const MEMBER = '222222222222';
-const ROLE = { roleName: 'certwarden-reader', externalId: 'certwarden-7f3a' };
-const ACCOUNTS: AwsAccount[] = [{ accountId: HOME }, { accountId: MEMBER, ...ROLE }];
 
 let mill: CertificateMill;
 beforeAll(async () => {
@@ -29,25 +24,12 @@ interface World {
   source(options?: Partial<AwsIamSourceOptions>): AwsIamSource;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const fakeAws = useFakeAwsAccounts();
 
-/**
- * A fake IAM (awsQuery) on 127.0.0.1 with the real IAMClient pointed at it, in the production retry configuration
- * (AWS_MAX_ATTEMPTS, mode standard, the SDK's own delays): HOME with the caller's own credentials, MEMBER through
- * STS AssumeRole. Syncs run in virtual time, so those delays cost no real time.
- */
+/** A fake IAM (awsQuery) with the real IAMClient pointed at it (useFakeAwsAccounts); syncs in virtual time. */
 async function world(): Promise<World> {
   const iam = new FakeIam(mill);
-  const aws = await startFakeAws({ queryServices: [iam.service], seed: 13 });
-  aws.grantRole({ accountId: MEMBER, ...ROLE });
-  const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
-  cleanups.push(async () => {
-    clients.destroy();
-    await aws.close();
-  });
+  const { aws, clients } = await fakeAws({ queryServices: [iam.service] }, 13);
   return {
     iam,
     aws,

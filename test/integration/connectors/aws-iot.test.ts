@@ -1,9 +1,10 @@
-import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
+import { AWS_MAX_ATTEMPTS } from '../../../lib/connectors/aws-clients';
 import { AwsIotSource, type AwsIotSourceOptions } from '../../../lib/connectors/aws-iot';
 import { fixedClock, type Clock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill } from '../../support/fakes/acm-server';
-import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { ACCOUNTS, HOME, MEMBER, useFakeAwsAccounts } from '../../support/aws-accounts';
+import type { FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { FakeIot, type FakeIotCertificate, type IotCertificateStatus } from '../../support/fakes/iot-server';
 import { collect, useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime } from '../../support/virtual-time';
@@ -12,12 +13,7 @@ const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
 const hoursLater = (hours: number): Clock => fixedClock(new Date(clock.now().getTime() + hours * 3_600_000));
 
-/** The caller's own account (no role) and an account reached by AssumeRole with an external id. */
-const HOME = '111111111111';
-const MEMBER = '222222222222';
 const REGIONS = ['eu-west-1', 'us-east-1'];
-const ROLE = { roleName: 'certwarden-reader', externalId: 'certwarden-7f3a' };
-const ACCOUNTS: AwsAccount[] = [{ accountId: HOME }, { accountId: MEMBER, ...ROLE }];
 const STATUSES: IotCertificateStatus[] = [
   'ACTIVE',
   'INACTIVE',
@@ -39,25 +35,12 @@ interface World {
   source(options?: Partial<AwsIotSourceOptions>): AwsIotSource;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const fakeAws = useFakeAwsAccounts();
 
-/**
- * A fake IoT Core (restJson1) on 127.0.0.1 with the real IoTClient pointed at it, in the production retry
- * configuration (AWS_MAX_ATTEMPTS, mode standard, the SDK's own delays): HOME with the caller's own credentials,
- * MEMBER through STS AssumeRole. Syncs run in virtual time, so those delays cost no real time.
- */
+/** A fake IoT Core (restJson1) with the real IoTClient pointed at it (useFakeAwsAccounts); syncs in virtual time. */
 async function world(): Promise<World> {
   const iot = new FakeIot(mill);
-  const aws = await startFakeAws({ restServices: [iot.service], seed: 17 });
-  aws.grantRole({ accountId: MEMBER, ...ROLE });
-  const clients = new AwsClientFactory({ credentials: aws.callerCredentials(HOME), endpoint: aws.endpoint });
-  cleanups.push(async () => {
-    clients.destroy();
-    await aws.close();
-  });
+  const { aws, clients } = await fakeAws({ restServices: [iot.service] }, 17);
   return {
     iot,
     aws,
