@@ -973,7 +973,7 @@ function validate(
 }
 
 /**
- * An ACM or ACM Private CA account listed without a `roleName` is read with the function's own credentials, which
+ * An AWS source's account (ACM, Private CA, IAM, IoT) listed without a `roleName` is read with the function's own credentials, which
  * reach only the deploying account's certificates: ACM and ACM Private CA have no resource policies to open them to
  * another account (and the results would be filed under the listed account). Such an account must be the deploying
  * one. When the deploying account is a token (an environment-agnostic stack), one such account is left to the
@@ -982,12 +982,13 @@ function validate(
 function directAccounts(sources: SourceConfig[], deployingAccount: string): { problems: string[]; unchecked?: string } {
   const direct = new Map<string, string>();
   for (const source of sources) {
-    if (source.kind !== 'aws-acm' && source.kind !== 'aws-pca') continue;
-    for (const account of source.accounts ?? []) {
+    if (!source.kind.startsWith('aws-')) continue;
+    for (const account of (source as { accounts?: Array<{ accountId: string; roleName?: string }> }).accounts ?? []) {
       if (!account.roleName && !direct.has(account.accountId)) direct.set(account.accountId, source.name);
     }
   }
-  const reason = 'ACM and ACM Private CA have no resource policies, so another account is read only through a role';
+  const reason =
+    'ACM, ACM Private CA, IAM server certificates and IoT have no resource policies, so another account is read only through a role';
   if (!Token.isUnresolved(deployingAccount)) {
     return {
       problems: [...direct]
@@ -1008,7 +1009,7 @@ function directAccounts(sources: SourceConfig[], deployingAccount: string): { pr
   return { problems: [], unchecked: [...direct.keys()][0] };
 }
 
-/** ACM/PCA resources of the configured regions and accounts end in `/*`: each finding, with why. */
+/** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
   for (const statement of sourceStatements(sources)) {
     const json = statement.toStatementJson() as { Resource: string | string[] };
@@ -1016,7 +1017,7 @@ function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): vo
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
         reason:
-          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region.',
+          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
       });
     }
   }

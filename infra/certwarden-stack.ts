@@ -61,7 +61,7 @@ export class CertwardenStack extends Stack {
     const readers = this.inventory.memberAccountReaders;
     if (readers.length > 0) {
       new CfnOutput(this, 'TrustedRoleArns', {
-        description: 'MemberAccountRole parameter TrustedRoleArns: the ACM and ACM Private CA sync roles',
+        description: 'MemberAccountRole parameter TrustedRoleArns: the AWS sync roles (ACM, Private CA, IAM, IoT)',
         value: Fn.join(
           ',',
           readers.map((role) => role.roleArn),

@@ -139,6 +139,17 @@ describe('the certwarden stack', () => {
         ],
       ],
       ['SyncAwsPca', [...SYNC_COMMON, 'sts:AssumeRole']],
+      ['SyncAwsIam', [...SYNC_COMMON, 'iam:GetServerCertificate', 'iam:ListServerCertificates', 'sts:AssumeRole']],
+      [
+        'SyncAwsIot',
+        [
+          ...SYNC_COMMON,
+          'iot:DescribeCACertificate',
+          'iot:DescribeCertificate',
+          'iot:ListCACertificates',
+          'iot:ListCertificates',
+        ],
+      ],
       ['SyncAzureKeyVault', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
@@ -195,7 +206,29 @@ describe('the certwarden stack', () => {
       expect(resourcesOf('SyncGoogleCertificateManager', 'secretsmanager:GetSecretValue')).toEqual([
         'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/gcp-GhIjKl',
       ]);
-      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(5);
+      // IAM is global: its reads are scoped to the account alone; IoT's to the account and each region.
+      expect(resourcesOf('SyncAwsIam', 'sts:AssumeRole')).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::444444444444:role/certwarden-reader']] },
+      ]);
+      expect(resourcesOf('SyncAwsIam', 'iam:GetServerCertificate')).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:server-certificate/*']] },
+      ]);
+      expect(resourcesOf('SyncAwsIam', 'iam:ListServerCertificates')).toEqual(['*']);
+      expect(JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCertificate'))).toBe(
+        JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCACertificate')),
+      );
+      expect(
+        JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCertificate'))
+          .match(/:iot:[a-z0-9-]+:111111111111:c[a-z]*\/\*/g)
+          ?.sort(),
+      ).toEqual([
+        ':iot:eu-west-1:111111111111:cacert/*',
+        ':iot:eu-west-1:111111111111:cert/*',
+        ':iot:us-east-1:111111111111:cacert/*',
+        ':iot:us-east-1:111111111111:cert/*',
+      ]);
+      expect(resourcesOf('SyncAwsIot', 'iot:ListCertificates')).toEqual(['*']);
+      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(7);
       expect(acm).not.toContain('acm:ExportCertificate');
       const iamActions = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([, p]) =>
         (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()),
@@ -332,8 +365,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 4 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
-    expect(functions).toHaveLength(13);
+    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
+    expect(functions).toHaveLength(15);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -372,16 +405,20 @@ describe('the certwarden stack', () => {
   });
 
   describe('asynchronous targets', () => {
-    it.each(['SyncAwsAcm', 'SyncAwsPca', 'SyncAzureKeyVault', 'SyncGoogleCertificateManager'])(
-      'lets %s query the indexes a sync reads and no other',
-      (worker) => {
-        expect(indexesQueriedBy(functionId(worker))).toEqual(['byFingerprint', 'bySource']);
-      },
-    );
+    it.each([
+      'SyncAwsAcm',
+      'SyncAwsPca',
+      'SyncAwsIam',
+      'SyncAwsIot',
+      'SyncAzureKeyVault',
+      'SyncGoogleCertificateManager',
+    ])('lets %s query the indexes a sync reads and no other', (worker) => {
+      expect(indexesQueriedBy(functionId(worker))).toEqual(['byFingerprint', 'bySource']);
+    });
 
     it('feeds each sync worker from its queue with partial batch responses, a worker per scope up to 100', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
-      expect(mappings).toHaveLength(4);
+      expect(mappings).toHaveLength(6);
       const scopesOfKind = (kind: SourceKind) =>
         config.sources
           .filter((source) => source.kind === kind)
@@ -409,9 +446,9 @@ describe('the certwarden stack', () => {
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
+      // 6 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
       // SIEM.
-      expect(dlqs).toHaveLength(4 + 3 + 9);
+      expect(dlqs).toHaveLength(6 + 3 + 9);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
