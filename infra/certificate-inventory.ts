@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { PolicyConfig } from '../lib/domain/policy';
 import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
@@ -25,16 +24,26 @@ import {
   digestSeverityGaps,
   ExpiryConfig,
   formatPath,
+  operationsEmailsOf,
   scopeCountOf,
   SourceConfig,
 } from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
-import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, METRICS_NAMESPACE, SOURCE_DIMENSION } from '../lib/domain/metric-names';
+import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
+import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
+import {
+  addOperationsAlarms,
+  createDashboard,
+  createOperationsTopic,
+  longestIntervalSeconds,
+  operationsAlarm,
+  type OperationsAlarmProps,
+} from './operations-alarms';
 import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
 import { MEMBER_ACCOUNT_KINDS, namePrefix, STAGE_PATTERN, syncRoleName } from './stage-names';
 import { allowOnAnyResource, nagResource } from './wildcard-permissions';
@@ -199,6 +208,13 @@ export interface CertificateInventoryProps {
    * @default the stage's prefix (`certwarden`, or `certwarden-<stage>`)
    */
   readonly managedPolicyPrefix?: string;
+  /**
+   * A CloudWatch dashboard (the config's `monitoring.dashboard`), and the metric series only it shows, which the
+   * functions write only then: $3 a month for the dashboard and $0.30 for each series (docs/architecture.md).
+   *
+   * @default false
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -216,11 +232,14 @@ export const SYNC_MEMORY_MB: Partial<Record<SourceKind, number>> = { 'aws-acm': 
  */
 const DEFAULT_SYNC_CONCURRENCY_CAP = 100;
 
+/** The functions that write metrics (lib/domain/metric-names.ts): told whether to write the dashboard's too. */
+const METRIC_EMITTERS: ReadonlySet<string> = new Set(Object.values(METRIC).map((metric) => metric.emitter));
+
 /**
  * The deployed certwarden: the inventory table, the event bus with its archive and schema registry, one sync
  * worker per configured source kind fed by a planner through SQS, the inventory-metrics function, alarms on an
- * encrypted SNS topic, a dashboard, and managed policies for people. It holds no business logic: the functions
- * run lib/use-cases, and everything here only wires them.
+ * encrypted operations topic, an optional dashboard, and managed policies for people. It holds no business logic:
+ * the functions run lib/use-cases, and everything here only wires them.
  *
  * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
  */
@@ -238,8 +257,10 @@ export class CertificateInventory extends Construct {
   readonly eventBus: events.EventBus;
   /** The schemas of the bus's events. */
   readonly schemaRegistry: eventschemas.CfnRegistry;
-  /** Where every alarm goes (encrypted with `alertsKey`). */
+  /** Expiry alerts and digests by email, each subscription filtered on the message's `audience` or `owner`. */
   readonly alertsTopic: sns.Topic;
+  /** Where every alarm goes, OK and ALARM, to unfiltered subscriptions (encrypted with `alertsKey`). */
+  readonly operationsTopic: sns.Topic;
   /** Fans a scheduled source out into one SQS message per scope. */
   readonly syncPlanner: NodejsFunction;
   /** Computes the inventory-wide metrics on `inventoryMetricsSchedule`. */
@@ -252,7 +273,8 @@ export class CertificateInventory extends Construct {
   readonly readerPolicy: iam.ManagedPolicy;
   /** For people who also renew ACM certificates and publish acknowledgements. */
   readonly operatorPolicy: iam.ManagedPolicy;
-  readonly dashboard: cloudwatch.Dashboard;
+  /** With the `dashboard` prop only. */
+  readonly dashboard?: cloudwatch.Dashboard;
   /** Every dead-letter queue, each with its alarm. */
   readonly deadLetterQueues: sqs.Queue[] = [];
   /**
@@ -263,6 +285,8 @@ export class CertificateInventory extends Construct {
 
   private readonly logRetention: logs.RetentionDays;
   private readonly removalPolicy: RemovalPolicy;
+  /** Whether the functions write the series only the dashboard shows. */
+  private readonly dashboardMetrics: boolean;
   /** Where the bus's rules park events they could not deliver to their targets. */
   readonly ruleDlq: sqs.Queue;
   /** Where EventBridge Scheduler parks what it could not deliver. */
@@ -277,6 +301,8 @@ export class CertificateInventory extends Construct {
     const { sources, directAccount } = validate(props, Stack.of(this).account);
     if (directAccount) this.requireDeployingAccount(directAccount);
     this.namePrefix = namePrefix(props.stage);
+    const alerts = AlertsConfig.parse(props.alerts ?? {});
+    this.dashboardMetrics = props.dashboard ?? false;
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -289,12 +315,13 @@ export class CertificateInventory extends Construct {
     this.eventBus = this.createEventBus(busName, props);
     this.schemaRegistry = this.registerEventSchemas(busName, props);
 
-    // What every asynchronous target shares: the alarms' topic, dead-letter queues, the scheduler's role.
+    // What every asynchronous target shares: the topics, dead-letter queues (each alarmed), the scheduler's role.
     this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
       displayName: 'certwarden alerts',
       masterKey: this.alertsKey,
       enforceSSL: true,
     });
+    this.operationsTopic = createOperationsTopic(this, this.alertsKey, operationsEmailsOf(alerts));
     this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
     this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
     this.schedulerRole = this.createSchedulerRole();
@@ -306,19 +333,15 @@ export class CertificateInventory extends Construct {
     this.syncQueues = queues;
     this.syncPlanner = this.createSyncPlanner(queues, sources, this.deploymentFile);
 
-    // Metrics and alarms (the dashboard comes last: it shows every dead-letter queue, the alert pipeline's too).
     this.inventoryMetrics = this.createInventoryMetrics(props);
-    this.addInventoryAlarms(sources);
-
-    this.alertPipeline = new AlertPipeline(this, {
-      alerts: AlertsConfig.parse(props.alerts ?? {}),
-      expiry: ExpiryConfig.parse(props.expiry ?? {}),
-    });
+    this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
     this.readerPolicy = readerPolicy;
     this.operatorPolicy = operatorPolicy;
-    this.dashboard = this.createDashboard(sources);
+    // Alarms, and the dashboard last: it shows every dead-letter queue, the alert pipeline's too.
+    addOperationsAlarms(this, sources);
+    if (this.dashboardMetrics) this.dashboard = createDashboard(this, sources);
   }
 
   /**
@@ -633,22 +656,6 @@ export class CertificateInventory extends Construct {
     return fn;
   }
 
-  /** Alarms on sync errors per source and on anything expired; each DLQ has its own (addDeadLetterQueue). */
-  private addInventoryAlarms(sources: SourceConfig[]): void {
-    for (const source of sources) {
-      this.addAlarm(`SyncErrors${pascal(source.name)}`, {
-        metric: this.metric(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', Duration.hours(1)),
-        threshold: 1,
-        alarmDescription: `certwarden: the sync of ${source.name} reported errors in the last hour`,
-      });
-    }
-    this.addAlarm('ExpiredCertificates', {
-      metric: this.metric(METRIC.expiredCertificates, {}, 'Maximum', Duration.hours(1)),
-      threshold: 1,
-      alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
-    });
-  }
-
   /**
    * An SQS dead-letter queue (encrypted, TLS only, 14 days) with an alarm on its first message, to the alerts
    * topic: for any new asynchronous target (an EventBridge rule's, a notifier's).
@@ -707,19 +714,12 @@ export class CertificateInventory extends Construct {
     return schedule;
   }
 
-  /** An alarm at or above `threshold` that notifies the alerts topic; missing data is not breaching. */
-  addAlarm(
-    id: string,
-    props: { metric: cloudwatch.IMetric; threshold: number; alarmDescription: string },
-  ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      ...props,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertsTopic));
-    return alarm;
+  /**
+   * An alarm that tells the operations topic when it fires and when it clears: by default at or above `threshold`
+   * in one period, missing data not breaching.
+   */
+  addAlarm(id: string, props: OperationsAlarmProps): cloudwatch.Alarm {
+    return operationsAlarm(this, id, this.operationsTopic, props);
   }
 
   /**
@@ -732,15 +732,6 @@ export class CertificateInventory extends Construct {
       eventPattern: { source: [EVENT_SOURCE], ...eventPattern },
       targets: [target],
     });
-  }
-
-  metric(
-    metricName: string,
-    dimensionsMap: Record<string, string>,
-    statistic: string,
-    period: Duration,
-  ): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period });
   }
 
   /** The ARN of one of the table's indexes, for a Query statement. */
@@ -809,10 +800,11 @@ export class CertificateInventory extends Construct {
       deadLetterQueue: options.asyncDeadLetterQueue,
       retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `certwarden-${kebab(role)}`,
+        POWERTOOLS_SERVICE_NAME: serviceName(role, this.namePrefix),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
+        ...(this.dashboardMetrics && METRIC_EMITTERS.has(role) && { CERTWARDEN_DASHBOARD_METRICS: 'true' }),
         ...options.environment,
       },
     });
@@ -887,57 +879,6 @@ export class CertificateInventory extends Construct {
     }
     return { readerPolicy, operatorPolicy };
   }
-
-  private createDashboard(sources: SourceConfig[]): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.days(7),
-    });
-    const hourly = (name: string, dims: Record<string, string>, statistic: string, label: string) =>
-      this.metric(name, dims, statistic, Duration.hours(1)).with({ label });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Certificates by status',
-        width: 12,
-        stacked: true,
-        left: [
-          ...EXPIRY_BANDS.map((band) =>
-            hourly(METRIC.certificatesByExpiry, { [BAND_DIMENSION]: band }, 'Maximum', band),
-          ),
-          hourly(METRIC.unreadablePlaces, {}, 'Maximum', 'unreadable'),
-          hourly(METRIC.removedPlaces, {}, 'Maximum', 'removed'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Minimum days to expiry per source',
-        width: 12,
-        left: sources.map((source) =>
-          hourly(METRIC.minDaysToExpiry, { [SOURCE_DIMENSION]: source.name }, 'Minimum', source.name),
-        ),
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Sync duration per source (ms, max)',
-        width: 12,
-        left: sources.map((source) =>
-          hourly(METRIC.syncDuration, { [SOURCE_DIMENSION]: source.name }, 'Maximum', source.name),
-        ),
-        right: sources.map((source) =>
-          hourly(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', `${source.name} errors`),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Dead-letter queue depth',
-        width: 12,
-        left: this.deadLetterQueues.map((queue) =>
-          queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).with({
-            label: queue.node.id,
-          }),
-        ),
-      }),
-    );
-    return dashboard;
-  }
 }
 
 /**
@@ -984,6 +925,11 @@ function validate(
     names.add(source.name);
     if (source.kind === 'local-files') {
       problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
+    }
+    try {
+      longestIntervalSeconds(source.schedule);
+    } catch (error) {
+      problems.push(`source ${source.name}: schedule ${(error as Error).message}`);
     }
     for (const arn of secretArnsOf(source)) {
       if (!isCompleteSecretArn(arn)) {
@@ -1035,7 +981,7 @@ function validate(
 }
 
 /**
- * An ACM or ACM Private CA account listed without a `roleName` is read with the function's own credentials, which
+ * An AWS source's account (ACM, Private CA, IAM, IoT) listed without a `roleName` is read with the function's own credentials, which
  * reach only the deploying account's certificates: ACM and ACM Private CA have no resource policies to open them to
  * another account (and the results would be filed under the listed account). Such an account must be the deploying
  * one. When the deploying account is a token (an environment-agnostic stack), one such account is left to the
@@ -1044,12 +990,13 @@ function validate(
 function directAccounts(sources: SourceConfig[], deployingAccount: string): { problems: string[]; unchecked?: string } {
   const direct = new Map<string, string>();
   for (const source of sources) {
-    if (source.kind !== 'aws-acm' && source.kind !== 'aws-pca') continue;
-    for (const account of source.accounts ?? []) {
+    if (!source.kind.startsWith('aws-')) continue;
+    for (const account of (source as { accounts?: Array<{ accountId: string; roleName?: string }> }).accounts ?? []) {
       if (!account.roleName && !direct.has(account.accountId)) direct.set(account.accountId, source.name);
     }
   }
-  const reason = 'ACM and ACM Private CA have no resource policies, so another account is read only through a role';
+  const reason =
+    'ACM, ACM Private CA, IAM server certificates and IoT have no resource policies, so another account is read only through a role';
   if (!Token.isUnresolved(deployingAccount)) {
     return {
       problems: [...direct]
@@ -1070,7 +1017,7 @@ function directAccounts(sources: SourceConfig[], deployingAccount: string): { pr
   return { problems: [], unchecked: [...direct.keys()][0] };
 }
 
-/** ACM/PCA resources of the configured regions and accounts end in `/*`: each finding, with why. */
+/** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
   for (const statement of sourceStatements(sources)) {
     const json = statement.toStatementJson() as { Resource: string | string[] };
@@ -1078,7 +1025,7 @@ function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): vo
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
         reason:
-          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region.',
+          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
       });
     }
   }
@@ -1093,15 +1040,6 @@ function acknowledgeLogStreams(role: iam.Role, logGroup: logs.LogGroup): void {
       "The log group's ARN ends in :* to cover its streams, which Lambda names; the group is this function's own.",
   });
 }
-
-const pascal = (name: string): string =>
-  name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0].toUpperCase() + part.slice(1))
-    .join('');
-
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 /** Whether the app can bundle a package (esbuild resolves it as require does, from the app's node_modules). */
 function resolvable(name: string): boolean {

@@ -14,7 +14,7 @@ export interface CertwardenStackProps extends StackProps {
   /** Anything else of the construct's. @default the construct's defaults */
   readonly inventory?: Omit<
     CertificateInventoryProps,
-    'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy' | 'stage'
+    'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy' | 'stage' | 'dashboard'
   >;
 }
 
@@ -48,6 +48,7 @@ export class CertwardenStack extends Stack {
       expiry: config.expiry,
       policy: config.policy,
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
+      dashboard: config.monitoring.dashboard,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",
@@ -60,7 +61,7 @@ export class CertwardenStack extends Stack {
     const readers = this.inventory.memberAccountReaders;
     if (readers.length > 0) {
       new CfnOutput(this, 'TrustedRoleArns', {
-        description: 'MemberAccountRole parameter TrustedRoleArns: the ACM and ACM Private CA sync roles',
+        description: 'MemberAccountRole parameter TrustedRoleArns: the AWS sync roles (ACM, Private CA, IAM, IoT)',
         value: Fn.join(
           ',',
           readers.map((role) => role.roleArn),

@@ -4,3 +4,4 @@ export { MemberAccountRole, MEMBER_ACCOUNT_ACTIONS, type MemberAccountRoleProps 
 export { namePrefix, syncRoleName } from './stage-names';
 export { loadEventSchemas, type EventSchemaDefinition } from './event-schemas';
 export { BUNDLING, FUNCTION_ENTRIES, LAMBDA_RUNTIME } from './function-bundling';
+export { certwardenMetric, type OperationsAlarmProps } from './operations-alarms';

@@ -14,12 +14,14 @@ import { namePrefix } from './stage-names';
 import { allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 /**
- * Exactly what the AWS connectors call in a member account (lib/connectors/aws-acm.ts and aws-pca.ts): list,
- * describe, read the certificate body and tags. Never acm:ExportCertificate (private keys).
+ * Exactly what the AWS connectors call in a member account (lib/connectors/aws-acm.ts, aws-pca.ts, aws-iam.ts,
+ * aws-iot.ts): list, describe, read the certificate body and tags. Never acm:ExportCertificate (private keys).
  */
 export const MEMBER_ACCOUNT_ACTIONS = {
   acm: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListCertificates', 'acm:ListTagsForCertificate'],
   pca: ['acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:ListCertificateAuthorities', 'acm-pca:ListTags'],
+  iam: ['iam:GetServerCertificate', 'iam:ListServerCertificates'],
+  iot: ['iot:DescribeCACertificate', 'iot:DescribeCertificate', 'iot:ListCACertificates', 'iot:ListCertificates'],
 } as const;
 
 export interface MemberAccountRoleProps extends StackProps {
@@ -62,44 +64,56 @@ export class MemberAccountRole extends Stack {
     });
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName ?? `${namePrefix(props.stage)}-reader`,
-      description: 'certwarden: read-only inventory of ACM and ACM Private CA certificates',
+      description: 'certwarden: read-only inventory of ACM, ACM Private CA, IAM server and AWS IoT Core certificates',
       assumedBy: new iam.AccountPrincipal(trustedAccountId.valueAsString).withConditions({
         StringEquals: { 'sts:ExternalId': externalId.valueAsString },
         ArnEquals: { 'aws:PrincipalArn': trustedRoleArns.valueAsList },
       }),
     });
-    const unlisted = (actions: readonly string[]) =>
-      actions.filter((action) => !(Object.values(LIST_ACTIONS) as string[]).includes(action));
-    const certificates = `arn:${Aws.PARTITION}:acm:*:${Aws.ACCOUNT_ID}:certificate/*`;
-    const authorities = `arn:${Aws.PARTITION}:acm-pca:*:${Aws.ACCOUNT_ID}:certificate-authority/*`;
+    const unlisted = (actions: readonly string[]) => actions.filter((action) => !LIST_ACTIONS.includes(action));
+    const account = Aws.ACCOUNT_ID;
+    // This account's resources, in every region: what the connectors read after listing.
+    const reads = [
+      {
+        sid: 'Acm',
+        actions: MEMBER_ACCOUNT_ACTIONS.acm,
+        resources: [`arn:${Aws.PARTITION}:acm:*:${account}:certificate/*`],
+      },
+      {
+        sid: 'AcmPca',
+        actions: MEMBER_ACCOUNT_ACTIONS.pca,
+        resources: [`arn:${Aws.PARTITION}:acm-pca:*:${account}:certificate-authority/*`],
+      },
+      {
+        sid: 'IamServerCertificates',
+        actions: MEMBER_ACCOUNT_ACTIONS.iam,
+        resources: [`arn:${Aws.PARTITION}:iam::${account}:server-certificate/*`],
+      },
+      {
+        sid: 'IotCertificates',
+        actions: MEMBER_ACCOUNT_ACTIONS.iot,
+        resources: [`arn:${Aws.PARTITION}:iot:*:${account}:cert/*`, `arn:${Aws.PARTITION}:iot:*:${account}:cacert/*`],
+      },
+    ];
     const read = new iam.Policy(this, 'ReadCertificates', {
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'Acm',
-          actions: unlisted(MEMBER_ACCOUNT_ACTIONS.acm),
-          resources: [certificates],
-        }),
-        new iam.PolicyStatement({
-          sid: 'AcmPca',
-          actions: unlisted(MEMBER_ACCOUNT_ACTIONS.pca),
-          resources: [authorities],
-        }),
-      ],
+      statements: reads.map(
+        ({ sid, actions, resources }) => new iam.PolicyStatement({ sid, actions: unlisted(actions), resources }),
+      ),
     });
     read.attachToRole(this.role);
-    for (const arn of [certificates, authorities]) {
+    for (const arn of reads.flatMap(({ resources }) => resources)) {
       Validations.of(read).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(arn)}]`,
         reason:
-          "Every certificate and CA of this account, in every region, is inventoried; their ARNs are made at any time. Scoped to this account's ACM (or ACM Private CA) resources, read-only, never acm:ExportCertificate.",
+          "Every certificate and CA of this account, in every region, is inventoried; their ARNs are made at any time. Scoped to this account's ACM, ACM Private CA, IAM server certificate or IoT certificate resources, read-only, never acm:ExportCertificate.",
       });
     }
     allowOnAnyResource(
       this,
       'ListCertificates',
       this.role,
-      Object.values(LIST_ACTIONS),
-      'acm:ListCertificates and acm-pca:ListCertificateAuthorities support no resource-level permissions; the listing is what the sync reads first.',
+      [...LIST_ACTIONS],
+      'The List actions of ACM, ACM Private CA, IAM server certificates and IoT support no resource-level permissions; the listing is what the sync reads first.',
     );
     new CfnOutput(this, 'RoleName', {
       description: "The role's name: the config's accounts[].roleName for this account",

@@ -20,4 +20,4 @@ export const syncRoleName = (stage: string | undefined, kind: SourceKind): strin
   `${namePrefix(stage)}-sync-${kind}`;
 
 /** The sync worker kinds that read other accounts through their MemberAccountRole. */
-export const MEMBER_ACCOUNT_KINDS: readonly SourceKind[] = ['aws-acm', 'aws-pca'];
+export const MEMBER_ACCOUNT_KINDS: readonly SourceKind[] = ['aws-acm', 'aws-pca', 'aws-iam', 'aws-iot'];

@@ -15,8 +15,8 @@ import { systemClock } from '../../lib/ports/clock';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
-import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { METRIC } from '../shared/metric-names';
+import { logger, publishMetric, tracer, withPowertools } from '../shared/powertools';
 import { SyncRequest } from '../shared/sync-request';
 
 /**
@@ -32,6 +32,8 @@ const env = loadEnv(
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
     /** The deployment file with the certificate policy (functions/shared/deployment.ts); the recommended one when unset. */
     CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
+    /** Set when the dashboard is deployed: the series only it shows are written too. */
+    CERTWARDEN_DASHBOARD_METRICS: z.stringbool().default(false),
   }),
 );
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
@@ -63,7 +65,6 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     throw new Error(`this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`);
   }
   const config = scope === null ? source : restrictToScope(source, scope);
-  const started = Date.now();
   const report = await syncSource({
     source: await createSource(config, wiring),
     store,
@@ -73,13 +74,14 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     scopes: scope === null ? undefined : [scope],
   });
   const { counts } = report;
-  const changed = counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
-  metrics
-    .singleMetric()
-    .addDimension(SOURCE_DIMENSION, source.name)
-    .addMetric(METRIC.syncErrors, 'Count', counts.errors)
-    .addMetric(METRIC.placesChanged, 'Count', changed)
-    .addMetric(METRIC.syncDuration, 'Milliseconds', Date.now() - started);
+  const series = { source: source.name };
+  if (report.complete) publishMetric(METRIC.scopesSynced, series, 1);
+  if (counts.errors > 0) publishMetric(METRIC.syncErrors, series, counts.errors);
+  if (env.CERTWARDEN_DASHBOARD_METRICS) {
+    const changed =
+      counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
+    publishMetric(METRIC.placesChanged, series, changed);
+  }
   logger.info('scope synced', {
     source: source.name,
     scope,

@@ -91,7 +91,13 @@ export function renderTable(head: string[], rows: Array<Array<string | number>>,
   return [rule('┌', '┬', '┐'), line(head), ...cells.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
-export function renderSyncReport(report: SyncRunRecord): string {
+/** What a run wrote to DynamoDB, from the store's meter: requests, and items by kind. */
+export interface WriteCount {
+  requests: number;
+  items: ReadonlyMap<string, number>;
+}
+
+export function renderSyncReport(report: SyncRunRecord, writes?: WriteCount): string {
   const { counts } = report;
   const columns = ['discovered', 'renewed', 'updated', 'removed', 'restored', 'stale', 'unchanged', 'errors'] as const;
   const summary = renderTable([...columns], [columns.map((column) => counts[column])]);
@@ -106,6 +112,10 @@ export function renderSyncReport(report: SyncRunRecord): string {
   if (report.policy) {
     const { evaluated, opened, resolved } = report.policy;
     lines.push(`policy: ${evaluated} place(s) evaluated, ${opened} violation(s) opened, ${resolved} resolved`);
+  }
+  if (writes) {
+    const items = [...writes.items].map(([kind, count]) => `${count} ${kind}`).join(', ');
+    lines.push(`DynamoDB writes for this sync: ${writes.requests} request(s)${items ? ` (items: ${items})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -25,6 +25,8 @@ interface Providers {
   awsClients(): typeof import('./aws-clients');
   awsAcm(): typeof import('./aws-acm');
   awsPca(): typeof import('./aws-pca');
+  awsIam(): typeof import('./aws-iam');
+  awsIot(): typeof import('./aws-iot');
   azureKeyVault(): typeof import('./azure-key-vault');
   azureCredentials(): typeof import('./azure-credentials');
   googleCertificateManager(): typeof import('./google-certificate-manager');
@@ -58,6 +60,18 @@ function providersOf(kind: SourceKind): Partial<Providers> {
       return {
         awsClients: () => require('./aws-clients'),
         awsPca: () => require('./aws-pca'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'aws-iam':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsIam: () => require('./aws-iam'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'aws-iot':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsIot: () => require('./aws-iot'),
         sts: () => require('@aws-sdk/client-sts'),
       };
     case 'azure-key-vault':
@@ -130,30 +144,10 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       });
     }
     case 'aws-acm':
-    case 'aws-pca': {
-      const { AwsClientFactory } = providers.awsClients();
-      const clients = new AwsClientFactory({
-        credentials: wiring.awsCredentials,
-        requestsPerSecond: config.requestsPerSecond,
-        endpoints: config.endpoints,
-      });
-      const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
-      const options = {
-        name: config.name,
-        clients,
-        accounts,
-        regions: config.regions,
-        ownerTagKeys: config.ownerTagKeys,
-        defaultOwner: config.defaultOwner,
-        concurrency: config.concurrency,
-      };
-      if (config.kind === 'aws-pca') {
-        const { AwsPcaSource } = providers.awsPca();
-        return new AwsPcaSource(options);
-      }
-      const { AwsAcmSource } = providers.awsAcm();
-      return new AwsAcmSource({ ...options, fullRefreshHours: config.fullRefreshHours });
-    }
+    case 'aws-pca':
+    case 'aws-iam':
+    case 'aws-iot':
+      return buildAwsSource(config, wiring);
     case 'azure-key-vault': {
       const { AzureKeyVaultSource, createKeyVaultClient } = providers.azureKeyVault();
       const { createAzureCredential } = providers.azureCredentials();
@@ -191,6 +185,46 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
         concurrency: config.concurrency,
       });
     }
+  }
+}
+
+/** The AWS sources share their client factory (credentials, pacing, retries) and account handling. */
+async function buildAwsSource(
+  config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
+  wiring: SourceWiring,
+): Promise<CertificateSource> {
+  const { AwsClientFactory } = providers.awsClients();
+  const clients = new AwsClientFactory({
+    credentials: wiring.awsCredentials,
+    requestsPerSecond: config.requestsPerSecond,
+    endpoints: config.endpoints,
+  });
+  const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
+  const options = {
+    name: config.name,
+    clients,
+    accounts,
+    ownerTagKeys: config.ownerTagKeys,
+    defaultOwner: config.defaultOwner,
+    concurrency: config.concurrency,
+  };
+  switch (config.kind) {
+    case 'aws-iam':
+      return new (providers.awsIam().AwsIamSource)({
+        ...options,
+        region: config.region,
+        fullRefreshHours: config.fullRefreshHours,
+      });
+    case 'aws-iot':
+      return new (providers.awsIot().AwsIotSource)({ ...options, regions: config.regions });
+    case 'aws-pca':
+      return new (providers.awsPca().AwsPcaSource)({ ...options, regions: config.regions });
+    case 'aws-acm':
+      return new (providers.awsAcm().AwsAcmSource)({
+        ...options,
+        regions: config.regions,
+        fullRefreshHours: config.fullRefreshHours,
+      });
   }
 }
 

@@ -40,17 +40,19 @@ const awsAccount = z.strictObject({
 /** An endpoint other than the provider's public one: a private endpoint, a sovereign cloud, an emulator. */
 const endpointUrl = z.url({ protocol: /^https?$/ });
 
-const awsSource = {
+const awsAccountSource = {
   ...common,
   /**
-   * Endpoints by AWS service (`acm`, `acm-pca`, `sts`), for VPC endpoints, other partitions or emulators. Absent:
-   * the SDK's own resolution, which honours `AWS_ENDPOINT_URL_ACM`, `AWS_ENDPOINT_URL_ACM_PCA`,
-   * `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`.
+   * Endpoints by AWS service (`acm`, `acm-pca`, `iam`, `iot`, `sts`), for VPC endpoints, other partitions or
+   * emulators. Absent: the SDK's own resolution, which honours `AWS_ENDPOINT_URL_<SERVICE>` (`ACM`, `ACM_PCA`,
+   * `IAM`, `IOT`, `STS`) and `AWS_ENDPOINT_URL`.
    */
-  endpoints: z.strictObject({ acm: endpointUrl, 'acm-pca': endpointUrl, sts: endpointUrl }).partial().optional(),
+  endpoints: z
+    .strictObject({ acm: endpointUrl, 'acm-pca': endpointUrl, iam: endpointUrl, iot: endpointUrl, sts: endpointUrl })
+    .partial()
+    .optional(),
   /** Absent: the caller's own account only. */
   accounts: z.array(awsAccount).min(1).optional(),
-  regions: z.array(awsRegion).min(1),
   /**
    * Requests per second per account × region, by API operation (`{ "DescribeCertificate": 20 }`), for a quota
    * raised or lowered in Service Quotas. Absent operations go at the published quotas
@@ -64,14 +66,32 @@ const awsSource = {
     .optional(),
 };
 
+const awsSource = { ...awsAccountSource, regions: z.array(awsRegion).min(1) };
+
+/** Every place's detail calls are rerun at least this often, even when its list summary did not change. */
+const fullRefreshHours = z.number().positive().optional();
+
 export const AwsAcmSourceConfig = z.strictObject({
   kind: z.literal('aws-acm'),
   ...awsSource,
   /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
-  fullRefreshHours: z.number().positive().optional(),
+  fullRefreshHours,
 });
 
 export const AwsPcaSourceConfig = z.strictObject({ kind: z.literal('aws-pca'), ...awsSource });
+
+/** IAM server certificates: IAM is global, so an account is one scope and the source names no regions. */
+export const AwsIamSourceConfig = z.strictObject({
+  kind: z.literal('aws-iam'),
+  ...awsAccountSource,
+  /** The region IAM is called in, any of the partition's (`us-gov-west-1` in GovCloud, `cn-north-1` in China). */
+  region: awsRegion.default('us-east-1'),
+  /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
+  fullRefreshHours,
+});
+
+/** AWS IoT Core device certificates and the CA certificates registered with IoT, per account × region. */
+export const AwsIotSourceConfig = z.strictObject({ kind: z.literal('aws-iot'), ...awsSource });
 
 export const AzureCredentialsConfig = z.discriminatedUnion('type', [
   z.strictObject({
@@ -176,6 +196,8 @@ export const LocalFilesSourceConfig = z.strictObject({
 export const SourceConfig = z.discriminatedUnion('kind', [
   AwsAcmSourceConfig,
   AwsPcaSourceConfig,
+  AwsIamSourceConfig,
+  AwsIotSourceConfig,
   AzureKeyVaultSourceConfig,
   GoogleCertificateManagerSourceConfig,
   LocalFilesSourceConfig,
@@ -228,6 +250,11 @@ export const AlertsConfig = z.strictObject({
   /** Addresses subscribed to the escalation topic: critical and high alerts only. */
   escalationEmails: z.array(z.email()).default([]),
   /**
+   * Addresses subscribed to the operations topic, unfiltered: every CloudWatch alarm of the deployed stack, when
+   * it fires and when it clears. Absent: `emails` ({@link operationsEmailsOf}).
+   */
+  operationsEmails: z.array(z.email()).optional(),
+  /**
    * Owner → addresses: each address gets the alerts of that owner only (an SNS filter policy on the `owner`
    * message attribute), e.g. `{ "team-payments": ["payments-oncall@example.com"] }`.
    */
@@ -279,6 +306,9 @@ export const AlertsConfig = z.strictObject({
 
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
 
+/** Who hears the deployed stack's alarms: `operationsEmails`, else `emails`. */
+export const operationsEmailsOf = (alerts: AlertsConfig): string[] => alerts.operationsEmails ?? alerts.emails;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -307,6 +337,16 @@ export const CertwardenConfig = z
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
     alerts: AlertsConfig.prefault({}),
+    /** What the deployed stack shows besides its alarms. */
+    monitoring: z
+      .strictObject({
+        /**
+         * A CloudWatch dashboard ($3 a month) and the metric series only it shows (certificates by expiry band,
+         * soonest expiry per source, places changed per sync: $0.30 a month each). @default false
+         */
+        dashboard: z.boolean().default(false),
+      })
+      .prefault({}),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({
@@ -368,7 +408,10 @@ export function scopeCountOf(source: SourceConfig): number {
   switch (source.kind) {
     case 'aws-acm':
     case 'aws-pca':
+    case 'aws-iot':
       return source.accounts ? source.accounts.length * source.regions.length : 1;
+    case 'aws-iam':
+      return source.accounts ? source.accounts.length : 1;
     case 'azure-key-vault':
       return source.vaults.length;
     case 'google-certificate-manager':

@@ -4,6 +4,8 @@ export const SOURCE_KINDS = [
   'local-files',
   'aws-acm',
   'aws-pca',
+  'aws-iam',
+  'aws-iot',
   'azure-key-vault',
   'google-certificate-manager',
 ] as const;
@@ -12,11 +14,14 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 /**
  * The SDKs certwarden's package leaves to the user (optional peer dependencies), by the source kind that needs
  * them: they are most of an install's size (Private CA's SDK alone brings 72 MB of an older AWS SDK line), and a
- * user installs the ones of the providers they sync. The CLI names them when one is missing; the construct
+ * user installs the ones of the providers they sync. IAM's (5.2 MB) and IoT's (7.4 MB) share the required AWS
+ * SDKs' core, yet each is three to four times @aws-sdk/client-acm, for holders few estates use. The CLI names them when one is missing; the construct
  * refuses at synth a source whose worker could not bundle them.
  */
 export const OPTIONAL_PROVIDER_PACKAGES: Partial<Record<SourceKind, readonly string[]>> = {
   'aws-pca': ['@aws-sdk/client-acm-pca'],
+  'aws-iam': ['@aws-sdk/client-iam'],
+  'aws-iot': ['@aws-sdk/client-iot'],
   'azure-key-vault': ['@azure/identity', '@azure/keyvault-certificates'],
   'google-certificate-manager': ['@google-cloud/certificate-manager', 'google-auth-library'],
 };

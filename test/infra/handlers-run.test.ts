@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { generateEstate } from '../bench/generate-estate';
+import { sqsRecord } from '../support/sqs-record';
 
 /**
  * The sync worker and the metrics function run for real, in process: an SQS event → syncSource → an embedded
@@ -126,20 +127,17 @@ afterAll(async () => {
 /** The SQS client sends to the host of the queue URL, so the queue lives on the fake. */
 const queueUrl = () => `http://127.0.0.1:${(sqs.address() as AddressInfo).port}/111111111111/acm`;
 
-const record = (messageId: string, body: unknown) =>
-  ({
-    messageId,
-    body: JSON.stringify(body),
-    eventSource: 'aws:sqs',
-    attributes: {},
-  }) as unknown as SQSEvent['Records'][0];
-
 describe('the handlers, run in process', () => {
   it('sync worker: syncs the message source into the inventory, publishes its events, and fails only bad records', async () => {
     const { handler } = await import('../../functions/sync-worker/handler');
     const [source] = CertwardenConfig.parse({ sources: [{ kind: 'local-files', name: 'disk', root: estate }] }).sources;
     const response = await handler(
-      { Records: [record('good', { source, scope: null }), record('bad', { source: { kind: 'nope' }, scope: null })] },
+      {
+        Records: [
+          sqsRecord('good', { source, scope: null }),
+          sqsRecord('bad', { source: { kind: 'nope' }, scope: null }),
+        ],
+      },
       context,
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });

@@ -31,20 +31,24 @@ const ownArns = (service: string, type: string) => ({
 });
 
 describe('the member-account role stack', () => {
-  it('allows exactly the ACM and ACM Private CA calls the connectors make, and never an export', () => {
+  it('allows exactly the ACM, ACM Private CA, IAM and IoT calls the connectors make, and never an export', () => {
     const acm = operationsCalled('aws-acm.ts', '@aws-sdk/client-acm').map((op) => `acm:${op}`);
     const pca = operationsCalled('aws-pca.ts', '@aws-sdk/client-acm-pca').map((op) => `acm-pca:${op}`);
+    const iam = operationsCalled('aws-iam.ts', '@aws-sdk/client-iam').map((op) => `iam:${op}`);
+    const iot = operationsCalled('aws-iot.ts', '@aws-sdk/client-iot').map((op) => `iot:${op}`);
     expect([...MEMBER_ACCOUNT_ACTIONS.acm]).toEqual(acm);
     expect([...MEMBER_ACCOUNT_ACTIONS.pca]).toEqual(pca);
+    expect([...MEMBER_ACCOUNT_ACTIONS.iam]).toEqual(iam);
+    expect([...MEMBER_ACCOUNT_ACTIONS.iot]).toEqual(iot);
     const actions = statements()
       .flatMap((s) => [s.Action].flat())
       .sort();
-    expect(actions).toEqual([...acm, ...pca].sort());
+    expect(actions).toEqual([...acm, ...pca, ...iam, ...iot].sort());
     expect(statements().every((s) => s.Effect === 'Allow')).toBe(true);
     expect(JSON.stringify(json)).not.toContain('ExportCertificate');
   });
 
-  it("reads only this account's certificates and CAs; `*` only for the two listings, in a policy of their own", () => {
+  it("reads only this account's certificates and CAs; `*` only for the listings, in a policy of their own", () => {
     const byResource = new Map<string, string[]>();
     for (const statement of statements())
       for (const resource of [statement.Resource].flat())
@@ -63,7 +67,21 @@ describe('the member-account role stack', () => {
         'acm-pca:GetCertificateAuthorityCertificate',
         'acm-pca:ListTags',
       ],
-      '"*"': ['acm-pca:ListCertificateAuthorities', 'acm:ListCertificates'],
+      [JSON.stringify({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':server-certificate/*'],
+        ],
+      })]: ['iam:GetServerCertificate'],
+      [JSON.stringify(ownArns('iot', 'cert'))]: ['iot:DescribeCACertificate', 'iot:DescribeCertificate'],
+      [JSON.stringify(ownArns('iot', 'cacert'))]: ['iot:DescribeCACertificate', 'iot:DescribeCertificate'],
+      '"*"': [
+        'acm-pca:ListCertificateAuthorities',
+        'acm:ListCertificates',
+        'iam:ListServerCertificates',
+        'iot:ListCACertificates',
+        'iot:ListCertificates',
+      ],
     });
     const listing = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('"Resource":"*"'),

@@ -26,7 +26,7 @@ describe('the trust between the central account and member accounts', () => {
   });
   const template = Template.fromStack(main).toJSON();
 
-  it("outputs what a StackSet of MemberAccountRole takes: the account and the ACM and PCA sync roles' ARNs", () => {
+  it("outputs what a StackSet of MemberAccountRole takes: the account and the AWS sync roles' ARNs", () => {
     const roleNamed = (name: string) =>
       Object.entries(template.Resources as Record<string, { Type: string; Properties: { RoleName?: string } }>).find(
         ([, resource]) => resource.Type === 'AWS::IAM::Role' && resource.Properties.RoleName === name,
@@ -39,6 +39,8 @@ describe('the trust between the central account and member accounts', () => {
         [
           { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-acm'), 'Arn'] },
           { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-pca'), 'Arn'] },
+          { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-iam'), 'Arn'] },
+          { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-iot'), 'Arn'] },
         ],
       ],
     });

@@ -21,6 +21,9 @@ const UNSCOPABLE = [
   'xray:PutTraceSegments',
   'acm:ListCertificates',
   'acm-pca:ListCertificateAuthorities',
+  'iam:ListServerCertificates',
+  'iot:ListCACertificates',
+  'iot:ListCertificates',
 ];
 
 describe('cdk-nag acknowledgements', () => {

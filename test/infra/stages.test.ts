@@ -76,6 +76,8 @@ describe('stages', () => {
       'AWS::IAM::Role RoleName "certwarden-staging-sync-azure-key-vault"',
       'AWS::IAM::Role RoleName "certwarden-staging-sync-google-certificate-manager"',
       'AWS::IAM::Role RoleName "certwarden-staging-reader"',
+      'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iam"',
+      'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iot"',
     ];
     expect([...stages[1].names].sort()).toEqual(expected.sort());
   });

@@ -356,6 +356,32 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
     },
   );
 
+  it('marks a failed vault’s places stale with one write each and clears them with one more, no history', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 6);
+    const source = sourceOver([vault]);
+    await syncSource({ source, store: inventory.store, clock });
+    const id = `azure-key-vault:${vault.placeId('cert-0002')}`;
+    const history = (await inventory.store.history(id)).map((record) => record.change);
+
+    vault.faults = { ...vault.faults, failEveryCallWith: 403 };
+    inventory.meter.reset();
+    const failed = await syncSource({ source, store: inventory.store, clock });
+    expect(failed.counts).toMatchObject({ stale: 6 });
+    expect(Object.fromEntries(inventory.meter.itemsWritten)).toEqual({ location: 6, 'sync-run': 1 });
+
+    vault.faults = { ...vault.faults, failEveryCallWith: null };
+    inventory.meter.reset();
+    const back = await syncSource({ source, store: inventory.store, clock });
+    expect(back).toMatchObject({ failedScopes: [], errors: [] });
+    expect(inventory.meter.itemsWritten.get('location')).toBe(6);
+    expect(inventory.meter.itemsWritten.get('history')).toBeUndefined();
+    expect((await inventory.store.getLocation(id))?.stale).toBeUndefined();
+    expect((await inventory.store.history(id)).map((record) => record.change)).toEqual(history);
+    await expectInventoryToEqualVaults(inventory, [vault]);
+  });
+
   it('verifies the vault’s TLS certificate: a vault it cannot trust is a failed scope, not a silent connection', async () => {
     const inventory = await dynamo.inventory();
     const [vault] = await startVaults(1);

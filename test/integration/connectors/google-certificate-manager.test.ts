@@ -468,7 +468,9 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
         expect(report).toMatchObject({ complete: true, errors: [], failedScopes: [] });
         expect(report.counts).toMatchObject({ discovered: 1, errors: 0 });
         expect(report.warnings).toEqual([
-          expect.stringMatching(/^projects\/shop-prod\/locations\/global: usage unknown .*certificate maps: .*(403|404)/),
+          expect.stringMatching(
+            /^projects\/shop-prod\/locations\/global: usage unknown .*certificate maps: .*(403|404)/,
+          ),
         ]);
         const place = await inventory.store.getLocation(locationId(served.name));
         expect(place).toMatchObject({ fingerprint: pemFingerprint(served.pemCertificate) });
