@@ -1,63 +1,12 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { inventoryTableDefinition } from '../../../lib/adapters/dynamodb-table';
 import { ensureInventoryTable } from '../../../lib/adapters/embedded-dynamodb';
-import { contentHash } from '../../../lib/domain/content-hash';
 import { CertwardenError } from '../../../lib/domain/errors';
-import {
-  ALERT_SHARDS,
-  type LocationChange,
-  type LocationState,
-  type StoredLocation,
-} from '../../../lib/ports/inventory-store';
-import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
+import { ALERT_SHARDS, type StoredLocation } from '../../../lib/ports/inventory-store';
+import { collect, placeAt as create, placeState as state, useEmbeddedDynamoDb } from '../../support/inventory';
 
 const dynamo = useEmbeddedDynamoDb();
 const AT = '2026-06-01T00:00:00.000Z';
-
-function state(id: string, overrides: Partial<LocationState> & { notAfter?: string } = {}): LocationState {
-  const { notAfter = '2026-09-01T00:00:00.000Z', ...rest } = overrides;
-  const fingerprint = rest.fingerprint === undefined ? `fp-${id}` : rest.fingerprint;
-  const base: Omit<LocationState, 'contentHash'> = {
-    locationId: `local-files:${id}`,
-    source: 'test',
-    sourceKind: 'local-files',
-    nativeId: id,
-    scope: '/certs',
-    role: 'leaf',
-    status: 'live',
-    owner: 'team-a',
-    tags: {},
-    fingerprint,
-    certificate: fingerprint
-      ? {
-          subject: `CN=${id}`,
-          subjectCommonName: id,
-          issuer: 'CN=CA',
-          dnsNames: [id],
-          notBefore: '2026-01-01T00:00:00.000Z',
-          notAfter,
-          kind: 'tls-server',
-          keyAlgorithm: 'EC',
-          keySize: 256,
-          signatureHash: 'SHA-256',
-          isCA: false,
-          selfSigned: false,
-          publicKeySha256: `spki-${id}`,
-        }
-      : null,
-    ...rest,
-  };
-  return { ...base, contentHash: contentHash(base) };
-}
-
-async function create(
-  inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } },
-  next: LocationState,
-) {
-  const stored = await inventory.store.applyChange({ next, change: 'discovered', at: AT });
-  if (stored === 'conflict') throw new Error('unexpected conflict');
-  return stored;
-}
 
 describe('DynamoInventoryStore on dynalite', () => {
   it('stores a new location at version 1 with its history record', async () => {
