@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
+import AwsCronParser from 'aws-cron-parser';
 import pLimit from 'p-limit';
 import { FUNCTION_ENTRIES, REPO_ROOT, type FunctionRole } from '../../infra/function-bundling';
 import { DynamoWireMeter, tagOutgoingRequests, workTag, type DynamoFigures } from './dynamodb-wire-meter';
@@ -16,6 +17,7 @@ import {
   type PutEntry,
 } from './local-aws';
 import { startFakeSecurityHub, type FakeSecurityHub } from '../support/fakes/security-hub-server';
+import { deliveredBySubscription, type FilterPolicy } from '../support/sns-filter-policy';
 
 /**
  * A synthesized certwarden template run in this process the way AWS runs it: its schedules fire, Scheduler invokes
@@ -73,7 +75,8 @@ interface DeployedRule {
 interface DeployedSubscription {
   topic: string;
   protocol: string;
-  filterPolicy?: Record<string, unknown>;
+  FilterPolicy?: FilterPolicy;
+  FilterPolicyScope?: string;
 }
 
 /** What the run reads of a template: functions, their triggers and where their output goes. */
@@ -145,7 +148,8 @@ export function shapeOf(template: TemplateJson): StackShape {
         shape.subscriptions.push({
           topic: idOf(p.TopicArn),
           protocol: String(p.Protocol),
-          filterPolicy: p.FilterPolicy as Record<string, unknown> | undefined,
+          FilterPolicy: p.FilterPolicy as FilterPolicy | undefined,
+          FilterPolicyScope: p.FilterPolicyScope as string | undefined,
         });
         break;
     }
@@ -170,61 +174,25 @@ export function matchesPattern(pattern: Json, event: Json): boolean {
   });
 }
 
-/** Whether an SNS subscription's filter policy (on message attributes) accepts a message; no policy accepts all. */
-export function acceptsMessage(
-  policy: Record<string, unknown> | undefined,
-  attributes: Record<string, string>,
-): boolean {
-  if (!policy) return true;
-  return Object.entries(policy).every(([name, allowed]) => {
-    if (!Array.isArray(allowed) || allowed.some((entry) => typeof entry !== 'string')) {
-      throw new Error(`filter policy on ${name}: only lists of exact values are modelled (${JSON.stringify(allowed)})`);
-    }
-    return attributes[name] !== undefined && allowed.includes(attributes[name]);
-  });
-}
-
 /**
- * How many times an EventBridge Scheduler expression fires in (from, to]: `rate(n unit)` counted from `origin`,
- * `cron(minutes hours day-of-month month day-of-week year)` with numbers, `*`, `?`, lists, ranges and steps.
+ * How many times an EventBridge Scheduler expression fires in (from, to]: `rate(n unit)` counted from `origin`, a
+ * `cron(…)` by its runs (UTC, as the construct's schedules run).
  */
 export function firings(expression: string, from: Date, to: Date, origin: Date): number {
-  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
   if (rate) {
-    const unitMs = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[rate[2].replace(/s$/, '')]!;
-    const every = Number(rate[1]) * unitMs;
+    const every = Number(rate[1]) * { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[rate[2]]!;
     const count = (at: Date) => Math.floor((at.getTime() - origin.getTime()) / every);
     return count(to) - count(from);
   }
   const cron = /^cron\((.+)\)$/.exec(expression);
   if (!cron) throw new Error(`schedule expression ${expression}: not a rate() or cron() expression`);
-  const [minutes, hours, dayOfMonth, month, dayOfWeek] = cron[1].split(' ');
+  const parsed = AwsCronParser.parse(cron[1]);
   let count = 0;
-  for (let at = Math.floor(from.getTime() / 60_000) + 1; at <= Math.floor(to.getTime() / 60_000); at++) {
-    const date = new Date(at * 60_000);
-    if (
-      cronField(minutes, date.getUTCMinutes(), expression) &&
-      cronField(hours, date.getUTCHours(), expression) &&
-      cronField(dayOfMonth, date.getUTCDate(), expression) &&
-      cronField(month, date.getUTCMonth() + 1, expression) &&
-      cronField(dayOfWeek, date.getUTCDay() + 1, expression)
-    )
-      count++;
+  for (let run = AwsCronParser.next(parsed, new Date(from.getTime() + 1)); run && run <= to; count++) {
+    run = AwsCronParser.next(parsed, new Date(run.getTime() + 1000));
   }
   return count;
-}
-
-function cronField(field: string, value: number, expression: string): boolean {
-  if (field === '*' || field === '?') return true;
-  return field.split(',').some((part) => {
-    const [range, step] = part.split('/');
-    const [low, high] = range === '*' ? [0, Infinity] : range.split('-').map(Number);
-    if (Number.isNaN(low) || (high !== undefined && Number.isNaN(high))) {
-      throw new Error(`schedule expression ${expression}: field ${field} is not modelled`);
-    }
-    if (step !== undefined) return value >= low && value <= (high ?? Infinity) && (value - low) % Number(step) === 0;
-    return high === undefined ? value === low : value >= low && value <= high;
-  });
 }
 
 /** One invocation as Lambda would bill and log it. */
@@ -641,7 +609,7 @@ export class StackRun {
         (subscription) =>
           subscription.topic === topic &&
           subscription.protocol === 'email' &&
-          acceptsMessage(subscription.filterPolicy, attributes),
+          deliveredBySubscription(subscription, attributes),
       ).length;
     }
     this.snsSeen = this.sns.published.length;

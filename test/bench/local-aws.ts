@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import type { MessageAttribute } from '../support/sns-filter-policy';
 import { tagOf } from './dynamodb-wire-meter';
 
 /**
@@ -164,7 +165,7 @@ export async function startFakeEventBridge(): Promise<FakeEventBridge> {
 export interface FakeSns {
   endpoint: string;
   /** Every Publish: its topic, message attributes and billed requests. */
-  readonly published: Array<{ topicArn: string; attributes: Record<string, string>; requests: number }>;
+  readonly published: Array<{ topicArn: string; attributes: Record<string, MessageAttribute>; requests: number }>;
   close(): Promise<void>;
 }
 
@@ -173,10 +174,13 @@ export async function startFakeSns(): Promise<FakeSns> {
   const published: FakeSns['published'] = [];
   const server = await listen((_request, body) => {
     const params = Object.fromEntries(new URLSearchParams(body));
-    const attributes: Record<string, string> = {};
+    const attributes: Record<string, MessageAttribute> = {};
     for (let n = 1; params[`MessageAttributes.entry.${n}.Name`]; n++) {
-      attributes[params[`MessageAttributes.entry.${n}.Name`]] =
-        params[`MessageAttributes.entry.${n}.Value.StringValue`];
+      const entry = `MessageAttributes.entry.${n}`;
+      attributes[params[`${entry}.Name`]] = {
+        DataType: params[`${entry}.Value.DataType`] as MessageAttribute['DataType'],
+        StringValue: params[`${entry}.Value.StringValue`],
+      };
     }
     published.push({ topicArn: params.TopicArn, attributes, requests: chunksOf(Buffer.byteLength(params.Message)) });
     return {
