@@ -683,7 +683,8 @@ export class CertificateInventory extends Construct {
 
   /**
    * A handler with its own role (only what it calls: logs to its own encrypted log group, X-Ray), Powertools
-   * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild.
+   * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild. Active tracing records each
+   * invocation's segment from Lambda itself; the handlers carry no X-Ray SDK (docs/architecture.md, "Cold start").
    */
   addFunction(
     id: string,
@@ -733,7 +734,6 @@ export class CertificateInventory extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: `certwarden-${kebab(role)}`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
         ...options.environment,
       },

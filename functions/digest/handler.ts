@@ -13,7 +13,7 @@ import { sendDigest } from '../../lib/use-cases/digest';
 import { loadEnv, secretArn, topicArn } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
 import { METRIC } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 
 /**
  * Scheduler → digest (asynchronous, any event): the day's low-severity expiry news in one message to the alert
@@ -31,17 +31,15 @@ const env = loadEnv(
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
-const documents = tracer.captureAWSv3Client(createDocumentClient());
+const documents = createDocumentClient();
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
 const ledger = new DynamoAlertLedger(documents, env.CERTWARDEN_TABLE, systemClock);
 const email = new SnsNotifier({
-  client: tracer.captureAWSv3Client(new SNSClient({ maxAttempts: 8 })),
+  client: new SNSClient({ maxAttempts: 8 }),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
   digest: true,
 });
-const fetchSecret = cachedSecretFetcher(
-  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
-);
+const fetchSecret = cachedSecretFetcher(secretsManagerFetcher(new SecretsManagerClient({ maxAttempts: 8 })));
 
 /** The digest went to no channel, or not to every one: the next attempt sends it again. */
 export class DigestNotSentError extends Error {

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { loadEnv, topicArn } from '../shared/env';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SNS_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
-import { tracer, withPowertools } from '../shared/powertools';
+import { withPowertools } from '../shared/powertools';
 
 /**
  * SQS → email: each record is a `Certificate Expiring` / `Certificate Expired` event (an EventBridge rule feeds
@@ -23,7 +23,7 @@ const env = loadEnv(
 );
 
 const notifier = new SnsNotifier({
-  client: tracer.captureAWSv3Client(new SNSClient(NOTIFIER_SDK_CONFIG)),
+  client: new SNSClient(NOTIFIER_SDK_CONFIG),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
   digest: env.CERTWARDEN_DIGEST === 'true',
 });

@@ -11,7 +11,7 @@ import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
 import { METRIC } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import { planEvaluation, type ShardRequest } from './requests';
 
 /**
@@ -36,14 +36,14 @@ const env = loadEnv(
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
-const documents = tracer.captureAWSv3Client(createDocumentClient());
+const documents = createDocumentClient();
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
 const ledger = new DynamoAlertLedger(documents, env.CERTWARDEN_TABLE, systemClock);
 const events = new EventBridgePublisher({
-  client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
+  client: new EventBridgeClient({ maxAttempts: 8 }),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
-const sqs = tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 8 }));
+const sqs = new SQSClient({ maxAttempts: 8 });
 
 /**
  * Stop taking places this long before Lambda's timeout: longer than one place can take (a ledger read, claims,

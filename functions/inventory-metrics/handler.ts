@@ -5,7 +5,7 @@ import { systemClock } from '../../lib/ports/clock';
 import { summarizeInventory } from '../../lib/use-cases/report';
 import { loadEnv } from '../shared/env';
 import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import { soonestExpiryBySource } from './soonest-expiry';
 
 /**
@@ -15,7 +15,7 @@ import { soonestExpiryBySource } from './soonest-expiry';
  */
 const env = loadEnv(z.object({ CERTWARDEN_TABLE: z.string().min(3) }));
 
-const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
+const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 
 export const handler = withPowertools(async () => {
   const summary = await summarizeInventory(store, systemClock);

@@ -10,7 +10,7 @@ import {
   SLACK_DELIVERY,
   SLACK_RECORD_BUDGET_MS,
 } from '../shared/eventbridge-record';
-import { tracer, withPowertools } from '../shared/powertools';
+import { withPowertools } from '../shared/powertools';
 
 /**
  * SQS → Slack: each record is a certwarden event (an EventBridge rule feeds the queue), posted to the channel
@@ -29,9 +29,7 @@ const env = loadEnv(
   }),
 );
 
-const fetchSecret = cachedSecretFetcher(
-  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient(NOTIFIER_SDK_CONFIG))),
-);
+const fetchSecret = cachedSecretFetcher(secretsManagerFetcher(new SecretsManagerClient(NOTIFIER_SDK_CONFIG)));
 
 async function slackNotifier(): Promise<SlackNotifier> {
   const webhookUrl = await readSlackWebhookUrl(env.CERTWARDEN_SLACK_SECRET_ARN, fetchSecret);

@@ -6,7 +6,7 @@ import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { loadDeployment } from '../shared/deployment';
 import { jsonVariable, loadEnv } from '../shared/env';
 import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import { PlanRequest, type SyncRequest } from '../shared/sync-request';
 
 /**
@@ -23,7 +23,7 @@ const env = loadEnv(
 );
 const { sources } = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
 
-const sqs = tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 8 }));
+const sqs = new SQSClient({ maxAttempts: 8 });
 
 /** SQS takes at most 10 messages a batch. */
 const BATCH = 10;

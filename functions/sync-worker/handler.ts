@@ -1,22 +1,22 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
+import { lazySecretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { createSource, type SourceWiring } from '../../lib/connectors/from-config';
 import { restrictToScope } from '../../lib/connectors/source-scopes';
 import { compilePolicy, RECOMMENDED_POLICY } from '../../lib/domain/policy';
-import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
+import { SOURCE_KINDS, type SourceKind } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
+import type { SecretFetcher } from '../../lib/ports/secrets';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
 import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, tracer, withPowertools } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import { SyncRequest } from '../shared/sync-request';
 
 /**
@@ -37,15 +37,30 @@ const env = loadEnv(
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
 const policy = deployment.policy === undefined ? RECOMMENDED_POLICY : compilePolicy(deployment.policy);
 
-const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
+const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 const events = new EventBridgePublisher({
-  client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
+  client: new EventBridgeClient({ maxAttempts: 8 }),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
 
-const wiring: SourceWiring = {
-  fetchSecret: secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
-};
+const wiring: SourceWiring = { fetchSecret: secretFetcherOf(env.CERTWARDEN_SOURCE_KIND) };
+
+/**
+ * Secrets hold the credentials of Azure and Google sources only. A worker bundled for another kind folds this
+ * switch to its default (the bundler defines CERTWARDEN_BUNDLED_KIND, lib/connectors/from-config.ts) and holds no
+ * Secrets Manager client; one that reads secrets loads the client on its first read.
+ */
+function secretFetcherOf(kind: SourceKind): SecretFetcher {
+  switch ((process.env.CERTWARDEN_BUNDLED_KIND ?? kind) as SourceKind) {
+    case 'azure-key-vault':
+    case 'google-certificate-manager':
+      return lazySecretsManagerFetcher({ maxAttempts: 8 });
+    default:
+      return async () => {
+        throw new Error(`${kind} sources read no secrets`);
+      };
+  }
+}
 
 /** The sync of a scope ended incomplete (its listing broke): the record fails so that SQS retries it. */
 export class SyncIncompleteError extends Error {

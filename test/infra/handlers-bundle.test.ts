@@ -67,8 +67,11 @@ describe('every handler bundles with esbuild and loads', () => {
     const acm = await inputs('aws-acm');
     expect(acm).toMatch(/lib\/connectors\/aws-acm\.ts/);
     expect(acm).not.toMatch(/@azure|google-gax|lib\/connectors\/aws-pca\.ts/);
+    // Secrets hold Azure's and Google's credentials only; no handler carries the X-Ray SDK.
+    expect(acm).not.toMatch(/client-secrets-manager|aws-xray-sdk/);
     const keyVault = await inputs('azure-key-vault');
     expect(keyVault).toMatch(/@azure\/keyvault-certificates/);
+    expect(keyVault).toMatch(/client-secrets-manager/);
     expect(keyVault).not.toMatch(/google-gax|client-acm|client-sts/);
   });
 
