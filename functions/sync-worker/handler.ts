@@ -62,10 +62,13 @@ function secretFetcherOf(kind: SourceKind): SecretFetcher {
   }
 }
 
-/** The sync of a scope ended incomplete (its listing broke): the record fails so that SQS retries it. */
+/**
+ * The sync of a scope ended incomplete (its listing, or a write of what it listed, broke): the record fails so that
+ * SQS retries it. `cause` is what broke it (the provider's or DynamoDB's error, with its stack).
+ */
 export class SyncIncompleteError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -101,12 +104,28 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     complete: report.complete,
     counts,
     failedScopes: report.failedScopes,
+    errors: report.errors,
   });
   if (!report.complete) {
-    throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`);
+    throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`, {
+      cause: report.cause,
+    });
+  }
+}
+
+/**
+ * A record's sync, its failure logged with the error's stack and cause: the batch processor keeps a record's error
+ * to itself, answering SQS with the record's id alone.
+ */
+async function syncLogged(record: SQSRecord): Promise<void> {
+  try {
+    await syncRecord(record);
+  } catch (error) {
+    logger.error('scope not synced: SQS retries the record', { messageId: record.messageId, error });
+    throw error;
   }
 }
 
 export const handler = withPowertools((event: SQSEvent, context) =>
-  processPartialResponse(event, syncRecord, processor, { context, processInParallel: false }),
+  processPartialResponse(event, syncLogged, processor, { context, processInParallel: false }),
 );
