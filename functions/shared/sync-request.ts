@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { SourceConfig } from '../../lib/domain/config';
 
 /**
  * What EventBridge Scheduler passes the planner: the name of a configured source, whose configuration the
@@ -10,10 +9,14 @@ export const PlanRequest = z.strictObject({ source: z.string().min(1) });
 export type PlanRequest = z.infer<typeof PlanRequest>;
 
 /**
- * One SQS message of the fan-out: a source and one of its scopes (lib/connectors/source-scopes.ts scopesOf), or
- * `null` for a source synced whole. The planner sends the source already narrowed to the scope (one account and
- * region, one vault), so a message stays small however large the source; the worker narrows it again, which
- * changes nothing then.
+ * One SQS message of the fan-out: a source of the deployment, by name (and kind, for whoever reads the queue or its
+ * DLQ), and one of its scopes (lib/connectors/source-scopes.ts scopesOf), or `null` for a source synced whole. The
+ * worker takes the source's configuration from its own deployment file, as the construct validated it: a message
+ * cannot make it sync anything the deployment does not configure, and a message stays small however large the
+ * source. Other fields of `source` are ignored (the planner used to send the whole source, narrowed to the scope).
  */
-export const SyncRequest = z.strictObject({ source: SourceConfig, scope: z.string().min(1).nullable() });
+export const SyncRequest = z.strictObject({
+  source: z.looseObject({ name: z.string().min(1) }),
+  scope: z.string().min(1).nullable(),
+});
 export type SyncRequest = z.infer<typeof SyncRequest>;

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import * as z from 'zod';
-import { restrictToScope, scopesOf } from '../../lib/connectors/source-scopes';
+import { scopesOf } from '../../lib/connectors/source-scopes';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { loadDeployment } from '../shared/deployment';
 import { jsonVariable, loadEnv } from '../shared/env';
@@ -45,7 +45,7 @@ export const handler = withPowertools(async (event: unknown) => {
   const queueUrl = env.CERTWARDEN_SYNC_QUEUES[source.kind];
   if (!queueUrl) throw new PlanningError(`no sync queue for source kind ${source.kind} (source ${source.name})`);
   const requests: SyncRequest[] = (scopesOf(source) ?? [null]).map((scope) => ({
-    source: scope === null ? source : restrictToScope(source, scope),
+    source: { name: source.name, kind: source.kind },
     scope,
   }));
   const limit = pLimit(BATCHES_AT_ONCE);

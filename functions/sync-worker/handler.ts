@@ -30,7 +30,10 @@ const env = loadEnv(
     CERTWARDEN_EVENT_BUS: z.string().min(1),
     /** The one source kind this function syncs: its role holds that kind's permissions only. */
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
-    /** The deployment file with the certificate policy (functions/shared/deployment.ts); the recommended one when unset. */
+    /**
+     * The deployment file with the sources and the certificate policy (functions/shared/deployment.ts); unset, no
+     * sources and the recommended policy.
+     */
     CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
   }),
 );
@@ -62,6 +65,14 @@ function secretFetcherOf(kind: SourceKind): SecretFetcher {
   }
 }
 
+/** A message names a source this function does not sync: not in its deployment, or of another kind. */
+export class SyncRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /**
  * The sync of a scope ended incomplete (its listing, or a write of what it listed, broke): the record fails so that
  * SQS retries it. `cause` is what broke it (the provider's or DynamoDB's error, with its stack).
@@ -76,10 +87,15 @@ export class SyncIncompleteError extends Error {
 const processor = new BatchProcessor(EventType.SQS);
 
 async function syncRecord(record: SQSRecord): Promise<void> {
-  const { source, scope } = SyncRequest.parse(JSON.parse(record.body));
+  const request = SyncRequest.parse(JSON.parse(record.body));
+  const source = deployment.sources.find((candidate) => candidate.name === request.source.name);
+  if (!source) throw new SyncRequestError(`source ${request.source.name} is not in this deployment`);
   if (source.kind !== env.CERTWARDEN_SOURCE_KIND) {
-    throw new Error(`this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`);
+    throw new SyncRequestError(
+      `this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`,
+    );
   }
+  const { scope } = request;
   const config = scope === null ? source : restrictToScope(source, scope);
   const started = Date.now();
   const report = await syncSource({

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,16 +150,19 @@ async function logLines<T>(run: () => Promise<T>): Promise<{ result: T; lines: L
 
 describe('the sync worker, when DynamoDB refuses a write', () => {
   it("logs the store's error with its stack as the cause of the record's failure, and syncs the other records", async () => {
-    const { handler } = await import('../../../functions/sync-worker/handler');
     const [broken, fine] = [await localSource('broken'), await localSource('fine')];
+    const deployment = join(estates[0], 'certwarden-deployment.json');
+    writeFileSync(deployment, JSON.stringify({ sources: [broken, fine] }));
+    process.env.CERTWARDEN_DEPLOYMENT = deployment;
+    const { handler } = await import('../../../functions/sync-worker/handler');
     refuseBatchWrites = 1;
 
     const { result, lines } = await logLines(() =>
       handler(
         {
           Records: [
-            record('m-broken', { source: broken, scope: null }),
-            record('m-fine', { source: fine, scope: null }),
+            record('m-broken', { source: { name: 'broken' }, scope: null }),
+            record('m-fine', { source: { name: 'fine' }, scope: null }),
           ],
         },
         context,
