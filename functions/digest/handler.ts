@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
@@ -22,10 +22,10 @@ import { logger, metrics, withPowertools } from '../shared/powertools';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
     CERTWARDEN_ALERTS_TOPIC: topicArn,
     /** The secret holding the Slack webhook URL (plain text, or JSON `{ "webhookUrl": … }`); no Slack when unset. */
-    CERTWARDEN_SLACK_SECRET_ARN: secretArn.optional(),
+    CERTWARDEN_SLACK_SECRET_ARN: z.optional(secretArn),
     CERTWARDEN_EXPIRY: expiryVariable,
   }),
 );

@@ -1,6 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { loadEnv, topicArn } from '../shared/env';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SNS_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
@@ -18,7 +18,7 @@ const env = loadEnv(
     /** Every alert of this function's queue goes here: the alerts topic, or the escalation topic. */
     CERTWARDEN_ALERTS_TOPIC: topicArn,
     /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
-    CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
+    CERTWARDEN_DIGEST: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 

@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
@@ -27,11 +27,11 @@ import { planEvaluation, type ShardRequest } from './requests';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
-    CERTWARDEN_EVENT_BUS: z.string().min(1),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
+    CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     CERTWARDEN_EXPIRY: expiryVariable,
     /** The queue of one-shard evaluations; unset, one invocation evaluates every shard in turn. */
-    CERTWARDEN_EVALUATE_SHARD_QUEUE: z.url().optional(),
+    CERTWARDEN_EVALUATE_SHARD_QUEUE: z.optional(z.url()),
   }),
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { systemClock } from '../../lib/ports/clock';
@@ -13,7 +13,7 @@ import { soonestExpiryBySource } from './soonest-expiry';
  * only the places that changed): expired certificates, certificates by time left, unreadable and removed
  * places, and each source's soonest expiry. Reads by Query only (the expiry shards and the status index).
  */
-const env = loadEnv(z.object({ CERTWARDEN_TABLE: z.string().min(3) }));
+const env = loadEnv(z.object({ CERTWARDEN_TABLE: z.string().check(z.minLength(3)) }));
 
 const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { SourceConfig } from '../../lib/domain/config';
 import { EnvironmentError } from './env';
 
@@ -23,8 +23,11 @@ export interface Deployment {
 
 /** A deployment file's shape: a list of named sources of a kind, and perhaps a policy. */
 const DeploymentFile = z.looseObject({
-  sources: z.array(z.looseObject({ name: z.string().min(1), kind: z.string().min(1) })).default([]),
-  policy: z.unknown().optional(),
+  sources: z._default(
+    z.array(z.looseObject({ name: z.string().check(z.minLength(1)), kind: z.string().check(z.minLength(1)) })),
+    [],
+  ),
+  policy: z.optional(z.unknown()),
 });
 
 /**

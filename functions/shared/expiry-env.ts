@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { ExpiryConfig } from '../../lib/domain/expiry-config';
 import { jsonVariable } from './env';
 
@@ -5,7 +6,7 @@ import { jsonVariable } from './env';
 // source kind, the policy) are a cold start's weight, and only the evaluation and the digest read expiry settings.
 
 /** `CERTWARDEN_EXPIRY`: the config's `expiry` as JSON (`{days, lifetimeFraction, severity}`); the defaults when unset. */
-export const expiryVariable = jsonVariable(ExpiryConfig).optional();
+export const expiryVariable = z.optional(jsonVariable(ExpiryConfig));
 
 /** The expiry thresholds and severity thresholds of an `expiryVariable` (the config's defaults when unset). */
 export function expirySettings(expiry: ExpiryConfig | undefined): {

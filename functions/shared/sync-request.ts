@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * What EventBridge Scheduler passes the planner: the name of a configured source, whose configuration the
  * planner reads from its deployment file (functions/shared/deployment.ts), so no estate outgrows the
  * schedule's 8,192-character input.
  */
-export const PlanRequest = z.strictObject({ source: z.string().min(1) });
+export const PlanRequest = z.strictObject({ source: z.string().check(z.minLength(1)) });
 export type PlanRequest = z.infer<typeof PlanRequest>;
 
 /**
@@ -16,7 +16,7 @@ export type PlanRequest = z.infer<typeof PlanRequest>;
  * source. Other fields of `source` are ignored (the planner used to send the whole source, narrowed to the scope).
  */
 export const SyncRequest = z.strictObject({
-  source: z.looseObject({ name: z.string().min(1) }),
-  scope: z.string().min(1).nullable(),
+  source: z.looseObject({ name: z.string().check(z.minLength(1)) }),
+  scope: z.nullable(z.string().check(z.minLength(1))),
 });
 export type SyncRequest = z.infer<typeof SyncRequest>;

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { SlackNotifier } from '../../lib/adapters/slack-notifier';
 import { loadEnv, secretArn } from '../shared/env';
@@ -25,7 +25,7 @@ const env = loadEnv(
     /** The secret holding the webhook URL: plain text, or JSON `{ "webhookUrl": … }`. */
     CERTWARDEN_SLACK_SECRET_ARN: secretArn,
     /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
-    CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
+    CERTWARDEN_DIGEST: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 

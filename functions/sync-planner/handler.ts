@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { scopesOf } from '../../lib/connectors/source-scopes';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { loadDeployment } from '../shared/deployment';
@@ -18,7 +18,7 @@ const env = loadEnv(
     /** Source kind → URL of its sync queue. */
     CERTWARDEN_SYNC_QUEUES: jsonVariable(z.partialRecord(z.enum(SOURCE_KINDS), z.url())),
     /** The deployment file with the sources (functions/shared/deployment.ts). */
-    CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
+    CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
   }),
 );
 const { sources } = loadDeployment(env.CERTWARDEN_DEPLOYMENT);

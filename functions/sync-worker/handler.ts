@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
@@ -26,15 +26,15 @@ import { SyncRequest } from '../shared/sync-request';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
-    CERTWARDEN_EVENT_BUS: z.string().min(1),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
+    CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     /** The one source kind this function syncs: its role holds that kind's permissions only. */
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
     /**
      * The deployment file with the sources and the certificate policy (functions/shared/deployment.ts); unset, no
      * sources and the recommended policy.
      */
-    CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
+    CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
   }),
 );
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);

@@ -251,7 +251,7 @@ export const CertwardenConfig = z
         warmWriteUnitsPerSecond: z.number().int().min(4000).max(40_000_000).optional(),
       })
       .prefault({}),
-    expiry: ExpiryConfig.prefault({}),
+    expiry: z.prefault(ExpiryConfig, {}),
     sources: z.array(ConfiguredSource).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
