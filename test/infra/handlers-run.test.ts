@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { generateEstate } from '../bench/generate-estate';
+import { sqsRecord as record } from '../support/sqs-record';
 
 /**
  * The sync worker and the metrics function run for real, in process: an SQS event → syncSource → an embedded
@@ -132,14 +133,6 @@ const diskSource = () =>
 
 /** The SQS client sends to the host of the queue URL, so the queue lives on the fake. */
 const queueUrl = () => `http://127.0.0.1:${(sqs.address() as AddressInfo).port}/111111111111/acm`;
-
-const record = (messageId: string, body: unknown) =>
-  ({
-    messageId,
-    body: JSON.stringify(body),
-    eventSource: 'aws:sqs',
-    attributes: {},
-  }) as unknown as SQSEvent['Records'][0];
 
 describe('the handlers, run in process', () => {
   it('sync worker: syncs the message source into the inventory, publishes its events, and fails only bad records', async () => {

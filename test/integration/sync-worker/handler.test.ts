@@ -3,7 +3,7 @@ import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../../lib/adapters/dynamodb-inventory-store';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../../lib/domain/config';
 import { generateEstate } from '../../bench/generate-estate';
+import { sqsRecord as record } from '../../support/sqs-record';
 
 /**
  * The sync worker run in process as Lambda runs it, its DynamoDB client reaching dynalite through a proxy that
@@ -107,14 +108,6 @@ async function localSource(name: string) {
   await generateEstate(root, 3, new Date());
   return CertwardenConfig.parse({ sources: [{ kind: 'local-files', name, root }] }).sources[0];
 }
-
-const record = (messageId: string, body: unknown) =>
-  ({
-    messageId,
-    body: JSON.stringify(body),
-    eventSource: 'aws:sqs',
-    attributes: {},
-  }) as unknown as SQSEvent['Records'][0];
 
 /** A log line, as much of it as the test reads. */
 interface LogLine {
