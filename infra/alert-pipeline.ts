@@ -32,7 +32,13 @@ export interface AlertPipelineProps {
 /** Events that are expiry alerts: emails and Slack messages. */
 const EXPIRY_ALERTS: DetailType[] = ['Certificate Expiring', 'Certificate Expired'];
 /** What a Slack channel hears besides expiry: things a person should act on. */
-const SLACK_EVENTS: DetailType[] = [...EXPIRY_ALERTS, 'Policy Violation', 'Revocation Detected', 'Renewal Failed'];
+const SLACK_EVENTS: DetailType[] = [
+  ...EXPIRY_ALERTS,
+  'Policy Violation',
+  'Revocation Detected',
+  'Renewal Failed',
+  'Certificate Provisioning Failed',
+];
 /** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
 const SECURITY_HUB_EVENTS: DetailType[] = [
   'Policy Violation',

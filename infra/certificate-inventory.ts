@@ -2,9 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PolicyConfig } from '../lib/domain/policy';
-import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
@@ -25,17 +24,29 @@ import {
   digestSeverityGaps,
   ExpiryConfig,
   formatPath,
+  operationsEmailsOf,
   scopeCountOf,
   SourceConfig,
 } from '../lib/domain/config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
-import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, METRICS_NAMESPACE, SOURCE_DIMENSION } from '../lib/domain/metric-names';
+import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
+import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
-import { isCompleteSecretArn, secretArnsOf, sourceStatements } from './source-permissions';
+import {
+  addOperationsAlarms,
+  createDashboard,
+  createOperationsTopic,
+  longestIntervalSeconds,
+  operationsAlarm,
+  type OperationsAlarmProps,
+} from './operations-alarms';
+import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
+import { MEMBER_ACCOUNT_KINDS, namePrefix, STAGE_PATTERN, syncRoleName } from './stage-names';
+import { allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 export interface CertificateInventoryProps {
   /**
@@ -62,9 +73,20 @@ export interface CertificateInventoryProps {
    */
   readonly policy?: PolicyConfig;
   /**
+   * The stage this deployment is, so that stages share an account and region: every fixed physical name starts
+   * with `certwarden-<stage>` instead of `certwarden` (the table `certwarden-<stage>-inventory`, the bus
+   * `certwarden-<stage>` and its schema registry `certwarden-<stage>-events`, the managed policies
+   * `certwarden-<stage>-reader` and `-operator`, the sync roles `certwarden-<stage>-sync-<kind>`); every other
+   * name is CloudFormation's, unique per stack. Lowercase letters, digits and hyphens, at most 20 characters.
+   *
+   * @default none: names start with `certwarden` (`certwarden-inventory`, `certwarden-sync-aws-acm`, …)
+   * @example 'staging'
+   */
+  readonly stage?: string;
+  /**
    * Name of the inventory table; the CLI's `--store aws` (and `--table`) finds it by this name.
    *
-   * @default 'certwarden-inventory'
+   * @default '<prefix>-inventory' (`certwarden-inventory`, or `certwarden-<stage>-inventory`)
    */
   readonly tableName?: string;
   /**
@@ -91,7 +113,7 @@ export interface CertificateInventoryProps {
   /**
    * Name of the certwarden event bus; the schema registry is named after it (`<name>-events`).
    *
-   * @default 'certwarden'
+   * @default the stage's prefix (`certwarden`, or `certwarden-<stage>`)
    */
   readonly eventBusName?: string;
   /**
@@ -183,9 +205,16 @@ export interface CertificateInventoryProps {
    * Prefix of the managed policies for people: `<prefix>-reader` (read the inventory) and `<prefix>-operator`
    * (also renew ACM certificates and publish to the bus).
    *
-   * @default 'certwarden'
+   * @default the stage's prefix (`certwarden`, or `certwarden-<stage>`)
    */
   readonly managedPolicyPrefix?: string;
+  /**
+   * A CloudWatch dashboard (the config's `monitoring.dashboard`), and the metric series only it shows, which the
+   * functions write only then: $3 a month for the dashboard and $0.30 for each series (docs/architecture.md).
+   *
+   * @default false
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -195,27 +224,35 @@ export interface CertificateInventoryProps {
  */
 const DEFAULT_SYNC_CONCURRENCY_CAP = 100;
 
+/** The functions that write metrics (lib/domain/metric-names.ts): told whether to write the dashboard's too. */
+const METRIC_EMITTERS: ReadonlySet<string> = new Set(Object.values(METRIC).map((metric) => metric.emitter));
+
 /**
  * The deployed certwarden: the inventory table, the event bus with its archive and schema registry, one sync
  * worker per configured source kind fed by a planner through SQS, the inventory-metrics function, alarms on an
- * encrypted SNS topic, a dashboard, and managed policies for people. It holds no business logic: the functions
- * run lib/use-cases, and everything here only wires them.
+ * encrypted operations topic, an optional dashboard, and managed policies for people. It holds no business logic:
+ * the functions run lib/use-cases, and everything here only wires them.
  *
  * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
  */
 export class CertificateInventory extends Construct {
   /** The inventory: certificates, places, history, sync runs, alert ledger (docs/architecture.md). */
   readonly table: dynamodb.Table;
-  /** Encrypts the table and the log groups. */
+  /**
+   * certwarden's one customer-managed key: the table, the log groups and the alert topics (which CloudWatch alarms
+   * publish to with it). One key, not one per use: docs/architecture.md, "One customer-managed key".
+   */
   readonly dataKey: kms.Key;
-  /** Encrypts the alerts topic; CloudWatch may use it to publish alarms. */
-  readonly alertsKey: kms.Key;
+  /** What every fixed physical name starts with: `certwarden`, or `certwarden-<stage>` (props.stage). */
+  readonly namePrefix: string;
   /** The certwarden bus: every event certwarden publishes, archived for replay. */
   readonly eventBus: events.EventBus;
   /** The schemas of the bus's events. */
   readonly schemaRegistry: eventschemas.CfnRegistry;
-  /** Where every alarm goes (encrypted with `alertsKey`). */
+  /** Expiry alerts and digests by email, each subscription filtered on the message's `audience` or `owner`. */
   readonly alertsTopic: sns.Topic;
+  /** Where every alarm goes, OK and ALARM, to unfiltered subscriptions (encrypted with `alertsKey`). */
+  readonly operationsTopic: sns.Topic;
   /** Fans a scheduled source out into one SQS message per scope. */
   readonly syncPlanner: NodejsFunction;
   /** Computes the inventory-wide metrics on `inventoryMetricsSchedule`. */
@@ -228,7 +265,8 @@ export class CertificateInventory extends Construct {
   readonly readerPolicy: iam.ManagedPolicy;
   /** For people who also renew ACM certificates and publish acknowledgements. */
   readonly operatorPolicy: iam.ManagedPolicy;
-  readonly dashboard: cloudwatch.Dashboard;
+  /** With the `dashboard` prop only. */
+  readonly dashboard?: cloudwatch.Dashboard;
   /** Every dead-letter queue, each with its alarm. */
   readonly deadLetterQueues: sqs.Queue[] = [];
   /**
@@ -239,6 +277,8 @@ export class CertificateInventory extends Construct {
 
   private readonly logRetention: logs.RetentionDays;
   private readonly removalPolicy: RemovalPolicy;
+  /** Whether the functions write the series only the dashboard shows. */
+  private readonly dashboardMetrics: boolean;
   /** Where the bus's rules park events they could not deliver to their targets. */
   readonly ruleDlq: sqs.Queue;
   /** Where EventBridge Scheduler parks what it could not deliver. */
@@ -250,26 +290,30 @@ export class CertificateInventory extends Construct {
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
-    const sources = validate(props);
+    const { sources, directAccount } = validate(props, Stack.of(this).account);
+    if (directAccount) this.requireDeployingAccount(directAccount);
+    this.namePrefix = namePrefix(props.stage);
+    const alerts = AlertsConfig.parse(props.alerts ?? {});
+    this.dashboardMetrics = props.dashboard ?? false;
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    // Table and keys: one key for the data at rest (table, logs), one the alarm pipeline may use (topic).
+    // Table and its key, which the logs and the topics share.
     this.dataKey = this.createDataKey();
-    this.alertsKey = this.createAlertsKey();
     this.table = this.createTable(props);
 
     // Bus and schemas.
-    const busName = props.eventBusName ?? 'certwarden';
+    const busName = props.eventBusName ?? this.namePrefix;
     this.eventBus = this.createEventBus(busName, props);
     this.schemaRegistry = this.registerEventSchemas(busName, props);
 
-    // What every asynchronous target shares: the alarms' topic, dead-letter queues, the scheduler's role.
+    // What every asynchronous target shares: the topics, dead-letter queues (each alarmed), the scheduler's role.
     this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
       displayName: 'certwarden alerts',
       masterKey: this.alertsKey,
       enforceSSL: true,
     });
+    this.operationsTopic = createOperationsTopic(this, this.alertsKey, operationsEmailsOf(alerts));
     this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
     this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
     this.schedulerRole = this.createSchedulerRole();
@@ -281,25 +325,25 @@ export class CertificateInventory extends Construct {
     this.syncQueues = queues;
     this.syncPlanner = this.createSyncPlanner(queues, sources, this.deploymentFile);
 
-    // Metrics and alarms (the dashboard comes last: it shows every dead-letter queue, the alert pipeline's too).
     this.inventoryMetrics = this.createInventoryMetrics(props);
-    this.addInventoryAlarms(sources);
+    this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
 
-    this.alertPipeline = new AlertPipeline(this, {
-      alerts: AlertsConfig.parse(props.alerts ?? {}),
-      expiry: ExpiryConfig.parse(props.expiry ?? {}),
-    });
-
-    const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? 'certwarden', sources);
+    const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
     this.readerPolicy = readerPolicy;
     this.operatorPolicy = operatorPolicy;
-    this.dashboard = this.createDashboard(sources);
+    // Alarms, and the dashboard last: it shows every dead-letter queue, the alert pipeline's too.
+    addOperationsAlarms(this, sources);
+    if (this.dashboardMetrics) this.dashboard = createDashboard(this, sources);
   }
 
-  /** The key of the data at rest: the table, and the log groups (CloudWatch Logs of this account may use it). */
+  /**
+   * The one customer-managed key: the table (through DynamoDB), the log groups (CloudWatch Logs of this account)
+   * and the alert topics (through SNS; CloudWatch alarms of this account publish with it). Grants on it are for
+   * AWS services only (AWS Control Tower CT.KMS.PR.3): DynamoDB's are made on a caller's behalf.
+   */
   private createDataKey(): kms.Key {
     const key = new kms.Key(this, 'DataKey', {
-      description: 'certwarden: inventory table and function logs',
+      description: 'certwarden: inventory table, function logs and alert topics',
       enableKeyRotation: true,
       removalPolicy: this.removalPolicy,
     });
@@ -323,16 +367,6 @@ export class CertificateInventory extends Construct {
         },
       }),
     );
-    return key;
-  }
-
-  /** The key of the alerts topic, which CloudWatch alarms of this account may publish with. */
-  private createAlertsKey(): kms.Key {
-    const key = new kms.Key(this, 'AlertsKey', {
-      description: 'certwarden: alerts topic',
-      enableKeyRotation: true,
-      removalPolicy: this.removalPolicy,
-    });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',
@@ -342,7 +376,48 @@ export class CertificateInventory extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantsForAwsServicesOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
     return key;
+  }
+
+  /** The key of the alert topics: the same key as `dataKey`. */
+  get alertsKey(): kms.Key {
+    return this.dataKey;
+  }
+
+  /**
+   * The sync roles a member account's MemberAccountRole trusts: the configured ACM and ACM Private CA workers',
+   * by their fixed names (`<prefix>-sync-aws-acm`, `<prefix>-sync-aws-pca`).
+   */
+  get memberAccountReaders(): iam.IRole[] {
+    return MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []);
+  }
+
+  /**
+   * Only the deploying account is read without a role; when the stack does not know its account at synth, the
+   * deployment checks it: a CloudFormation rule refuses a stack whose account is not `accountId`, before any
+   * resource is made.
+   */
+  private requireDeployingAccount(accountId: string): void {
+    new CfnRule(this, 'DirectAccountIsDeployingAccount', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.ACCOUNT_ID, accountId),
+          assertDescription: `certwarden reads account ${accountId} without a role (no roleName in its sources), which only works from that account: deploy there, or give the account a roleName`,
+        },
+      ],
+    });
   }
 
   /** The inventory table (lib/adapters/dynamodb-table.ts keys and indexes), on demand, encrypted, with TTL. */
@@ -350,7 +425,7 @@ export class CertificateInventory extends Construct {
     const warmThroughput =
       props.warmWriteUnitsPerSecond === undefined ? undefined : { writeUnitsPerSecond: props.warmWriteUnitsPerSecond };
     const table = new dynamodb.Table(this, 'Table', {
-      tableName: props.tableName ?? 'certwarden-inventory',
+      tableName: props.tableName ?? `${this.namePrefix}-inventory`,
       partitionKey: { name: INVENTORY_KEYS.partition, type: dynamodb.AttributeType.STRING },
       sortKey: { name: INVENTORY_KEYS.sort, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -463,6 +538,7 @@ export class CertificateInventory extends Construct {
       memorySize: props.syncMemorySize ?? 1024,
       sourceKind: kind,
       deploymentFile,
+      roleName: syncRoleName(props.stage, kind),
       environment: {
         CERTWARDEN_TABLE: this.table.tableName,
         CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
@@ -495,6 +571,16 @@ export class CertificateInventory extends Construct {
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
     );
     for (const statement of sourceStatements(ofKind)) role.addToPolicy(statement);
+    const listActions = sourceListActions(ofKind);
+    if (listActions.length > 0) {
+      allowOnAnyResource(
+        this,
+        `Sync${name}List`,
+        role,
+        listActions,
+        `${listActions.join(' and ')} supports no resource-level permissions; the listing is what the sync reads first.`,
+      );
+    }
     worker.addEventSource(
       new SqsEventSource(queue, {
         batchSize: props.syncBatchSize ?? 1,
@@ -562,22 +648,6 @@ export class CertificateInventory extends Construct {
     return fn;
   }
 
-  /** Alarms on sync errors per source and on anything expired; each DLQ has its own (addDeadLetterQueue). */
-  private addInventoryAlarms(sources: SourceConfig[]): void {
-    for (const source of sources) {
-      this.addAlarm(`SyncErrors${pascal(source.name)}`, {
-        metric: this.metric(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', Duration.hours(1)),
-        threshold: 1,
-        alarmDescription: `certwarden: the sync of ${source.name} reported errors in the last hour`,
-      });
-    }
-    this.addAlarm('ExpiredCertificates', {
-      metric: this.metric(METRIC.expiredCertificates, {}, 'Maximum', Duration.hours(1)),
-      threshold: 1,
-      alarmDescription: 'certwarden: the inventory holds expired certificates that are still in place',
-    });
-  }
-
   /**
    * An SQS dead-letter queue (encrypted, TLS only, 14 days) with an alarm on its first message, to the alerts
    * topic: for any new asynchronous target (an EventBridge rule's, a notifier's).
@@ -587,6 +657,11 @@ export class CertificateInventory extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // Marks the queue a dead-letter queue (AWS Control Tower CT.SQS.PR.1 asks one of a queue that has none).
+      // Not `byQueue`: naming the source queue's ARN here while the source names this queue's ARN is a cycle in
+      // CloudFormation; not `denyAll`: the control fails it. Only principals who may set a queue's attributes in
+      // this account and region can name it, and certwarden's own queues are the only ones that do.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     });
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -631,19 +706,12 @@ export class CertificateInventory extends Construct {
     return schedule;
   }
 
-  /** An alarm at or above `threshold` that notifies the alerts topic; missing data is not breaching. */
-  addAlarm(
-    id: string,
-    props: { metric: cloudwatch.IMetric; threshold: number; alarmDescription: string },
-  ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      ...props,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertsTopic));
-    return alarm;
+  /**
+   * An alarm that tells the operations topic when it fires and when it clears: by default at or above `threshold`
+   * in one period, missing data not breaching.
+   */
+  addAlarm(id: string, props: OperationsAlarmProps): cloudwatch.Alarm {
+    return operationsAlarm(this, id, this.operationsTopic, props);
   }
 
   /**
@@ -656,15 +724,6 @@ export class CertificateInventory extends Construct {
       eventPattern: { source: [EVENT_SOURCE], ...eventPattern },
       targets: [target],
     });
-  }
-
-  metric(
-    metricName: string,
-    dimensionsMap: Record<string, string>,
-    statistic: string,
-    period: Duration,
-  ): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period });
   }
 
   /** The ARN of one of the table's indexes, for a Query statement. */
@@ -699,6 +758,8 @@ export class CertificateInventory extends Construct {
       sourceKind?: SourceKind;
       /** The deployment file (sources, policy), bundled beside the handler and named in its environment. */
       deploymentFile?: string;
+      /** A fixed name for the role, for a role another account trusts by name. @default CloudFormation's */
+      roleName?: string;
     },
   ): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
@@ -709,6 +770,7 @@ export class CertificateInventory extends Construct {
     const functionRole = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: options.description,
+      roleName: options.roleName,
     });
     functionRole.addToPolicy(
       new iam.PolicyStatement({
@@ -727,22 +789,28 @@ export class CertificateInventory extends Construct {
       role: functionRole,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
       bundling: bundlingFor(options.sourceKind, options.deploymentFile),
       deadLetterQueue: options.asyncDeadLetterQueue,
       retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `certwarden-${kebab(role)}`,
+        POWERTOOLS_SERVICE_NAME: serviceName(role, this.namePrefix),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
+        ...(this.dashboardMetrics && METRIC_EMITTERS.has(role) && { CERTWARDEN_DASHBOARD_METRICS: 'true' }),
         ...options.environment,
       },
     });
-    Validations.of(functionRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
-    });
+    // Active tracing, set on the function itself: CDK's `tracing` prop would add the two X-Ray actions on `*` to the
+    // role's default policy, where acknowledging that `*` would hide any other `*` added to the function later.
+    (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    const tracing = allowOnAnyResource(
+      this,
+      `${id}Tracing`,
+      functionRole,
+      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
+    );
+    fn.node.addDependency(tracing);
     acknowledgeLogStreams(functionRole, logGroup);
     return fn;
   }
@@ -803,57 +871,6 @@ export class CertificateInventory extends Construct {
     }
     return { readerPolicy, operatorPolicy };
   }
-
-  private createDashboard(sources: SourceConfig[]): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.days(7),
-    });
-    const hourly = (name: string, dims: Record<string, string>, statistic: string, label: string) =>
-      this.metric(name, dims, statistic, Duration.hours(1)).with({ label });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Certificates by status',
-        width: 12,
-        stacked: true,
-        left: [
-          ...EXPIRY_BANDS.map((band) =>
-            hourly(METRIC.certificatesByExpiry, { [BAND_DIMENSION]: band }, 'Maximum', band),
-          ),
-          hourly(METRIC.unreadablePlaces, {}, 'Maximum', 'unreadable'),
-          hourly(METRIC.removedPlaces, {}, 'Maximum', 'removed'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Minimum days to expiry per source',
-        width: 12,
-        left: sources.map((source) =>
-          hourly(METRIC.minDaysToExpiry, { [SOURCE_DIMENSION]: source.name }, 'Minimum', source.name),
-        ),
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Sync duration per source (ms, max)',
-        width: 12,
-        left: sources.map((source) =>
-          hourly(METRIC.syncDuration, { [SOURCE_DIMENSION]: source.name }, 'Maximum', source.name),
-        ),
-        right: sources.map((source) =>
-          hourly(METRIC.syncErrors, { [SOURCE_DIMENSION]: source.name }, 'Sum', `${source.name} errors`),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Dead-letter queue depth',
-        width: 12,
-        left: this.deadLetterQueues.map((queue) =>
-          queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).with({
-            label: queue.node.id,
-          }),
-        ),
-      }),
-    );
-    return dashboard;
-  }
 }
 
 /**
@@ -872,9 +889,20 @@ function defaultSyncConcurrency(ofKind: SourceConfig[]): number {
   return Math.min(DEFAULT_SYNC_CONCURRENCY_CAP, Math.max(2, scopes));
 }
 
-/** Every problem of the props at once, in one error; the sources as their schema completes them. */
-function validate(props: CertificateInventoryProps): SourceConfig[] {
+/**
+ * Every problem of the props at once, in one error; the sources as their schema completes them, and the account
+ * the sources read without a role when the deploying account is not known at synth (`requireDeployingAccount`).
+ */
+function validate(
+  props: CertificateInventoryProps,
+  deployingAccount: string,
+): { sources: SourceConfig[]; directAccount?: string } {
   const problems: string[] = [];
+  if (props.stage !== undefined && !STAGE_PATTERN.test(props.stage)) {
+    problems.push(
+      `stage: "${props.stage}" is not 1 to 20 lowercase letters, digits and hyphens starting with a letter (it begins every physical name)`,
+    );
+  }
   const sources: SourceConfig[] = [];
   (props.sources ?? []).forEach((source, index) => {
     const parsed = SourceConfig.safeParse(source);
@@ -889,6 +917,11 @@ function validate(props: CertificateInventoryProps): SourceConfig[] {
     names.add(source.name);
     if (source.kind === 'local-files') {
       problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
+    }
+    try {
+      longestIntervalSeconds(source.schedule);
+    } catch (error) {
+      problems.push(`source ${source.name}: schedule ${(error as Error).message}`);
     }
     for (const arn of secretArnsOf(source)) {
       if (!isCompleteSecretArn(arn)) {
@@ -933,29 +966,59 @@ function validate(props: CertificateInventoryProps): SourceConfig[] {
         `alerts.slack.webhookSecretArn: ${slackSecret} must be a complete secret ARN (with its 6-character suffix)`,
       );
   }
+  const direct = directAccounts(sources, deployingAccount);
+  problems.push(...direct.problems);
   if (problems.length > 0) throw new Error(`CertificateInventory: ${problems.join('; ')}`);
-  return sources;
+  return { sources, directAccount: direct.unchecked };
 }
 
-/** The cdk-nag finding of a wildcard resource names tokens as `<AWS::Partition>`, `<AWS::AccountId>`, … */
-function nagResource(arn: string): string {
-  return arn
-    .replaceAll(Aws.PARTITION, '<AWS::Partition>')
-    .replaceAll(Aws.ACCOUNT_ID, '<AWS::AccountId>')
-    .replaceAll(Aws.REGION, '<AWS::Region>');
+/**
+ * An AWS source's account (ACM, Private CA, IAM, IoT) listed without a `roleName` is read with the function's own credentials, which
+ * reach only the deploying account's certificates: ACM and ACM Private CA have no resource policies to open them to
+ * another account (and the results would be filed under the listed account). Such an account must be the deploying
+ * one. When the deploying account is a token (an environment-agnostic stack), one such account is left to the
+ * deployment to check (`unchecked`); two can never both be it.
+ */
+function directAccounts(sources: SourceConfig[], deployingAccount: string): { problems: string[]; unchecked?: string } {
+  const direct = new Map<string, string>();
+  for (const source of sources) {
+    if (!source.kind.startsWith('aws-')) continue;
+    for (const account of (source as { accounts?: Array<{ accountId: string; roleName?: string }> }).accounts ?? []) {
+      if (!account.roleName && !direct.has(account.accountId)) direct.set(account.accountId, source.name);
+    }
+  }
+  const reason =
+    'ACM, ACM Private CA, IAM server certificates and IoT have no resource policies, so another account is read only through a role';
+  if (!Token.isUnresolved(deployingAccount)) {
+    return {
+      problems: [...direct]
+        .filter(([accountId]) => accountId !== deployingAccount)
+        .map(
+          ([accountId, source]) =>
+            `source ${source}: account ${accountId} has no roleName and is not the deploying account ${deployingAccount} (${reason}: set roleName and deploy MemberAccountRole there)`,
+        ),
+    };
+  }
+  if (direct.size > 1) {
+    return {
+      problems: [
+        `sources: accounts ${[...direct.keys()].join(', ')} have no roleName, and only the deploying account is read without one (${reason}): set roleName on all but the deploying account`,
+      ],
+    };
+  }
+  return { problems: [], unchecked: [...direct.keys()][0] };
 }
 
-/** ACM/PCA resources of the configured regions and accounts end in `/*`: each finding, with why. */
+/** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
   for (const statement of sourceStatements(sources)) {
-    const json = statement.toStatementJson() as { Resource: string | string[]; Action: string | string[] };
-    for (const resource of [json.Resource].flat()) {
-      if (!resource.includes('*')) continue;
-      const reason =
-        resource === '*'
-          ? `${[json.Action].flat().join(', ')} supports no resource-level permissions; the list is what the sync reads first.`
-          : 'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region.';
-      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`, reason });
+    const json = statement.toStatementJson() as { Resource: string | string[] };
+    for (const resource of [json.Resource].flat().filter((arn) => arn.includes('*'))) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
+        reason:
+          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
+      });
     }
   }
 }
@@ -969,15 +1032,6 @@ function acknowledgeLogStreams(role: iam.Role, logGroup: logs.LogGroup): void {
       "The log group's ARN ends in :* to cover its streams, which Lambda names; the group is this function's own.",
   });
 }
-
-const pascal = (name: string): string =>
-  name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0].toUpperCase() + part.slice(1))
-    .join('');
-
-const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 /** Whether the app can bundle a package (esbuild resolves it as require does, from the app's node_modules). */
 function resolvable(name: string): boolean {

@@ -1,4 +1,4 @@
-import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CertwardenConfig } from '../lib/domain/config';
 import { CertificateInventory, type CertificateInventoryProps } from './certificate-inventory';
@@ -9,13 +9,21 @@ export interface CertwardenStackProps extends StackProps {
    * alerts, expiry thresholds and policy the rest.
    */
   readonly config: CertwardenConfig;
+  /** The stage (CertificateInventoryProps.stage): the prefix of every fixed name. @default none */
+  readonly stage?: string;
   /** Anything else of the construct's. @default the construct's defaults */
-  readonly inventory?: Omit<CertificateInventoryProps, 'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy'>;
+  readonly inventory?: Omit<
+    CertificateInventoryProps,
+    'sources' | 'tableName' | 'alerts' | 'expiry' | 'policy' | 'stage' | 'dashboard'
+  >;
 }
 
 /**
  * The deployable certwarden app: one CertificateInventory built from the configuration. Environment-agnostic:
  * it looks nothing up, so `cdk synth` works offline.
+ *
+ * Its Outputs are what a StackSet of MemberAccountRole takes as parameters (`TrustedAccountId`,
+ * `TrustedRoleArns`), and the table the CLI's `--table` names.
  */
 export class CertwardenStack extends Stack {
   readonly inventory: CertificateInventory;
@@ -32,6 +40,7 @@ export class CertwardenStack extends Stack {
     }
     this.inventory = new CertificateInventory(this, 'Inventory', {
       ...props.inventory,
+      stage: props.stage,
       sources: config.sources.filter((source) => source.kind !== 'local-files'),
       tableName: config.inventory.table,
       warmWriteUnitsPerSecond: config.inventory.warmWriteUnitsPerSecond ?? props.inventory?.warmWriteUnitsPerSecond,
@@ -39,6 +48,25 @@ export class CertwardenStack extends Stack {
       expiry: config.expiry,
       policy: config.policy,
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
+      dashboard: config.monitoring.dashboard,
     });
+    new CfnOutput(this, 'TableName', {
+      description: "The inventory table (the CLI's --table with --store aws)",
+      value: this.inventory.table.tableName,
+    });
+    new CfnOutput(this, 'TrustedAccountId', {
+      description: 'MemberAccountRole parameter TrustedAccountId: the account the sync runs in',
+      value: this.account,
+    });
+    const readers = this.inventory.memberAccountReaders;
+    if (readers.length > 0) {
+      new CfnOutput(this, 'TrustedRoleArns', {
+        description: 'MemberAccountRole parameter TrustedRoleArns: the AWS sync roles (ACM, Private CA, IAM, IoT)',
+        value: Fn.join(
+          ',',
+          readers.map((role) => role.roleArn),
+        ),
+      });
+    }
   }
 }

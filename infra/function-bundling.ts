@@ -1,7 +1,7 @@
 import { extname, join } from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { SourceKind } from '../lib/ports/certificate-source';
+import { SOURCE_KINDS, type SourceKind } from '../lib/ports/certificate-source';
 
 /** Repository root, or dist/ in the published package: infra/ sits one level below it either way. */
 export const REPO_ROOT = join(__dirname, '..');
@@ -111,7 +111,9 @@ export interface DeployedBundle {
 }
 
 /** Source kinds a Lambda can sync (local-files is the CLI's). */
-export const DEPLOYABLE_SOURCE_KINDS = ['aws-acm', 'aws-pca', 'azure-key-vault', 'google-certificate-manager'] as const;
+export const DEPLOYABLE_SOURCE_KINDS = SOURCE_KINDS.filter(
+  (kind): kind is Exclude<SourceKind, 'local-files'> => kind !== 'local-files',
+);
 
 /** Every bundle the construct can deploy: each role once, the sync worker once per deployable kind. */
 export const DEPLOYED_BUNDLES: DeployedBundle[] = (Object.keys(FUNCTION_ENTRIES) as FunctionRole[]).flatMap(

@@ -12,8 +12,7 @@ import type { DigestNotifier } from '../../lib/ports/notifier';
 import { sendDigest } from '../../lib/use-cases/digest';
 import { loadEnv, secretArn, topicArn } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
-import { METRIC } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 
 /**
  * Scheduler → digest (asynchronous, any event): the day's low-severity expiry news in one message to the alert
@@ -71,7 +70,6 @@ export const handler = withPowertools(async () => {
     alreadySent: report.alreadySent,
     heldElsewhere: report.heldElsewhere,
   };
-  metrics.addMetric(METRIC.digestItems, 'Count', report.sent ? report.items.length : 0);
   logger.info('digest', { ...summary, failed: report.failed });
   if (report.failed) {
     throw new DigestNotSentError(

@@ -10,8 +10,7 @@ import { systemClock } from '../../lib/ports/clock';
 import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
-import { METRIC } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 import { planEvaluation, type ShardRequest } from './requests';
 
 /**
@@ -103,8 +102,6 @@ export const handler = withPowertools(async (event: SQSEvent, context): Promise<
     signal,
   });
 
-  metrics.addMetric(METRIC.alertsSent, 'Count', report.emitted);
-  metrics.addMetric(METRIC.alertsFailed, 'Count', report.failed);
   logger.info('expiry evaluated', {
     triggers: plan.triggers,
     shards,

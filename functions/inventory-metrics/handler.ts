@@ -4,39 +4,43 @@ import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-stor
 import { systemClock } from '../../lib/ports/clock';
 import { summarizeInventory } from '../../lib/use-cases/report';
 import { loadEnv } from '../shared/env';
-import { BAND_DIMENSION, EXPIRY_BANDS, METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { EXPIRY_BANDS, METRIC } from '../shared/metric-names';
+import { logger, publishMetric, withPowertools } from '../shared/powertools';
 import { soonestExpiryBySource } from './soonest-expiry';
 
 /**
  * Scheduler → inventory metrics: the inventory-wide figures a sync worker cannot know (it sees one scope, and
- * only the places that changed): expired certificates, certificates by time left, unreadable and removed
- * places, and each source's soonest expiry. Reads by Query only (the expiry shards and the status index).
+ * only the places that changed): expired certificates (for their alarm) and, when the dashboard is deployed,
+ * certificates by time left, unreadable and removed places, and each source's soonest expiry. Reads by Query
+ * only (the expiry shards and the status index).
  */
-const env = loadEnv(z.object({ CERTWARDEN_TABLE: z.string().check(z.minLength(3)) }));
+const env = loadEnv(
+  z.object({
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
+    /** Set when the dashboard is deployed: the series only it shows are written too. */
+    CERTWARDEN_DASHBOARD_METRICS: z._default(z.stringbool(), false),
+  }),
+);
 
 const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 
 export const handler = withPowertools(async () => {
   const summary = await summarizeInventory(store, systemClock);
-  const soonest = await soonestExpiryBySource(store, systemClock, Object.keys(summary.bySource));
-
-  metrics.addMetric(METRIC.expiredCertificates, 'Count', summary.byExpiry.expired);
-  metrics.addMetric(METRIC.unreadablePlaces, 'Count', summary.unreadable);
-  metrics.addMetric(METRIC.removedPlaces, 'Count', summary.removed);
-  for (const band of EXPIRY_BANDS) {
-    metrics
-      .singleMetric()
-      .addDimension(BAND_DIMENSION, band)
-      .addMetric(METRIC.certificatesByExpiry, 'Count', summary.byExpiry[band]);
-  }
-  for (const [source, days] of soonest) {
-    metrics.singleMetric().addDimension(SOURCE_DIMENSION, source).addMetric(METRIC.minDaysToExpiry, 'None', days);
+  if (summary.byExpiry.expired > 0) publishMetric(METRIC.expiredCertificates, {}, summary.byExpiry.expired);
+  // The soonest expiry per source is read for the dashboard only.
+  const soonest = env.CERTWARDEN_DASHBOARD_METRICS
+    ? await soonestExpiryBySource(store, systemClock, Object.keys(summary.bySource))
+    : undefined;
+  if (soonest) {
+    for (const band of EXPIRY_BANDS) publishMetric(METRIC.certificatesByExpiry, { band }, summary.byExpiry[band]);
+    publishMetric(METRIC.unreadablePlaces, {}, summary.unreadable);
+    publishMetric(METRIC.removedPlaces, {}, summary.removed);
+    for (const [source, days] of soonest) publishMetric(METRIC.minDaysToExpiry, { source }, days);
   }
   logger.info('inventory metrics', {
     live: summary.live,
     byExpiry: summary.byExpiry,
-    soonest: Object.fromEntries(soonest),
+    ...(soonest && { soonest: Object.fromEntries(soonest) }),
   });
   return { live: summary.live, expired: summary.byExpiry.expired };
 });

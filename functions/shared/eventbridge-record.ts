@@ -3,8 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from 'zod/mini';
 import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } from '../../lib/domain/events';
 import type { EventPublisher } from '../../lib/ports/event-publisher';
-import { CHANNEL_DIMENSION, METRIC } from './metric-names';
-import { logger, metrics } from './powertools';
+import { logger } from './powertools';
 
 /**
  * A certwarden event as EventBridge delivers it to a rule's target (an SQS message body, a Pipes record):
@@ -78,7 +77,7 @@ export const DEFAULT_RECORD_BUDGET_MS = 60_000;
  * after that it and the rest fail without being attempted. A timeout would instead end the invocation with
  * no partial batch response, and SQS would redeliver the records already delivered too.
  *
- * @param channel names the notifier in logs and the NotificationsFailed metric (`email`, `slack`, …).
+ * @param channel names the notifier in its logs (`email`, `slack`, …).
  * @param publisherFor the notifier, made once per invocation (it may read a secret first).
  * @param recordBudgetMs the worst case of one record's delivery (the notifier's retries and timeouts).
  */
@@ -122,10 +121,6 @@ export async function publishEachRecord(
     throwOnFullBatchFailure: false,
   });
   const failed = response.batchItemFailures.length;
-  metrics
-    .singleMetric()
-    .addDimension(CHANNEL_DIMENSION, channel)
-    .addMetric(METRIC.notificationsFailed, 'Count', failed);
   if (notAttempted > 0)
     logger.warn('records left for redelivery: too little time left', { channel, notAttempted, recordBudgetMs });
   logger.info('records delivered', { channel, records: event.Records.length, failed, notAttempted });

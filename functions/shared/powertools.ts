@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { METRICS_NAMESPACE } from './metric-names';
+import { METRICS_NAMESPACE, type DimensionValues, type MetricDefinition } from './metric-names';
 
 /**
  * Module-level singletons shared by every function. The service name comes from POWERTOOLS_SERVICE_NAME,
@@ -46,4 +46,18 @@ function flushMetrics(): void {
     metrics.clearDimensions();
     metrics.clearMetadata();
   }
+}
+
+/**
+ * Publishes one series of `metric` at once, on an EMF line of its own, with exactly the dimensions its definition
+ * names (lib/domain/metric-names.ts) besides the service: the ones the alarms and the dashboard query.
+ */
+export function publishMetric<M extends MetricDefinition>(
+  metric: M,
+  dimensions: DimensionValues<M>,
+  value: number,
+): void {
+  const single = metrics.singleMetric();
+  for (const name of metric.dimensions) single.addDimension(name, (dimensions as Record<string, string>)[name]);
+  single.addMetric(metric.name, metric.unit, value);
 }

@@ -3,8 +3,7 @@ import { toOcsf } from '../../lib/domain/notifications/siem-ocsf';
 import { toSiemJson } from '../../lib/domain/notifications/siem-json';
 import { loadEnv } from '../shared/env';
 import { parseEventBridgeBody } from '../shared/eventbridge-record';
-import { METRIC } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 
 /**
  * EventBridge Pipes enrichment: the pipe's source is an SQS queue that a rule fills with every certwarden
@@ -50,7 +49,6 @@ export const handler = withPowertools(async (event: unknown) => {
     if (ocsf) formatted.push(ocsf);
     else withoutOcsf++;
   }
-  if (dropped > 0) metrics.addMetric(METRIC.siemRecordsDropped, 'Count', dropped);
   logger.info('formatted for the SIEM', {
     format: env.CERTWARDEN_SIEM_FORMAT,
     received: event.length,

@@ -5,8 +5,7 @@ import { scopesOf } from '../../lib/connectors/source-scopes';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { loadDeployment } from '../shared/deployment';
 import { jsonVariable, loadEnv } from '../shared/env';
-import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 import { PlanRequest, type SyncRequest } from '../shared/sync-request';
 
 /**
@@ -58,10 +57,6 @@ export const handler = withPowertools(async (event: unknown) => {
     batches.push(limit(() => sendAll(queueUrl, entries)));
   }
   await Promise.all(batches);
-  metrics
-    .singleMetric()
-    .addDimension(SOURCE_DIMENSION, source.name)
-    .addMetric(METRIC.scopesPlanned, 'Count', requests.length);
   logger.info('sync planned', { source: source.name, kind: source.kind, messages: requests.length });
   return { source: source.name, messages: requests.length };
 });

@@ -15,8 +15,8 @@ import type { SecretFetcher } from '../../lib/ports/secrets';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
-import { METRIC, SOURCE_DIMENSION } from '../shared/metric-names';
-import { logger, metrics, withPowertools } from '../shared/powertools';
+import { METRIC } from '../shared/metric-names';
+import { logger, publishMetric, withPowertools } from '../shared/powertools';
 import { SyncRequest } from '../shared/sync-request';
 
 /**
@@ -35,6 +35,8 @@ const env = loadEnv(
      * sources and the recommended policy.
      */
     CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
+    /** Set when the dashboard is deployed: the series only it shows are written too. */
+    CERTWARDEN_DASHBOARD_METRICS: z._default(z.stringbool(), false),
   }),
 );
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
@@ -97,7 +99,6 @@ async function syncRecord(record: SQSRecord): Promise<void> {
   }
   const { scope } = request;
   const config = scope === null ? source : restrictToScope(source, scope);
-  const started = Date.now();
   const report = await syncSource({
     source: await createSource(config, wiring),
     store,
@@ -107,13 +108,14 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     scopes: scope === null ? undefined : [scope],
   });
   const { counts } = report;
-  const changed = counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
-  metrics
-    .singleMetric()
-    .addDimension(SOURCE_DIMENSION, source.name)
-    .addMetric(METRIC.syncErrors, 'Count', counts.errors)
-    .addMetric(METRIC.placesChanged, 'Count', changed)
-    .addMetric(METRIC.syncDuration, 'Milliseconds', Date.now() - started);
+  const series = { source: source.name };
+  if (report.complete) publishMetric(METRIC.scopesSynced, series, 1);
+  if (counts.errors > 0) publishMetric(METRIC.syncErrors, series, counts.errors);
+  if (env.CERTWARDEN_DASHBOARD_METRICS) {
+    const changed =
+      counts.discovered + counts.renewed + counts.updated + counts.removed + counts.restored + counts.stale;
+    publishMetric(METRIC.placesChanged, series, changed);
+  }
   logger.info('scope synced', {
     source: source.name,
     scope,

@@ -14,12 +14,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CertificateRecord, ParsedCertificate } from '../domain/certificate';
 import {
   ALERT_SHARDS,
+  type ExceptionStatus,
   type HistoryRecord,
   type InventoryStore,
   type KeyUser,
   type ListOptions,
   type LocationChange,
   type LocationListing,
+  type LocationState,
   type LocationStatus,
   type ScopeNote,
   type StoredLocation,
@@ -130,16 +132,22 @@ export class DynamoInventoryStore implements InventoryStore {
    */
   async applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict'>> {
     const planned = changes.map((change) => this.plan(change));
-    await this.batchPut(planned.map(({ history }) => history));
+    await this.batchPut(planned.flatMap(({ history }) => (history ? [history] : [])));
     return Promise.all(planned.map(({ stored, previous }) => this.putLocation(stored, previous)));
   }
 
   private plan({ next, previous, change, at }: LocationChange): {
     stored: StoredLocation;
     previous: StoredLocation | undefined;
-    history: Item;
+    history: Item | undefined;
   } {
     const version = (previous?.version ?? 0) + 1;
+    if (onlyStaleMarkMoves(previous, next, change)) {
+      // A scope's outage is not the certificate's history: the mark lives on the place alone, one write to set
+      // and one to clear (a vault of 1,280 places gone and back: 2,560 writes, no longer 5,120).
+      const stored: StoredLocation = { ...previous!, ...next, stale: next.stale, version };
+      return { stored, previous, history: undefined };
+    }
     const historyId = createHash('sha1')
       .update(JSON.stringify([next.contentHash, change, next.status, next.stale?.since ?? null, at]))
       .digest('hex')
@@ -320,7 +328,7 @@ export class DynamoInventoryStore implements InventoryStore {
     return take(concatenate(shards), limit);
   }
 
-  byStatus(status: 'removed' | 'error', options: ListOptions = {}): AsyncIterable<StoredLocation> {
+  byStatus(status: ExceptionStatus, options: ListOptions = {}): AsyncIterable<StoredLocation> {
     const shards = everyShard((shard) =>
       this.queryLocations('byStatus', `STATUS#${status}#${shard}`, {
         limit: options.limit,
@@ -700,10 +708,23 @@ function toLocationItem(location: StoredLocation): Item {
   const shard = indexShardOf(locationId);
   if (status === 'removed') {
     Object.assign(item, { gsi5pk: `STATUS#removed#${shard}`, gsi5sk: `${location.removedAt}#${locationId}` });
-  } else if (location.error) {
+  } else if (location.error || location.problem) {
     Object.assign(item, { gsi5pk: `STATUS#error#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
+  } else if (!certificate) {
+    Object.assign(item, { gsi5pk: `STATUS#pending#${shard}`, gsi5sk: `${location.changedAt}#${locationId}` });
   }
   return item;
+}
+
+/** A place marked stale, or cleared of its mark with nothing else different: no history record. */
+function onlyStaleMarkMoves(
+  previous: StoredLocation | undefined,
+  next: LocationState,
+  change: LocationChange['change'],
+): boolean {
+  if (!previous || previous.status !== 'live' || next.status !== 'live') return false;
+  if (change === 'stale') return true;
+  return previous.stale !== undefined && next.stale === undefined && previous.contentHash === next.contentHash;
 }
 
 const alertScheduleKeys = (locationId: string, at: string) => ({

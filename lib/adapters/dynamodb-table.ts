@@ -28,7 +28,8 @@ export const INVENTORY_INDEXES = {
    */
   bySource: { partition: 'gsi4pk', sort: 'gsi4sk', projection: 'ALL' },
   /**
-   * STATUS#removed#<shard> | STATUS#error#<shard> → <changedAt>#<locationId>: the exceptions;
+   * STATUS#<removed|error|pending>#<shard> → <changedAt>#<locationId>: the exceptions (ExceptionStatus: `error`
+   * holds read errors and provider problems, `pending` live places without a certificate and nothing wrong);
    * VIOLATION#<rule>#<shard> → <severity>#<locationId>: open violations of a rule, most severe first.
    */
   byStatus: { partition: 'gsi5pk', sort: 'gsi5sk', projection: 'ALL' },

@@ -6,6 +6,7 @@ import { DynamoDbMeter } from '../adapters/dynamodb-meter';
 import { ensureInventoryTable, startEmbeddedDynamoDb } from '../adapters/embedded-dynamodb';
 import { CertwardenError } from '../domain/errors';
 import { describeIoError } from './io-errors';
+import type { WriteCount } from './render';
 
 export const DEFAULT_TABLE = 'certwarden-inventory';
 
@@ -93,3 +94,9 @@ function describeStoreError(error: unknown): string {
   if (/permission denied|EACCES|EPERM/i.test(message)) return 'permission denied (the store must be writable)';
   return describeIoError(cause ?? error);
 }
+
+/** The meter's writes since its last reset, as a sync report shows them. */
+export const writesOf = (meter: DynamoDbMeter): WriteCount => ({
+  requests: meter.writeRequests,
+  items: new Map(meter.itemsWritten),
+});

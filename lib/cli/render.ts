@@ -91,7 +91,13 @@ export function renderTable(head: string[], rows: Array<Array<string | number>>,
   return [rule('┌', '┬', '┐'), line(head), ...cells.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
-export function renderSyncReport(report: SyncRunRecord): string {
+/** What a run wrote to DynamoDB, from the store's meter: requests, and items by kind. */
+export interface WriteCount {
+  requests: number;
+  items: ReadonlyMap<string, number>;
+}
+
+export function renderSyncReport(report: SyncRunRecord, writes?: WriteCount): string {
   const { counts } = report;
   const columns = ['discovered', 'renewed', 'updated', 'removed', 'restored', 'stale', 'unchanged', 'errors'] as const;
   const summary = renderTable([...columns], [columns.map((column) => counts[column])]);
@@ -106,6 +112,10 @@ export function renderSyncReport(report: SyncRunRecord): string {
   if (report.policy) {
     const { evaluated, opened, resolved } = report.policy;
     lines.push(`policy: ${evaluated} place(s) evaluated, ${opened} violation(s) opened, ${resolved} resolved`);
+  }
+  if (writes) {
+    const items = [...writes.items].map(([kind, count]) => `${count} ${kind}`).join(', ');
+    lines.push(`DynamoDB writes for this sync: ${writes.requests} request(s)${items ? ` (items: ${items})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -143,13 +153,23 @@ export function renderProblemLocations(rows: StoredLocation[]): string {
   const head = ['since', 'status', 'owner', 'source', 'location', 'detail'];
   const cells = rows.map((location) => [
     (location.removedAt ?? location.changedAt).slice(0, 19),
-    location.status === 'removed' ? 'removed' : 'unreadable',
+    location.status === 'removed'
+      ? 'removed'
+      : location.error
+        ? 'unreadable'
+        : (location.providerStatus ?? (location.problem ? 'problem' : 'pending')),
     location.owner,
     location.source,
     shortPlace(location.nativeId),
-    location.error ?? (location.certificate ? displayName(location) : ''),
+    location.error ?? location.problem ?? (location.certificate ? displayName(location) : ''),
   ]);
   return `${renderTable(head, cells, { middle: [4] })}\n`;
+}
+
+/** Places without a certificate, under the certificate table: what they are waiting for, or what is wrong. */
+export function renderPlacesWithoutCertificate(rows: StoredLocation[]): string {
+  if (rows.length === 0) return '';
+  return `\nWithout a certificate (${rows.length}):\n${renderProblemLocations(rows)}`;
 }
 
 export function renderSummary(summary: InventorySummary): string {
@@ -164,7 +184,8 @@ export function renderSummary(summary: InventorySummary): string {
     [[byExpiry.expired, byExpiry.within7, byExpiry.within30, byExpiry.within60, byExpiry.later]],
   );
   return [
-    `Inventory: ${summary.live} live certificate location(s), ${summary.unreadable} unreadable, ${summary.removed} removed`,
+    `Inventory: ${summary.live} live certificate location(s), ${summary.unreadable} unreadable, ` +
+      `${summary.withProblem} with a provider problem, ${summary.pending} awaiting a certificate, ${summary.removed} removed`,
     `  by kind:   ${counts(summary.byKind)}`,
     `  by owner:  ${counts(summary.byOwner)}`,
     `  by source: ${counts(summary.bySource)}`,

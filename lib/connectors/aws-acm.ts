@@ -115,7 +115,7 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
     ]);
     const detail = described.Certificate ?? {};
     const metadata = this.metadata(scope, summary, detail, tagsOf(tagged.Tags));
-    if (!body) return { certificate: null, metadata, error: issuanceProblem(summary, detail) };
+    if (!body) return { certificate: null, metadata };
     if ('error' in body) return { certificate: null, metadata, error: `${CertificateArn}: ${body.error}` };
     if ('pending' in body || !body.Certificate) return { certificate: null, metadata };
     try {
@@ -146,6 +146,7 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
       managed: type !== undefined && type !== 'IMPORTED' && eligibility !== 'INELIGIBLE',
       inUseBy: detail.InUseBy ? [...detail.InUseBy].sort() : undefined,
       renewal: type === 'AMAZON_ISSUED' ? 'acm-managed' : type === 'PRIVATE' ? 'acm-private-ca' : 'manual',
+      problem: problemOf(summary, detail),
       details: {
         type,
         keyAlgorithm: detail.KeyAlgorithm ?? summary.KeyAlgorithm,
@@ -169,9 +170,18 @@ function bodyFailure(error: unknown): { pending: true } | { error: string } {
   return { error: `GetCertificate: ${describeAwsError(error)}` };
 }
 
-/** An error for certificates whose issuance failed; a pending one is not an error, only not there yet. */
-function issuanceProblem(summary: CertificateSummary, detail: CertificateDetail): string | undefined {
+/**
+ * What a person must fix: an issuance that failed or timed out, or a managed renewal that failed (the certificate
+ * then expires where it is). A pending issuance or renewal is no problem, only not done yet.
+ */
+function problemOf(summary: CertificateSummary, detail: CertificateDetail): string | undefined {
   const status = detail.Status ?? summary.Status;
-  if (status !== 'FAILED' && status !== 'VALIDATION_TIMED_OUT') return undefined;
-  return `${summary.CertificateArn}: issuance ${status}${detail.FailureReason ? ` (${detail.FailureReason})` : ''}`;
+  if (status === 'FAILED' || status === 'VALIDATION_TIMED_OUT') {
+    return `issuance ${status}${detail.FailureReason ? ` (${detail.FailureReason})` : ''}`;
+  }
+  const renewal = detail.RenewalSummary;
+  if (renewal?.RenewalStatus === 'FAILED') {
+    return `managed renewal FAILED${renewal.RenewalStatusReason ? ` (${renewal.RenewalStatusReason})` : ''}`;
+  }
+  return undefined;
 }

@@ -1,13 +1,14 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import pLimit from 'p-limit';
 import { contentHash } from '../domain/content-hash';
-import { ConfigError } from '../domain/errors';
+import { CertificateParseError, ConfigError } from '../domain/errors';
 import type { OwnerSettings } from '../domain/owner';
-import type { ScopeFailure, SourceEntry, SourceItem } from '../ports/certificate-source';
+import type { LoadedEntry, LocationMetadata, ScopeFailure, SourceEntry, SourceItem } from '../ports/certificate-source';
+import { parseCertificates } from '../x509/parse';
 import { PUBLISHED_RATES, processRateLimiters, type RateLimiters, type RequestRates } from './rate-limiter';
 
 /**
- * The AWS plumbing both AWS sources share: SDK clients per account × region (credentials by STS AssumeRole
+ * The AWS plumbing every AWS source shares: SDK clients per account × region (credentials by STS AssumeRole
  * or the caller's own), requests paced at the published quotas with standard retries, and the walk over scopes in which an account whose role cannot be
  * assumed, or a region that cannot be listed, becomes a ScopeFailure while the other scopes go on.
  */
@@ -36,7 +37,7 @@ export interface AwsCredentials {
 
 export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
 
-export type AwsService = 'acm' | 'acm-pca' | 'sts';
+export type AwsService = 'acm' | 'acm-pca' | 'iam' | 'iot' | 'sts';
 
 /** What the factory hands a client's constructor: region, credentials, retries, and any test overrides. */
 export type AwsClientConfig = { region: string } & Record<string, unknown>;
@@ -62,6 +63,11 @@ export interface AwsClientFactoryOptions {
   stsRegion?: string;
   /** One endpoint for every service (a local fake, a proxy). @default AWS's regional endpoints */
   endpoint?: string;
+  /**
+   * Endpoints by service, over `endpoint` (VPC endpoints, another partition, an emulator).
+   * @default the SDK's resolution, which honours AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL
+   */
+  endpoints?: Partial<Record<AwsService, string>>;
   /** Attempts per API call, the first included; see AWS_MAX_ATTEMPTS. @default AWS_MAX_ATTEMPTS (10) */
   maxAttempts?: number;
   /**
@@ -202,11 +208,16 @@ export class AwsClientFactory implements AwsClients {
     return {
       region,
       credentials: this.credentialsOf(account),
-      endpoint: this.options.endpoint,
+      endpoint: this.endpointOf(service),
       maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
       retryMode: 'standard',
       ...this.options.clientConfig?.(service),
     };
+  }
+
+  /** The configured endpoint of a service; undefined leaves it to the SDK (and its AWS_ENDPOINT_URL_* variables). */
+  endpointOf(service: AwsService): string | undefined {
+    return this.options.endpoints?.[service] ?? this.options.endpoint;
   }
 
   private credentialsOf(account: AwsAccount): AwsCredentialsProvider | undefined {
@@ -224,7 +235,7 @@ export class AwsClientFactory implements AwsClients {
         masterCredentials: this.caller,
         clientConfig: {
           region: this.options.stsRegion ?? 'us-east-1',
-          endpoint: this.options.endpoint,
+          endpoint: this.endpointOf('sts'),
           maxAttempts: this.options.maxAttempts ?? AWS_MAX_ATTEMPTS,
           retryMode: 'standard',
           ...this.options.clientConfig?.('sts'),
@@ -250,16 +261,14 @@ function renewedBeforeExpiry(provider: AwsCredentialsProvider): AwsCredentialsPr
   };
 }
 
-/** What every AWS source is configured with. */
-export interface AwsSourceOptions extends OwnerSettings {
+/** What every AWS source is configured with, regional or global. */
+export interface AwsAccountSourceOptions extends OwnerSettings {
   /** The configured source name. */
   name: string;
   /** Clients per account × region; usually an `AwsClientFactory`. */
   clients: AwsClients;
   accounts: AwsAccount[];
-  /** Regions listed in every account that names none of its own. */
-  regions: string[];
-  /** Account × region scopes listed at once. @default 4 */
+  /** Scopes (account × region, or account for a global service) listed at once. @default 4 */
   scopeConcurrency?: number;
   /** Items per list page (MaxItems / MaxResults). @default 1000, the services' maximum */
   pageSize?: number;
@@ -272,11 +281,17 @@ export interface AwsSourceOptions extends OwnerSettings {
   fullRefreshHours?: number;
 }
 
+/** What a regional AWS source is configured with. */
+export interface AwsSourceOptions extends AwsAccountSourceOptions {
+  /** Regions listed in every account that names none of its own. */
+  regions: string[];
+}
+
 /** One account × region. */
 export interface AwsScope {
   account: AwsAccount;
   region: string;
-  /** `<accountId>/<region>`: the scope of the places listed there. */
+  /** `<accountId>/<region>`: the scope of the places listed there; `<accountId>` for a global service. */
   id: string;
 }
 
@@ -285,13 +300,20 @@ export interface AwsScope {
  * and, per scope, a limit on detail calls in flight (the unit of the services' request quotas). A subclass
  * lists one scope and says which operation lists it.
  */
-export abstract class AwsScopedSource<Options extends AwsSourceOptions & { concurrency?: number }> {
+export abstract class AwsScopedSource<
+  Options extends AwsAccountSourceOptions & { concurrency?: number; regions?: string[] },
+> {
   readonly name: string;
   private readonly limits = new Map<string, pLimit.Limit>();
 
   constructor(
     protected readonly options: Options,
-    private readonly listing: { operation: string; defaultConcurrency: number },
+    private readonly listing: {
+      operation: string;
+      defaultConcurrency: number;
+      /** A global service's region (IAM): one scope per account. @default regional: `options.regions` */
+      globalRegion?: string;
+    },
   ) {
     this.name = options.name;
     validateRefreshHours(options.fullRefreshHours);
@@ -301,7 +323,8 @@ export abstract class AwsScopedSource<Options extends AwsSourceOptions & { concu
     return walkScopes<SourceEntry>({
       clients: this.options.clients,
       accounts: this.options.accounts,
-      regions: this.options.regions,
+      regions: this.options.regions ?? [],
+      globalRegion: this.listing.globalRegion,
       concurrency: this.options.scopeConcurrency ?? 4,
       operation: this.listing.operation,
       signal,
@@ -326,6 +349,11 @@ export interface WalkScopesOptions<T> {
   clients: AwsClients & { roleArn?(account: AwsAccount): string | undefined };
   accounts: AwsAccount[];
   regions: string[];
+  /**
+   * The region a global service (IAM) is called in: then each account is one scope, `<accountId>`, and `regions`
+   * is not read. @default none: a regional service, one scope per account × region
+   */
+  globalRegion?: string;
   /** Scopes listed at once. */
   concurrency: number;
   /** Names the listing in failure messages, e.g. `ListCertificates`. */
@@ -335,15 +363,22 @@ export interface WalkScopesOptions<T> {
 }
 
 /**
- * Lists every account × region, `concurrency` scopes at a time, interleaving their items. An account whose
+ * Lists every account × region (every account of a global service), `concurrency` scopes at a time, interleaving their items. An account whose
  * credentials cannot be had yields a ScopeFailure for each of its regions; a region whose listing fails after
  * the SDK's retries yields one for itself (after whatever it listed before failing). An abort throws.
  */
 export async function* walkScopes<T>(options: WalkScopesOptions<T>): AsyncGenerator<T | ScopeFailure> {
-  const { clients, signal } = options;
-  const scopes = options.accounts.flatMap((account) =>
-    (account.regions ?? options.regions).map((region) => ({ account, region, id: `${account.accountId}/${region}` })),
-  );
+  const { clients, signal, globalRegion } = options;
+  const scopes: AwsScope[] =
+    globalRegion !== undefined
+      ? options.accounts.map((account) => ({ account, region: globalRegion, id: account.accountId }))
+      : options.accounts.flatMap((account) =>
+          (account.regions ?? options.regions).map((region) => ({
+            account,
+            region,
+            id: `${account.accountId}/${region}`,
+          })),
+        );
   const seen = new Set<string>();
   for (const scope of scopes) {
     if (seen.has(scope.id)) throw new ConfigError(`scope ${scope.id} is configured twice`);
@@ -434,6 +469,28 @@ export function isTransientAwsError(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (status === undefined) return true;
   return status >= 500 || status === 429 || THROTTLING.has(error.name);
+}
+
+/**
+ * A detail call's refusal that describes the place (not found since the listing, access denied to it), kept on
+ * the place as its error; throttling and 5xx that outlived the SDK's retries reject, so the next sync tries again.
+ */
+export function placeFailure(operation: string): (error: unknown) => { error: string } {
+  return (error) => {
+    if (isTransientAwsError(error)) throw error;
+    return { error: `${operation}: ${describeAwsError(error)}` };
+  };
+}
+
+/** A place's entry from the PEM a detail call returned: its first certificate, or the parse error as the place's. */
+export function entryFromPem(pem: string, nativeId: string, metadata: LocationMetadata): LoadedEntry {
+  try {
+    const [certificate] = parseCertificates(pem, nativeId).certificates;
+    return { certificate, metadata };
+  } catch (error) {
+    if (!(error instanceof CertificateParseError)) throw error;
+    return { certificate: null, metadata, error: error.message };
+  }
 }
 
 /** @throws ConfigError unless `hours` is a positive number (Infinity allowed) or undefined. */

@@ -36,6 +36,8 @@ export interface AwsPcaDetails {
   crlExpirationInDays?: number;
   crlS3Bucket?: string;
   crlCustomCname?: string;
+  /** The account this CA is shared with through AWS RAM (the listing account), when another account owns it. */
+  sharedWith?: string;
   /** Whether ACM PCA answers OCSP for the CA's certificates. */
   ocspEnabled: boolean;
   ocspCustomCname?: string;
@@ -71,27 +73,37 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
       scope.region,
       (config) => new ACMPCAClient(config),
     );
-    const pages = paginateListCertificateAuthorities(
-      { client, pageSize: this.options.pageSize ?? 1000 },
-      {},
-      { abortSignal: signal },
-    );
-    for await (const page of pages) {
-      for (const authority of page.CertificateAuthorities ?? []) {
-        if (!authority.Arn) continue;
-        yield {
-          nativeId: authority.Arn,
-          scope: scope.id,
-          role: 'leaf',
-          summaryHash: summaryHashOf(authority),
-          refreshHours: this.options.fullRefreshHours ?? 24,
-          load: () => this.load(scope, authority),
-        };
+    const configured = new Set(this.options.accounts.map((account) => account.accountId));
+    for (const ResourceOwner of ['SELF', 'OTHER_ACCOUNTS'] as const) {
+      const pages = paginateListCertificateAuthorities(
+        { client, pageSize: this.options.pageSize ?? 1000 },
+        { ResourceOwner },
+        { abortSignal: signal },
+      );
+      for await (const page of pages) {
+        for (const authority of page.CertificateAuthorities ?? []) {
+          if (!authority.Arn) continue;
+          const owner = ownerAccountOf(authority);
+          // A CA shared with this account from one the source also lists is that account's place.
+          if (ResourceOwner === 'OTHER_ACCOUNTS' && owner !== undefined && configured.has(owner)) continue;
+          yield {
+            nativeId: authority.Arn,
+            scope: scope.id,
+            role: 'leaf',
+            summaryHash: summaryHashOf(authority),
+            refreshHours: this.options.fullRefreshHours ?? 24,
+            load: () => this.load(scope, authority, ResourceOwner === 'OTHER_ACCOUNTS'),
+          };
+        }
       }
     }
   }
 
-  private async load(scope: AwsScope, authority: CertificateAuthority): Promise<LoadedEntry> {
+  /**
+   * The detail calls. A CA shared through AWS RAM answers GetCertificateAuthorityCertificate to the accounts it
+   * is shared with, but its tags are its owner's to read: its owner is the source's default owner.
+   */
+  private async load(scope: AwsScope, authority: CertificateAuthority, shared: boolean): Promise<LoadedEntry> {
     const client = this.options.clients.client(
       'acm-pca',
       scope.account,
@@ -101,12 +113,14 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
     const limit = this.limitOf(scope);
     const CertificateAuthorityArn = authority.Arn!;
     const [tags, body] = await Promise.all([
-      limit(async () => {
-        const tags: Tag[] = [];
-        for await (const page of paginateListTags({ client }, { CertificateAuthorityArn }))
-          tags.push(...(page.Tags ?? []));
-        return tagsOf(tags);
-      }),
+      shared
+        ? {}
+        : limit(async () => {
+            const tags: Tag[] = [];
+            for await (const page of paginateListTags({ client }, { CertificateAuthorityArn }))
+              tags.push(...(page.Tags ?? []));
+            return tagsOf(tags);
+          }),
       WITHOUT_CERTIFICATE.has(authority.Status ?? '')
         ? undefined
         : limit(() => client.send(new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn }))).catch(
@@ -114,13 +128,9 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
           ),
     ]);
     const metadata = this.metadata(scope, authority, tags);
-    const problem =
-      authority.Status === 'FAILED'
-        ? `${CertificateAuthorityArn}: CA creation FAILED${authority.FailureReason ? ` (${authority.FailureReason})` : ''}`
-        : undefined;
-    if (!body || 'absent' in body) return { certificate: null, metadata, error: problem };
+    if (!body || 'absent' in body) return { certificate: null, metadata };
     if ('error' in body) return { certificate: null, metadata, error: `${CertificateAuthorityArn}: ${body.error}` };
-    if (!body.Certificate) return { certificate: null, metadata, error: problem };
+    if (!body.Certificate) return { certificate: null, metadata };
     try {
       const [certificate] = parseCertificates(body.Certificate, CertificateAuthorityArn).certificates;
       return { certificate, metadata };
@@ -134,12 +144,18 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
     const configuration = authority.CertificateAuthorityConfiguration;
     const crl = authority.RevocationConfiguration?.CrlConfiguration;
     const ocsp = authority.RevocationConfiguration?.OcspConfiguration;
+    const owner = ownerAccountOf(authority);
     return {
       owner: resolveOwner(tags, this.options),
       tags,
-      account: scope.account.accountId,
+      account: owner ?? scope.account.accountId,
       region: scope.region,
       providerStatus: authority.Status,
+      // A CA that failed to be created is a fact about the place for a person to fix, not an error of the sync.
+      problem:
+        authority.Status === 'FAILED'
+          ? `CA creation FAILED${authority.FailureReason ? ` (${authority.FailureReason})` : ''}`
+          : undefined,
       // Nobody renews a CA's certificate for you: a root is re-signed, a subordinate's parent signs a new CSR.
       managed: false,
       renewal: 'manual',
@@ -148,6 +164,7 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
         keyAlgorithm: configuration?.KeyAlgorithm,
         signingAlgorithm: configuration?.SigningAlgorithm,
         usageMode: authority.UsageMode,
+        sharedWith: owner !== undefined && owner !== scope.account.accountId ? scope.account.accountId : undefined,
         crlEnabled: crl?.Enabled === true,
         crlExpirationInDays: crl?.Enabled ? crl.ExpirationInDays : undefined,
         crlS3Bucket: crl?.Enabled ? crl.S3BucketName : undefined,
@@ -171,4 +188,9 @@ function certificateFailure(error: unknown): { absent: true } | { error: string 
   const name = (error as Error).name;
   if (name === 'InvalidStateException' || name === 'RequestInProgressException') return { absent: true };
   return { error: `GetCertificateAuthorityCertificate: ${describeAwsError(error)}` };
+}
+
+/** The account that owns a CA: its OwnerAccount, else the account field of its ARN. */
+function ownerAccountOf(authority: CertificateAuthority): string | undefined {
+  return authority.OwnerAccount ?? authority.Arn?.split(':')[4];
 }

@@ -293,7 +293,34 @@ export class AzureKeyVaultSource implements CertificateSource {
         owner: resolveOwner({ ...properties.tags }, this.options),
         account: vault.subscriptionId,
       }),
-      load: () => this.limit(() => this.load(vault, scope, client, name, nativeId, breaker)),
+      load:
+        properties.enabled === false
+          ? async () => this.disabledEntry(vault, scope, properties)
+          : () => this.limit(() => this.load(vault, scope, client, name, nativeId, breaker)),
+    };
+  }
+
+  /**
+   * A disabled current version, from the listing alone: Key Vault answers a GET on it with 403, which is no
+   * error of the sync, and the listing already has its thumbprint, dates and tags. The place keeps the
+   * certificate an earlier load read when the thumbprint is the same (disabled in place), and holds none when a
+   * new version was made disabled.
+   */
+  private disabledEntry(vault: KeyVaultLocation, scope: string, properties: CertificateProperties): LoadedEntry {
+    const thumbprint = properties.x509ThumbprintString;
+    const metadata = this.metadataOf(vault, scope, properties);
+    return {
+      certificate: null,
+      metadata: {
+        ...metadata,
+        details: {
+          ...metadata.details,
+          version: properties.version,
+          notBefore: properties.notBefore?.toISOString(),
+          expiresOn: properties.expiresOn?.toISOString(),
+        },
+      },
+      ...(thumbprint && { sameCertificateAs: { detail: THUMBPRINT_DETAIL, value: thumbprint } }),
     };
   }
 
@@ -334,9 +361,13 @@ export class AzureKeyVaultSource implements CertificateSource {
       account: vault.subscriptionId,
       region: scope,
       providerStatus: properties.enabled === false ? 'disabled' : 'enabled',
+      ...(properties.x509ThumbprintString && { details: { [THUMBPRINT_DETAIL]: properties.x509ThumbprintString } }),
     };
   }
 }
+
+/** Where a place records its version's SHA-1 thumbprint (hex), which is all a listing names a certificate by. */
+const THUMBPRINT_DETAIL = 'x509ThumbprintSha1';
 
 /** The vault URL as a scope: lowercase, without trailing slash, so that one vault is always one scope. */
 const scopeOf = (vault: KeyVaultLocation): string => vault.url.replace(/\/+$/, '').toLowerCase();

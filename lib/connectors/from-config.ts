@@ -25,6 +25,8 @@ interface Providers {
   awsClients(): typeof import('./aws-clients');
   awsAcm(): typeof import('./aws-acm');
   awsPca(): typeof import('./aws-pca');
+  awsIam(): typeof import('./aws-iam');
+  awsIot(): typeof import('./aws-iot');
   azureKeyVault(): typeof import('./azure-key-vault');
   azureCredentials(): typeof import('./azure-credentials');
   googleCertificateManager(): typeof import('./google-certificate-manager');
@@ -58,6 +60,18 @@ function providersOf(kind: SourceKind): Partial<Providers> {
       return {
         awsClients: () => require('./aws-clients'),
         awsPca: () => require('./aws-pca'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'aws-iam':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsIam: () => require('./aws-iam'),
+        sts: () => require('@aws-sdk/client-sts'),
+      };
+    case 'aws-iot':
+      return {
+        awsClients: () => require('./aws-clients'),
+        awsIot: () => require('./aws-iot'),
         sts: () => require('@aws-sdk/client-sts'),
       };
     case 'azure-key-vault':
@@ -130,38 +144,26 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       });
     }
     case 'aws-acm':
-    case 'aws-pca': {
-      const { AwsClientFactory } = providers.awsClients();
-      const clients = new AwsClientFactory({
-        credentials: wiring.awsCredentials,
-        requestsPerSecond: config.requestsPerSecond,
-      });
-      const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring) }];
-      const options = {
-        name: config.name,
-        clients,
-        accounts,
-        regions: config.regions,
-        ownerTagKeys: config.ownerTagKeys,
-        defaultOwner: config.defaultOwner,
-        concurrency: config.concurrency,
-      };
-      if (config.kind === 'aws-pca') {
-        const { AwsPcaSource } = providers.awsPca();
-        return new AwsPcaSource(options);
-      }
-      const { AwsAcmSource } = providers.awsAcm();
-      return new AwsAcmSource({ ...options, fullRefreshHours: config.fullRefreshHours });
-    }
+    case 'aws-pca':
+    case 'aws-iam':
+    case 'aws-iot':
+      return buildAwsSource(config, wiring);
     case 'azure-key-vault': {
       const { AzureKeyVaultSource, createKeyVaultClient } = providers.azureKeyVault();
       const { createAzureCredential } = providers.azureCredentials();
-      const credential = await createAzureCredential(config.credentials, { fetchSecret: wiring.fetchSecret });
+      const credential = await createAzureCredential(config.credentials, {
+        fetchSecret: wiring.fetchSecret,
+        authorityHost: config.authorityHost,
+      });
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
         clientFor: (vault, circuitBreaker) =>
-          createKeyVaultClient(vault.url, credential, { circuitBreaker, requestsPerSecond: config.requestsPerSecond }),
+          createKeyVaultClient(vault.url, credential, {
+            circuitBreaker,
+            requestsPerSecond: config.requestsPerSecond,
+            disableChallengeResourceVerification: config.disableChallengeResourceVerification,
+          }),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,
@@ -173,9 +175,10 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       const authClient = await createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
       return new GoogleCertificateManagerSource({
         name: config.name,
-        client: createCertificateManagerClient({ authClient }),
+        client: createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) }),
         projects: config.projects,
         locations: config.locations,
+        usageFromCertificateMaps: config.usageFromCertificateMaps,
         requestsPerSecond: config.requestsPerSecond,
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
@@ -185,10 +188,61 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
   }
 }
 
-/** The account of the caller's own credentials, for a source that names no accounts. */
-async function callerAccount(wiring: SourceWiring): Promise<string> {
+/** The AWS sources share their client factory (credentials, pacing, retries) and account handling. */
+async function buildAwsSource(
+  config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
+  wiring: SourceWiring,
+): Promise<CertificateSource> {
+  const { AwsClientFactory } = providers.awsClients();
+  const clients = new AwsClientFactory({
+    credentials: wiring.awsCredentials,
+    requestsPerSecond: config.requestsPerSecond,
+    endpoints: config.endpoints,
+  });
+  const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
+  const options = {
+    name: config.name,
+    clients,
+    accounts,
+    ownerTagKeys: config.ownerTagKeys,
+    defaultOwner: config.defaultOwner,
+    concurrency: config.concurrency,
+  };
+  switch (config.kind) {
+    case 'aws-iam':
+      return new (providers.awsIam().AwsIamSource)({
+        ...options,
+        region: config.region,
+        fullRefreshHours: config.fullRefreshHours,
+      });
+    case 'aws-iot':
+      return new (providers.awsIot().AwsIotSource)({ ...options, regions: config.regions });
+    case 'aws-pca':
+      return new (providers.awsPca().AwsPcaSource)({ ...options, regions: config.regions });
+    case 'aws-acm':
+      return new (providers.awsAcm().AwsAcmSource)({
+        ...options,
+        regions: config.regions,
+        fullRefreshHours: config.fullRefreshHours,
+      });
+  }
+}
+
+/** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */
+function apiEndpointOf(endpoint: string | undefined) {
+  if (!endpoint) return {};
+  const url = new URL(endpoint);
+  const protocol = url.protocol === 'http:' ? ('http' as const) : ('https' as const);
+  return { apiEndpoint: url.hostname, port: Number(url.port) || (protocol === 'http' ? 80 : 443), protocol };
+}
+
+/**
+ * The account of the caller's own credentials, for a source that names no accounts: asked of the configured STS
+ * endpoint, else of the SDK's (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the regional endpoint).
+ */
+async function callerAccount(wiring: SourceWiring, endpoint: string | undefined): Promise<string> {
   const { STSClient, GetCallerIdentityCommand } = providers.sts();
-  const sts = new STSClient({ credentials: wiring.awsCredentials });
+  const sts = new STSClient({ credentials: wiring.awsCredentials, ...(endpoint && { endpoint }) });
   try {
     const { Account } = await sts.send(new GetCallerIdentityCommand({}));
     if (!Account) throw new Error('STS returned no account');

@@ -3,7 +3,7 @@ import type { AuthClient } from 'google-auth-library';
 import pLimit from 'p-limit';
 import { CertificateParseError, ConfigError, SourceReadError } from '../domain/errors';
 import { resolveOwner, type OwnerSettings } from '../domain/owner';
-import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
+import type { CertificateSource, EagerEntry, LocationMetadata, SourceItem } from '../ports/certificate-source';
 import { parseCertificates } from '../x509/parse';
 import { CircuitBreaker } from './circuit-breaker';
 import { PUBLISHED_RATES, processRateLimiters, type RateLimiters, type TokenBucket } from './rate-limiter';
@@ -241,19 +241,21 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       breaker: new CircuitBreaker({ scope, threshold: this.retry.connectionFailuresToFailScope }),
     };
     try {
-      const usage =
-        this.usageFromMaps && location === 'global'
-          ? await this.usageInMaps(client, parent, calls)
-          : new Map<string, Set<string>>();
+      const { usage, warning } = await this.usageOf(client, parent, location, calls);
       let pageToken: string | undefined;
+      let warned = false;
       do {
         const request = { parent, pageSize: this.pageSize, pageToken };
         const [certificates, next, response] = await this.call('ListCertificates', parent, calls, () =>
           client.listCertificates(request, PAGE_CALL),
         );
-        const items: SourceItem[] = certificates.map((certificate) =>
-          this.entryOf(project, location, certificate, usage),
-        );
+        const items: SourceItem[] = certificates.map((certificate) => {
+          const entry = this.entryOf(project, location, certificate, usage);
+          // Warnings travel on entries: the scope's one goes with its first certificate, once per sync.
+          if (warning === undefined || warned) return entry;
+          warned = true;
+          return { ...entry, warnings: [...(entry.warnings ?? []), warning] };
+        });
         // The server said part of the collection could not be read: what it did return is kept, but the
         // scope's unseen places must not become tombstones.
         const unreachable = response?.unreachable ?? [];
@@ -269,6 +271,27 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       if (signal.aborted) return;
       if (!(error instanceof SourceReadError)) throw error;
       await channel.push([{ failedScope: scope, message: error.message }]);
+    }
+  }
+
+  /**
+   * The scope's usage from its certificate maps, when asked for (`global` only: maps live there), or undefined
+   * with a warning when the maps cannot be read: the API not enabled (404), no permission to list them (403),
+   * or failing after the retries. Usage is an enrichment; the scope's certificates are synced all the same.
+   * A scope whose connection is gone fails at its ListCertificates, which the breaker then refuses.
+   */
+  private async usageOf(
+    client: CertificateManagerApi,
+    parent: string,
+    location: string,
+    calls: ScopeCalls,
+  ): Promise<{ usage?: Map<string, Set<string>>; warning?: string }> {
+    if (!this.usageFromMaps || location !== 'global') return { usage: new Map() };
+    try {
+      return { usage: await this.usageInMaps(client, parent, calls) };
+    } catch (error) {
+      if (!(error instanceof SourceReadError) || calls.signal.aborted) throw error;
+      return { warning: `${parent}: usage unknown (in-use-by left empty), the certificate maps: ${error.message}` };
     }
   }
 
@@ -320,16 +343,16 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     project: string,
     location: string,
     certificate: Certificate,
-    usage: Map<string, Set<string>>,
-  ): SourceEntry {
+    usage: Map<string, Set<string>> | undefined,
+  ): EagerEntry {
     const name = certificate.name ?? '';
     const labels = { ...(certificate.labels ?? {}) };
     const managed = certificate.managed ?? null;
     // `usedBy` exists in the API but not in the SDK's protos today; read it should a newer SDK decode it.
     const usedBy = (certificate as { usedBy?: Array<{ name?: string | null }> }).usedBy ?? [];
-    const inUseBy = [...new Set([...(usage.get(withinProject(name)) ?? []), ...usedBy.map((user) => user.name ?? '')])]
-      .filter(Boolean)
-      .sort();
+    const users = [...(usage?.get(withinProject(name)) ?? []), ...usedBy.map((user) => user.name ?? '')];
+    // Unknown usage (maps unreadable) is no usage recorded, not a usage of none.
+    const inUseBy = usage || users.length > 0 ? [...new Set(users)].filter(Boolean).sort() : undefined;
     const metadata: LocationMetadata = {
       owner: resolveOwner(labels, this.owners),
       tags: labels,
@@ -339,23 +362,23 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       managed: managed !== null,
       inUseBy,
       renewal: managed ? 'google-managed' : 'manual',
+      problem: managed ? managedIssues(managed) : undefined,
     };
     const place = { nativeId: name, scope: `${project}/${location}`, role: 'leaf' as const, metadata };
-    const issues = managed ? managedIssues(managed) : undefined;
     const pem = certificate.pemCertificate ?? '';
     if (!pem) {
+      // A managed certificate has no PEM before it is first issued (its problem, if any, says why).
       const waiting = managed && enumName(managed.state, ENUM_NAMES.State) !== 'ACTIVE';
-      const error = issues ?? (waiting ? undefined : 'no certificate returned (pemCertificate is empty)');
+      const error = waiting ? undefined : 'no certificate returned (pemCertificate is empty)';
       return { ...place, certificate: null, error: error && `${name}: ${error}` };
     }
     try {
       // The chain's CA certificates are not places of this source, so only the leaf (first) is read.
       const parsed = parseCertificates(LEAF_PEM.exec(pem)?.[0] ?? pem, name);
-      const problems = [...(issues ? [issues] : []), ...parsed.problems];
       return {
         ...place,
         certificate: parsed.certificates[0],
-        error: problems.length > 0 ? `${name}: ${problems.join('; ')}` : undefined,
+        error: parsed.problems.length > 0 ? `${name}: ${parsed.problems.join('; ')}` : undefined,
         warnings:
           parsed.privateKeysDropped > 0
             ? [`${name}: pemCertificate holds ${parsed.privateKeysDropped} private key(s); ignored, never stored`]
@@ -363,7 +386,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       };
     } catch (error) {
       if (!(error instanceof CertificateParseError)) throw error;
-      return { ...place, certificate: null, error: `${name}: ${[issues, error.message].filter(Boolean).join('; ')}` };
+      return { ...place, certificate: null, error: `${name}: ${error.message}` };
     }
   }
 

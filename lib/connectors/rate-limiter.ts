@@ -18,6 +18,17 @@
  *   https://docs.aws.amazon.com/privateca/latest/userguide/PcaLimits.html), whose stored copies here lacked
  *   the figures: 10 per second is taken for each listing and read operation, at or under every figure the
  *   table had for them. An account × region holds at most 200 CAs, so 10 per second lists it in seconds.
+ * - IAM, per account (a global service): AWS publishes no per-operation figure. IAM throttles with a token bucket
+ *   per API whose size it does not give, shared by every caller of the account and not raisable ("How to monitor
+ *   and query IAM resources at scale – Part 2", https://aws.amazon.com/blogs/security/how-to-monitor-and-query-iam-resources-at-scale-part-2/;
+ *   https://repost.aws/knowledge-center/iam-sts-throttling-error). 5 per second is taken for ListServerCertificates
+ *   and GetServerCertificate: an account holds few server certificates, so a first sync still takes seconds,
+ *   and the account's other IAM callers keep most of the bucket.
+ * - AWS IoT Core, per account × region and operation: DescribeCertificate 10 per second (the General Reference's
+ *   table, https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits, as quoted in
+ *   aws-iot-builder-tools/thingpress doc/aws-api-limits.md; the stored copies of AWS's page were cut before it).
+ *   10 per second is taken for ListCertificates, ListCACertificates and DescribeCACertificate too. At that rate a
+ *   first sync describes 36,000 device certificates an hour; the quota is adjustable (`requestsPerSecond`).
  * - Azure Key Vault, per vault and region: 4,000 secret and vault transactions (a certificate GET among them)
  *   per 10 seconds (https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits); the
  *   subscription as a whole gets five times one vault's.
@@ -33,6 +44,8 @@ export const PUBLISHED_RATES = {
     GetCertificateAuthorityCertificate: 10,
     ListTags: 10,
   },
+  iam: { ListServerCertificates: 5, GetServerCertificate: 5 },
+  iot: { ListCertificates: 10, DescribeCertificate: 10, ListCACertificates: 10, DescribeCACertificate: 10 },
   /** Every call to one vault. */
   'azure-key-vault': { vault: 4_000 / 10 },
   /** Every call to one project's Certificate Manager API. */

@@ -11,9 +11,12 @@ export function scopesOf(config: SourceConfig): string[] | null {
   switch (config.kind) {
     case 'aws-acm':
     case 'aws-pca':
+    case 'aws-iot':
       return config.accounts
         ? config.accounts.flatMap((account) => config.regions.map((region) => `${account.accountId}/${region}`))
         : null;
+    case 'aws-iam':
+      return config.accounts ? config.accounts.map((account) => account.accountId) : null;
     case 'azure-key-vault':
       return config.vaults.map((vault) => vault.url.replace(/\/+$/, ''));
     case 'google-certificate-manager':
@@ -31,7 +34,10 @@ export function restrictToScope(config: SourceConfig, scope: string): SourceConf
   switch (config.kind) {
     case 'aws-acm':
     case 'aws-pca':
+    case 'aws-iot':
       return { ...config, accounts: config.accounts!.filter((a) => a.accountId === first), regions: [second] };
+    case 'aws-iam':
+      return { ...config, accounts: config.accounts!.filter((a) => a.accountId === first) };
     case 'azure-key-vault':
       return { ...config, vaults: config.vaults.filter((vault) => vault.url.replace(/\/+$/, '') === scope) };
     case 'google-certificate-manager': {

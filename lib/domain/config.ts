@@ -36,11 +36,22 @@ const awsAccount = z.strictObject({
   externalId: z.string().min(2).optional(),
 });
 
-const awsSource = {
+/** An endpoint other than the provider's public one: a private endpoint, a sovereign cloud, an emulator. */
+const endpointUrl = z.url({ protocol: /^https?$/ });
+
+const awsAccountSource = {
   ...common,
+  /**
+   * Endpoints by AWS service (`acm`, `acm-pca`, `iam`, `iot`, `sts`), for VPC endpoints, other partitions or
+   * emulators. Absent: the SDK's own resolution, which honours `AWS_ENDPOINT_URL_<SERVICE>` (`ACM`, `ACM_PCA`,
+   * `IAM`, `IOT`, `STS`) and `AWS_ENDPOINT_URL`.
+   */
+  endpoints: z
+    .strictObject({ acm: endpointUrl, 'acm-pca': endpointUrl, iam: endpointUrl, iot: endpointUrl, sts: endpointUrl })
+    .partial()
+    .optional(),
   /** Absent: the caller's own account only. */
   accounts: z.array(awsAccount).min(1).optional(),
-  regions: z.array(awsRegion).min(1),
   /**
    * Requests per second per account × region, by API operation (`{ "DescribeCertificate": 20 }`), for a quota
    * raised or lowered in Service Quotas. Absent operations go at the published quotas
@@ -54,14 +65,32 @@ const awsSource = {
     .optional(),
 };
 
+const awsSource = { ...awsAccountSource, regions: z.array(awsRegion).min(1) };
+
+/** Every place's detail calls are rerun at least this often, even when its list summary did not change. */
+const fullRefreshHours = z.number().positive().optional();
+
 export const AwsAcmSourceConfig = z.strictObject({
   kind: z.literal('aws-acm'),
   ...awsSource,
   /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
-  fullRefreshHours: z.number().positive().optional(),
+  fullRefreshHours,
 });
 
 export const AwsPcaSourceConfig = z.strictObject({ kind: z.literal('aws-pca'), ...awsSource });
+
+/** IAM server certificates: IAM is global, so an account is one scope and the source names no regions. */
+export const AwsIamSourceConfig = z.strictObject({
+  kind: z.literal('aws-iam'),
+  ...awsAccountSource,
+  /** The region IAM is called in, any of the partition's (`us-gov-west-1` in GovCloud, `cn-north-1` in China). */
+  region: awsRegion.default('us-east-1'),
+  /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
+  fullRefreshHours,
+});
+
+/** AWS IoT Core device certificates and the CA certificates registered with IoT, per account × region. */
+export const AwsIotSourceConfig = z.strictObject({ kind: z.literal('aws-iot'), ...awsSource });
 
 export const AzureCredentialsConfig = z.discriminatedUnion('type', [
   z.strictObject({
@@ -98,6 +127,16 @@ export const AzureKeyVaultSourceConfig = z.strictObject({
     .min(1),
   credentials: AzureCredentialsConfig,
   /**
+   * The Microsoft Entra authority for the credentials, for a sovereign cloud (`https://login.chinacloudapi.cn`,
+   * `https://login.microsoftonline.us`). Each vault's own `url` is its endpoint. @default the public cloud's
+   */
+  authorityHost: z.url({ protocol: /^https$/ }).optional(),
+  /**
+   * Accept a bearer challenge whose resource is not the vault's domain: for a vault reached at a private
+   * endpoint name or an emulator. @default false
+   */
+  disableChallengeResourceVerification: z.boolean().optional(),
+  /**
    * Requests per second to each vault, every operation together, instead of the published quota
    * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a vault other applications also call.
    */
@@ -117,6 +156,18 @@ export const GoogleCertificateManagerSourceConfig = z.strictObject({
   projects: z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id')).min(1),
   locations: z.array(z.string().min(1)).min(1).default(['global']),
   credentials: GoogleCredentialsConfig,
+  /**
+   * The Certificate Manager API's endpoint, for Private Service Connect, another universe or an emulator
+   * (`https://certificatemanager-example.p.googleapis.com`, `http://127.0.0.1:8085`).
+   * @default https://certificatemanager.googleapis.com
+   */
+  endpoint: endpointUrl.optional(),
+  /**
+   * Fill `inUseBy` from the certificate maps of each project's `global` location: one list call per map and
+   * sync. When the maps cannot be read (no permission, the API refuses), the scope's usage is unknown and the
+   * sync warns; its certificates are still synced. @default true
+   */
+  usageFromCertificateMaps: z.boolean().optional(),
   /**
    * Requests per second to each project, all its locations together, instead of the published quota
    * (lib/connectors/rate-limiter.ts PUBLISHED_RATES): for a quota raised in the console.
@@ -144,6 +195,8 @@ export const LocalFilesSourceConfig = z.strictObject({
 export const SourceConfig = z.discriminatedUnion('kind', [
   AwsAcmSourceConfig,
   AwsPcaSourceConfig,
+  AwsIamSourceConfig,
+  AwsIotSourceConfig,
   AzureKeyVaultSourceConfig,
   GoogleCertificateManagerSourceConfig,
   LocalFilesSourceConfig,
@@ -180,6 +233,11 @@ export const AlertsConfig = z.strictObject({
   emails: z.array(z.email()).default([]),
   /** Addresses subscribed to the escalation topic: critical and high alerts only. */
   escalationEmails: z.array(z.email()).default([]),
+  /**
+   * Addresses subscribed to the operations topic, unfiltered: every CloudWatch alarm of the deployed stack, when
+   * it fires and when it clears. Absent: `emails` ({@link operationsEmailsOf}).
+   */
+  operationsEmails: z.array(z.email()).optional(),
   /**
    * Owner → addresses: each address gets the alerts of that owner only (an SNS filter policy on the `owner`
    * message attribute), e.g. `{ "team-payments": ["payments-oncall@example.com"] }`.
@@ -232,13 +290,20 @@ export const AlertsConfig = z.strictObject({
 
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
 
+/** Who hears the deployed stack's alarms: `operationsEmails`, else `emails`. */
+export const operationsEmailsOf = (alerts: AlertsConfig): string[] => alerts.operationsEmails ?? alerts.emails;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
     inventory: z
       .strictObject({
-        /** @default 'certwarden-inventory' */
-        table: z.string().min(3).default('certwarden-inventory'),
+        /**
+         * The inventory table. Absent: the deployed stage's own (`certwarden-inventory`, or
+         * `certwarden-<stage>-inventory` for a stage), and for the CLI `--table`, `CERTWARDEN_TABLE` or
+         * `certwarden-inventory`.
+         */
+        table: z.string().min(3).optional(),
         /** For the CLI: `embedded`, `aws`, or a DynamoDB endpoint URL. @default 'embedded' */
         store: z.string().default('embedded'),
         /**
@@ -256,6 +321,16 @@ export const CertwardenConfig = z
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
     alerts: AlertsConfig.prefault({}),
+    /** What the deployed stack shows besides its alarms. */
+    monitoring: z
+      .strictObject({
+        /**
+         * A CloudWatch dashboard ($3 a month) and the metric series only it shows (certificates by expiry band,
+         * soonest expiry per source, places changed per sync: $0.30 a month each). @default false
+         */
+        dashboard: z.boolean().default(false),
+      })
+      .prefault({}),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({
@@ -317,7 +392,10 @@ export function scopeCountOf(source: SourceConfig): number {
   switch (source.kind) {
     case 'aws-acm':
     case 'aws-pca':
+    case 'aws-iot':
       return source.accounts ? source.accounts.length * source.regions.length : 1;
+    case 'aws-iam':
+      return source.accounts ? source.accounts.length : 1;
     case 'azure-key-vault':
       return source.vaults.length;
     case 'google-certificate-manager':

@@ -84,6 +84,45 @@ export interface PlaceDetail {
   inUseBy: string[];
 }
 
+/** The place part of an event, from a place as the inventory holds it. */
+export function placeDetailOf(place: {
+  locationId: string;
+  source: string;
+  sourceKind: string;
+  nativeId: string;
+  owner: string;
+  account?: string;
+  region?: string;
+  inUseBy?: string[];
+}): PlaceDetail {
+  return {
+    locationId: place.locationId,
+    source: place.source,
+    sourceKind: place.sourceKind,
+    nativeId: place.nativeId,
+    owner: place.owner,
+    account: place.account ?? null,
+    region: place.region ?? null,
+    inUseBy: place.inUseBy ?? [],
+  };
+}
+
+/**
+ * The provider reports a problem at a place that a person must fix, such as an issuance that failed or a domain a
+ * managed certificate cannot be authorized for (it will never renew). Raised when the problem appears or
+ * changes, not on every sync; it is a fact about the place, not an error of the sync.
+ */
+export interface ProvisioningFailedDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** The certificate the place holds meanwhile, if any. */
+  fingerprint: string | null;
+  /** The provider's own status word (FAILED, VALIDATION_TIMED_OUT, ACTIVE, …). */
+  state: string | null;
+  /** The provider's words for what failed. */
+  problem: string;
+  at: string;
+}
+
 /** A certificate crossed an expiry threshold (Certificate Expiring) or expired (Certificate Expired). */
 export interface ExpiryAlertDetail extends PlaceDetail {
   schemaVersion: 1;
@@ -148,7 +187,8 @@ export type CertwardenEvent =
   | { detailType: 'Policy Violation' | 'Violation Resolved'; detail: PolicyViolationDetail }
   | { detailType: 'Certificate Expiring' | 'Certificate Expired'; detail: ExpiryAlertDetail }
   | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
-  | { detailType: 'Revocation Detected'; detail: RevocationDetail };
+  | { detailType: 'Revocation Detected'; detail: RevocationDetail }
+  | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -165,6 +205,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Renewal Succeeded',
   'Renewal Failed',
   'Revocation Detected',
+  'Certificate Provisioning Failed',
   'Sync Failed',
   'Sync Completed',
 ];
@@ -219,5 +260,10 @@ export const renewalEvent = (phase: 'requested' | 'succeeded' | 'failed', detail
 
 export const revocationEvent = (detail: RevocationDetail): CertwardenEvent => ({
   detailType: 'Revocation Detected',
+  detail,
+});
+
+export const provisioningFailedEvent = (detail: ProvisioningFailedDetail): CertwardenEvent => ({
+  detailType: 'Certificate Provisioning Failed',
   detail,
 });

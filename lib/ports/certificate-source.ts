@@ -4,6 +4,8 @@ export const SOURCE_KINDS = [
   'local-files',
   'aws-acm',
   'aws-pca',
+  'aws-iam',
+  'aws-iot',
   'azure-key-vault',
   'google-certificate-manager',
 ] as const;
@@ -12,11 +14,14 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 /**
  * The SDKs certwarden's package leaves to the user (optional peer dependencies), by the source kind that needs
  * them: they are most of an install's size (Private CA's SDK alone brings 72 MB of an older AWS SDK line), and a
- * user installs the ones of the providers they sync. The CLI names them when one is missing; the construct
+ * user installs the ones of the providers they sync. IAM's (5.2 MB) and IoT's (7.4 MB) share the required AWS
+ * SDKs' core, yet each is three to four times @aws-sdk/client-acm, for holders few estates use. The CLI names them when one is missing; the construct
  * refuses at synth a source whose worker could not bundle them.
  */
 export const OPTIONAL_PROVIDER_PACKAGES: Partial<Record<SourceKind, readonly string[]>> = {
   'aws-pca': ['@aws-sdk/client-acm-pca'],
+  'aws-iam': ['@aws-sdk/client-iam'],
+  'aws-iot': ['@aws-sdk/client-iot'],
   'azure-key-vault': ['@azure/identity', '@azure/keyvault-certificates'],
   'google-certificate-manager': ['@google-cloud/certificate-manager', 'google-auth-library'],
 };
@@ -32,6 +37,12 @@ export interface LocationMetadata {
   region?: string;
   /** The provider's own status word (ISSUED, PENDING_VALIDATION, ACTIVE, …). */
   providerStatus?: string;
+  /**
+   * What the provider reports as failed at this place, for a person to fix: an issuance that failed, a domain a
+   * managed certificate cannot be authorized for. A fact about the place (announced when it appears or changes),
+   * not an error of the sync.
+   */
+  problem?: string;
   /** Renewed by the provider without anyone acting. */
   managed?: boolean;
   /** What uses it: load balancer ARNs, target proxies, endpoints. */
@@ -95,6 +106,12 @@ export interface LoadedEntry {
   /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
   warnings?: string[];
   metadata: LocationMetadata;
+  /**
+   * Set when the provider will not hand the certificate over now (Key Vault answers 403 for a disabled one) but
+   * its listing names it: the stored place keeps its certificate when an earlier load recorded the same value
+   * under `metadata.details[detail]`. Without a match the place holds no certificate.
+   */
+  sameCertificateAs?: { detail: string; value: string };
 }
 
 /** A scope the source could not list, after its own retries: its places must not become tombstones. */

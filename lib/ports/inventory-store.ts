@@ -73,6 +73,12 @@ export interface StoredLocation extends LocationState {
  * What a listing of places shows (`certwarden list`'s table): a listing reads these fields of each place rather
  * than whole items, a fifth of the CPU of listing 10,000 places on the embedded store.
  */
+/**
+ * The places that need a look, apart from the certificates they hold: `removed` (tombstones), `error` (a read
+ * error or a provider problem), `pending` (live, no certificate yet, nothing wrong: an issuance under way).
+ */
+export type ExceptionStatus = 'removed' | 'error' | 'pending';
+
 export type LocationListing = Pick<StoredLocation, 'locationId' | 'nativeId' | 'role' | 'owner' | 'source'> & {
   certificate: Pick<
     CertificateSummary,
@@ -222,8 +228,8 @@ export interface InventoryStore {
     status: LocationStatus,
     options?: ListOptions & { scope?: string },
   ): AsyncIterable<StoredLocation>;
-  /** Locations that need a look: `removed` (tombstones) or `error` (unreadable), most recent first. */
-  byStatus(status: 'removed' | 'error', options?: ListOptions): AsyncIterable<StoredLocation>;
+  /** Locations off the expiry index: see ExceptionStatus. Most recent first. */
+  byStatus(status: ExceptionStatus, options?: ListOptions): AsyncIterable<StoredLocation>;
   history(locationId: string): Promise<HistoryRecord[]>;
   recordSyncRun(run: SyncRunRecord): Promise<void>;
   /** Full records of these certificates (missing ones are absent from the map). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { expiryAlertEvent, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
+import { expiryAlertEvent, placeDetailOf, type CertwardenEvent, type ExpiryAlertDetail } from '../domain/events';
 import {
   assessExpiry,
   DEFAULT_EXPIRY_THRESHOLDS,
@@ -295,14 +295,7 @@ function alertDetail(
     schemaVersion: 1,
     alertId: alertIdOf(key),
     thresholdId: key.thresholdId,
-    locationId: location.locationId,
-    source: location.source,
-    sourceKind: location.sourceKind,
-    nativeId: location.nativeId,
-    owner: location.owner,
-    account: location.account ?? null,
-    region: location.region ?? null,
-    inUseBy: location.inUseBy ?? [],
+    ...placeDetailOf(location),
     fingerprint: key.fingerprint,
     serialNumber,
     subject: certificate.subject,

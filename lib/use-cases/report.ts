@@ -17,7 +17,12 @@ export interface AssessedLocation<Location extends LocationListing = StoredLocat
 
 export interface InventorySummary {
   live: number;
+  /** Places whose certificate could not be read. */
   unreadable: number;
+  /** Places whose provider reports a failure (a failed issuance or authorization) and no read error. */
+  withProblem: number;
+  /** Live places without a certificate yet and nothing wrong: an issuance under way. */
+  pending: number;
   removed: number;
   byKind: Record<string, number>;
   byOwner: Record<string, number>;
@@ -69,6 +74,8 @@ export async function summarizeInventory(
   const summary: InventorySummary = {
     live: 0,
     unreadable: 0,
+    withProblem: 0,
+    pending: 0,
     removed: 0,
     byKind: {},
     byOwner: {},
@@ -94,7 +101,20 @@ export async function summarizeInventory(
     summary.byExpiry[band]++;
     if (expiry.mostUrgent) summary.alerting.push(assessed);
   }
-  for await (const _ of store.byStatus('error')) summary.unreadable++;
+  for await (const place of store.byStatus('error')) {
+    if (place.error) summary.unreadable++;
+    else summary.withProblem++;
+  }
+  for await (const _ of store.byStatus('pending')) summary.pending++;
   for await (const _ of store.byStatus('removed')) summary.removed++;
   return summary;
+}
+
+/**
+ * Live places without a certificate, which the expiry index does not hold: those awaiting one (pending), and
+ * those that could not be read or whose provider reports a problem. Most recent first, pending ones first.
+ */
+export async function* placesWithoutCertificate(store: InventoryStore): AsyncGenerator<StoredLocation> {
+  yield* store.byStatus('pending');
+  for await (const place of store.byStatus('error')) if (!place.certificate) yield place;
 }

@@ -5,8 +5,11 @@ import {
   syncCompletedEvent,
   syncFailedEvent,
   inventoryChangeEvent,
+  placeDetailOf,
+  provisioningFailedEvent,
   type CertwardenEvent,
   type InventoryChangeDetail,
+  type ProvisioningFailedDetail,
   type PublishedChangeKind,
 } from '../domain/events';
 import {
@@ -279,9 +282,9 @@ class SyncRun {
       !previous.stale &&
       previous.summaryHash === entry.summaryHash;
     if (summaryUnchanged && !this.recheckDue(previous, entry)) return null;
-    if (entry.load === undefined) return toLocationState(this.source, entry, entry);
+    if (entry.load === undefined) return toLocationState(this.source, entry, entry, previous);
     try {
-      return toLocationState(this.source, entry, await entry.load());
+      return toLocationState(this.source, entry, await entry.load(), previous);
     } catch (error) {
       this.scopesWithLoadErrors.add(entry.scope);
       this.noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
@@ -342,6 +345,8 @@ class SyncRun {
       this.counts[change.change]++;
       if (change.change === 'stale') continue;
       published.push(inventoryChangeEvent(changeDetail(change, change.change)));
+      const problem = newProblem(change);
+      if (problem) published.push(provisioningFailedEvent(problem));
       changedPlaces.push(stored);
     }
     if (published.length > 0) await this.events.publish(published);
@@ -665,6 +670,19 @@ async function retryAfterConflict(
   return null;
 }
 
+/** A provider problem the place did not have before (or a different one), or undefined. */
+function newProblem({ next, previous, at }: LocationChange): ProvisioningFailedDetail | undefined {
+  if (next.status !== 'live' || !next.problem || next.problem === previous?.problem) return undefined;
+  return {
+    schemaVersion: 1,
+    ...placeDetailOf(next),
+    fingerprint: next.fingerprint,
+    state: next.providerStatus ?? null,
+    problem: next.problem,
+    at,
+  };
+}
+
 function changeDetail(change: LocationChange, kind: PublishedChangeKind): InventoryChangeDetail {
   const { next, previous } = change;
   return {
@@ -708,7 +726,13 @@ interface ResolvedEntry {
   warnings?: string[];
 }
 
-function toLocationState(source: CertificateSource, entry: SourceEntry, loaded: LoadedEntry): ResolvedEntry {
+function toLocationState(
+  source: CertificateSource,
+  entry: SourceEntry,
+  loaded: LoadedEntry,
+  previous: StoredLocation | undefined,
+): ResolvedEntry {
+  const kept = keptCertificate(loaded, previous);
   const state: Omit<LocationState, 'contentHash'> = {
     ...loaded.metadata,
     locationId: locationIdOf(source.kind, entry.nativeId),
@@ -719,8 +743,8 @@ function toLocationState(source: CertificateSource, entry: SourceEntry, loaded: 
     scope: entry.scope,
     summaryHash: entry.summaryHash,
     status: 'live',
-    fingerprint: loaded.certificate?.record.fingerprintSha256 ?? null,
-    certificate: loaded.certificate ? summarize(loaded.certificate) : null,
+    fingerprint: loaded.certificate?.record.fingerprintSha256 ?? kept?.fingerprint ?? null,
+    certificate: loaded.certificate ? summarize(loaded.certificate) : (kept?.certificate ?? null),
     error: loaded.error,
   };
   return {
@@ -728,6 +752,14 @@ function toLocationState(source: CertificateSource, entry: SourceEntry, loaded: 
     certificate: loaded.certificate,
     warnings: loaded.warnings,
   };
+}
+
+/** The stored certificate a place keeps when the source names it but will not hand it over (see sameCertificateAs). */
+function keptCertificate(loaded: LoadedEntry, previous: StoredLocation | undefined) {
+  const same = loaded.sameCertificateAs;
+  if (loaded.certificate || !same || !previous?.fingerprint || previous.status !== 'live') return undefined;
+  if (previous.details?.[same.detail] !== same.value) return undefined;
+  return { fingerprint: previous.fingerprint, certificate: previous.certificate };
 }
 
 /** The state part of a stored location (what a source reports), with its hash recomputed on change. */

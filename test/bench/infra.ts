@@ -56,6 +56,8 @@ const SDK_CLIENTS = {
   },
   acm: { modules: { '@aws-sdk/client-acm': ['ACMClient'] }, construct: 'new ACMClient({})' },
   acmPca: { modules: { '@aws-sdk/client-acm-pca': ['ACMPCAClient'] }, construct: 'new ACMPCAClient({})' },
+  iam: { modules: { '@aws-sdk/client-iam': ['IAMClient'] }, construct: 'new IAMClient({})' },
+  iot: { modules: { '@aws-sdk/client-iot': ['IoTClient'] }, construct: 'new IoTClient({})' },
   sts: { modules: { '@aws-sdk/client-sts': ['STSClient'] }, construct: 'new STSClient({})' },
   keyVault: {
     modules: { '@azure/identity': ['ClientSecretCredential'], '@azure/keyvault-certificates': ['CertificateClient'] },
@@ -86,6 +88,8 @@ const CLIENTS_OF: Record<string, HandlerClients> = {
   syncPlanner: { atLoad: ['sqs'] },
   'syncWorker:aws-acm': { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['acm', 'sts'] },
   'syncWorker:aws-pca': { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['acmPca', 'sts'] },
+  'syncWorker:aws-iam': { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['iam', 'sts'] },
+  'syncWorker:aws-iot': { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['iot', 'sts'] },
   'syncWorker:azure-key-vault': { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['secretsManager', 'keyVault'] },
   'syncWorker:google-certificate-manager': {
     atLoad: ['dynamodb', 'eventBridge'],

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { normalize, parseCertificates } from '../../lib/x509/parse';
 import { benchAwsAcm } from './aws-acm';
+import { benchAwsHolders } from './aws-holders';
 import { benchAzureKeyVault } from './azure-key-vault';
 import { benchCli } from './cli';
 import { benchFanout } from './fanout';
@@ -23,7 +24,7 @@ import { benchPolicy } from './policy';
  * 10000,100000 with BENCH_BIG=1 (the recorded sizes, ~40 minutes in all on 2 cores: the connectors then sync 10,000
  * certificates at the providers' published rates); the connector sections (acm, keyvault, gcm) sync the smallest
  * of them, at most 10,000. The default run stays under 20 minutes. BENCH_ONLY (e.g.
- * `normalize,policy`) picks sections: normalize, sync, acm, keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
+ * `normalize,policy`) picks sections: normalize, sync, acm, holders (IAM server certificates, IoT Core), keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
@@ -254,6 +255,9 @@ void (async () => {
   if (wanted('sync')) await benchSync(scales);
   const connectorCount = Math.min(...scales, 10_000);
   if (wanted('acm')) await section('ACM', () => benchAwsAcm(connectorCount));
+  // An account holds few IAM server certificates (and IAM is paced at 5 requests/s per account); IoT fleets are large.
+  if (wanted('holders'))
+    await section('IAM and IoT', () => benchAwsHolders(Math.min(200, connectorCount / 10), connectorCount));
   if (wanted('keyvault')) await section('Key Vault', () => benchAzureKeyVault(connectorCount));
   if (wanted('gcm')) await section('Certificate Manager', () => benchGoogleCertificateManager(connectorCount));
   if (wanted('policy')) await section('policy', () => benchPolicy());

@@ -139,6 +139,17 @@ describe('the certwarden stack', () => {
         ],
       ],
       ['SyncAwsPca', [...SYNC_COMMON, 'sts:AssumeRole']],
+      ['SyncAwsIam', [...SYNC_COMMON, 'iam:GetServerCertificate', 'iam:ListServerCertificates', 'sts:AssumeRole']],
+      [
+        'SyncAwsIot',
+        [
+          ...SYNC_COMMON,
+          'iot:DescribeCACertificate',
+          'iot:DescribeCertificate',
+          'iot:ListCACertificates',
+          'iot:ListCertificates',
+        ],
+      ],
       ['SyncAzureKeyVault', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
@@ -195,7 +206,29 @@ describe('the certwarden stack', () => {
       expect(resourcesOf('SyncGoogleCertificateManager', 'secretsmanager:GetSecretValue')).toEqual([
         'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/gcp-GhIjKl',
       ]);
-      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(5);
+      // IAM is global: its reads are scoped to the account alone; IoT's to the account and each region.
+      expect(resourcesOf('SyncAwsIam', 'sts:AssumeRole')).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::444444444444:role/certwarden-reader']] },
+      ]);
+      expect(resourcesOf('SyncAwsIam', 'iam:GetServerCertificate')).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:server-certificate/*']] },
+      ]);
+      expect(resourcesOf('SyncAwsIam', 'iam:ListServerCertificates')).toEqual(['*']);
+      expect(JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCertificate'))).toBe(
+        JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCACertificate')),
+      );
+      expect(
+        JSON.stringify(resourcesOf('SyncAwsIot', 'iot:DescribeCertificate'))
+          .match(/:iot:[a-z0-9-]+:111111111111:c[a-z]*\/\*/g)
+          ?.sort(),
+      ).toEqual([
+        ':iot:eu-west-1:111111111111:cacert/*',
+        ':iot:eu-west-1:111111111111:cert/*',
+        ':iot:us-east-1:111111111111:cacert/*',
+        ':iot:us-east-1:111111111111:cert/*',
+      ]);
+      expect(resourcesOf('SyncAwsIot', 'iot:ListCertificates')).toEqual(['*']);
+      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(7);
       expect(acm).not.toContain('acm:ExportCertificate');
       const iamActions = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([, p]) =>
         (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()),
@@ -203,23 +236,21 @@ describe('the certwarden stack', () => {
       expect(iamActions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('uses the table key only through DynamoDB, the alerts key only through SNS', () => {
-      const kmsStatements = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
-        (p.Properties.PolicyDocument.Statement as Statement[]).filter((s) =>
-          [s.Action].flat().some((a) => a.startsWith('kms:')),
-        ),
-      );
+    it('uses the key only through DynamoDB (the table) or SNS (the topics, for those who publish)', () => {
+      const [[keyId]] = ofType('AWS::KMS::Key');
       const through = (service: string) => ({
         StringEquals: {
           'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
         },
       });
-      const keyOf = (statement: Statement) => JSON.stringify(statement.Resource);
-      expect(kmsStatements.filter((s) => /DataKey/.test(keyOf(s))).length).toBeGreaterThan(0);
-      expect(kmsStatements.filter((s) => /AlertsKey/.test(keyOf(s))).length).toBeGreaterThan(0);
-      for (const statement of kmsStatements) {
-        expect(statement.Condition).toEqual(through(/AlertsKey/.test(keyOf(statement)) ? 'sns' : 'dynamodb'));
-        expect(keyOf(statement)).toMatch(/DataKey|AlertsKey/);
+      for (const [, policy] of ofType('AWS::IAM::Policy')) {
+        const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+        const publishes = statements.some((s) => [s.Action].flat().includes('sns:Publish'));
+        const kmsStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+        for (const statement of kmsStatements) {
+          expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+          expect([through('dynamodb'), ...(publishes ? [through('sns')] : [])]).toContainEqual(statement.Condition);
+        }
       }
     });
 
@@ -248,7 +279,7 @@ describe('the certwarden stack', () => {
     expect(table.DeletionPolicy).toBe('Retain');
     const [[keyId]] = ofType('AWS::KMS::Key').filter(([, key]) => key.Properties.Description.includes('table'));
     expect(table.Properties).toMatchObject({
-      TableName: config.inventory.table,
+      TableName: 'certwarden-inventory',
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
@@ -285,23 +316,23 @@ describe('the certwarden stack', () => {
   });
 
   describe('encryption', () => {
-    it('rotates both customer-managed keys and retains them', () => {
+    it('rotates its one customer-managed key and retains it', () => {
       const keys = ofType('AWS::KMS::Key');
-      expect(keys).toHaveLength(2);
+      expect(keys).toHaveLength(1);
       for (const [, key] of keys) {
         expect(key.Properties.EnableKeyRotation).toBe(true);
         expect(key.DeletionPolicy).toBe('Retain');
       }
     });
 
-    it('encrypts the alerts and escalation topics with their key and refuses plain HTTP', () => {
+    it('encrypts the alerts, escalation and operations topics with the key and refuses plain HTTP', () => {
       const topics = ofType('AWS::SNS::Topic');
-      expect(topics).toHaveLength(2);
+      expect(topics).toHaveLength(3);
       for (const [, topic] of topics)
         expect(topic.Properties.KmsMasterKeyId).toEqual({
-          'Fn::GetAtt': [expect.stringMatching(/AlertsKey/), 'Arn'],
+          'Fn::GetAtt': [expect.stringMatching(/DataKey/), 'Arn'],
         });
-      template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+      template.resourceCountIs('AWS::SNS::TopicPolicy', 3);
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -334,8 +365,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 4 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
-    expect(functions).toHaveLength(13);
+    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
+    expect(functions).toHaveLength(15);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -353,9 +384,19 @@ describe('the certwarden stack', () => {
   });
 
   it.each([
-    ['SyncAwsAcm', ['CERTWARDEN_DEPLOYMENT', 'CERTWARDEN_EVENT_BUS', 'CERTWARDEN_SOURCE_KIND', 'CERTWARDEN_TABLE']],
+    [
+      'SyncAwsAcm',
+      [
+        'CERTWARDEN_DASHBOARD_METRICS',
+        'CERTWARDEN_DEPLOYMENT',
+        'CERTWARDEN_EVENT_BUS',
+        'CERTWARDEN_SOURCE_KIND',
+        'CERTWARDEN_TABLE',
+      ],
+    ],
     ['SyncPlanner', ['CERTWARDEN_DEPLOYMENT', 'CERTWARDEN_SYNC_QUEUES']],
-    ['InventoryMetrics', ['CERTWARDEN_TABLE']],
+    // The fixture deploys the dashboard: the two functions that write its series are told so.
+    ['InventoryMetrics', ['CERTWARDEN_DASHBOARD_METRICS', 'CERTWARDEN_TABLE']],
   ])('gives %s the variables its handler reads at load (as handlers-bundle.test.ts loads it)', (name, expected) => {
     const variables = Object.keys(resources[functionId(name)].Properties.Environment.Variables).filter(
       (variable) => !variable.startsWith('POWERTOOLS_'),
@@ -364,16 +405,20 @@ describe('the certwarden stack', () => {
   });
 
   describe('asynchronous targets', () => {
-    it.each(['SyncAwsAcm', 'SyncAwsPca', 'SyncAzureKeyVault', 'SyncGoogleCertificateManager'])(
-      'lets %s query the indexes a sync reads and no other',
-      (worker) => {
-        expect(indexesQueriedBy(functionId(worker))).toEqual(['byFingerprint', 'bySource']);
-      },
-    );
+    it.each([
+      'SyncAwsAcm',
+      'SyncAwsPca',
+      'SyncAwsIam',
+      'SyncAwsIot',
+      'SyncAzureKeyVault',
+      'SyncGoogleCertificateManager',
+    ])('lets %s query the indexes a sync reads and no other', (worker) => {
+      expect(indexesQueriedBy(functionId(worker))).toEqual(['byFingerprint', 'bySource']);
+    });
 
     it('feeds each sync worker from its queue with partial batch responses, a worker per scope up to 100', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
-      expect(mappings).toHaveLength(4);
+      expect(mappings).toHaveLength(6);
       const scopesOfKind = (kind: SourceKind) =>
         config.sources
           .filter((source) => source.kind === kind)
@@ -401,9 +446,9 @@ describe('the certwarden stack', () => {
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 4 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
+      // 6 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
       // SIEM.
-      expect(dlqs).toHaveLength(4 + 3 + 9);
+      expect(dlqs).toHaveLength(6 + 3 + 9);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -446,46 +491,58 @@ describe('the certwarden stack', () => {
     });
   });
 
-  it('alarms on sync errors per source and on any expired certificate, to the alerts topic', () => {
+  it('alarms on sync errors per source and on any expired certificate, to the operations topic, firing and clearing', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const topic = ref(ofType('AWS::SNS::Topic').find(([id]) => id.startsWith('InventoryAlertsTopic'))![0]);
-    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
-    const syncErrors = alarms.filter((a) => a.MetricName === METRIC.syncErrors);
-    expect(syncErrors.map((a) => a.Dimensions[0].Value).sort()).toEqual(config.sources.map((s) => s.name).sort());
-    expect(alarms.filter((a) => a.MetricName === METRIC.expiredCertificates)).toEqual([
+    const topic = ref(ofType('AWS::SNS::Topic').find(([id]) => id.startsWith('InventoryOperationsTopic'))![0]);
+    for (const alarm of alarms) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([[topic], [topic]]);
+    const syncErrors = alarms.filter((a) => a.MetricName === METRIC.syncErrors.name);
+    expect(syncErrors.map((a) => a.Dimensions.find((d: Json) => d.Name === 'source').Value).sort()).toEqual(
+      config.sources.map((s) => s.name).sort(),
+    );
+    expect(alarms.filter((a) => a.MetricName === METRIC.expiredCertificates.name)).toEqual([
       expect.objectContaining({
         Namespace: 'Certwarden',
+        Dimensions: [{ Name: 'service', Value: 'certwarden-inventory-metrics' }],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       }),
     ]);
-    const everything = ofType('AWS::SNS::Subscription').filter(
-      ([, s]) =>
-        JSON.stringify(s.Properties.TopicArn) === JSON.stringify(topic) &&
-        JSON.stringify(s.Properties.FilterPolicy) === JSON.stringify({ audience: ['all'] }),
+    const operations = ofType('AWS::SNS::Subscription').filter(
+      ([, s]) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify(topic),
     );
-    expect(everything.map(([, s]) => s.Properties.Endpoint).sort()).toEqual([...config.alerts.emails].sort());
+    expect(operations.map(([, s]) => s.Properties.FilterPolicy)).toEqual(config.alerts.emails.map(() => undefined));
+    expect(operations.map(([, s]) => s.Properties.Endpoint).sort()).toEqual([...config.alerts.emails].sort());
   });
 
-  it('shows certificates by status, soonest expiry per source, sync duration and DLQ depth on a dashboard', () => {
+  it('shows certificates by status, soonest expiry and syncs per source, durations and DLQ depth on a dashboard', () => {
     const [[, dashboard]] = ofType('AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const title of [
       'Certificates by status',
       'Minimum days to expiry per source',
-      'Sync duration',
+      'Scopes synced',
+      'Sync worker duration',
       'Dead-letter queue depth',
     ]) {
       expect(body).toContain(title);
     }
     for (const metric of [
-      METRIC.certificatesByExpiry,
-      METRIC.minDaysToExpiry,
-      METRIC.syncDuration,
+      METRIC.certificatesByExpiry.name,
+      METRIC.minDaysToExpiry.name,
+      METRIC.scopesSynced.name,
+      'Duration',
       'ApproximateNumberOfMessagesVisible',
     ]) {
       expect(body).toContain(metric);
     }
+  });
+
+  it('deploys no dashboard unless the config asks for one', () => {
+    const bare = Template.fromStack(
+      new CertificateInventory(new Stack(unbundledApp(), 'NoDashboard'), 'Inventory', {}).node.scope as Stack,
+    );
+    bare.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(JSON.stringify(bare.toJSON())).not.toContain('CERTWARDEN_DASHBOARD_METRICS');
   });
 
   describe('events', () => {
@@ -641,6 +698,7 @@ describe('the certwarden stack', () => {
             'Policy Violation',
             'Revocation Detected',
             'Renewal Failed',
+            'Certificate Provisioning Failed',
           ],
         },
       ],
@@ -699,7 +757,10 @@ describe('the certwarden stack', () => {
     });
 
     it('routes email: what is for everyone, escalations, and each owner only theirs', () => {
-      const subscriptions = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties);
+      // The operations topic's subscriptions (alarms) are test/infra/operations-alarms.test.ts's.
+      const subscriptions = ofType('AWS::SNS::Subscription')
+        .map(([, s]) => s.Properties)
+        .filter((s) => !s.TopicArn.Ref.startsWith('InventoryOperationsTopic'));
       const escalation = ofType('AWS::SNS::Topic').find(([, t]) => /escalation/.test(t.Properties.DisplayName))![0];
       const byEndpoint = Object.fromEntries(subscriptions.map((s) => [s.Endpoint, s]));
       expect(byEndpoint['security@example.com'].FilterPolicy).toEqual({ audience: ['all'] });

@@ -14,7 +14,7 @@ import {
 } from '../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { generateEstate } from '../bench/generate-estate';
-import { sqsRecord as record } from '../support/sqs-record';
+import { sqsRecord } from '../support/sqs-record';
 
 /**
  * The sync worker and the metrics function run for real, in process: an SQS event → syncSource → an embedded
@@ -140,9 +140,9 @@ describe('the handlers, run in process', () => {
     const response = await handler(
       {
         Records: [
-          record('good', { source: { name: 'disk', kind: 'local-files' }, scope: null }),
-          record('bad', { source: { kind: 'nope' }, scope: null }),
-          record('elsewhere', { source: { name: 'elsewhere', kind: 'local-files' }, scope: null }),
+          sqsRecord('good', { source: { name: 'disk', kind: 'local-files' }, scope: null }),
+          sqsRecord('bad', { source: { kind: 'nope' }, scope: null }),
+          sqsRecord('elsewhere', { source: { name: 'elsewhere', kind: 'local-files' }, scope: null }),
         ],
       },
       context,

@@ -1,4 +1,5 @@
 import type { DeployedBundle } from '../../infra/function-bundling';
+import { serviceName } from '../../lib/domain/metric-names';
 
 const SNS = 'arn:aws:sns:eu-west-1:111111111111';
 const SLACK_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:certwarden/slack-AbCdEf';
@@ -16,7 +17,7 @@ const EXPIRY = {
 export function handlerEnvironment(bundle: DeployedBundle): Record<string, string> {
   const common = {
     AWS_REGION: 'eu-west-1',
-    POWERTOOLS_SERVICE_NAME: `certwarden-${bundle.role}`,
+    POWERTOOLS_SERVICE_NAME: serviceName(bundle.role, 'certwarden'),
     POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

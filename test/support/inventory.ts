@@ -14,6 +14,8 @@ export interface TestInventory {
   client: DynamoDBDocumentClient;
   meter: DynamoDbMeter;
   tableName: string;
+  /** The embedded DynamoDB's URL: what `certwarden --store` takes to read this inventory. */
+  endpoint: string;
   /** Every item in the table: for assertions only (the product never scans). */
   scanAll(): Promise<Array<Record<string, unknown>>>;
 }
@@ -47,7 +49,7 @@ export function useEmbeddedDynamoDb(): { inventory(): Promise<TestInventory> } {
         } while (ExclusiveStartKey);
         return items;
       };
-      return { store, client, meter, tableName, scanAll };
+      return { store, client, meter, tableName, endpoint: server!.endpoint, scanAll };
     },
   };
 }

@@ -1,5 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
 
-/** An SQS record as Lambda hands it to a handler, with the fields the handlers read: its id and its JSON body. */
-export const sqsRecord = (messageId: string, body: unknown) =>
-  ({ messageId, body: JSON.stringify(body), eventSource: 'aws:sqs', attributes: {} }) as unknown as SQSRecord;
+/** An SQS record as a queue hands it to a function: `body` as JSON, the fields the handlers read. */
+export const sqsRecord = (messageId: string, body: unknown): SQSRecord =>
+  ({
+    messageId,
+    body: JSON.stringify(body),
+    eventSource: 'aws:sqs',
+    attributes: {},
+  }) as unknown as SQSRecord;

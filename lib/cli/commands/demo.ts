@@ -8,7 +8,7 @@ import { summarizeInventory } from '../../use-cases/report';
 import { syncSource } from '../../use-cases/sync';
 import { writeDemoEstate } from '../demo-estate';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { dataDirectory, withInventory, type StoreOptions } from '../open-inventory';
+import { dataDirectory, withInventory, writesOf, type StoreOptions } from '../open-inventory';
 import { currentPolicy } from '../policy-files';
 import { out } from '../output';
 import { renderLocations, renderSummary, renderSyncReport, renderViolations } from '../render';
@@ -28,8 +28,7 @@ export async function demo(options: StoreOptions): Promise<ExitCode> {
     const source = new LocalFilesSource({ name: 'demo', root: estate, ownerFromTopDirectory: true });
     meter.reset();
     const report = await syncSource({ source, store, clock: systemClock, policy: currentPolicy() });
-    out(renderSyncReport(report));
-    out(`DynamoDB writes for this sync: ${meter.writeRequests} request(s)\n\n`);
+    out(`${renderSyncReport(report, writesOf(meter))}\n`);
     const summary = await summarizeInventory(store, systemClock);
     out(renderSummary(summary));
     out(`\nWhat would alert now (${summary.alerting.length}):\n`);

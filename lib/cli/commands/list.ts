@@ -2,11 +2,16 @@ import { assessExpiry } from '../../domain/expiry';
 import { CertwardenError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
 import type { InventoryStore, LocationListing, StoredLocation, StoredViolation } from '../../ports/inventory-store';
-import { assessedListings, assessedLocations, type AssessedLocation } from '../../use-cases/report';
+import {
+  assessedListings,
+  assessedLocations,
+  placesWithoutCertificate,
+  type AssessedLocation,
+} from '../../use-cases/report';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
-import { renderLocations, renderProblemLocations, renderViolations } from '../render';
+import { renderLocations, renderPlacesWithoutCertificate, renderProblemLocations, renderViolations } from '../render';
 
 export interface ListOptions extends StoreOptions {
   expiring?: number;
@@ -33,21 +38,17 @@ export async function list(options: ListOptions): Promise<ExitCode> {
       out(options.json ? json(await withSerialNumbers(store, rows)) : renderProblemLocations(rows));
     } else if (options.json) {
       const rows = await liveLocations(store, options);
-      out(
-        json(
-          await withSerialNumbers(
-            store,
-            rows.map(({ location, expiry }) => ({ ...location, expiry })),
-          ),
-        ),
-      );
+      const withCertificate = rows.map(({ location, expiry }) => ({ ...location, expiry }));
+      const without = (await withoutCertificate(store, options)).map((location) => ({ ...location, expiry: null }));
+      out(json(await withSerialNumbers(store, [...withCertificate, ...without])));
     } else if (!options.owner && !options.source && !options.publicKey) {
       // The table shows a few fields: read only those (a fifth of the CPU of listing 10,000 places).
       const rows: Array<AssessedLocation<LocationListing>> = [];
       for await (const row of assessedListings(store, systemClock, { before: cutoffOf(options) })) rows.push(row);
-      out(renderLocations(rows));
+      out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
     } else {
-      out(renderLocations(await liveLocations(store, options)));
+      const rows = await liveLocations(store, options);
+      out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
     }
     return EXIT.ok;
   });
@@ -92,6 +93,24 @@ async function liveLocations(store: InventoryStore, options: ListOptions): Promi
     rows.push({ location, expiry: assessExpiry(location.certificate, now) });
   }
   return rows.sort((a, b) => (a.location.certificate!.notAfter < b.location.certificate!.notAfter ? -1 : 1));
+}
+
+/**
+ * The live places of a listing that hold no certificate (pending, failed, unreadable): none when the listing
+ * asks for certificates expiring soon or sharing a key, since these have neither.
+ */
+async function withoutCertificate(store: InventoryStore, options: ListOptions): Promise<StoredLocation[]> {
+  if (options.expiring !== undefined || options.publicKey) return [];
+  const places = options.owner
+    ? store.byOwner(options.owner)
+    : options.source
+      ? store.bySource(options.source, 'live')
+      : placesWithoutCertificate(store);
+  const rows: StoredLocation[] = [];
+  for await (const place of places) {
+    if (!place.certificate && (!options.source || place.source === options.source)) rows.push(place);
+  }
+  return rows;
 }
 
 /**

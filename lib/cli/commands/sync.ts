@@ -8,7 +8,7 @@ import { systemClock } from '../../ports/clock';
 import type { InventoryStore } from '../../ports/inventory-store';
 import { syncSource } from '../../use-cases/sync';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { withInventory, type StoreOptions } from '../open-inventory';
+import { withInventory, writesOf, type StoreOptions } from '../open-inventory';
 import { currentPolicy } from '../policy-files';
 import { out } from '../output';
 import { showsProgress, withProgress } from '../progress';
@@ -61,12 +61,13 @@ export async function scan(options: ScanOptions): Promise<ExitCode> {
   });
   // Counted beside the scan rather than before it: on a large tree the walk alone takes seconds.
   const total = showsProgress() ? countCertificateFiles(root) : null;
-  return withInventory(options, async ({ store }) => {
+  return withInventory(options, async ({ store, meter }) => {
     if (options.name === undefined) await refuseForeignSource(store, name, root);
+    meter.reset();
     const report = await withProgress(`syncing ${name}`, total, (onProgress, wrap) =>
       syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
     );
-    out(renderSyncReport(report));
+    out(renderSyncReport(report, writesOf(meter)));
     return report.complete && report.counts.errors === 0 ? EXIT.ok : EXIT.findings;
   });
 }
@@ -90,15 +91,16 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
     store: options.store ?? config.inventory.store,
     table: options.table ?? config.inventory.table,
   };
-  return withInventory(storeOptions, async ({ store }) => {
+  return withInventory(storeOptions, async ({ store, meter }) => {
     let failed = false;
     for (const sourceConfig of selected) {
       // Secrets named by the config are read with the person's own AWS credentials, when a source needs one.
       const source = await createSource(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() });
+      meter.reset();
       const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
         syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
       );
-      out(renderSyncReport(report));
+      out(renderSyncReport(report, writesOf(meter)));
       failed ||= !report.complete || report.counts.errors > 0;
     }
     return failed ? EXIT.findings : EXIT.ok;

@@ -19,6 +19,14 @@ const BY_KIND: Record<string, { managed?: string; manual: string }> = {
     manual:
       'Issued by AWS Private CA: request a new certificate from the CA (aws acm-pca issue-certificate) and deploy it where this one is used.',
   },
+  'aws-iam': {
+    manual:
+      'An IAM server certificate: upload its successor under a new name (aws iam upload-server-certificate), switch the CloudFront distributions and Classic Load Balancer listeners to it, then delete this one; or move to ACM.',
+  },
+  'aws-iot': {
+    manual:
+      'Registered with AWS IoT Core: provision the device a new certificate (create-certificate-from-csr or fleet provisioning), attach its policy and thing, then deactivate this one; for a CA certificate, register its successor first.',
+  },
   'azure-key-vault': {
     managed: 'Key Vault renews this certificate by its lifetime action: check the issuer connection and the policy.',
     manual:

@@ -27,12 +27,13 @@ const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', te
 export function renderSlackMessage(event: CertwardenEvent): SlackMessage {
   if (event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired')
     return expiryMessage(event.detail as ExpiryAlertDetail);
-  const detail = event.detail as { source?: string; locationId?: string; owner?: string };
+  const detail = event.detail as { source?: string; locationId?: string; owner?: string; problem?: string };
   const text = `${event.detailType}${detail.locationId ? `: ${detail.locationId}` : detail.source ? `: ${detail.source}` : ''}`;
   return {
     text,
     blocks: [
       section(`*${escape(event.detailType)}*${detail.locationId ? `\n\`${escape(detail.locationId)}\`` : ''}`),
+      ...(detail.problem ? [section(escape(detail.problem))] : []),
       {
         type: 'context',
         elements: [

@@ -2,6 +2,8 @@
 const LABELS: Record<string, string> = {
   'aws-acm': 'ACM',
   'aws-pca': 'AWS Private CA',
+  'aws-iam': 'IAM server certificate',
+  'aws-iot': 'AWS IoT Core',
   'azure-key-vault': 'Azure Key Vault',
   'google-certificate-manager': 'Google Certificate Manager',
   'local-files': 'file',

@@ -151,6 +151,12 @@ describe('certwarden scan and list', () => {
 
     const again = await certwarden(['scan', '--dir', root, '--name', 'estate', '--owner-from-directory', ...store]);
     expect(syncCounts(again.stdout)).toMatchObject({ discovered: 0, updated: 0, unchanged: 4, errors: 1 });
+    // Each run says what it wrote: the first its places, their history and certificates; the unchanged rescan
+    // only its run record (it met an error) and its scope's note.
+    expect(scan.stdout).toMatch(/DynamoDB writes for this sync: [1-9]\d* request\(s\) \(items: .*4 location/);
+    expect(again.stdout).toMatch(
+      /DynamoDB writes for this sync: \d+ request\(s\) \(items: 1 sync-run(, 1 scope-note)?\)\n/,
+    );
   });
 
   it('syncs the sources of a config file, one or all, and names a bad config field', async () => {

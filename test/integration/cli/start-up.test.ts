@@ -12,6 +12,8 @@ import { certwarden } from '../../support/cli';
 const PROVIDER_SDKS = [
   '@aws-sdk/client-acm',
   '@aws-sdk/client-acm-pca',
+  '@aws-sdk/client-iam',
+  '@aws-sdk/client-iot',
   '@aws-sdk/client-sts',
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-sns',

@@ -261,8 +261,10 @@ describe('a 240-certificate scope at ACM quotas, through 30 % random throttling,
 });
 
 describe('AWS ACM source', () => {
-  it('inventories a certificate still pending validation from its metadata, without a body and without an error', async () => {
+  it('inventories a pending certificate without an error, and a failed one with its problem, announced once', async () => {
     const { acm, aws, inventory, source } = await world();
+    const published: CertwardenEvent[] = [];
+    const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
     const pending = acm.add({
       accountId: HOME,
       region: 'eu-west-1',
@@ -271,9 +273,10 @@ describe('AWS ACM source', () => {
     });
     const failed = acm.add({ accountId: HOME, region: 'eu-west-1', domainName: 'bad.example.com', status: 'FAILED' });
 
-    const report = await sync({ source: source(), store: inventory.store, clock });
+    const report = await sync({ source: source(), store: inventory.store, clock, events });
 
-    expect(report.counts.discovered).toBe(2);
+    expect(report).toMatchObject({ complete: true, errors: [] });
+    expect(report.counts).toMatchObject({ discovered: 2, errors: 0 });
     expect(await locationOf(inventory, pending.arn)).toMatchObject({
       status: 'live',
       providerStatus: 'PENDING_VALIDATION',
@@ -284,12 +287,36 @@ describe('AWS ACM source', () => {
       scope: `${HOME}/eu-west-1`,
     });
     expect((await locationOf(inventory, pending.arn))?.error).toBeUndefined();
-    expect(await locationOf(inventory, failed.arn)).toMatchObject({
+    const failedPlace = await locationOf(inventory, failed.arn);
+    expect(failedPlace).toMatchObject({
       providerStatus: 'FAILED',
       certificate: null,
-      error: expect.stringContaining('issuance FAILED (CAA_ERROR)'),
+      problem: 'issuance FAILED (CAA_ERROR)',
     });
+    expect(failedPlace?.error).toBeUndefined();
     expect(aws.calls.get('GetCertificate')).toBeUndefined();
+    expect(published.map((event) => event.detailType)).toEqual([
+      'Certificate Discovered',
+      'Certificate Discovered',
+      'Certificate Provisioning Failed',
+      'Sync Completed',
+    ]);
+    expect(published[2].detail).toMatchObject({
+      locationId: failedPlace?.locationId,
+      state: 'FAILED',
+      problem: 'issuance FAILED (CAA_ERROR)',
+      account: HOME,
+    });
+    // A place needing a look, listed with the read errors.
+    expect((await collect(inventory.store.byStatus('error'))).map((place) => place.nativeId)).toEqual([failed.arn]);
+
+    published.length = 0;
+    // A day later: every place is re-checked (described again), the failed one included.
+    const dayLater: Clock = { now: () => new Date(clock.now().getTime() + 25 * 3_600_000) };
+    const resync = await sync({ source: source(), store: inventory.store, clock: dayLater, events });
+    expect(resync).toMatchObject({ complete: true, errors: [] });
+    expect(aws.calls.get('DescribeCertificate')).toBe(4);
+    expect(published.map((event) => event.detailType)).toEqual(['Sync Completed']);
   });
 
   it('lists certificates of every key pair origin, ACME included', async () => {

@@ -183,8 +183,78 @@ describe('AWS Private CA source', () => {
     const report = await sync({ source: source({ pageSize: 1 }), store: inventory.store, clock });
 
     expect(report.counts).toMatchObject({ unchanged: 8, errors: 0 });
-    // Two CAs per scope, one per page: two pages in each of the four scopes.
-    expect(aws.callCounts()).toEqual({ ListCertificateAuthorities: 8 });
+    // Two CAs per scope, one per page: two pages of the scope's own CAs and one (empty) of those shared with it,
+    // in each of the four scopes.
+    expect(aws.callCounts()).toEqual({ ListCertificateAuthorities: 12 });
+  });
+
+  it('inventories CAs shared through AWS RAM from an account outside the source, once, without its tags', async () => {
+    const { pca, aws, inventory, source } = await world();
+    const OUTSIDE = '333333333333';
+    const shared = await pca.add({
+      accountId: OUTSIDE,
+      region: 'eu-west-1',
+      commonName: 'Shared issuing CA',
+      keyAlgorithm: 'RSA_4096',
+      usageMode: 'SHORT_LIVED_CERTIFICATE',
+      sharedWith: [MEMBER],
+      tags: { owner: 'central-pki' },
+    });
+    // Shared from an account the source lists itself: that account's place, not a second one.
+    const inside = await pca.add({ accountId: HOME, region: 'eu-west-1', commonName: 'Home CA', sharedWith: [MEMBER] });
+
+    const report = await sync({ source: source({ defaultOwner: 'platform' }), store: inventory.store, clock });
+
+    expect(report).toMatchObject({ complete: true, failedScopes: [], errors: [] });
+    expect(report.counts.discovered).toBe(2);
+    expect(await locationOf(inventory, shared.arn)).toMatchObject({
+      scope: `${MEMBER}/eu-west-1`,
+      account: OUTSIDE,
+      owner: 'platform',
+      fingerprint: shared.installed!.fingerprint,
+      details: expect.objectContaining({
+        sharedWith: MEMBER,
+        keyAlgorithm: 'RSA_4096',
+        signingAlgorithm: 'SHA256WITHRSA',
+        usageMode: 'SHORT_LIVED_CERTIFICATE',
+      }),
+    });
+    expect(await locationOf(inventory, inside.arn)).toMatchObject({ scope: `${HOME}/eu-west-1`, account: HOME });
+    expect((await locationOf(inventory, inside.arn))?.details).not.toHaveProperty('sharedWith', expect.anything());
+    expect(aws.calls.get('ListTags')).toBe(1);
+
+    aws.resetCalls();
+    const resync = await sync({ source: source({ defaultOwner: 'platform' }), store: inventory.store, clock });
+    expect(resync.counts).toMatchObject({ unchanged: 2, errors: 0 });
+    expect(Object.keys(aws.callCounts())).toEqual(['ListCertificateAuthorities']);
+  });
+
+  it.each([
+    ['EC_secp384r1', 'SHA384WITHECDSA'],
+    ['EC_secp521r1', 'SHA512WITHECDSA'],
+    ['RSA_3072', 'SHA256WITHRSA'],
+    ['ML_DSA_65', 'ML_DSA_65'],
+  ] as const)('records a %s CA with its signing algorithm %s', async (keyAlgorithm, signingAlgorithm) => {
+    const { pca, inventory, source } = await world();
+    const authority = await pca.add({ accountId: HOME, region: 'us-east-1', commonName: 'CA', keyAlgorithm });
+
+    await sync({ source: source(), store: inventory.store, clock });
+
+    expect((await locationOf(inventory, authority.arn))?.details).toMatchObject({ keyAlgorithm, signingAlgorithm });
+  });
+
+  it('inventories a CA whose creation failed with its problem, not as a sync error', async () => {
+    const { pca, inventory, source } = await world();
+    const failed = await pca.add({ accountId: HOME, region: 'eu-west-1', commonName: 'Broken', status: 'FAILED' });
+
+    const report = await sync({ source: source(), store: inventory.store, clock });
+
+    expect(report).toMatchObject({ complete: true, errors: [] });
+    expect(await locationOf(inventory, failed.arn)).toMatchObject({
+      providerStatus: 'FAILED',
+      certificate: null,
+      problem: 'CA creation FAILED (OTHER)',
+    });
   });
 
   it('records a CA certificate replaced at the same ARN as renewed, and a deleted CA as a tombstone', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CertificateClientOptions } from '@azure/keyvault-certificates';
 import {
   AzureKeyVaultSource,
@@ -80,7 +81,9 @@ async function fill(
 /** The inventory's live places, as `nativeId fingerprint`, must be exactly what the vaults hold now. */
 async function expectInventoryToEqualVaults(inventory: TestInventory, over: FakeKeyVault[]) {
   const live = await collect(inventory.store.bySource('key-vaults', 'live'));
-  expect(live.map((place) => `${place.nativeId} ${place.fingerprint ?? 'none'}`).sort()).toEqual(
+  const body = (place: (typeof live)[number]) =>
+    place.providerStatus === 'disabled' ? 'disabled' : (place.fingerprint ?? 'none');
+  expect(live.map((place) => `${place.nativeId} ${body(place)}`).sort()).toEqual(
     over.flatMap((vault) => vault.state()).sort(),
   );
 }
@@ -111,7 +114,9 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
     for (const vault of [alpha, beta]) {
       expect(vault.pagesPerListing()).toBe(3);
       expect(vault.responseCount('listCertificates', 200)).toBe(3);
-      expect(vault.responseCount('getCertificate', 200)).toBe(6);
+      // Not the disabled one: Key Vault refuses it, and its listing says enough.
+      expect(vault.responseCount('getCertificate', 200)).toBe(5);
+      expect(vault.responseCount('getCertificate', 403)).toBe(0);
       expect(vault.statusCount(429)).toBeGreaterThan(0);
       expect(vault.requestCount('challenge')).toBe(1);
     }
@@ -199,11 +204,20 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
       expect(await place(name)).toMatchObject({ renewal, managed });
     });
 
-    it('marks a disabled current version and still inventories its certificate', async () => {
-      expect(await place('disabled')).toMatchObject({
+    it('inventories a certificate disabled before it was ever read from the listing, without a GET or an error', async () => {
+      const disabled = await place('disabled');
+      expect(disabled).toMatchObject({
+        status: 'live',
         providerStatus: 'disabled',
-        fingerprint: fingerprintOf(ders.get('disabled')!),
+        fingerprint: null,
+        owner: 'platform',
+        details: {
+          x509ThumbprintSha1: createHash('sha1').update(ders.get('disabled')!).digest('hex'),
+          expiresOn: expect.any(String),
+        },
       });
+      expect(disabled?.error).toBeUndefined();
+      expect(vault.responseCount('getCertificate', 403)).toBe(0);
       expect(await place('untagged')).toMatchObject({ providerStatus: 'enabled' });
     });
 
@@ -262,6 +276,52 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
     });
   });
 
+  it('follows a certificate disabled in place from its listing: its status and owner, the same certificate, no GET', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 3, () => ({ tags: { owner: 'team-a' } }));
+    const source = sourceOver([vault]);
+    await syncSource({ source, store: inventory.store, clock });
+    const id = (name: string) => `azure-key-vault:${vault.placeId(name)}`;
+    const before = await inventory.store.getLocation(id('cert-0000'));
+
+    vault.setEnabled('cert-0000', false);
+    vault.setTags('cert-0000', { owner: 'team-b' });
+    // A new version made disabled: the certificate the place held is gone from it, and its body is refused.
+    vault.renew('cert-0001', await leaves.issue('c1-next.example.com'), false);
+    vault.resetCounts();
+    const report = await syncSource({ source, store: inventory.store, clock });
+
+    expect(report.errors).toEqual([]);
+    expect(report.counts).toMatchObject({ updated: 2, unchanged: 1, errors: 0 });
+    expect(vault.requestCount('getCertificate')).toBe(0);
+    expect(await inventory.store.getLocation(id('cert-0000'))).toMatchObject({
+      providerStatus: 'disabled',
+      owner: 'team-b',
+      fingerprint: before?.fingerprint,
+      certificate: before?.certificate,
+    });
+    expect(await inventory.store.getLocation(id('cert-0001'))).toMatchObject({
+      providerStatus: 'disabled',
+      fingerprint: null,
+      certificate: null,
+    });
+    await expectInventoryToEqualVaults(inventory, [vault]);
+
+    vault.resetCounts();
+    inventory.meter.reset();
+    const resync = await syncSource({ source, store: inventory.store, clock });
+    expect(resync.counts).toMatchObject({ unchanged: 3, errors: 0 });
+    expect([...vault.requests.keys()]).toEqual(['listCertificates']);
+    expect(inventory.meter.writeRequests).toBe(0);
+
+    vault.setEnabled('cert-0001', true);
+    const enabled = await syncSource({ source, store: inventory.store, clock });
+    expect(enabled.counts).toMatchObject({ updated: 1, errors: 0 });
+    expect(vault.responseCount('getCertificate', 200)).toBe(1);
+    await expectInventoryToEqualVaults(inventory, [vault]);
+  });
+
   it.each([
     [503, 'retried until the budget is spent', KEY_VAULT_RETRY_OPTIONS.maxRetries + 1],
     [403, 'not retried', 1],
@@ -295,6 +355,32 @@ describe('Azure Key Vault source, driven through the real SDK against a wire-lev
       await expectInventoryToEqualVaults(inventory, [healthy, failing]);
     },
   );
+
+  it('marks a failed vault’s places stale with one write each and clears them with one more, no history', async () => {
+    const inventory = await dynamo.inventory();
+    const [vault] = await startVaults(1);
+    await fill(vault, 6);
+    const source = sourceOver([vault]);
+    await syncSource({ source, store: inventory.store, clock });
+    const id = `azure-key-vault:${vault.placeId('cert-0002')}`;
+    const history = (await inventory.store.history(id)).map((record) => record.change);
+
+    vault.faults = { ...vault.faults, failEveryCallWith: 403 };
+    inventory.meter.reset();
+    const failed = await syncSource({ source, store: inventory.store, clock });
+    expect(failed.counts).toMatchObject({ stale: 6 });
+    expect(Object.fromEntries(inventory.meter.itemsWritten)).toEqual({ location: 6, 'sync-run': 1 });
+
+    vault.faults = { ...vault.faults, failEveryCallWith: null };
+    inventory.meter.reset();
+    const back = await syncSource({ source, store: inventory.store, clock });
+    expect(back).toMatchObject({ failedScopes: [], errors: [] });
+    expect(inventory.meter.itemsWritten.get('location')).toBe(6);
+    expect(inventory.meter.itemsWritten.get('history')).toBeUndefined();
+    expect((await inventory.store.getLocation(id))?.stale).toBeUndefined();
+    expect((await inventory.store.history(id)).map((record) => record.change)).toEqual(history);
+    await expectInventoryToEqualVaults(inventory, [vault]);
+  });
 
   it('verifies the vault’s TLS certificate: a vault it cannot trust is a failed scope, not a silent connection', async () => {
     const inventory = await dynamo.inventory();

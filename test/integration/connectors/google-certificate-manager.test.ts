@@ -9,6 +9,7 @@ import {
 import { CLOUD_PLATFORM_SCOPE, createGoogleAuthClient } from '../../../lib/connectors/google-credentials';
 import { RateLimiters } from '../../../lib/connectors/rate-limiter';
 import { fixedClock } from '../../../lib/ports/clock';
+import type { CertwardenEvent } from '../../../lib/domain/events';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { generateKeys, issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import {
@@ -340,7 +341,7 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
       });
     });
 
-    it('records a managed certificate whose domain authorization failed as an error place saying why', async () => {
+    it('records a managed certificate whose domain authorization failed with its problem, not as a sync error', async () => {
       const fake = await startFake();
       const failed = nameOf('shop-prod', 'global', 'blocked');
       fake.putCertificate({
@@ -378,23 +379,43 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
       fake.putCertificate(renewing);
       const inventory = await dynamo.inventory();
 
-      const report = await sync({ source: sourceOn(fake), store: inventory.store, clock });
+      const published: CertwardenEvent[] = [];
+      const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
 
-      expect(report.counts).toMatchObject({ discovered: 2, errors: 2 });
-      expect(await inventory.store.getLocation(locationId(failed))).toMatchObject({
+      const report = await sync({ source: sourceOn(fake), store: inventory.store, clock, events });
+
+      expect(report).toMatchObject({ complete: true, errors: [] });
+      expect(report.counts).toMatchObject({ discovered: 2, errors: 0 });
+      const failedPlace = await inventory.store.getLocation(locationId(failed));
+      expect(failedPlace).toMatchObject({
         certificate: null,
         providerStatus: 'FAILED',
-        error: `${failed}: managed certificate FAILED: provisioning failed; AUTHORIZATION_ISSUE: Authorization attempt failed; blocked.example.com: authorization failed (CAA: CAA record forbids issuance)`,
+        problem:
+          'managed certificate FAILED: provisioning failed; AUTHORIZATION_ISSUE: Authorization attempt failed; blocked.example.com: authorization failed (CAA: CAA record forbids issuance)',
       });
+      expect(failedPlace?.error).toBeUndefined();
       expect(await inventory.store.getLocation(locationId(renewing.name))).toMatchObject({
         fingerprint: pemFingerprint(renewing.pemCertificate),
         providerStatus: 'ACTIVE',
-        error: expect.stringContaining(
+        problem: expect.stringContaining(
           'renewal-stuck.example.com: authorization failed (CONFIG: DNS points elsewhere)',
         ),
       });
       const needingALook = await collect(inventory.store.byStatus('error'));
       expect(needingALook.map((place) => place.nativeId).sort()).toEqual([failed, renewing.name]);
+      const problems = published.filter((event) => event.detailType === 'Certificate Provisioning Failed');
+      expect(problems.map((event) => (event.detail as { nativeId: string }).nativeId).sort()).toEqual([
+        failed,
+        renewing.name,
+      ]);
+      expect(published.at(-1)?.detailType).toBe('Sync Completed');
+
+      // Google returns whole resources on every listing: the same problem is neither an error nor news again.
+      published.length = 0;
+      const resync = await sync({ source: sourceOn(fake), store: inventory.store, clock, events });
+      expect(resync).toMatchObject({ complete: true, errors: [] });
+      expect(resync.counts).toMatchObject({ unchanged: 2, errors: 0 });
+      expect(published.map((event) => event.detailType)).toEqual(['Sync Completed']);
     });
 
     it('fills inUseBy from the certificate map entries serving a certificate and their target proxies', async () => {
@@ -421,6 +442,62 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
         `${map}/certificateMapEntries/www`,
       ]);
       expect((await inventory.store.getLocation(locationId(idle.name)))?.inUseBy).toEqual([]);
+    });
+  });
+
+  describe('when the certificate maps cannot be read', () => {
+    it.each([
+      [403, 'no permission to list them'],
+      [404, 'the API refuses them'],
+    ])(
+      'syncs the certificates with usage unknown and a warning on %i (%s), and fills usage once readable',
+      async (status) => {
+        const fake = await startFake();
+        const served = await managedActive(nameOf('shop-prod', 'global', 'served'));
+        fake.putCertificate(served);
+        const map = 'projects/shop-prod/locations/global/certificateMaps/storefront';
+        fake.putCertificateMap({ name: map, gclbTargets: [] }, [
+          { name: `${map}/certificateMapEntries/www`, hostname: 'www.example.com', certificates: [served.name] },
+        ]);
+        fake.failParent('projects/shop-prod/locations/global', status, 'ListCertificateMaps');
+        const inventory = await dynamo.inventory();
+        const source = sourceOn(fake);
+
+        const report = await sync({ source, store: inventory.store, clock });
+
+        expect(report).toMatchObject({ complete: true, errors: [], failedScopes: [] });
+        expect(report.counts).toMatchObject({ discovered: 1, errors: 0 });
+        expect(report.warnings).toEqual([
+          expect.stringMatching(
+            /^projects\/shop-prod\/locations\/global: usage unknown .*certificate maps: .*(403|404)/,
+          ),
+        ]);
+        const place = await inventory.store.getLocation(locationId(served.name));
+        expect(place).toMatchObject({ fingerprint: pemFingerprint(served.pemCertificate) });
+        expect(place?.inUseBy).toBeUndefined();
+
+        fake.restoreParent('projects/shop-prod/locations/global');
+        const readable = await sync({ source, store: inventory.store, clock });
+        expect(readable).toMatchObject({ warnings: [], errors: [] });
+        expect((await inventory.store.getLocation(locationId(served.name)))?.inUseBy).toEqual([
+          `${map}/certificateMapEntries/www`,
+        ]);
+      },
+    );
+
+    it('reads no map when usageFromCertificateMaps is off', async () => {
+      const fake = await startFake();
+      fake.putCertificate(await managedActive(nameOf('shop-prod', 'global', 'plain')));
+      const inventory = await dynamo.inventory();
+
+      const report = await sync({
+        source: sourceOn(fake, { usageFromCertificateMaps: false }),
+        store: inventory.store,
+        clock,
+      });
+
+      expect(report).toMatchObject({ errors: [], warnings: [] });
+      expect(fake.calls.map((call) => call.operation)).toEqual(['ListCertificates']);
     });
   });
 

@@ -5,8 +5,9 @@ import { seededRandom } from './seeded-random';
 
 /**
  * A local AWS endpoint for the real SDK clients: awsJson1_1 services (ACM, ACM PCA) on `POST /` routed by
- * `X-Amz-Target`, and STS AssumeRole in the awsQuery protocol (form-encoded request, XML response), all on
- * one 127.0.0.1 port. Requests must carry a SigV4 `Authorization` header: its credential scope names the
+ * `X-Amz-Target`, awsQuery services (IAM, and STS AssumeRole and GetCallerIdentity: form-encoded `Action=…&Version=…` POSTs, XML
+ * answers) routed by the SigV4 signing name, and restJson1 services (IoT: method and path, JSON answers, errors
+ * named by `x-amzn-ErrorType`), all on one 127.0.0.1 port. Requests must carry a SigV4 `Authorization` header: its credential scope names the
  * region, its access key the account (a caller key given out by `callerCredentials`, or a session key this
  * fake's STS issued), and a session key must come with the session token issued with it. Signatures
  * themselves are not checked. Faults (throttling, 5xx, a scope that always fails) are injected on demand.
@@ -41,6 +42,46 @@ export interface AwsJsonService {
   operations: Record<string, AwsJsonHandler>;
 }
 
+/** How a service names the faults injected into it: a throttle, an internal error (500), unavailability (503). */
+export interface FaultNames {
+  throttle: { type: string; status: number };
+  internal: string;
+  unavailable: string;
+}
+
+/** ACM's and PCA's names, the awsJson services' (and the default). */
+const JSON_FAULTS: FaultNames = {
+  throttle: { type: 'ThrottlingException', status: 400 },
+  internal: 'InternalFailure',
+  unavailable: 'ServiceUnavailable',
+};
+
+/**
+ * An awsQuery service (IAM): `POST /` with a form-encoded `Action=…&Version=…`, answered
+ * `<ActionResponse><ActionResult>…</ActionResult>…` or an `<ErrorResponse>`, routed here by the SigV4 signing name.
+ */
+export interface AwsQueryService {
+  signingName: string;
+  version: string;
+  xmlns: string;
+  faults: FaultNames;
+  /** By action: the XML inside `<ActionResult>`. */
+  operations: Record<string, (params: Record<string, string>, context: AwsCallContext) => string>;
+}
+
+/** A restJson1 service (IoT): routes by method and path, routed here by the SigV4 signing name. */
+export interface AwsRestService {
+  signingName: string;
+  faults: FaultNames;
+  routes: Array<{
+    method: string;
+    /** Matched against the decoded path; its groups are the path's labels. */
+    path: RegExp;
+    operation: string;
+    handler(request: { labels: string[]; query: URLSearchParams }, context: AwsCallContext): unknown;
+  }>;
+}
+
 export interface FaultPlan {
   /** Share of service calls (not STS) answered 400 ThrottlingException with Retry-After. @default 0 */
   throttleRate: number;
@@ -56,8 +97,16 @@ export interface FaultPlan {
   maxConsecutiveFaults: number;
   /** The next this many service calls are throttled, whatever the rates say. @default 0 */
   throttleNext: number;
-  /** `<account>/<region>` scopes whose every call fails with 503, however often it is retried. */
+  /**
+   * `<account>/<region>` scopes (`<account>` for all of an account's regions, IAM's among them) whose every call
+   * fails with 503, however often it is retried.
+   */
   failingScopes: Set<string>;
+  /**
+   * `<account>/<region> <operation>` → calls of that operation still answered there; every later one fails with
+   * 503, however often it is retried: a listing that breaks after its first pages.
+   */
+  callsBeforeFailing: Map<string, number>;
   /** Accounts whose role cannot be assumed (AccessDenied from STS). */
   deniedAccounts: Set<string>;
   /**
@@ -108,7 +157,12 @@ interface IssuedKey {
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
 
-export async function startFakeAws(options: { services: AwsJsonService[]; seed?: number }): Promise<FakeAwsServer> {
+export async function startFakeAws(options: {
+  services?: AwsJsonService[];
+  queryServices?: AwsQueryService[];
+  restServices?: AwsRestService[];
+  seed?: number;
+}): Promise<FakeAwsServer> {
   const random = seededRandom(options.seed ?? 1);
   const keys = new Map<string, IssuedKey>();
   const grants = new Map<string, RoleGrant>();
@@ -121,11 +175,17 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     maxConsecutiveFaults: 3,
     throttleNext: 0,
     failingScopes: new Set(),
+    callsBeforeFailing: new Map(),
     deniedAccounts: new Set(),
   };
   const injected = { throttled: 0, serverErrors: 0, scopeFailures: 0 };
   const log: FakeAwsServer['log'] = [];
-  const services = new Map(options.services.map((service) => [service.targetPrefix, service]));
+  const services = new Map((options.services ?? []).map((service) => [service.targetPrefix, service]));
+  const queryServices = new Map((options.queryServices ?? []).map((service) => [service.signingName, service]));
+  const restServices = new Map((options.restServices ?? []).map((service) => [service.signingName, service]));
+  /** The SigV4 signing name of a request, which routes the awsQuery and restJson1 services. */
+  const signingNameOf = (request: IncomingMessage) =>
+    AUTHORIZATION.exec(String(request.headers.authorization ?? ''))?.[4] ?? '';
   const count = (operation: string) => calls.set(operation, (calls.get(operation) ?? 0) + 1);
   const buckets = new Map<string, { tokens: number; at: number }>();
   const overRate = (scope: string, rate = faults.ratePerScope): boolean => {
@@ -157,10 +217,17 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
   };
 
   const streaks = new Map<string, number>();
-  const injectFault = (context: AwsCallContext, request: string, operation: string) => {
-    if (faults.failingScopes.has(`${context.accountId}/${context.region}`)) {
+  const injectFault = (context: AwsCallContext, request: string, operation: string, names = JSON_FAULTS) => {
+    const left = faults.callsBeforeFailing.get(`${context.accountId}/${context.region} ${operation}`);
+    if (left !== undefined && left > 0)
+      faults.callsBeforeFailing.set(`${context.accountId}/${context.region} ${operation}`, left - 1);
+    if (
+      left === 0 ||
+      faults.failingScopes.has(`${context.accountId}/${context.region}`) ||
+      faults.failingScopes.has(context.accountId)
+    ) {
       injected.scopeFailures++;
-      throw new AwsFault('ServiceUnavailable', `${context.region} is unavailable`, 503);
+      throw new AwsFault(names.unavailable, `${context.region} is unavailable`, 503);
     }
     let draw = random();
     const streak = streaks.get(request) ?? 0;
@@ -178,15 +245,15 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
       (operationRate !== undefined && overRate(`${scope}/${operation}`, operationRate))
     ) {
       injected.throttled++;
-      throw new AwsFault('ThrottlingException', 'Rate exceeded', 400, {
+      throw new AwsFault(names.throttle.type, 'Rate exceeded', names.throttle.status, {
         'Retry-After': String(faults.retryAfterSeconds),
       });
     }
     if (draw < faults.throttleRate + faults.serverErrorRate) {
       injected.serverErrors++;
       throw draw < faults.throttleRate + faults.serverErrorRate / 2
-        ? new AwsFault('InternalFailure', 'We encountered an internal error. Please try again.', 500)
-        : new AwsFault('ServiceUnavailable', 'Service unavailable. Please try again.', 503);
+        ? new AwsFault(names.internal, 'We encountered an internal error. Please try again.', 500)
+        : new AwsFault(names.unavailable, 'Service unavailable. Please try again.', 503);
     }
   };
 
@@ -221,6 +288,84 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     }
   };
 
+  const serveQuery = async (
+    service: AwsQueryService,
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: string,
+  ) => {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const action = params.Action ?? '';
+    count(action);
+    const at = Date.now();
+    const requestId = randomUUID();
+    let scope: string | undefined;
+    const send = (status: number, xml: string, headers: Record<string, string> = {}) => {
+      log.push({ operation: action, at, status, scope });
+      response.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId, ...headers });
+      response.end(xml);
+    };
+    try {
+      const handler = service.operations[action];
+      if (!handler || params.Version !== service.version) {
+        throw new AwsFault('InvalidAction', `Could not find operation ${action} for version ${params.Version}`);
+      }
+      const context = authenticate(request);
+      scope = context.accountId;
+      injectFault(context, `${context.accessKeyId} ${body}`, action, service.faults);
+      const result = await handler(params, context);
+      send(
+        200,
+        `<${action}Response xmlns="${service.xmlns}"><${action}Result>${result}</${action}Result>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+      );
+    } catch (error) {
+      if (!(error instanceof AwsFault)) throw error;
+      send(
+        error.status,
+        `<ErrorResponse xmlns="${service.xmlns}"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
+          `<Code>${error.type}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
+          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+        error.headers,
+      );
+    }
+  };
+
+  const serveRest = async (service: AwsRestService, request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const path = decodeURIComponent(url.pathname);
+    let labels: string[] = [];
+    const route = service.routes.find((candidate) => {
+      const match = candidate.method === request.method ? candidate.path.exec(path) : null;
+      labels = match?.slice(1) ?? [];
+      return match !== null;
+    });
+    const operation = route?.operation ?? `${request.method} ${path}`;
+    count(operation);
+    const at = Date.now();
+    let scope: string | undefined;
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      log.push({ operation, at, status, scope });
+      response.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': randomUUID(), ...headers });
+      response.end(JSON.stringify(payload));
+    };
+    try {
+      if (!route) throw new AwsFault('ResourceNotFoundException', `no route for ${operation}`, 404);
+      const context = authenticate(request);
+      scope = `${context.accountId}/${context.region}`;
+      injectFault(
+        context,
+        `${context.accessKeyId} ${context.region} ${request.method} ${request.url}`,
+        operation,
+        service.faults,
+      );
+      send(200, (await route.handler({ labels, query: url.searchParams }, context)) ?? {});
+    } catch (error) {
+      if (!(error instanceof AwsFault)) throw error;
+      send(error.status, { message: error.message }, { 'x-amzn-ErrorType': error.type, ...error.headers });
+    }
+  };
+
   const serveSts = (request: IncomingMessage, response: ServerResponse, body: string) => {
     const params = Object.fromEntries(new URLSearchParams(body));
     count(params.Action ?? 'sts');
@@ -233,14 +378,25 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
           `<RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
     };
+    let caller: AwsCallContext;
     try {
-      authenticate(request);
+      caller = authenticate(request);
     } catch (error) {
       const fault = error as AwsFault;
       fail(
         fault.status,
         fault.type === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : fault.type,
         fault.message,
+      );
+      return;
+    }
+    if (params.Action === 'GetCallerIdentity' && params.Version === '2011-06-15') {
+      response.writeHead(200, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
+      response.end(
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+          `<Arn>arn:aws:iam::${caller.accountId}:user/certwarden-test</Arn><UserId>AIDA${caller.accessKeyId.slice(4)}</UserId>` +
+          `<Account>${caller.accountId}</Account></GetCallerIdentityResult>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
       );
       return;
     }
@@ -281,13 +437,20 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      const signingName = signingNameOf(request);
+      const query = queryServices.get(signingName);
+      const rest = restServices.get(signingName);
       const handled =
         request.method === 'POST' && request.headers['x-amz-target']
           ? serveJson(request, response, body)
           : request.method === 'POST' &&
               String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded')
-            ? serveSts(request, response, body)
-            : Promise.reject(new Error(`unexpected ${request.method} ${request.url}`));
+            ? query
+              ? serveQuery(query, request, response, body)
+              : serveSts(request, response, body)
+            : rest
+              ? serveRest(rest, request, response)
+              : Promise.reject(new Error(`unexpected ${request.method} ${request.url}`));
       Promise.resolve(handled).catch((error: unknown) => {
         response.writeHead(500, { 'Content-Type': 'text/plain' });
         response.end(String(error));
@@ -322,20 +485,24 @@ export async function startFakeAws(options: { services: AwsJsonService[]; seed?:
   };
 }
 
-const escapeXml = (text: string) =>
+export const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** NextToken paging over a sorted key list: the token is the last key served, so removals between pages lose nothing. */
+/**
+ * NextToken paging over a sorted key list: the token is the last key served, so removals between pages lose
+ * nothing. `encoding` is the token's: IoT's markers must be plain base64 (`[A-Za-z0-9+/]+={0,2}`).
+ */
 export function pageOf<T>(
   sortedKeys: string[],
   lookup: (key: string) => T,
   nextToken: unknown,
   maxItems: number,
+  encoding: 'base64url' | 'base64' = 'base64url',
 ): { items: T[]; nextToken?: string } {
   let start = 0;
   if (nextToken !== undefined) {
     if (typeof nextToken !== 'string') throw new AwsFault('InvalidNextTokenException', 'The next token is invalid');
-    const after = Buffer.from(nextToken, 'base64url').toString('utf8');
+    const after = Buffer.from(nextToken, encoding).toString('utf8');
     start = lowerBound(sortedKeys, after);
     if (sortedKeys[start] === after) start++;
   }
@@ -343,7 +510,7 @@ export function pageOf<T>(
   const more = start + maxItems < sortedKeys.length;
   return {
     items: keys.map(lookup),
-    nextToken: more ? Buffer.from(keys[keys.length - 1], 'utf8').toString('base64url') : undefined,
+    nextToken: more ? Buffer.from(keys[keys.length - 1], 'utf8').toString(encoding) : undefined,
   };
 }
 

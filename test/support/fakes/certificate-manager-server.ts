@@ -268,13 +268,17 @@ export class FakeCertificateManager {
     this.streaks.clear();
   }
 
-  /** Every call on this collection fails with `httpStatus` until `restore`. */
-  failParent(parent: string, httpStatus = 503): void {
-    this.failing.set(parent, httpStatus);
+  /**
+   * Every call on this collection fails with `httpStatus` until `restore`; given an operation, only its calls
+   * (ListCertificateMaps and ListCertificates share the location as their collection).
+   */
+  failParent(parent: string, httpStatus = 503, operation?: Operation): void {
+    this.failing.set(operation ? `${operation} ${parent}` : parent, httpStatus);
   }
 
   restoreParent(parent: string): void {
-    this.failing.delete(parent);
+    for (const key of [...this.failing.keys()])
+      if (key === parent || key.endsWith(` ${parent}`)) this.failing.delete(key);
     this.stalling.delete(parent);
   }
 
@@ -324,7 +328,10 @@ export class FakeCertificateManager {
       holdResponse(request.socket);
       return;
     }
-    const persistent = this.failing.get(route.parent) ?? this.failing.get(route.parent.split('/certificateMaps/')[0]);
+    const persistent =
+      this.failing.get(`${route.operation} ${route.parent}`) ??
+      this.failing.get(route.parent) ??
+      this.failing.get(route.parent.split('/certificateMaps/')[0]);
     if (persistent !== undefined) {
       call.outcome = persistent === 503 ? 'unavailable' : 'failed';
       return this.error(response, persistent, `${route.parent} cannot be read right now`);

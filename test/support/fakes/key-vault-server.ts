@@ -298,8 +298,8 @@ export class FakeKeyVault {
   }
 
   /** A new version of an existing certificate: what Key Vault's auto-renewal or a re-import leaves behind. */
-  renew(name: string, der: Uint8Array): void {
-    this.addVersion(this.existing(name), der, true);
+  renew(name: string, der: Uint8Array, enabled = true): void {
+    this.addVersion(this.existing(name), der, enabled);
   }
 
   /** Deletes a certificate (all its versions), as `beginDeleteCertificate` would. */
@@ -337,11 +337,15 @@ export class FakeKeyVault {
     return `${this.url}/certificates/${name}`;
   }
 
-  /** What the vault holds now, as `placeId sha256-of-current-version-or-none`. */
+  /**
+   * What the vault holds now, as `placeId sha256-of-current-version-or-none`, or `placeId disabled` for a disabled
+   * current version: Key Vault refuses its body, so what an inventory holds for it depends on what it read before.
+   */
   state(): string[] {
     return [...this.certificates.values()].map((certificate) => {
-      const der = this.current(certificate).der;
-      return `${this.placeId(certificate.name)} ${der ? createHash('sha256').update(der).digest('hex') : 'none'}`;
+      const { der, enabled } = this.current(certificate);
+      const body = der ? createHash('sha256').update(der).digest('hex') : 'none';
+      return `${this.placeId(certificate.name)} ${enabled ? body : 'disabled'}`;
     });
   }
 
@@ -476,6 +480,7 @@ export class FakeKeyVault {
             : certificate.versions.find((candidate) => candidate.version === segments[2]);
         if (!version)
           return fail(404, 'CertificateNotFound', `Version ${segments[2]} of ${segments[1]} was not found.`);
+        if (!version.enabled) return fail(403, 'Forbidden', 'Operation get is not allowed on a disabled certificate.');
         return reply(200, this.bundleJson(certificate, version, operation === 'getCertificate'));
       }
       default:

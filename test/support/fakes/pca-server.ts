@@ -5,13 +5,54 @@ import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonServic
 
 /**
  * ACM Private CA (ACMPrivateCA, awsJson1_1) on the fake AWS endpoint: ListCertificateAuthorities (MaxResults,
- * NextToken), GetCertificateAuthorityCertificate (InvalidStateException while a CA has no certificate),
- * ListTags, and IssueCertificate / GetCertificateAuthorityCsr answered AccessDenied and counted, since an
+ * NextToken, ResourceOwner SELF or OTHER_ACCOUNTS: the CAs shared with the caller through AWS RAM), every key and
+ * signing algorithm and usage mode of the API reference, GetCertificateAuthorityCertificate (also for a shared
+ * CA; InvalidStateException while a CA has no certificate), ListTags (the owner's only),
+ * and IssueCertificate / GetCertificateAuthorityCsr answered AccessDenied and counted, since an
  * inventory has no business calling them.
  */
 
 export type FakeCaStatus =
   'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DELETED' | 'DISABLED' | 'EXPIRED' | 'FAILED';
+
+/** KeyAlgorithm, as the API reference lists it (CertificateAuthorityConfiguration). */
+export type PcaKeyAlgorithm =
+  | 'RSA_2048'
+  | 'RSA_3072'
+  | 'RSA_4096'
+  | 'EC_prime256v1'
+  | 'EC_secp384r1'
+  | 'EC_secp521r1'
+  | 'SM2'
+  | 'ML_DSA_44'
+  | 'ML_DSA_65'
+  | 'ML_DSA_87';
+
+export type PcaSigningAlgorithm =
+  | 'SHA256WITHECDSA'
+  | 'SHA384WITHECDSA'
+  | 'SHA512WITHECDSA'
+  | 'SHA256WITHRSA'
+  | 'SHA384WITHRSA'
+  | 'SHA512WITHRSA'
+  | 'SM3WITHSM2'
+  | 'ML_DSA_44'
+  | 'ML_DSA_65'
+  | 'ML_DSA_87';
+
+/** The signing algorithm a CA of this key algorithm is made with when none is named. */
+const DEFAULT_SIGNING: Record<PcaKeyAlgorithm, PcaSigningAlgorithm> = {
+  RSA_2048: 'SHA256WITHRSA',
+  RSA_3072: 'SHA256WITHRSA',
+  RSA_4096: 'SHA256WITHRSA',
+  EC_prime256v1: 'SHA256WITHECDSA',
+  EC_secp384r1: 'SHA384WITHECDSA',
+  EC_secp521r1: 'SHA512WITHECDSA',
+  SM2: 'SM3WITHSM2',
+  ML_DSA_44: 'ML_DSA_44',
+  ML_DSA_65: 'ML_DSA_65',
+  ML_DSA_87: 'ML_DSA_87',
+};
 
 export interface FakeCertificateAuthority {
   arn: string;
@@ -20,7 +61,11 @@ export interface FakeCertificateAuthority {
   type: 'ROOT' | 'SUBORDINATE';
   status: FakeCaStatus;
   commonName: string;
-  keyAlgorithm: 'RSA_2048' | 'RSA_4096' | 'EC_prime256v1' | 'EC_secp384r1';
+  keyAlgorithm: PcaKeyAlgorithm;
+  signingAlgorithm: PcaSigningAlgorithm;
+  usageMode: 'GENERAL_PURPOSE' | 'SHORT_LIVED_CERTIFICATE';
+  /** Accounts it is shared with through AWS RAM: they list it with `ResourceOwner: OTHER_ACCOUNTS`. */
+  sharedWith: string[];
   crl?: { enabled: boolean; expirationInDays?: number; s3Bucket?: string };
   ocsp?: { enabled: boolean; customCname?: string };
   tags: Record<string, string>;
@@ -44,6 +89,13 @@ export interface NewCertificateAuthority {
   parent?: FakeCertificateAuthority;
   /** @default 3650 */
   daysLeft?: number;
+  /** @default EC_prime256v1 */
+  keyAlgorithm?: PcaKeyAlgorithm;
+  /** @default the key algorithm's (DEFAULT_SIGNING) */
+  signingAlgorithm?: PcaSigningAlgorithm;
+  /** @default GENERAL_PURPOSE */
+  usageMode?: FakeCertificateAuthority['usageMode'];
+  sharedWith?: string[];
 }
 
 /** ACM Private CA's state in every account and region, and the service that serves it. */
@@ -63,7 +115,10 @@ export class FakePca {
       type: spec.type ?? (spec.parent ? 'SUBORDINATE' : 'ROOT'),
       status,
       commonName: spec.commonName,
-      keyAlgorithm: 'EC_prime256v1',
+      keyAlgorithm: spec.keyAlgorithm ?? 'EC_prime256v1',
+      signingAlgorithm: spec.signingAlgorithm ?? DEFAULT_SIGNING[spec.keyAlgorithm ?? 'EC_prime256v1'],
+      usageMode: spec.usageMode ?? 'GENERAL_PURPOSE',
+      sharedWith: spec.sharedWith ?? [],
       crl: spec.crl,
       ocsp: spec.ocsp,
       tags: spec.tags ?? {},
@@ -120,15 +175,25 @@ export class FakePca {
         if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
           throw new AwsFault('ValidationException', 'MaxResults must be between 1 and 1000');
         }
+        const owner = (input.ResourceOwner as string | undefined) ?? 'SELF';
+        if (owner !== 'SELF' && owner !== 'OTHER_ACCOUNTS') {
+          throw new AwsFault('ValidationException', `ResourceOwner must be SELF or OTHER_ACCOUNTS, not ${owner}`);
+        }
         const arns = [...this.authorities.values()]
-          .filter((authority) => authority.accountId === context.accountId && authority.region === context.region)
+          .filter((authority) => authority.region === context.region)
+          .filter((authority) =>
+            owner === 'SELF'
+              ? authority.accountId === context.accountId
+              : authority.sharedWith.includes(context.accountId),
+          )
           .map((authority) => authority.arn)
           .sort();
         const page = pageOf(arns, (arn) => this.describe(this.authorities.get(arn)!), input.NextToken, maxResults);
         return { CertificateAuthorities: page.items, NextToken: page.nextToken };
       },
       GetCertificateAuthorityCertificate: (input, context) => {
-        const authority = this.find(input, context);
+        // AWS RAM's default permission for a shared CA lets the accounts it is shared with read its certificate.
+        const authority = this.find(input, context, { shared: true });
         if (!authority.installed) {
           throw new AwsFault(
             'InvalidStateException',
@@ -157,10 +222,17 @@ export class FakePca {
     throw new AwsFault('AccessDeniedException', 'an inventory must not issue certificates');
   }
 
-  private find(input: Record<string, unknown>, context: AwsCallContext): FakeCertificateAuthority {
+  /** The CA the call names, in the caller's own account (or, with `shared`, shared with it); else not found. */
+  private find(
+    input: Record<string, unknown>,
+    context: AwsCallContext,
+    { shared = false } = {},
+  ): FakeCertificateAuthority {
     const arn = input.CertificateAuthorityArn;
     const authority = typeof arn === 'string' ? this.authorities.get(arn) : undefined;
-    if (!authority || authority.accountId !== context.accountId || authority.region !== context.region) {
+    const visible =
+      authority?.accountId === context.accountId || (shared && authority?.sharedWith.includes(context.accountId));
+    if (!authority || !visible || authority.region !== context.region) {
       throw new AwsFault('ResourceNotFoundException', `Could not find certificate authority ${String(arn)}.`);
     }
     return authority;
@@ -181,7 +253,7 @@ export class FakePca {
       FailureReason: authority.failureReason,
       CertificateAuthorityConfiguration: {
         KeyAlgorithm: authority.keyAlgorithm,
-        SigningAlgorithm: 'SHA256WITHECDSA',
+        SigningAlgorithm: authority.signingAlgorithm,
         Subject: { CommonName: authority.commonName },
       },
       RevocationConfiguration: {
@@ -197,7 +269,7 @@ export class FakePca {
           : { Enabled: false },
       },
       KeyStorageSecurityStandard: 'FIPS_140_2_LEVEL_3_OR_HIGHER',
-      UsageMode: 'GENERAL_PURPOSE',
+      UsageMode: authority.usageMode,
     };
   }
 }

@@ -17,7 +17,8 @@ describe('loadConfig', () => {
     const directory = await configFile({ sources: [acm] });
     const { config, file } = loadConfig(undefined, directory);
     expect(file).toBe(join(directory, 'certwarden.config.json'));
-    expect(config.inventory).toEqual({ table: 'certwarden-inventory', store: 'embedded' });
+    // No table: the deployed stage names its own, the CLI takes --table, CERTWARDEN_TABLE or certwarden-inventory.
+    expect(config.inventory).toEqual({ store: 'embedded' });
     expect(config.expiry.days).toEqual([60, 30, 14, 7, 1]);
     expect(config.sources[0]).toMatchObject({ ...acm, ownerTagKeys: ['owner'], schedule: 'rate(1 hour)' });
   });

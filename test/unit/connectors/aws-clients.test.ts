@@ -144,6 +144,24 @@ describe('walkScopes', () => {
     roleArn: (account) => (account.roleName ? `arn:aws:iam::${account.accountId}:role/${account.roleName}` : undefined),
   });
 
+  it('lists a global service (IAM) once per account, named by the account alone, in its one region', async () => {
+    const items = await collect(
+      walkScopes({
+        clients: clients(),
+        accounts: [home, { ...member, regions: ['ap-south-1'] }],
+        regions: [],
+        globalRegion: 'us-east-1',
+        concurrency: 2,
+        operation: 'List',
+        list: async function* (scope) {
+          yield `${scope.id} in ${scope.region}`;
+        },
+      }),
+    );
+
+    expect((items as string[]).sort()).toEqual(['111111111111 in us-east-1', '222222222222 in us-east-1']);
+  });
+
   it('lists every account × region, each account in its own regions when it names them', async () => {
     const items = await collect(
       walkScopes({

@@ -27,6 +27,11 @@ describe('createSource', () => {
       { kind: 'aws-pca', name: 'pca', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] },
       'AwsPcaSource',
     ],
+    [{ kind: 'aws-iam', name: 'iam', accounts: [{ accountId: '111111111111' }] }, 'AwsIamSource'],
+    [
+      { kind: 'aws-iot', name: 'iot', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] },
+      'AwsIotSource',
+    ],
   ])('builds %j as a %s of that name and kind', async (raw, className) => {
     const built = await createSource(source(raw), wiring);
     expect(built.constructor.name).toBe(className);

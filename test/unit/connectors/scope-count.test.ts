@@ -26,6 +26,14 @@ describe("scopeCountOf: the construct's count of a source's fan-out, without the
       locations: ['global', 'europe-west1', 'us-east1'],
       credentials: { type: 'service-account', secretArn },
     },
+    { kind: 'aws-iam', name: 'i', accounts: [{ accountId: '111111111111' }, { accountId: '222222222222' }] },
+    { kind: 'aws-iam', name: 'i', region: 'us-gov-west-1' },
+    {
+      kind: 'aws-iot',
+      name: 'iot',
+      regions: ['eu-west-1', 'us-east-1', 'ap-southeast-2'],
+      accounts: [{ accountId: '111111111111' }],
+    },
     { kind: 'local-files', name: 'files', root: '/etc/ssl' },
   ])('counts as many messages as the planner sends for $kind $name', (input) => {
     const source = SourceConfig.parse(input);

@@ -40,6 +40,21 @@ describe('scopes of a configured source', () => {
     ]);
   });
 
+  it('lists each account alone for IAM, global, and narrows an IAM source to one account', () => {
+    const iam = source({
+      kind: 'aws-iam',
+      name: 'iam',
+      accounts: [{ accountId: '111111111111' }, { accountId: '222222222222', roleName: 'r' }],
+    });
+
+    expect(scopesOf(iam)).toEqual(['111111111111', '222222222222']);
+    expect(restrictToScope(iam, '222222222222')).toMatchObject({
+      accounts: [{ accountId: '222222222222', roleName: 'r' }],
+      region: 'us-east-1',
+    });
+    expect(() => restrictToScope(iam, '222222222222/us-east-1')).toThrow('source iam has no scope');
+  });
+
   it('has no fixed scopes for the caller’s own account or a directory', () => {
     expect(scopesOf(source({ kind: 'aws-pca', name: 'pca', regions: ['eu-west-1'] }))).toBeNull();
     expect(scopesOf(source({ kind: 'local-files', name: 'files', root: '/etc/ssl' }))).toBeNull();

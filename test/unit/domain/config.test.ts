@@ -73,6 +73,17 @@ describe('source kinds', () => {
     ).toEqual(['sources.1.kind: tls-endpoint sources are not available yet (TLS endpoint scanning is planned)']);
   });
 
+  it('calls IAM, global, in us-east-1 unless told otherwise, and refuses regions for it, naming the field', () => {
+    const [iam] = CertwardenConfig.parse({ sources: [{ kind: 'aws-iam', name: 'iam' }] }).sources;
+    expect(iam).toMatchObject({ kind: 'aws-iam', region: 'us-east-1' });
+    expect(problems({ sources: [{ kind: 'aws-iam', name: 'iam', regions: ['eu-west-1'] }] })).toEqual([
+      expect.stringMatching(/^sources\.0: .*regions/),
+    ]);
+    expect(problems({ sources: [{ kind: 'aws-iot', name: 'iot', regions: [] }] })).toEqual([
+      expect.stringMatching(/^sources\.0\.regions: /),
+    ]);
+  });
+
   it('still names an unknown kind as such', () => {
     expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([expect.stringMatching(/^sources\.0\.kind: /)]);
   });

@@ -4,6 +4,7 @@ import {
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
+  provisioningFailedEvent,
   renewalEvent,
   revocationEvent,
   schemaFileOf,
@@ -121,6 +122,14 @@ const EVERY_EVENT: CertwardenEvent[] = [
     revokedAt: AT,
     reason: 'keyCompromise',
     via: 'crl',
+    at: AT,
+  }),
+  provisioningFailedEvent({
+    schemaVersion: 1,
+    ...place,
+    fingerprint: null,
+    state: 'FAILED',
+    problem: 'issuance FAILED (CAA_ERROR)',
     at: AT,
   }),
   syncFailedEvent({

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { METRIC } from '../../../../functions/shared/metric-names';
 
 /**
  * withPowertools as in Lambda: no dev mode, so Powertools' Metrics writes its EMF lines and its warnings straight to
@@ -14,10 +15,11 @@ type Powertools = typeof import('../../../../functions/shared/powertools');
 type SiemFormat = typeof import('../../../../functions/siem-format/handler');
 let metrics: Powertools['metrics'];
 let withPowertools: Powertools['withPowertools'];
+let publishMetric: Powertools['publishMetric'];
 let siemFormat: SiemFormat['handler'];
 beforeAll(async () => {
   // Loaded after the environment above is set: the singletons read it when they are made.
-  ({ metrics, withPowertools } = await import('../../../../functions/shared/powertools'));
+  ({ metrics, withPowertools, publishMetric } = await import('../../../../functions/shared/powertools'));
   ({ handler: siemFormat } = await import('../../../../functions/siem-format/handler'));
 });
 
@@ -123,10 +125,33 @@ describe('a deployed handler’s metrics (siem-format)', () => {
     expect(emfLines(stdout)).toEqual([]);
   });
 
-  it('prints the EMF line of what it counted', async () => {
+  it('prints no EMF line for a dropped record (nothing reads a count of them; the drop is logged)', async () => {
     const { stdout, stderr } = await output(() => siemFormat([{ messageId: 'm-1', body: '{"truncated' }], context));
 
     expect(stderr).not.toMatch(/No application metrics to publish/);
-    expect(emfLines(stdout)).toEqual([expect.objectContaining({ SiemRecordsDropped: 1 })]);
+    expect(emfLines(stdout)).toEqual([]);
+  });
+});
+
+describe('publishMetric', () => {
+  it('prints one EMF line with the service and exactly the dimensions the definition names', async () => {
+    const { stdout } = await output(async () => publishMetric(METRIC.syncErrors, { source: 'acm-org' }, 2));
+
+    expect(emfLines(stdout)).toEqual([
+      expect.objectContaining({
+        service: 'certwarden-test',
+        source: 'acm-org',
+        SyncErrors: 2,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            {
+              Namespace: 'Certwarden',
+              Dimensions: [['service', 'source']],
+              Metrics: [{ Name: 'SyncErrors', Unit: 'Count' }],
+            },
+          ],
+        }),
+      }),
+    ]);
   });
 });
