@@ -168,7 +168,7 @@ export interface CertificateInventoryProps {
   /**
    * Memory of a sync worker, in MiB.
    *
-   * @default 1024
+   * @default SYNC_MEMORY_MB by kind: 512 for ACM and Private CA, 1024 for the others
    */
   readonly syncMemorySize?: number;
   /**
@@ -216,6 +216,14 @@ export interface CertificateInventoryProps {
    */
   readonly dashboard?: boolean;
 }
+
+/**
+ * A sync worker's memory by source kind, where measured below Lambda's 1,024 MiB (docs/benchmarks.md, cost): an ACM
+ * worker spends an hourly resync waiting for ACM's rates, not computing, and it is billed by memory × time; on a
+ * scope of ACM's default 2,500 certificates its process peaked near 300 MB with the bench's fakes in it. Private CA's
+ * worker runs the same SDK on a scope of a few CAs.
+ */
+export const SYNC_MEMORY_MB: Partial<Record<SourceKind, number>> = { 'aws-acm': 512, 'aws-pca': 512 };
 
 /**
  * The default ceiling on one kind's concurrent sync workers: a tenth of Lambda's default 1,000 concurrent
@@ -535,7 +543,7 @@ export class CertificateInventory extends Construct {
     const worker = this.addFunction(`Sync${name}`, 'syncWorker', {
       description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
       timeout: syncTimeout,
-      memorySize: props.syncMemorySize ?? 1024,
+      memorySize: props.syncMemorySize ?? SYNC_MEMORY_MB[kind] ?? 1024,
       sourceKind: kind,
       deploymentFile,
       roleName: syncRoleName(props.stage, kind),

@@ -18,7 +18,8 @@ import { planEvaluation, type ShardRequest } from './requests';
  * ALERT_SHARDS) at a time. Two kinds of message reach it:
  * - triggers, gathered by the evaluate queue: each sync's `Sync Completed` / `Sync Failed` event and the
  *   scheduler's `{"trigger":"schedule"}`. With CERTWARDEN_EVALUATE_SHARD_QUEUE set, a batch of triggers fans out
- *   into one `{"shard": n}` message per shard on that queue; without it, this invocation evaluates every shard;
+ *   into one `{"shard": n}` message per shard that has a place due on that queue (none when nothing is due);
+ *   without it, this invocation evaluates every shard;
  * - shard requests, `{"shard": n}` (or `{"shards": [...]}`): this invocation evaluates those shards only.
  * Each crossed expiry threshold is published to the event bus exactly once (the alert ledger in the table).
  * When some alert could not be published, or the invocation ran out of time, the records that asked for the
@@ -58,14 +59,31 @@ export class FanOutError extends Error {
 }
 
 /**
+ * The shards with a place due now, from one item of each shard's schedule: a trigger fans out to these only. Most
+ * hourly syncs change nothing and make nothing due, and an invocation per shard would then cost eight cold starts
+ * an hour to read eight empty ranges. A place the schedule shows later than this read is evaluated at the next
+ * trigger (the next sync's end, or the daily schedule).
+ */
+async function shardsDue(now: Date): Promise<number[]> {
+  const due = await Promise.all(
+    ALL_ALERT_SHARDS.map(async (shard) => {
+      for await (const _ of store.alertsDue(shard, now, { limit: 1 })) return true;
+      return false;
+    }),
+  );
+  return ALL_ALERT_SHARDS.filter((_, index) => due[index]);
+}
+
+/**
  * One message per shard (ALERT_SHARDS ≤ 10: one SendMessageBatch). Throws when SQS refuses any, so the batch of
  * triggers is redelivered and fans out again: a shard evaluated twice reads only what is still due.
  */
-async function fanOut(queueUrl: string): Promise<void> {
+async function fanOut(queueUrl: string, shards: readonly number[]): Promise<void> {
+  if (shards.length === 0) return;
   const { Failed = [] } = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: ALL_ALERT_SHARDS.map((shard) => ({
+      Entries: shards.map((shard) => ({
         Id: String(shard),
         MessageBody: JSON.stringify({ shard } satisfies ShardRequest),
       })),
@@ -81,8 +99,9 @@ export const handler = withPowertools(async (event: SQSEvent, context): Promise<
   let evaluating = plan.shardRecords;
   if (plan.triggerRecords.length > 0) {
     if (env.CERTWARDEN_EVALUATE_SHARD_QUEUE) {
-      await fanOut(env.CERTWARDEN_EVALUATE_SHARD_QUEUE);
-      logger.info('evaluation fanned out', { triggers: plan.triggers, shards: ALL_ALERT_SHARDS.length });
+      const due = await shardsDue(systemClock.now());
+      await fanOut(env.CERTWARDEN_EVALUATE_SHARD_QUEUE, due);
+      logger.info('evaluation fanned out', { triggers: plan.triggers, shards: due });
     } else {
       shards = ALL_ALERT_SHARDS;
       evaluating = event.Records.map((record) => record.messageId);

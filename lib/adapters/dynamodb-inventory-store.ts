@@ -82,7 +82,7 @@ export class DynamoInventoryStore implements InventoryStore {
 
   async getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>> {
     const found = new Map<string, StoredLocation>();
-    for (const item of await this.batchGet([...new Set(locationIds)].map(locationKey), true)) {
+    for (const item of await this.batchGet([...new Set(locationIds)].map(locationKey))) {
       const location = fromLocationItem(item);
       found.set(location.locationId, location);
     }
@@ -454,7 +454,6 @@ export class DynamoInventoryStore implements InventoryStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :violation)',
         ExpressionAttributeValues: { ':pk': `LOC#${locationId}`, ':violation': 'VIOLATION#' },
-        ConsistentRead: true,
         ReturnConsumedCapacity: 'TOTAL',
       },
     );
@@ -607,8 +606,12 @@ export class DynamoInventoryStore implements InventoryStore {
     return page.map((item) => found.get(keyOf(item))).filter((item): item is Item => item !== undefined);
   }
 
-  /** Items by key, in rounds of BATCH_GET_LIMIT, retrying what DynamoDB leaves unprocessed. */
-  private async batchGet(keys: Item[], consistent = false): Promise<Item[]> {
+  /**
+   * Items by key, in rounds of BATCH_GET_LIMIT, retrying what DynamoDB leaves unprocessed. Eventually consistent,
+   * at half the read units: every item read by key here is written with a condition or idempotently (see
+   * getLocations), so a read a moment stale costs a retry, never a wrong write.
+   */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
     const found: Item[] = [];
     for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
       let pending = keys.slice(start, start + BATCH_GET_LIMIT);
@@ -616,7 +619,7 @@ export class DynamoInventoryStore implements InventoryStore {
         if (round > 0) await backoff(round);
         const output = await this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+            RequestItems: { [this.tableName]: { Keys: pending } },
             ReturnConsumedCapacity: 'TOTAL',
           }),
         );

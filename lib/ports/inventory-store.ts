@@ -174,8 +174,13 @@ export interface ListOptions {
 export const ALERT_SHARDS = 8;
 
 export interface InventoryStore {
-  /** The stored state of these locations (missing ones are absent from the map). */
+  /**
+   * The stored state of these locations (missing ones are absent from the map), possibly a moment stale (on AWS
+   * eventually consistent, half the read units): the sync compares with it and moves a location only from the
+   * version it read, so a stale one ends in a conflict, re-read with getLocation and tried again.
+   */
   getLocations(locationIds: string[]): Promise<Map<string, StoredLocation>>;
+  /** The stored state of one location, as last written (strongly consistent): what a retry after a conflict reads. */
   getLocation(locationId: string): Promise<StoredLocation | undefined>;
   /** Certificates are immutable by fingerprint, so saving one twice is harmless. */
   saveCertificates(certificates: ParsedCertificate[]): Promise<void>;
@@ -234,6 +239,10 @@ export interface InventoryStore {
   recordSyncRun(run: SyncRunRecord): Promise<void>;
   /** Full records of these certificates (missing ones are absent from the map). */
   getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>>;
+  /**
+   * The violations stored at a place, possibly a moment stale (eventually consistent): a place is enforced by one
+   * run at a time and its violations were written by an earlier run, long settled.
+   */
   violationsAt(locationId: string): Promise<StoredViolation[]>;
   /** Saves violations (replacing those of the same place and rule), in batches. */
   saveViolations(violations: StoredViolation[]): Promise<void>;

@@ -66,6 +66,17 @@ async function* assess<Location extends LocationListing>(
   }
 }
 
+/**
+ * Live places whose certificate has expired, reading only those: the places of the expiry index before now, not
+ * the inventory (what an hourly alarm needs, at a few read units however large the inventory).
+ */
+export async function countExpired(store: InventoryStore, clock: Clock): Promise<number> {
+  let expired = 0;
+  const before = new Date(clock.now().getTime() + 1);
+  for await (const { expiry } of assessedListings(store, clock, { before })) if (expiry.expired) expired++;
+  return expired;
+}
+
 export async function summarizeInventory(
   store: InventoryStore,
   clock: Clock,

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { ensureInventoryTable, startEmbeddedDynamoDb } from '../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig, type SourceConfig } from '../../lib/domain/config';
 import { FakeAcm, type AcmKeyAlgorithm } from '../support/fakes/acm-server';
 import { startFakeAws } from '../support/fakes/aws-json-server';
-import { DynamoWireMeter, tagOf, tagOutgoingRequests, workTag, type DynamoFigures } from './dynamodb-wire-meter';
+import { DynamoWireMeter, tagOutgoingRequests, workTag, type DynamoFigures } from './dynamodb-wire-meter';
+import { chunksOf, lambdaContext, SQS_BATCH_BYTES, startFakeEventBridge, startFakeSqs } from './local-aws';
+import { moveProcessClock } from './moved-clock';
+import { HOURS_PER_MONTH, lambdaGbSecondPrice, PRICES } from './prices';
 
 export interface BenchRow {
   figure: string;
@@ -50,20 +51,7 @@ export const QUOTAS = {
   sqsEventSourceStart: 5,
   sqsEventSourceRampPerMinute: 300,
   /** SendMessageBatch: all messages of one call together. */
-  sqsBatchBytes: 1_048_576,
-  /** SQS bills each 64 KB chunk of a payload as one request. */
-  sqsChunkBytes: 65_536,
-} as const;
-
-/** On-demand prices, us-east-1 (USD), for the cost row; ACM and STS calls are free. */
-export const PRICES = {
-  dynamoWriteUnit: 0.625 / 1e6,
-  dynamoReadUnit: 0.125 / 1e6,
-  dynamoStorageGbMonth: 0.25,
-  lambdaGbSecond: 0.0000166667,
-  lambdaRequest: 0.2 / 1e6,
-  sqsRequest: 0.4 / 1e6,
-  eventBridgeEvent: 1 / 1e6,
+  sqsBatchBytes: SQS_BATCH_BYTES,
 } as const;
 
 const TARGETS = { fullSyncMinutes: 15, resyncMinutes: 3, readsPerPlace: 1.1 } as const;
@@ -102,7 +90,6 @@ const ROLE = { roleName: 'certwarden-reader', externalId: 'certwarden-bench' };
 const KEY_MIX: AcmKeyAlgorithm[] = ['EC_prime256v1', 'EC_prime256v1', 'EC_prime256v1', 'EC_secp384r1'];
 const TABLE = 'certwarden-fanout';
 const HOUR = 3_600_000;
-const HOURS_PER_MONTH = 730;
 
 export interface FanoutOptions {
   /** Scopes synced at full fidelity, spread evenly over the estate. */
@@ -214,13 +201,19 @@ export async function benchFanout(options: FanoutOptions = fanoutOptions()): Pro
     const scopeCount = ACCOUNTS * REGIONS.length;
     const sampled = sampleScopes(options.sampleScopes, scopeCount);
     const fullScope = options.fullScope ? scopeId(Math.floor(scopeCount / 2) + 1) : undefined;
-    sqs.keep(new Set([...sampled, ...(fullScope ? [fullScope] : [])]));
     const { handler: planner } = load<typeof import('../../functions/sync-planner/handler')>(
       '../../functions/sync-planner/handler',
     );
     const planned = process.hrtime.bigint();
-    const plan = (await planner(planInput, lambdaContext('planner'))) as { messages: number };
+    const plan = (await planner(planInput, lambdaContext(functionArn('planner'), 'planner'))) as { messages: number };
     const plannerSeconds = seconds(planned);
+    const wanted = new Set([...sampled, ...(fullScope ? [fullScope] : [])]);
+    const kept = new Map<string, string>();
+    for (const body of sqs.take(`${sqs.endpoint}/${HOME}/certwarden-sync-aws-acm`)) {
+      const { scope } = JSON.parse(body) as { scope: string };
+      if (wanted.has(scope)) kept.set(scope, body);
+    }
+    messageBytes = sqs.largestMessage;
     rows.push({
       figure: `planner: ${ACCOUNTS} accounts × ${REGIONS.length} regions → SQS messages, wall time`,
       value:
@@ -241,7 +234,7 @@ export async function benchFanout(options: FanoutOptions = fanoutOptions()): Pro
       '../../functions/sync-worker/handler',
     );
     const runPhase = async (name: string, offsetHours: number, scopes: string[]): Promise<Phase> => {
-      const restore = moveClock(offsetHours * HOUR);
+      const restore = moveProcessClock(offsetHours * HOUR);
       meter.reset();
       eventBridge.reset();
       const stsBefore = aws.calls.get('AssumeRole') ?? 0;
@@ -254,7 +247,7 @@ export async function benchFanout(options: FanoutOptions = fanoutOptions()): Pro
               const throttledBefore = total(snapshot(acm.scopeThrottles.get(scope)));
               const started = process.hrtime.bigint();
               const response = await workTag.run(scope, () =>
-                worker(sqsEvent(sqs.kept.get(scope)!), lambdaContext(`worker ${scope}`)),
+                worker(sqsEvent(kept.get(scope)!), lambdaContext(functionArn('worker'), `worker ${scope}`)),
               );
               return {
                 scope,
@@ -263,7 +256,7 @@ export async function benchFanout(options: FanoutOptions = fanoutOptions()): Pro
                 acmCalls: difference(snapshot(acm.scopeCalls.get(scope)), callsBefore),
                 throttled: total(snapshot(acm.scopeThrottles.get(scope))) - throttledBefore,
                 dynamo: meter.of(scope),
-                events: eventBridge.entries.get(scope) ?? 0,
+                events: eventBridge.countOf(scope),
                 failed: (response as { batchItemFailures: unknown[] }).batchItemFailures.length > 0,
               };
             }),
@@ -348,26 +341,6 @@ function fill(acm: FakeAcm, scope: string, count: number): void {
 }
 
 /**
- * Moves this process's clock by `offsetMs` and keeps it running: the worker reads the time through the system
- * clock (functions/ pass `systemClock`), and the ACM fake and the SDK's signing must see the same moved time. A
- * Proxy keeps `Date`'s statics, prototype and `instanceof` as they are.
- */
-function moveClock(offsetMs: number): () => void {
-  const RealDate = Date;
-  if (offsetMs === 0) return () => undefined;
-  globalThis.Date = new Proxy(RealDate, {
-    construct: (target, args, newTarget) =>
-      Reflect.construct(target, args.length > 0 ? args : [RealDate.now() + offsetMs], newTarget) as object,
-    apply: () => new RealDate(RealDate.now() + offsetMs).toString(),
-    get: (target, property, receiver) =>
-      property === 'now' ? () => RealDate.now() + offsetMs : Reflect.get(target, property, receiver),
-  });
-  return () => {
-    globalThis.Date = RealDate;
-  };
-}
-
-/**
  * Loads a module when the section runs, not when the bench starts: the handlers read their environment at load,
  * and the CDK is slow to load. require() because the bench runs as CommonJS (tsx/cjs), where import() would not
  * compile TypeScript.
@@ -394,9 +367,8 @@ const callList = (calls: Record<string, number>) =>
 const minutes = (value: number) => (value < 120 ? `${value.toFixed(0)} s` : `${(value / 60).toFixed(1)} min`);
 const money = (value: number) => `$${value < 10 ? value.toFixed(2) : Math.round(value).toLocaleString('en-US')}`;
 
-function lambdaContext(name: string): Context {
-  return { functionName: name, awsRequestId: name, getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
-}
+/** A Lambda function of the bench's home account, by name. */
+const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${HOME}:function:${name}`;
 
 function sqsEvent(body: string): SQSEvent {
   return {
@@ -488,6 +460,8 @@ interface Deployed {
   /** The ACM sync worker's event source maximum concurrency, as the construct deploys it by default. */
   maxConcurrency?: number;
   memoryMb?: number;
+  /** `arm64` or `x86_64`: what Lambda's duration costs. */
+  architecture?: string;
 }
 
 /**
@@ -542,12 +516,13 @@ async function deployedSettings(source: SourceConfig, planInput: object): Promis
   );
   const maxConcurrency = (mapping?.[1].Properties as { ScalingConfig?: { MaximumConcurrency?: number } } | undefined)
     ?.ScalingConfig?.MaximumConcurrency;
-  const memoryMb = (worker?.[1].Properties as { MemorySize?: number } | undefined)?.MemorySize;
+  const properties = worker?.[1].Properties as { MemorySize?: number; Architectures?: string[] } | undefined;
+  const memoryMb = properties?.MemorySize;
   rows.push({
     figure: 'ACM sync worker as deployed by default: SQS event source maximum concurrency, memory',
     value: `${maxConcurrency ?? 'unset (up to 1,000)'} workers, ${memoryMb ?? '?'} MB`,
   });
-  return { rows, maxConcurrency, memoryMb };
+  return { rows, maxConcurrency, memoryMb, architecture: properties?.Architectures?.[0] };
 }
 
 interface SimulationInput {
@@ -767,11 +742,12 @@ function simulatedRows({ phases, full, plannerSeconds, deployed, storage }: Simu
   // Cost: one unchanged hourly resync (+1 h) per hour, at the deployed memory size.
   const hourly = scale(hourLater, undefined);
   const memoryGb = (deployed.memoryMb ?? 1024) / 1024;
+  const gbSecond = lambdaGbSecondPrice(deployed.architecture);
   const perHour = {
     dynamo: hourly.writeUnits * PRICES.dynamoWriteUnit + hourly.readUnits * PRICES.dynamoReadUnit,
-    lambda: hourly.invocations * (hourly.meanSeconds * memoryGb * PRICES.lambdaGbSecond + PRICES.lambdaRequest),
+    lambda: hourly.invocations * (hourly.meanSeconds * memoryGb * gbSecond + PRICES.lambdaRequest),
     // Per message: a tenth of a SendMessageBatch, one receive and one delete (batch size 1), each per 64 KB chunk.
-    sqs: hourly.scopes * 2.1 * Math.ceil(messageBytes / QUOTAS.sqsChunkBytes) * PRICES.sqsRequest,
+    sqs: hourly.scopes * 2.1 * chunksOf(messageBytes) * PRICES.sqsRequest,
     events: hourly.events * PRICES.eventBridgeEvent,
   };
   const storageGb = (storage * ESTATE_CERTIFICATES) / 1024 ** 3;
@@ -795,7 +771,7 @@ function simulatedRows({ phases, full, plannerSeconds, deployed, storage }: Simu
     figure: 'SIMULATED 1M first full sync, one-off cost',
     value:
       `${money(once.writeUnits * PRICES.dynamoWriteUnit + once.readUnits * PRICES.dynamoReadUnit)} DynamoDB ` +
-      `(${(once.writeUnits / 1e6).toFixed(1)} M WRU), ${money(once.invocations * once.meanSeconds * memoryGb * PRICES.lambdaGbSecond)} Lambda, ` +
+      `(${(once.writeUnits / 1e6).toFixed(1)} M WRU), ${money(once.invocations * once.meanSeconds * memoryGb * gbSecond)} Lambda, ` +
       `${money(once.events * PRICES.eventBridgeEvent)} EventBridge (${(once.events / 1e6).toFixed(2)} M events)`,
   });
   return rows;
@@ -803,112 +779,6 @@ function simulatedRows({ phases, full, plannerSeconds, deployed, storage }: Simu
 
 /** Size of the planner's largest message, set by the run (a source's config travels in every message). */
 let messageBytes = 0;
-
-interface FakeSqs {
-  endpoint: string;
-  batches: number;
-  largestMessage: number;
-  largestBatch: number;
-  /** Message bodies of the kept scopes. */
-  kept: Map<string, string>;
-  keep(scopes: Set<string>): void;
-  close(): Promise<void>;
-}
-
-/** SQS's SendMessageBatch (awsJson1_0) on a local port: counts, sizes, and the bodies of the scopes asked for. */
-async function startFakeSqs(): Promise<FakeSqs> {
-  let wanted = new Set<string>();
-  const fake: FakeSqs = {
-    endpoint: '',
-    batches: 0,
-    largestMessage: 0,
-    largestBatch: 0,
-    kept: new Map(),
-    keep: (scopes) => (wanted = scopes),
-    close: () => close(server),
-  };
-  const server = await listen((_request, body) => {
-    const batch = JSON.parse(body) as { Entries: Array<{ Id: string; MessageBody: string }> };
-    fake.batches++;
-    const sizes = batch.Entries.map((entry) => Buffer.byteLength(entry.MessageBody));
-    const batchBytes = sizes.reduce((sum, size) => sum + size, 0);
-    fake.largestMessage = Math.max(fake.largestMessage, ...sizes);
-    fake.largestBatch = Math.max(fake.largestBatch, batchBytes);
-    messageBytes = fake.largestMessage;
-    if (batchBytes > QUOTAS.sqsBatchBytes) {
-      return {
-        status: 400,
-        body: { __type: 'com.amazonaws.sqs#BatchRequestTooLong', message: `batch of ${batchBytes} bytes` },
-      };
-    }
-    for (const entry of batch.Entries) {
-      const { scope } = JSON.parse(entry.MessageBody) as { scope: string };
-      if (wanted.has(scope)) fake.kept.set(scope, entry.MessageBody);
-    }
-    return {
-      status: 200,
-      body: {
-        Successful: batch.Entries.map(({ Id, MessageBody }) => ({
-          Id,
-          MessageId: Id,
-          MD5OfMessageBody: createHash('md5').update(MessageBody).digest('hex'),
-        })),
-        Failed: [],
-      },
-    };
-  });
-  fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return fake;
-}
-
-interface FakeEventBridge {
-  endpoint: string;
-  /** PutEvents entries by work tag. */
-  entries: Map<string, number>;
-  reset(): void;
-  close(): Promise<void>;
-}
-
-async function startFakeEventBridge(): Promise<FakeEventBridge> {
-  const entries = new Map<string, number>();
-  const server = await listen((request, body) => {
-    const { Entries } = JSON.parse(body) as { Entries: unknown[] };
-    const tag = tagOf(request);
-    entries.set(tag, (entries.get(tag) ?? 0) + Entries.length);
-    return {
-      status: 200,
-      body: { FailedEntryCount: 0, Entries: Entries.map((_, index) => ({ EventId: `e${index}` })) },
-    };
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    entries,
-    reset: () => entries.clear(),
-    close: () => close(server),
-  };
-}
-
-async function listen(
-  answer: (request: IncomingMessage, body: string) => { status: number; body: unknown },
-): Promise<Server> {
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const { status, body } = answer(request, Buffer.concat(chunks).toString('utf8'));
-      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
-const close = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 
 // Run alone: `node lib/cli/bin/run-ts.js test/bench/fanout.ts` (BENCH_BIG=1 for the recorded run).
 if (require.main === module || module.parent === require.main) {

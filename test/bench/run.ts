@@ -9,6 +9,7 @@ import { benchAwsAcm } from './aws-acm';
 import { benchAwsHolders } from './aws-holders';
 import { benchAzureKeyVault } from './azure-key-vault';
 import { benchCli } from './cli';
+import { benchCost } from './cost';
 import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
@@ -26,7 +27,8 @@ import { benchPolicy } from './policy';
  * of them, at most 10,000. The default run stays under 20 minutes. BENCH_ONLY (e.g.
  * `normalize,policy`) picks sections: normalize, sync, acm, holders (IAM server certificates, IoT Core), keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
- * size). A quick look at one section:
+ * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
+ * 10,000 certificates; measured at 10,000 with BENCH_BIG=1). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -265,6 +267,7 @@ void (async () => {
   if (wanted('infra')) await section('infra', () => benchInfra());
   if (wanted('cli')) await section('CLI', () => benchCli());
   if (wanted('fanout')) await section('fan-out at 1M', () => benchFanout());
+  if (wanted('cost')) await section('cost', () => benchCost(connectorCount));
   if (wanted('scan')) await section('scan', () => benchLocalScan());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);

@@ -434,6 +434,20 @@ describe('the certwarden stack', () => {
       }
     });
 
+    it('sizes the ACM and Private CA workers at 512 MB (they wait on provider rates) and the others at 1,024 MB', () => {
+      const memory = Object.fromEntries(
+        ofType('AWS::Lambda::Function')
+          .filter(([, f]) => f.Properties.Environment?.Variables?.CERTWARDEN_SOURCE_KIND)
+          .map(([, f]) => [f.Properties.Environment.Variables.CERTWARDEN_SOURCE_KIND, f.Properties.MemorySize]),
+      );
+      expect(memory).toEqual({
+        'aws-acm': 512,
+        'aws-pca': 512,
+        'azure-key-vault': 1024,
+        'google-certificate-manager': 1024,
+      });
+    });
+
     it('gives every queue that is not a DLQ a redrive to a DLQ, and every DLQ an alarm to the alerts topic', () => {
       const queues = ofType('AWS::SQS::Queue');
       const dlqs = queues.filter(([id]) => id.includes('Dlq')).map(([id]) => id);

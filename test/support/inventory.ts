@@ -8,6 +8,8 @@ import {
   startEmbeddedDynamoDb,
   type EmbeddedDynamoDb,
 } from '../../lib/adapters/embedded-dynamodb';
+import { contentHash } from '../../lib/domain/content-hash';
+import type { LocationChange, LocationState, StoredLocation } from '../../lib/ports/inventory-store';
 
 export interface TestInventory {
   store: DynamoInventoryStore;
@@ -58,4 +60,55 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const values: T[] = [];
   for await (const value of iterable) values.push(value);
   return values;
+}
+
+/**
+ * A live local-files place `id` with a certificate of that name (notAfter 2026-09-01 unless told), its content
+ * hash computed: what a sync would store, for tests of the store and of what reads it.
+ */
+export function placeState(id: string, overrides: Partial<LocationState> & { notAfter?: string } = {}): LocationState {
+  const { notAfter = '2026-09-01T00:00:00.000Z', ...rest } = overrides;
+  const fingerprint = rest.fingerprint === undefined ? `fp-${id}` : rest.fingerprint;
+  const base: Omit<LocationState, 'contentHash'> = {
+    locationId: `local-files:${id}`,
+    source: 'test',
+    sourceKind: 'local-files',
+    nativeId: id,
+    scope: '/certs',
+    role: 'leaf',
+    status: 'live',
+    owner: 'team-a',
+    tags: {},
+    fingerprint,
+    certificate: fingerprint
+      ? {
+          subject: `CN=${id}`,
+          subjectCommonName: id,
+          issuer: 'CN=CA',
+          dnsNames: [id],
+          notBefore: '2026-01-01T00:00:00.000Z',
+          notAfter,
+          kind: 'tls-server',
+          keyAlgorithm: 'EC',
+          keySize: 256,
+          signatureHash: 'SHA-256',
+          isCA: false,
+          selfSigned: false,
+          publicKeySha256: `spki-${id}`,
+        }
+      : null,
+    ...rest,
+  };
+  return { ...base, contentHash: contentHash(base) };
+}
+
+/** Stores a place as discovered at `at` (2026-06-01 unless told). */
+export async function placeAt(
+  inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } },
+  next: LocationState,
+  at = '2026-06-01T00:00:00.000Z',
+): Promise<StoredLocation> {
+  const stored = await inventory.store.applyChange({ next, change: 'discovered', at });
+  if (stored === 'conflict') throw new Error('unexpected conflict');
+  return stored;
 }

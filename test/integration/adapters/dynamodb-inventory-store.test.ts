@@ -1,63 +1,12 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { inventoryTableDefinition } from '../../../lib/adapters/dynamodb-table';
 import { ensureInventoryTable } from '../../../lib/adapters/embedded-dynamodb';
-import { contentHash } from '../../../lib/domain/content-hash';
 import { CertwardenError } from '../../../lib/domain/errors';
-import {
-  ALERT_SHARDS,
-  type LocationChange,
-  type LocationState,
-  type StoredLocation,
-} from '../../../lib/ports/inventory-store';
-import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
+import { ALERT_SHARDS, type StoredLocation } from '../../../lib/ports/inventory-store';
+import { collect, placeAt as create, placeState as state, useEmbeddedDynamoDb } from '../../support/inventory';
 
 const dynamo = useEmbeddedDynamoDb();
 const AT = '2026-06-01T00:00:00.000Z';
-
-function state(id: string, overrides: Partial<LocationState> & { notAfter?: string } = {}): LocationState {
-  const { notAfter = '2026-09-01T00:00:00.000Z', ...rest } = overrides;
-  const fingerprint = rest.fingerprint === undefined ? `fp-${id}` : rest.fingerprint;
-  const base: Omit<LocationState, 'contentHash'> = {
-    locationId: `local-files:${id}`,
-    source: 'test',
-    sourceKind: 'local-files',
-    nativeId: id,
-    scope: '/certs',
-    role: 'leaf',
-    status: 'live',
-    owner: 'team-a',
-    tags: {},
-    fingerprint,
-    certificate: fingerprint
-      ? {
-          subject: `CN=${id}`,
-          subjectCommonName: id,
-          issuer: 'CN=CA',
-          dnsNames: [id],
-          notBefore: '2026-01-01T00:00:00.000Z',
-          notAfter,
-          kind: 'tls-server',
-          keyAlgorithm: 'EC',
-          keySize: 256,
-          signatureHash: 'SHA-256',
-          isCA: false,
-          selfSigned: false,
-          publicKeySha256: `spki-${id}`,
-        }
-      : null,
-    ...rest,
-  };
-  return { ...base, contentHash: contentHash(base) };
-}
-
-async function create(
-  inventory: { store: { applyChange(c: LocationChange): Promise<StoredLocation | 'conflict'> } },
-  next: LocationState,
-) {
-  const stored = await inventory.store.applyChange({ next, change: 'discovered', at: AT });
-  if (stored === 'conflict') throw new Error('unexpected conflict');
-  return stored;
-}
 
 describe('DynamoInventoryStore on dynalite', () => {
   it('stores a new location at version 1 with its history record', async () => {
@@ -151,6 +100,39 @@ describe('DynamoInventoryStore on dynalite', () => {
       expectedDays.map((day) => new Date(Date.parse(AT) + day * 86_400_000).toISOString()),
     );
     expect(inventory.meter.itemsRead).toBe(expiring.length);
+  });
+
+  it('reads places by key and the violations of a place eventually consistent: half a read unit per 4 KB', async () => {
+    const inventory = await dynamo.inventory();
+    const places = await Promise.all(['k1.pem', 'k2.pem', 'k3.pem'].map((id) => create(inventory, state(id))));
+    await inventory.store.saveViolations([
+      {
+        locationId: places[0].locationId,
+        source: 'test',
+        sourceKind: 'local-files',
+        nativeId: places[0].nativeId,
+        owner: 'team-a',
+        fingerprint: places[0].fingerprint,
+        subjectCommonName: 'k1.pem',
+        ruleId: 'no-wildcards',
+        severity: 'high',
+        message: 'a wildcard',
+        details: {},
+        exemption: null,
+        detectedAt: AT,
+      },
+    ]);
+    inventory.meter.reset();
+
+    const found = await inventory.store.getLocations(places.map((place) => place.locationId));
+    const byKey = inventory.meter.readUnits;
+    inventory.meter.reset();
+    const violations = await inventory.store.violationsAt(places[0].locationId);
+
+    expect(found.size).toBe(3);
+    expect(byKey).toBe(3 * 0.5);
+    expect(violations.map((violation) => violation.ruleId)).toEqual(['no-wildcards']);
+    expect(inventory.meter.readUnits).toBe(0.5);
   });
 
   it('lists the same places in the same order with only the fields a listing shows', async () => {
