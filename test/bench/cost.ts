@@ -44,17 +44,21 @@ export const SCENARIO_CERTIFICATES = 10_000;
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 /** The steady day measured after the first sync: its 24 hourly steps × 730/24 make the month. */
 const STEPS_PER_DAY = 24;
 const MONTH_PER_DAY = HOURS_PER_MONTH / STEPS_PER_DAY;
 const KEY_MIX: AcmKeyAlgorithm[] = ['EC_prime256v1', 'EC_prime256v1', 'EC_prime256v1', 'EC_secp384r1'];
 /**
  * A public TLS certificate lives at most 200 days since March 2026 (CA/Browser Forum SC-081, the recommended
- * policy's max-validity) and ACM renews its own 60 days before the end: the estate's time left is spread over
- * 60–187 days (the mill issues every certificate 10 days back, so no lifetime passes 198 days), so that about 1/128
- * of it crosses the 60-day alert each day.
+ * policy's max-validity); ACM's live 198 days and ACM renews those in use 60 days before the end. The estate is in
+ * use, 198-day certificates of every age up to that renewal (10 to 138 days old, spread evenly to the quarter
+ * hour), so that each hour about 1/3,072 of it crosses the lifetime-third alert (66 days left) and as many are
+ * renewed.
  */
-const daysLeftOf = (index: number) => 60 + ((index * 7919) % 128);
+const LIFETIME_DAYS = 198;
+const RENEWAL_DAYS = 60;
+const daysOldOf = (index: number) => 10 + ((index * 7919) % 12_800) / 100;
 
 /** Lambda's CPU share grows with memory up to one vCPU at 1,769 MB (Lambda's memory and computing power docs). */
 const ONE_VCPU_MB = 1769;
@@ -236,10 +240,10 @@ async function measureMonth(synthesized: Synthesized, count: number): Promise<Me
       region: source.regions[Math.floor(index / accounts.length) % source.regions.length],
       domainName: `host-${index}.example.com`,
       keyAlgorithm: KEY_MIX[index % KEY_MIX.length],
-      inUseBy:
-        index % 3 === 0 ? [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/lb-${index}/1`] : [],
+      inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/lb-${index}/1`],
       tags: { owner: `team-${index % 20}` },
-      daysLeft: daysLeftOf(index),
+      daysLeft: LIFETIME_DAYS - daysOldOf(index),
+      daysOld: daysOldOf(index),
       ownKey: true,
     });
   }
@@ -279,6 +283,13 @@ async function measureMonth(synthesized: Synthesized, count: number): Promise<Me
       const calls = aws.log.length;
       const restore = moveProcessClock(at - Date.now());
       try {
+        // ACM renews what is in use when 60 days are left: a change the hourly sync finds, once per lifetime.
+        for (const certificate of acm.all()) {
+          if (certificate.issued && certificate.issued.notAfter.getTime() - at <= RENEWAL_DAYS * DAY) {
+            const elapsedDays = (at - acm.mill.at.getTime()) / DAY;
+            acm.renew(certificate.arn, LIFETIME_DAYS + elapsedDays, { daysOld: -elapsedDays, ownKey: true });
+          }
+        }
         run.beginStep();
         steps.push(await run.runSchedules(new Date(at - HOUR), new Date(at), origin));
       } finally {

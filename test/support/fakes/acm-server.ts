@@ -96,16 +96,16 @@ export class CertificateMill {
   }
 
   /**
-   * A certificate for `domain`, valid from 10 days before the mill's date until `daysLeft` days after it. With
-   * `ownKey` it gets a key pair of its own (fast for EC, about 50 ms for RSA) instead of its key type's shared
+   * A certificate for `domain`, valid from `daysOld` days before the mill's date until `daysLeft` days after it.
+   * With `ownKey` it gets a key pair of its own (fast for EC, about 50 ms for RSA) instead of its key type's shared
    * one, as in a real estate where no two certificates share a key.
    */
-  issue(domain: string, keyAlgorithm: AcmKeyAlgorithm, daysLeft: number, ownKey = false): IssuedBody {
+  issue(domain: string, keyAlgorithm: AcmKeyAlgorithm, daysLeft: number, ownKey = false, daysOld = 10): IssuedBody {
     const shared = this.templates.get(
       keyAlgorithm.startsWith('RSA') ? 'RSA' : keyAlgorithm === 'EC_prime256v1' ? 'P-256' : 'P-384',
     )!;
     const template = ownKey ? { ...shared, publicKey: freshPublicKey(keyAlgorithm) } : shared;
-    const notBefore = new Date(Math.floor((this.at.getTime() - 10 * DAY) / 1000) * 1000);
+    const notBefore = new Date(Math.floor((this.at.getTime() - daysOld * DAY) / 1000) * 1000);
     const notAfter = new Date(Math.floor((this.at.getTime() + daysLeft * DAY) / 1000) * 1000);
     const serial = randomBytes(16);
     serial[0] = (serial[0] & 0x7f) | 0x01;
@@ -225,6 +225,8 @@ export interface NewAcmCertificate {
   tags?: Record<string, string>;
   /** @default 90 */
   daysLeft?: number;
+  /** Days since it was issued. @default 10 */
+  daysOld?: number;
   /** A key pair of its own rather than its key type's shared one (see CertificateMill.issue). @default false */
   ownKey?: boolean;
 }
@@ -280,7 +282,7 @@ export class FakeAcm {
       tags: spec.tags ?? {},
       createdAt: new Date(Date.UTC(2026, 0, 1)),
       issued: WITH_BODY.has(status)
-        ? this.mill.issue(spec.domainName, keyAlgorithm, spec.daysLeft ?? 90, spec.ownKey)
+        ? this.mill.issue(spec.domainName, keyAlgorithm, spec.daysLeft ?? 90, spec.ownKey, spec.daysOld)
         : undefined,
       failureReason: status === 'FAILED' ? 'CAA_ERROR' : undefined,
     };
@@ -289,10 +291,14 @@ export class FakeAcm {
     return certificate;
   }
 
-  /** A renewal: a new certificate body (new serial and dates) at the same ARN. */
-  renew(arn: string, daysLeft = 395): FakeAcmCertificate {
+  /**
+   * A renewal: a new certificate body (new serial and dates) at the same ARN, issued `daysOld` days back, with a key
+   * of its own if `ownKey` (CertificateMill.issue).
+   */
+  renew(arn: string, daysLeft = 395, options: { daysOld?: number; ownKey?: boolean } = {}): FakeAcmCertificate {
     const certificate = this.get(arn);
-    certificate.issued = this.mill.issue(certificate.domainName, certificate.keyAlgorithm, daysLeft);
+    const { daysOld, ownKey = false } = options;
+    certificate.issued = this.mill.issue(certificate.domainName, certificate.keyAlgorithm, daysLeft, ownKey, daysOld);
     certificate.status = 'ISSUED';
     return certificate;
   }
