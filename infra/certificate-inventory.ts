@@ -750,7 +750,8 @@ export class CertificateInventory extends Construct {
 
   /**
    * A handler with its own role (only what it calls: logs to its own encrypted log group, X-Ray), Powertools
-   * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild, traced by Lambda.
+   * configured, arm64 on the newest Node.js runtime, bundled by the local esbuild. Active tracing records each
+   * invocation's segment from Lambda itself; the handlers carry no X-Ray SDK (docs/architecture.md, "Cold start").
    */
   addFunction(
     id: string,
@@ -802,7 +803,6 @@ export class CertificateInventory extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName(role, this.namePrefix),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         ...(options.deploymentFile && { CERTWARDEN_DEPLOYMENT: DEPLOYMENT_FILE }),
         ...(this.dashboardMetrics && METRIC_EMITTERS.has(role) && { CERTWARDEN_DASHBOARD_METRICS: 'true' }),
         ...options.environment,

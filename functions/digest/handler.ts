@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
@@ -12,7 +12,7 @@ import type { DigestNotifier } from '../../lib/ports/notifier';
 import { sendDigest } from '../../lib/use-cases/digest';
 import { loadEnv, secretArn, topicArn } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
-import { logger, tracer, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 
 /**
  * Scheduler → digest (asynchronous, any event): the day's low-severity expiry news in one message to the alert
@@ -21,26 +21,24 @@ import { logger, tracer, withPowertools } from '../shared/powertools';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
     CERTWARDEN_ALERTS_TOPIC: topicArn,
     /** The secret holding the Slack webhook URL (plain text, or JSON `{ "webhookUrl": … }`); no Slack when unset. */
-    CERTWARDEN_SLACK_SECRET_ARN: secretArn.optional(),
+    CERTWARDEN_SLACK_SECRET_ARN: z.optional(secretArn),
     CERTWARDEN_EXPIRY: expiryVariable,
   }),
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
-const documents = tracer.captureAWSv3Client(createDocumentClient());
+const documents = createDocumentClient();
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
 const ledger = new DynamoAlertLedger(documents, env.CERTWARDEN_TABLE, systemClock);
 const email = new SnsNotifier({
-  client: tracer.captureAWSv3Client(new SNSClient({ maxAttempts: 8 })),
+  client: new SNSClient({ maxAttempts: 8 }),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
   digest: true,
 });
-const fetchSecret = cachedSecretFetcher(
-  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
-);
+const fetchSecret = cachedSecretFetcher(secretsManagerFetcher(new SecretsManagerClient({ maxAttempts: 8 })));
 
 /** The digest went to no channel, or not to every one: the next attempt sends it again. */
 export class DigestNotSentError extends Error {

@@ -1,10 +1,10 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { loadEnv, topicArn } from '../shared/env';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SNS_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
-import { tracer, withPowertools } from '../shared/powertools';
+import { withPowertools } from '../shared/powertools';
 
 /**
  * SQS → email: each record is a `Certificate Expiring` / `Certificate Expired` event (an EventBridge rule feeds
@@ -18,12 +18,12 @@ const env = loadEnv(
     /** Every alert of this function's queue goes here: the alerts topic, or the escalation topic. */
     CERTWARDEN_ALERTS_TOPIC: topicArn,
     /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
-    CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
+    CERTWARDEN_DIGEST: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 
 const notifier = new SnsNotifier({
-  client: tracer.captureAWSv3Client(new SNSClient(NOTIFIER_SDK_CONFIG)),
+  client: new SNSClient(NOTIFIER_SDK_CONFIG),
   topicArn: env.CERTWARDEN_ALERTS_TOPIC,
   digest: env.CERTWARDEN_DIGEST === 'true',
 });

@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
@@ -10,7 +10,7 @@ import { systemClock } from '../../lib/ports/clock';
 import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
-import { logger, tracer, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 import { planEvaluation, type ShardRequest } from './requests';
 
 /**
@@ -27,23 +27,23 @@ import { planEvaluation, type ShardRequest } from './requests';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
-    CERTWARDEN_EVENT_BUS: z.string().min(1),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
+    CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     CERTWARDEN_EXPIRY: expiryVariable,
     /** The queue of one-shard evaluations; unset, one invocation evaluates every shard in turn. */
-    CERTWARDEN_EVALUATE_SHARD_QUEUE: z.url().optional(),
+    CERTWARDEN_EVALUATE_SHARD_QUEUE: z.optional(z.url()),
   }),
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
 
-const documents = tracer.captureAWSv3Client(createDocumentClient());
+const documents = createDocumentClient();
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
 const ledger = new DynamoAlertLedger(documents, env.CERTWARDEN_TABLE, systemClock);
 const events = new EventBridgePublisher({
-  client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
+  client: new EventBridgeClient({ maxAttempts: 8 }),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
-const sqs = tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 8 }));
+const sqs = new SQSClient({ maxAttempts: 8 });
 
 /**
  * Stop taking places this long before Lambda's timeout: longer than one place can take (a ledger read, claims,

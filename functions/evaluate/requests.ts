@@ -1,17 +1,14 @@
 import type { SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ALERT_SHARDS } from '../../lib/ports/inventory-store';
 import { parseEventBridgeBody } from '../shared/eventbridge-record';
 
-const Shard = z
-  .int()
-  .min(0)
-  .max(ALERT_SHARDS - 1);
+const Shard = z.int().check(z.gte(0), z.lte(ALERT_SHARDS - 1));
 
 /** A message asking for some shards of the alert schedule to be evaluated: what a fan-out sends. */
 export const ShardRequest = z.union([
   z.strictObject({ shard: Shard }),
-  z.strictObject({ shards: z.array(Shard).min(1).max(ALERT_SHARDS) }),
+  z.strictObject({ shards: z.array(Shard).check(z.minLength(1), z.maxLength(ALERT_SHARDS)) }),
 ]);
 export type ShardRequest = z.infer<typeof ShardRequest>;
 

@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { systemClock } from '../../lib/ports/clock';
 import { countExpired, summarizeInventory } from '../../lib/use-cases/report';
 import { loadEnv } from '../shared/env';
 import { EXPIRY_BANDS, METRIC } from '../shared/metric-names';
-import { logger, publishMetric, tracer, withPowertools } from '../shared/powertools';
+import { logger, publishMetric, withPowertools } from '../shared/powertools';
 import { soonestExpiryBySource } from './soonest-expiry';
 
 /**
@@ -17,13 +17,13 @@ import { soonestExpiryBySource } from './soonest-expiry';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
     /** Set when the dashboard is deployed: the series only it shows are written too. */
-    CERTWARDEN_DASHBOARD_METRICS: z.stringbool().default(false),
+    CERTWARDEN_DASHBOARD_METRICS: z._default(z.stringbool(), false),
   }),
 );
 
-const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
+const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 
 export const handler = withPowertools(async () => {
   if (!env.CERTWARDEN_DASHBOARD_METRICS) {

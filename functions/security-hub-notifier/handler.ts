@@ -2,7 +2,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSEvent } from 'aws-lambda';
 import { SecurityHubPublisher } from '../../lib/adapters/security-hub';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SECURITY_HUB_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
-import { tracer, withPowertools } from '../shared/powertools';
+import { withPowertools } from '../shared/powertools';
 
 /**
  * SQS → Security Hub: each record is a certwarden event (policy violations and resolutions, expiry alerts);
@@ -38,7 +38,7 @@ function publisherFor(functionArn: string): SecurityHubPublisher {
   let publisher = publishers.get(key);
   if (!publisher) {
     publisher = new SecurityHubPublisher({
-      client: tracer.captureAWSv3Client(new SecurityHubClient({ ...NOTIFIER_SDK_CONFIG, region: target.region })),
+      client: new SecurityHubClient({ ...NOTIFIER_SDK_CONFIG, region: target.region }),
       ...target,
     });
     publishers.set(key, publisher);

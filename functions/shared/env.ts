@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** A required environment variable is missing or malformed; the message names the variable. */
 export class EnvironmentError extends Error {
@@ -8,11 +8,15 @@ export class EnvironmentError extends Error {
   }
 }
 
+// zod's mini API throughout functions/: a bundle holds only the parts of it that it uses, and its schemas cost
+// little to build at a cold start (docs/architecture.md, "Cold start"). The config's schemas (lib/domain) are
+// zod's classic API; the two mix.
+
 /**
  * Reads and validates a function's environment once, at module load, so that a misconfigured function fails
  * at its first cold start with the variable's name (`CERTWARDEN_TABLE is required`), never midway through work.
  */
-export function loadEnv<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function loadEnv<T extends z.ZodMiniObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
@@ -23,17 +27,20 @@ export function loadEnv<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv
 }
 
 /** A variable holding JSON (a map of names to ARNs, thresholds): parsed, then validated by `inner`. */
-export const jsonVariable = <T extends z.ZodType>(inner: T) =>
-  z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'expected JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(inner);
+export const jsonVariable = <T extends z.core.$ZodType>(inner: T) =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text: string, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.issues.push({ code: 'custom', message: 'expected JSON', input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    inner,
+  );
 
 export { secretArn, topicArn } from '../../lib/domain/aws-arns';

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } from '../../lib/domain/events';
 import type { EventPublisher } from '../../lib/ports/event-publisher';
 import { logger } from './powertools';

@@ -1,41 +1,32 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type DimensionValues, type MetricDefinition } from './metric-names';
 
 /**
  * Module-level singletons shared by every function. The service name comes from POWERTOOLS_SERVICE_NAME,
- * which the construct sets per function.
+ * which the construct sets per function. No Tracer: Lambda's active tracing records each invocation's segment
+ * without it, and its X-Ray SDK was ~125 KB of every bundle (docs/architecture.md, "Cold start").
  */
 export const logger = new Logger();
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
-export const tracer = new Tracer();
 
 /**
- * Wraps a handler the way Powertools' middleware would, without middy: Lambda context in every log line, a
- * subsegment for the invocation (annotated with cold start and service), the error logged and recorded on
- * the trace, and the metrics flushed however the invocation ends (see {@link flushMetrics}).
+ * Wraps a handler the way Powertools' middleware would, without middy: Lambda context (cold start included) in
+ * every log line, the error logged with its stack, and the metrics flushed however the invocation ends (see
+ * {@link flushMetrics}).
  */
 export function withPowertools<E, R>(
   handler: (event: E, context: Context) => Promise<R>,
 ): (event: E, context: Context) => Promise<R> {
   return async (event, context) => {
     logger.addContext(context);
-    const segment = tracer.getSegment();
-    const subsegment = segment?.addNewSubsegment(`## ${process.env._HANDLER ?? 'handler'}`);
-    if (subsegment) tracer.setSegment(subsegment);
-    tracer.annotateColdStart();
-    tracer.addServiceNameAnnotation();
     try {
       return await handler(event, context);
     } catch (error) {
       logger.error('invocation failed', error as Error);
-      tracer.addErrorAsMetadata(error as Error);
       throw error;
     } finally {
-      subsegment?.close();
-      if (segment) tracer.setSegment(segment);
       flushMetrics();
     }
   };

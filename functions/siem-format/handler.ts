@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { toOcsf } from '../../lib/domain/notifications/siem-ocsf';
 import { toSiemJson } from '../../lib/domain/notifications/siem-json';
 import { loadEnv } from '../shared/env';

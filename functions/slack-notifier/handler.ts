@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { SlackNotifier } from '../../lib/adapters/slack-notifier';
 import { loadEnv, secretArn } from '../shared/env';
@@ -10,7 +10,7 @@ import {
   SLACK_DELIVERY,
   SLACK_RECORD_BUDGET_MS,
 } from '../shared/eventbridge-record';
-import { tracer, withPowertools } from '../shared/powertools';
+import { withPowertools } from '../shared/powertools';
 
 /**
  * SQS → Slack: each record is a certwarden event (an EventBridge rule feeds the queue), posted to the channel
@@ -25,13 +25,11 @@ const env = loadEnv(
     /** The secret holding the webhook URL: plain text, or JSON `{ "webhookUrl": … }`. */
     CERTWARDEN_SLACK_SECRET_ARN: secretArn,
     /** `true` when the config has `alerts.digest`: info and warning alerts wait for the daily digest. */
-    CERTWARDEN_DIGEST: z.enum(['true', 'false']).default('false'),
+    CERTWARDEN_DIGEST: z._default(z.enum(['true', 'false']), 'false'),
   }),
 );
 
-const fetchSecret = cachedSecretFetcher(
-  secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient(NOTIFIER_SDK_CONFIG))),
-);
+const fetchSecret = cachedSecretFetcher(secretsManagerFetcher(new SecretsManagerClient(NOTIFIER_SDK_CONFIG)));
 
 async function slackNotifier(): Promise<SlackNotifier> {
   const webhookUrl = await readSlackWebhookUrl(env.CERTWARDEN_SLACK_SECRET_ARN, fetchSecret);

@@ -1,11 +1,11 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
-import * as z from 'zod';
-import { restrictToScope, scopesOf } from '../../lib/connectors/source-scopes';
+import * as z from 'zod/mini';
+import { scopesOf } from '../../lib/connectors/source-scopes';
 import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
 import { loadDeployment } from '../shared/deployment';
 import { jsonVariable, loadEnv } from '../shared/env';
-import { logger, tracer, withPowertools } from '../shared/powertools';
+import { logger, withPowertools } from '../shared/powertools';
 import { PlanRequest, type SyncRequest } from '../shared/sync-request';
 
 /**
@@ -17,12 +17,12 @@ const env = loadEnv(
     /** Source kind → URL of its sync queue. */
     CERTWARDEN_SYNC_QUEUES: jsonVariable(z.partialRecord(z.enum(SOURCE_KINDS), z.url())),
     /** The deployment file with the sources (functions/shared/deployment.ts). */
-    CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
+    CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
   }),
 );
 const { sources } = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
 
-const sqs = tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 8 }));
+const sqs = new SQSClient({ maxAttempts: 8 });
 
 /** SQS takes at most 10 messages a batch. */
 const BATCH = 10;
@@ -44,7 +44,7 @@ export const handler = withPowertools(async (event: unknown) => {
   const queueUrl = env.CERTWARDEN_SYNC_QUEUES[source.kind];
   if (!queueUrl) throw new PlanningError(`no sync queue for source kind ${source.kind} (source ${source.name})`);
   const requests: SyncRequest[] = (scopesOf(source) ?? [null]).map((scope) => ({
-    source: scope === null ? source : restrictToScope(source, scope),
+    source: { name: source.name, kind: source.kind },
     scope,
   }));
   const limit = pLimit(BATCHES_AT_ONCE);

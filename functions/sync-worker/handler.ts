@@ -1,22 +1,22 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
+import { lazySecretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { createSource, type SourceWiring } from '../../lib/connectors/from-config';
 import { restrictToScope } from '../../lib/connectors/source-scopes';
 import { compilePolicy, RECOMMENDED_POLICY } from '../../lib/domain/policy';
-import { SOURCE_KINDS } from '../../lib/ports/certificate-source';
+import { SOURCE_KINDS, type SourceKind } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
+import type { SecretFetcher } from '../../lib/ports/secrets';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
 import { METRIC } from '../shared/metric-names';
-import { logger, publishMetric, tracer, withPowertools } from '../shared/powertools';
+import { logger, publishMetric, withPowertools } from '../shared/powertools';
 import { SyncRequest } from '../shared/sync-request';
 
 /**
@@ -26,33 +26,62 @@ import { SyncRequest } from '../shared/sync-request';
  */
 const env = loadEnv(
   z.object({
-    CERTWARDEN_TABLE: z.string().min(3),
-    CERTWARDEN_EVENT_BUS: z.string().min(1),
+    CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
+    CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     /** The one source kind this function syncs: its role holds that kind's permissions only. */
     CERTWARDEN_SOURCE_KIND: z.enum(SOURCE_KINDS),
-    /** The deployment file with the certificate policy (functions/shared/deployment.ts); the recommended one when unset. */
-    CERTWARDEN_DEPLOYMENT: z.string().min(1).optional(),
+    /**
+     * The deployment file with the sources and the certificate policy (functions/shared/deployment.ts); unset, no
+     * sources and the recommended policy.
+     */
+    CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
     /** Set when the dashboard is deployed: the series only it shows are written too. */
-    CERTWARDEN_DASHBOARD_METRICS: z.stringbool().default(false),
+    CERTWARDEN_DASHBOARD_METRICS: z._default(z.stringbool(), false),
   }),
 );
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
 const policy = deployment.policy === undefined ? RECOMMENDED_POLICY : compilePolicy(deployment.policy);
 
-const store = new DynamoInventoryStore(tracer.captureAWSv3Client(createDocumentClient()), env.CERTWARDEN_TABLE);
+const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
 const events = new EventBridgePublisher({
-  client: tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 8 })),
+  client: new EventBridgeClient({ maxAttempts: 8 }),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
 });
 
-const wiring: SourceWiring = {
-  fetchSecret: secretsManagerFetcher(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 8 }))),
-};
+const wiring: SourceWiring = { fetchSecret: secretFetcherOf(env.CERTWARDEN_SOURCE_KIND) };
 
-/** The sync of a scope ended incomplete (its listing broke): the record fails so that SQS retries it. */
-export class SyncIncompleteError extends Error {
+/**
+ * Secrets hold the credentials of Azure and Google sources only. A worker bundled for another kind folds this
+ * switch to its default (the bundler defines CERTWARDEN_BUNDLED_KIND, lib/connectors/from-config.ts) and holds no
+ * Secrets Manager client; one that reads secrets loads the client on its first read.
+ */
+function secretFetcherOf(kind: SourceKind): SecretFetcher {
+  switch ((process.env.CERTWARDEN_BUNDLED_KIND ?? kind) as SourceKind) {
+    case 'azure-key-vault':
+    case 'google-certificate-manager':
+      return lazySecretsManagerFetcher({ maxAttempts: 8 });
+    default:
+      return async () => {
+        throw new Error(`${kind} sources read no secrets`);
+      };
+  }
+}
+
+/** A message names a source this function does not sync: not in its deployment, or of another kind. */
+export class SyncRequestError extends Error {
   constructor(message: string) {
     super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The sync of a scope ended incomplete (its listing, or a write of what it listed, broke): the record fails so that
+ * SQS retries it. `cause` is what broke it (the provider's or DynamoDB's error, with its stack).
+ */
+export class SyncIncompleteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -60,10 +89,15 @@ export class SyncIncompleteError extends Error {
 const processor = new BatchProcessor(EventType.SQS);
 
 async function syncRecord(record: SQSRecord): Promise<void> {
-  const { source, scope } = SyncRequest.parse(JSON.parse(record.body));
+  const request = SyncRequest.parse(JSON.parse(record.body));
+  const source = deployment.sources.find((candidate) => candidate.name === request.source.name);
+  if (!source) throw new SyncRequestError(`source ${request.source.name} is not in this deployment`);
   if (source.kind !== env.CERTWARDEN_SOURCE_KIND) {
-    throw new Error(`this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`);
+    throw new SyncRequestError(
+      `this function syncs ${env.CERTWARDEN_SOURCE_KIND} sources, not ${source.kind} (${source.name})`,
+    );
   }
+  const { scope } = request;
   const config = scope === null ? source : restrictToScope(source, scope);
   const report = await syncSource({
     source: await createSource(config, wiring),
@@ -88,12 +122,28 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     complete: report.complete,
     counts,
     failedScopes: report.failedScopes,
+    errors: report.errors,
   });
   if (!report.complete) {
-    throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`);
+    throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`, {
+      cause: report.cause,
+    });
+  }
+}
+
+/**
+ * A record's sync, its failure logged with the error's stack and cause: the batch processor keeps a record's error
+ * to itself, answering SQS with the record's id alone.
+ */
+async function syncLogged(record: SQSRecord): Promise<void> {
+  try {
+    await syncRecord(record);
+  } catch (error) {
+    logger.error('scope not synced: SQS retries the record', { messageId: record.messageId, error });
+    throw error;
   }
 }
 
 export const handler = withPowertools((event: SQSEvent, context) =>
-  processPartialResponse(event, syncRecord, processor, { context, processInParallel: false }),
+  processPartialResponse(event, syncLogged, processor, { context, processInParallel: false }),
 );

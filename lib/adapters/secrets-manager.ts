@@ -17,6 +17,24 @@ export function secretsManagerFetcher(client: {
 }
 
 /**
+ * A SecretFetcher over Secrets Manager whose SDK is loaded and client made on the first read (most syncs read no
+ * secret), one client per region, the secret's own (from its ARN; the SDK's default region for a bare name).
+ */
+export function lazySecretsManagerFetcher(config: { maxAttempts?: number } = {}): SecretFetcher {
+  const fetchers = new Map<string, SecretFetcher>();
+  return async (secretArn) => {
+    const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretArn)?.[1];
+    let fetcher = fetchers.get(region ?? '');
+    if (!fetcher) {
+      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      fetcher = secretsManagerFetcher(new SecretsManagerClient({ ...config, region }));
+      fetchers.set(region ?? '', fetcher);
+    }
+    return fetcher(secretArn);
+  };
+}
+
+/**
  * A SecretFetcher that reads each secret once for the life of the execution environment (until the next Lambda
  * cold start): later calls share the first read; a read that failed is forgotten, so the next call tries again.
  * A rotated secret is seen by the next cold start.

@@ -48,6 +48,8 @@ export interface SdkClient {
   middlewareStack?: {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each client types its own stack
     addRelativeTo(middleware: any, options: any): void;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each client types its own stack
+    add?(middleware: any, options: any): void;
   };
 }
 
@@ -121,7 +123,7 @@ export interface AwsClients {
  * - @aws-sdk/client-acm-pca 3.523 is an older line: @smithy/middleware-retry 2.3.1 and @smithy/util-retry
  *   2.2.0. It retries the same errors (backoff base 100 ms, 500 ms after a throttle), but its
  *   `getRetryAfterHint` reads `Retry-After: 2` as the date 1970-01-01T00:00:02Z, so only an HTTP-date
- *   Retry-After is honoured. Upgrading @aws-sdk/client-acm-pca to the line of @aws-sdk/client-acm fixes it.
+ *   Retry-After is honoured; the factory rewrites a wait in seconds as a date for it (retryAfterAsDate).
  *
  * Why not 'adaptive': it adds a rate limiter per client (DefaultRateLimiter) that cuts the sending rate to 70 %
  * of what it measured on every throttle (floor 0.5 requests/s) and climbs back along a cubic curve. A
@@ -178,6 +180,7 @@ export class AwsClientFactory implements AwsClients {
     if (!client) {
       client = make(this.config(service, account, region));
       this.paceRequests(client, service, `${service}/${account.accountId}/${region}`);
+      if (service === 'acm-pca') retryAfterAsDate(client);
       this.clients.set(key, client);
     }
     return client;
@@ -246,6 +249,28 @@ export class AwsClientFactory implements AwsClients {
     }
     return session;
   }
+}
+
+/**
+ * The workaround for @aws-sdk/client-acm-pca 3.523, the newest the registry serves: its retry
+ * (@smithy/util-retry 2.2) reads `Retry-After: 2` as the date 1970-01-01T00:00:02Z and so ignores a wait in
+ * seconds, the form AWS sends. Innermost in the stack, before the response is parsed into an error, this
+ * rewrites such a header as the HTTP date it means, which that retry honours. A newer client (one SDK core with
+ * ACM's) reads both forms, and this changes nothing it reads.
+ */
+function retryAfterAsDate(client: SdkClient): void {
+  client.middlewareStack?.add?.(
+    (next: (args: unknown) => Promise<{ response: unknown }>) => async (args: unknown) => {
+      const result = await next(args);
+      const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+      for (const name of Object.keys(headers ?? {})) {
+        if (name.toLowerCase() !== 'retry-after' || !/^\d+$/.test(headers![name].trim())) continue;
+        headers![name] = new Date(Date.now() + Number(headers![name]) * 1000).toUTCString();
+      }
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'certwardenRetryAfterAsDate', override: true },
+  );
 }
 
 /** Shares one pending or valid session among all callers; a failure is not kept, so the next call tries again. */

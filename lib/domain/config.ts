@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
-import { DEFAULT_EXPIRY_THRESHOLDS } from './expiry';
+import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
-import { DEFAULT_SEVERITY_THRESHOLDS } from './severity';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -222,24 +221,9 @@ const ConfiguredSource = z.preprocess((value, context) => {
   return value;
 }, SourceConfig);
 
-/** When expiry alerts fire (days left, a fraction of the lifetime) and how urgent each is. */
-export const ExpiryConfig = z.strictObject({
-  days: z.array(z.number().int().positive()).min(1).default(DEFAULT_EXPIRY_THRESHOLDS.days),
-  lifetimeFraction: z.number().gt(0).lt(1).default(DEFAULT_EXPIRY_THRESHOLDS.lifetimeFraction),
-  /** Days left at or below which an alert is `warning`, `high`, `critical` (a CA certificate one level higher). */
-  severity: z
-    .strictObject({
-      warningDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.warningDays),
-      highDays: z.number().positive().default(DEFAULT_SEVERITY_THRESHOLDS.highDays),
-      criticalDays: z.number().nonnegative().default(DEFAULT_SEVERITY_THRESHOLDS.criticalDays),
-    })
-    .prefault({})
-    .refine((s) => s.criticalDays < s.highDays && s.highDays < s.warningDays, {
-      message: 'expected criticalDays < highDays < warningDays',
-    }),
-});
-
-export type ExpiryConfig = z.infer<typeof ExpiryConfig>;
+// In a module of its own, so that the functions reading expiry settings load it without every source's schema and
+// the policy's.
+export { ExpiryConfig };
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
 
@@ -332,7 +316,7 @@ export const CertwardenConfig = z
         warmWriteUnitsPerSecond: z.number().int().min(4000).max(40_000_000).optional(),
       })
       .prefault({}),
-    expiry: ExpiryConfig.prefault({}),
+    expiry: z.prefault(ExpiryConfig, {}),
     sources: z.array(ConfiguredSource).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),

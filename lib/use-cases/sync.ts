@@ -73,7 +73,14 @@ export interface SyncOptions {
   policy?: CompiledPolicy;
 }
 
-export type SyncReport = SyncRunRecord;
+/** A run's record, as recorded in the store, and what broke it when it did not complete. */
+export interface SyncReport extends SyncRunRecord {
+  /**
+   * The error that broke the listing or a write (a provider's or the store's, with its stack), when the run did
+   * not complete: for the caller's logs, never recorded (the record keeps its message among `errors`).
+   */
+  cause?: unknown;
+}
 
 /** Errors kept on the run record; the counts stay exact beyond it. */
 const MAX_RECORDED_ERRORS = 100;
@@ -129,6 +136,8 @@ class SyncRun {
     errors: 0,
   };
   private readonly errors: SyncReport['errors'] = [];
+  /** What broke the listing (or a batch's writes), kept whole for the report's `cause`. */
+  private brokenBy: unknown;
   private readonly warnings: string[] = [];
   private readonly failedScopes = new Map<string, string>();
   private readonly listedScopes = new Set<string>();
@@ -221,7 +230,9 @@ class SyncRun {
       return true;
     } catch (error) {
       await Promise.allSettled(inFlight);
-      this.noteError('*', `listing ${this.source.name} failed: ${describe(error)}`);
+      this.brokenBy = error;
+      const step = failure?.error === error ? `writing what ${this.source.name} listed` : `listing ${this.source.name}`;
+      this.noteError('*', `${step} failed: ${describe(error)}`);
       return false;
     }
   }
@@ -455,7 +466,7 @@ class SyncRun {
    */
   async finish(complete: boolean): Promise<SyncReport> {
     const { counts, errors, source } = this;
-    const report: SyncReport = {
+    const report: SyncRunRecord = {
       source: source.name,
       sourceKind: source.kind,
       startedAt: this.startedAt,
@@ -493,7 +504,7 @@ class SyncRun {
         }),
       ]);
     }
-    return report;
+    return complete ? report : { ...report, cause: this.brokenBy };
   }
 
   private readonly noteError = (nativeId: string, message: string): void => {

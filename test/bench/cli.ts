@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { INDEX_SHARDS } from '../../lib/adapters/dynamodb-table';
 import { installProduct, packProduct } from '../support/packed-install';
+import { childCpuSeconds, median, quote } from './child-cpu';
 import { generateEstate } from './generate-estate';
 
 const run = promisify(execFile);
@@ -15,22 +16,6 @@ interface SectionRow {
   target?: string;
   met?: boolean;
 }
-
-/**
- * CPU seconds (user + sys) of one run of a command line, as the kernel accounts it: bash's `times` reports its
- * children's totals, so the figure is the child's own, whatever else the machine is doing.
- */
-async function childCpuSeconds(commandLine: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { stdout } = await run('bash', ['-c', `${commandLine} >/dev/null 2>&1; times`], {
-    env,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const [, children] = stdout.trim().split('\n');
-  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(([, m, s]) => Number(m) * 60 + Number(s));
-  return seconds[0] + seconds[1];
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Median CPU of `runs` runs, after one run that warms the file cache. */
 async function medianCpu(commandLine: string, runs: number, env?: NodeJS.ProcessEnv): Promise<number> {
@@ -69,8 +54,6 @@ server.listen(0, '127.0.0.1', async () => {
   process.exit(0);
 });
 `;
-
-const quote = (path: string) => `'${path.replace(/'/g, "'\\''")}'`;
 
 /**
  * The CLI as users get it: `npm pack` (which builds), the tarball installed into an empty project offline from

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -216,16 +216,20 @@ describe('the metrics the alarms and the dashboard watch', () => {
       const [worker] = functionIds(
         new RegExp(`^InventorySync${kind.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())}[0-9A-F]{8}$`),
       );
-      const environment = environmentOf(worker, {
-        ...local,
-        CERTWARDEN_SOURCE_KIND: 'local-files',
-        CERTWARDEN_DEPLOYMENT: built.main.inventory.deploymentFile,
-      });
       const ofKind = CertwardenConfig.parse({
         sources: config.sources
           .filter((source) => source.kind === kind)
           .map((source) => ({ kind: 'local-files', name: source.name, root: join(estate, source.name) })),
       }).sources;
+      // The worker takes its sources from its deployment file: the construct's, with these local stand-ins.
+      const deployment = join(estate, `${kind}-deployment.json`);
+      const written = JSON.parse(readFileSync(built.main.inventory.deploymentFile, 'utf8')) as object;
+      writeFileSync(deployment, JSON.stringify({ ...written, sources: ofKind }));
+      const environment = environmentOf(worker, {
+        ...local,
+        CERTWARDEN_SOURCE_KIND: 'local-files',
+        CERTWARDEN_DEPLOYMENT: deployment,
+      });
       stdout += await withHandler('../../functions/sync-worker/handler', environment, (handler) =>
         stdoutOf(() =>
           handler({ Records: ofKind.map((source) => sqsRecord(source.name, { source, scope: null })) }, context),

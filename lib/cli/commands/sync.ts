@@ -1,12 +1,11 @@
 import { basename, resolve, sep } from 'node:path';
 import { loadConfig } from '../../adapters/config-file';
-import { secretsManagerFetcher } from '../../adapters/secrets-manager';
+import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { countCertificateFiles, LocalFilesSource, readPkcs12PasswordFile } from '../../connectors/local-files';
 import { createSource } from '../../connectors/from-config';
 import { CertwardenError, ConfigError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
 import type { InventoryStore } from '../../ports/inventory-store';
-import type { SecretFetcher } from '../../ports/secrets';
 import { syncSource } from '../../use-cases/sync';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, writesOf, type StoreOptions } from '../open-inventory';
@@ -95,7 +94,8 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
   return withInventory(storeOptions, async ({ store, meter }) => {
     let failed = false;
     for (const sourceConfig of selected) {
-      const source = await createSource(sourceConfig, { fetchSecret: await personalSecretFetcher() });
+      // Secrets named by the config are read with the person's own AWS credentials, when a source needs one.
+      const source = await createSource(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() });
       meter.reset();
       const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
         syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
@@ -105,17 +105,4 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
     }
     return failed ? EXIT.findings : EXIT.ok;
   });
-}
-
-/** Secrets named by the config, read with the person's own AWS credentials, and only when a source needs one. */
-async function personalSecretFetcher(): Promise<SecretFetcher> {
-  let fetcher: SecretFetcher | undefined;
-  return async (secretArn) => {
-    if (!fetcher) {
-      const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(secretArn)?.[1];
-      fetcher = secretsManagerFetcher(new SecretsManagerClient({ region }));
-    }
-    return fetcher(secretArn);
-  };
 }

@@ -243,6 +243,27 @@ describe('AWS Private CA source', () => {
     expect((await locationOf(inventory, authority.arn))?.details).toMatchObject({ keyAlgorithm, signingAlgorithm });
   });
 
+  it("waits as long as a throttle's Retry-After asks, in seconds, although the PCA client's own retry reads only dates", async () => {
+    const { pca, aws, inventory, source } = await world();
+    await pca.add({ accountId: HOME, region: 'eu-west-1', commonName: 'CA' });
+    aws.faults.throttleNext = 1;
+    aws.faults.retryAfterSeconds = 3;
+
+    const report = await sync({
+      source: source({ accounts: [{ accountId: HOME }], regions: ['eu-west-1'] }),
+      store: inventory.store,
+      clock,
+    });
+
+    expect(report.counts).toMatchObject({ discovered: 1, errors: 0 });
+    const [throttled, retried] = aws.log.filter((call) => call.operation === 'ListCertificateAuthorities');
+    expect(throttled.status).toBe(400);
+    expect(retried.status).toBe(200);
+    // Virtual milliseconds. Without the factory's rewrite the client waits its own back-off (≤ 500 ms × 2ⁿ after
+    // a throttle), not the 3 s asked; an HTTP date has whole seconds, hence the margin.
+    expect(retried.at - throttled.at).toBeGreaterThanOrEqual(2_000);
+  });
+
   it('inventories a CA whose creation failed with its problem, not as a sync error', async () => {
     const { pca, inventory, source } = await world();
     const failed = await pca.add({ accountId: HOME, region: 'eu-west-1', commonName: 'Broken', status: 'FAILED' });

@@ -262,13 +262,14 @@ describe('sync of a local directory into the inventory', () => {
     await rm(join(root, 'cert-3.pem'));
     await writeFile(join(root, 'cert-4.pem'), (await leaf('host-4.example.com', 300)).pem);
     await writeFile(join(root, 'cert-new.pem'), (await leaf('new.example.com')).pem);
+    const reset = new Error('connection reset');
     const breaking: CertificateSource = {
       kind: source.kind,
       name: source.name,
       async *list() {
         let count = 0;
         for await (const entry of source.list()) {
-          if (++count > 20) throw new Error('connection reset');
+          if (++count > 20) throw reset;
           yield entry;
         }
       },
@@ -279,11 +280,13 @@ describe('sync of a local directory into the inventory', () => {
     expect(broken.complete).toBe(false);
     expect(broken.counts.removed).toBe(0);
     expect(broken.errors).toEqual([{ nativeId: '*', message: 'listing files failed: connection reset' }]);
+    expect(broken.cause).toBe(reset);
     expect(events.events.at(-1)).toMatchObject({ detailType: 'Sync Failed', detail: { complete: false } });
     expect(await collect(inventory.store.byStatus('removed'))).toEqual([]);
 
     const retry = await syncSource({ source, store: inventory.store, clock, batchSize: 7 });
     expect(retry.complete).toBe(true);
+    expect(retry.cause).toBeUndefined();
     await expectInventoryToEqualSource(inventory, source);
     expect((await collect(inventory.store.byStatus('removed'))).map((location) => location.nativeId)).toEqual([
       join(root, 'cert-3.pem'),
