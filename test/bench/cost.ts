@@ -872,8 +872,11 @@ export async function benchCost(count = SCENARIO_CERTIFICATES): Promise<BenchRow
   ];
 }
 
-// Run alone: `node lib/cli/bin/run-ts.js test/bench/cost.ts` (BENCH_COST_CERTIFICATES for another size).
-if (require.main === module || module.parent === require.main) {
+// Run alone: `node lib/cli/bin/run-ts.js test/bench/cost.ts` (BENCH_COST_CERTIFICATES for another size). Only
+// when run-ts.js loaded it: Jest makes a test file `require.main`, and test/unit/bench/cost.test.ts imports this.
+const runAlone =
+  require.main === module || (module.parent === require.main && /run-ts\.js$/.test(require.main?.filename ?? ''));
+if (runAlone) {
   void benchCost(Number(process.env.BENCH_COST_CERTIFICATES ?? SCENARIO_CERTIFICATES)).then((rows) => {
     for (const row of rows) {
       process.stdout.write(
