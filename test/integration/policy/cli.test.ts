@@ -33,6 +33,8 @@ let ca: IssuedCertificate;
 let good: IssuedCertificate;
 let weak: IssuedCertificate;
 let long: IssuedCertificate;
+let expired: IssuedCertificate;
+let future: IssuedCertificate;
 
 /** Runs `certwarden <args>` on a fresh program with only the policy commands, capturing output and exit code. */
 async function certwarden(args: string[], inventory?: () => Promise<OpenInventory>): Promise<Run> {
@@ -89,7 +91,23 @@ beforeAll(async () => {
     notBefore: new Date(NOW.getTime() - 10 * DAY),
     notAfter: new Date(NOW.getTime() + 490 * DAY),
   });
+  expired = await issueCertificate({
+    subject: 'CN=old.example.com',
+    dns: ['old.example.com'],
+    issuer: ca,
+    notBefore: new Date(NOW.getTime() - 90 * DAY),
+    notAfter: new Date(NOW.getTime() - 10 * DAY),
+  });
+  future = await issueCertificate({
+    subject: 'CN=next.example.com',
+    dns: ['next.example.com'],
+    issuer: ca,
+    notBefore: new Date(NOW.getTime() + 2 * DAY),
+    notAfter: new Date(NOW.getTime() + 60 * DAY),
+  });
   await file('good.pem', good.pem);
+  await file('expired.pem', expired.pem);
+  await file('future.pem', future.pem);
   await file('weak.pem', weak.pem);
   await file('long.der', long.der);
 });
@@ -117,9 +135,9 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^weak\.pem: legacy\.example\.com .*: 2 violations$/m);
     expect(run.stdout).toContain(
-      '  HIGH    rsa-min-key-size              RSA key of 1024 bits; policy requires at least 2048 bits',
+      '  HIGH     rsa-min-key-size              RSA key of 1024 bits; policy requires at least 2048 bits',
     );
-    expect(run.stdout).toMatch(/HIGH {4}forbidden-signature-hashes +signed with sha1WithRSAEncryption \(SHA-1\)/);
+    expect(run.stdout).toMatch(/HIGH {5}forbidden-signature-hashes +signed with sha1WithRSAEncryption \(SHA-1\)/);
     expect(run.stdout).toContain('2 violations (2 high)');
     expect(run.stdout).toContain('FAILED (--fail-on low)');
   });
@@ -155,6 +173,60 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(2);
   });
 
+  it.each([
+    ['an expired', 'expired.pem', `expired ${new Date(NOW.getTime() - 10 * DAY).toISOString()}`],
+    ['a not yet valid', 'future.pem', `not valid before ${new Date(NOW.getTime() + 2 * DAY).toISOString()}`],
+  ])('fails %s certificate by default (no --use): a CRITICAL violation, exit 1', async (_name, path, what) => {
+    const run = await certwarden(['policy', 'check', path]);
+
+    expect(run.stdout).toContain(`  CRITICAL expired-or-revoked-in-use     ${what}: clients refuse it once deployed\n`);
+    expect(run.stdout).toContain('1 violation (1 critical)');
+    expect(run.stdout).toContain('FAILED (--fail-on low)');
+    expect(run.code).toBe(1);
+  });
+
+  it('lets a policy that turns the validity rule off pass an expired certificate (checking an archive)', async () => {
+    await file('archive.json', JSON.stringify({ rules: { 'expired-or-revoked-in-use': { enabled: false } } }));
+    const run = await certwarden(['policy', 'check', '--policy', 'archive.json', 'expired.pem']);
+    expect(run.stdout).toContain('passed (--fail-on low)');
+    expect(run.code).toBe(0);
+  });
+
+  it('never says "passed" when an input could not be read: the input named on stderr, FAILED, exit 2', async () => {
+    const run = await certwarden(['policy', 'check', 'good.pem', 'missing.pem']);
+
+    expect(run.stderr).toBe('certwarden: missing.pem: no such file\n');
+    expect(run.stdout).not.toMatch(/passed/);
+    expect(run.stdout).toMatch(/, 1 unreadable file: FAILED \(an input could not be read\)$/m);
+    expect(run.code).toBe(2);
+  });
+
+  it('fails on unreadable input even with --fail-on none', async () => {
+    const run = await certwarden(['policy', 'check', '--fail-on', 'none', 'missing.pem']);
+    expect(run.stdout).toMatch(/: FAILED \(an input could not be read\)$/m);
+    expect(run.code).toBe(2);
+  });
+
+  it('treats a block that cannot be read in an otherwise readable file as unreadable input', async () => {
+    await file('half.pem', `${good.pem}\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`);
+    const run = await certwarden(['policy', 'check', 'half.pem']);
+
+    expect(run.stderr).toMatch(/^certwarden: half\.pem: block 2 \(CERTIFICATE\): .+\n$/);
+    expect(run.stdout).toContain('half.pem: api.example.com');
+    expect(run.stdout).not.toMatch(/passed/);
+    expect(run.code).toBe(2);
+  });
+
+  it('says failed in JSON when an input could not be read, listing it in errors', async () => {
+    const run = await certwarden(['policy', 'check', '--json', 'good.pem', 'missing.pem']);
+
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      failed: true,
+      errors: [{ file: 'missing.pem', message: 'missing.pem: no such file' }],
+    });
+    expect(run.code).toBe(2);
+  });
+
   it('prints JSON with every certificate, its violations, exemptions and notices', async () => {
     const run = await certwarden(['policy', 'check', '--json', 'good.pem', 'weak.pem']);
 
@@ -176,7 +248,7 @@ describe('certwarden policy check', () => {
 
   it('lists notices with --notices, and they never fail the check', async () => {
     const run = await certwarden(['policy', 'check', '--notices', 'good.pem']);
-    expect(run.stdout).toMatch(/note {4}quantum-vulnerable +EC P-256 key: quantum-vulnerable/);
+    expect(run.stdout).toMatch(/note {5}quantum-vulnerable +EC P-256 key: quantum-vulnerable/);
     expect(run.code).toBe(0);
   });
 
@@ -204,7 +276,7 @@ describe('certwarden policy check', () => {
     const run = await certwarden(['policy', 'check', 'one.pem', 'two.pem']);
 
     expect(run.stdout).toMatch(
-      /HIGH {4}key-reuse +public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.example\.org\)/,
+      /HIGH {5}key-reuse +public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.example\.org\)/,
     );
     expect(run.code).toBe(1);
   });
@@ -241,7 +313,7 @@ describe('certwarden policy check', () => {
 
     it('with deployment context, judges ownership: no owner tag and no --owner is unowned', async () => {
       const run = await certwarden(['policy', 'check', '--tag', 'env=dev', 'good.pem']);
-      expect(run.stdout).toMatch(/MEDIUM {2}required-ownership +unowned/);
+      expect(run.stdout).toMatch(/MEDIUM {3}required-ownership +unowned/);
       const owned = await certwarden(['policy', 'check', '--tag', 'env=dev', '--tag', 'owner=payments', 'good.pem']);
       expect(owned.code).toBe(0);
     });
@@ -297,7 +369,7 @@ describe('certwarden policy check', () => {
       const run = await certwarden(['policy', 'check', '--policy', 'exempt.json', 'weak.pem']);
 
       expect(run.stdout).toMatch(
-        /EXEMPT {2}rsa-min-key-size +RSA key of 1024 bits.*\[high; exempted by SEC-9 until 2027-01-01T00:00:00.000Z: lab appliance\]/,
+        /EXEMPT {3}rsa-min-key-size +RSA key of 1024 bits.*\[high; exempted by SEC-9 until 2027-01-01T00:00:00.000Z: lab appliance\]/,
       );
       expect(run.stdout).toContain('0 violations, 2 exempted');
       expect(run.code).toBe(0);
@@ -321,7 +393,7 @@ describe('certwarden policy check', () => {
       );
       const run = await certwarden(['policy', 'check', '--policy', 'expired.json', 'weak.pem']);
 
-      expect(run.stdout).toMatch(/HIGH {4}rsa-min-key-size .*\[exemption SEC-8 expired 2026-05-02T00:00:00.000Z\]/);
+      expect(run.stdout).toMatch(/HIGH {5}rsa-min-key-size .*\[exemption SEC-8 expired 2026-05-02T00:00:00.000Z\]/);
       expect(run.code).toBe(1);
     });
   });
