@@ -20,6 +20,7 @@ import {
 } from '../../domain/policy';
 import type { Clock } from '../../ports/clock';
 import type { StoredLocation } from '../../ports/inventory-store';
+import { keySharingOf } from '../../use-cases/enforce-policy';
 import { parseCertificates } from '../../x509/parse';
 import { describeIoError } from '../io-errors';
 import type { openInventory, StoreOptions } from '../open-inventory';
@@ -165,10 +166,12 @@ export async function explain(
     const subjects: PolicySubject[] = places.length
       ? places.map((place) => ({ certificate, location: place }))
       : [{ certificate }];
+    // Key reuse as the inventory judges it, so explain agrees with `list --violations --rule key-reuse`.
+    const sameKey = await keySharingOf(store, certificate);
     const explained = subjects.map((subject) => ({
       subject,
       issuer: policy.classifier.explain(subject),
-      evaluation: evaluatePolicy(policy, subject, { now }),
+      evaluation: evaluatePolicy(policy, subject, { now, ...sameKey }),
     }));
     if (options.json) {
       out(

@@ -12,6 +12,7 @@ import {
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
 import { registerPolicyCommands } from '../../../lib/cli/policy-commands';
+import { RECOMMENDED_POLICY, type CompiledPolicy } from '../../../lib/domain/policy';
 import type { OpenInventory } from '../../../lib/cli/open-inventory';
 import type { CertificateSource, LocationMetadata, SourceEntry } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
@@ -490,9 +491,7 @@ describe('certwarden policy explain', () => {
       / {2}FAIL {3}rsa-min-key-size +critical, set by built-in → rules → production\n {9}params: minBits=2048 caMinBits=3072\n {9}RSA key of 1024 bits/,
     );
     expect(run.stdout).toMatch(/ {2}pass {3}expired-or-revoked-in-use +critical, set by built-in/);
-    expect(run.stdout).toMatch(
-      / {2}n\/a {4}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n {9}no inventory-wide view/,
-    );
+    expect(run.stdout).toMatch(/ {2}pass {3}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n/);
     expect(run.stdout).toMatch(/ {2}off {4}allowed-domains +disabled by built-in/);
   });
 
@@ -516,6 +515,68 @@ describe('certwarden policy explain', () => {
       ],
     });
     expect(run.code).toBe(0);
+  });
+
+  describe('judges key reuse as the inventory does', () => {
+    /** Syncs two certificates for unrelated names on one key into a source of their own; returns their places. */
+    async function sharedKeySource(name: string, policy?: CompiledPolicy): Promise<[string, string]> {
+      const keys = await generateKeys();
+      const issued = await Promise.all(
+        ['a', 'b'].map((label) =>
+          issueCertificate({
+            subject: `CN=${label}.${name}.example`,
+            dns: [`${label}.${name}.example`],
+            keys,
+            issuer: ca,
+            notBefore: new Date(NOW.getTime() - DAY),
+            notAfter: new Date(NOW.getTime() + 60 * DAY),
+          }),
+        ),
+      );
+      const source: CertificateSource = {
+        kind: 'aws-acm',
+        name,
+        async *list() {
+          for (const [i, certificate] of issued.entries())
+            yield {
+              nativeId: `arn:aws:acm:eu-west-1:222222222222:certificate/${name}-${i}`,
+              scope: '222222222222/eu-west-1',
+              role: 'leaf',
+              certificate: parseCertificates(certificate.pem, name).certificates[0],
+              metadata: { owner: 'web', tags: { owner: 'web' }, account: '222222222222' },
+            } satisfies SourceEntry;
+        },
+      };
+      const { store } = await inventory();
+      await syncSource({ source, store, clock: fixedClock(NOW), policy });
+      return [0, 1].map((i) => `aws-acm:arn:aws:acm:eu-west-1:222222222222:certificate/${name}-${i}`) as [
+        string,
+        string,
+      ];
+    }
+
+    it('shows the key-reuse violation the inventory holds (a source synced with a policy)', async () => {
+      const [first] = await sharedKeySource('with-policy', RECOMMENDED_POLICY);
+      const { store } = await inventory();
+      expect((await store.violationsAt(first)).map((violation) => violation.ruleId)).toContain('key-reuse');
+
+      const run = await certwarden(['policy', 'explain', first], inventory);
+
+      expect(run.stdout).toMatch(
+        / {2}FAIL {3}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n {9}public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.with-policy\.example\)/,
+      );
+      expect(run.code).toBe(0);
+    });
+
+    it('reads the places with the key when the inventory keeps no register of keys (synced without a policy)', async () => {
+      const [first] = await sharedKeySource('no-policy');
+
+      const run = await certwarden(['policy', 'explain', '--json', first], inventory);
+
+      expect(JSON.parse(run.stdout).evaluations[0].violations).toContainEqual(
+        expect.objectContaining({ ruleId: 'key-reuse', details: expect.objectContaining({ sharedWithCount: 1 }) }),
+      );
+    });
   });
 
   it.each([
