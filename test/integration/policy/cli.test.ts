@@ -19,6 +19,7 @@ import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { generateKeys, issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
+import { derCertificate } from '../../support/der-certificate';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -251,6 +252,38 @@ describe('certwarden policy check', () => {
     const run = await certwarden(['policy', 'check', '--notices', 'good.pem']);
     expect(run.stdout).toMatch(/note {5}quantum-vulnerable +EC P-256 key: quantum-vulnerable/);
     expect(run.code).toBe(0);
+  });
+
+  it('gives Ed25519 keys the quantum-vulnerable notice, and ML-DSA keys none (quantum-safe)', async () => {
+    const ed = await issueCertificate({
+      subject: 'CN=ed.example.com',
+      dns: ['ed.example.com'],
+      key: { algorithm: 'Ed25519' },
+      notBefore: new Date(NOW.getTime() - DAY),
+      notAfter: new Date(NOW.getTime() + 30 * DAY),
+    });
+    await file('ed25519.pem', ed.pem);
+    await file(
+      'ml-dsa.der',
+      derCertificate({
+        keyOid: '2.16.840.1.101.3.4.3.18',
+        commonName: 'pq.example.com',
+        issuerCommonName: 'PQ Test CA',
+        notBefore: new Date(NOW.getTime() - DAY),
+        notAfter: new Date(NOW.getTime() + 30 * DAY),
+      }),
+    );
+
+    const run = await certwarden(['policy', 'check', '--json', 'ed25519.pem', 'ml-dsa.der']);
+
+    const [edDsa, mlDsa] = JSON.parse(run.stdout).certificates;
+    expect(edDsa.notices).toEqual([
+      expect.objectContaining({
+        ruleId: 'quantum-vulnerable',
+        details: expect.objectContaining({ keyAlgorithm: 'Ed25519' }),
+      }),
+    ]);
+    expect(mlDsa.notices).toEqual([]);
   });
 
   it('finds the same key in two of the files checked together', async () => {
