@@ -21,7 +21,9 @@ describe('quantum-vulnerable', () => {
       const certificate = record({ keyAlgorithm, keyCurve: null, keySize: null });
       expect(quantumVulnerable(subject(certificate), params, context())).toEqual({ outcome: 'compliant' });
     });
+  });
 
+  describe('Not applicable', () => {
     it('does not call a key algorithm it does not know safe: not applicable, naming it', () => {
       const certificate = record({ keyAlgorithm: '1.2.643.7.1.1.1.1', keyCurve: null, keySize: null });
       expect(quantumVulnerable(subject(certificate), params, context())).toEqual({
