@@ -1,7 +1,10 @@
 /** What a certificate is for, derived from basic constraints and extended key usage. */
 export type CertificateKind = 'ca' | 'tls-server' | 'tls-client' | 'code-signing' | 'smime' | 'other';
 
-/** 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA', or the dotted OID of any other public-key algorithm. */
+/**
+ * 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA', a post-quantum parameter set ('ML-DSA-65', 'SLH-DSA-SHA2-128s',
+ * 'ML-KEM-768', composite 'MLDSA65-ECDSA-P256-SHA512': ./post-quantum.ts), or the dotted OID of any other algorithm.
+ */
 export type KeyAlgorithm = string;
 
 export interface SubjectAltNames {
@@ -30,7 +33,7 @@ export interface CertificateRecord {
   notBefore: string;
   notAfter: string;
   keyAlgorithm: KeyAlgorithm;
-  /** RSA modulus bits, EC curve bits, Ed25519 256, Ed448 456, DSA p bits; null if unknown. */
+  /** RSA modulus bits, EC curve bits, Ed25519 256, Ed448 456, DSA p bits; null if unknown or post-quantum. */
   keySize: number | null;
   /** 'P-256', 'P-384', 'P-521', 'secp256k1', … or the curve OID; null for non-EC keys. */
   keyCurve: string | null;

@@ -177,16 +177,42 @@ async function keysOfBatch(
       const { users, more } = registers.get(record.publicKeySha256)!;
       const sameKeyElsewhere = [...users.values()]
         .filter((user) => user.fingerprint !== record.fingerprintSha256)
-        .map((user) => ({
-          fingerprintSha256: user.fingerprint,
-          subject: user.subject,
-          subjectCommonName: user.subjectCommonName,
-          sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
-        }));
+        .map(keySharing);
       return { sameKeyElsewhere, sameKeySampled: more };
     },
     unregistered,
   };
+}
+
+const keySharing = (user: KeyUser): KeySharingCertificate => ({
+  fingerprintSha256: user.fingerprint,
+  subject: user.subject,
+  subjectCommonName: user.subjectCommonName,
+  sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
+});
+
+/**
+ * The other certificates with one certificate's public key, as enforcement judges key reuse (`policy explain`
+ * shows what `list --violations --rule key-reuse` holds): its key's register; when the register does not hold the
+ * certificate (an inventory synced without a policy keeps none), the live places with that key, up to KEY_SAMPLE
+ * certificates. Reads only.
+ */
+export async function keySharingOf(
+  store: InventoryStore,
+  record: CertificateRecord,
+): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeySampled: boolean }> {
+  const keys = await keysOfBatch(store, [record]);
+  if (keys.unregistered.length === 0) return keys.of(record);
+  const others = new Map<string, KeySharingCertificate>();
+  for await (const place of store.locationsWithPublicKey(record.publicKeySha256)) {
+    const { fingerprint, certificate, status } = place;
+    if (status !== 'live' || !fingerprint || !certificate || fingerprint === record.fingerprintSha256) continue;
+    if (others.has(fingerprint)) continue;
+    if (others.size === KEY_SAMPLE) return { sameKeyElsewhere: [...others.values()], sameKeySampled: true };
+    const { subject, subjectCommonName, dnsNames } = certificate;
+    others.set(fingerprint, keySharing({ fingerprint, subject, subjectCommonName, dnsNames }));
+  }
+  return { sameKeyElsewhere: [...others.values()], sameKeySampled: false };
 }
 
 const keyUserOf = (record: CertificateRecord): KeyUser => ({

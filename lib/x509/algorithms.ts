@@ -1,3 +1,4 @@
+import { postQuantumByOid } from '../domain/post-quantum';
 import { equalBytes, expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
 
 /**
@@ -262,7 +263,8 @@ export function readKey(buf: Uint8Array, spki: Tlv): KeyInfo {
     case OID.ed448:
       return { algorithm: 'Ed448', size: 456, curve: null };
     default:
-      return { algorithm: oid, size: null, curve: null };
+      // Post-quantum keys are named by their parameter set (ML-DSA-65), which says what a size would.
+      return { algorithm: postQuantumByOid(oid)?.name ?? oid, size: null, curve: null };
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
+import { postQuantumByOid } from '../domain/post-quantum';
 import {
   OID,
   publicKeyInfoBytes,
@@ -91,7 +92,7 @@ function readCertificate(der: Uint8Array): CertificateRecord {
     keyAlgorithm: key.algorithm,
     keySize: key.size,
     keyCurve: key.curve,
-    signatureAlgorithm: longName(sigOid) ?? sigOid,
+    signatureAlgorithm: longName(sigOid) ?? postQuantumByOid(sigOid)?.name ?? sigOid,
     signatureHash: hash,
     isCA: facts.isCA,
     selfSigned:

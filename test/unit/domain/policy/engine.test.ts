@@ -317,3 +317,14 @@ it('judges expiry in use at the context clock (a fixed one here)', () => {
     'expired-or-revoked-in-use',
   ]);
 });
+
+it('counts a certificate being deployed as in use, with or without a place', () => {
+  const expired = record({ notAfter: new Date(NOW.getTime() - DAY_MS).toISOString() });
+  const judge = (location?: PolicyLocation) =>
+    ids(
+      evaluatePolicy(RECOMMENDED_POLICY, { certificate: expired, location }, { now: NOW, deploying: true }).violations,
+    );
+  expect(ids(evaluate({}, expired).violations)).toEqual([]);
+  expect(judge()).toEqual(['expired-or-revoked-in-use']);
+  expect(judge({ locationId: 'cli', tags: {}, owner: 'web' })).toEqual(['expired-or-revoked-in-use']);
+});
