@@ -28,6 +28,8 @@ const nastyText = (maxLength: number) =>
     ),
     maxLength,
   });
+/** The first `length` characters of `text`, less a high surrogate left at the end (inputs are well-formed). */
+const wellFormedPrefix = (text: string, length: number) => text.slice(0, length).replace(/[\uD800-\uDBFF]$/, '');
 /**
  * Short nasty text, or up to `maxLength` characters of it: a drawn chunk repeated (drawing thousands of characters
  * one by one would make each run slow), after a few letters that move where a clip lands in it.
@@ -37,7 +39,7 @@ const someText = (maxLength: number) =>
     nastyText(12),
     fc
       .tuple(fc.string({ maxLength: 3 }), nastyText(24), fc.integer({ min: 1, max: Math.ceil(maxLength / 24) }))
-      .map(([shift, chunk, times]) => (shift + chunk.repeat(times)).slice(0, maxLength)),
+      .map(([shift, chunk, times]) => wellFormedPrefix(shift + chunk.repeat(times), maxLength)),
   );
 /** A few items, or up to `maxLength` of them (drawn items numbered over and over, to stay distinct and quick). */
 const list = (item: fc.Arbitrary<string>, maxLength: number) =>
