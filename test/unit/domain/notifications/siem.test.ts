@@ -2,7 +2,6 @@ import {
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
-  revocationEvent,
   DETAIL_TYPES,
   type CertwardenEvent,
 } from '../../../../lib/domain/events';
@@ -15,30 +14,16 @@ import { SIEM_JSON_SCHEMA, siemJsonProblems } from '../../../support/siem-json-s
 const at = (value: unknown, path: string): unknown =>
   path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
 
-const FINDINGS: CertwardenEvent[] = [
-  expiryAlertEvent(acmAlert),
-  expiryAlertEvent(expiredFileAlert),
-  revocationEvent({
-    schemaVersion: 1,
-    locationId: acmAlert.locationId,
-    source: acmAlert.source,
-    sourceKind: acmAlert.sourceKind,
-    nativeId: acmAlert.nativeId,
-    owner: 'payments',
-    account: '111111111111',
-    region: 'eu-west-1',
-    inUseBy: [],
-    fingerprint: acmAlert.fingerprint,
-    serialNumber: '0a1b2c',
-    issuer: acmAlert.issuer,
-    revokedAt: acmAlert.at,
-    reason: 'keyCompromise',
-    via: 'ocsp',
-    at: acmAlert.at,
-  }),
-  policyViolationEvent(violation, 'open'),
-  policyViolationEvent(violation, 'resolved'),
-];
+/** The events OCSF has a finding for: expiry, revocation, violations and their resolution. */
+const FINDINGS = EVENT_OF_EVERY_TYPE.filter((event) =>
+  [
+    'Certificate Expiring',
+    'Certificate Expired',
+    'Revocation Detected',
+    'Policy Violation',
+    'Violation Resolved',
+  ].includes(event.detailType),
+);
 
 describe('toOcsf', () => {
   // Required attributes, types and enum ids against the OCSF 1.3.0 schema itself: siem-ocsf-schema.test.ts.

@@ -1,6 +1,6 @@
 import { expiryAlertEvent, policyViolationEvent, syncFailedEvent } from '../../../../lib/domain/events';
 import { renderSlackMessage } from '../../../../lib/domain/notifications/slack-message';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, expiredFileAlert, violation } from './fixtures';
 
 describe('renderSlackMessage', () => {
   it('renders an expiry alert as Block Kit: header, facts, where, in use by, how to renew', () => {
@@ -36,23 +36,7 @@ describe('renderSlackMessage', () => {
 
   it('says which rule a violation breaks and why', () => {
     const message = renderSlackMessage(
-      policyViolationEvent(
-        {
-          schemaVersion: 1,
-          locationId: acmAlert.locationId,
-          source: acmAlert.source,
-          sourceKind: acmAlert.sourceKind,
-          nativeId: acmAlert.nativeId,
-          owner: 'payments',
-          fingerprint: acmAlert.fingerprint,
-          subjectCommonName: 'api.example.com',
-          ruleId: 'rsa-min-key-size',
-          severity: 'high',
-          message: 'RSA key of 1024 bits < 2048',
-          at: acmAlert.at,
-        },
-        'open',
-      ),
+      policyViolationEvent({ ...violation, message: 'RSA key of 1024 bits < 2048' }, 'open'),
     );
     expect(message.blocks[1]).toEqual({
       type: 'section',
