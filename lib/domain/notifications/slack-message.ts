@@ -116,10 +116,10 @@ const EMOJI: Record<string, string> = {
 };
 
 /**
- * How many characters each part of an expiry alert may take. Each is within its Block Kit limit, and together
- * (about 10,500 with the labels) they stay within the message's budget of SLACK_LIMITS.blocksText.
+ * How many characters each part of a message may take. Each is within its Block Kit limit, and together
+ * (an expiry alert about 10,100 with its labels, a short message about 5,100) within SLACK_LIMITS.blocksText.
  */
-const ALERT_BUDGET = {
+const PART_BUDGET = {
   owner: 300,
   names: SLACK_LIMITS.fieldText,
   issuer: 1000,
@@ -154,20 +154,20 @@ export function renderSlackMessage(event: CertwardenEvent): SlackMessage {
 function wordsOf(event: CertwardenEvent): string[] {
   switch (event.detailType) {
     case 'Certificate Provisioning Failed':
-      return [clipText(escapeMrkdwn(event.detail.problem), ALERT_BUDGET.words)];
+      return [clipText(escapeMrkdwn(event.detail.problem), PART_BUDGET.words)];
     case 'Policy Violation':
     case 'Violation Resolved': {
       const detail: PolicyViolationDetail = event.detail;
       return [
         clipText(
           `\`${escapeMrkdwn(detail.ruleId)}\` (${detail.severity}): ${escapeMrkdwn(detail.message)}`,
-          ALERT_BUDGET.words,
+          PART_BUDGET.words,
         ),
       ];
     }
     case 'Renewal Failed': {
       const detail: RenewalDetail = event.detail;
-      return detail.error ? [clipText(escapeMrkdwn(detail.error), ALERT_BUDGET.words)] : [];
+      return detail.error ? [clipText(escapeMrkdwn(detail.error), PART_BUDGET.words)] : [];
     }
     case 'Revocation Detected': {
       const detail: RevocationDetail = event.detail;
@@ -175,7 +175,7 @@ function wordsOf(event: CertwardenEvent): string[] {
       return [
         clipText(
           escapeMrkdwn(`serial ${detail.serialNumber} revoked on ${detail.revokedAt}${reason}, found by ${detail.via}`),
-          ALERT_BUDGET.words,
+          PART_BUDGET.words,
         ),
       ];
     }
@@ -185,7 +185,7 @@ function wordsOf(event: CertwardenEvent): string[] {
       const lines = detail.errors.map(
         (error) => `• \`${escapeMrkdwn(error.nativeId)}\`: ${escapeMrkdwn(error.message)}`,
       );
-      return [clipList(lines, ALERT_BUDGET.errors, '\n')];
+      return [clipList(lines, PART_BUDGET.errors, '\n')];
     }
     default:
       return [];
@@ -200,7 +200,7 @@ function shortMessage(event: CertwardenEvent): SlackMessage {
     blocks: [
       section(
         `*${escapeMrkdwn(event.detailType)}*${detail.locationId ? `\n\`${escapeMrkdwn(detail.locationId)}\`` : ''}`,
-        ALERT_BUDGET.title,
+        PART_BUDGET.title,
       ),
       // A text object is never empty.
       ...wordsOf(event)
@@ -208,7 +208,7 @@ function shortMessage(event: CertwardenEvent): SlackMessage {
         .map((words) => section(words)),
       contextBlock(
         escapeMrkdwn([detail.source, detail.owner].filter(Boolean).join(' · ') || 'certwarden'),
-        ALERT_BUDGET.context,
+        PART_BUDGET.context,
       ),
     ],
   };
@@ -229,33 +229,33 @@ function expiryMessage(detail: ExpiryAlertDetail): SlackMessage {
         type: 'section',
         fields: [
           field('Expires', detail.notAfter),
-          field('Owner', clipText(escapeMrkdwn(detail.owner), ALERT_BUDGET.owner)),
+          field('Owner', clipText(escapeMrkdwn(detail.owner), PART_BUDGET.owner)),
           {
             type: 'mrkdwn',
-            text: labelledList('Names', detail.dnsNames.map(escapeMrkdwn), ALERT_BUDGET.names, ', ', '(none)'),
+            text: labelledList('Names', detail.dnsNames.map(escapeMrkdwn), PART_BUDGET.names, ', ', '(none)'),
           },
-          field('Issuer', clipText(escapeMrkdwn(detail.issuer), ALERT_BUDGET.issuer)),
+          field('Issuer', clipText(escapeMrkdwn(detail.issuer), PART_BUDGET.issuer)),
         ],
       },
       section(
         `*Where*\n${escapeMrkdwn(kind)} \`${escapeMrkdwn(detail.nativeId)}\`${where ? `\n${escapeMrkdwn(where)}` : ''}`,
-        ALERT_BUDGET.where,
+        PART_BUDGET.where,
       ),
       section(
         labelledList(
           'In use by',
           detail.inUseBy.map((use) => `• \`${escapeMrkdwn(use)}\``),
-          ALERT_BUDGET.inUseBy,
+          PART_BUDGET.inUseBy,
           '\n',
           '(nothing known)',
         ),
       ),
-      section(`*How to renew*\n${escapeMrkdwn(detail.renewal.instructions)}`, ALERT_BUDGET.renewal),
+      section(`*How to renew*\n${escapeMrkdwn(detail.renewal.instructions)}`, PART_BUDGET.renewal),
       contextBlock(
         escapeMrkdwn(
           `severity ${detail.severity} · threshold ${detail.thresholdId} · serial ${detail.serialNumber ?? 'unknown'} · sha256 ${detail.fingerprint.slice(0, 16)}…`,
         ),
-        ALERT_BUDGET.context,
+        PART_BUDGET.context,
       ),
     ],
   };
