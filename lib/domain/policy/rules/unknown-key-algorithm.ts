@@ -2,10 +2,23 @@ import * as z from 'zod';
 import { defineRule } from '../rule-definition';
 import { compliant, violation, type Rule } from '../types';
 
+/** The post-quantum algorithms of FIPS 203, 204 and 205, by their parameter sets' names. */
+const POST_QUANTUM = [
+  'ML-KEM-512',
+  'ML-KEM-768',
+  'ML-KEM-1024',
+  'ML-DSA-44',
+  'ML-DSA-65',
+  'ML-DSA-87',
+  ...['SHA2', 'SHAKE'].flatMap((hash) =>
+    ['128s', '128f', '192s', '192f', '256s', '256f'].map((set) => `SLH-DSA-${hash}-${set}`),
+  ),
+];
+
 const Params = z.strictObject({
   /**
-   * Key algorithms as records name them. @default RSA, EC, Ed25519, Ed448, DSA, ML-DSA-44, ML-DSA-65, ML-DSA-87:
-   * those the other rules judge (size, curve, deprecation, quantum safety)
+   * Key algorithms as records name them. @default RSA, EC, Ed25519, Ed448, DSA and the ML-KEM, ML-DSA and SLH-DSA
+   * parameter sets: those the other rules judge (size, curve, deprecation, quantum safety)
    */
   known: z.array(z.string().min(1)).min(1),
 });
@@ -33,6 +46,6 @@ export const unknownKeyAlgorithmRule = defineRule({
   enabledByDefault: true,
   informational: false,
   params: Params,
-  defaults: { known: ['RSA', 'EC', 'Ed25519', 'Ed448', 'DSA', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] },
+  defaults: { known: ['RSA', 'EC', 'Ed25519', 'Ed448', 'DSA', ...POST_QUANTUM] },
   evaluate: unknownKeyAlgorithm,
 });

@@ -51,11 +51,12 @@ describe('revocation-pointers', () => {
       expect(result.outcome).toBe('violation');
     });
 
-    it('a leaf of 7 days and 1 second issued after 2026-03-15 (short-lived means 7 days from then)', async () => {
-      const certificate = await craftRecord({
-        notBefore: at('2026-05-01T00:00:00Z'),
-        notAfter: at('2026-05-08T00:00:00Z'),
-      });
+    // Validity counts both ends (BR §6.3.2): notAfter exactly N days after notBefore is N days and 1 second.
+    it.each([
+      ['7 days and 1 second, issued after 2026-03-15', '2026-05-01T00:00:00Z', '2026-05-08T00:00:00Z'],
+      ['10 days and 1 second, issued before 2026-03-15', '2026-03-01T00:00:00Z', '2026-03-11T00:00:00Z'],
+    ])('a leaf of %s: not short-lived', async (_name, notBefore, notAfter) => {
+      const certificate = await craftRecord({ notBefore: at(notBefore), notAfter: at(notAfter) });
       expect(revocationPointers(subject(certificate), params, context()).outcome).toBe('violation');
     });
   });
