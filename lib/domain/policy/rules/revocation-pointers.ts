@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineRule } from '../rule-definition';
-import { compliant, notApplicable, violation, type Rule } from '../types';
+import { compliant, notApplicable, recordPredates, violation, type Rule } from '../types';
 import { DAY_SECONDS, validitySeconds } from '../validity';
 
 const Params = z.strictObject({
@@ -29,8 +29,7 @@ export const revocationPointers: Rule<RevocationPointersParams> = (
   if (issuerType !== 'public' && !includePrivate) return notApplicable('privately issued');
   if (certificate.selfSigned) return notApplicable('self-signed: nothing above it revokes it');
   const { ocspUrls, crlUrls } = certificate;
-  if (ocspUrls === undefined || crlUrls === undefined)
-    return notApplicable('read before revocation pointers were recorded: sync its source again');
+  if (ocspUrls === undefined || crlUrls === undefined) return recordPredates('revocation pointers');
   const details = { ocspUrls, crlUrls, isCA: certificate.isCA };
   if (certificate.isCA)
     return crlUrls.length > 0

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineRule } from '../rule-definition';
-import { compliant, notApplicable, violation, type Rule } from '../types';
+import { compliant, notApplicable, recordPredates, violation, type Rule } from '../types';
 
 const Params = z.strictObject({});
 export type SctRequiredParams = z.infer<typeof Params>;
@@ -17,7 +17,7 @@ export const sctRequired: Rule<SctRequiredParams> = ({ certificate }, _params, {
   if (certificate.kind !== 'tls-server' && !uses.includes('tls-server'))
     return notApplicable(`not a TLS server certificate (${certificate.kind})`);
   if (certificate.sctCount === undefined || certificate.precertificate === undefined)
-    return notApplicable('read before SCTs were recorded: sync its source again');
+    return recordPredates('embedded SCTs');
   if (certificate.precertificate) return notApplicable('a precertificate (CT poison): logged, never served');
   return certificate.sctCount > 0
     ? compliant

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineRule } from '../rule-definition';
-import { compliant, notApplicable, violation, type Rule } from '../types';
+import { compliant, recordPredates, violation, type Rule } from '../types';
 
 const Params = z.strictObject({});
 export type SignatureAlgorithmsMatchParams = z.infer<typeof Params>;
@@ -12,7 +12,7 @@ export type SignatureAlgorithmsMatchParams = z.infer<typeof Params>;
  */
 export const signatureAlgorithmsMatch: Rule<SignatureAlgorithmsMatchParams> = ({ certificate }) => {
   const { signatureAlgorithmsMatch: match, signatureAlgorithm: outer, tbsSignatureAlgorithm: inner } = certificate;
-  if (match === undefined) return notApplicable('read before both signature algorithms were recorded: sync again');
+  if (match === undefined) return recordPredates('the signed signature algorithm');
   if (match) return compliant;
   const details = { signatureAlgorithm: outer, tbsSignatureAlgorithm: inner ?? null };
   return violation(

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineRule } from '../rule-definition';
 import type { WeakKey } from '../../certificate';
-import { compliant, notApplicable, violation, type Rule } from '../types';
+import { compliant, notApplicable, recordPredates, violation, type Rule } from '../types';
 
 const Params = z.strictObject({});
 
@@ -20,7 +20,7 @@ export type WeakKeyParams = z.infer<typeof Params>;
  */
 export const weakKey: Rule<WeakKeyParams> = ({ certificate }) => {
   if (certificate.keyAlgorithm !== 'RSA') return notApplicable(`no weak-key test for ${certificate.keyAlgorithm} keys`);
-  if (certificate.weakKey === undefined) return notApplicable('read before weak keys were detected: sync again');
+  if (certificate.weakKey === undefined) return recordPredates('weak keys');
   if (certificate.weakKey === null) return compliant;
   return violation(WEAKNESS[certificate.weakKey], { weakKey: certificate.weakKey, keySize: certificate.keySize });
 };
