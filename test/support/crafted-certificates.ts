@@ -24,7 +24,7 @@ export const testCa = (): Promise<IssuedCertificate> =>
     notAfter: new Date('2031-01-01T00:00:00Z'),
   }));
 
-/** A TLS server leaf from the test CA (89 days, 128-bit serial), as DER; `options` override any of it. */
+/** A TLS server leaf from the test CA (90 days, 128-bit serial); `options` override any of it. */
 export async function craftLeaf(options: Partial<IssueOptions> = {}): Promise<IssuedCertificate> {
   return issueCertificate({
     subject: 'CN=api.example.com',
