@@ -7,6 +7,9 @@ export type CertificateKind = 'ca' | 'tls-server' | 'tls-client' | 'code-signing
  */
 export type KeyAlgorithm = string;
 
+/** A known weakness of a specific key: `roca`, an Infineon RSALib modulus (CVE-2017-15361), factorable. */
+export type WeakKey = 'roca';
+
 export interface SubjectAltNames {
   dns: string[];
   ip: string[];
@@ -52,6 +55,24 @@ export interface CertificateRecord {
   /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex: the same key in two certificates. */
   publicKeySha256: string;
   kind: CertificateKind;
+  /*
+   * The fields below came after the first stored records: a record read before them lacks them, and rules that
+   * need one answer `not-applicable` until the certificate is read again.
+   */
+  /** The TBSCertificate's copy of the signature algorithm (OpenSSL's long name, else the OID); null if unreadable. */
+  tbsSignatureAlgorithm?: string | null;
+  /** The outer signatureAlgorithm and the signed TBSCertificate.signature are the same bytes, parameters included. */
+  signatureAlgorithmsMatch?: boolean;
+  /** OCSP responder URIs of authorityInformationAccess. */
+  ocspUrls?: string[];
+  /** URIs of cRLDistributionPoints. */
+  crlUrls?: string[];
+  /** Signed certificate timestamps embedded in the certificate (RFC 6962 SCT list); 0 when none. */
+  sctCount?: number;
+  /** Carries the CT poison extension: a precertificate, which no client should be given. */
+  precertificate?: boolean;
+  /** A known weakness of the key itself; null when none is known. */
+  weakKey?: WeakKey | null;
 }
 
 /** A record together with the bytes it was read from. */

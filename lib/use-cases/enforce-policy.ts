@@ -6,6 +6,7 @@ import type { KeySharingCertificate, Violation } from '../domain/policy/types';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore, KeyUser, StoredLocation, StoredViolation } from '../ports/inventory-store';
+import { parseCertificates } from '../x509/parse';
 
 export interface EnforcePolicyOptions {
   store: InventoryStore;
@@ -47,7 +48,10 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
     const now = clock.now();
     const at = now.toISOString();
     const live = batch.filter((location) => location.status === 'live' && location.fingerprint);
-    const certificates = await store.getCertificates(live.map((location) => location.fingerprint!));
+    const certificates = await upToDate(
+      store,
+      await store.getCertificates(live.map((location) => location.fingerprint!)),
+    );
     const keys = await keysOfBatch(store, [...certificates.values()]);
     const published: CertwardenEvent[] = [];
     const saves: StoredViolation[] = [];
@@ -311,4 +315,32 @@ function detailOf(violation: StoredViolation, at: string): PolicyViolationDetail
     message: violation.message,
     at,
   };
+}
+
+/**
+ * Records stored before the fields the newer rules read (see CertificateRecord) are read again from their bytes and
+ * stored again, once: a sync stores a certificate only when it first sees it, so without this they would stay
+ * not-applicable to those rules for as long as they are deployed.
+ */
+async function upToDate(
+  store: InventoryStore,
+  certificates: Map<string, CertificateRecord>,
+): Promise<Map<string, CertificateRecord>> {
+  const stale = [...certificates.values()].filter((record) => record.signatureAlgorithmsMatch === undefined);
+  if (stale.length === 0) return certificates;
+  const reread = await Promise.all(
+    stale.map(async ({ fingerprintSha256 }) => {
+      const stored = await store.getCertificate(fingerprintSha256);
+      if (!stored) return [];
+      try {
+        return parseCertificates(stored.pem, fingerprintSha256).certificates.slice(0, 1);
+      } catch {
+        return []; // It was read once; if it no longer is, the old record still serves the other rules.
+      }
+    }),
+  );
+  const parsed = reread.flat();
+  await store.saveCertificates(parsed);
+  for (const { record } of parsed) certificates.set(record.fingerprintSha256, record);
+  return certificates;
 }

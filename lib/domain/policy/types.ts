@@ -130,6 +130,10 @@ export const compliant: Compliant = Object.freeze({ outcome: 'compliant' }) as C
 
 export const notApplicable = (reason: string): NotApplicable => ({ outcome: 'not-applicable', reason });
 
+/** Not applicable to a record stored before certwarden read `what`; policy enforcement reads such records again. */
+export const recordPredates = (what: string): NotApplicable =>
+  notApplicable(`recorded before certwarden read ${what}; the next policy evaluation reads it again`);
+
 export const violation = (message: string, details: Record<string, unknown> = {}): Finding => ({
   outcome: 'violation',
   message,
