@@ -399,6 +399,35 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
       );
   });
 
+  it('a collector failing alerts.deliveryAttempts runs: dead-lettered at the last, then not retried', async () => {
+    const table = await alertingTable();
+    const twice = join(await mkdtemp(join(tmpdir(), 'certwarden-evaluate-attempts-')), 'certwarden.config.json');
+    await writeFile(
+      twice,
+      JSON.stringify({ alerts: { deliveryAttempts: 2, local: { siemUrl: collector.url, siemFormat: 'json' } } }),
+    );
+    const run = () => certwarden(['evaluate', '--config', twice, '--table', table, '--json'], undefined, production);
+    collector.status = 503;
+
+    const first = await run();
+    const second = await run();
+
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('not sent (will be retried)');
+    expect(first.stderr).not.toContain('dead-lettered');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      /not delivered \(dead-lettered, not retried\): .* to SIEM json \(.*\): .*HTTP 503 \(2 attempts\)/,
+    );
+    const posts = collector.requests.length;
+    const third = await run();
+    expect(third.code).toBe(0);
+    expect(collector.requests).toHaveLength(posts);
+    const dead = await listUndelivered(table);
+    expect(dead.length).toBeGreaterThan(0);
+    expect(dead.every((record) => !record.permanent && record.attempts === 2)).toBe(true);
+  });
+
   it('a Slack failure names Slack and its host, never the webhook URL or its path', async () => {
     const table = await alertingTable();
     slack.status = 500;
