@@ -22,6 +22,7 @@ import {
 } from '../../lib/domain/events';
 import { DynamoDeliveryLedger } from '../../lib/adapters/dynamodb-delivery-ledger';
 import type { UndeliveredRecord } from '../../lib/ports/delivery-ledger';
+import { toSecurityHubFindings } from '../../lib/domain/notifications/security-hub-finding';
 import { DAY_MS } from '../../lib/domain/expiry';
 import { systemClock } from '../../lib/ports/clock';
 import * as evaluateUseCase from '../../lib/use-cases/evaluate';
@@ -499,13 +500,36 @@ describe('security hub notifier', () => {
     });
   });
 
-  it('fails the record when the ARN names another account (Security Hub refuses its findings)', async () => {
+  it('dead-letters the record when the ARN names another account (Security Hub refuses its findings for good)', async () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');
     const arn = `arn:aws:lambda:${HUB_REGION}:333333333333:function:certwarden-security-hub`;
 
+    // Not left to SQS: another receive would be refused the same way.
     await expect(handler(sqsEvent(record('critical', eventBridgeBody(criticalAlert))), context(arn))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: 'critical' }],
+      batchItemFailures: [],
     });
+    expect((await undelivered()).filter((dead) => dead.target === `securityHub (333333333333/${HUB_REGION})`)).toEqual([
+      expect.objectContaining({
+        alertId: (criticalAlert.detail as ExpiryAlertDetail).alertId,
+        reason: expect.stringContaining('AccessDeniedException'),
+        permanent: true,
+      }),
+    ]);
+  });
+
+  it('fails the record, for SQS to redeliver, when Security Hub fails it for now (InternalFailure)', async () => {
+    const { handler } = await import('../../functions/security-hub-notifier/handler');
+    const arn = `arn:aws:lambda:${HUB_REGION}:${HUB_ACCOUNT}:function:certwarden-security-hub`;
+    const flaky = alertNamed('hub-flaky');
+    const [finding] = toSecurityHubFindings(flaky, { accountId: HUB_ACCOUNT, region: HUB_REGION, partition: 'aws' });
+    hub.faults.failIds.add(finding.Id);
+    try {
+      await expect(handler(sqsEvent(record('flaky', eventBridgeBody(flaky))), context(arn))).resolves.toEqual({
+        batchItemFailures: [{ itemIdentifier: 'flaky' }],
+      });
+    } finally {
+      hub.faults.failIds.clear();
+    }
   });
   it('imports no finding for the records left once less than one record may take is left', async () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');
