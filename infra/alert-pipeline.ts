@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { AlertsConfig, ExpiryConfig } from '../lib/domain/config';
 import type { DetailType } from '../lib/domain/events';
+import { alertsUndelivered, type NotifierRole } from '../lib/domain/metric-names';
 import {
   SDK_CALL_WORST_CASE_MS,
   SECURITY_HUB_RECORD_BUDGET_MS,
@@ -21,6 +22,7 @@ import {
 import type { InventoryIndexName } from '../lib/adapters/dynamodb-table';
 import { ALERT_SHARDS } from '../lib/ports/inventory-store';
 import type { CertificateInventory } from './certificate-inventory';
+import { certwardenMetric } from './operations-alarms';
 
 export interface AlertPipelineProps {
   /** The config's `alerts`, parsed (defaults filled in). */
@@ -86,11 +88,16 @@ export class AlertPipeline {
   readonly siemFormat?: NodejsFunction;
   readonly siemDestination?: events.ApiDestination;
 
+  /** The notifier roles whose AlertsUndelivered series has its alarm (the email and escalation notifiers share one). */
+  private readonly undeliveredAlarms = new Set<NotifierRole>();
+  private readonly alerts: AlertsConfig;
+
   constructor(
     private readonly inventory: CertificateInventory,
     props: AlertPipelineProps,
   ) {
     const { alerts } = props;
+    this.alerts = alerts;
     const expiryJson = JSON.stringify(props.expiry);
     const digestMode = alerts.digest !== undefined;
 
@@ -297,21 +304,55 @@ export class AlertPipeline {
 
   /**
    * A queue fed by a rule on the bus, and the function that drains it: one record per event, a record whose
-   * delivery failed fails alone (partial batch response) and lands in the dead-letter queue after 5 tries.
+   * delivery failed fails alone (partial batch response); the delivery ledger dead-letters it with its reason
+   * when the target refuses it for good or after `alerts.deliveryAttempts` receives, and an alarm per notifier
+   * role watches what it dead-letters.
    */
   private notifier(
     id: string,
-    role: 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier',
+    role: NotifierRole,
     pattern: events.EventPattern,
     options: { description: string; environment: Record<string, string>; timeout: Duration },
   ): NodejsFunction {
     const { timeout } = options;
-    const queue = this.queue(id, `events ${id} could not deliver`, timeout);
+    const { deliveryAttempts } = this.alerts;
+    // The delivery ledger dead-letters a record at its last allowed attempt, with the target's reason; the queue's
+    // own dead-letter queue, one receive later, is left for records never attempted (out of time).
+    const queue = this.queue(id, `events ${id} could not deliver`, timeout, deliveryAttempts + 1);
     this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
-    const fn = this.inventory.addFunction(id, role, { ...options, timeout, memorySize: 256 });
+    const fn = this.inventory.addFunction(id, role, {
+      ...options,
+      timeout,
+      memorySize: 256,
+      environment: {
+        ...options.environment,
+        CERTWARDEN_TABLE: this.inventory.table.tableName,
+        CERTWARDEN_DELIVERY_ATTEMPTS: String(deliveryAttempts),
+      },
+    });
+    // The delivery ledger (lib/adapters/dynamodb-delivery-ledger.ts): a read before each delivery, a write after.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.inventory.table.tableArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      this.inventory.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
     fn.addEventSource(
       new SqsEventSource(queue, { batchSize: NOTIFIER_BATCH, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
+    if (!this.undeliveredAlarms.has(role)) {
+      this.undeliveredAlarms.add(role);
+      this.inventory.addAlarm(`AlertsUndelivered${role.charAt(0).toUpperCase()}${role.slice(1)}`, {
+        metric: certwardenMetric(this.inventory, alertsUndelivered(role), {}, 'Sum', Duration.hours(1)),
+        threshold: 1,
+        alarmDescription:
+          `certwarden: ${role} dead-lettered events its target refused for good or kept failing ` +
+          '(certwarden list --undelivered names them and why)',
+      });
+    }
     return fn;
   }
 

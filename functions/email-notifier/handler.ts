@@ -2,6 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
+import { recordDelivery } from '../shared/delivery';
 import { loadEnv, topicArn } from '../shared/env';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SNS_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
 import { withPowertools } from '../shared/powertools';
@@ -28,6 +29,16 @@ const notifier = new SnsNotifier({
   digest: env.CERTWARDEN_DIGEST === 'true',
 });
 
+const delivery = recordDelivery();
+/** The alerts and escalation topics are two targets: one taking an alert says nothing of the other. */
+const target = `email (${env.CERTWARDEN_ALERTS_TOPIC.split(':').pop()})`;
+
 export const handler = withPowertools((event: SQSEvent, context) =>
-  publishEachRecord(event, context, 'email', () => notifier, SNS_RECORD_BUDGET_MS),
+  publishEachRecord(event, context, {
+    role: 'emailNotifier',
+    publisherFor: () => notifier,
+    delivery,
+    target,
+    recordBudgetMs: SNS_RECORD_BUDGET_MS,
+  }),
 );

@@ -1,6 +1,7 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSEvent } from 'aws-lambda';
 import { SecurityHubPublisher } from '../../lib/adapters/security-hub';
+import { recordDelivery } from '../shared/delivery';
 import { NOTIFIER_SDK_CONFIG, publishEachRecord, SECURITY_HUB_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
 import { withPowertools } from '../shared/powertools';
 
@@ -29,6 +30,12 @@ export function targetOfFunctionArn(arn: string): { partition: string; region: s
   return { partition: match[1], region: match[2], accountId: match[3] };
 }
 
+/** The ledger's name of the hub the findings go to: a finding another account's hub took is not this one's. */
+function securityHubTargetOf(functionArn: string): string {
+  const { accountId, region } = targetOfFunctionArn(functionArn);
+  return `securityHub (${accountId}/${region})`;
+}
+
 /** One publisher per account and region: a function's ARN never changes, so in practice one. */
 const publishers = new Map<string, SecurityHubPublisher>();
 
@@ -46,12 +53,14 @@ function publisherFor(functionArn: string): SecurityHubPublisher {
   return publisher;
 }
 
+const delivery = recordDelivery();
+
 export const handler = withPowertools((event: SQSEvent, context) =>
-  publishEachRecord(
-    event,
-    context,
-    'securityHub',
-    () => publisherFor(context.invokedFunctionArn),
-    SECURITY_HUB_RECORD_BUDGET_MS,
-  ),
+  publishEachRecord(event, context, {
+    role: 'securityHubNotifier',
+    publisherFor: () => publisherFor(context.invokedFunctionArn),
+    delivery,
+    target: securityHubTargetOf(context.invokedFunctionArn),
+    recordBudgetMs: SECURITY_HUB_RECORD_BUDGET_MS,
+  }),
 );

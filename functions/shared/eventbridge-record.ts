@@ -2,8 +2,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } from '../../lib/domain/events';
+import { alertsUndelivered, type NotifierRole } from '../../lib/domain/metric-names';
+import type { DeliveryLedger } from '../../lib/ports/delivery-ledger';
 import type { EventPublisher } from '../../lib/ports/event-publisher';
-import { logger } from './powertools';
+import { deliverTo } from '../../lib/use-cases/deliver';
+import { logger, publishMetric } from './powertools';
 
 /**
  * A certwarden event as EventBridge delivers it to a rule's target (an SQS message body, a Pipes record):
@@ -68,28 +71,59 @@ export {
 /** Used when a handler names no budget of its own. */
 export const DEFAULT_RECORD_BUDGET_MS = 60_000;
 
+/** Where a notifier records what its target took and gave up (functions/shared/delivery.ts recordDelivery). */
+export interface RecordDelivery {
+  ledger: DeliveryLedger;
+  /** Failed attempts (SQS receives) at one event before it is dead-lettered. */
+  maxAttempts: number;
+}
+
+/** A record's event failed and is left to SQS to redeliver. */
+export class RecordNotDeliveredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export interface PublishEachRecordOptions {
+  /** The notifier's role (`emailNotifier`, …): its logs' channel and the emitter of its AlertsUndelivered metric. */
+  role: NotifierRole;
+  /** The notifier, made once per invocation (it may read a secret first). */
+  publisherFor: () => EventPublisher | Promise<EventPublisher>;
+  delivery: RecordDelivery;
+  /** The target's name in the ledger: one per destination (`slack`, `email (<topic>)`, `securityHub (<account>/<region>)`). */
+  target: string;
+  /** The worst case of one record's delivery (the notifier's retries and timeouts). @default DEFAULT_RECORD_BUDGET_MS */
+  recordBudgetMs?: number;
+}
+
 /**
  * SQS → one notifier: each record's event is published on its own, so a record whose publish failed (or that
- * does not parse) fails alone in the partial batch response and SQS redelivers only it (then the DLQ). Records
- * go in order, one at a time: two events about one certificate land in the order they were queued.
+ * does not parse) fails alone in the partial batch response and SQS redelivers only it. Records go in order, one
+ * at a time: two events about one certificate land in the order they were queued.
+ *
+ * Each delivery goes through the delivery ledger (lib/use-cases/deliver.ts): an event the target took before (an
+ * SQS redelivery, the same alert published again) is not sent again, and one the target refused for good (a 4xx
+ * other than 408 and 429) or failed `delivery.maxAttempts` times is dead-lettered with its reason, logged, and
+ * counted in AlertsUndelivered (an alarm watches it): its record succeeds, so SQS does not try it again. The
+ * queue's own dead-letter queue stays the backstop for records never attempted.
  *
  * A record is attempted only while at least `recordBudgetMs` (its worst case) is left of the invocation;
  * after that it and the rest fail without being attempted. A timeout would instead end the invocation with
  * no partial batch response, and SQS would redeliver the records already delivered too.
- *
- * @param channel names the notifier in its logs (`email`, `slack`, …).
- * @param publisherFor the notifier, made once per invocation (it may read a secret first).
- * @param recordBudgetMs the worst case of one record's delivery (the notifier's retries and timeouts).
  */
 export async function publishEachRecord(
   event: SQSEvent,
   context: Context,
-  channel: string,
-  publisherFor: () => EventPublisher | Promise<EventPublisher>,
-  recordBudgetMs: number = DEFAULT_RECORD_BUDGET_MS,
+  options: PublishEachRecordOptions,
 ): Promise<SQSBatchResponse> {
-  const publisher = await publisherFor();
+  const { role: channel, delivery } = options;
+  const recordBudgetMs = options.recordBudgetMs ?? DEFAULT_RECORD_BUDGET_MS;
+  const publisher = await options.publisherFor();
   let notAttempted = 0;
+  let skipped = 0;
+  let deadLettered = 0;
   const publishRecord = async (record: SQSRecord) => {
     const remainingMs = context.getRemainingTimeInMillis();
     if (remainingMs < recordBudgetMs) {
@@ -102,7 +136,22 @@ export async function publishEachRecord(
     try {
       const certwardenEvent = parseEventBridgeBody(record.body);
       detailType = certwardenEvent.detailType;
-      await publisher.publish([certwardenEvent]);
+      const result = await deliverTo({
+        ledger: delivery.ledger,
+        target: { name: options.target, publisher },
+        events: [certwardenEvent],
+        maxAttempts: delivery.maxAttempts,
+      });
+      skipped += result.skipped;
+      for (const dead of result.deadLettered) {
+        deadLettered++;
+        logger.error('record dead-lettered: not delivered, not retried', {
+          channel,
+          messageId: record.messageId,
+          ...dead,
+        });
+      }
+      if (result.retry.length > 0) throw new RecordNotDeliveredError(result.retry[0].reason);
     } catch (error) {
       // The message only: an error's cause can carry a notifier's request (a webhook URL is a credential).
       logger.warn('record not delivered', {
@@ -120,9 +169,18 @@ export async function publishEachRecord(
     // A batch that failed whole is answered like any other (every record listed), not thrown.
     throwOnFullBatchFailure: false,
   });
+  // Only when not zero: the alarm is on "at least one", and a series written as 0 every batch is paid for unread.
+  if (deadLettered > 0) publishMetric(alertsUndelivered(channel), {}, deadLettered);
   const failed = response.batchItemFailures.length;
   if (notAttempted > 0)
     logger.warn('records left for redelivery: too little time left', { channel, notAttempted, recordBudgetMs });
-  logger.info('records delivered', { channel, records: event.Records.length, failed, notAttempted });
+  logger.info('records delivered', {
+    channel,
+    records: event.Records.length,
+    failed,
+    notAttempted,
+    alreadyDelivered: skipped,
+    deadLettered,
+  });
   return response;
 }

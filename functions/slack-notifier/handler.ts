@@ -3,6 +3,7 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { cachedSecretFetcher, readSlackWebhookUrl, secretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { SlackNotifier } from '../../lib/adapters/slack-notifier';
+import { recordDelivery } from '../shared/delivery';
 import { loadEnv, secretArn } from '../shared/env';
 import {
   NOTIFIER_SDK_CONFIG,
@@ -16,7 +17,8 @@ import { withPowertools } from '../shared/powertools';
  * SQS → Slack: each record is a certwarden event (an EventBridge rule feeds the queue), posted to the channel
  * of the incoming webhook. The webhook URL is read from Secrets Manager at the first invocation and kept for
  * the life of the execution environment; it is a credential, never logged. A record whose post failed fails
- * alone (partial batch response): SQS redelivers it, then parks it in the DLQ. Posts are bounded
+ * alone (partial batch response): SQS redelivers it; a post Slack took is not made again, and one Slack refuses
+ * for good (a 400 `invalid_blocks`, a 404 `no_service`) is dead-lettered at once (functions/shared/delivery.ts). Posts are bounded
  * (SLACK_DELIVERY: 3 attempts, 5 s each, a Retry-After of at most 15 s): one record takes at most
  * SLACK_RECORD_BUDGET_MS (62.5 s), and a record is not begun with less than that left of the invocation.
  */
@@ -36,6 +38,15 @@ async function slackNotifier(): Promise<SlackNotifier> {
   return new SlackNotifier({ ...SLACK_DELIVERY, webhookUrl, digest: env.CERTWARDEN_DIGEST === 'true' });
 }
 
+const delivery = recordDelivery();
+
 export const handler = withPowertools((event: SQSEvent, context) =>
-  publishEachRecord(event, context, 'slack', slackNotifier, SLACK_RECORD_BUDGET_MS),
+  publishEachRecord(event, context, {
+    role: 'slackNotifier',
+    publisherFor: slackNotifier,
+    delivery,
+    // One channel per deployment: the webhook's deliveries are `slack` in the ledger.
+    target: 'slack',
+    recordBudgetMs: SLACK_RECORD_BUDGET_MS,
+  }),
 );

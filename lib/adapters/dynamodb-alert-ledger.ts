@@ -21,7 +21,8 @@ const keyOf = ({ locationId, fingerprint, thresholdId }: AlertKey) => ({
   sk: `${fingerprint}#${thresholdId}`,
 });
 
-const isConditionFailure = (error: unknown) =>
+/** A conditional write's condition did not hold (the SDK's class, or its name when another copy of the SDK threw it). */
+export const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 

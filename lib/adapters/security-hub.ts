@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-securityhub';
 import type { CertwardenEvent } from '../domain/events';
 import { NotificationError } from '../domain/notifications/notification-error';
+import { sdkRefusalReason } from './sdk-refusal';
 import {
   isClosingFinding,
   toSecurityHubFindings,
@@ -46,7 +47,12 @@ interface Failure {
   findingId: string;
   reason: string;
   cause?: unknown;
+  /** No retry will change it: the finding is refused for the caller (access) or for what it is (input). */
+  permanent: boolean;
 }
+
+/** FailedFindings / UnprocessedFindings codes no retry changes; others (InternalFailure, limits) may pass later. */
+const PERMANENT_CODES = new Set(['AccessDeniedException', 'InvalidAccessException', 'InvalidInputException']);
 
 /**
  * Turns policy violations and high/critical expiry alerts into Security Hub findings (lib/domain/notifications/
@@ -86,7 +92,14 @@ export class SecurityHubPublisher implements EventPublisher {
         `Security Hub refused ${failures.length} finding(s) of ${failed.length} event(s) in ` +
           `${this.options.accountId}/${this.options.region}: ${named}${failures.length > 5 ? '; …' : ''}`,
         failed,
-        { cause: failures.find((failure) => failure.cause !== undefined)?.cause },
+        {
+          cause: failures.find((failure) => failure.cause !== undefined)?.cause,
+          // An event is refused for good when each of its findings that failed was.
+          refused: failed.flatMap((event) => {
+            const own = failures.filter((failure) => failure.event === event);
+            return own.every((failure) => failure.permanent) ? [{ event, reason: own[0].reason }] : [];
+          }),
+        },
       );
     }
   }
@@ -99,14 +112,22 @@ export class SecurityHubPublisher implements EventPublisher {
         new BatchImportFindingsCommand({ Findings: batch.map((entry) => entry.finding as AwsSecurityFinding) }),
       );
     } catch (error) {
-      for (const entry of batch) failures.push(failureOf(entry, errorText(error), error));
+      const permanent = sdkRefusalReason(error) !== undefined;
+      for (const entry of batch) failures.push(failureOf(entry, errorText(error), permanent, error));
       return [];
     }
     const refused = new Map((output.FailedFindings ?? []).map((failed) => [failed.Id, failed]));
     const taken: Entry[] = [];
     for (const entry of batch) {
       const failed = refused.get(entry.finding.Id);
-      if (failed) failures.push(failureOf(entry, `${failed.ErrorCode}: ${failed.ErrorMessage}`));
+      if (failed)
+        failures.push(
+          failureOf(
+            entry,
+            `${failed.ErrorCode}: ${failed.ErrorMessage}`,
+            PERMANENT_CODES.has(String(failed.ErrorCode)),
+          ),
+        );
       else taken.push(entry);
     }
     return taken;
@@ -123,7 +144,8 @@ export class SecurityHubPublisher implements EventPublisher {
         }),
       );
     } catch (error) {
-      for (const entry of batch) failures.push(failureOf(entry, `workflow: ${errorText(error)}`, error));
+      const permanent = sdkRefusalReason(error) !== undefined;
+      for (const entry of batch) failures.push(failureOf(entry, `workflow: ${errorText(error)}`, permanent, error));
       return;
     }
     const unprocessed = new Map(
@@ -133,7 +155,14 @@ export class SecurityHubPublisher implements EventPublisher {
     );
     for (const entry of batch) {
       const refused = unprocessed.get(entry.finding.Id);
-      if (refused) failures.push(failureOf(entry, `workflow: ${refused.ErrorCode}: ${refused.ErrorMessage}`));
+      if (refused)
+        failures.push(
+          failureOf(
+            entry,
+            `workflow: ${refused.ErrorCode}: ${refused.ErrorMessage}`,
+            PERMANENT_CODES.has(String(refused.ErrorCode)),
+          ),
+        );
     }
   }
 }
@@ -156,11 +185,12 @@ function batchesOf(entries: Entry[]): Entry[][] {
   return batches;
 }
 
-const failureOf = (entry: Entry, reason: string, cause?: unknown): Failure => ({
+const failureOf = (entry: Entry, reason: string, permanent: boolean, cause?: unknown): Failure => ({
   event: entry.event,
   findingId: entry.finding.Id,
   reason: `${entry.event.detailType}: ${reason}`,
   cause,
+  permanent,
 });
 
 const errorText = (error: unknown): string =>

@@ -1,5 +1,5 @@
 import type { CertwardenEvent } from '../domain/events';
-import { NotificationError } from '../domain/notifications/notification-error';
+import { isPermanentStatus, NotificationError } from '../domain/notifications/notification-error';
 import { toOcsf } from '../domain/notifications/siem-ocsf';
 import { toSiemJson } from '../domain/notifications/siem-json';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -39,6 +39,7 @@ export class SiemPoster implements EventPublisher {
     const body = JSON.stringify(records.map(({ record }) => record));
     const maxAttempts = this.options.maxAttempts ?? 4;
     let lastProblem = '';
+    let permanent = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let wait = (this.options.backoffMs ?? 200) * 2 ** (attempt - 1);
       try {
@@ -51,6 +52,7 @@ export class SiemPoster implements EventPublisher {
         await response.arrayBuffer();
         if (response.ok) return;
         lastProblem = `HTTP ${response.status}`;
+        permanent = isPermanentStatus(response.status);
         if (response.status !== 429 && response.status < 500) break;
         if (response.status === 429) wait = retryAfterMs(response.headers.get('retry-after')) ?? wait;
       } catch (error) {
@@ -61,6 +63,7 @@ export class SiemPoster implements EventPublisher {
     throw new NotificationError(
       `the SIEM collector refused ${records.length} event(s): ${lastProblem}`,
       records.map(({ event }) => event),
+      { refused: permanent ? records.map(({ event }) => ({ event, reason: lastProblem })) : [] },
     );
   }
 }

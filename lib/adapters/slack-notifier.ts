@@ -1,7 +1,12 @@
-import { IncomingWebhook, type FetchFunction, type IncomingWebhookSendArguments } from '@slack/webhook';
+import {
+  IncomingWebhook,
+  IncomingWebhookHTTPError,
+  type FetchFunction,
+  type IncomingWebhookSendArguments,
+} from '@slack/webhook';
 import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
 import { renderDigestSlack, type ExpiryDigest } from '../domain/notifications/expiry-digest';
-import { NotificationError } from '../domain/notifications/notification-error';
+import { isPermanentStatus, NotificationError, type Refusal } from '../domain/notifications/notification-error';
 import { renderSlackMessage, type SlackMessage } from '../domain/notifications/slack-message';
 import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -30,6 +35,16 @@ export interface SlackNotifierOptions {
 const isDigested = (event: CertwardenEvent) =>
   (event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired') &&
   isDigestedSeverity((event.detail as ExpiryAlertDetail).severity);
+
+/** Slack's answer to a post no retry will change (a 4xx but 408 and 429): `HTTP 400 invalid_blocks`. */
+function refusalOf({ event, error }: { event: CertwardenEvent; error: unknown }): Refusal[] {
+  if (!(error instanceof IncomingWebhookHTTPError) || !isPermanentStatus(error.statusCode)) return [];
+  // Slack's body is a short error code (`invalid_blocks`, `channel_is_archived`); bounded all the same.
+  const body = String(error.body ?? '')
+    .trim()
+    .slice(0, 200);
+  return [{ event, reason: `HTTP ${error.statusCode}${body ? ` ${body}` : ''}` }];
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,7 +98,7 @@ export class SlackNotifier implements EventPublisher, DigestNotifier {
       throw new NotificationError(
         `Slack refused ${failures.length} of ${posted.length} message(s): ${(failures[0].error as Error).message}`,
         failures.map((failure) => failure.event),
-        { cause: failures[0].error },
+        { cause: failures[0].error, refused: failures.flatMap(refusalOf) },
       );
   }
 

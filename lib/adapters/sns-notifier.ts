@@ -3,6 +3,7 @@ import type { CertwardenEvent, ExpiryAlertDetail } from '../domain/events';
 import { ownerDigests, renderDigestEmail, type ExpiryDigest } from '../domain/notifications/expiry-digest';
 import { renderExpiryEmail, type RenderedEmail } from '../domain/notifications/expiry-email';
 import { NotificationError } from '../domain/notifications/notification-error';
+import { sdkRefusalReason } from './sdk-refusal';
 import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { DigestNotifier } from '../ports/notifier';
@@ -81,7 +82,13 @@ export class SnsNotifier implements EventPublisher, DigestNotifier {
       throw new NotificationError(
         `SNS refused ${failures.length} alert(s) on ${this.options.topicArn}: ${(failures[0].error as Error).message}`,
         failures.map((failure) => failure.event),
-        { cause: failures[0].error },
+        {
+          cause: failures[0].error,
+          refused: failures.flatMap(({ event, error }) => {
+            const reason = sdkRefusalReason(error);
+            return reason ? [{ event, reason }] : [];
+          }),
+        },
       );
   }
 

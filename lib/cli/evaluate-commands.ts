@@ -14,7 +14,10 @@ import { addConfigAndStoreOptions, withExamples } from './options';
 /** Exit codes of `certwarden evaluate` (the CLI's scheme, lib/cli/exit-codes.ts). */
 export const EVALUATE_EXIT = {
   ok: EXIT.ok,
-  /** Some alerts could not be published: they were given back and the next run sends them. */
+  /**
+   * Some alerts could not be delivered: those a target failed were given back and the next run sends them to that
+   * target only; those a target refused for good (or failed alerts.deliveryAttempts times) were dead-lettered.
+   */
   publishFailed: EXIT.findings,
   /** The inventory could not be opened or read, the configuration is invalid, or an option is wrong. */
   error: EXIT.error,

@@ -1,5 +1,6 @@
 import { loadConfig } from '../adapters/config-file';
 import { DynamoAlertLedger } from '../adapters/dynamodb-alert-ledger';
+import { DynamoDeliveryLedger } from '../adapters/dynamodb-delivery-ledger';
 import { SiemPoster } from '../adapters/siem';
 import { SlackNotifier } from '../adapters/slack-notifier';
 import type { CertwardenConfig } from '../domain/config';
@@ -9,16 +10,22 @@ import type { ExpiryThresholds } from '../domain/expiry';
 import { NotificationError } from '../domain/notifications/notification-error';
 import type { SeverityThresholds } from '../domain/severity';
 import type { Clock } from '../ports/clock';
+import type { DeliveryLedger, UndeliveredRecord } from '../ports/delivery-ledger';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { DigestNotifier, ExpiryDigest } from '../ports/notifier';
 import type { LocalTargetOptions, LocalTargetRetry } from './evaluate-commands';
 import type { OpenInventory, StoreOptions } from './open-inventory';
+import { deliverTo, undeliveredEventOf, type DeliveryTarget } from '../use-cases/deliver';
 
 /* The local alert targets of `evaluate` and `digest` (Slack, SIEM), and the settings both read. */
 
 /** The alert ledger lives in the inventory table. */
 export const ledgerOf = (inventory: OpenInventory, clock: Clock): DynamoAlertLedger =>
   new DynamoAlertLedger(inventory.client, inventory.tableName, clock);
+
+/** So does the delivery ledger (per alert and target). */
+export const deliveryLedgerOf = (inventory: OpenInventory, clock: Clock): DynamoDeliveryLedger =>
+  new DynamoDeliveryLedger(inventory.client, inventory.tableName, clock);
 
 /** The configuration, and the inventory it names unless `--store` / `--table` say otherwise. */
 export function localSettings(options: LocalTargetOptions): { config: CertwardenConfig; store: StoreOptions } {
@@ -67,11 +74,11 @@ export class LocalTarget implements EventPublisher {
       await work();
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error), this.url);
+      const known = error instanceof NotificationError;
       // No cause: the adapter's error (and fetch's below it) may quote the URL.
-      throw new NotificationError(
-        `${this.name}: ${message}`,
-        error instanceof NotificationError ? error.failed : events,
-      );
+      throw new NotificationError(`${this.name}: ${message}`, known ? error.failed : events, {
+        refused: known ? error.refused.map(({ event, reason }) => ({ event, reason: redact(reason, this.url) })) : [],
+      });
     }
   }
 }
@@ -85,25 +92,69 @@ export function redact(text: string, url: string): string {
   return secrets.reduce((result, secret) => result.split(secret).join('…'), text);
 }
 
+export interface FanOutOptions {
+  /** Where each (alert, target) delivery is recorded: a retry goes only to the targets that did not take it. */
+  ledger: DeliveryLedger;
+  /** Failed attempts at one alert per target before it is dead-lettered. @default DEFAULT_DELIVERY_ATTEMPTS */
+  maxAttempts?: number;
+  /** Told of each dead letter (after its Alert Undelivered event went to the other targets). */
+  onUndelivered?: (record: UndeliveredRecord, announceProblems: string[]) => void;
+}
+
 /**
- * Publishes each batch to every target, each attempted even when another fails. A failure of any makes the
- * publish fail with every failed target named, so evaluateExpiry gives the batch's alerts back and the next run
- * sends them again — to every target, including those that took them this time. A target may so get an alert
- * twice (once per failed run), never none: delivery is at least once per target, exactly once only when all
- * of them accept.
+ * Publishes each batch to every target, each attempted even when another fails, and records per (alert,
+ * target) what became of it (lib/use-cases/deliver.ts): a target that took an alert is not sent it again, so
+ * when one target fails only it gets the alert on the next run. An alert a target refused for good (a 4xx other
+ * than 408 and 429), or failed `maxAttempts` times, is dead-lettered: not retried, told to the other targets as
+ * an Alert Undelivered event and listed by `certwarden list --undelivered`. The publish fails, naming only the
+ * alerts some target is still to take, so evaluateExpiry gives those back and marks the rest sent.
  */
 export class FanOutPublisher implements EventPublisher {
-  constructor(private readonly targets: ReadonlyArray<{ name: string; publisher: EventPublisher }>) {}
+  /** The dead letters of this publisher's runs, in order. */
+  readonly undelivered: UndeliveredRecord[] = [];
+
+  constructor(
+    private readonly targets: readonly DeliveryTarget[],
+    private readonly options: FanOutOptions,
+  ) {}
 
   async publish(events: CertwardenEvent[]): Promise<void> {
-    const results = await Promise.allSettled(this.targets.map((target) => target.publisher.publish(events)));
-    const failures = results.flatMap((result, index) => {
-      if (result.status === 'fulfilled') return [];
-      const name = this.targets[index].name;
-      const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      return [message.startsWith(`${name}: `) ? message : `${name}: ${message}`];
+    const { ledger, maxAttempts } = this.options;
+    const results = await Promise.allSettled(
+      this.targets.map((target) => deliverTo({ ledger, target, events, maxAttempts })),
+    );
+    const retry = new Set<CertwardenEvent>();
+    const failures: string[] = [];
+    const named = (name: string, message: string) =>
+      message.startsWith(`${name}: `) ? message : `${name}: ${message}`;
+    results.forEach((result, index) => {
+      const { name } = this.targets[index];
+      if (result.status === 'rejected') {
+        // The ledger itself failed: nothing is known of this target's deliveries, so all of them are retried.
+        for (const event of events) retry.add(event);
+        failures.push(named(name, result.reason instanceof Error ? result.reason.message : String(result.reason)));
+        return;
+      }
+      for (const { event } of result.value.retry) retry.add(event);
+      if (result.value.retry.length > 0) failures.push(named(name, result.value.retry[0].reason));
     });
-    if (failures.length > 0) throw new NotificationError(failures.join('; '), events);
+    for (const result of results)
+      if (result.status === 'fulfilled') for (const record of result.value.deadLettered) await this.announce(record);
+    if (retry.size > 0) throw new NotificationError(failures.join('; '), [...retry]);
+  }
+
+  /** A dead letter's Alert Undelivered event, once, to every target but the one that refused: best effort. */
+  private async announce(record: UndeliveredRecord): Promise<void> {
+    this.undelivered.push(record);
+    const event = undeliveredEventOf(record);
+    const others = this.targets.filter((target) => target.name !== record.target);
+    const results = await Promise.allSettled(others.map((target) => target.publisher.publish([event])));
+    const problems = results.flatMap((result, index) =>
+      result.status === 'rejected'
+        ? [`${others[index].name}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`]
+        : [],
+    );
+    this.options.onUndelivered?.(record, problems);
   }
 }
 

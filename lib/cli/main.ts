@@ -105,6 +105,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .option('--removed', 'places no longer seen (tombstones)')
         .option('--errors', 'places whose certificate could not be read')
         .option('--violations', 'open policy violations (with --rule and/or --owner)')
+        .option('--undelivered', 'alerts a target refused for good or failed too often (dead letters), newest first')
         .option('--rule <id>', 'open violations of one policy rule')
         .option('--public-key <sha256>', 'live places whose certificate has this public key (what key-reuse names)')
         .option('--json', "print JSON (with each certificate's serial number)"),
@@ -113,6 +114,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'certwarden list --expiring 30',
       'certwarden list --owner payments --json',
       'certwarden list --violations --rule rsa-min-key-size',
+      'certwarden list --undelivered --json',
     ],
   ).action(run(async (options) => lazy.list().list(options)));
 

@@ -1,6 +1,7 @@
 import { sep } from 'node:path';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
+import type { UndeliveredRecord } from '../ports/delivery-ledger';
 import type { LocationListing, StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
 import type { AssessedLocation, InventorySummary } from '../use-cases/report';
 
@@ -192,6 +193,23 @@ export function renderSummary(summary: InventorySummary): string {
     expiry,
     '',
   ].join('\n');
+}
+
+/** Dead letters, newest first: what no target will be sent again, and why. */
+export function renderUndelivered(rows: UndeliveredRecord[]): string {
+  if (rows.length === 0) return 'No undelivered alerts.\n';
+  const head = ['dead since', 'target', 'event', 'severity', 'name', 'owner', 'alert', 'reason'];
+  const cells = rows.map((row) => [
+    row.deadAt.slice(0, 16).replace('T', ' '),
+    row.target,
+    row.detailType,
+    row.severity ?? '',
+    row.subjectCommonName ?? '',
+    row.owner ?? '',
+    row.alertId ?? row.deliveryId,
+    row.permanent ? row.reason : `${row.reason} (${row.attempts} attempts)`,
+  ]);
+  return `${renderTable(head, cells, { middle: [6] })}\n`;
 }
 
 export function renderViolations(rows: StoredViolation[]): string {

@@ -280,6 +280,13 @@ export const AlertsConfig = z.strictObject({
       ]),
     })
     .optional(),
+  /**
+   * Failed attempts at one alert per target (Slack, the SIEM, an email topic, Security Hub) before it is
+   * dead-lettered: not retried again, told as an Alert Undelivered event, listed by `certwarden list --undelivered`.
+   * An attempt is one evaluation run on a laptop, one SQS receive when deployed. A refusal no retry can change
+   * (a 4xx other than 408 and 429) is dead-lettered at the first. @default 5
+   */
+  deliveryAttempts: z.number().int().min(1).max(20).default(5),
   /** When the deployed stack evaluates expiry besides after each sync. @default 'cron(0 6 * * ? *)' (daily) */
   evaluateSchedule: schedule.default('cron(0 6 * * ? *)'),
   /** For the CLI's `evaluate`: where alerts go on a laptop, besides stdout. */

@@ -177,6 +177,31 @@ export interface RevocationDetail extends PlaceDetail {
   at: string;
 }
 
+/**
+ * An event a target did not take and will not be sent again (Alert Undelivered): the target refused it for good
+ * (a 4xx other than 408 and 429) or failed it as often as allowed. `certwarden list --undelivered` lists them.
+ */
+export interface AlertUndeliveredDetail {
+  schemaVersion: 1;
+  /** The target's name: `Slack (hooks.slack.com)`, `SIEM json (siem.example.com)`, `email (certwarden-alerts)`. */
+  target: string;
+  /** The event's identity across deliveries: `alert:<alertId>`, or `event:<content hash>`. */
+  deliveryId: string;
+  /** The detail type of the event not delivered. */
+  eventType: string;
+  alertId: string | null;
+  locationId: string | null;
+  subjectCommonName: string | null;
+  owner: string | null;
+  severity: string | null;
+  /** The target's last answer (`HTTP 400 invalid_blocks`); never a URL or a credential. */
+  reason: string;
+  /** True when refused for good; false when it failed `attempts` times. */
+  permanent: boolean;
+  attempts: number;
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
@@ -188,7 +213,8 @@ export type CertwardenEvent =
   | { detailType: 'Certificate Expiring' | 'Certificate Expired'; detail: ExpiryAlertDetail }
   | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
   | { detailType: 'Revocation Detected'; detail: RevocationDetail }
-  | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail };
+  | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail }
+  | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -208,6 +234,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Certificate Provisioning Failed',
   'Sync Failed',
   'Sync Completed',
+  'Alert Undelivered',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -265,5 +292,10 @@ export const revocationEvent = (detail: RevocationDetail): CertwardenEvent => ({
 
 export const provisioningFailedEvent = (detail: ProvisioningFailedDetail): CertwardenEvent => ({
   detailType: 'Certificate Provisioning Failed',
+  detail,
+});
+
+export const alertUndeliveredEvent = (detail: AlertUndeliveredDetail): CertwardenEvent => ({
+  detailType: 'Alert Undelivered',
   detail,
 });

@@ -20,8 +20,11 @@ export const SOURCE_DIMENSION = 'source';
 /** Dimension naming an expiry band of CertificatesByExpiry. */
 export const BAND_DIMENSION = 'band';
 
+/** The functions that drain a notifier queue, by their role in infra/function-bundling.ts FUNCTION_ENTRIES. */
+export type NotifierRole = 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier';
+
 /** The functions that emit metrics, by their role in infra/function-bundling.ts FUNCTION_ENTRIES. */
-export type MetricEmitter = 'syncWorker' | 'inventoryMetrics';
+export type MetricEmitter = 'syncWorker' | 'inventoryMetrics' | NotifierRole;
 
 /**
  * The POWERTOOLS_SERVICE_NAME of a function role under a stage's name prefix (`syncWorker` →
@@ -67,6 +70,13 @@ export const METRIC = {
     dimensions: [SOURCE_DIMENSION],
   },
 } as const satisfies Record<string, MetricDefinition>;
+
+/**
+ * A notifier: events it dead-lettered (its target refused them for good, or failed them as often as allowed);
+ * only when > 0. One series per notifier role (the email and escalation notifiers share one).
+ */
+export const alertsUndelivered = <R extends NotifierRole>(emitter: R) =>
+  ({ name: 'AlertsUndelivered', unit: 'Count', emitter, dimensions: [] }) as const satisfies MetricDefinition;
 
 /** The values of a metric's own dimensions. */
 export type DimensionValues<M extends MetricDefinition> = Record<M['dimensions'][number], string>;

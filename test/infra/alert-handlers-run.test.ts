@@ -13,7 +13,16 @@ import {
   type EmbeddedDynamoDb,
 } from '../../lib/adapters/embedded-dynamodb';
 import { LocalFilesSource } from '../../lib/connectors/local-files';
-import { expiryAlertEvent, syncCompletedEvent, type CertwardenEvent } from '../../lib/domain/events';
+import {
+  expiryAlertEvent,
+  syncCompletedEvent,
+  type CertwardenEvent,
+  type ExpiryAlertDetail,
+  type SyncCompletedDetail,
+} from '../../lib/domain/events';
+import { DynamoDeliveryLedger } from '../../lib/adapters/dynamodb-delivery-ledger';
+import type { UndeliveredRecord } from '../../lib/ports/delivery-ledger';
+import { toSecurityHubFindings } from '../../lib/domain/notifications/security-hub-finding';
 import { DAY_MS } from '../../lib/domain/expiry';
 import { systemClock } from '../../lib/ports/clock';
 import * as evaluateUseCase from '../../lib/use-cases/evaluate';
@@ -63,8 +72,12 @@ const eventBridge = {
 };
 /** SNS Publish (awsQuery); a message whose subject names `refuse.example.com` is refused (400). */
 const sns = { published: [] as Array<Record<string, string>> };
-/** Slack's incoming webhook: every post's JSON. */
-const slack = { posts: [] as Array<{ path: string; text: string }> };
+/** Slack's incoming webhook: every post's JSON; a post whose text names `refuse` is answered 400 invalid_blocks. */
+const slack = {
+  posts: [] as Array<{ path: string; text: string }>,
+  refuse: undefined as string | undefined,
+  refusals: 0,
+};
 /** Secrets Manager GetSecretValue (awsJson1_1). */
 const secrets = { reads: 0, values: new Map<string, string>() };
 
@@ -137,6 +150,27 @@ const refusedAlert = expiryAlertEvent({
   severity: 'high',
 });
 
+/** A critical alert of its own (its own alert id), about `name`. */
+const alertNamed = (name: string) =>
+  expiryAlertEvent({
+    ...acmAlert,
+    alertId: `${acmAlert.alertId}-${name}`,
+    subjectCommonName: name,
+  }) as CertwardenEvent & {
+    detail: ExpiryAlertDetail;
+  };
+const syncCompletedAt = (id: string) =>
+  syncCompletedEvent({ ...(syncCompleted.detail as SyncCompletedDetail), scopes: [id] });
+
+/** The dead letters in the table, as `certwarden list --undelivered` reads them. */
+async function undelivered(): Promise<UndeliveredRecord[]> {
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
+  const rows: UndeliveredRecord[] = [];
+  for await (const row of new DynamoDeliveryLedger(client, TABLE, systemClock).undelivered()) rows.push(row);
+  client.destroy();
+  return rows;
+}
+
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
   await ensureInventoryTable(createDocumentClient({ endpoint: dynamo.endpoint }), TABLE);
@@ -173,7 +207,14 @@ beforeAll(async () => {
     );
   });
   const slackServer = await listen((request, body, response) => {
-    slack.posts.push({ path: String(request.url), text: JSON.parse(body).text });
+    const { text } = JSON.parse(body);
+    if (slack.refuse && String(text).includes(slack.refuse)) {
+      slack.refusals++;
+      response.writeHead(400);
+      response.end('invalid_blocks');
+      return;
+    }
+    slack.posts.push({ path: String(request.url), text });
     response.writeHead(200);
     response.end('ok');
   });
@@ -314,7 +355,7 @@ describe('evaluate', () => {
 });
 
 describe('email notifier', () => {
-  it('emails each alert once, to its topic; a record whose publish failed, or that does not parse, fails alone', async () => {
+  it('emails each alert once, to its topic; one SNS refuses for good is dead-lettered, one that does not parse fails alone', async () => {
     const { handler } = await import('../../functions/email-notifier/handler');
     sns.published.length = 0;
 
@@ -327,7 +368,18 @@ describe('email notifier', () => {
       context(),
     );
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'refused' }, { itemIdentifier: 'foreign' }] });
+    // SNS's 400 InvalidParameter will not change: not left to SQS to try maxReceiveCount times, but listed.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'foreign' }] });
+    expect(
+      (await undelivered()).filter((dead) => dead.alertId === (refusedAlert.detail as ExpiryAlertDetail).alertId),
+    ).toEqual([
+      expect.objectContaining({
+        target: 'email (certwarden-alerts)',
+        reason: 'InvalidParameterException (HTTP 400): refused',
+        permanent: true,
+        attempts: 1,
+      }),
+    ]);
     // One Publish per alert: escalation is another instance of this function, on its own queue.
     expect(sns.published.map((params) => [params.TopicArn, params.Subject])).toEqual([
       [ALERTS_TOPIC, expect.stringContaining('api.example.com')],
@@ -382,15 +434,53 @@ describe('slack notifier', () => {
     await handler(sqsEvent(record('warm', eventBridgeBody(syncCompleted))), context()); // the secret, read once
     slack.posts.length = 0;
 
+    // Events no test posted before: the ledger would rightly skip those Slack took.
     const batch = sqsEvent(
-      ...['a', 'b', 'c', 'd'].map((id) => record(id, eventBridgeBody(id === 'a' ? criticalAlert : syncCompleted))),
+      ...['a', 'b', 'c', 'd'].map((id) =>
+        record(id, eventBridgeBody(id === 'a' ? alertNamed(`budget-${id}`) : syncCompletedAt(id))),
+      ),
     );
     await expect(handler(batch, context(undefined, runningOut(2)))).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'd' }],
     });
     // Only the two delivered were posted: SQS redelivers c and d, and nothing twice.
     expect(slack.posts).toHaveLength(2);
-    expect(slack.posts[0].text).toContain('api.example.com');
+    expect(slack.posts[0].text).toContain('budget-a');
+  });
+});
+
+describe('slack notifier redelivery and refusals', () => {
+  it('the same SQS record delivered twice is posted once', async () => {
+    const { handler } = await import('../../functions/slack-notifier/handler');
+    const once = record('redelivered', eventBridgeBody(alertNamed('redelivered')));
+    await handler(sqsEvent(record('warm', eventBridgeBody(syncCompleted))), context());
+    slack.posts.length = 0;
+
+    await expect(handler(sqsEvent(once), context())).resolves.toEqual({ batchItemFailures: [] });
+    await expect(handler(sqsEvent(once), context())).resolves.toEqual({ batchItemFailures: [] });
+
+    expect(slack.posts).toHaveLength(1);
+  });
+
+  it('a post Slack refuses for good (400) is dead-lettered at once with its reason, not left to SQS', async () => {
+    const { handler } = await import('../../functions/slack-notifier/handler');
+    const refused = alertNamed('refuse.slack.example.com');
+    slack.refuse = 'refuse.slack.example.com';
+    try {
+      await expect(handler(sqsEvent(record('bad', eventBridgeBody(refused))), context())).resolves.toEqual({
+        batchItemFailures: [],
+      });
+      await expect(handler(sqsEvent(record('bad', eventBridgeBody(refused))), context())).resolves.toEqual({
+        batchItemFailures: [],
+      });
+    } finally {
+      slack.refuse = undefined;
+    }
+
+    expect(slack.refusals).toBe(1);
+    expect((await undelivered()).filter((dead) => dead.alertId === refused.detail.alertId)).toEqual([
+      expect.objectContaining({ target: 'slack', reason: 'HTTP 400 invalid_blocks', permanent: true, attempts: 1 }),
+    ]);
   });
 });
 
@@ -411,13 +501,36 @@ describe('security hub notifier', () => {
     });
   });
 
-  it('fails the record when the ARN names another account (Security Hub refuses its findings)', async () => {
+  it('dead-letters the record when the ARN names another account (Security Hub refuses its findings for good)', async () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');
     const arn = `arn:aws:lambda:${HUB_REGION}:333333333333:function:certwarden-security-hub`;
 
+    // Not left to SQS: another receive would be refused the same way.
     await expect(handler(sqsEvent(record('critical', eventBridgeBody(criticalAlert))), context(arn))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: 'critical' }],
+      batchItemFailures: [],
     });
+    expect((await undelivered()).filter((dead) => dead.target === `securityHub (333333333333/${HUB_REGION})`)).toEqual([
+      expect.objectContaining({
+        alertId: (criticalAlert.detail as ExpiryAlertDetail).alertId,
+        reason: expect.stringContaining('AccessDeniedException'),
+        permanent: true,
+      }),
+    ]);
+  });
+
+  it('fails the record, for SQS to redeliver, when Security Hub fails it for now (InternalFailure)', async () => {
+    const { handler } = await import('../../functions/security-hub-notifier/handler');
+    const arn = `arn:aws:lambda:${HUB_REGION}:${HUB_ACCOUNT}:function:certwarden-security-hub`;
+    const flaky = alertNamed('hub-flaky');
+    const [finding] = toSecurityHubFindings(flaky, { accountId: HUB_ACCOUNT, region: HUB_REGION, partition: 'aws' });
+    hub.faults.failIds.add(finding.Id);
+    try {
+      await expect(handler(sqsEvent(record('flaky', eventBridgeBody(flaky))), context(arn))).resolves.toEqual({
+        batchItemFailures: [{ itemIdentifier: 'flaky' }],
+      });
+    } finally {
+      hub.faults.failIds.clear();
+    }
   });
   it('imports no finding for the records left once less than one record may take is left', async () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');

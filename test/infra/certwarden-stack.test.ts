@@ -124,6 +124,17 @@ const LEDGER = [
   'kms:GenerateDataKey',
 ];
 
+/** A notifier's delivery ledger: a read before each delivery, a write after (no query, no delete). */
+const DELIVERY = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+];
+
 describe('the certwarden stack', () => {
   describe('IAM: each function may do exactly what it calls', () => {
     it.each([
@@ -158,12 +169,24 @@ describe('the certwarden stack', () => {
         'Evaluate',
         [...LOGS_XRAY, ...SQS_CONSUME, ...LEDGER, 'dynamodb:BatchGetItem', 'events:PutEvents', 'sqs:SendMessage'],
       ],
-      ['EmailNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
-      ['EscalationNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey']],
-      ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, 'secretsmanager:GetSecretValue']],
+      [
+        'EmailNotifier',
+        [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      ],
+      [
+        'EscalationNotifier',
+        [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      ],
+      ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'secretsmanager:GetSecretValue']],
       [
         'SecurityHubNotifier',
-        [...LOGS_XRAY, ...SQS_CONSUME, 'securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'],
+        [
+          ...LOGS_XRAY,
+          ...SQS_CONSUME,
+          ...DELIVERY,
+          'securityhub:BatchImportFindings',
+          'securityhub:BatchUpdateFindings',
+        ],
       ],
       [
         'Digest',
@@ -457,8 +480,15 @@ describe('the certwarden stack', () => {
       for (const [id, queue] of queues.filter(([id]) => !dlqs.includes(id))) {
         expect(queue.Properties.RedrivePolicy).toEqual({
           deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
-          // A sync scope is retried 3 times (its next schedule comes soon); an alert 5, the SIEM's pipe 10.
-          maxReceiveCount: id.startsWith('InventorySync') ? 3 : id.startsWith('InventorySiem') ? 10 : 5,
+          // A sync scope is retried 3 times (its next schedule comes soon); an evaluation 5, the SIEM's pipe 10; a
+          // notifier's record one receive more than alerts.deliveryAttempts (the ledger dead-letters it first).
+          maxReceiveCount: id.startsWith('InventorySync')
+            ? 3
+            : id.startsWith('InventorySiem')
+              ? 10
+              : /Notifier/.test(id)
+                ? config.alerts.deliveryAttempts + 1
+                : 5,
         });
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
@@ -746,7 +776,7 @@ describe('the certwarden stack', () => {
       expect(resources[queueId].Properties.VisibilityTimeout).toBe(6 * timeout);
       expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
       const redrive = resources[queueId].Properties.RedrivePolicy;
-      expect(redrive.maxReceiveCount).toBe(5);
+      expect(redrive.maxReceiveCount).toBe(config.alerts.deliveryAttempts + 1);
       const dlq = redrive.deadLetterTargetArn['Fn::GetAtt'][0];
       const alarmed = ofType('AWS::CloudWatch::Alarm').filter(([, a]) =>
         JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq),
@@ -763,10 +793,15 @@ describe('the certwarden stack', () => {
       expect(functionOf('EscalationNotifier').Environment.Variables).toEqual(
         expect.objectContaining({ CERTWARDEN_ALERTS_TOPIC: ref(topicId(/escalation/)), CERTWARDEN_DIGEST: 'false' }),
       );
+      for (const name of ['EmailNotifier', 'EscalationNotifier', 'SlackNotifier', 'SecurityHubNotifier'])
+        expect(functionOf(name).Environment.Variables).toMatchObject({
+          CERTWARDEN_TABLE: { Ref: expect.stringMatching(/^InventoryTable/) },
+          CERTWARDEN_DELIVERY_ATTEMPTS: String(config.alerts.deliveryAttempts),
+        });
       for (const name of ['EmailNotifier', 'EscalationNotifier'])
         expect(
           Object.keys(functionOf(name).Environment.Variables).filter((v) => v.startsWith('CERTWARDEN')),
-        ).toHaveLength(2);
+        ).toHaveLength(4);
       expect(functionOf('SlackNotifier').Environment.Variables).toMatchObject({
         CERTWARDEN_SLACK_SECRET_ARN: config.alerts.slack!.webhookSecretArn,
         CERTWARDEN_DIGEST: 'true',

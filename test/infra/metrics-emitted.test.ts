@@ -14,6 +14,7 @@ import { CertwardenConfig } from '../../lib/domain/config';
 import { buildApp } from '../../infra/app';
 import { generateEstate } from '../bench/generate-estate';
 import { sqsRecord } from '../support/sqs-record';
+import { acmAlert } from '../unit/domain/notifications/fixtures';
 import { startFakeAws, type FakeAwsServer } from '../support/fakes/aws-json-server';
 
 /**
@@ -108,6 +109,7 @@ function emittedSeries(stdout: string): Series[] {
 }
 
 const TABLE = 'certwarden-metrics-run';
+const ALERTS_TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-alerts';
 const NOT_A_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
 let dynamo: EmbeddedDynamoDb;
 let eventBridge: FakeAwsServer;
@@ -178,6 +180,17 @@ beforeAll(async () => {
           }),
         },
       },
+      {
+        // The Slack notifier's webhook: a closed port, so that its one allowed attempt fails.
+        targetPrefix: 'secretsmanager',
+        operations: {
+          GetSecretValue: ({ SecretId }) => ({
+            ARN: SecretId,
+            Name: 'certwarden/slack',
+            SecretString: JSON.stringify({ webhookUrl: 'http://127.0.0.1:9/services/T0/B0/X' }),
+          }),
+        },
+      },
     ],
   });
   estate = mkdtempSync(join(tmpdir(), 'certwarden-metrics-'));
@@ -205,6 +218,48 @@ afterAll(async () => {
   await eventBridge?.close();
   rmSync(estate, { recursive: true, force: true });
 });
+
+/**
+ * Each notifier role dead-letters one record, so that it writes AlertsUndelivered: its target is unreachable (a
+ * closed port) and one attempt is all it is allowed. The Slack notifier reads its webhook URL from the fake's
+ * Secrets Manager first.
+ */
+async function notifiersDeadLettering(local: Record<string, string>): Promise<string> {
+  const unreachable = 'http://127.0.0.1:9';
+  const body = JSON.stringify({
+    source: 'certwarden',
+    'detail-type': 'Certificate Expired',
+    detail: { ...acmAlert, thresholdId: 'expired', severity: 'critical' },
+  });
+  const notifiers: Array<[RegExp, string, Record<string, string>]> = [
+    [/^InventoryEmailNotifier[0-9A-F]{8}$/, 'email-notifier', { CERTWARDEN_ALERTS_TOPIC: ALERTS_TOPIC }],
+    [/^InventorySlackNotifier[0-9A-F]{8}$/, 'slack-notifier', {}],
+    [/^InventorySecurityHubNotifier[0-9A-F]{8}$/, 'security-hub-notifier', {}],
+  ];
+  let stdout = '';
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SNS: unreachable,
+    AWS_ENDPOINT_URL_SECURITYHUB: unreachable,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: eventBridge.endpoint,
+  });
+  try {
+    for (const [pattern, entry, standIns] of notifiers) {
+      const [id] = functionIds(pattern);
+      const environment = environmentOf(id, { ...local, ...standIns, CERTWARDEN_DELIVERY_ATTEMPTS: '1' });
+      const notifierContext = {
+        ...context,
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111111111111:function:certwarden-notifier',
+      } as Context;
+      stdout += await withHandler(`../../functions/${entry}/handler`, environment, (handler) =>
+        stdoutOf(() => handler({ Records: [sqsRecord(`dead-${entry}`, JSON.parse(body))] }, notifierContext)),
+      );
+    }
+  } finally {
+    process.env = saved;
+  }
+  return stdout;
+}
 
 describe('the metrics the alarms and the dashboard watch', () => {
   let emitted: Series[] = [];
@@ -242,6 +297,7 @@ describe('the metrics the alarms and the dashboard watch', () => {
       environmentOf(metricsFunction, local),
       (handler) => stdoutOf(() => handler({}, context)),
     );
+    stdout += await notifiersDeadLettering(local);
     emitted = emittedSeries(stdout);
   });
 

@@ -188,7 +188,15 @@ describe('a second stage in the account', () => {
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'Certwarden')
       .map((r) => r.Properties.Dimensions.find((d: Json) => d.Name === 'service').Value);
     expect(watched.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(watched)).toEqual(new Set(['certwarden-dev-sync-worker', 'certwarden-dev-inventory-metrics']));
+    expect(new Set(watched)).toEqual(
+      new Set([
+        'certwarden-dev-sync-worker',
+        'certwarden-dev-inventory-metrics',
+        // AlertsUndelivered, per notifier role (email and escalation share one).
+        'certwarden-dev-email-notifier',
+        'certwarden-dev-security-hub-notifier',
+      ]),
+    );
     for (const service of watched) expect(services).toContain(service);
   });
 });

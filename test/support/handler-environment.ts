@@ -21,6 +21,8 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
     POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+  // The notifiers' delivery ledger.
+  const delivery = { CERTWARDEN_TABLE: 'certwarden-inventory', CERTWARDEN_DELIVERY_ATTEMPTS: '5' };
   switch (bundle.role) {
     case 'syncPlanner':
       return {
@@ -49,11 +51,12 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
         ...common,
         CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
         CERTWARDEN_DIGEST: 'true',
+        ...delivery,
       };
     case 'slackNotifier':
-      return { ...common, CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET, CERTWARDEN_DIGEST: 'true' };
+      return { ...common, CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET, CERTWARDEN_DIGEST: 'true', ...delivery };
     case 'securityHubNotifier':
-      return common;
+      return { ...common, ...delivery };
     case 'digest':
       return {
         ...common,

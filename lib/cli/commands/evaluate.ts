@@ -5,7 +5,14 @@ import { evaluateExpiry, scheduleEveryPlace, type EvaluateReport } from '../../u
 import type { EvaluateCommandDeps, EvaluateCommandOptions } from '../evaluate-commands';
 import { EVALUATE_EXIT } from '../evaluate-commands';
 import { renderTable } from '../render';
-import { FanOutPublisher, ledgerOf, localSettings, localTargets, thresholdsOf } from '../local-targets';
+import {
+  deliveryLedgerOf,
+  FanOutPublisher,
+  ledgerOf,
+  localSettings,
+  localTargets,
+  thresholdsOf,
+} from '../local-targets';
 
 /** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
 async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
@@ -39,11 +46,22 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
     }
     // What this run sends, to print: a terminal's worth on a laptop, unlike the Lambda's runs, which keep counts.
     const emitted: CertwardenEvent[] = [];
+    const fanOut = new FanOutPublisher(targets, {
+      ledger: deliveryLedgerOf(inventory, clock),
+      maxAttempts: config.alerts.deliveryAttempts,
+      onUndelivered: (record, problems) => {
+        err(
+          `certwarden: not delivered (dead-lettered, not retried): ${record.alertId ?? record.deliveryId} to ` +
+            `${record.target}: ${record.reason}${record.permanent ? '' : ` (${record.attempts} attempts)`}\n`,
+        );
+        for (const problem of problems) err(`certwarden: Alert Undelivered not sent to ${problem}\n`);
+      },
+    });
     const report = await evaluateExpiry({
       store: inventory.store,
       ledger: ledgerOf(inventory, clock),
       // A dry run claims and publishes nothing anyway; no target is even handed to it.
-      events: options.dryRun || targets.length === 0 ? discardEvents : new FanOutPublisher(targets),
+      events: options.dryRun || targets.length === 0 ? discardEvents : fanOut,
       clock,
       dryRun: options.dryRun,
       onEmitted: (event) => emitted.push(event),
@@ -63,7 +81,7 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
       err(`certwarden: not sent (will be retried): ${failure.alertId}: ${failure.message}\n`);
     if (report.failed > report.failures.length)
       err(`certwarden: not sent (will be retried): ${report.failed - report.failures.length} more\n`);
-    return report.failed > 0 ? EVALUATE_EXIT.publishFailed : EVALUATE_EXIT.ok;
+    return report.failed > 0 || fanOut.undelivered.length > 0 ? EVALUATE_EXIT.publishFailed : EVALUATE_EXIT.ok;
   } finally {
     await inventory.close();
   }

@@ -11,7 +11,15 @@ import {
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
-import { renderLocations, renderPlacesWithoutCertificate, renderProblemLocations, renderViolations } from '../render';
+import { DynamoDeliveryLedger } from '../../adapters/dynamodb-delivery-ledger';
+import type { UndeliveredRecord } from '../../ports/delivery-ledger';
+import {
+  renderUndelivered,
+  renderLocations,
+  renderPlacesWithoutCertificate,
+  renderProblemLocations,
+  renderViolations,
+} from '../render';
 
 export interface ListOptions extends StoreOptions {
   expiring?: number;
@@ -20,6 +28,7 @@ export interface ListOptions extends StoreOptions {
   removed?: boolean;
   errors?: boolean;
   violations?: boolean;
+  undelivered?: boolean;
   rule?: string;
   publicKey?: string;
   json?: boolean;
@@ -28,8 +37,18 @@ export interface ListOptions extends StoreOptions {
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export async function list(options: ListOptions): Promise<ExitCode> {
-  return withInventory(options, async ({ store }) => {
-    if (options.violations || options.rule) {
+  return withInventory(options, async (inventory) => {
+    const { store } = inventory;
+    if (options.undelivered) {
+      const rows: UndeliveredRecord[] = [];
+      for await (const row of new DynamoDeliveryLedger(
+        inventory.client,
+        inventory.tableName,
+        systemClock,
+      ).undelivered())
+        rows.push(row);
+      out(options.json ? json(rows) : renderUndelivered(rows));
+    } else if (options.violations || options.rule) {
       const violations = await openViolations(store, options);
       out(options.json ? json(violations) : renderViolations(violations));
     } else if (options.removed || options.errors) {

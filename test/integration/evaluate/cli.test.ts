@@ -14,6 +14,8 @@ import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/eve
 import { registerEvaluateCommands } from '../../../lib/cli/evaluate-commands';
 import type { OpenInventory, StoreOptions } from '../../../lib/cli/open-inventory';
 import { fixedClock } from '../../../lib/ports/clock';
+import { list } from '../../../lib/cli/commands/list';
+import type { UndeliveredRecord } from '../../../lib/ports/delivery-ledger';
 import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { makeEstate, NOW, RecordingPublisher } from './estate';
 
@@ -43,7 +45,15 @@ async function openTestInventory(options: StoreOptions): Promise<OpenInventory> 
   };
 }
 
-async function certwarden(args: string[], events = new RecordingPublisher()): Promise<Run> {
+/**
+ * Runs the CLI. Targets retry briefly (2 attempts, 5 ms apart) unless `productionRetries`: then they retry as a
+ * user's run does (the adapters' own settings).
+ */
+async function certwarden(
+  args: string[],
+  events = new RecordingPublisher(),
+  { productionRetries = false } = {},
+): Promise<Run> {
   const run: Run = { code: undefined, stdout: '', stderr: '' };
   const program = new Command('certwarden').exitOverride();
   program.configureOutput({ writeOut: (text) => (run.stdout += text), writeErr: (text) => (run.stderr += text) });
@@ -52,12 +62,27 @@ async function certwarden(args: string[], events = new RecordingPublisher()): Pr
     exit: (code) => (run.code = code),
     clock: fixedClock(NOW),
     events,
-    retry: { maxAttempts: 2, backoffMs: 5 },
+    retry: productionRetries ? undefined : { maxAttempts: 2, backoffMs: 5 },
     stdout: (text) => (run.stdout += text),
     stderr: (text) => (run.stderr += text),
   });
   await program.parseAsync(args, { from: 'user' });
   return run;
+}
+
+/** `certwarden list --undelivered --json` on a table of the embedded store: what it prints. */
+async function listUndelivered(table: string): Promise<UndeliveredRecord[]> {
+  let written = '';
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written += String(chunk);
+    return true;
+  });
+  try {
+    await list({ store: server.endpoint, table, undelivered: true, json: true });
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(written) as UndeliveredRecord[];
 }
 
 beforeAll(async () => {
@@ -260,27 +285,147 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
     expect(collector.received).toEqual([]);
   });
 
-  it('a collector failing after its retries: exit 1, and the next run sends the alerts again to every target', async () => {
+  const production = { productionRetries: true };
+  const slackTexts = () => slack.received.map((message) => JSON.stringify(message));
+  /** Slack rate-limits every post about old.example.com (with the adapter's retries, all of them), takes the rest. */
+  const refuseOld =
+    (status: number, body = 'no') =>
+    (message: unknown) =>
+      JSON.stringify(message).includes('old.example.com')
+        ? { status, headers: { 'retry-after': '0' }, body }
+        : undefined;
+
+  it('a collector failing after its retries: exit 1, and the next run sends the alerts to it alone', async () => {
     const table = await alertingTable();
     collector.status = 500;
 
-    const failed = await certwarden(args(table, '--json'));
+    const failed = await certwarden(args(table, '--json'), undefined, production);
 
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toEqual([]);
     expect(failed.stderr).toMatch(/not sent \(will be retried\): .*SIEM json \(127\.0\.0\.1:\d+\): .*HTTP 500/);
-    // Slack took them: the next run sends them to it again (at least once per target, never lost).
     const slackFirst = slack.received.length;
     expect(slackFirst).toBeGreaterThan(0);
 
     collector.status = 200;
-    const retried = await certwarden(args(table, '--json'));
+    const retried = await certwarden(args(table, '--json'), undefined, production);
 
     expect(retried.code).toBe(0);
     const events = JSON.parse(retried.stdout) as CertwardenEvent[];
     expect(events).toHaveLength(slackFirst);
     expect(siemRecords()).toHaveLength(events.length);
-    expect(slack.received).toHaveLength(2 * slackFirst);
+    // Slack took them the first time: the retry does not send them to it again.
+    expect(slack.received).toHaveLength(slackFirst);
+  });
+
+  /** The alerts about old.example.com among `events` (one, or one per threshold crossed). */
+  const aboutOld = (events: CertwardenEvent[]) =>
+    events.filter((event) => (event.detail as ExpiryAlertDetail).subjectCommonName === 'old.example.com');
+
+  it("Slack refusing one place's messages for a while: the next run sends only those to Slack and nothing to the SIEM", async () => {
+    const table = await alertingTable();
+    const due = JSON.parse((await certwarden(args(table, '--dry-run', '--json'))).stdout) as CertwardenEvent[];
+    const old = aboutOld(due).length;
+    expect(old).toBeGreaterThan(0);
+    slack.answerFor = refuseOld(429);
+
+    const failed = await certwarden(args(table, '--json'), undefined, production);
+
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/not sent \(will be retried\): .*old\.example\.com.*Slack \(127\.0\.0\.1:\d+\)/);
+    expect(slack.received).toHaveLength(due.length - old);
+    expect(slackTexts().some((text) => text.includes('old.example.com'))).toBe(false);
+    // The SIEM took every alert, those Slack refused too.
+    expect(siemRecords()).toHaveLength(due.length);
+
+    slack.answerFor = undefined;
+    const retried = await certwarden(args(table, '--json'), undefined, production);
+
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toHaveLength(old);
+    expect(slack.received).toHaveLength(due.length);
+    expect(
+      slackTexts()
+        .slice(due.length - old)
+        .every((text) => text.includes('old.example.com')),
+    ).toBe(true);
+    expect(siemRecords()).toHaveLength(due.length);
+  });
+
+  it('Slack refusing a message for good (400): dead-lettered at once, told to the SIEM, never retried, listed', async () => {
+    const table = await alertingTable();
+    slack.answerFor = refuseOld(400, 'invalid_blocks');
+
+    const failed = await certwarden(args(table, '--json'), undefined, production);
+
+    expect(failed.code).toBe(1);
+    const sent = JSON.parse(failed.stdout) as CertwardenEvent[];
+    const old = aboutOld(sent).length;
+    expect(old).toBeGreaterThan(0);
+    expect(failed.stderr).toMatch(
+      /not delivered \(dead-lettered, not retried\): .*old\.example\.com.* to Slack \(127\.0\.0\.1:\d+\): HTTP 400 invalid_blocks\n/,
+    );
+    expect(failed.stderr).not.toContain('will be retried');
+    // One post each: a 400 is not retried within the run either.
+    expect(slack.requests.filter((request) => request.status === 400)).toHaveLength(old);
+    // Every alert counts as sent (each target took it or gave it up), and the SIEM heard of each dead letter.
+    const told = siemRecords().filter((record) => record.event_type === 'alert_undelivered');
+    expect(told).toHaveLength(old);
+    expect(siemRecords()).toHaveLength(sent.length + old);
+    expect(told.every((record) => String(record.location_id).endsWith('old.example.com.pem'))).toBe(true);
+    expect(JSON.stringify(told)).not.toContain('SECRET');
+
+    const requests = slack.requests.length;
+    const rerun = await certwarden(args(table, '--json'), undefined, production);
+
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toEqual([]);
+    expect(slack.requests).toHaveLength(requests);
+    expect(siemRecords()).toHaveLength(sent.length + old);
+
+    const listed = await listUndelivered(table);
+    expect(listed).toHaveLength(old);
+    for (const record of listed)
+      expect(record).toEqual(
+        expect.objectContaining({
+          target: `Slack (${new URL(slack.url).host})`,
+          detailType: expect.stringMatching(/^Certificate Expir(ed|ing)$/),
+          subjectCommonName: 'old.example.com',
+          alertId: expect.stringContaining('#'),
+          reason: 'HTTP 400 invalid_blocks',
+          permanent: true,
+          attempts: 1,
+        }),
+      );
+  });
+
+  it('a collector failing alerts.deliveryAttempts runs: dead-lettered at the last, then not retried', async () => {
+    const table = await alertingTable();
+    const twice = join(await mkdtemp(join(tmpdir(), 'certwarden-evaluate-attempts-')), 'certwarden.config.json');
+    await writeFile(
+      twice,
+      JSON.stringify({ alerts: { deliveryAttempts: 2, local: { siemUrl: collector.url, siemFormat: 'json' } } }),
+    );
+    const run = () => certwarden(['evaluate', '--config', twice, '--table', table, '--json'], undefined, production);
+    collector.status = 503;
+
+    const first = await run();
+    const second = await run();
+
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('not sent (will be retried)');
+    expect(first.stderr).not.toContain('dead-lettered');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      /not delivered \(dead-lettered, not retried\): .* to SIEM json \(.*\): .*HTTP 503 \(2 attempts\)/,
+    );
+    const posts = collector.requests.length;
+    const third = await run();
+    expect(third.code).toBe(0);
+    expect(collector.requests).toHaveLength(posts);
+    const dead = await listUndelivered(table);
+    expect(dead.length).toBeGreaterThan(0);
+    expect(dead.every((record) => !record.permanent && record.attempts === 2)).toBe(true);
   });
 
   it('a Slack failure names Slack and its host, never the webhook URL or its path', async () => {

@@ -30,6 +30,8 @@ export class HttpEndpoint<Body = unknown> {
   /** The answer once the script is spent; `always` overrides it with a full answer. */
   status = 200;
   always: Answer | undefined;
+  /** Consulted first: an answer for this body (e.g. refuse one message), or undefined to answer as usual. */
+  answerFor: ((body: Body) => Answer | undefined) | undefined;
   url = '';
   private server: Server | undefined;
 
@@ -51,6 +53,7 @@ export class HttpEndpoint<Body = unknown> {
     this.script = [];
     this.status = 200;
     this.always = undefined;
+    this.answerFor = undefined;
   }
 
   async start(): Promise<void> {
@@ -58,14 +61,11 @@ export class HttpEndpoint<Body = unknown> {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
-        const answer = this.script.shift() ??
+        const json = JSON.parse(body) as Body;
+        const answer = this.answerFor?.(json) ??
+          this.script.shift() ??
           this.always ?? { status: this.status, body: this.status === 200 ? 'ok' : 'no' };
-        this.requests.push({
-          at: Date.now(),
-          headers: request.headers,
-          body: JSON.parse(body) as Body,
-          status: answer.status,
-        });
+        this.requests.push({ at: Date.now(), headers: request.headers, body: json, status: answer.status });
         response.writeHead(answer.status, answer.headers);
         response.end(answer.body ?? '');
       });

@@ -1,4 +1,5 @@
-import { clip, renderTable } from '../../../lib/cli/render';
+import { clip, renderTable, renderUndelivered } from '../../../lib/cli/render';
+import type { UndeliveredRecord } from '../../../lib/ports/delivery-ledger';
 
 const widest = (table: string) => Math.max(...table.split('\n').map((line) => line.length));
 
@@ -48,5 +49,38 @@ describe('clip', () => {
 
   it('keeps both ends of a path', () => {
     expect(clip('/srv/certificates/payments/api.pem', 15, 'middle')).toBe('/srv/ce…api.pem');
+  });
+});
+
+describe('renderUndelivered', () => {
+  const dead: UndeliveredRecord = {
+    deliveryId: 'alert:local-files:/etc/ssl/old.pem#ab#expired',
+    target: 'Slack (hooks.slack.com)',
+    detailType: 'Certificate Expired',
+    alertId: 'local-files:/etc/ssl/old.pem#ab#expired',
+    locationId: 'local-files:/etc/ssl/old.pem',
+    subjectCommonName: 'old.example.com',
+    owner: 'platform',
+    severity: 'critical',
+    reason: 'HTTP 400 invalid_blocks',
+    permanent: true,
+    attempts: 1,
+    deadAt: '2026-06-01T10:20:30.000Z',
+  };
+
+  it('shows each dead letter with its target, event, name, owner and reason; attempts when it failed too often', () => {
+    const table = renderUndelivered([
+      dead,
+      { ...dead, target: 'SIEM json (siem)', reason: 'HTTP 503', permanent: false, attempts: 5 },
+    ]);
+
+    expect(table).toMatch(
+      /2026-06-01 10:20 .*Slack \(hooks\.slack\.com\) .*Certificate Expired .*critical .*old\.example\.com .*platform .*HTTP 400 invalid_blocks/,
+    );
+    expect(table).toContain('HTTP 503 (5 attempts)');
+  });
+
+  it('says so when there is none', () => {
+    expect(renderUndelivered([])).toBe('No undelivered alerts.\n');
   });
 });

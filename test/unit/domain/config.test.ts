@@ -7,14 +7,19 @@ const problems = (input: unknown) => {
 };
 
 describe('the alerts configuration', () => {
-  it('defaults to email topics without subscribers, Security Hub on, a daily evaluation, no digest', () => {
+  it('defaults to email topics without subscribers, Security Hub on, a daily evaluation, no digest, 5 delivery attempts', () => {
     expect(AlertsConfig.parse({})).toEqual({
       emails: [],
       escalationEmails: [],
       owners: {},
       securityHub: true,
+      deliveryAttempts: 5,
       evaluateSchedule: 'cron(0 6 * * ? *)',
     });
+  });
+
+  it.each([0, 21, 2.5])('refuses %s delivery attempts', (deliveryAttempts) => {
+    expect(AlertsConfig.safeParse({ deliveryAttempts }).success).toBe(false);
   });
 
   it('refuses what would leak or misroute: a non-https SIEM, a plain secret, an owner without addresses', () => {

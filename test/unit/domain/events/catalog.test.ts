@@ -1,4 +1,5 @@
 import {
+  alertUndeliveredEvent,
   DETAIL_TYPES,
   EVENT_SOURCE,
   expiryAlertEvent,
@@ -156,6 +157,21 @@ const EVERY_EVENT: CertwardenEvent[] = [
     scopes: null,
     counts: { discovered: 0, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 3 },
     startedAt: AT,
+    at: AT,
+  }),
+  alertUndeliveredEvent({
+    schemaVersion: 1,
+    target: 'Slack (hooks.slack.com)',
+    deliveryId: `alert:${place.locationId}#${FP}#expired`,
+    eventType: 'Certificate Expired',
+    alertId: `${place.locationId}#${FP}#expired`,
+    locationId: place.locationId,
+    subjectCommonName: 'api.example.com',
+    owner: 'payments',
+    severity: 'critical',
+    reason: 'HTTP 400 invalid_blocks',
+    permanent: true,
+    attempts: 1,
     at: AT,
   }),
 ];
