@@ -39,6 +39,11 @@ export interface SiemJsonEvent {
   severity: string | null;
   owner: string | null;
   location_id: string | null;
+  /**
+   * What went wrong, in words, where the event says: a violation's message, a provider's problem, a renewal's
+   * error, an undelivered alert's target and its answer; null otherwise.
+   */
+  message: string | null;
 }
 
 const snake = (detailType: string) => detailType.toLowerCase().replace(/[^a-z0-9]+/g, '_');
@@ -57,8 +62,27 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
     case 'Policy Violation':
     case 'Violation Resolved':
       return `${event.detail.locationId}#${event.detail.ruleId}`;
+    case 'Alert Undelivered':
+      return event.detail.alertId ?? undefined;
     default:
       return undefined;
+  }
+}
+
+/** SiemJsonEvent.message. */
+function messageOf(event: CertwardenEvent): string | null {
+  switch (event.detailType) {
+    case 'Policy Violation':
+    case 'Violation Resolved':
+      return event.detail.message;
+    case 'Certificate Provisioning Failed':
+      return event.detail.problem;
+    case 'Renewal Failed':
+      return event.detail.error;
+    case 'Alert Undelivered':
+      return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
+    default:
+      return null;
   }
 }
 
@@ -92,5 +116,6 @@ export function toSiemJson(event: CertwardenEvent): SiemJsonEvent {
     severity: text('severity'),
     owner: text('owner'),
     location_id: locationId,
+    message: messageOf(event),
   };
 }

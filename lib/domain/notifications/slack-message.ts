@@ -1,4 +1,5 @@
 import type {
+  AlertUndeliveredDetail,
   CertwardenEvent,
   ExpiryAlertDetail,
   PolicyViolationDetail,
@@ -175,6 +176,17 @@ function wordsOf(event: CertwardenEvent): string[] {
       return [
         clipText(
           escapeMrkdwn(`serial ${detail.serialNumber} revoked on ${detail.revokedAt}${reason}, found by ${detail.via}`),
+          PART_BUDGET.words,
+        ),
+      ];
+    }
+    case 'Alert Undelivered': {
+      const detail: AlertUndeliveredDetail = event.detail;
+      const why = detail.permanent ? 'refused it for good' : `failed it ${detail.attempts} times`;
+      const what = detail.subjectCommonName ? ` for ${detail.subjectCommonName}` : '';
+      return [
+        clipText(
+          escapeMrkdwn(`${detail.target} ${why}: ${detail.eventType}${what} will not be sent again. ${detail.reason}`),
           PART_BUDGET.words,
         ),
       ];

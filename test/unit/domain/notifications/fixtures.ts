@@ -1,4 +1,5 @@
 import {
+  alertUndeliveredEvent,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -171,6 +172,21 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     scopes: null,
     counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 41 },
     startedAt: acmAlert.at,
+    at: acmAlert.at,
+  }),
+  alertUndeliveredEvent({
+    schemaVersion: 1,
+    target: 'Slack (hooks.slack.com)',
+    deliveryId: `alert:${acmAlert.alertId}`,
+    eventType: 'Certificate Expiring',
+    alertId: acmAlert.alertId,
+    locationId: acmAlert.locationId,
+    subjectCommonName: acmAlert.subjectCommonName,
+    owner: acmAlert.owner,
+    severity: acmAlert.severity,
+    reason: 'HTTP 400 invalid_blocks',
+    permanent: true,
+    attempts: 1,
     at: acmAlert.at,
   }),
 ];

@@ -104,6 +104,17 @@ describe('toSiemJson', () => {
       severity: 'critical',
       owner: 'payments',
       location_id: acmAlert.locationId,
+      message: null,
+    });
+  });
+
+  it('says which target did not take an alert and why, keyed to the alert it was', () => {
+    const undelivered = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Alert Undelivered')!;
+    expect(toSiemJson(undelivered)).toMatchObject({
+      event_type: 'alert_undelivered',
+      alert_id: acmAlert.alertId,
+      message: 'Slack (hooks.slack.com) refused it for good: HTTP 400 invalid_blocks',
+      owner: 'payments',
     });
   });
 

@@ -1,6 +1,6 @@
 import { expiryAlertEvent, policyViolationEvent, syncFailedEvent } from '../../../../lib/domain/events';
 import { renderSlackMessage } from '../../../../lib/domain/notifications/slack-message';
-import { acmAlert, expiredFileAlert, violation } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert, violation } from './fixtures';
 
 describe('renderSlackMessage', () => {
   it('renders an expiry alert as Block Kit: header, facts, where, in use by, how to renew', () => {
@@ -60,5 +60,18 @@ describe('renderSlackMessage', () => {
     expect(text.startsWith('• `cert-0`: AccessDenied\n• `cert-1`: AccessDenied')).toBe(true);
     const listed = text.split('\n').length - 1;
     expect(text.endsWith(`… and ${500 - listed} more`)).toBe(true);
+  });
+
+  it('says which target will not get an alert, and its answer', () => {
+    const undelivered = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Alert Undelivered')!;
+    expect(renderSlackMessage(undelivered).blocks[1]).toEqual({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text:
+          'Slack (hooks.slack.com) refused it for good: Certificate Expiring for api.example.com will not be sent ' +
+          'again. HTTP 400 invalid_blocks',
+      },
+    });
   });
 });
