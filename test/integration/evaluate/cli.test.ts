@@ -102,11 +102,11 @@ describe('certwarden evaluate', () => {
 
   it('prints a table of the alerts and a summary without --json', async () => {
     const run = await certwarden(['evaluate', '--dry-run', '--table', 'other-table']);
-    expect(run.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
+    expect(run.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 settled before\n');
 
     const dry = await certwarden(['evaluate', '--dry-run']);
     // Everything was sent by the first test, and its places moved on to their next thresholds: none is due.
-    expect(dry.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
+    expect(dry.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 settled before\n');
   });
 
   it('reads --store and --table, and CERTWARDEN_STORE / CERTWARDEN_TABLE from the environment', async () => {
@@ -165,11 +165,10 @@ describe('certwarden evaluate table output', () => {
     const run = await certwarden(['evaluate', '--table', 'table-output']);
 
     expect(run.code).toBe(0);
-    for (const threshold of ['lifetime-33%', '30d', '14d', '7d', '1d'])
-      expect(run.stdout).toMatch(
-        new RegExp(`CRITICAL .*Certificate Expiring .*${threshold}.*table\\.example\\.com.*platform`),
-      );
-    expect(run.stdout).toContain('1 certificate evaluated, 5 alerts sent, 0 sent before');
+    // One alert, at the most urgent threshold crossed; the four less urgent ones are passed over.
+    expect(run.stdout).toMatch(/CRITICAL .*Certificate Expiring .* 1d .*table\.example\.com.*platform/);
+    expect(run.stdout).not.toMatch(/ (lifetime-33%|30d|14d|7d) /);
+    expect(run.stdout).toContain('1 certificate evaluated, 1 alert sent, 0 settled before, 4 less urgent passed over');
     const again = await certwarden(['evaluate', '--json', '--table', 'table-output']);
     expect(JSON.parse(again.stdout)).toEqual([]);
   });
@@ -315,7 +314,8 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
 
     const details = (JSON.parse(run.stdout) as CertwardenEvent[]).map((event) => event.detail as ExpiryAlertDetail);
     const api = details.filter((detail) => detail.subjectCommonName === 'api.example.com');
-    expect(new Set(api.map((detail) => detail.thresholdId))).toEqual(new Set(['lifetime-33%', '14d']));
+    // Under the default thresholds its most urgent would be 7d.
+    expect(api.map((detail) => detail.thresholdId)).toEqual(['14d']);
     expect(new Set(api.map((detail) => detail.severity))).toEqual(new Set(['critical']));
   });
 });
