@@ -116,7 +116,7 @@ describe('evaluateExpiry', () => {
       daysLeft: 5,
       renewal: { method: 'manual', managed: false, instructions: expect.stringMatching(/replace the file/) },
     });
-    expect(week.serialNumber).toMatch(/^[0-9a-f]+$/);
+    expect(week.serialNumber).toMatch(/^([0-9A-F]{2})+$/);
   });
 
   it('emits nothing on a rerun, and nothing when the same evaluation is delivered twice', async () => {
