@@ -183,7 +183,6 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
   beforeAll(async () => {
     await Promise.all([slack.start(), collector.start()]);
     configFile = join(await mkdtemp(join(tmpdir(), 'certwarden-evaluate-config-')), 'certwarden.config.json');
-    // Slack's URL must be https in the config: a local fake comes through --slack-webhook instead.
     await writeFile(configFile, JSON.stringify({ alerts: { local: { siemUrl: collector.url, siemFormat: 'json' } } }));
   });
   afterAll(() => Promise.all([slack.stop(), collector.stop()]));
@@ -299,6 +298,35 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
 
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('certwarden: --slack-webhook (or alerts.local): expected an http(s) URL\n');
+  });
+
+  it('takes a loopback http:// webhook from the config as from --slack-webhook: one rule for both', async () => {
+    const table = await alertingTable();
+    const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-local-'));
+    const withSlack = join(dir, 'certwarden.config.json');
+    await writeFile(withSlack, JSON.stringify({ alerts: { local: { slackWebhookUrl: slack.url } } }));
+
+    const run = await certwarden(['evaluate', '--json', '--config', withSlack, '--table', table]);
+
+    expect(run.code).toBe(0);
+    expect(slack.received).toHaveLength((JSON.parse(run.stdout) as unknown[]).length);
+    expect(slack.received.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a plain-http webhook to another host, from the option as from the config, without repeating it', async () => {
+    const remote = 'http://hooks.slack.example.com/services/T0SECRET';
+    const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-remote-'));
+    const withRemote = join(dir, 'certwarden.config.json');
+    await writeFile(withRemote, JSON.stringify({ alerts: { local: { slackWebhookUrl: remote } } }));
+
+    const option = await certwarden(['evaluate', '--dry-run', '--slack-webhook', remote]);
+    const config = await certwarden(['evaluate', '--dry-run', '--config', withRemote]);
+
+    for (const run of [option, config]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/expected an https:\/\/ URL \(http only to a loopback receiver/);
+      expect(run.stderr).not.toContain('T0SECRET');
+    }
   });
 
   it("applies the config's expiry thresholds and severity", async () => {
