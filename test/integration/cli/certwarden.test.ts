@@ -228,6 +228,12 @@ describe('npm start (certwarden demo)', () => {
     expect(first.stdout).toMatch(/What `certwarden evaluate` would send now \(\d+\)/);
     expect(first.stdout).toContain('legacy.example.com');
     expect(first.stdout).toContain('private key(s); ignored');
+    // One key per certificate but one deliberate pair: key-reuse finds that pair, and nothing else.
+    const keyReuse = first.stdout
+      .split('\n')
+      .filter((line) => /│ key-reuse /.test(line))
+      .map((line) => line.split('│')[3].trim());
+    expect(keyReuse.sort()).toEqual(['checkout.example.com', 'pay-api.example.com']);
 
     const second = await certwarden(['demo'], { CERTWARDEN_HOME: home });
     expect(second.code).toBe(0);
