@@ -153,23 +153,7 @@ describe('parseCertificates', () => {
   );
 
   it('reads a negative serial number as signed hex, as openssl prints it', () => {
-    const pem = opensslSync([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=negative',
-      '-days',
-      '1',
-      '-set_serial',
-      '-258',
-    ]).toString();
+    const pem = selfSignedWithSerial('-258');
 
     const [certificate] = parseCertificates(pem, 'negative.pem').certificates;
 
