@@ -1,3 +1,4 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
@@ -21,9 +22,66 @@ export interface EmbeddedDynamoDb {
 export async function startEmbeddedDynamoDb(
   options: { path?: string; thread?: boolean } = {},
 ): Promise<EmbeddedDynamoDb> {
-  if (options.path) await probeLevelDb(options.path);
-  if (options.thread) return startInWorker(options.path);
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (!options.path) return options.thread ? startInWorker(undefined) : startInProcess(undefined);
+  await probeLevelDb(options.path);
+  const started = await (options.thread ? startInWorker(options.path) : startInProcess(options.path));
+  const release = await recordHolder(options.path);
+  return {
+    endpoint: started.endpoint,
+    close: async () => {
+      await release();
+      await started.close();
+    },
+  };
+}
+
+/** The process holding an embedded store open, as it recorded itself beside the store. */
+export interface StoreHolder {
+  pid: number;
+  /** When it opened the store (ISO 8601). */
+  since: string;
+}
+
+/**
+ * LevelDB's LOCK says that a store is held, not by whom: each process that opens one writes its pid beside it,
+ * so that another refused the lock can name the holder. A crashed holder leaves the file behind (the operating
+ * system releases its lock), and the next process to open the store overwrites it.
+ */
+const holderFileOf = (path: string) => `${path}.holder`;
+
+async function recordHolder(path: string): Promise<() => Promise<void>> {
+  const holder: StoreHolder = { pid: process.pid, since: new Date().toISOString() };
+  await writeFile(holderFileOf(path), JSON.stringify(holder));
+  return async () => {
+    // Only our own record: after a crash and restart another process may have written its own.
+    if ((await storeHolder(path))?.pid === process.pid) await unlink(holderFileOf(path)).catch(() => {});
+  };
+}
+
+/** The process recorded as holding the store at `path`, while it still runs; undefined when none is known. */
+export async function storeHolder(path: string): Promise<StoreHolder | undefined> {
+  let holder: Partial<StoreHolder>;
+  try {
+    holder = JSON.parse(await readFile(holderFileOf(path), 'utf8')) as Partial<StoreHolder>;
+  } catch {
+    return undefined;
+  }
+  if (typeof holder.pid !== 'number' || typeof holder.since !== 'string') return undefined;
+  return isRunning(holder.pid) ? { pid: holder.pid, since: holder.since } : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function startInProcess(path: string | undefined): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -87,7 +87,7 @@ export class SlackNotifier implements EventPublisher, DigestNotifier {
       );
   }
 
-  /** The daily digest as one message (within Slack's 50 blocks; what does not fit is summarized). */
+  /** The daily digest as one message (within Slack's limits, SLACK_LIMITS: what does not fit is counted). */
   async sendDigest(digest: ExpiryDigest): Promise<void> {
     try {
       const { text, blocks } = renderDigestSlack(digest);

@@ -13,7 +13,8 @@ export const EXIT = {
   findings: 1,
   /**
    * Could not run: a usage error (unknown command or option, a bad value), an invalid configuration or policy,
-   * an inventory that cannot be opened, or an unexpected failure (the message says which).
+   * an inventory that cannot be opened, an input `policy check` could not read (a gate cannot pass what it could not
+   * judge), or an unexpected failure (the message says which).
    */
   error: 2,
 } as const;

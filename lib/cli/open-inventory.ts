@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../adapters/dynamodb-inventory-store';
 import { DynamoDbMeter } from '../adapters/dynamodb-meter';
-import { ensureInventoryTable, startEmbeddedDynamoDb } from '../adapters/embedded-dynamodb';
+import { ensureInventoryTable, startEmbeddedDynamoDb, storeHolder } from '../adapters/embedded-dynamodb';
 import { CertwardenError } from '../domain/errors';
 import { describeIoError } from './io-errors';
 import type { WriteCount } from './render';
@@ -38,10 +38,13 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
   let description: string;
   if (target === 'embedded') {
     const path = join(dataDirectory(), 'dynamodb');
-    const embedded = await startEmbeddedDynamoDb({ path, thread: true }).catch((error: unknown) => {
-      throw new CertwardenError(`cannot open the embedded inventory at ${path}: ${describeStoreError(error)}`, {
-        cause: error,
-      });
+    const embedded = await startEmbeddedDynamoDb({ path, thread: true }).catch(async (error: unknown) => {
+      throw new CertwardenError(
+        `cannot open the embedded inventory at ${path}: ${await describeStoreError(error, path)}`,
+        {
+          cause: error,
+        },
+      );
     });
     client = createDocumentClient({ endpoint: embedded.endpoint });
     stopEmbedded = embedded.close;
@@ -85,10 +88,18 @@ export async function withInventory<T>(
   }
 }
 
-/** Why LevelDB would not open, in a few words: held by another process, read-only, or the file system's error. */
-function describeStoreError(error: unknown): string {
+/**
+ * Why LevelDB would not open, in a few words: held by another process (named when it is a certwarden, so that
+ * the person knows what to wait for or stop), read-only, or the file system's error.
+ */
+async function describeStoreError(error: unknown, path: string): Promise<string> {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === 'LEVEL_LOCKED') return 'it is in use by another process (another certwarden running?)';
+  if (cause?.code === 'LEVEL_LOCKED') {
+    const holder = await storeHolder(path);
+    return holder
+      ? `it is in use by certwarden process ${holder.pid} (open since ${holder.since}); wait for it to finish, or stop it`
+      : 'it is in use by another process (another certwarden running?)';
+  }
   const message = cause?.message ?? (error as Error).message;
   if (/read-only file system|EROFS/i.test(message)) return 'it is on a read-only file system';
   if (/permission denied|EACCES|EPERM/i.test(message)) return 'permission denied (the store must be writable)';

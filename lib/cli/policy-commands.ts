@@ -19,8 +19,8 @@ export const POLICY_EXIT = {
   /** A violation at or above `--fail-on` (check), or the fingerprint or location is not in the inventory (explain). */
   violations: EXIT.findings,
   /**
-   * Input that could not be used: an unreadable certificate file (a gate cannot pass what it could not read), an
-   * invalid policy. Takes precedence over 1.
+   * Input that could not be used: an unreadable certificate file or block in one (a gate cannot pass what it could
+   * not read, whatever `--fail-on` says), an invalid policy. Takes precedence over 1.
    */
   error: EXIT.error,
 } as const;
@@ -87,9 +87,10 @@ const policyOption = () =>
  *
  * - `check <path...>`: evaluates certificate files (PEM, DER, PKCS#7, PKCS#12; every certificate in each) against
  *   the policy, with optional deployment context (`--tag env=prod`, `--owner`, `--use tls-server`, …) so that
- *   scoped rules apply as they will in the inventory; a CI gate before a certificate is deployed. Exit 1 on a
- *   violation at or above `--fail-on` (default `low`), 2 when a file is unreadable (the others are still
- *   evaluated) or the policy is invalid.
+ *   scoped rules apply as they will in the inventory; a CI gate before a certificate is deployed, so each
+ *   certificate counts as in use (an expired or not-yet-valid one fails). Exit 1 on a violation at or above
+ *   `--fail-on` (default `low`), 2 when a file is unreadable (the others are still evaluated) or the policy is
+ *   invalid.
  * - `explain <fingerprint|location>`: which rules applied to a certificate of the inventory, from which scope, with
  *   which parameters, and why each passed, failed or did not apply.
  */

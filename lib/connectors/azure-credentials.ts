@@ -17,6 +17,8 @@ export interface AzureCredentialOptions {
   fetchSecret: SecretFetcher;
   /** Entra ID's host, for sovereign clouds. @default the SDK's, https://login.microsoftonline.com */
   authorityHost?: string;
+  /** Skip Entra's instance discovery: an authority it does not know (see AzureKeyVaultSourceConfig). */
+  disableInstanceDiscovery?: boolean;
   /**
    * The federated token file of `workload-identity`.
    * @default the SDK's: AZURE_FEDERATED_TOKEN_FILE, which AKS's workload identity webhook sets
@@ -41,7 +43,10 @@ export async function createAzureCredential(
   settings: AzureCredentialsSettings,
   options: AzureCredentialOptions,
 ): Promise<TokenCredential> {
-  const identityOptions = options.authorityHost ? { authorityHost: options.authorityHost } : {};
+  const identityOptions = {
+    ...(options.authorityHost && { authorityHost: options.authorityHost }),
+    ...(options.disableInstanceDiscovery && { disableInstanceDiscovery: true }),
+  };
   switch (settings.type) {
     case 'client-secret': {
       const secret = await readSecretJson(

@@ -154,6 +154,7 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       const credential = await createAzureCredential(config.credentials, {
         fetchSecret: wiring.fetchSecret,
         authorityHost: config.authorityHost,
+        disableInstanceDiscovery: config.disableInstanceDiscovery,
       });
       return new AzureKeyVaultSource({
         name: config.name,

@@ -1,8 +1,14 @@
 /** What a certificate is for, derived from basic constraints and extended key usage. */
 export type CertificateKind = 'ca' | 'tls-server' | 'tls-client' | 'code-signing' | 'smime' | 'other';
 
-/** 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA', or the dotted OID of any other public-key algorithm. */
+/**
+ * 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA', a post-quantum parameter set ('ML-DSA-65', 'SLH-DSA-SHA2-128s',
+ * 'ML-KEM-768', composite 'MLDSA65-ECDSA-P256-SHA512': ./post-quantum.ts), or the dotted OID of any other algorithm.
+ */
 export type KeyAlgorithm = string;
+
+/** A known weakness of a specific key: `roca`, an Infineon RSALib modulus (CVE-2017-15361), factorable. */
+export type WeakKey = 'roca';
 
 export interface SubjectAltNames {
   dns: string[];
@@ -30,7 +36,7 @@ export interface CertificateRecord {
   notBefore: string;
   notAfter: string;
   keyAlgorithm: KeyAlgorithm;
-  /** RSA modulus bits, EC curve bits, Ed25519 256, Ed448 456, DSA p bits; null if unknown. */
+  /** RSA modulus bits, EC curve bits, Ed25519 256, Ed448 456, DSA p bits; null if unknown or post-quantum. */
   keySize: number | null;
   /** 'P-256', 'P-384', 'P-521', 'secp256k1', … or the curve OID; null for non-EC keys. */
   keyCurve: string | null;
@@ -49,6 +55,24 @@ export interface CertificateRecord {
   /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex: the same key in two certificates. */
   publicKeySha256: string;
   kind: CertificateKind;
+  /*
+   * The fields below came after the first stored records: a record read before them lacks them, and rules that
+   * need one answer `not-applicable` until the certificate is read again.
+   */
+  /** The TBSCertificate's copy of the signature algorithm (OpenSSL's long name, else the OID); null if unreadable. */
+  tbsSignatureAlgorithm?: string | null;
+  /** The outer signatureAlgorithm and the signed TBSCertificate.signature are the same bytes, parameters included. */
+  signatureAlgorithmsMatch?: boolean;
+  /** OCSP responder URIs of authorityInformationAccess. */
+  ocspUrls?: string[];
+  /** URIs of cRLDistributionPoints. */
+  crlUrls?: string[];
+  /** Signed certificate timestamps embedded in the certificate (RFC 6962 SCT list); 0 when none. */
+  sctCount?: number;
+  /** Carries the CT poison extension: a precertificate, which no client should be given. */
+  precertificate?: boolean;
+  /** A known weakness of the key itself; null when none is known. */
+  weakKey?: WeakKey | null;
 }
 
 /** A record together with the bytes it was read from. */

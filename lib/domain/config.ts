@@ -132,6 +132,12 @@ export const AzureKeyVaultSourceConfig = z.strictObject({
    */
   authorityHost: z.url({ protocol: /^https$/ }).optional(),
   /**
+   * Trust `authorityHost` without asking Entra's public instance discovery (login.microsoftonline.com) about
+   * it: for an authority it does not know (Azure Stack Hub, a private or test authority), where the sign-in
+   * otherwise fails with MSAL's `endpoints_resolution_error`. @default false
+   */
+  disableInstanceDiscovery: z.boolean().optional(),
+  /**
    * Accept a bearer challenge whose resource is not the vault's domain: for a vault reached at a private
    * endpoint name or an emulator. @default false
    */

@@ -6,6 +6,7 @@ import type { KeySharingCertificate, Violation } from '../domain/policy/types';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore, KeyUser, StoredLocation, StoredViolation } from '../ports/inventory-store';
+import { parseCertificates } from '../x509/parse';
 
 export interface EnforcePolicyOptions {
   store: InventoryStore;
@@ -47,7 +48,10 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
     const now = clock.now();
     const at = now.toISOString();
     const live = batch.filter((location) => location.status === 'live' && location.fingerprint);
-    const certificates = await store.getCertificates(live.map((location) => location.fingerprint!));
+    const certificates = await upToDate(
+      store,
+      await store.getCertificates(live.map((location) => location.fingerprint!)),
+    );
     const keys = await keysOfBatch(store, [...certificates.values()]);
     const published: CertwardenEvent[] = [];
     const saves: StoredViolation[] = [];
@@ -177,16 +181,42 @@ async function keysOfBatch(
       const { users, more } = registers.get(record.publicKeySha256)!;
       const sameKeyElsewhere = [...users.values()]
         .filter((user) => user.fingerprint !== record.fingerprintSha256)
-        .map((user) => ({
-          fingerprintSha256: user.fingerprint,
-          subject: user.subject,
-          subjectCommonName: user.subjectCommonName,
-          sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
-        }));
+        .map(keySharing);
       return { sameKeyElsewhere, sameKeySampled: more };
     },
     unregistered,
   };
+}
+
+const keySharing = (user: KeyUser): KeySharingCertificate => ({
+  fingerprintSha256: user.fingerprint,
+  subject: user.subject,
+  subjectCommonName: user.subjectCommonName,
+  sans: { dns: user.dnsNames, ip: [], email: [], uri: [] },
+});
+
+/**
+ * The other certificates with one certificate's public key, as enforcement judges key reuse (`policy explain`
+ * shows what `list --violations --rule key-reuse` holds): its key's register; when the register does not hold the
+ * certificate (an inventory synced without a policy keeps none), the live places with that key, up to KEY_SAMPLE
+ * certificates. Reads only.
+ */
+export async function keySharingOf(
+  store: InventoryStore,
+  record: CertificateRecord,
+): Promise<{ sameKeyElsewhere: KeySharingCertificate[]; sameKeySampled: boolean }> {
+  const keys = await keysOfBatch(store, [record]);
+  if (keys.unregistered.length === 0) return keys.of(record);
+  const others = new Map<string, KeySharingCertificate>();
+  for await (const place of store.locationsWithPublicKey(record.publicKeySha256)) {
+    const { fingerprint, certificate, status } = place;
+    if (status !== 'live' || !fingerprint || !certificate || fingerprint === record.fingerprintSha256) continue;
+    if (others.has(fingerprint)) continue;
+    if (others.size === KEY_SAMPLE) return { sameKeyElsewhere: [...others.values()], sameKeySampled: true };
+    const { subject, subjectCommonName, dnsNames } = certificate;
+    others.set(fingerprint, keySharing({ fingerprint, subject, subjectCommonName, dnsNames }));
+  }
+  return { sameKeyElsewhere: [...others.values()], sameKeySampled: false };
 }
 
 const keyUserOf = (record: CertificateRecord): KeyUser => ({
@@ -285,4 +315,32 @@ function detailOf(violation: StoredViolation, at: string): PolicyViolationDetail
     message: violation.message,
     at,
   };
+}
+
+/**
+ * Records stored before the fields the newer rules read (see CertificateRecord) are read again from their bytes and
+ * stored again, once: a sync stores a certificate only when it first sees it, so without this they would stay
+ * not-applicable to those rules for as long as they are deployed.
+ */
+async function upToDate(
+  store: InventoryStore,
+  certificates: Map<string, CertificateRecord>,
+): Promise<Map<string, CertificateRecord>> {
+  const stale = [...certificates.values()].filter((record) => record.signatureAlgorithmsMatch === undefined);
+  if (stale.length === 0) return certificates;
+  const reread = await Promise.all(
+    stale.map(async ({ fingerprintSha256 }) => {
+      const stored = await store.getCertificate(fingerprintSha256);
+      if (!stored) return [];
+      try {
+        return parseCertificates(stored.pem, fingerprintSha256).certificates.slice(0, 1);
+      } catch {
+        return []; // It was read once; if it no longer is, the old record still serves the other rules.
+      }
+    }),
+  );
+  const parsed = reread.flat();
+  await store.saveCertificates(parsed);
+  for (const { record } of parsed) certificates.set(record.fingerprintSha256, record);
+  return certificates;
 }

@@ -1,4 +1,7 @@
+import type { WeakKey } from '../domain/certificate';
+import { postQuantumByOid } from '../domain/post-quantum';
 import { equalBytes, expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
+import { hasRocaFingerprint } from './roca';
 
 /**
  * What the record says about algorithms: hash names for signature OIDs, and key algorithm, size and curve
@@ -224,6 +227,8 @@ export interface KeyInfo {
   algorithm: string;
   size: number | null;
   curve: string | null;
+  /** A known weakness of this very key (see CertificateRecord.weakKey); null when none is known. */
+  weakKey: WeakKey | null;
 }
 
 /**
@@ -240,29 +245,35 @@ export function readKey(buf: Uint8Array, spki: Tlv): KeyInfo {
   switch (oid) {
     case OID.rsaEncryption:
     case OID.rsassaPss:
-      return { algorithm: 'RSA', size: attempt(() => rsaModulusBits(buf, key)), curve: null };
+      return {
+        algorithm: 'RSA',
+        size: attempt(() => integerBits(buf, rsaModulus(buf, key))),
+        curve: null,
+        weakKey: rsaWeakness(buf, key),
+      };
     case OID.ecPublicKey: {
       const params = oidTlv.end < alg.bodyEnd ? readTlv(buf, oidTlv.end, alg.bodyEnd) : undefined;
       if (params?.tag === TAG.OID) {
         const curveOid = readOid(buf, params);
         const curve = CURVES.get(curveOid);
-        return { algorithm: 'EC', size: curve ? curve[1] : null, curve: curve ? curve[0] : curveOid };
+        return { algorithm: 'EC', size: curve ? curve[1] : null, curve: curve ? curve[0] : curveOid, weakKey: null };
       }
       // Explicit parameters name no curve; their group order still gives the size.
       const order = params?.tag === TAG.SEQUENCE ? attempt(() => explicitCurveOrderBits(buf, params)) : null;
-      return { algorithm: 'EC', size: order, curve: null };
+      return { algorithm: 'EC', size: order, curve: null, weakKey: null };
     }
     case OID.dsa: {
       const params = oidTlv.end < alg.bodyEnd ? readTlv(buf, oidTlv.end, alg.bodyEnd) : undefined;
       const size = params?.tag === TAG.SEQUENCE ? attempt(() => integerBits(buf, firstInteger(buf, params))) : null;
-      return { algorithm: 'DSA', size, curve: null };
+      return { algorithm: 'DSA', size, curve: null, weakKey: null };
     }
     case OID.ed25519:
-      return { algorithm: 'Ed25519', size: 256, curve: null };
+      return { algorithm: 'Ed25519', size: 256, curve: null, weakKey: null };
     case OID.ed448:
-      return { algorithm: 'Ed448', size: 456, curve: null };
+      return { algorithm: 'Ed448', size: 456, curve: null, weakKey: null };
     default:
-      return { algorithm: oid, size: null, curve: null };
+      // Post-quantum keys are named by their parameter set (ML-DSA-65), which says what a size would.
+      return { algorithm: postQuantumByOid(oid)?.name ?? oid, size: null, curve: null, weakKey: null };
   }
 }
 
@@ -274,10 +285,20 @@ function attempt(read: () => number): number | null {
   }
 }
 
-function rsaModulusBits(buf: Uint8Array, key: Tlv): number {
+function rsaModulus(buf: Uint8Array, key: Tlv): Tlv {
   // The BIT STRING's first octet counts unused bits; the RSAPublicKey SEQUENCE follows it.
   const rsa = expectTlv(buf, key.body + 1, key.bodyEnd, TAG.SEQUENCE, 'RSA public key');
-  return integerBits(buf, firstInteger(buf, rsa));
+  return firstInteger(buf, rsa);
+}
+
+/** ROCA (CVE-2017-15361) is the one weakness read from an RSA modulus so far; an unreadable one has none known. */
+function rsaWeakness(buf: Uint8Array, key: Tlv): WeakKey | null {
+  try {
+    const modulus = rsaModulus(buf, key);
+    return hasRocaFingerprint(buf.subarray(modulus.body, modulus.bodyEnd)) ? 'roca' : null;
+  } catch {
+    return null;
+  }
 }
 
 function explicitCurveOrderBits(buf: Uint8Array, params: Tlv): number {

@@ -2,18 +2,33 @@ import type { SubjectAltNames } from '../domain/certificate';
 import { expectTlv, latin1, malformed, readOid, readTlv, TAG, type Tlv } from './der';
 import { shortName } from './oid-names';
 
-/** The four extensions the record reads. Everything else in a certificate is skipped. */
+/** The extensions the record reads. Everything else in a certificate is skipped. */
 export interface ExtensionFacts {
   sans: SubjectAltNames;
   isCA: boolean;
   keyUsage: string[];
   extendedKeyUsage: string[];
+  /** URIs of the authorityInformationAccess entries whose method is id-ad-ocsp. */
+  ocspUrls: string[];
+  /** URIs in the fullName of every cRLDistributionPoints entry. */
+  crlUrls: string[];
+  /** Entries of the embedded SCT list (RFC 6962 §3.3); 0 when the extension is absent or unreadable. */
+  sctCount: number;
+  /** Carries the CT poison extension (RFC 6962 §3.1): a precertificate, not a certificate to deploy. */
+  precertificate: boolean;
 }
 
 const SUBJECT_ALT_NAME = '2.5.29.17';
 const BASIC_CONSTRAINTS = '2.5.29.19';
 const KEY_USAGE = '2.5.29.15';
 const EXTENDED_KEY_USAGE = '2.5.29.37';
+const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
+const CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+const SCT_LIST = '1.3.6.1.4.1.11129.2.4.2';
+const CT_POISON = '1.3.6.1.4.1.11129.2.4.3';
+const ID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
+/** GeneralName uniformResourceIdentifier, [6] IMPLICIT IA5String. */
+const URI_TAG = 0x86;
 
 /** RFC 5280 §4.2.1.3 bit order. */
 const KEY_USAGE_BITS = [
@@ -42,6 +57,10 @@ export function readExtensions(buf: Uint8Array, wrapper: Tlv | undefined): Exten
     isCA: false,
     keyUsage: [],
     extendedKeyUsage: [],
+    ocspUrls: [],
+    crlUrls: [],
+    sctCount: 0,
+    precertificate: false,
   };
   if (!wrapper) return facts;
   const seen = new Set<string>();
@@ -72,6 +91,18 @@ export function readExtensions(buf: Uint8Array, wrapper: Tlv | undefined): Exten
           break;
         case EXTENDED_KEY_USAGE:
           facts.extendedKeyUsage = readExtendedKeyUsage(buf, value);
+          break;
+        case AUTHORITY_INFO_ACCESS:
+          facts.ocspUrls = readOcspUrls(buf, value);
+          break;
+        case CRL_DISTRIBUTION_POINTS:
+          facts.crlUrls = readCrlUrls(buf, value);
+          break;
+        case SCT_LIST:
+          facts.sctCount = readSctCount(buf, value);
+          break;
+        case CT_POISON:
+          facts.precertificate = true;
           break;
       }
     } catch {
@@ -182,4 +213,63 @@ function readExtendedKeyUsage(buf: Uint8Array, value: Tlv): string[] {
     p = oidTlv.end;
   }
   return usages;
+}
+
+/** AuthorityInfoAccessSyntax: SEQUENCE OF { accessMethod OID, accessLocation GeneralName }; the OCSP URIs. */
+function readOcspUrls(buf: Uint8Array, value: Tlv): string[] {
+  const list = inner(buf, value, TAG.SEQUENCE, 'authorityInformationAccess');
+  const urls: string[] = [];
+  for (let p = list.body; p < list.bodyEnd;) {
+    const description = expectTlv(buf, p, list.bodyEnd, TAG.SEQUENCE, 'access description');
+    p = description.end;
+    const method = expectTlv(buf, description.body, description.bodyEnd, TAG.OID, 'access method');
+    const location = readTlv(buf, method.end, description.bodyEnd);
+    if (readOid(buf, method) === ID_AD_OCSP && location.tag === URI_TAG)
+      urls.push(latin1(buf, location.body, location.bodyEnd));
+  }
+  return urls;
+}
+
+/**
+ * CRLDistributionPoints: SEQUENCE OF DistributionPoint { [0] distributionPoint { [0] fullName GeneralNames | [1]
+ * nameRelativeToCRLIssuer }, [1] reasons, [2] cRLIssuer }; the URIs of the full names.
+ */
+function readCrlUrls(buf: Uint8Array, value: Tlv): string[] {
+  const list = inner(buf, value, TAG.SEQUENCE, 'cRLDistributionPoints');
+  const urls: string[] = [];
+  for (let p = list.body; p < list.bodyEnd;) {
+    const point = expectTlv(buf, p, list.bodyEnd, TAG.SEQUENCE, 'distribution point');
+    p = point.end;
+    if (point.body === point.bodyEnd) continue;
+    const name = readTlv(buf, point.body, point.bodyEnd);
+    if (name.tag !== 0xa0 || name.body === name.bodyEnd) continue;
+    const fullName = readTlv(buf, name.body, name.bodyEnd);
+    if (fullName.tag !== 0xa0) continue;
+    for (let q = fullName.body; q < fullName.bodyEnd;) {
+      const general = readTlv(buf, q, fullName.bodyEnd);
+      q = general.end;
+      if (general.tag === URI_TAG) urls.push(latin1(buf, general.body, general.bodyEnd));
+    }
+  }
+  return urls;
+}
+
+/**
+ * The embedded SCT list is an OCTET STRING holding a TLS-encoded SignedCertificateTimestampList: a two-octet
+ * length, then SCTs each behind their own two-octet length. A list whose lengths do not add up counts as none.
+ */
+function readSctCount(buf: Uint8Array, value: Tlv): number {
+  const octets = inner(buf, value, TAG.OCTET_STRING, 'SCT list');
+  if (octets.bodyEnd - octets.body < 2) return 0;
+  const end = octets.body + 2 + ((buf[octets.body] << 8) | buf[octets.body + 1]);
+  if (end !== octets.bodyEnd) return 0;
+  let count = 0;
+  for (let p = octets.body + 2; p < end; count++) {
+    if (p + 2 > end) return 0;
+    const length = (buf[p] << 8) | buf[p + 1];
+    if (length === 0) return 0;
+    p += 2 + length;
+    if (p > end) return 0;
+  }
+  return count;
 }

@@ -45,6 +45,8 @@ export interface IssueOptions {
   extendedKeyUsage?: ExtendedKeyUsageName[];
   /** Lowercase hex; random when absent. */
   serialNumber?: string;
+  /** Added after the usual ones (AIA, CRL distribution points, SCTs…). @default none */
+  extensions?: x509.Extension[];
 }
 
 const EKU_OIDS: Record<ExtendedKeyUsageName, string> = {
@@ -115,6 +117,7 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   ];
   if (eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(eku.map((name) => EKU_OIDS[name])));
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  extensions.push(...(options.extensions ?? []));
 
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: options.serialNumber ?? randomSerial(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { serialNumberHex, type CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
+import { postQuantumByOid } from '../domain/post-quantum';
 import {
   OID,
   publicKeyInfoBytes,
@@ -15,7 +16,7 @@ import { readExtensions } from './extensions';
 import { certificateKind } from './kind';
 import { commonName, formatName, readName } from './name';
 import { longName } from './oid-names';
-import { verifySignature, type SignedData } from './signature';
+import { verifySignature } from './signature';
 import { readTime } from './time';
 
 /**
@@ -78,6 +79,10 @@ function readCertificate(der: Uint8Array): CertificateRecord {
   const key = readKey(der, spki);
   const facts = readExtensions(der, extensions);
   const spkiBytes = publicKeyInfoBytes(der, spki);
+  const signatureAlgorithmsMatch = equalBytes(
+    der.subarray(innerAlg.start, innerAlg.end),
+    der.subarray(outerAlg.start, outerAlg.end),
+  );
 
   return {
     fingerprintSha256: createHash('sha256').update(der).digest('hex'),
@@ -91,35 +96,45 @@ function readCertificate(der: Uint8Array): CertificateRecord {
     keyAlgorithm: key.algorithm,
     keySize: key.size,
     keyCurve: key.curve,
-    signatureAlgorithm: longName(sigOid) ?? sigOid,
+    signatureAlgorithm: longName(sigOid) ?? postQuantumByOid(sigOid)?.name ?? sigOid,
     signatureHash: hash,
     isCA: facts.isCA,
+    // Self-signed: issued to itself (same name) and signed by its own key, else it merely reuses its issuer's
+    // name. The signed copy of the algorithm must match the outer one byte for byte (RFC 5280 §4.1.1.2; OpenSSL's
+    // X509_verify refuses otherwise); where node:crypto cannot check the algorithm (MD2, GOST, …) the name decides.
     selfSigned:
       subject === issuer &&
-      signedByOwnKey(der, innerAlg, outerAlg, {
+      signatureAlgorithmsMatch &&
+      verifySignature({
         tbs: der.subarray(tbs.start, tbs.end),
         signatureOid: sigOid,
         hash,
         pss,
         signature: der.subarray(signatureValue.body, signatureValue.bodyEnd),
         spki: spkiBytes,
-      }),
+      }) !== false,
     keyUsage: facts.keyUsage,
     extendedKeyUsage: facts.extendedKeyUsage,
     publicKeySha256: createHash('sha256').update(spkiBytes).digest('hex'),
     kind: certificateKind(facts.isCA, facts.extendedKeyUsage, facts.sans),
+    tbsSignatureAlgorithm: signatureAlgorithmsMatch ? (longName(sigOid) ?? sigOid) : algorithmName(der, innerAlg),
+    signatureAlgorithmsMatch,
+    ocspUrls: facts.ocspUrls,
+    crlUrls: facts.crlUrls,
+    sctCount: facts.sctCount,
+    precertificate: facts.precertificate,
+    weakKey: key.weakKey,
   };
 }
 
-/**
- * The signature half of "self-signed": a certificate issued to itself (same name) counts only if its own key
- * made the signature, else it merely reuses its issuer's name. The signed copy of the algorithm identifier
- * must match the outer one byte for byte (RFC 5280 §4.1.1.2; OpenSSL's X509_verify refuses otherwise).
- * Where node:crypto cannot check the algorithm (MD2, GOST, …) the name alone decides.
- */
-function signedByOwnKey(der: Uint8Array, innerAlg: Tlv, outerAlg: Tlv, signed: SignedData): boolean {
-  if (!equalBytes(der.subarray(innerAlg.start, innerAlg.end), der.subarray(outerAlg.start, outerAlg.end))) return false;
-  return verifySignature(signed) !== false;
+/** The name of an AlgorithmIdentifier's OID, null when the element holds none (the signed copy is not checked). */
+function algorithmName(der: Uint8Array, algorithm: Tlv): string | null {
+  try {
+    const oid = readOid(der, expectTlv(der, algorithm.body, algorithm.bodyEnd, TAG.OID, 'algorithm'));
+    return longName(oid) ?? oid;
+  } catch {
+    return null;
+  }
 }
 
 function attemptPss(der: Uint8Array, from: number, to: number): PssParams | undefined {

@@ -20,6 +20,7 @@ import * as evaluateUseCase from '../../lib/use-cases/evaluate';
 import { syncSource } from '../../lib/use-cases/sync';
 import { issueCertificate } from '../../lib/x509/factory';
 import { startFakeSecurityHub, type FakeSecurityHub } from '../support/fakes/security-hub-server';
+import { siemJsonProblems } from '../support/siem-json-schema';
 import { acmAlert } from '../unit/domain/notifications/fixtures';
 
 /**
@@ -517,5 +518,6 @@ describe('siem format (Pipes enrichment)', () => {
       expect.objectContaining({ event_type: 'certificate_expiring', certificate_subject: 'CN=api.example.com' }),
       expect.objectContaining({ event_type: 'sync_completed' }),
     ]);
+    expect((out as unknown[]).flatMap(siemJsonProblems)).toEqual([]);
   });
 });

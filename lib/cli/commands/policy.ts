@@ -20,6 +20,7 @@ import {
 } from '../../domain/policy';
 import type { Clock } from '../../ports/clock';
 import type { StoredLocation } from '../../ports/inventory-store';
+import { keySharingOf } from '../../use-cases/enforce-policy';
 import { parseCertificates } from '../../x509/parse';
 import { describeIoError } from '../io-errors';
 import type { openInventory, StoreOptions } from '../open-inventory';
@@ -53,20 +54,24 @@ export async function check(
   const location = checkLocation(options);
   const certificates: Array<{ file: string; record: CertificateRecord }> = [];
   const errors: Array<{ file: string; message: string }> = [];
+  const unreadable = (file: string, message: string) => {
+    errors.push({ file, message });
+    warn(message);
+  };
   for (const file of paths) {
     try {
       const path = resolve(cwd, file);
       if ((await stat(path)).isDirectory()) throw new CertwardenError(`${file}: is a directory`);
       const parsed = parseCertificates(await readFile(path), file);
-      for (const problem of parsed.problems) warn(`${file}: ${problem}`);
+      // A block that could not be read is an input the gate could not judge, as a whole unreadable file is.
+      for (const problem of parsed.problems) unreadable(file, `${file}: ${problem}`);
       for (const { record } of parsed.certificates) certificates.push({ file, record });
     } catch (error) {
       const message =
         error instanceof CertificateParseError || error instanceof CertwardenError
           ? error.message
           : `${file}: ${describeIoError(error)}`;
-      errors.push({ file, message });
-      warn(message);
+      unreadable(file, message);
     }
   }
   // The files checked together are the cross-certificate view: one key in two of them is key reuse.
@@ -77,11 +82,14 @@ export async function check(
     evaluation: evaluatePolicy(
       policy,
       { certificate: record, location },
-      { now, sameKeyElsewhere: sameKeyAs(byKey, record) },
+      // A gate before deployment: the certificate is about to be used, so one out of its validity period fails.
+      { now, sameKeyElsewhere: sameKeyAs(byKey, record), deploying: true },
     ),
   }));
   const violations = checked.flatMap(({ evaluation }) => evaluation.violations);
-  const failed = options.failOn !== 'none' && violatesAtOrAbove(violations, options.failOn);
+  const violated = options.failOn !== 'none' && violatesAtOrAbove(violations, options.failOn);
+  // What could not be read cannot pass: the check fails whatever --fail-on says (exit 2, before 1).
+  const failed = violated || errors.length > 0;
   if (options.json) {
     out(
       `${JSON.stringify(
@@ -107,10 +115,10 @@ export async function check(
     );
   } else {
     out(renderCheck(checked, { notices: options.notices ?? false }));
-    out(`${summarize(checked, errors.length, options.failOn, failed, source)}\n`);
+    out(`${summarize(checked, errors, options.failOn, violated, source)}\n`);
   }
   if (errors.length > 0) return POLICY_EXIT.error;
-  return failed ? POLICY_EXIT.violations : POLICY_EXIT.ok;
+  return violated ? POLICY_EXIT.violations : POLICY_EXIT.ok;
 }
 
 export async function explain(
@@ -158,10 +166,12 @@ export async function explain(
     const subjects: PolicySubject[] = places.length
       ? places.map((place) => ({ certificate, location: place }))
       : [{ certificate }];
+    // Key reuse as the inventory judges it, so explain agrees with `list --violations --rule key-reuse`.
+    const sameKey = await keySharingOf(store, certificate);
     const explained = subjects.map((subject) => ({
       subject,
       issuer: policy.classifier.explain(subject),
-      evaluation: evaluatePolicy(policy, subject, { now }),
+      evaluation: evaluatePolicy(policy, subject, { now, ...sameKey }),
     }));
     if (options.json) {
       out(
@@ -216,7 +226,12 @@ function checkLocation(options: CheckOptions): PolicyLocation | undefined {
   };
 }
 
-const SEVERITY_LABEL = (severity: Severity) => severity.toUpperCase().padEnd(8);
+/** Widths of the mark (severity, EXEMPT, note) and rule columns; a longer value still gets one space. */
+const MARK_WIDTH = 9;
+const RULE_WIDTH = 30;
+const column = (text: string, width: number) => (text.length < width ? text.padEnd(width) : `${text} `);
+/** `policy explain`'s marks: pass, n/a, EXEMPT, note, FAIL, off. */
+const EXPLAIN_MARK_WIDTH = 7;
 
 const shortId = (record: CertificateRecord) => record.fingerprintSha256.slice(0, 12);
 
@@ -227,7 +242,7 @@ function violationLine(violation: Violation): string {
   const expired = violation.expiredExemption
     ? ` [exemption${violation.expiredExemption.id ? ` ${violation.expiredExemption.id}` : ''} expired ${violation.expiredExemption.expiresAt}]`
     : '';
-  return `  ${SEVERITY_LABEL(violation.severity)}${violation.ruleId.padEnd(30)}${violation.message}${expired}`;
+  return `  ${column(violation.severity.toUpperCase(), MARK_WIDTH)}${column(violation.ruleId, RULE_WIDTH)}${violation.message}${expired}`;
 }
 
 function renderCheck(checked: CheckedCertificate[], options: { notices: boolean }): string {
@@ -242,23 +257,24 @@ function renderCheck(checked: CheckedCertificate[], options: { notices: boolean 
     for (const violation of sorted) lines.push(violationLine(violation));
     for (const { violation, exemption } of evaluation.exemptions)
       lines.push(
-        `  ${'EXEMPT'.padEnd(8)}${violation.ruleId.padEnd(30)}${violation.message} ` +
+        `  ${column('EXEMPT', MARK_WIDTH)}${column(violation.ruleId, RULE_WIDTH)}${violation.message} ` +
           `[${violation.severity}; exempted${exemption.id ? ` by ${exemption.id}` : ''} until ${exemption.expiresAt}: ${exemption.reason}]`,
       );
     if (options.notices)
       for (const notice of evaluation.notices)
-        lines.push(`  ${'note'.padEnd(8)}${notice.ruleId.padEnd(30)}${notice.message}`);
+        lines.push(`  ${column('note', MARK_WIDTH)}${column(notice.ruleId, RULE_WIDTH)}${notice.message}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 function summarize(
   checked: CheckedCertificate[],
-  unreadable: number,
+  errors: ReadonlyArray<{ file: string }>,
   failOn: Severity | 'none',
-  failed: boolean,
+  violated: boolean,
   source: string,
 ): string {
+  const unreadable = new Set(errors.map(({ file }) => file)).size;
   const violations = checked.flatMap(({ evaluation }) => evaluation.violations);
   const bySeverity = [...SEVERITIES]
     .reverse()
@@ -274,10 +290,11 @@ function summarize(
     `${notices} notice${notices === 1 ? '' : 's'}`,
     ...(unreadable ? [`${unreadable} unreadable file${unreadable === 1 ? '' : 's'}`] : []),
   ];
-  const verdict =
-    failOn === 'none'
+  const verdict = unreadable
+    ? `FAILED (${unreadable === 1 ? 'an input' : 'inputs'} could not be read)`
+    : failOn === 'none'
       ? 'not failing (--fail-on none)'
-      : failed
+      : violated
         ? `FAILED (--fail-on ${failOn})`
         : `passed (--fail-on ${failOn})`;
   return `${parts.join(', ')}: ${verdict}`;
@@ -355,7 +372,7 @@ function renderExplanation(
                 ? 'note'
                 : 'FAIL';
       lines.push(
-        `  ${mark.padEnd(7)}${applied.ruleId.padEnd(30)}${applied.severity}, set by ${applied.via.map((ref) => ref.name).join(' → ')}`,
+        `  ${column(mark, EXPLAIN_MARK_WIDTH)}${column(applied.ruleId, RULE_WIDTH)}${applied.severity}, set by ${applied.via.map((ref) => ref.name).join(' → ')}`,
       );
       const params = formatParams(applied.params);
       if (params) lines.push(`         params: ${params}`);
@@ -375,7 +392,7 @@ function renderExplanation(
       }
     }
     for (const { ruleId, scope } of evaluation.disabled)
-      lines.push(`  ${'off'.padEnd(7)}${ruleId.padEnd(30)}disabled by ${scope.name}`);
+      lines.push(`  ${column('off', EXPLAIN_MARK_WIDTH)}${column(ruleId, RULE_WIDTH)}disabled by ${scope.name}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,17 @@ import { EXPIRY_SEVERITIES, type ExpirySeverity } from '../severity';
 import { describeTimeLeft, snsSubject, type RenderedEmail } from './expiry-email';
 import { renewalInstructions } from './renewal-guidance';
 import { sourceKindLabel } from './source-labels';
-import type { SlackMessage } from './slack-message';
+import {
+  andMore,
+  clipText,
+  contextBlock,
+  escapeMrkdwn,
+  fallbackText,
+  headerBlock,
+  section,
+  SLACK_LIMITS,
+  type SlackMessage,
+} from './slack-message';
 
 /** One certificate at one place in the digest. */
 export interface DigestItem {
@@ -57,14 +67,6 @@ export const DIGEST_ATTRIBUTES = {
 
 /** The email body is cut here (UTF-8 bytes): below SNS's 256 KiB message limit, subject and attributes included. */
 export const DIGEST_EMAIL_MAX_BYTES = 240_000;
-
-/**
- * Slack's limits: blocks per message and characters per section text; and a serialized size we keep the message
- * under (Slack answers msg_too_long to very long messages; 40,000 characters is its documented limit on text).
- */
-export const SLACK_MAX_BLOCKS = 50;
-export const SLACK_MAX_SECTION_TEXT = 3000;
-export const SLACK_DIGEST_MAX_CHARS = 40_000;
 
 /** The digest of `day` with its items in order: soonest expiry first, then by name and place (stable output). */
 export function expiryDigest(day: string, items: DigestItem[]): ExpiryDigest {
@@ -188,72 +190,57 @@ export function renderDigestEmail(
   };
 }
 
-/** mrkdwn treats &, < and > as control characters. */
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
-
 const EMOJI: Record<string, string> = { info: ':information_source:', warning: ':warning:' };
+
+/** What the header, the context, the overflow line and the footer take at most, out of the text budget. */
+const DIGEST_FRAME_CHARS = 600;
+/** One certificate's line at most: a long name or place is clipped, not the list. */
+const DIGEST_LINE_CHARS = 1000;
 
 /**
  * The digest as one Slack Block Kit message: a header, a summary, then each owner's certificates as sections
- * (split to stay within 3,000 characters a section). Within Slack's 50 blocks and a conservative total size:
- * what does not fit is summarized as `…and N more`.
+ * (split to stay within a section's limit). Within Slack's limits (SLACK_LIMITS: 50 blocks, and the text of all
+ * blocks together): what does not fit is summarized as `… and N more`.
  */
 export function renderDigestSlack(digest: ExpiryDigest): SlackMessage & { listed: number } {
   const title = headline(digest);
   const count = digest.items.length;
   const blocks: Array<Record<string, unknown>> = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`:calendar: ${title}`, 150), emoji: true } },
-    {
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `${digest.day} · info and warning only: high and critical alerts are sent one by one as they happen`,
-        },
-      ],
-    },
+    headerBlock(`:calendar: ${title}`),
+    contextBlock(`${digest.day} · info and warning only: high and critical alerts are sent one by one as they happen`),
   ];
   // Room is always kept for the overflow and the footer blocks.
-  const maxSections = SLACK_MAX_BLOCKS - blocks.length - 2;
-  // The header, the context, the overflow and the footer take well under 1,000 characters serialized.
-  const charBudget = SLACK_DIGEST_MAX_CHARS - 1000;
+  const maxSections = SLACK_LIMITS.blocks - blocks.length - 2;
+  const charBudget = SLACK_LIMITS.blocksText - DIGEST_FRAME_CHARS;
   const sections: string[] = [];
   let openOwner: string | undefined;
   let chars = 0;
   let listed = 0;
   outer: for (const [owner, items] of byOwner(digest.items)) {
     for (const [index, item] of items.entries()) {
-      const line = clip(
-        `${EMOJI[item.severity] ?? '•'} *${escape(item.name)}* ${describeTimeLeft(item)} (${item.notAfter.slice(0, 10)})` +
-          ` · ${escape(sourceKindLabel(item.sourceKind))} \`${escape(item.nativeId)}\` · ${escape(item.source)}`,
-        1000,
+      const line = clipText(
+        `${EMOJI[item.severity] ?? '•'} *${escapeMrkdwn(item.name)}* ${describeTimeLeft(item)} (${item.notAfter.slice(0, 10)})` +
+          ` · ${escapeMrkdwn(sourceKindLabel(item.sourceKind))} \`${escapeMrkdwn(item.nativeId)}\` · ${escapeMrkdwn(item.source)}`,
+        DIGEST_LINE_CHARS,
       );
       const last = sections.length - 1;
-      if (openOwner === owner && sections[last].length + 1 + line.length <= SLACK_MAX_SECTION_TEXT) {
-        // Serialized, the line costs its JSON form: its quotes make room for the escaped line break.
-        const cost = JSON.stringify(line).length;
-        if (chars + cost > charBudget) break outer;
+      if (openOwner === owner && sections[last].length + 1 + line.length <= SLACK_LIMITS.sectionText) {
+        if (chars + 1 + line.length > charBudget) break outer;
         sections[last] += `\n${line}`;
-        chars += cost;
+        chars += 1 + line.length;
       } else {
-        const heading = `*${escape(clip(owner, 200))}* (${items.length}${index > 0 ? ', continued' : ''})`;
+        const heading = `*${clipText(escapeMrkdwn(owner), 200)}* (${items.length}${index > 0 ? ', continued' : ''})`;
         const text = `${heading}\n${line}`;
-        const cost = JSON.stringify(section(text)).length + 1;
-        if (sections.length >= maxSections || chars + cost > charBudget) break outer;
+        if (sections.length >= maxSections || chars + text.length > charBudget) break outer;
         sections.push(text);
-        chars += cost;
+        chars += text.length;
         openOwner = owner;
       }
       listed++;
     }
   }
-  blocks.push(...sections.map(section));
-  if (listed < count) blocks.push(section(`…and ${count - listed} more`));
-  blocks.push({
-    type: 'context',
-    elements: [{ type: 'mrkdwn', text: 'Once a day while certificates are due for renewal · certwarden' }],
-  });
-  return { text: title, blocks, listed };
+  blocks.push(...sections.map((text) => section(text)));
+  if (listed < count) blocks.push(section(andMore(count - listed)));
+  blocks.push(contextBlock('Once a day while certificates are due for renewal · certwarden'));
+  return { text: fallbackText(title), blocks, listed };
 }

@@ -1,11 +1,33 @@
+import { contentHash } from '../content-hash';
 import type { CertwardenEvent } from '../events';
 
-/** The plain JSON shape for SIEMs without OCSF: one flat object per event. */
+/**
+ * The plain JSON shape for SIEMs without OCSF: one flat object per event. Its JSON Schema is
+ * siem-json-record-schema.json beside this file (the tests hold every record to it).
+ */
 export interface SiemJsonEvent {
+  /**
+   * The record's deduplication key (32 hex): the same fact always has the same id, however often it is
+   * delivered. An expiry alert's is derived from its alert id, so a resend on a later run (new `timestamp`,
+   * fewer days left) keeps it; any other event's from its whole content.
+   */
+  event_id: string;
   /** When it happened (ISO 8601). */
   timestamp: string;
   /** `certificate_expiring`, `policy_violation`, … (the detail type in snake case). */
   event_type: string;
+  /**
+   * The alert or finding the record is about, as OCSF's `finding_info.uid`: an expiry alert's
+   * `<locationId>#<fingerprint>#<thresholdId>`, a violation's `<locationId>#<ruleId>` (its resolution has the same),
+   * a revocation's `<locationId>#<fingerprint>#revoked`; null for events that are no alert.
+   */
+  alert_id: string | null;
+  /** The expiry threshold crossed (`60d`, `lifetime-33%`, `expired`); null for other events. */
+  threshold_id: string | null;
+  /** The policy rule broken or no longer broken; null for other events. */
+  rule_id: string | null;
+  /** SHA-256 of the certificate's DER (hex), when the event names a certificate. */
+  certificate_fingerprint: string | null;
   certificate_subject: string | null;
   certificate_serial: string | null;
   issuer: string | null;
@@ -21,6 +43,31 @@ export interface SiemJsonEvent {
 
 const snake = (detailType: string) => detailType.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
+/**
+ * The alert or finding an event is about, stable across deliveries (OCSF `finding_info.uid`, SIEM JSON
+ * `alert_id`); undefined for events that are no alert.
+ */
+export function alertIdOf(event: CertwardenEvent): string | undefined {
+  switch (event.detailType) {
+    case 'Certificate Expiring':
+    case 'Certificate Expired':
+      return event.detail.alertId;
+    case 'Revocation Detected':
+      return `${event.detail.locationId}#${event.detail.fingerprint}#revoked`;
+    case 'Policy Violation':
+    case 'Violation Resolved':
+      return `${event.detail.locationId}#${event.detail.ruleId}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The record's deduplication key (SiemJsonEvent.event_id). */
+function eventIdOf(event: CertwardenEvent): string {
+  const expiry = event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired';
+  return contentHash([event.detailType, expiry ? event.detail.alertId : event.detail]);
+}
+
 /** The flat JSON form of any certwarden event; fields an event does not carry are null. */
 export function toSiemJson(event: CertwardenEvent): SiemJsonEvent {
   const detail = event.detail as unknown as Record<string, unknown>;
@@ -29,8 +76,13 @@ export function toSiemJson(event: CertwardenEvent): SiemJsonEvent {
   const locationId = text('locationId');
   const removed = event.detailType === 'Certificate Removed';
   return {
+    event_id: eventIdOf(event),
     timestamp: text('at') ?? new Date(0).toISOString(),
     event_type: snake(event.detailType),
+    alert_id: alertIdOf(event) ?? null,
+    threshold_id: text('thresholdId'),
+    rule_id: text('ruleId'),
+    certificate_fingerprint: text('fingerprint'),
     certificate_subject: text('subject') ?? text('subjectCommonName'),
     certificate_serial: text('serialNumber'),
     issuer: text('issuer'),

@@ -1,5 +1,6 @@
 import type { CertwardenEvent, ExpiryAlertDetail, PolicyViolationDetail, RevocationDetail } from '../events';
 import { displayNameOf } from './expiry-email';
+import { alertIdOf } from './siem-json';
 
 /** The OCSF version these events follow. */
 export const OCSF_VERSION = '1.3.0';
@@ -144,13 +145,14 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
     case 'Certificate Expired': {
       const detail = event.detail;
       const name = displayNameOf(detail);
+      const uid = alertIdOf(event)!;
       return {
-        ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, detail.severity, detail.at, detail.alertId),
+        ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, detail.severity, detail.at, uid),
         message: `${name} ${event.detailType === 'Certificate Expired' ? 'expired' : 'expires'} on ${detail.notAfter}`,
         status_id: 1,
         status: 'New',
         finding_info: {
-          uid: detail.alertId,
+          uid,
           title: `${event.detailType}: ${name}`,
           desc: detail.renewal.instructions,
           types: ['Certificate Expiry'],
@@ -168,7 +170,7 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
     }
     case 'Revocation Detected': {
       const detail = event.detail;
-      const uid = `${detail.locationId}#${detail.fingerprint}#revoked`;
+      const uid = alertIdOf(event)!;
       return {
         ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, 'critical', detail.at, uid),
         message: `certificate ${detail.serialNumber} was revoked on ${detail.revokedAt}${detail.reason ? ` (${detail.reason})` : ''}`,
@@ -187,7 +189,7 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
     case 'Violation Resolved': {
       const detail: PolicyViolationDetail = event.detail;
       const resolved = event.detailType === 'Violation Resolved';
-      const uid = `${detail.locationId}#${detail.ruleId}`;
+      const uid = alertIdOf(event)!;
       return {
         ...base(
           OCSF_CLASSES.complianceFinding,

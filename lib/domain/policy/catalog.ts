@@ -13,8 +13,14 @@ import { noSelfSignedRule } from './rules/no-self-signed';
 import { noWildcardsRule } from './rules/no-wildcards';
 import { quantumVulnerableRule } from './rules/quantum-vulnerable';
 import { requiredOwnershipRule } from './rules/required-ownership';
+import { revocationPointersRule } from './rules/revocation-pointers';
 import { rsaMinKeySizeRule } from './rules/rsa-min-key-size';
 import { sanRequiredRule } from './rules/san-required';
+import { sctRequiredRule } from './rules/sct-required';
+import { serialNumberEntropyRule } from './rules/serial-number-entropy';
+import { signatureAlgorithmsMatchRule } from './rules/signature-algorithms-match';
+import { unknownKeyAlgorithmRule } from './rules/unknown-key-algorithm';
+import { weakKeyRule } from './rules/weak-key';
 
 /** Every built-in rule, in the order the engine runs and reports them. */
 export const RULES: readonly RuleDefinition[] = Object.freeze([
@@ -22,8 +28,14 @@ export const RULES: readonly RuleDefinition[] = Object.freeze([
   rsaMinKeySizeRule,
   allowedEcCurvesRule,
   forbiddenKeyAlgorithmsRule,
+  unknownKeyAlgorithmRule,
+  weakKeyRule,
   forbiddenSignatureHashesRule,
+  signatureAlgorithmsMatchRule,
   maxValidityRule,
+  serialNumberEntropyRule,
+  sctRequiredRule,
+  revocationPointersRule,
   allowedIssuersRule,
   noSelfSignedRule,
   sanRequiredRule,

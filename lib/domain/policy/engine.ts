@@ -196,7 +196,8 @@ export function evaluatePolicy(
   subject: PolicySubject,
   context: EvaluationContext,
 ): PolicyEvaluation {
-  const { uses, inUse } = usesOf(subject.location);
+  const { uses, inUse: usedAtPlace } = usesOf(subject.location);
+  const inUse = usedAtPlace || context.deploying === true;
   const facts: SubjectFacts = {
     issuerType: policy.classifier.classify(subject),
     uses,
@@ -207,6 +208,7 @@ export function evaluatePolicy(
     now: context.now,
     sameKeyElsewhere: context.sameKeyElsewhere,
     sameKeySampled: context.sameKeySampled,
+    deploying: context.deploying,
     issuerType: facts.issuerType,
     uses,
     inUse,

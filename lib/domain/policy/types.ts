@@ -80,6 +80,12 @@ export interface EvaluationContext {
   sameKeyElsewhere?: readonly KeySharingCertificate[];
   /** `sameKeyElsewhere` is a sample: more certificates have the key. @default false, all of them are given */
   sameKeySampled?: boolean;
+  /**
+   * The subject is about to be deployed (`policy check`, a gate before a certificate is used): it counts as in use
+   * whatever its place says, so a certificate out of its validity period fails before it reaches a client.
+   * @default false: in use only as its place says
+   */
+  deploying?: boolean;
 }
 
 /** What the engine and rules know about a subject beyond its fields, computed once per evaluation. */
@@ -87,7 +93,10 @@ export interface RuleContext extends EvaluationContext {
   issuerType: IssuerType;
   /** Uses known from the location: explicit `uses`, else `tls-server` when something uses it or an endpoint serves it. */
   uses: readonly CertificateUse[];
-  /** Something uses or serves it now (InUseBy, an endpoint, explicit uses), and the place is not removed. */
+  /**
+   * Something uses or serves it now (InUseBy, an endpoint, explicit uses) and the place is not removed, or it is
+   * being deployed (`deploying`).
+   */
   inUse: boolean;
 }
 
@@ -120,6 +129,10 @@ export type Rule<P> = (subject: PolicySubject, params: P, context: RuleContext) 
 export const compliant: Compliant = Object.freeze({ outcome: 'compliant' }) as Compliant;
 
 export const notApplicable = (reason: string): NotApplicable => ({ outcome: 'not-applicable', reason });
+
+/** Not applicable to a record stored before certwarden read `what`; policy enforcement reads such records again. */
+export const recordPredates = (what: string): NotApplicable =>
+  notApplicable(`recorded before certwarden read ${what}; the next policy evaluation reads it again`);
 
 export const violation = (message: string, details: Record<string, unknown> = {}): Finding => ({
   outcome: 'violation',

@@ -3,7 +3,8 @@ import { expiryAlertEvent, syncFailedEvent } from '../../../lib/domain/events';
 import { NotificationError } from '../../../lib/domain/notifications/notification-error';
 import { HttpEndpoint } from '../../support/fakes/http-endpoint';
 import { inVirtualTime } from '../../support/virtual-time';
-import { acmAlert, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
+import { siemJsonProblems } from '../../support/siem-json-schema';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from '../../unit/domain/notifications/fixtures';
 
 /** A local HTTP collector: records every POST, answers from a script, then 200. */
 const collector = new HttpEndpoint<unknown[]>('/ingest');
@@ -48,6 +49,25 @@ describe('SiemPoster', () => {
       expect.objectContaining({ event_type: 'certificate_expiring', certificate_serial: '0a1b2c' }),
       expect.objectContaining({ event_type: 'sync_failed' }),
     ]);
+  });
+
+  it('posts a record of its documented schema for every event type', async () => {
+    await new SiemPoster({ url: collector.url, format: 'json' }).publish(EVENT_OF_EVERY_TYPE);
+
+    const records = collector.accepted[0].body;
+    expect(records).toHaveLength(EVENT_OF_EVERY_TYPE.length);
+    expect(records.flatMap(siemJsonProblems)).toEqual([]);
+  });
+
+  it('posts the same records, dedup keys included, when it sends a batch again', async () => {
+    const events = [expiryAlertEvent(acmAlert), expiryAlertEvent(expiredFileAlert), syncFailed];
+    const poster = new SiemPoster({ url: collector.url, format: 'json' });
+    await poster.publish(events);
+    await poster.publish(events);
+
+    const [first, again] = collector.accepted.map(({ body }) => body as Array<{ event_id: string }>);
+    expect(again.map((record) => record.event_id)).toEqual(first.map((record) => record.event_id));
+    expect(new Set(first.map((record) => record.event_id)).size).toBe(events.length);
   });
 
   it('retries a 429 (after its Retry-After) and a 503, then delivers', async () => {

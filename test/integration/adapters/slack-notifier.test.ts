@@ -177,7 +177,7 @@ describe('SlackNotifier.sendDigest', () => {
     expect(slack.requests).toHaveLength(1);
     const { blocks } = slack.requests[0].body as { blocks: Array<{ type: string; text?: { text: string } }> };
     expect(blocks.length).toBeLessThanOrEqual(50);
-    expect(blocks.filter((block) => block.type === 'section').at(-1)?.text?.text).toMatch(/^…and \d+ more$/);
+    expect(blocks.filter((block) => block.type === 'section').at(-1)?.text?.text).toMatch(/^… and \d+ more$/);
   });
 
   it('retries a server error, then delivers', async () => {

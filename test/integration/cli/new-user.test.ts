@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -73,26 +73,60 @@ describe('an embedded inventory that cannot be opened', () => {
   let holder: ChildProcess | undefined;
   afterEach(() => holder?.kill('SIGKILL'));
 
-  it('held by another process: one line naming the store and the cause, exit 2', async () => {
+  async function hold(store: string, how: 'certwarden' | 'leveldb'): Promise<ChildProcess> {
+    const script = join(work, `hold-store-${how}.ts`);
+    const open =
+      how === 'certwarden'
+        ? `import { startEmbeddedDynamoDb } from ${JSON.stringify(join(__dirname, '../../../lib/adapters/embedded-dynamodb'))};\n` +
+          `void startEmbeddedDynamoDb({ path: process.argv[2] }).then(() => console.log('holding'));\n`
+        : `import { Level } from ${JSON.stringify(require.resolve('level'))};\n` +
+          `void new Level(process.argv[2]).open({ createIfMissing: true }).then(() => console.log('holding'));\n` +
+          // An open LevelDB does not keep the process alive on its own.
+          `setInterval(() => {}, 60_000);\n`;
+    await writeFile(script, open);
+    const child = spawn(process.execPath, [RUN_TS, script, store], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((held) => createInterface({ input: child.stdout! }).once('line', held));
+    return child;
+  }
+
+  it("held by another certwarden: one line naming the store and the holder's pid, exit 2", async () => {
     const home = join(work, 'held-home');
     const store = join(home, 'dynamodb');
     await mkdir(store, { recursive: true });
-    const script = join(work, 'hold-store.ts');
-    await writeFile(
-      script,
-      `import { startEmbeddedDynamoDb } from ${JSON.stringify(join(__dirname, '../../../lib/adapters/embedded-dynamodb'))};\n` +
-        `void startEmbeddedDynamoDb({ path: ${JSON.stringify(store)} }).then(() => console.log('holding'));\n`,
-    );
-    holder = spawn(process.execPath, [RUN_TS, script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((held) => createInterface({ input: holder!.stdout! }).once('line', held));
+    holder = await hold(store, 'certwarden');
 
     for (const args of [['list'], ['scan', '--dir', work]]) {
       const run = await certwarden(args, { CERTWARDEN_HOME: home });
       expect(run.code).toBe(2);
-      expect(run.stderr).toBe(
-        `certwarden: cannot open the embedded inventory at ${store}: it is in use by another process (another certwarden running?)\n`,
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^certwarden: cannot open the embedded inventory at ${store}: it is in use by certwarden process ` +
+            `${holder.pid} \\(open since \\d{4}-[^)]+\\); wait for it to finish, or stop it\n$`,
+        ),
       );
     }
+  });
+
+  it('held by a process that did not say who it is (or crashed holding it): the cause without a pid', async () => {
+    const home = join(work, 'held-home-unknown');
+    const store = join(home, 'dynamodb');
+    await mkdir(store, { recursive: true });
+    // A record left by a crashed certwarden names a pid that no longer runs: not to be blamed.
+    await writeFile(`${store}.holder`, JSON.stringify({ pid: 2 ** 22 + 1, since: new Date().toISOString() }));
+    holder = await hold(store, 'leveldb');
+
+    const run = await certwarden(['list'], { CERTWARDEN_HOME: home });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `certwarden: cannot open the embedded inventory at ${store}: it is in use by another process (another certwarden running?)\n`,
+    );
+  });
+
+  it('once its holder is done, the store opens and the holder record is gone', async () => {
+    const home = join(work, 'released-home');
+    const store = join(home, 'dynamodb');
+    expect((await certwarden(['list'], { CERTWARDEN_HOME: home })).code).toBe(0);
+    await expect(access(`${store}.holder`)).rejects.toThrow(/ENOENT/);
   });
 
   it('where a file stands in for the store directory: one line naming it, exit 2', async () => {

@@ -12,12 +12,14 @@ import {
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
 import { registerPolicyCommands } from '../../../lib/cli/policy-commands';
+import { RECOMMENDED_POLICY, type CompiledPolicy } from '../../../lib/domain/policy';
 import type { OpenInventory } from '../../../lib/cli/open-inventory';
 import type { CertificateSource, LocationMetadata, SourceEntry } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { generateKeys, issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
+import { derCertificate } from '../../support/der-certificate';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -33,6 +35,8 @@ let ca: IssuedCertificate;
 let good: IssuedCertificate;
 let weak: IssuedCertificate;
 let long: IssuedCertificate;
+let expired: IssuedCertificate;
+let future: IssuedCertificate;
 
 /** Runs `certwarden <args>` on a fresh program with only the policy commands, capturing output and exit code. */
 async function certwarden(args: string[], inventory?: () => Promise<OpenInventory>): Promise<Run> {
@@ -89,7 +93,23 @@ beforeAll(async () => {
     notBefore: new Date(NOW.getTime() - 10 * DAY),
     notAfter: new Date(NOW.getTime() + 490 * DAY),
   });
+  expired = await issueCertificate({
+    subject: 'CN=old.example.com',
+    dns: ['old.example.com'],
+    issuer: ca,
+    notBefore: new Date(NOW.getTime() - 90 * DAY),
+    notAfter: new Date(NOW.getTime() - 10 * DAY),
+  });
+  future = await issueCertificate({
+    subject: 'CN=next.example.com',
+    dns: ['next.example.com'],
+    issuer: ca,
+    notBefore: new Date(NOW.getTime() + 2 * DAY),
+    notAfter: new Date(NOW.getTime() + 60 * DAY),
+  });
   await file('good.pem', good.pem);
+  await file('expired.pem', expired.pem);
+  await file('future.pem', future.pem);
   await file('weak.pem', weak.pem);
   await file('long.der', long.der);
 });
@@ -105,7 +125,7 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(
-      /^good\.pem: api\.example\.com \([0-9a-f]{12}, private issuer\): compliant \(12 rules\)$/m,
+      /^good\.pem: api\.example\.com \([0-9a-f]{12}, private issuer\): compliant \(18 rules\)$/m,
     );
     expect(run.stdout).toContain('1 certificate checked against recommended (built in), 0 violations');
     expect(run.stdout).toContain('passed (--fail-on low)');
@@ -117,9 +137,9 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^weak\.pem: legacy\.example\.com .*: 2 violations$/m);
     expect(run.stdout).toContain(
-      '  HIGH    rsa-min-key-size              RSA key of 1024 bits; policy requires at least 2048 bits',
+      '  HIGH     rsa-min-key-size              RSA key of 1024 bits; policy requires at least 2048 bits',
     );
-    expect(run.stdout).toMatch(/HIGH {4}forbidden-signature-hashes +signed with sha1WithRSAEncryption \(SHA-1\)/);
+    expect(run.stdout).toMatch(/HIGH {5}forbidden-signature-hashes +signed with sha1WithRSAEncryption \(SHA-1\)/);
     expect(run.stdout).toContain('2 violations (2 high)');
     expect(run.stdout).toContain('FAILED (--fail-on low)');
   });
@@ -155,6 +175,60 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(2);
   });
 
+  it.each([
+    ['an expired', 'expired.pem', `expired ${new Date(NOW.getTime() - 10 * DAY).toISOString()}`],
+    ['a not yet valid', 'future.pem', `not valid before ${new Date(NOW.getTime() + 2 * DAY).toISOString()}`],
+  ])('fails %s certificate by default (no --use): a CRITICAL violation, exit 1', async (_name, path, what) => {
+    const run = await certwarden(['policy', 'check', path]);
+
+    expect(run.stdout).toContain(`  CRITICAL expired-or-revoked-in-use     ${what}: clients refuse it once deployed\n`);
+    expect(run.stdout).toContain('1 violation (1 critical)');
+    expect(run.stdout).toContain('FAILED (--fail-on low)');
+    expect(run.code).toBe(1);
+  });
+
+  it('lets a policy that turns the validity rule off pass an expired certificate (checking an archive)', async () => {
+    await file('archive.json', JSON.stringify({ rules: { 'expired-or-revoked-in-use': { enabled: false } } }));
+    const run = await certwarden(['policy', 'check', '--policy', 'archive.json', 'expired.pem']);
+    expect(run.stdout).toContain('passed (--fail-on low)');
+    expect(run.code).toBe(0);
+  });
+
+  it('never says "passed" when an input could not be read: the input named on stderr, FAILED, exit 2', async () => {
+    const run = await certwarden(['policy', 'check', 'good.pem', 'missing.pem']);
+
+    expect(run.stderr).toBe('certwarden: missing.pem: no such file\n');
+    expect(run.stdout).not.toMatch(/passed/);
+    expect(run.stdout).toMatch(/, 1 unreadable file: FAILED \(an input could not be read\)$/m);
+    expect(run.code).toBe(2);
+  });
+
+  it('fails on unreadable input even with --fail-on none', async () => {
+    const run = await certwarden(['policy', 'check', '--fail-on', 'none', 'missing.pem']);
+    expect(run.stdout).toMatch(/: FAILED \(an input could not be read\)$/m);
+    expect(run.code).toBe(2);
+  });
+
+  it('treats a block that cannot be read in an otherwise readable file as unreadable input', async () => {
+    await file('half.pem', `${good.pem}\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`);
+    const run = await certwarden(['policy', 'check', 'half.pem']);
+
+    expect(run.stderr).toMatch(/^certwarden: half\.pem: block 2 \(CERTIFICATE\): .+\n$/);
+    expect(run.stdout).toContain('half.pem: api.example.com');
+    expect(run.stdout).not.toMatch(/passed/);
+    expect(run.code).toBe(2);
+  });
+
+  it('says failed in JSON when an input could not be read, listing it in errors', async () => {
+    const run = await certwarden(['policy', 'check', '--json', 'good.pem', 'missing.pem']);
+
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      failed: true,
+      errors: [{ file: 'missing.pem', message: 'missing.pem: no such file' }],
+    });
+    expect(run.code).toBe(2);
+  });
+
   it('prints JSON with every certificate, its violations, exemptions and notices', async () => {
     const run = await certwarden(['policy', 'check', '--json', 'good.pem', 'weak.pem']);
 
@@ -176,8 +250,40 @@ describe('certwarden policy check', () => {
 
   it('lists notices with --notices, and they never fail the check', async () => {
     const run = await certwarden(['policy', 'check', '--notices', 'good.pem']);
-    expect(run.stdout).toMatch(/note {4}quantum-vulnerable +EC P-256 key: quantum-vulnerable/);
+    expect(run.stdout).toMatch(/note {5}quantum-vulnerable +EC P-256 key: quantum-vulnerable/);
     expect(run.code).toBe(0);
+  });
+
+  it('gives Ed25519 keys the quantum-vulnerable notice, and ML-DSA keys none (quantum-safe)', async () => {
+    const ed = await issueCertificate({
+      subject: 'CN=ed.example.com',
+      dns: ['ed.example.com'],
+      key: { algorithm: 'Ed25519' },
+      notBefore: new Date(NOW.getTime() - DAY),
+      notAfter: new Date(NOW.getTime() + 30 * DAY),
+    });
+    await file('ed25519.pem', ed.pem);
+    await file(
+      'ml-dsa.der',
+      derCertificate({
+        keyOid: '2.16.840.1.101.3.4.3.18',
+        commonName: 'pq.example.com',
+        issuerCommonName: 'PQ Test CA',
+        notBefore: new Date(NOW.getTime() - DAY),
+        notAfter: new Date(NOW.getTime() + 30 * DAY),
+      }),
+    );
+
+    const run = await certwarden(['policy', 'check', '--json', 'ed25519.pem', 'ml-dsa.der']);
+
+    const [edDsa, mlDsa] = JSON.parse(run.stdout).certificates;
+    expect(edDsa.notices).toEqual([
+      expect.objectContaining({
+        ruleId: 'quantum-vulnerable',
+        details: expect.objectContaining({ keyAlgorithm: 'Ed25519' }),
+      }),
+    ]);
+    expect(mlDsa.notices).toEqual([]);
   });
 
   it('finds the same key in two of the files checked together', async () => {
@@ -204,7 +310,7 @@ describe('certwarden policy check', () => {
     const run = await certwarden(['policy', 'check', 'one.pem', 'two.pem']);
 
     expect(run.stdout).toMatch(
-      /HIGH {4}key-reuse +public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.example\.org\)/,
+      /HIGH {5}key-reuse +public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.example\.org\)/,
     );
     expect(run.code).toBe(1);
   });
@@ -241,7 +347,7 @@ describe('certwarden policy check', () => {
 
     it('with deployment context, judges ownership: no owner tag and no --owner is unowned', async () => {
       const run = await certwarden(['policy', 'check', '--tag', 'env=dev', 'good.pem']);
-      expect(run.stdout).toMatch(/MEDIUM {2}required-ownership +unowned/);
+      expect(run.stdout).toMatch(/MEDIUM {3}required-ownership +unowned/);
       const owned = await certwarden(['policy', 'check', '--tag', 'env=dev', '--tag', 'owner=payments', 'good.pem']);
       expect(owned.code).toBe(0);
     });
@@ -297,7 +403,7 @@ describe('certwarden policy check', () => {
       const run = await certwarden(['policy', 'check', '--policy', 'exempt.json', 'weak.pem']);
 
       expect(run.stdout).toMatch(
-        /EXEMPT {2}rsa-min-key-size +RSA key of 1024 bits.*\[high; exempted by SEC-9 until 2027-01-01T00:00:00.000Z: lab appliance\]/,
+        /EXEMPT {3}rsa-min-key-size +RSA key of 1024 bits.*\[high; exempted by SEC-9 until 2027-01-01T00:00:00.000Z: lab appliance\]/,
       );
       expect(run.stdout).toContain('0 violations, 2 exempted');
       expect(run.code).toBe(0);
@@ -321,7 +427,7 @@ describe('certwarden policy check', () => {
       );
       const run = await certwarden(['policy', 'check', '--policy', 'expired.json', 'weak.pem']);
 
-      expect(run.stdout).toMatch(/HIGH {4}rsa-min-key-size .*\[exemption SEC-8 expired 2026-05-02T00:00:00.000Z\]/);
+      expect(run.stdout).toMatch(/HIGH {5}rsa-min-key-size .*\[exemption SEC-8 expired 2026-05-02T00:00:00.000Z\]/);
       expect(run.code).toBe(1);
     });
   });
@@ -418,9 +524,7 @@ describe('certwarden policy explain', () => {
       / {2}FAIL {3}rsa-min-key-size +critical, set by built-in → rules → production\n {9}params: minBits=2048 caMinBits=3072\n {9}RSA key of 1024 bits/,
     );
     expect(run.stdout).toMatch(/ {2}pass {3}expired-or-revoked-in-use +critical, set by built-in/);
-    expect(run.stdout).toMatch(
-      / {2}n\/a {4}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n {9}no inventory-wide view/,
-    );
+    expect(run.stdout).toMatch(/ {2}pass {3}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n/);
     expect(run.stdout).toMatch(/ {2}off {4}allowed-domains +disabled by built-in/);
   });
 
@@ -444,6 +548,68 @@ describe('certwarden policy explain', () => {
       ],
     });
     expect(run.code).toBe(0);
+  });
+
+  describe('judges key reuse as the inventory does', () => {
+    /** Syncs two certificates for unrelated names on one key into a source of their own; returns their places. */
+    async function sharedKeySource(name: string, policy?: CompiledPolicy): Promise<[string, string]> {
+      const keys = await generateKeys();
+      const issued = await Promise.all(
+        ['a', 'b'].map((label) =>
+          issueCertificate({
+            subject: `CN=${label}.${name}.example`,
+            dns: [`${label}.${name}.example`],
+            keys,
+            issuer: ca,
+            notBefore: new Date(NOW.getTime() - DAY),
+            notAfter: new Date(NOW.getTime() + 60 * DAY),
+          }),
+        ),
+      );
+      const source: CertificateSource = {
+        kind: 'aws-acm',
+        name,
+        async *list() {
+          for (const [i, certificate] of issued.entries())
+            yield {
+              nativeId: `arn:aws:acm:eu-west-1:222222222222:certificate/${name}-${i}`,
+              scope: '222222222222/eu-west-1',
+              role: 'leaf',
+              certificate: parseCertificates(certificate.pem, name).certificates[0],
+              metadata: { owner: 'web', tags: { owner: 'web' }, account: '222222222222' },
+            } satisfies SourceEntry;
+        },
+      };
+      const { store } = await inventory();
+      await syncSource({ source, store, clock: fixedClock(NOW), policy });
+      return [0, 1].map((i) => `aws-acm:arn:aws:acm:eu-west-1:222222222222:certificate/${name}-${i}`) as [
+        string,
+        string,
+      ];
+    }
+
+    it('shows the key-reuse violation the inventory holds (a source synced with a policy)', async () => {
+      const [first] = await sharedKeySource('with-policy', RECOMMENDED_POLICY);
+      const { store } = await inventory();
+      expect((await store.violationsAt(first)).map((violation) => violation.ruleId)).toContain('key-reuse');
+
+      const run = await certwarden(['policy', 'explain', first], inventory);
+
+      expect(run.stdout).toMatch(
+        / {2}FAIL {3}key-reuse +high, set by built-in\n {9}params: allowSameNames=true\n {9}public key [0-9a-f]{16}… also in 1 certificate for unrelated names \(b\.with-policy\.example\)/,
+      );
+      expect(run.code).toBe(0);
+    });
+
+    it('reads the places with the key when the inventory keeps no register of keys (synced without a policy)', async () => {
+      const [first] = await sharedKeySource('no-policy');
+
+      const run = await certwarden(['policy', 'explain', '--json', first], inventory);
+
+      expect(JSON.parse(run.stdout).evaluations[0].violations).toContainEqual(
+        expect.objectContaining({ ruleId: 'key-reuse', details: expect.objectContaining({ sharedWithCount: 1 }) }),
+      );
+    });
   });
 
   it.each([

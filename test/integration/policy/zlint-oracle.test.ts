@@ -28,7 +28,11 @@ import { rememberedOpenssl } from '../../support/openssl';
  * 2. Oracle: where `openssl x509 -noout -text` reads a file, the recommended policy's rsa-min-key-size fires
  *    exactly when OpenSSL shows an RSA modulus under 2048 bits (3072 for a certificate with CA:TRUE), and
  *    forbidden-signature-hashes exactly when OpenSSL shows an MD2/MD4/MD5/SHA-1 signature (for RSASSA-PSS, by the
- *    hash its parameters name). Files OpenSSL cannot read are skipped here, not in part 1.
+ *    hash its parameters name); the facts the newer rules stand on (OCSP and CRL URLs, SCTs, CT poison, the signed
+ *    copy of the signature algorithm) agree with what OpenSSL prints. Files OpenSSL cannot read are skipped here,
+ *    not in part 1.
+ * 3. zlint's verdicts: where a zlint lint judges what a certwarden rule judges, the rule answers on zlint's test
+ *    certificates what zlint's own tests expect of the lint.
  */
 
 const REPO = resolve(__dirname, '../../..');
@@ -50,6 +54,16 @@ interface OpensslFacts {
   signatureAlgorithm: string;
   /** The digest of the outer signature algorithm (PSS: from its parameters), lower case. */
   signatureHash: string | null;
+  /** The TBSCertificate's copy of the signature algorithm, as OpenSSL names it. */
+  tbsSignatureAlgorithm: string | null;
+  /** `OCSP - URI:` entries of Authority Information Access. */
+  ocspUrls: number;
+  /** `URI:` entries under X509v3 CRL Distribution Points. */
+  crlUrls: number;
+  /** `Signed Certificate Timestamp:` entries under CT Precertificate SCTs. */
+  scts: number;
+  /** Shows `CT Precertificate Poison`. */
+  poison: boolean;
 }
 
 const WEAK_DIGEST = /(md2|md4|md5|sha1)(?![0-9])/i;
@@ -78,13 +92,29 @@ function readOpenssl(text: string, fingerprint: string): OpensslFacts | undefine
     const bits = /^\s+(?:RSA )?Public-Key: \((\d+) bit\)/.exec(lines[keyAt + 1] ?? '');
     rsaBits = bits ? Number(bits[1]) : 'unreadable';
   }
+  const tbsSignature = lines.find((line) => /^ {8}Signature Algorithm: /.test(line));
   return {
     fingerprint,
     rsaBits,
     isCA: /^\s+CA:TRUE/m.test(text),
     signatureAlgorithm,
     signatureHash,
+    tbsSignatureAlgorithm: tbsSignature?.replace(/^ {8}Signature Algorithm: /, '').trim() ?? null,
+    ocspUrls: (text.match(/^\s+OCSP - URI:/gm) ?? []).length,
+    crlUrls: (extensionText(lines, 'X509v3 CRL Distribution Points').match(/^\s+URI:/gm) ?? []).length,
+    scts: (extensionText(lines, 'CT Precertificate SCTs').match(/^\s+Signed Certificate Timestamp:/gm) ?? []).length,
+    poison: /^\s+CT Precertificate Poison/m.test(text),
   };
+}
+
+/** The lines of one extension in `x509 -text` output: those under its header, indented deeper than it. */
+function extensionText(lines: string[], header: string): string {
+  const at = lines.findIndex((line) => line.trimStart().startsWith(header));
+  if (at < 0) return '';
+  const indent = (line: string) => line.length - line.trimStart().length;
+  const depth = indent(lines[at]);
+  const end = lines.findIndex((line, i) => i > at && line.trim() !== '' && indent(line) <= depth);
+  return lines.slice(at + 1, end < 0 ? undefined : end).join('\n');
 }
 
 function corpusFiles(): string[] {
@@ -174,7 +204,7 @@ beforeAll(async () => {
   for (let i = 0; i < single.length; i += BATCH) batches.push(single.slice(i, i + BATCH));
   // OpenSSL's facts depend only on its build and the files: kept on disk under a key of exactly those (and of
   // this reading of them), so only the first run pays for the OpenSSL processes.
-  const known = await rememberedOpenssl('zlint-oracle', files, ['x509 -text facts', 1, BATCH], async () => {
+  const known = await rememberedOpenssl('zlint-oracle', files, ['x509 -text facts', 3, BATCH], async () => {
     const facts = new Map<string, OpensslFacts | undefined>();
     const batched = await mapLimit(batches, Math.max(2, availableParallelism()), opensslBatch);
     batches.forEach((batch, b) => batch.forEach((path, i) => facts.set(path, batched[b][i])));
@@ -304,4 +334,120 @@ describe('oracle: the recommended policy against openssl x509 -text', () => {
     expect(actual).toEqual(expected);
     expect(expected.length).toBeGreaterThan(30);
   });
+
+  it('reads the OCSP and CRL URLs, embedded SCTs and CT poison that OpenSSL shows', () => {
+    const cases = compared();
+    const mismatches = cases.flatMap(({ file, record, facts }) => {
+      const ours = [record.ocspUrls?.length, record.crlUrls?.length, record.sctCount, record.precertificate];
+      const theirs = [facts.ocspUrls, facts.crlUrls, facts.scts, facts.poison];
+      return JSON.stringify(ours) === JSON.stringify(theirs)
+        ? []
+        : [`${file}: ours ${JSON.stringify(ours)}, OpenSSL ${JSON.stringify(theirs)}`];
+    });
+    expect(mismatches).toEqual([]);
+    expect(cases.filter(({ facts }) => facts.ocspUrls > 0).length).toBeGreaterThan(100);
+    expect(cases.filter(({ facts }) => facts.crlUrls > 0).length).toBeGreaterThan(100);
+    expect(cases.filter(({ facts }) => facts.scts > 0).length).toBeGreaterThan(5);
+    expect(cases.filter(({ facts }) => facts.poison).length).toBeGreaterThan(5);
+  });
+
+  it('signature-algorithms-match fires where OpenSSL names two algorithms, and where only parameters differ', () => {
+    const cases = compared();
+    const named = cases
+      .filter(({ facts }) => facts.tbsSignatureAlgorithm !== facts.signatureAlgorithm)
+      .map(({ file }) => file);
+    // OpenSSL prints names, not parameters: in these the TBSCertificate's copy has a NULL the outer one lacks or the
+    // reverse (checked with `openssl asn1parse`).
+    const parametersOnly = ['mismatchingSigAlgsBadParams.pem', 'rootCAWithEKU.pem', 'rsaSigAlgoNoNULLParam.pem'];
+    const actual = cases.filter(({ record }) => fired(record, 'signature-algorithms-match')).map(({ file }) => file);
+    expect(actual).toEqual([...named, ...parametersOnly].sort());
+    expect(named.length).toBeGreaterThan(0);
+  });
+
+  it('weak-key fires on none of the corpus RSA keys (none has the ROCA fingerprint)', () => {
+    const rsa = outcomes.flatMap(({ records }) => records).filter((record) => record.keyAlgorithm === 'RSA');
+    expect(rsa.filter((record) => fired(record, 'weak-key')).map((record) => record.fingerprintSha256)).toEqual([]);
+    expect(rsa.length).toBeGreaterThan(900);
+  });
+});
+
+/**
+ * What zlint's own tests expect of its lints on these files (zlint commit 1007b1d, v3/lints/<source>/<lint>_test.go),
+ * for the lints that judge what a certwarden rule judges. A lint's Pass is the rule's compliant, Error/Warn/Notice a
+ * violation, NA not-applicable. Left out: NE verdicts (the certificate predates the lint; certwarden rules have no
+ * effective dates) and verdicts on something the rule does not judge (listed with each lint).
+ */
+const ZLINT_VERDICTS: Array<{ lint: string; rule: string; expected: Record<string, 'pass' | 'fail' | 'na'> }> = [
+  {
+    lint: 'e_cert_sig_alg_not_match_tbs_sig_alg',
+    rule: 'signature-algorithms-match',
+    expected: {
+      'mismatchingSigAlgsBadOID.pem': 'fail',
+      'mismatchingSigAlgsBadParams.pem': 'fail',
+      'ecdsaP256.pem': 'pass',
+    },
+  },
+  {
+    // Left out: the Notices for too few SCTs for the lifetime (Apple's count); sct-required asks for presence.
+    lint: 'w_ct_sct_policy_count_unsatisfied',
+    rule: 'sct-required',
+    expected: {
+      'ctNoSCTsPoisoned.pem': 'na',
+      'ctNoSCTs.pem': 'fail',
+      'ct3mo2SCTs.pem': 'pass',
+      'ct18mo3SCTs.pem': 'pass',
+      'ct38mo4SCTs.pem': 'pass',
+      'ct666mo5SCTs.pem': 'pass',
+    },
+  },
+  {
+    // Left out: empty_sct_list_ok_01.pem, whose Pass means "no SCT list, so not an empty one".
+    lint: 'e_empty_sct_list',
+    rule: 'sct-required',
+    expected: {
+      'empty_sct_list_ok_02.pem': 'pass',
+      'empty_sct_list_na_01.pem': 'na',
+      'empty_sct_list_na_02.pem': 'na',
+      'empty_sct_list_ko_01.pem': 'fail',
+    },
+  },
+  {
+    // Left out: sub1_val10_iat0_cdp0_ocsp{0,1}_eff1.pem, notAfter exactly 10 days after notBefore. zlint counts that as
+    // 864,000 s, short-lived; the BRs count validity inclusive of both ends (§6.3.2), as max-validity does: 864,001 s,
+    // one second over the 10 days of a short-lived certificate (§1.6.1). The unit tests pin that boundary.
+    lint: 'e_missing_crl_distrib_point',
+    rule: 'revocation-pointers',
+    expected: {
+      'sub1_val30_iatx_cdp1_ocsp0_eff1.pem': 'pass',
+      'sub1_val30_iatx_cdp0_ocsp1_eff1.pem': 'pass',
+      'sub1_val30_iatx_cdp0_ocsp0_eff1.pem': 'fail',
+      'sub1_val10_iat1_cdp0_ocsp0_eff1.pem': 'fail',
+      'sub1_val07_iatx_cdp0_ocsp0_eff1.pem': 'na',
+      'sub1_val07_iatx_cdp0_ocsp1_eff1.pem': 'na',
+    },
+  },
+  {
+    lint: 'e_sub_ca_crl_distribution_points_missing',
+    rule: 'revocation-pointers',
+    expected: { 'subCAWNocrlDist.pem': 'fail', 'subCAWcrlDistNoCrit.pem': 'pass' },
+  },
+];
+
+describe("zlint's verdicts: each rule answers what zlint's tests expect of the matching lint", () => {
+  const outcomeOf = { pass: 'compliant', fail: 'violation', na: 'not-applicable' } as const;
+  it.each(ZLINT_VERDICTS.map((entry) => [entry.lint, entry.rule, entry.expected] as const))(
+    '%s, as %s',
+    (_lint, rule, expected) => {
+      const actual = Object.fromEntries(
+        Object.keys(expected).map((file) => {
+          const certificate = outcomes.find((outcome) => outcome.file === file)?.records[0];
+          if (!certificate) return [file, 'unread'];
+          // zlint judges every certificate as publicly trusted: the subject says so.
+          const result = evaluatePolicy(RECOMMENDED_POLICY, { certificate, issuerType: 'public' }, { now: NOW });
+          return [file, result.applied.find((applied) => applied.ruleId === rule)?.result.outcome ?? 'not run'];
+        }),
+      );
+      expect(actual).toEqual(Object.fromEntries(Object.entries(expected).map(([file, v]) => [file, outcomeOf[v]])));
+    },
+  );
 });

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
@@ -7,6 +8,8 @@ import { compilePolicy, RECOMMENDED_POLICY } from '../../../lib/domain/policy';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { normalize } from '../../../lib/x509/parse';
+import { publicOnly, rocaShapedModulus, rsaPublicKey } from '../../support/crafted-certificates';
 import { collect, useEmbeddedDynamoDb } from '../../support/inventory';
 
 const dynamo = useEmbeddedDynamoDb();
@@ -168,6 +171,39 @@ describe('policy enforcement on sync', () => {
     expect(
       (await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`)).map((v) => v.ruleId),
     ).not.toContain('rsa-min-key-size');
+  });
+
+  it('reads a certificate stored before the fields of the newer rules again, judges it, and stores it updated', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    const roca = await issueCertificate({
+      subject: 'CN=card.example.com',
+      dns: ['card.example.com'],
+      issuer: ca,
+      keys: publicOnly(await rsaPublicKey(rocaShapedModulus(2048, 1001n, 7n))),
+      notBefore: new Date(clock.now().getTime() - 10 * DAY),
+      notAfter: new Date(clock.now().getTime() + 80 * DAY),
+    });
+    await writeFile(join(root, 'card.pem'), roca.pem);
+    const source = new LocalFilesSource({ name: 'files', root });
+    await syncSource({ source, store: inventory.store, clock });
+    // What an older certwarden stored: the record without the fields it did not know.
+    const fingerprint = normalize(roca.der).fingerprintSha256;
+    await inventory.client.send(
+      new UpdateCommand({
+        TableName: inventory.tableName,
+        Key: { pk: `CERT#${fingerprint}`, sk: 'CERTIFICATE' },
+        UpdateExpression:
+          'REMOVE tbsSignatureAlgorithm, signatureAlgorithmsMatch, ocspUrls, crlUrls, sctCount, precertificate, weakKey',
+      }),
+    );
+    expect(await inventory.store.getCertificate(fingerprint)).not.toHaveProperty('weakKey');
+
+    await syncSource({ source, store: inventory.store, clock: later, policy: RECOMMENDED_POLICY });
+
+    const ruleIds = (await inventory.store.violationsAt(`local-files:${join(root, 'card.pem')}`)).map((v) => v.ruleId);
+    expect(ruleIds).toContain('weak-key');
+    expect(await inventory.store.getCertificate(fingerprint)).toMatchObject({ weakKey: 'roca', sctCount: 0 });
   });
 
   /** Syncs the files with only the key-reuse rule on; the places it flagged. */

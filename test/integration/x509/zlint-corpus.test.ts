@@ -295,6 +295,13 @@ const KEY_ALGORITHMS: Record<string, string> = {
   ED25519: 'Ed25519',
   ED448: 'Ed448',
   dsaEncryption: 'DSA',
+  // OpenSSL 3.0 prints post-quantum keys as OIDs; records name them as FIPS 203/204 (and OpenSSL 3.5) do.
+  '2.16.840.1.101.3.4.3.17': 'ML-DSA-44',
+  '2.16.840.1.101.3.4.3.18': 'ML-DSA-65',
+  '2.16.840.1.101.3.4.3.19': 'ML-DSA-87',
+  '2.16.840.1.101.3.4.4.1': 'ML-KEM-512',
+  '2.16.840.1.101.3.4.4.2': 'ML-KEM-768',
+  '2.16.840.1.101.3.4.4.3': 'ML-KEM-1024',
 };
 
 function keyAlgorithmFromOpenssl(name: string): string {

@@ -5,6 +5,18 @@ import type { CertificateRecord } from '../../../lib/domain/certificate';
 import { CertificateParseError } from '../../../lib/domain/errors';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { normalize, parseCertificates } from '../../../lib/x509/parse';
+import {
+  craftLeaf,
+  ctPoisonExtension,
+  outerSignatureAlgorithm,
+  publicOnly,
+  rocaShapedModulus,
+  rsaPublicKey,
+  sctListExtension,
+  withLastOidOctet,
+  withoutParameters,
+  withOuterSignatureAlgorithm,
+} from '../../support/crafted-certificates';
 import { opensslSync, opensslWithFiles } from '../../support/openssl';
 
 const notBefore = new Date('2026-01-01T00:00:00.000Z');
@@ -30,6 +42,17 @@ beforeAll(async () => {
     serialNumber: '0a1b2c',
   });
 });
+
+let rsaRoot: Promise<IssuedCertificate> | undefined;
+/** An RSA CA, made once: RSA key generation is slow. */
+const rsaCa = (): Promise<IssuedCertificate> =>
+  (rsaRoot ??= issueCertificate({
+    subject: 'CN=Unit RSA Root',
+    ca: true,
+    key: { algorithm: 'RSA', bits: 2048 },
+    notBefore,
+    notAfter,
+  }));
 
 describe('normalize', () => {
   it('describes a certificate in every field', async () => {
@@ -61,6 +84,13 @@ describe('normalize', () => {
       extendedKeyUsage: ['serverAuth'],
       publicKeySha256: sha256(spki),
       kind: 'tls-server',
+      tbsSignatureAlgorithm: 'ecdsa-with-SHA256',
+      signatureAlgorithmsMatch: true,
+      ocspUrls: [],
+      crlUrls: [],
+      sctCount: 0,
+      precertificate: false,
+      weakKey: null,
     });
   });
 
@@ -172,5 +202,74 @@ describe('selfSigned', () => {
     expect(record.keyAlgorithm).toBe(name === 'RSA-PSS' ? 'RSA' : name);
     expect(record.selfSigned).toBe(true);
     expect(normalize(tampered).selfSigned).toBe(false);
+  });
+});
+
+describe('revocation pointers, certificate transparency, the signed algorithm and weak keys', () => {
+  it('reads OCSP responders from AIA (not CA issuers) and URIs of every CRL distribution point', async () => {
+    const { der } = await craftLeaf({
+      extensions: [
+        new x509.AuthorityInfoAccessExtension({
+          ocsp: ['http://ocsp.example.com'],
+          caIssuers: ['http://ca.example.com/ca.crt'],
+        }),
+        new x509.CRLDistributionPointsExtension(['http://crl.example.com/1.crl', 'ldap://ldap.example.com/cn=CA']),
+      ],
+    });
+    expect(normalize(der)).toMatchObject({
+      ocspUrls: ['http://ocsp.example.com'],
+      crlUrls: ['http://crl.example.com/1.crl', 'ldap://ldap.example.com/cn=CA'],
+    });
+  });
+
+  it('has no pointers, SCTs or poison when the extensions are absent', async () => {
+    expect(normalize((await craftLeaf()).der)).toMatchObject({
+      ocspUrls: [],
+      crlUrls: [],
+      sctCount: 0,
+      precertificate: false,
+    });
+  });
+
+  it.each([1, 3])('counts %i embedded SCTs', async (count) => {
+    expect(normalize((await craftLeaf({ extensions: [sctListExtension(count)] })).der).sctCount).toBe(count);
+  });
+
+  it('tells a precertificate by its CT poison', async () => {
+    expect(normalize((await craftLeaf({ extensions: [ctPoisonExtension()] })).der).precertificate).toBe(true);
+  });
+
+  it('sees identical signature algorithms in a well-formed certificate', async () => {
+    expect(normalize((await craftLeaf()).der)).toMatchObject({
+      signatureAlgorithmsMatch: true,
+      tbsSignatureAlgorithm: 'ecdsa-with-SHA256',
+    });
+  });
+
+  it('names the signed algorithm when the outer one differs', async () => {
+    const { der } = await craftLeaf();
+    const record = normalize(withOuterSignatureAlgorithm(der, withLastOidOctet(outerSignatureAlgorithm(der), 0x03)));
+    expect(record).toMatchObject({
+      signatureAlgorithm: 'ecdsa-with-SHA384',
+      tbsSignatureAlgorithm: 'ecdsa-with-SHA256',
+      signatureAlgorithmsMatch: false,
+      selfSigned: false,
+    });
+  });
+
+  it('tells parameters that differ under the same algorithm (NULL against absent)', async () => {
+    const { der } = await craftLeaf({ issuer: await rsaCa() });
+    const record = normalize(withOuterSignatureAlgorithm(der, withoutParameters(outerSignatureAlgorithm(der))));
+    expect(record).toMatchObject({
+      signatureAlgorithm: 'sha256WithRSAEncryption',
+      tbsSignatureAlgorithm: 'sha256WithRSAEncryption',
+      signatureAlgorithmsMatch: false,
+    });
+  });
+
+  it('marks an RSA key with the ROCA fingerprint, and no other', async () => {
+    const roca = await craftLeaf({ keys: publicOnly(await rsaPublicKey(rocaShapedModulus(2048, 31337n, 4n))) });
+    expect(normalize(roca.der)).toMatchObject({ keyAlgorithm: 'RSA', keySize: 2048, weakKey: 'roca' });
+    expect(normalize((await rsaCa()).der)).toMatchObject({ keyAlgorithm: 'RSA', weakKey: null });
   });
 });

@@ -24,13 +24,19 @@ export function loadSchemas(): LoadedSchema[] {
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** A strict Ajv (draft-07) that knows the `date-time` format and the event schemas' `x-` annotation. */
+export function strictAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: true, keywords: ['x-detail-types'] });
+  ajv.addFormat('date-time', (value: string) => ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)));
+  return ajv;
+}
+
 /**
  * Ajv over the draft-04 schemas: their `$schema` is dropped (Ajv 8 reads draft-07, a superset of the draft-04
  * keywords these files use; the keyword test holds them to draft-04) and `x-` annotations are allowed.
  */
 export function schemaValidators(): Map<string, ValidateFunction> {
-  const ajv = new Ajv({ allErrors: true, strict: true, keywords: ['x-detail-types'] });
-  ajv.addFormat('date-time', (value: string) => ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)));
+  const ajv = strictAjv();
   const validators = new Map<string, ValidateFunction>();
   for (const { schema, detailTypes } of loadSchemas()) {
     const { $schema: _draft, ...body } = schema;

@@ -1,4 +1,18 @@
-import type { ExpiryAlertDetail } from '../../../../lib/domain/events';
+import {
+  expiryAlertEvent,
+  inventoryChangeEvent,
+  policyViolationEvent,
+  provisioningFailedEvent,
+  renewalEvent,
+  revocationEvent,
+  syncCompletedEvent,
+  syncFailedEvent,
+  type CertwardenEvent,
+  type ExpiryAlertDetail,
+  type InventoryChangeDetail,
+  type PolicyViolationDetail,
+  type RenewalDetail,
+} from '../../../../lib/domain/events';
 
 const FP = '3f'.repeat(32);
 
@@ -57,3 +71,106 @@ export const expiredFileAlert: ExpiryAlertDetail = {
     instructions: 'A file on disk: issue a new certificate, replace the file and reload the service that reads it.',
   },
 };
+
+const place = {
+  locationId: acmAlert.locationId,
+  source: acmAlert.source,
+  sourceKind: acmAlert.sourceKind,
+  nativeId: acmAlert.nativeId,
+  owner: acmAlert.owner,
+  account: acmAlert.account,
+  region: acmAlert.region,
+  inUseBy: acmAlert.inUseBy,
+};
+
+const change = (kind: InventoryChangeDetail['change']): InventoryChangeDetail => ({
+  schemaVersion: 1,
+  locationId: place.locationId,
+  source: place.source,
+  sourceKind: place.sourceKind,
+  nativeId: place.nativeId,
+  change: kind,
+  fingerprint: FP,
+  previousFingerprint: kind === 'renewed' ? 'ab'.repeat(32) : null,
+  subjectCommonName: acmAlert.subjectCommonName,
+  notAfter: acmAlert.notAfter,
+  owner: place.owner,
+  at: acmAlert.at,
+});
+
+/** A policy violation of the ACM certificate. */
+export const violation: PolicyViolationDetail = {
+  schemaVersion: 1,
+  locationId: place.locationId,
+  source: place.source,
+  sourceKind: place.sourceKind,
+  nativeId: place.nativeId,
+  owner: place.owner,
+  fingerprint: FP,
+  subjectCommonName: acmAlert.subjectCommonName,
+  ruleId: 'rsa-min-key-size',
+  severity: 'high',
+  message: 'RSA key of 1024 bits; policy requires at least 2048 bits',
+  at: acmAlert.at,
+};
+
+const renewal = (error: string | null, newFingerprint: string | null): RenewalDetail => ({
+  schemaVersion: 1,
+  ...place,
+  renewalId: 'r-1',
+  fingerprint: FP,
+  newFingerprint,
+  method: 'manual',
+  error,
+  at: acmAlert.at,
+});
+
+/** One event of every detail type (for the SIEM's formats, which forward them all), by their real constructors. */
+export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
+  inventoryChangeEvent(change('discovered')),
+  inventoryChangeEvent(change('renewed')),
+  inventoryChangeEvent(change('removed')),
+  expiryAlertEvent(acmAlert),
+  expiryAlertEvent(expiredFileAlert),
+  policyViolationEvent(violation, 'open'),
+  policyViolationEvent(violation, 'resolved'),
+  renewalEvent('requested', renewal(null, null)),
+  renewalEvent('succeeded', renewal(null, 'ab'.repeat(32))),
+  renewalEvent('failed', renewal('DNS validation record missing', null)),
+  revocationEvent({
+    schemaVersion: 1,
+    ...place,
+    fingerprint: FP,
+    serialNumber: acmAlert.serialNumber!,
+    issuer: acmAlert.issuer,
+    revokedAt: acmAlert.at,
+    reason: 'keyCompromise',
+    via: 'ocsp',
+    at: acmAlert.at,
+  }),
+  provisioningFailedEvent({
+    schemaVersion: 1,
+    ...place,
+    fingerprint: null,
+    state: 'FAILED',
+    problem: 'issuance FAILED (CAA_ERROR)',
+    at: acmAlert.at,
+  }),
+  syncFailedEvent({
+    schemaVersion: 1,
+    source: place.source,
+    sourceKind: place.sourceKind,
+    complete: false,
+    errors: [{ nativeId: place.nativeId, message: 'AccessDenied' }],
+    at: acmAlert.at,
+  }),
+  syncCompletedEvent({
+    schemaVersion: 1,
+    source: place.source,
+    sourceKind: place.sourceKind,
+    scopes: null,
+    counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 41 },
+    startedAt: acmAlert.at,
+    at: acmAlert.at,
+  }),
+];

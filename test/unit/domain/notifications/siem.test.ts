@@ -2,56 +2,28 @@ import {
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
-  revocationEvent,
+  DETAIL_TYPES,
   type CertwardenEvent,
-  type PolicyViolationDetail,
 } from '../../../../lib/domain/events';
 import { toOcsf } from '../../../../lib/domain/notifications/siem-ocsf';
 import { toSiemJson } from '../../../../lib/domain/notifications/siem-json';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert, violation } from './fixtures';
+import { schemaProblems, schemaValidators } from '../events/event-schemas';
+import { SIEM_JSON_SCHEMA, siemJsonProblems } from '../../../support/siem-json-schema';
 
 const at = (value: unknown, path: string): unknown =>
   path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
 
-const violation: PolicyViolationDetail = {
-  schemaVersion: 1,
-  locationId: acmAlert.locationId,
-  source: acmAlert.source,
-  sourceKind: acmAlert.sourceKind,
-  nativeId: acmAlert.nativeId,
-  owner: 'payments',
-  fingerprint: acmAlert.fingerprint,
-  subjectCommonName: 'api.example.com',
-  ruleId: 'rsa-min-key-size',
-  severity: 'high',
-  message: 'RSA key of 1024 bits; policy requires at least 2048 bits',
-  at: acmAlert.at,
-};
-
-const FINDINGS: CertwardenEvent[] = [
-  expiryAlertEvent(acmAlert),
-  expiryAlertEvent(expiredFileAlert),
-  revocationEvent({
-    schemaVersion: 1,
-    locationId: acmAlert.locationId,
-    source: acmAlert.source,
-    sourceKind: acmAlert.sourceKind,
-    nativeId: acmAlert.nativeId,
-    owner: 'payments',
-    account: '111111111111',
-    region: 'eu-west-1',
-    inUseBy: [],
-    fingerprint: acmAlert.fingerprint,
-    serialNumber: '0a1b2c',
-    issuer: acmAlert.issuer,
-    revokedAt: acmAlert.at,
-    reason: 'keyCompromise',
-    via: 'ocsp',
-    at: acmAlert.at,
-  }),
-  policyViolationEvent(violation, 'open'),
-  policyViolationEvent(violation, 'resolved'),
-];
+/** The events OCSF has a finding for: expiry, revocation, violations and their resolution. */
+const FINDINGS = EVENT_OF_EVERY_TYPE.filter((event) =>
+  [
+    'Certificate Expiring',
+    'Certificate Expired',
+    'Revocation Detected',
+    'Policy Violation',
+    'Violation Resolved',
+  ].includes(event.detailType),
+);
 
 describe('toOcsf', () => {
   // Required attributes, types and enum ids against the OCSF 1.3.0 schema itself: siem-ocsf-schema.test.ts.
@@ -116,8 +88,13 @@ describe('toOcsf', () => {
 describe('toSiemJson', () => {
   it('flattens an expiry alert into the plain shape', () => {
     expect(toSiemJson(expiryAlertEvent(acmAlert))).toEqual({
+      event_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       timestamp: '2026-06-01T00:00:00.000Z',
       event_type: 'certificate_expiring',
+      alert_id: acmAlert.alertId,
+      threshold_id: '1d',
+      rule_id: null,
+      certificate_fingerprint: acmAlert.fingerprint,
       certificate_subject: 'CN=api.example.com',
       certificate_serial: '0a1b2c',
       issuer: 'CN=Example Issuing CA,O=Example Corp',
@@ -138,27 +115,76 @@ describe('toSiemJson', () => {
     });
   });
 
-  it('has every field of the shape for any event, null where the event does not say', () => {
-    const json = toSiemJson(policyViolationEvent(violation, 'open'));
-    expect(Object.keys(json).sort()).toEqual(
-      [
-        'timestamp',
-        'event_type',
-        'certificate_subject',
-        'certificate_serial',
-        'issuer',
-        'expiration_date',
-        'deployment_status',
-        'target_systems',
-        'severity',
-        'owner',
-        'location_id',
-      ].sort(),
-    );
-    expect(json).toMatchObject({
+  it('names the rule and the finding of a violation, null where the event does not say', () => {
+    expect(toSiemJson(policyViolationEvent(violation, 'open'))).toMatchObject({
       event_type: 'policy_violation',
+      alert_id: `${violation.locationId}#rsa-min-key-size`,
+      rule_id: 'rsa-min-key-size',
+      threshold_id: null,
       certificate_subject: 'api.example.com',
       certificate_serial: null,
     });
+  });
+});
+
+describe('deduplication keys', () => {
+  /** The same alert sent again on a later run: another time and days left, the same certificate and threshold. */
+  const resent = { ...acmAlert, at: '2026-06-01T06:00:00.000Z', daysLeft: 0 };
+
+  it('gives an alert sent again the same event id and alert id', () => {
+    const first = toSiemJson(expiryAlertEvent(acmAlert));
+    const again = toSiemJson(expiryAlertEvent(resent));
+    expect(first.event_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(again.event_id).toBe(first.event_id);
+    expect(again.alert_id).toBe(first.alert_id);
+    expect(again.timestamp).not.toBe(first.timestamp);
+  });
+
+  it('keeps the OCSF finding uid of an alert sent again, and it is the JSON alert id', () => {
+    const uid = (event: CertwardenEvent) =>
+      (toOcsf(event) as unknown as { finding_info: { uid: string } }).finding_info.uid;
+    expect(uid(expiryAlertEvent(resent))).toBe(uid(expiryAlertEvent(acmAlert)));
+    for (const event of FINDINGS) expect(uid(event)).toBe(toSiemJson(event).alert_id);
+  });
+
+  it('tells apart the alerts of two thresholds, and a violation from its resolution', () => {
+    const thirtyDays = { ...acmAlert, thresholdId: '30d', alertId: acmAlert.alertId.replace(/#1d$/, '#30d') };
+    expect(toSiemJson(expiryAlertEvent(thirtyDays)).event_id).not.toBe(toSiemJson(expiryAlertEvent(acmAlert)).event_id);
+    const open = toSiemJson(policyViolationEvent(violation, 'open'));
+    const resolved = toSiemJson(policyViolationEvent(violation, 'resolved'));
+    expect(resolved.alert_id).toBe(open.alert_id);
+    expect(resolved.event_id).not.toBe(open.event_id);
+  });
+
+  it('gives every distinct event of every type its own event id', () => {
+    const ids = EVENT_OF_EVERY_TYPE.map((event) => toSiemJson(event).event_id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('the SIEM JSON record schema', () => {
+  it('has a fixture of every detail type, each valid against its event schema', () => {
+    expect(new Set(EVENT_OF_EVERY_TYPE.map((event) => event.detailType))).toEqual(new Set(DETAIL_TYPES));
+    const validators = schemaValidators();
+    expect(EVENT_OF_EVERY_TYPE.flatMap((event) => schemaProblems(validators, event))).toEqual([]);
+  });
+
+  it('lists the event_type of every detail type, and no other', () => {
+    const made = new Set(EVENT_OF_EVERY_TYPE.map((event) => toSiemJson(event).event_type));
+    expect(new Set(SIEM_JSON_SCHEMA.properties.event_type.enum)).toEqual(made);
+  });
+
+  it.each(EVENT_OF_EVERY_TYPE.map((event) => [event.detailType, event] as const))(
+    'describes the record of %s',
+    (_type, event) => {
+      expect(siemJsonProblems(toSiemJson(event))).toEqual([]);
+    },
+  );
+
+  it('refuses a record without its dedup keys or with a field it does not describe', () => {
+    const { event_id: _id, ...record } = toSiemJson(expiryAlertEvent(acmAlert));
+    expect(siemJsonProblems(record)).not.toEqual([]);
+    expect(siemJsonProblems({ ...toSiemJson(expiryAlertEvent(acmAlert)), extra: 1 })).not.toEqual([]);
+    expect(siemJsonProblems({ ...toSiemJson(expiryAlertEvent(acmAlert)), alert_id: null })).not.toEqual([]);
   });
 });

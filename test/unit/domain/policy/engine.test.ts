@@ -32,8 +32,14 @@ describe('evaluatePolicy with the recommended policy', () => {
       'rsa-min-key-size',
       'allowed-ec-curves',
       'forbidden-key-algorithms',
+      'unknown-key-algorithm',
+      'weak-key',
       'forbidden-signature-hashes',
+      'signature-algorithms-match',
       'max-validity',
+      'serial-number-entropy',
+      'sct-required',
+      'revocation-pointers',
       'san-required',
       'eku-matches-use',
       'key-reuse',
@@ -316,4 +322,15 @@ it('judges expiry in use at the context clock (a fixed one here)', () => {
   expect(ids(evaluate({}, certificate, inUse, new Date(NOW.getTime() + 2 * DAY_MS)).violations)).toEqual([
     'expired-or-revoked-in-use',
   ]);
+});
+
+it('counts a certificate being deployed as in use, with or without a place', () => {
+  const expired = record({ notAfter: new Date(NOW.getTime() - DAY_MS).toISOString() });
+  const judge = (location?: PolicyLocation) =>
+    ids(
+      evaluatePolicy(RECOMMENDED_POLICY, { certificate: expired, location }, { now: NOW, deploying: true }).violations,
+    );
+  expect(ids(evaluate({}, expired).violations)).toEqual([]);
+  expect(judge()).toEqual(['expired-or-revoked-in-use']);
+  expect(judge({ locationId: 'cli', tags: {}, owner: 'web' })).toEqual(['expired-or-revoked-in-use']);
 });

@@ -13,7 +13,7 @@ export function record(overrides: Partial<CertificateRecord> = {}): CertificateR
   const hex = serial.toString(16).padStart(64, '0');
   return {
     fingerprintSha256: hex,
-    serialNumber: serial.toString(16),
+    serialNumber: `7f${hex.slice(-30)}`, // 127 bits, as a public CA's random serials have
     subject: 'CN=api.example.com',
     issuer: "CN=R11,O=Let's Encrypt,C=US",
     subjectCommonName: 'api.example.com',

@@ -9,9 +9,26 @@ describe('quantum-vulnerable', () => {
   });
 
   describe('Compliant', () => {
-    it.each(['Ed25519', 'Ed448', '2.16.840.1.101.3.4.3.18'])('a %s key', (keyAlgorithm) => {
-      expect(quantumVulnerable(subject(record({ keyAlgorithm, keyCurve: null })), params, context())).toEqual({
-        outcome: 'compliant',
+    it.each([
+      'ML-DSA-44',
+      'ML-DSA-87',
+      'SLH-DSA-SHA2-128s',
+      'SLH-DSA-SHAKE-256f',
+      'ML-KEM-768',
+      'MLDSA65-ECDSA-P256-SHA512',
+      'MLDSA87-Ed448-SHAKE256',
+    ])('a %s key (post-quantum)', (keyAlgorithm) => {
+      const certificate = record({ keyAlgorithm, keyCurve: null, keySize: null });
+      expect(quantumVulnerable(subject(certificate), params, context())).toEqual({ outcome: 'compliant' });
+    });
+  });
+
+  describe('Not applicable', () => {
+    it('does not call a key algorithm it does not know safe: not applicable, naming it', () => {
+      const certificate = record({ keyAlgorithm: '1.2.643.7.1.1.1.1', keyCurve: null, keySize: null });
+      expect(quantumVulnerable(subject(certificate), params, context())).toEqual({
+        outcome: 'not-applicable',
+        reason: '1.2.643.7.1.1.1.1 key: not known to be quantum-vulnerable or quantum-safe',
       });
     });
   });
@@ -21,6 +38,8 @@ describe('quantum-vulnerable', () => {
       ['an RSA key', rsa(4096), 'RSA 4096-bit key'],
       ['an EC key', record(), 'EC P-256 key'],
       ['a DSA key', record({ keyAlgorithm: 'DSA', keyCurve: null, keySize: 2048 }), 'DSA 2048-bit key'],
+      ['an Ed25519 key', record({ keyAlgorithm: 'Ed25519', keyCurve: null, keySize: 256 }), 'Ed25519 256-bit key'],
+      ['an Ed448 key', record({ keyAlgorithm: 'Ed448', keyCurve: null, keySize: 456 }), 'Ed448 456-bit key'],
     ])('%s', (_name, certificate, named) => {
       const result = quantumVulnerable(subject(certificate), params, context());
       expect(result).toMatchObject({ outcome: 'violation', details: { keyAlgorithm: certificate.keyAlgorithm } });
