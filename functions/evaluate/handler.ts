@@ -127,6 +127,7 @@ export const handler = withPowertools(async (event: SQSEvent, context): Promise<
     evaluated: report.evaluated,
     sent: report.emitted,
     alreadySent: report.alreadySent,
+    passed: report.passed,
     heldElsewhere: report.heldElsewhere,
     failed: report.failed,
     keptDue: report.keptDue,

@@ -8,7 +8,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../ports/clock';
-import type { AlertKey, AlertLedger, AlertState, ClaimOptions, ClaimResult } from '../ports/alert-ledger';
+import type { AlertKey, AlertLedger, AlertState, ClaimOptions, ClaimResult, PassOptions } from '../ports/alert-ledger';
 import { TTL_ATTRIBUTE } from './dynamodb-table';
 
 export interface DynamoAlertLedgerOptions {
@@ -28,8 +28,8 @@ export const isConditionFailure = (error: unknown): boolean =>
 
 /**
  * The alert ledger in the inventory table (`ALERT#<locationId>` / `<fingerprint>#<thresholdId>`), with
- * conditional writes only: a claim is a put that succeeds when no record exists or the record is an expired
- * claim, so of many evaluators exactly one wins; no transaction is needed.
+ * conditional writes only: a claim (or a pass) is a put that succeeds when no record exists or the record is an
+ * expired claim, so of many evaluators exactly one wins; no transaction is needed.
  */
 export class DynamoAlertLedger implements AlertLedger {
   private readonly retentionMs: number;
@@ -71,30 +71,44 @@ export class DynamoAlertLedger implements AlertLedger {
 
   async claim(key: AlertKey, { owner, leaseMs, keepUntil }: ClaimOptions): Promise<ClaimResult> {
     const now = this.clock.now();
-    const keepMs = Math.max(keepUntil.getTime(), now.getTime()) + this.retentionMs;
+    if (
+      await this.putIfFree(key, keepUntil, {
+        state: 'claimed',
+        owner,
+        claimedAt: now.toISOString(),
+        leaseUntil: now.getTime() + leaseMs,
+      })
+    )
+      return 'claimed';
+    const state = await this.state(key);
+    return state === 'sent' || state === 'passed' ? state : 'held';
+  }
+
+  async pass(key: AlertKey, { passedFor, keepUntil }: PassOptions): Promise<boolean> {
+    return this.putIfFree(key, keepUntil, { state: 'passed', passedFor, passedAt: this.clock.now().toISOString() });
+  }
+
+  /**
+   * Writes the alert's record when no record exists or the record is a claim whose lease ran out: of many
+   * evaluators exactly one succeeds. False when another record stands.
+   */
+  private async putIfFree(key: AlertKey, keepUntil: Date, record: Record<string, unknown>): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    const keepMs = Math.max(keepUntil.getTime(), now) + this.retentionMs;
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keyOf(key),
-            type: 'alert',
-            ...key,
-            state: 'claimed',
-            owner,
-            claimedAt: now.toISOString(),
-            leaseUntil: now.getTime() + leaseMs,
-            [TTL_ATTRIBUTE]: Math.floor(keepMs / 1000),
-          },
+          Item: { ...keyOf(key), type: 'alert', ...key, ...record, [TTL_ATTRIBUTE]: Math.floor(keepMs / 1000) },
           ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now.getTime() },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now },
         }),
       );
-      return 'claimed';
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.state(key)) === 'sent' ? 'sent' : 'held';
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -11,7 +11,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { CertificateRecord, ParsedCertificate } from '../domain/certificate';
+import { serialNumberHex, type CertificateRecord, type ParsedCertificate } from '../domain/certificate';
 import {
   ALERT_SHARDS,
   type ExceptionStatus,
@@ -112,12 +112,8 @@ export class DynamoInventoryStore implements InventoryStore {
       new GetCommand({ TableName: this.tableName, Key: certificateKey(fingerprint) }),
     );
     if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, type: _type, der, ...record } = Item;
-    const body = String(der).replace(/(.{64})/g, '$1\n');
-    return {
-      ...(record as CertificateRecord),
-      pem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
-    };
+    const body = String(Item.der).replace(/(.{64})/g, '$1\n');
+    return { ...fromCertificateItem(Item), pem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n` };
   }
 
   async applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'> {
@@ -440,8 +436,8 @@ export class DynamoInventoryStore implements InventoryStore {
   async getCertificates(fingerprints: string[]): Promise<Map<string, CertificateRecord>> {
     const found = new Map<string, CertificateRecord>();
     for (const item of await this.batchGet([...new Set(fingerprints)].map(certificateKey))) {
-      const { pk: _pk, sk: _sk, type: _type, der: _der, ...record } = item;
-      found.set(String(record.fingerprintSha256), record as unknown as CertificateRecord);
+      const record = fromCertificateItem(item);
+      found.set(record.fingerprintSha256, record);
     }
     return found;
   }
@@ -789,6 +785,16 @@ const ownerIndexSortKey = (violation: StoredViolation) => `${violation.ruleId}#$
 function fromViolationItem(item: Item): StoredViolation {
   const { pk: _pk, sk: _sk, type: _type, gsi3pk: _a, gsi3sk: _b, gsi5pk: _c, gsi5sk: _d, ...violation } = item;
   return violation as unknown as StoredViolation;
+}
+
+/**
+ * A certificate record as stored, its serial in today's form: a record is written once per fingerprint, so one
+ * stored before the serial kept its leading zero (`9734a3a…`) is read as `openssl x509 -serial` prints it.
+ */
+function fromCertificateItem(item: Item): CertificateRecord {
+  const { pk: _pk, sk: _sk, type: _type, der: _der, ...record } = item;
+  const certificate = record as unknown as CertificateRecord;
+  return { ...certificate, serialNumber: serialNumberHex(String(certificate.serialNumber)) };
 }
 
 function fromLocationItem(item: Item): StoredLocation {

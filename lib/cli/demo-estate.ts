@@ -14,7 +14,8 @@ import {
 /**
  * A realistic estate for `npm start`: a private PKI and a few dozen certificates spread over team
  * directories, in every state an operator meets: expired, about to expire, healthy, weak, wildcard,
- * short-lived, bundled with chains or keys, in PEM, DER and PKCS#7, and one file that is not a certificate.
+ * short-lived, bundled with chains or keys, in PEM, DER and PKCS#7, one key copied between two services, and
+ * one file that is not a certificate. Every other certificate has a key of its own.
  * Dates are relative to `now`, so the estate ages like a real one between runs.
  */
 export async function writeDemoEstate(root: string, now: Date): Promise<number> {
@@ -36,7 +37,6 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
     notBefore: days(-400),
     notAfter: days(40),
   });
-  const ecKeys = await generateKeys();
   const leaf = async (
     name: string,
     lifetime: number,
@@ -47,8 +47,7 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
     return issueCertificate({
       subject: `O=Example Corp, CN=${name}`,
       dns: [name],
-      issuer: issuing,
-      keys: extra.key ? undefined : ecKeys,
+      issuer: issuing, // a key of its own (P-256) unless `extra` hands one
       notBefore: days(daysLeft - lifetime),
       // A validity period counts both ends (RFC 5280): N days means N days less a second.
       notAfter: new Date(days(daysLeft).getTime() - 1000),
@@ -108,8 +107,10 @@ export async function writeDemoEstate(root: string, now: Date): Promise<number> 
   });
   certificates++;
   files.set('payments/payments-legacy-weak.pem', weak.pem);
-  files.set('payments/checkout.example.com.pem', (await leaf('checkout.example.com', 398, 7)).pem);
-  files.set('payments/pay-api.example.com.pem', (await leaf('pay-api.example.com', 398, 1)).pem);
+  // The one deliberate key reuse: a key copied from one service to another, so key-reuse has one finding pair.
+  const copiedKey = await generateKeys();
+  files.set('payments/checkout.example.com.pem', (await leaf('checkout.example.com', 398, 7, { keys: copiedKey })).pem);
+  files.set('payments/pay-api.example.com.pem', (await leaf('pay-api.example.com', 398, 1, { keys: copiedKey })).pem);
   // An operator exported the key with the certificate: the key must be dropped, never stored.
   const keyed = await leaf('hsm-proxy.example.com', 398, 300, { key: { algorithm: 'EC', curve: 'P-256' } });
   files.set('payments/hsm-proxy-with-key.pem', keyed.pem + (await privateKeyPem(keyed.keys)));

@@ -3,7 +3,7 @@ import { DynamoAlertLedger } from '../adapters/dynamodb-alert-ledger';
 import { DynamoDeliveryLedger } from '../adapters/dynamodb-delivery-ledger';
 import { SiemPoster } from '../adapters/siem';
 import { SlackNotifier } from '../adapters/slack-notifier';
-import type { CertwardenConfig } from '../domain/config';
+import { localTargetUrl, type CertwardenConfig } from '../domain/config';
 import { ConfigError } from '../domain/errors';
 import type { CertwardenEvent } from '../domain/events';
 import type { ExpiryThresholds } from '../domain/expiry';
@@ -168,8 +168,8 @@ export function localTargets(
   retry: LocalTargetRetry = {},
 ): { slack?: LocalTarget; siem?: LocalTarget } {
   const local = config.alerts.local;
-  const slackUrl = httpUrl('--slack-webhook', options.slackWebhook ?? local?.slackWebhookUrl);
-  const siemUrl = httpUrl('--siem-url', options.siemUrl ?? local?.siemUrl);
+  const slackUrl = targetUrl('slack', '--slack-webhook', options.slackWebhook ?? local?.slackWebhookUrl);
+  const siemUrl = targetUrl('siem', '--siem-url', options.siemUrl ?? local?.siemUrl);
   const format = options.siemFormat ?? local?.siemFormat ?? 'json';
   return {
     slack: slackUrl
@@ -185,11 +185,13 @@ export function localTargets(
   };
 }
 
-/** An http(s) URL or nothing; a wrong one is refused without being repeated (it may be a secret). */
-function httpUrl(option: string, value: string | undefined): string | undefined {
+/**
+ * The target's URL or nothing, checked by the config's own rule (localTargetUrl), so that an option and the
+ * config accept the same URLs; a wrong one is refused without being repeated (it may be a secret).
+ */
+function targetUrl(target: 'slack' | 'siem', option: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
-  const parsed = URL.canParse(value) ? new URL(value) : undefined;
-  if (!parsed || !['http:', 'https:'].includes(parsed.protocol))
-    throw new ConfigError(`${option} (or alerts.local): expected an http(s) URL`);
+  const checked = localTargetUrl(target).safeParse(value);
+  if (!checked.success) throw new ConfigError(`${option} (or alerts.local): ${checked.error.issues[0].message}`);
   return value;
 }

@@ -122,7 +122,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     addStoreOptions(
       program
         .command('demo')
-        .description('make a demo estate (first run), sync it into the embedded inventory and show what would alert'),
+        .description(
+          'make a demo estate (first run), sync it into the embedded inventory and show what evaluate would send',
+        ),
     ),
     ['certwarden demo', 'CERTWARDEN_HOME=/tmp/cw certwarden demo'],
   ).action(run(async (options) => lazy.demo().demo(options)));

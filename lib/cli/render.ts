@@ -6,7 +6,7 @@ import type { LocationListing, StoredLocation, StoredViolation, SyncRunRecord } 
 import type { AssessedLocation, InventorySummary } from '../use-cases/report';
 
 export function describeExpiry(expiry: ExpiryAssessment): string {
-  if (expiry.expired) return `EXPIRED ${-expiry.daysLeft} day(s) ago`;
+  if (expiry.expired) return expiry.daysLeft === 0 ? 'EXPIRED today' : `EXPIRED ${-expiry.daysLeft} day(s) ago`;
   if (expiry.notYetValid) return `not valid yet, expires in ${expiry.daysLeft} days`;
   return `expires in ${expiry.daysLeft} day(s)`;
 }

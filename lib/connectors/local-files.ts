@@ -92,12 +92,8 @@ export class LocalFilesSource implements CertificateSource {
 
   /** The places of one file: its leaf (or the error that stands for it), then its chain certificates. */
   private async readPlaces(path: string): Promise<SourceEntry[]> {
-    const metadata: LocationMetadata = {
-      owner: this.ownerOf(path),
-      tags: {},
-      region: dirname(path),
-      renewal: 'manual',
-    };
+    // No region: a file is in no cloud region, and its directory is already its scope.
+    const metadata: LocationMetadata = { owner: this.ownerOf(path), tags: {}, renewal: 'manual' };
     const place = { nativeId: path, scope: dirname(path), role: 'leaf' as const, metadata };
     let bytes: Buffer;
     try {

@@ -24,7 +24,7 @@ export interface SubjectAltNames {
 export interface CertificateRecord {
   /** SHA-256 of the DER, lowercase hex without separators: the certificate's identity. */
   fingerprintSha256: string;
-  /** Lowercase hex of the signed serial value, `-` prefix if negative, no leading zeros. */
+  /** As `openssl x509 -serial` prints it: {@link serialNumberHex}. */
   serialNumber: string;
   /** RFC 4514 string (most specific RDN first). */
   subject: string;
@@ -79,4 +79,20 @@ export interface CertificateRecord {
 export interface ParsedCertificate {
   record: CertificateRecord;
   der: Uint8Array;
+}
+
+/**
+ * A serial number as `openssl x509 -serial` prints it, the form people compare against: the magnitude in whole
+ * octets of uppercase hex (`09734A3A…`, so a leading zero nibble stays), `-` before a negative, `00` for zero.
+ * Takes any hex of the value (any case, any leading zeros, optional `-`), so a record stored before this form
+ * (lowercase, leading zeros dropped: `9734a3a…`) reads the same as a new one.
+ */
+export function serialNumberHex(hex: string): string {
+  const negative = hex.startsWith('-');
+  const digits = hex
+    .slice(negative ? 1 : 0)
+    .replace(/^0+/, '')
+    .toUpperCase();
+  if (digits === '') return '00';
+  return `${negative ? '-' : ''}${digits.length % 2 === 1 ? '0' : ''}${digits}`;
 }

@@ -233,6 +233,23 @@ export { ExpiryConfig };
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
 
+/** Hosts whose plain-http traffic never leaves the machine. */
+const isLoopbackHost = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
+/**
+ * A local alert target's URL (`alerts.local` and the CLI's `--slack-webhook` / `--siem-url`, one rule for
+ * both): http(s); a Slack webhook's path is its credential, so plain http only to a loopback receiver (a test
+ * fake, a local relay), while a SIEM collector may be plain http anywhere (a collector on the LAN).
+ */
+export const localTargetUrl = (target: 'slack' | 'siem') =>
+  z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((url) => {
+    // Not an http(s) URL at all: the check above says so already.
+    if (target === 'siem' || !URL.canParse(url)) return true;
+    const { protocol, hostname } = new URL(url);
+    return protocol !== 'http:' || isLoopbackHost(hostname);
+  }, 'expected an https:// URL (http only to a loopback receiver: localhost, 127.0.0.1, [::1])');
+
 /** Where alerts go. Every secret is a Secrets Manager ARN, read at run time, never a value in the config. */
 export const AlertsConfig = z.strictObject({
   /** Addresses subscribed to every alert (the alerts topic). */
@@ -292,10 +309,10 @@ export const AlertsConfig = z.strictObject({
   /** For the CLI's `evaluate`: where alerts go on a laptop, besides stdout. */
   local: z
     .strictObject({
-      /** Slack incoming webhook URL. */
-      slackWebhookUrl: httpsUrl.optional(),
+      /** Slack incoming webhook URL: https, or http to a loopback receiver. */
+      slackWebhookUrl: localTargetUrl('slack').optional(),
       /** SIEM collector URL (http allowed: a local collector). */
-      siemUrl: z.url().optional(),
+      siemUrl: localTargetUrl('siem').optional(),
       siemFormat: z.enum(['ocsf', 'json']).default('json'),
     })
     .optional(),

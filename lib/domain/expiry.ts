@@ -20,12 +20,12 @@ export type CrossedThreshold =
   { kind: 'days'; days: number } | { kind: 'lifetime'; fraction: number; days: number } | { kind: 'expired' };
 
 export interface ExpiryAssessment {
-  /** Whole days left, rounded down; negative once expired. */
+  /** {@link wholeDaysLeft}: whole days to expiry, or since it as a negative number. */
   daysLeft: number;
   expired: boolean;
   notYetValid: boolean;
   lifetimeDays: number;
-  /** Every threshold crossed, most urgent last; empty while the certificate is healthy. */
+  /** Every threshold crossed, least urgent first ({@link compareThresholdIds}); empty while the certificate is healthy. */
   crossed: CrossedThreshold[];
   /** The most urgent threshold crossed, or null. */
   mostUrgent: CrossedThreshold | null;
@@ -48,6 +48,53 @@ export function thresholdId(threshold: CrossedThreshold): string {
   }
 }
 
+/**
+ * Whole days from `now` to `notAfter`, counted toward zero on both sides of expiry: 4 days 23 hours left is 4,
+ * expired 5 days and 1 minute ago is −5, and anything within a day of expiry (either side) is 0. The one
+ * definition of `daysLeft` in events, tables and messages, so that "expired 5 days ago" reads the same
+ * everywhere (rounding down made it −6).
+ */
+export function wholeDaysLeft(notAfter: number, now: number): number {
+  return Math.trunc((notAfter - now) / DAY_MS) || 0; // `|| 0`: never −0
+}
+
+/**
+ * Orders threshold ids (thresholdId) most urgent first, as numbers, not text (`1d` before `14d`): `expired`,
+ * then day thresholds by days, then `lifetime-N%`. The lifetime threshold is always the least urgent of those
+ * crossed, because a day threshold applies to a certificate only when it comes after its lifetime threshold
+ * (applicableThresholds); an id this does not know goes last.
+ */
+export function compareThresholdIds(a: string, b: string): number {
+  return thresholdRank(a) - thresholdRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function thresholdRank(id: string): number {
+  if (id === 'expired') return -1;
+  const days = /^(\d+)d$/.exec(id);
+  if (days) return Number(days[1]);
+  const lifetime = /^lifetime-(\d+)%$/.exec(id);
+  // Past every day threshold; a smaller remaining fraction is the more urgent of two (configs differ).
+  return lifetime ? 1e9 + Number(lifetime[1]) : 2e9;
+}
+
+/**
+ * What one place alerts now: only its most urgent crossed threshold, and only if that was never settled (sent,
+ * or passed over); every less urgent crossed threshold not yet settled is passed over, so that it is never sent
+ * later. A certificate first seen expired gets one `expired` alert, not seven; one crossing 30d and 14d between
+ * two runs gets `14d`. `crossed` is assessExpiry's, least urgent first.
+ */
+export function planAlert(
+  crossed: readonly CrossedThreshold[],
+  isSettled: (thresholdId: string) => boolean,
+): { alert: CrossedThreshold | null; passOver: CrossedThreshold[] } {
+  const settled = (threshold: CrossedThreshold) => isSettled(thresholdId(threshold));
+  const mostUrgent = crossed.at(-1);
+  return {
+    alert: mostUrgent && !settled(mostUrgent) ? mostUrgent : null,
+    passOver: crossed.slice(0, -1).filter((threshold) => !settled(threshold)),
+  };
+}
+
 /** A threshold measured in days before expiry: a day threshold, or the lifetime one. */
 type DayThreshold = Extract<CrossedThreshold, { days: number }>;
 
@@ -67,7 +114,8 @@ function applicableThresholds(lifetimeDays: number, thresholds: ExpiryThresholds
       .filter((days) => days > 0 && days <= renewalDueDays)
       .map((days) => ({ kind: 'days' as const, days })),
   ];
-  // Most distant first; the lifetime threshold goes before a day threshold on the same day (it is the earlier news).
+  // Most distant (least urgent) first. Only day thresholds at or after the lifetime one apply, so the lifetime
+  // threshold is always first; on the same day it goes before the day threshold (it is the earlier news).
   return applicable.sort((a, b) => b.days - a.days || (a.kind === 'lifetime' ? -1 : b.kind === 'lifetime' ? 1 : 0));
 }
 
@@ -91,7 +139,7 @@ export function assessExpiry(
   if (expired) crossed.push({ kind: 'expired' });
 
   return {
-    daysLeft: Math.floor(daysLeftExact),
+    daysLeft: wholeDaysLeft(notAfter, now.getTime()),
     expired,
     notYetValid: now.getTime() < notBefore,
     lifetimeDays,

@@ -11,10 +11,24 @@ export interface AlertKey {
   thresholdId: string;
 }
 
-export type AlertState = 'claimed' | 'sent';
+/**
+ * `passed`: never to be sent, because a more urgent threshold of the same certificate was alerted instead (a
+ * place first seen expired is told once that it expired, not also that it had 60, 30, … days left).
+ */
+export type AlertState = 'claimed' | 'sent' | 'passed';
 
-/** What a claim found: `claimed` (it is ours to send now), `sent` (done before) or `held` (another evaluator's live lease). */
-export type ClaimResult = 'claimed' | 'sent' | 'held';
+/**
+ * What a claim found: `claimed` (it is ours to send now), `sent` (done before), `passed` (passed over before) or
+ * `held` (another evaluator's live lease).
+ */
+export type ClaimResult = 'claimed' | 'sent' | 'passed' | 'held';
+
+export interface PassOptions {
+  /** The threshold alerted instead, kept with the record to say why this one was not sent. */
+  passedFor: string;
+  /** As ClaimOptions.keepUntil. */
+  keepUntil: Date;
+}
 
 export interface ClaimOptions {
   /** Who claims: a token unique to one evaluation run. */
@@ -36,6 +50,11 @@ export interface AlertLedger {
   complete(key: AlertKey, owner: string): Promise<boolean>;
   /** Gives a claim back (publishing failed) so that a later run sends the alert. */
   release(key: AlertKey, owner: string): Promise<void>;
+  /**
+   * Records an alert as passed over (never to be sent) unless it is settled or another evaluator's live claim
+   * holds it (that one sends it). True when it is now passed.
+   */
+  pass(key: AlertKey, options: PassOptions): Promise<boolean>;
 }
 
 export const alertIdOf = ({ locationId, fingerprint, thresholdId }: AlertKey): string =>

@@ -33,7 +33,7 @@ export interface LocationMetadata {
   tags: Record<string, string>;
   /** Account, subscription or project. */
   account?: string;
-  /** Region, vault, location or directory. */
+  /** The provider's region, vault or location; none for a place in no cloud (a local file). */
   region?: string;
   /** The provider's own status word (ISSUED, PENDING_VALIDATION, ACTIVE, …). */
   providerStatus?: string;

@@ -5,11 +5,12 @@ import {
   assessExpiry,
   DEFAULT_EXPIRY_THRESHOLDS,
   nextThresholdAt,
+  planAlert,
   thresholdId,
+  type CrossedThreshold,
   type ExpiryAssessment,
   type ExpiryThresholds,
 } from '../domain/expiry';
-import { NotificationError } from '../domain/notifications/notification-error';
 import { renewalInstructions } from '../domain/notifications/renewal-guidance';
 import { DEFAULT_SEVERITY_THRESHOLDS, expirySeverity, type SeverityThresholds } from '../domain/severity';
 import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledger';
@@ -63,8 +64,10 @@ export interface EvaluateReport {
   evaluated: number;
   /** Events published (or, with dryRun, that would be). */
   emitted: number;
-  /** Crossed thresholds alerted for before. */
+  /** Crossed thresholds settled before: alerted for, or passed over for a more urgent one. */
   alreadySent: number;
+  /** Crossed thresholds this run passed over, never to be sent: a more urgent one of theirs was alerted. */
+  passed: number;
   /** Alerts another evaluator holds right now (it sends them; their places stay due). */
   heldElsewhere: number;
   /** Alerts whose publishing failed: released, and their places left due, so a later run sends them. */
@@ -88,11 +91,13 @@ export const ALL_ALERT_SHARDS: readonly number[] = Array.from({ length: ALERT_SH
 /**
  * Sends each expiry alert exactly once, reading only the places the alert schedule says are due: a place is
  * due when it gets a certificate (the sync schedules it at once) and then when its certificate crosses its
- * next threshold. For each due place, every threshold crossed (day thresholds, the lifetime one, `expired`)
- * that was never alerted for this (location, fingerprint, threshold) is claimed in the ledger, published and
- * marked sent; then the place is moved on to its next threshold, or off the schedule after expiry's alert. A
- * failed publish gives the claim back and leaves the place due, so a later run sends it (no alert is lost);
- * a claim left by a crashed run is taken over once its lease runs out.
+ * next threshold. For each due place, only the most urgent threshold crossed (`expired`, then the smallest
+ * day threshold, then the lifetime one) is alerted, if it never was for this (location, fingerprint,
+ * threshold): it is claimed in the ledger, published and marked sent, and the less urgent crossed thresholds
+ * are recorded as passed, never to be sent (one alert for a place first seen expired, not seven). Then the
+ * place is moved on to its next threshold, or off the schedule after expiry's alert. A failed publish gives the
+ * claim back and leaves the place due, so a later run sends it (no alert is lost); a claim left by a crashed
+ * run is taken over once its lease runs out.
  */
 export async function evaluateExpiry(options: EvaluateOptions): Promise<EvaluateReport> {
   const { store, ledger, events, clock } = options;
@@ -104,6 +109,7 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
     evaluated: 0,
     emitted: 0,
     alreadySent: 0,
+    passed: 0,
     heldElsewhere: 0,
     failed: 0,
     failures: [],
@@ -116,55 +122,69 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
     if (options.onEmitted) for (const event of sent) options.onEmitted(event);
   };
 
-  /** Alerts what the place has crossed and not been alerted for; true when nothing of it is left unsent. */
+  /**
+   * Alerts the most urgent threshold the place has crossed, unless it was settled before, and passes over the
+   * less urgent ones (planAlert); true when nothing of it is left unsettled.
+   */
   const alertCrossed = async (location: StoredLocation, fingerprint: string, expiry: ExpiryAssessment) => {
     // One read for every threshold of this certificate here: a rerun costs a query per alerting place.
     const states = await ledger.statesOf(location.locationId, fingerprint);
-    const pending: AlertKey[] = [];
-    for (const threshold of expiry.crossed) {
-      const key = { locationId: location.locationId, fingerprint, thresholdId: thresholdId(threshold) };
-      if (states.get(key.thresholdId) === 'sent') report.alreadySent++;
-      else pending.push(key);
+    const settled = (id: string) => states.get(id) === 'sent' || states.get(id) === 'passed';
+    report.alreadySent += expiry.crossed.filter((threshold) => settled(thresholdId(threshold))).length;
+    const plan = planAlert(expiry.crossed, settled);
+    const keyOf = (threshold: CrossedThreshold): AlertKey => ({
+      locationId: location.locationId,
+      fingerprint,
+      thresholdId: thresholdId(threshold),
+    });
+    const keepUntil = new Date(location.certificate!.notAfter);
+    // Recorded only once the most urgent one is settled (sent, by this run or another): a crash or a failed
+    // publish before leaves them as they were, and the next run passes them over then.
+    const passOver = async (alerted: string) => {
+      if (options.dryRun) return;
+      const passed = await Promise.all(
+        plan.passOver.map((threshold) => ledger.pass(keyOf(threshold), { passedFor: alerted, keepUntil })),
+      );
+      report.passed += passed.filter(Boolean).length;
+    };
+    if (!plan.alert) {
+      await passOver(thresholdId(expiry.crossed.at(-1)!));
+      return true;
     }
-    if (pending.length === 0) return true;
 
+    const key = keyOf(plan.alert);
     const serialNumber = (await store.getCertificate(fingerprint))?.serialNumber ?? null;
-    const eventOf = (key: AlertKey) =>
-      expiryAlertEvent(alertDetail(location, key, serialNumber, expiry.daysLeft, now, options.severity));
+    const event = expiryAlertEvent(alertDetail(location, key, serialNumber, expiry.daysLeft, now, options.severity));
     if (options.dryRun) {
-      emit(pending.map(eventOf));
+      emit([event]);
       return false;
     }
 
-    const claimed: AlertKey[] = [];
-    let held = 0;
-    for (const key of pending) {
-      const result = await ledger.claim(key, { owner, leaseMs, keepUntil: new Date(location.certificate!.notAfter) });
-      if (result === 'claimed') claimed.push(key);
-      else if (result === 'sent') report.alreadySent++;
-      else held++;
+    const claim = await ledger.claim(key, { owner, leaseMs, keepUntil });
+    if (claim === 'held') {
+      report.heldElsewhere++;
+      return false;
     }
-    report.heldElsewhere += held;
-    if (claimed.length === 0) return held === 0;
-    const published = claimed.map(eventOf);
-    let notSent: Set<string> | undefined;
+    if (claim !== 'claimed') {
+      report.alreadySent++;
+      await passOver(key.thresholdId);
+      return true;
+    }
     try {
-      await events.publish(published);
+      await events.publish([event]);
     } catch (error) {
-      notSent = notPublished(error, published);
+      // Given back whatever the error says: a later run sends it again (at worst twice somewhere), never not at all.
       const message = error instanceof Error ? error.message : String(error);
-      report.failed += notSent.size;
-      for (const alertId of notSent) {
-        if (report.failures.length >= MAX_REPORTED_FAILURES) break;
-        report.failures.push({ alertId, message });
-      }
+      report.failed++;
+      if (report.failures.length < MAX_REPORTED_FAILURES) report.failures.push({ alertId: alertIdOf(key), message });
+      await ledger.release(key, owner);
+      return false;
     }
-    // What the publisher took is marked sent (a rerun must not send it again); the rest is given back.
-    await Promise.all(
-      claimed.map((key) => (notSent?.has(alertIdOf(key)) ? ledger.release(key, owner) : ledger.complete(key, owner))),
-    );
-    emit(published.filter((event) => !notSent?.has((event.detail as ExpiryAlertDetail).alertId)));
-    return held === 0 && notSent === undefined;
+    // Taken by the publisher: marked sent, so that a rerun does not send it again.
+    await ledger.complete(key, owner);
+    emit([event]);
+    await passOver(key.thresholdId);
+    return true;
   };
 
   const evaluatePlace = async (location: StoredLocation): Promise<void> => {
@@ -264,22 +284,6 @@ function shardsToEvaluate(shards: readonly number[] = ALL_ALERT_SHARDS): number[
       throw new RangeError(`alert schedule shard ${shard} is not one of 0…${ALERT_SHARDS - 1}`);
   }
   return [...new Set(shards)].sort((a, b) => a - b);
-}
-
-/**
- * The alert ids a failed publish did not send. A NotificationError names its `failed` events, and the others
- * were delivered; any other error (or a NotificationError naming none of them) leaves unknown what was sent,
- * so every alert counts as not sent: sent again rather than lost.
- */
-function notPublished(error: unknown, published: CertwardenEvent[]): Set<string> {
-  const all = new Set(published.map((event) => (event.detail as ExpiryAlertDetail).alertId));
-  if (!(error instanceof NotificationError)) return all;
-  const failed = new Set(
-    error.failed
-      .map((event) => (event.detail as Partial<ExpiryAlertDetail>).alertId)
-      .filter((alertId): alertId is string => alertId !== undefined && all.has(alertId)),
-  );
-  return failed.size > 0 ? failed : all;
 }
 
 function alertDetail(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CertificateRecord } from '../domain/certificate';
+import { serialNumberHex, type CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
 import { postQuantumByOid } from '../domain/post-quantum';
 import {
@@ -145,7 +145,7 @@ function attemptPss(der: Uint8Array, from: number, to: number): PssParams | unde
   }
 }
 
-/** Lowercase hex of the signed value, without leading zeros, `-` for negatives; `0` for zero (or an empty INTEGER). */
+/** The signed value as OpenSSL prints it (serialNumberHex); `00` for an empty INTEGER too. */
 function serialNumber(der: Uint8Array, serial: Tlv): string {
   let bytes = der.subarray(serial.body, serial.bodyEnd);
   let sign = '';
@@ -153,6 +153,5 @@ function serialNumber(der: Uint8Array, serial: Tlv): string {
     bytes = twosComplementMagnitude(bytes);
     sign = '-';
   }
-  const digits = hex(bytes, 0, bytes.length).replace(/^0+/, '');
-  return digits === '' ? '0' : sign + digits;
+  return serialNumberHex(sign + hex(bytes, 0, bytes.length));
 }

@@ -1,4 +1,5 @@
 import type { CertwardenEvent, ExpiryAlertDetail } from '../../domain/events';
+import { compareThresholdIds } from '../../domain/expiry';
 import { systemClock } from '../../ports/clock';
 import { discardEvents, type EventPublisher } from '../../ports/event-publisher';
 import { evaluateExpiry, scheduleEveryPlace, type EvaluateReport } from '../../use-cases/evaluate';
@@ -87,10 +88,13 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
   }
 }
 
-/** Soonest expiry first, then by alert id. */
-const bySoonestExpiry = (a: CertwardenEvent, b: CertwardenEvent): number => {
+/** Soonest expiry first, then by place, then most urgent threshold first (as numbers: `1d` before `14d`). */
+export const bySoonestExpiry = (a: CertwardenEvent, b: CertwardenEvent): number => {
   const [x, y] = [a.detail as ExpiryAlertDetail, b.detail as ExpiryAlertDetail];
-  return x.notAfter < y.notAfter ? -1 : x.notAfter > y.notAfter ? 1 : x.alertId < y.alertId ? -1 : 1;
+  const [placeX, placeY] = [`${x.locationId}#${x.fingerprint}`, `${y.locationId}#${y.fingerprint}`];
+  if (x.notAfter !== y.notAfter) return x.notAfter < y.notAfter ? -1 : 1;
+  if (placeX !== placeY) return placeX < placeY ? -1 : 1;
+  return compareThresholdIds(x.thresholdId, y.thresholdId);
 };
 
 /**
@@ -101,7 +105,8 @@ export function renderEvaluation(report: EvaluateReport, emitted: CertwardenEven
   const summary =
     `${report.evaluated} certificate${report.evaluated === 1 ? '' : 's'} evaluated, ` +
     `${report.emitted} alert${report.emitted === 1 ? '' : 's'} ${dryRun ? 'would be sent' : 'sent'}, ` +
-    `${report.alreadySent} sent before` +
+    `${report.alreadySent} settled before` +
+    (report.passed ? `, ${report.passed} less urgent passed over` : '') +
     (report.heldElsewhere ? `, ${report.heldElsewhere} being sent by another run` : '') +
     (report.failed ? `, ${report.failed} failed (retried next run)` : '');
   if (emitted.length === 0) return `${summary}\n`;

@@ -34,7 +34,8 @@ const days = (count: number) => `${count} day${count === 1 ? '' : 's'}`;
 /** `expires in 1 day`, `expires in less than a day`, `expired 3 days ago`, `expired today`. */
 export function describeTimeLeft(detail: Pick<ExpiryAlertDetail, 'daysLeft' | 'thresholdId'>): string {
   if (detail.thresholdId === 'expired') {
-    const ago = -detail.daysLeft - 1;
+    // daysLeft counts whole days toward zero (expiry.ts wholeDaysLeft): 0 within a day of expiry.
+    const ago = -detail.daysLeft;
     return ago <= 0 ? 'expired today' : `expired ${days(ago)} ago`;
   }
   return detail.daysLeft <= 0 ? 'expires in less than a day' : `expires in ${days(detail.daysLeft)}`;

@@ -122,6 +122,8 @@ export const isClosingFinding = (finding: AsffFinding): boolean => finding.Recor
 const clip = (text: string, limit: number): string => (text.length <= limit ? text : `${text.slice(0, limit - 1)}…`);
 
 const ACM_ARN = /^arn:(aws[a-z-]*):acm:([a-z0-9-]+):\d{12}:certificate\/.+$/;
+/** An AWS ARN naming a region (ACM, Private CA, IoT; IAM's are global and name none). */
+const REGIONAL_ARN = /^arn:(aws[a-z-]*):[a-z0-9-]+:([a-z]{2}(?:-[a-z]+)+-\d):/;
 
 interface PlaceFacts {
   locationId: string;
@@ -129,12 +131,17 @@ interface PlaceFacts {
   sourceKind: string;
   nativeId: string;
   owner: string;
-  region?: string | null;
 }
 
-/** The place as an ASFF resource: the ACM certificate itself when it is one, else `Other` named by its id. */
+/**
+ * The place as an ASFF resource: the ACM certificate itself when it is one, else `Other` named by its id. Its
+ * partition and region are those of its ARN, else the target's: a file, a Key Vault or a Google Cloud place has
+ * no AWS region (a path or a provider's location is not one). Both come from the native id, which every event of
+ * the place carries, so the finding that closes it names the same region as the one that opened it.
+ */
 function resourceOf(place: PlaceFacts, target: SecurityHubTarget, details: Record<string, string | null>) {
   const acm = place.sourceKind === 'aws-acm' ? ACM_ARN.exec(place.nativeId) : null;
+  const arn = REGIONAL_ARN.exec(place.nativeId);
   const other: Record<string, string> = {};
   for (const [key, value] of Object.entries({
     locationId: place.locationId,
@@ -148,8 +155,8 @@ function resourceOf(place: PlaceFacts, target: SecurityHubTarget, details: Recor
   const resource: AsffResource = {
     Type: acm ? 'AwsCertificateManagerCertificate' : 'Other',
     Id: place.nativeId,
-    Partition: acm?.[1] ?? target.partition ?? 'aws',
-    Region: acm?.[2] ?? place.region ?? target.region,
+    Partition: arn?.[1] ?? target.partition ?? 'aws',
+    Region: arn?.[2] ?? target.region,
     Details: { Other: other },
   };
   return resource;

@@ -79,4 +79,35 @@ describe('DynamoAlertLedger', () => {
     expect(item).toMatchObject({ pk: 'ALERT#aws-acm:arn:1', sk: `${FP}#7d`, state: 'claimed', owner: 'a' });
     expect(item[TTL_ATTRIBUTE]).toBe(Math.floor((LEASE.keepUntil.getTime() + 365 * 86_400_000) / 1000));
   });
+
+  it('passes over a fresh alert for good: no claimant gets it, and statesOf says so', async () => {
+    const PASS = { passedFor: 'expired', keepUntil: LEASE.keepUntil };
+    expect(await ledger.pass(key, PASS)).toBe(true);
+
+    expect(await ledger.claim(key, { owner: 'b', ...LEASE })).toBe('passed');
+    expect(await ledger.pass(key, PASS)).toBe(false);
+    expect(await ledger.statesOf(key.locationId, FP)).toEqual(new Map([['7d', 'passed']]));
+    const [item] = (await inventory.scanAll()).filter((entry) => String(entry.pk).startsWith('ALERT#'));
+    expect(item).toMatchObject({ state: 'passed', passedFor: 'expired', passedAt: NOW.toISOString() });
+  });
+
+  it('never passes over a sent alert or one under a live claim, but does one whose claim lease ran out', async () => {
+    const PASS = { passedFor: 'expired', keepUntil: LEASE.keepUntil };
+    const sent = { ...key, thresholdId: '14d' };
+    await ledger.claim(sent, { owner: 'a', ...LEASE });
+    await ledger.complete(sent, 'a');
+    await ledger.claim(key, { owner: 'crashed', ...LEASE });
+
+    expect(await ledger.pass(sent, PASS)).toBe(false);
+    expect(await ledger.pass(key, PASS)).toBe(false);
+    clock.advance(LEASE.leaseMs + 1);
+    expect(await ledger.pass(key, PASS)).toBe(true);
+    expect(await ledger.complete(key, 'crashed')).toBe(false);
+    expect(await ledger.statesOf(key.locationId, FP)).toEqual(
+      new Map([
+        ['14d', 'sent'],
+        ['7d', 'passed'],
+      ]),
+    );
+  });
 });

@@ -1,8 +1,11 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { inventoryTableDefinition } from '../../../lib/adapters/dynamodb-table';
 import { ensureInventoryTable } from '../../../lib/adapters/embedded-dynamodb';
 import { CertwardenError } from '../../../lib/domain/errors';
 import { ALERT_SHARDS, type StoredLocation } from '../../../lib/ports/inventory-store';
+import { issueCertificate } from '../../../lib/x509/factory';
+import { parseCertificates } from '../../../lib/x509/parse';
 import { collect, placeAt as create, placeState as state, useEmbeddedDynamoDb } from '../../support/inventory';
 
 const dynamo = useEmbeddedDynamoDb();
@@ -277,5 +280,30 @@ describe('DynamoInventoryStore on dynalite', () => {
       '2026-06-02T00:00:00.000Z',
       '2026-06-01T00:00:00.000Z',
     ]);
+  });
+
+  it('reads a certificate stored before serials kept their leading zero as openssl prints the serial', async () => {
+    const inventory = await dynamo.inventory();
+    const issued = await issueCertificate({
+      subject: 'CN=old-serial',
+      serialNumber: '0a1b2c',
+      notBefore: new Date(AT),
+      notAfter: new Date('2027-06-01T00:00:00.000Z'),
+    });
+    const [parsed] = parseCertificates(issued.pem, 'old.pem').certificates;
+    const fingerprint = parsed.record.fingerprintSha256;
+    await inventory.store.saveCertificates([parsed]);
+    // As the record was written before: lowercase, the leading zero dropped.
+    await inventory.client.send(
+      new UpdateCommand({
+        TableName: inventory.tableName,
+        Key: { pk: `CERT#${fingerprint}`, sk: 'CERTIFICATE' },
+        UpdateExpression: 'SET serialNumber = :old',
+        ExpressionAttributeValues: { ':old': 'a1b2c' },
+      }),
+    );
+
+    expect((await inventory.store.getCertificate(fingerprint))?.serialNumber).toBe('0A1B2C');
+    expect((await inventory.store.getCertificates([fingerprint])).get(fingerprint)?.serialNumber).toBe('0A1B2C');
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../../lib/adapters/embedded-dynamodb';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../../lib/x509/factory';
+import type { ExpiryAlertDetail } from '../../../lib/domain/events';
 import { certwarden } from '../../support/cli';
 
 const DAY = 86_400_000;
@@ -19,6 +20,23 @@ function syncCounts(stdout: string): Record<string, number> {
   const names = cells(lines[header]);
   const values = cells(lines[header + 1]).map(Number);
   return Object.fromEntries(names.map((name, index) => [name, values[index]]));
+}
+
+/** The demo's preview of what evaluate would send: its count, and `<threshold> <name> <owner>` of each row. */
+function demoPreview(stdout: string): { count: number; alerts: string[] } {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => /would send now \(\d+\)/.test(line));
+  const count = Number(/\((\d+)\)/.exec(lines[start])![1]);
+  const rows: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('│')) {
+      if (line.startsWith('┌') || line.startsWith('└')) continue;
+      break;
+    }
+    const cells = line.split('│').map((cell) => cell.trim());
+    if (cells[1] !== 'severity') rows.push(`${cells[3]} ${cells[6]} ${cells[7]}`);
+  }
+  return { count, alerts: rows.sort() };
 }
 
 let work: string;
@@ -207,9 +225,15 @@ describe('npm start (certwarden demo)', () => {
     const first = await certwarden(['demo'], { CERTWARDEN_HOME: home });
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Made a demo estate of');
-    expect(first.stdout).toMatch(/What would alert now \(\d+\)/);
+    expect(first.stdout).toMatch(/What `certwarden evaluate` would send now \(\d+\)/);
     expect(first.stdout).toContain('legacy.example.com');
     expect(first.stdout).toContain('private key(s); ignored');
+    // One key per certificate but one deliberate pair: key-reuse finds that pair, and nothing else.
+    const keyReuse = first.stdout
+      .split('\n')
+      .filter((line) => /│ key-reuse /.test(line))
+      .map((line) => line.split('│')[3].trim());
+    expect(keyReuse.sort()).toEqual(['checkout.example.com', 'pay-api.example.com']);
 
     const second = await certwarden(['demo'], { CERTWARDEN_HOME: home });
     expect(second.code).toBe(0);
@@ -226,5 +250,25 @@ describe('npm start (certwarden demo)', () => {
     );
     const again = await certwarden(['evaluate', '--json'], { CERTWARDEN_HOME: home });
     expect(JSON.parse(again.stdout)).toEqual([]);
+  });
+
+  it('previews exactly what `evaluate` then sends: one alert per place, and nothing once it was sent', async () => {
+    const home = join(work, 'home-preview');
+    const demo = await certwarden(['demo'], { CERTWARDEN_HOME: home });
+    const evaluate = await certwarden(['evaluate', '--json'], { CERTWARDEN_HOME: home });
+    const after = await certwarden(['demo'], { CERTWARDEN_HOME: home });
+
+    const preview = demoPreview(demo.stdout);
+    const sent = (JSON.parse(evaluate.stdout) as Array<{ detail: ExpiryAlertDetail }>).map(({ detail }) => detail);
+    expect(preview.count).toBe(sent.length);
+    expect(preview.alerts).toEqual(
+      sent.map((detail) => `${detail.thresholdId} ${detail.subjectCommonName} ${detail.owner}`).sort(),
+    );
+    // One alert per place, at its most urgent threshold: the expired certificate is told once, that it expired.
+    expect(new Set(sent.map((detail) => detail.locationId)).size).toBe(sent.length);
+    expect(
+      sent.filter((detail) => detail.subjectCommonName === 'legacy.example.com').map((d) => d.thresholdId),
+    ).toEqual(['expired']);
+    expect(demoPreview(after.stdout)).toEqual({ count: 0, alerts: [] });
   });
 });

@@ -282,6 +282,6 @@ describe('list', () => {
       serialNumber: string;
     }>;
     expect(listed.serialNumber).toBe(inspected.serialNumber);
-    expect(listed.serialNumber).toMatch(/^[0-9a-f]+$/);
+    expect(listed.serialNumber).toMatch(/^([0-9A-F]{2})+$/);
   });
 });

@@ -127,11 +127,11 @@ describe('certwarden evaluate', () => {
 
   it('prints a table of the alerts and a summary without --json', async () => {
     const run = await certwarden(['evaluate', '--dry-run', '--table', 'other-table']);
-    expect(run.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
+    expect(run.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 settled before\n');
 
     const dry = await certwarden(['evaluate', '--dry-run']);
     // Everything was sent by the first test, and its places moved on to their next thresholds: none is due.
-    expect(dry.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 sent before\n');
+    expect(dry.stdout).toBe('0 certificates evaluated, 0 alerts would be sent, 0 settled before\n');
   });
 
   it('reads --store and --table, and CERTWARDEN_STORE / CERTWARDEN_TABLE from the environment', async () => {
@@ -190,11 +190,10 @@ describe('certwarden evaluate table output', () => {
     const run = await certwarden(['evaluate', '--table', 'table-output']);
 
     expect(run.code).toBe(0);
-    for (const threshold of ['lifetime-33%', '30d', '14d', '7d', '1d'])
-      expect(run.stdout).toMatch(
-        new RegExp(`CRITICAL .*Certificate Expiring .*${threshold}.*table\\.example\\.com.*platform`),
-      );
-    expect(run.stdout).toContain('1 certificate evaluated, 5 alerts sent, 0 sent before');
+    // One alert, at the most urgent threshold crossed; the four less urgent ones are passed over.
+    expect(run.stdout).toMatch(/CRITICAL .*Certificate Expiring .* 1d .*table\.example\.com.*platform/);
+    expect(run.stdout).not.toMatch(/ (lifetime-33%|30d|14d|7d) /);
+    expect(run.stdout).toContain('1 certificate evaluated, 1 alert sent, 0 settled before, 4 less urgent passed over');
     const again = await certwarden(['evaluate', '--json', '--table', 'table-output']);
     expect(JSON.parse(again.stdout)).toEqual([]);
   });
@@ -209,7 +208,6 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
   beforeAll(async () => {
     await Promise.all([slack.start(), collector.start()]);
     configFile = join(await mkdtemp(join(tmpdir(), 'certwarden-evaluate-config-')), 'certwarden.config.json');
-    // Slack's URL must be https in the config: a local fake comes through --slack-webhook instead.
     await writeFile(configFile, JSON.stringify({ alerts: { local: { siemUrl: collector.url, siemFormat: 'json' } } }));
   });
   afterAll(() => Promise.all([slack.stop(), collector.stop()]));
@@ -447,6 +445,35 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
     expect(run.stderr).toBe('certwarden: --slack-webhook (or alerts.local): expected an http(s) URL\n');
   });
 
+  it('takes a loopback http:// webhook from the config as from --slack-webhook: one rule for both', async () => {
+    const table = await alertingTable();
+    const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-local-'));
+    const withSlack = join(dir, 'certwarden.config.json');
+    await writeFile(withSlack, JSON.stringify({ alerts: { local: { slackWebhookUrl: slack.url } } }));
+
+    const run = await certwarden(['evaluate', '--json', '--config', withSlack, '--table', table]);
+
+    expect(run.code).toBe(0);
+    expect(slack.received).toHaveLength((JSON.parse(run.stdout) as unknown[]).length);
+    expect(slack.received.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a plain-http webhook to another host, from the option as from the config, without repeating it', async () => {
+    const remote = 'http://hooks.slack.example.com/services/T0SECRET';
+    const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-remote-'));
+    const withRemote = join(dir, 'certwarden.config.json');
+    await writeFile(withRemote, JSON.stringify({ alerts: { local: { slackWebhookUrl: remote } } }));
+
+    const option = await certwarden(['evaluate', '--dry-run', '--slack-webhook', remote]);
+    const config = await certwarden(['evaluate', '--dry-run', '--config', withRemote]);
+
+    for (const run of [option, config]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/expected an https:\/\/ URL \(http only to a loopback receiver/);
+      expect(run.stderr).not.toContain('T0SECRET');
+    }
+  });
+
   it("applies the config's expiry thresholds and severity", async () => {
     const table = await alertingTable();
     const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-expiry-'));
@@ -460,7 +487,8 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
 
     const details = (JSON.parse(run.stdout) as CertwardenEvent[]).map((event) => event.detail as ExpiryAlertDetail);
     const api = details.filter((detail) => detail.subjectCommonName === 'api.example.com');
-    expect(new Set(api.map((detail) => detail.thresholdId))).toEqual(new Set(['lifetime-33%', '14d']));
+    // Under the default thresholds its most urgent would be 7d.
+    expect(api.map((detail) => detail.thresholdId)).toEqual(['14d']);
     expect(new Set(api.map((detail) => detail.severity))).toEqual(new Set(['critical']));
   });
 });

@@ -1,7 +1,7 @@
 import { DynamoAlertLedger } from '../../../lib/adapters/dynamodb-alert-ledger';
 import type { CertwardenEvent, ExpiryAlertDetail } from '../../../lib/domain/events';
 import { thresholdId } from '../../../lib/domain/expiry';
-import { alertIdOf } from '../../../lib/ports/alert-ledger';
+import { alertIdOf, type AlertKey } from '../../../lib/ports/alert-ledger';
 import type { Clock } from '../../../lib/ports/clock';
 import { ALL_ALERT_SHARDS, evaluateExpiry, type EvaluateOptions } from '../../../lib/use-cases/evaluate';
 import { assessedLocations } from '../../../lib/use-cases/report';
@@ -54,10 +54,10 @@ const alertIds = (events: Array<{ detail: unknown }>) =>
   events.map((event) => (event.detail as ExpiryAlertDetail).alertId).sort();
 
 /** Every (location, fingerprint, threshold) crossed now, computed independently of the ledger. */
-async function expectedAlertIds(): Promise<string[]> {
+async function crossedAlertIds(which: 'all' | 'most urgent' = 'all'): Promise<string[]> {
   const ids: string[] = [];
   for await (const { location, expiry } of assessedLocations(inventory.store, clock))
-    for (const threshold of expiry.crossed)
+    for (const threshold of which === 'all' ? expiry.crossed : expiry.crossed.slice(-1))
       ids.push(
         alertIdOf({
           locationId: location.locationId,
@@ -66,6 +66,16 @@ async function expectedAlertIds(): Promise<string[]> {
         }),
       );
   return ids.sort();
+}
+/** The alerts a first evaluation sends: one per place, at its most urgent crossed threshold. */
+const expectedAlertIds = () => crossedAlertIds('most urgent');
+/** The alert ids in the ledger in this state. */
+async function ledgerIds(state: string): Promise<string[]> {
+  const items = (await inventory.scanAll()).filter((item) => String(item.pk).startsWith('ALERT#') && item.sk);
+  return items
+    .filter((item) => item.type === 'alert' && item.state === state)
+    .map((item) => alertIdOf(item as unknown as AlertKey))
+    .sort();
 }
 
 beforeEach(async () => {
@@ -80,15 +90,18 @@ beforeEach(async () => {
 });
 
 describe('evaluateExpiry', () => {
-  it('alerts once for every crossed threshold of every live location, with severity, owner and renewal help', async () => {
+  it('sends one alert per place, at its most urgent crossed threshold, with severity, owner and renewal help', async () => {
     const events = new RecordingPublisher();
     const report = await evaluate(events);
 
     expect(alertIds(events.events)).toEqual(await expectedAlertIds());
+    const thresholds = events.events.map((event) => (event.detail as ExpiryAlertDetail).thresholdId).sort();
+    expect(thresholds).toEqual(['30d', '7d', 'expired']);
     // The report counts what was published; onEmitted heard of each event.
     expect(report.emitted).toBe(events.events.length);
     expect(alertIds(report.events)).toEqual(alertIds(events.events));
     expect(report.evaluated).toBe(4);
+    expect(report.passed).toBe((await crossedAlertIds()).length - 3);
     const expired = events.events.filter((event) => event.detailType === 'Certificate Expired');
     expect(expired.map((event) => (event.detail as ExpiryAlertDetail).subjectCommonName)).toEqual(['gone.example.com']);
     const week = events.events
@@ -103,7 +116,7 @@ describe('evaluateExpiry', () => {
       daysLeft: 5,
       renewal: { method: 'manual', managed: false, instructions: expect.stringMatching(/replace the file/) },
     });
-    expect(week.serialNumber).toMatch(/^[0-9a-f]+$/);
+    expect(week.serialNumber).toMatch(/^([0-9A-F]{2})+$/);
   });
 
   it('emits nothing on a rerun, and nothing when the same evaluation is delivered twice', async () => {
@@ -127,8 +140,8 @@ describe('evaluateExpiry', () => {
     expect(rerun.events).toEqual([]);
     expect(redelivered.events).toEqual([]);
     expect(rerun.evaluated).toBe(4);
-    expect(rerun.alreadySent).toBe((await expectedAlertIds()).length);
-    expect(redelivered.alreadySent).toBe((await expectedAlertIds()).length);
+    expect(rerun.alreadySent).toBe((await crossedAlertIds()).length);
+    expect(redelivered.alreadySent).toBe((await crossedAlertIds()).length);
   });
 
   it.each([2, 5])('%i evaluators racing on one inventory send each alert exactly once', async (evaluators) => {
@@ -138,6 +151,9 @@ describe('evaluateExpiry', () => {
 
     const sent = publishers.flatMap((publisher) => publisher.events);
     expect(alertIds(sent)).toEqual(await expectedAlertIds());
+    expect(await ledgerIds('sent')).toEqual(await expectedAlertIds());
+    const lessUrgent = (await crossedAlertIds()).filter((id) => !alertIds(sent).includes(id));
+    expect(await ledgerIds('passed')).toEqual(lessUrgent);
     // They did meet: some found alerts taken by another.
     expect(reports.reduce((sum, report) => sum + report.alreadySent + report.heldElsewhere, 0)).toBeGreaterThan(0);
   });
@@ -155,7 +171,7 @@ describe('evaluateExpiry', () => {
     expect(
       events.events.every((event) => (event.detail as ExpiryAlertDetail).subjectCommonName === 'week.example.com'),
     ).toBe(true);
-    expect(names.sort()).toEqual(['14d', '30d', '7d', 'lifetime-33%']);
+    expect(names).toEqual(['7d']);
   });
 
   it('alerts a threshold crossed later, and only that one for that certificate', async () => {
@@ -170,6 +186,67 @@ describe('evaluateExpiry', () => {
       .filter((detail) => detail.subjectCommonName === 'soon.example.com');
     expect(soon.map((detail) => detail.thresholdId)).toEqual(['14d']);
   });
+
+  it('tells a place first seen expired once, that it expired, and records its other thresholds as passed', async () => {
+    const events = new RecordingPublisher();
+    await evaluate(events);
+
+    const gone = (await expectedAlertIds()).find((id) => id.includes('gone.example.com'))!;
+    const place = gone.slice(0, -'expired'.length);
+    expect(alertIds(events.events).filter((id) => id.startsWith(place))).toEqual([gone]);
+    expect((await ledgerIds('passed')).filter((id) => id.startsWith(place))).toEqual(
+      ['14d', '1d', '30d', '7d', 'lifetime-33%'].map((threshold) => `${place}${threshold}`),
+    );
+    const passed = (await inventory.scanAll()).find(
+      (item) => item.state === 'passed' && item.sk === `${gone.split('#').at(-2)}#30d`,
+    );
+    expect(passed).toMatchObject({ passedFor: 'expired' });
+  });
+
+  it('alerts only the most urgent of several thresholds crossed between two runs, then a further one once', async () => {
+    await evaluate();
+    clock.advance(15 * DAY); // soon.example.com: 20 → 5 days left, crossing 14d and 7d at once
+
+    const both = new RecordingPublisher();
+    const crossing = await evaluate(both);
+    clock.advance(4.5 * DAY); // 0.5 days left: 1d
+    const later = new RecordingPublisher();
+    await evaluate(later);
+    const again = await evaluate();
+
+    const soon = (events: RecordingPublisher) =>
+      events.events
+        .map((event) => event.detail as ExpiryAlertDetail)
+        .filter((detail) => detail.subjectCommonName === 'soon.example.com')
+        .map((detail) => detail.thresholdId);
+    expect(soon(both)).toEqual(['7d']);
+    expect(crossing.passed).toBeGreaterThanOrEqual(1);
+    // lifetime-33% was passed over for 30d on the first run, 14d now for 7d.
+    expect((await ledgerIds('passed')).filter((id) => id.includes('soon.example.com'))).toEqual([
+      expect.stringMatching(/#14d$/),
+      expect.stringMatching(/#lifetime-33%$/),
+    ]);
+    expect(soon(later)).toEqual(['1d']);
+    expect(again.events).toEqual([]);
+  });
+
+  it.each([2, 4])(
+    '%i evaluators racing while every other publish fails: nothing lost, nothing sent twice',
+    async (evaluators) => {
+      const publishers = Array.from({ length: evaluators }, (_, index) =>
+        index % 2 === 0 ? new RecordingPublisher() : new FlakyPublisher(Infinity),
+      );
+      await Promise.all(publishers.map((events) => evaluate(events)));
+      const retry = new RecordingPublisher();
+      await evaluate(retry);
+
+      const sent = [...publishers.flatMap((publisher) => publisher.events), ...retry.events];
+      expect(alertIds(sent)).toEqual(await expectedAlertIds());
+      expect(await ledgerIds('sent')).toEqual(await expectedAlertIds());
+      expect(await ledgerIds('claimed')).toEqual([]);
+      expect((await evaluate()).events).toEqual([]);
+    },
+  );
 
   it('fails the run when the ledger cannot be read, after the places in flight, and a rerun sends everything', async () => {
     const ledger = ledgerFor();
@@ -204,6 +281,7 @@ describe('evaluateExpiry', () => {
     // Every place with an alert stays due; the healthy one is moved on to its first threshold.
     expect(failed.keptDue).toBe(3);
     expect(await dueNow()).not.toContainEqual(expect.stringContaining('fine.example.com'));
+    expect(await ledgerIds('passed')).toEqual([]);
 
     const events = new RecordingPublisher();
     await evaluate(events);
@@ -211,37 +289,25 @@ describe('evaluateExpiry', () => {
     expect(alertIds(events.events)).toEqual(await expectedAlertIds());
   });
 
-  it('when the publisher refuses some alerts of a place, marks the accepted ones sent: a rerun sends only the refused', async () => {
-    // In every place with several alerts, the first threshold is taken and the others refused.
+  it('when the publisher refuses the alerts of some places, marks the accepted ones sent: a rerun sends only the refused', async () => {
     const expected = await expectedAlertIds();
-    const refusedIds = new Set<string>();
-    const partial = new PartialPublisher((event) => {
-      const detail = event.detail as ExpiryAlertDetail;
-      const ofPlace = expected.filter((id) => id.startsWith(`${detail.locationId}#${detail.fingerprint}#`));
-      const refuse = ofPlace.length > 1 && detail.alertId !== ofPlace[0];
-      if (refuse) refusedIds.add(detail.alertId);
-      return refuse;
-    });
+    const refused = expected.filter((id) => id.includes('week.example.com') || id.includes('gone.example.com'));
+    const partial = new PartialPublisher((event) => refused.includes((event.detail as ExpiryAlertDetail).alertId));
     const first = await evaluate(partial);
 
-    expect(refusedIds.size).toBeGreaterThan(0);
-    const accepted = expected.filter((id) => !refusedIds.has(id));
-    // Some places had their alerts accepted in part, in the same publish as refused ones.
-    expect(partial.calls.some((call) => call.length > 1)).toBe(true);
+    const accepted = expected.filter((id) => !refused.includes(id));
     expect(alertIds(partial.events)).toEqual(accepted);
     expect(alertIds(first.events)).toEqual(accepted);
-    expect(first.failures.map((failure) => failure.alertId).sort()).toEqual([...refusedIds].sort());
-    const ledger = ledgerFor();
-    for (const id of accepted) {
-      const [locationId, fingerprint, threshold] = splitAlertId(id);
-      expect(await ledger.state({ locationId, fingerprint, thresholdId: threshold })).toBe('sent');
-    }
+    expect(first.failures.map((failure) => failure.alertId).sort()).toEqual(refused);
+    expect(await ledgerIds('sent')).toEqual(accepted);
+    // A refused place's less urgent thresholds wait for its alert: nothing of it is recorded yet.
+    const places = refused.map((id) => id.slice(0, id.lastIndexOf('#') + 1));
+    expect((await ledgerIds('passed')).filter((id) => places.some((place) => id.startsWith(place)))).toEqual([]);
 
     const rerun = new RecordingPublisher();
     const second = await evaluate(rerun);
-    expect(alertIds(rerun.events)).toEqual([...refusedIds].sort());
+    expect(alertIds(rerun.events)).toEqual(refused);
     expect(second.failed).toBe(0);
-    expect(second.alreadySent).toBe(accepted.length);
 
     const third = new RecordingPublisher();
     await evaluate(third);
@@ -299,10 +365,10 @@ describe('evaluateExpiry', () => {
     await evaluate();
 
     const alerts = (await inventory.scanAll()).filter((item) => String(item.pk).startsWith('ALERT#'));
-    expect(alerts).toHaveLength((await expectedAlertIds()).length);
+    expect(alerts).toHaveLength((await crossedAlertIds()).length);
     for (const alert of alerts) {
       expect(alert.sk).toMatch(/^[0-9a-f]{64}#(\d+d|lifetime-\d+%|expired)$/);
-      expect(alert.state).toBe('sent');
+      expect(alert.state).toMatch(/^(sent|passed)$/);
       expect(alert.expiresAt).toBeGreaterThan(NOW.getTime() / 1000 + 300 * 86_400);
     }
     expect(await collect(inventory.store.byStatus('error'))).toEqual([]);

@@ -172,7 +172,7 @@ function expectedFields(view: OpensslView): Partial<CertificateRecord> {
   const { lines, extensions, text } = view;
   const expected: Partial<CertificateRecord> = {
     fingerprintSha256: lines.get('sha256 Fingerprint')!.replace(/:/g, '').toLowerCase(),
-    serialNumber: serialFromOpenssl(lines.get('serial')!),
+    serialNumber: lines.get('serial')!,
     subject: lines.get('subject')!,
     issuer: lines.get('issuer')!,
     subjectCommonName: lastCommonName(lines.get('subject')!),
@@ -223,13 +223,6 @@ function selfSignedByOpenssl(view: OpensslView, der: Uint8Array): boolean | unde
   } catch {
     return undefined;
   }
-}
-
-/** `serial=00FF` → `ff`; OpenSSL writes whole octets in uppercase, with `-` before a negative. */
-function serialFromOpenssl(serial: string): string {
-  const negative = serial.startsWith('-');
-  const digits = serial.replace(/^-/, '').toLowerCase().replace(/^0+/, '');
-  return digits === '' ? '0' : (negative ? '-' : '') + digits;
 }
 
 /**

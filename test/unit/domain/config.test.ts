@@ -40,6 +40,36 @@ describe('the alerts configuration', () => {
   });
 });
 
+describe('the local alert targets (alerts.local)', () => {
+  const local = (urls: { slackWebhookUrl?: string; siemUrl?: string }) => problems({ alerts: { local: urls } });
+
+  it.each([
+    'https://hooks.slack.com/services/T/B/x',
+    'http://127.0.0.1:8080/services/T/B/x',
+    'http://localhost:3000/hook',
+    'http://[::1]:9000/hook',
+  ])('takes %s as a Slack webhook, as --slack-webhook does', (url) => {
+    expect(local({ slackWebhookUrl: url })).toEqual([]);
+  });
+
+  it.each([
+    [
+      'http://hooks.slack.com/services/T/B/x',
+      /^alerts\.local\.slackWebhookUrl: expected an https:\/\/ URL \(http only to a loopback/,
+    ],
+    ['http://127.0.0.1.example.com/hook', /^alerts\.local\.slackWebhookUrl: expected an https:\/\/ URL/],
+    ['hooks.slack.com/services/T/B/x', /^alerts\.local\.slackWebhookUrl: expected an http\(s\) URL$/],
+    ['ftp://127.0.0.1/hook', /^alerts\.local\.slackWebhookUrl: expected an http\(s\) URL$/],
+  ])('refuses %s as a Slack webhook, with one problem', (url, problem) => {
+    expect(local({ slackWebhookUrl: url })).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it('takes a plain-http SIEM collector anywhere, but only an http(s) URL', () => {
+    expect(local({ siemUrl: 'http://splunk.lan:8088/services/collector' })).toEqual([]);
+    expect(local({ siemUrl: 'ftp://splunk.lan/x' })).toEqual(['alerts.local.siemUrl: expected an http(s) URL']);
+  });
+});
+
 describe('severity thresholds in digest mode', () => {
   it('accepts the defaults: 30 and 7 days are alert thresholds', () => {
     expect(digestSeverityGaps(ExpiryConfig.parse({}))).toEqual([]);

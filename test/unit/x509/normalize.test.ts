@@ -60,7 +60,8 @@ describe('normalize', () => {
 
     expect(normalize(leaf.der)).toEqual<CertificateRecord>({
       fingerprintSha256: sha256(leaf.der),
-      serialNumber: 'a1b2c',
+      // As `openssl x509 -serial` prints it: whole octets, the leading zero kept, uppercase.
+      serialNumber: '0A1B2C',
       subject: 'C=DE,O=Example,CN=api.example.com',
       issuer: 'O=Example,CN=Unit Root',
       subjectCommonName: 'api.example.com',

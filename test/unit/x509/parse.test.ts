@@ -141,27 +141,52 @@ describe('parseCertificates', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('reads a negative serial number as signed hex', () => {
-    const pem = opensslSync([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=negative',
-      '-days',
-      '1',
-      '-set_serial',
-      '-258',
-    ]).toString();
+  it.each(['0x09734A3A5B17', '0x0F', '0', '255', '0x7F', '0x80', '0x0100', '-1', '-0x0A'])(
+    'reads serial number %s as `openssl x509 -serial` prints it: whole octets, uppercase, leading zero kept',
+    (serial) => {
+      const pem = selfSignedWithSerial(serial);
+
+      const [certificate] = parseCertificates(pem, 'serial.pem').certificates;
+
+      expect(certificate.record.serialNumber).toBe(opensslSerial(pem));
+    },
+  );
+
+  it('reads a negative serial number as signed hex, as openssl prints it', () => {
+    const pem = selfSignedWithSerial('-258');
 
     const [certificate] = parseCertificates(pem, 'negative.pem').certificates;
 
-    expect(certificate.record.serialNumber).toBe('-102');
+    expect(certificate.record.serialNumber).toBe(opensslSerial(pem));
+    expect(certificate.record.serialNumber).toBe('-0102');
   });
 });
+
+/** A throwaway self-signed certificate with this serial (`-set_serial`: decimal, or hex after `0x`). */
+function selfSignedWithSerial(serial: string): string {
+  return opensslSync([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    '/dev/null',
+    '-subj',
+    '/CN=serial',
+    '-days',
+    '1',
+    '-set_serial',
+    serial,
+  ]).toString();
+}
+
+/** `openssl x509 -serial`'s value: `serial=09734A3A` → `09734A3A`. */
+function opensslSerial(pem: string): string {
+  return opensslSync(['x509', '-noout', '-serial'], pem)
+    .toString()
+    .trim()
+    .replace(/^serial=/, '');
+}

@@ -35,7 +35,7 @@ export const serialNumberEntropy: Rule<SerialNumberEntropyParams> = (
       );
 };
 
-/** Significant bits of a serial as records write it (lowercase hex magnitude, `-` for negatives, no leading zeros). */
+/** Significant bits of a serial as records write it (serialNumberHex: hex of the magnitude, `-` for negatives); leading zeros do not count. */
 export function serialBits(serialNumber: string): number {
   const digits = serialNumber.replace(/^-/, '').replace(/^0+/, '');
   if (digits === '') return 0;

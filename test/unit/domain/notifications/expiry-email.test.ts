@@ -35,8 +35,9 @@ describe('renderExpiryEmail', () => {
     [5, '30d', 'expires in 5 days'],
     [1, '1d', 'expires in 1 day'],
     [0, '1d', 'expires in less than a day'],
-    [-1, 'expired', 'expired today'],
-    [-2, 'expired', 'expired 1 day ago'],
+    [0, 'expired', 'expired today'],
+    [-1, 'expired', 'expired 1 day ago'],
+    [-5, 'expired', 'expired 5 days ago'],
   ])('daysLeft %i at %s reads "%s"', (daysLeft, thresholdId, text) => {
     expect(describeTimeLeft({ daysLeft, thresholdId })).toBe(text);
   });

@@ -65,7 +65,7 @@ export const expiredFileAlert: ExpiryAlertDetail = {
   subject: 'CN=old.example.com',
   subjectCommonName: 'old.example.com',
   dnsNames: ['old.example.com'],
-  daysLeft: -4,
+  daysLeft: -3,
   renewal: {
     method: null,
     managed: false,

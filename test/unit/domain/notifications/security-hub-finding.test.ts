@@ -269,6 +269,52 @@ describe('toSecurityHubFindings', () => {
       expect(closing.RecordState).toBe('ARCHIVED');
     });
 
+    it.each<[string, Partial<ExpiryAlertDetail>, string]>([
+      ['an ACM certificate', {}, 'eu-west-1'],
+      [
+        'an IoT certificate',
+        {
+          sourceKind: 'aws-iot',
+          nativeId: 'arn:aws:iot:ap-south-1:111111111111:cert/abc',
+          locationId: 'aws-iot:arn:aws:iot:ap-south-1:111111111111:cert/abc',
+          region: 'ap-south-1',
+        },
+        'ap-south-1',
+      ],
+      // A file is in no region: not its directory (what local files once put there), the target's.
+      [
+        'a file',
+        {
+          sourceKind: 'local-files',
+          nativeId: '/etc/ssl/old.pem',
+          locationId: 'local-files:/etc/ssl/old.pem',
+          region: '/etc/ssl',
+        },
+        'eu-central-1',
+      ],
+      [
+        'a Key Vault certificate',
+        {
+          sourceKind: 'azure-key-vault',
+          nativeId: 'https://kv.vault.azure.net/certificates/api',
+          locationId: 'azure-key-vault:https://kv.vault.azure.net/certificates/api',
+          region: 'westeurope',
+        },
+        'eu-central-1',
+      ],
+    ])('the finding that closes %s names the region of the one that opened it', (_, place, region) => {
+      const alert = { ...acmAlert, ...place };
+      const open = only(expiryAlertEvent(alert));
+      const closing = only(
+        inventoryChangeEvent(
+          change({ locationId: alert.locationId, sourceKind: alert.sourceKind, nativeId: alert.nativeId }),
+        ),
+      );
+      expect(closing.Id).toBe(open.Id);
+      expect(open.Resources[0].Region).toBe(region);
+      expect(closing.Resources[0].Region).toBe(region);
+    });
+
     it.each<[string, Partial<InventoryChangeDetail>]>([
       ['a change that is not a renewal', { change: 'updated', previousFingerprint: null }],
       ['a renewal without a previous certificate', { previousFingerprint: null }],
