@@ -29,6 +29,7 @@ import {
   type SyncRunRecord,
 } from '../ports/inventory-store';
 import type { Severity } from '../domain/policy/types';
+import type { RevocationStatus } from '../domain/revocation';
 import { INDEX_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
 
@@ -171,6 +172,7 @@ export class DynamoInventoryStore implements InventoryStore {
       changedAt: at,
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
       nextAlertAt: nextAlertOf(next, previous, at),
+      ...revocationOf(next, previous, at),
     };
     const history = {
       pk: `LOC#${record.locationId}`,
@@ -300,6 +302,48 @@ export class DynamoInventoryStore implements InventoryStore {
     } catch (error) {
       // The certificate changed (or the place went) since it was read: the sync has scheduled it afresh.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  revocationChecksDue(shard: number, now: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byRevocationCheck', `REVOCATION#${shard}`, {
+      ...options,
+      before: `${now.toISOString()}~`,
+    });
+  }
+
+  async recordRevocation(
+    locationId: string,
+    fingerprint: string,
+    revocation: RevocationStatus,
+    nextCheckAt: string | null,
+  ): Promise<boolean> {
+    const keys = INVENTORY_INDEXES.byRevocationCheck;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: locationKey(locationId),
+          UpdateExpression:
+            nextCheckAt === null
+              ? 'SET revocation = :revocation REMOVE nextRevocationCheckAt, #pk, #sk'
+              : 'SET revocation = :revocation, nextRevocationCheckAt = :at, #pk = :pk, #sk = :sk',
+          ConditionExpression: 'fingerprint = :fingerprint AND #status = :live',
+          ExpressionAttributeNames: { '#pk': keys.partition, '#sk': keys.sort, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':fingerprint': fingerprint,
+            ':live': 'live',
+            ':revocation': revocation,
+            ...(nextCheckAt !== null && { ':at': nextCheckAt, ...revocationScheduleKeys(locationId, nextCheckAt) }),
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      return true;
+    } catch (error) {
+      // The certificate changed (or the place went) since it was read: the sync has made it due afresh.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 
@@ -703,6 +747,10 @@ function toLocationItem(location: StoredLocation): Item {
       const { ':pk': gsi7pk, ':sk': gsi7sk } = alertScheduleKeys(locationId, location.nextAlertAt);
       Object.assign(item, { gsi7pk, gsi7sk });
     }
+    if (certificate && location.nextRevocationCheckAt) {
+      const { ':pk': gsi8pk, ':sk': gsi8sk } = revocationScheduleKeys(locationId, location.nextRevocationCheckAt);
+      Object.assign(item, { gsi8pk, gsi8sk });
+    }
   }
   Object.assign(item, {
     gsi4pk: `SOURCE#${source}#${indexShardOf(location.scope)}`,
@@ -734,6 +782,26 @@ const alertScheduleKeys = (locationId: string, at: string) => ({
   ':pk': `ALERT#${shardOf(locationId, ALERT_SHARDS)}`,
   ':sk': `${at}#${locationId}`,
 });
+
+const revocationScheduleKeys = (locationId: string, at: string) => ({
+  ':pk': `REVOCATION#${shardOf(locationId, ALERT_SHARDS)}`,
+  ':sk': `${at}#${locationId}`,
+});
+
+/**
+ * A place's revocation status and next check after this change: due at once when it gets a certificate it did
+ * not have, kept as they were while its certificate stays, none without one.
+ */
+function revocationOf(
+  next: LocationChange['next'],
+  previous: StoredLocation | undefined,
+  at: string,
+): Pick<StoredLocation, 'revocation' | 'nextRevocationCheckAt'> {
+  if (next.status !== 'live' || !next.fingerprint) return { revocation: undefined, nextRevocationCheckAt: undefined };
+  const sameCertificate = previous?.status === 'live' && previous.fingerprint === next.fingerprint;
+  if (!sameCertificate) return { revocation: undefined, nextRevocationCheckAt: at };
+  return { revocation: previous.revocation, nextRevocationCheckAt: previous.nextRevocationCheckAt };
+}
 
 /**
  * When the evaluation must look at a place after this change: at once when it gets a certificate it did not
@@ -810,6 +878,8 @@ function fromLocationItem(item: Item): StoredLocation {
     gsi6sk: _g6s,
     gsi7pk: _g7p,
     gsi7sk: _g7s,
+    gsi8pk: _g8p,
+    gsi8sk: _g8s,
     ...location
   } = item;
   return location as unknown as StoredLocation;

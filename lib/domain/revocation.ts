@@ -17,6 +17,8 @@ export interface RevocationStatus {
   checkedAt: string;
   /** Null when neither OCSP nor a CRL gave the answer. */
   via: RevocationVia | null;
+  /** The issuer certificate the inventory held and the check used (kept for the next check); null otherwise. */
+  issuerFingerprint: string | null;
 }
 
 /** An answer is re-checked no sooner than this after it was got, whatever its nextUpdate (at most daily). */
