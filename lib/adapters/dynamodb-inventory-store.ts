@@ -716,6 +716,7 @@ const LISTING_PROJECTION = {
     '#role',
     '#owner',
     '#source',
+    'revocation',
     ...['notBefore', 'notAfter', 'subject', 'subjectCommonName', 'dnsNames', 'kind', 'isCA'].map(
       (field) => `certificate.${field}`,
     ),

@@ -88,7 +88,10 @@ export interface StoredLocation extends LocationState {
  */
 export type ExceptionStatus = 'removed' | 'error' | 'pending';
 
-export type LocationListing = Pick<StoredLocation, 'locationId' | 'nativeId' | 'role' | 'owner' | 'source'> & {
+export type LocationListing = Pick<
+  StoredLocation,
+  'locationId' | 'nativeId' | 'role' | 'owner' | 'source' | 'revocation'
+> & {
   certificate: Pick<
     CertificateSummary,
     'notBefore' | 'notAfter' | 'subject' | 'subjectCommonName' | 'dnsNames' | 'kind' | 'isCA'

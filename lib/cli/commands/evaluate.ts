@@ -5,6 +5,7 @@ import { evaluateExpiry, scheduleEveryPlace, type EvaluateReport } from '../../u
 import type { EvaluateCommandDeps, EvaluateCommandOptions } from '../evaluate-commands';
 import { EVALUATE_EXIT } from '../evaluate-commands';
 import { renderTable } from '../render';
+import { checkDueRevocations, renderRevocationReport } from '../revocation';
 import { FanOutPublisher, ledgerOf, localSettings, localTargets, thresholdsOf } from '../local-targets';
 
 /** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
@@ -49,6 +50,14 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
       onEmitted: (event) => emitted.push(event),
       ...thresholdsOf(config),
     });
+    const revocation = options.dryRun
+      ? null
+      : await checkDueRevocations(
+          inventory.store,
+          config.revocation,
+          targets.length === 0 ? discardEvents : new FanOutPublisher(targets),
+          clock,
+        );
     // Places are alerted concurrently: sorted, the output is the same whatever order they finished in.
     emitted.sort(bySoonestExpiry);
     out(
@@ -57,7 +66,8 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
         : renderEvaluation(report, emitted, options.dryRun ?? false) +
             (targets.length > 0 && report.emitted > 0 && !options.dryRun
               ? `sent to ${targets.map((target) => target.name).join(', ')}\n`
-              : ''),
+              : '') +
+            renderRevocationReport(revocation),
     );
     for (const failure of report.failures)
       err(`certwarden: not sent (will be retried): ${failure.alertId}: ${failure.message}\n`);
