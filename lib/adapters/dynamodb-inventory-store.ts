@@ -281,27 +281,50 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   async scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void> {
-    const keys = INVENTORY_INDEXES.byNextAlert;
+    await this.moveOnSchedule('byNextAlert', 'nextAlertAt', locationId, fingerprint, at, alertScheduleKeys);
+  }
+
+  /**
+   * Moves a place on one of its schedules (the sparse index `index`, its time in `field`; null takes it off), with
+   * `extra` set in the same update, unless its certificate changed or it went since it was read (then the sync has
+   * scheduled it afresh): false then. Never changes the place's version.
+   */
+  private async moveOnSchedule(
+    index: 'byNextAlert' | 'byRevocationCheck',
+    field: string,
+    locationId: string,
+    fingerprint: string,
+    at: string | null,
+    scheduleKeys: (locationId: string, at: string) => Record<':pk' | ':sk', string>,
+    extra?: { name: string; value: unknown },
+  ): Promise<boolean> {
+    const keys = INVENTORY_INDEXES[index];
+    const set = extra ? [`${extra.name} = :extra`] : [];
+    const expression =
+      at === null
+        ? `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}REMOVE ${field}, #pk, #sk`
+        : `SET ${[...set, `${field} = :at`, '#pk = :pk', '#sk = :sk'].join(', ')}`;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: locationKey(locationId),
-          UpdateExpression:
-            at === null ? 'REMOVE nextAlertAt, #pk, #sk' : 'SET nextAlertAt = :at, #pk = :pk, #sk = :sk',
+          UpdateExpression: expression,
           ConditionExpression: 'fingerprint = :fingerprint AND #status = :live',
           ExpressionAttributeNames: { '#pk': keys.partition, '#sk': keys.sort, '#status': 'status' },
           ExpressionAttributeValues: {
             ':fingerprint': fingerprint,
             ':live': 'live',
-            ...(at !== null && { ':at': at, ...alertScheduleKeys(locationId, at) }),
+            ...(extra && { ':extra': extra.value }),
+            ...(at !== null && { ':at': at, ...scheduleKeys(locationId, at) }),
           },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
+      return true;
     } catch (error) {
-      // The certificate changed (or the place went) since it was read: the sync has scheduled it afresh.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 
@@ -312,39 +335,21 @@ export class DynamoInventoryStore implements InventoryStore {
     });
   }
 
-  async recordRevocation(
+  recordRevocation(
     locationId: string,
     fingerprint: string,
     revocation: RevocationStatus,
     nextCheckAt: string | null,
   ): Promise<boolean> {
-    const keys = INVENTORY_INDEXES.byRevocationCheck;
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: locationKey(locationId),
-          UpdateExpression:
-            nextCheckAt === null
-              ? 'SET revocation = :revocation REMOVE nextRevocationCheckAt, #pk, #sk'
-              : 'SET revocation = :revocation, nextRevocationCheckAt = :at, #pk = :pk, #sk = :sk',
-          ConditionExpression: 'fingerprint = :fingerprint AND #status = :live',
-          ExpressionAttributeNames: { '#pk': keys.partition, '#sk': keys.sort, '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':fingerprint': fingerprint,
-            ':live': 'live',
-            ':revocation': revocation,
-            ...(nextCheckAt !== null && { ':at': nextCheckAt, ...revocationScheduleKeys(locationId, nextCheckAt) }),
-          },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      return true;
-    } catch (error) {
-      // The certificate changed (or the place went) since it was read: the sync has made it due afresh.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
+    return this.moveOnSchedule(
+      'byRevocationCheck',
+      'nextRevocationCheckAt',
+      locationId,
+      fingerprint,
+      nextCheckAt,
+      revocationScheduleKeys,
+      { name: 'revocation', value: revocation },
+    );
   }
 
   byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {

@@ -78,29 +78,7 @@ export class RevocationCa {
       ...(pointers.crl ? [`crlDistributionPoints=URI:${this.crlUrl}`] : []),
       ...(pointers.extra ? [pointers.extra] : []),
     ];
-    const file = this.path(`${cn}.pem`);
-    writeFileSync(this.path('ext.cnf'), `${lines.join('\n')}\n`);
-    this.openssl(
-      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
-        '-keyout',
-        this.path(`${cn}.key`),
-        '-out',
-        this.path(`${cn}.csr`),
-        '-subj',
-        `/CN=${cn}`,
-      ]),
-    );
-    this.openssl(
-      ['ca', '-batch', '-config', this.path('ca.cnf'), '-in', this.path(`${cn}.csr`), '-out', file].concat([
-        '-extfile',
-        this.path('ext.cnf'),
-        '-extensions',
-        'ext',
-        '-days',
-        '10',
-        '-notext',
-      ]),
-    );
+    const file = this.sign(cn, lines);
     const pem = readFileSync(file, 'utf8');
     return { pem, der: this.openssl(['x509', '-in', file, '-outform', 'DER']), file };
   }
@@ -154,11 +132,19 @@ export class RevocationCa {
 
   /** A responder certificate the CA issues (with or without id-kp-OCSPSigning), its files named after `cn`. */
   responderCertificate(cn: string, ocspSigning: boolean): { cert: string; key: string } {
-    writeFileSync(
-      this.path('ext.cnf'),
-      `[ext]\nbasicConstraints=CA:false\nkeyUsage=critical,digitalSignature\n` +
-        (ocspSigning ? 'extendedKeyUsage=OCSPSigning\n' : 'extendedKeyUsage=serverAuth\n'),
-    );
+    this.sign(cn, [
+      '[ext]',
+      'basicConstraints=CA:false',
+      'keyUsage=critical,digitalSignature',
+      `extendedKeyUsage=${ocspSigning ? 'OCSPSigning' : 'serverAuth'}`,
+    ]);
+    return { cert: this.path(`${cn}.pem`), key: this.path(`${cn}.key`) };
+  }
+
+  /** A fresh P-256 key and CSR for `cn`, signed by `openssl ca` with the extensions section `ext`: its PEM file. */
+  private sign(cn: string, ext: string[]): string {
+    const file = this.path(`${cn}.pem`);
+    writeFileSync(this.path('ext.cnf'), `${ext.join('\n')}\n`);
     this.openssl(
       ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
         '-keyout',
@@ -170,17 +156,17 @@ export class RevocationCa {
       ]),
     );
     this.openssl(
-      ['ca', '-batch', '-config', this.path('ca.cnf'), '-in', this.path(`${cn}.csr`)].concat([
-        '-out',
-        this.path(`${cn}.pem`),
+      ['ca', '-batch', '-config', this.path('ca.cnf'), '-in', this.path(`${cn}.csr`), '-out', file].concat([
         '-extfile',
         this.path('ext.cnf'),
         '-extensions',
         'ext',
+        '-days',
+        '10',
         '-notext',
       ]),
     );
-    return { cert: this.path(`${cn}.pem`), key: this.path(`${cn}.key`) };
+    return file;
   }
 
   /** A self-signed certificate bearing the CA's name with another key: a forger's stand-in for the CA. */
