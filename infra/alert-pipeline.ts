@@ -126,7 +126,7 @@ export class AlertPipeline {
     // own: no invocation reads more than one shard's due places.
     const shardQueue = this.queue('EvaluateShard', 'shard evaluations that kept failing', EVALUATE_TIMEOUT);
     this.evaluate = inventory.addFunction('Evaluate', 'evaluate', {
-      description: 'certwarden: sends each expiry alert due, exactly once, as events on the bus',
+      description: 'certwarden: sends each expiry alert due, exactly once, and checks the revocation status due',
       timeout: EVALUATE_TIMEOUT,
       memorySize: 512,
       environment: {
@@ -147,7 +147,8 @@ export class AlertPipeline {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ],
-      ['byNextAlert'],
+      // byRevocationCheck: the places whose OCSP/CRL check is due (responders are reached over the internet).
+      ['byNextAlert', 'byRevocationCheck'],
     );
     this.evaluate.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [inventory.eventBus.eventBusArn] }),

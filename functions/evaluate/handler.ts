@@ -6,7 +6,9 @@ import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
+import { HttpRevocationChecker } from '../../lib/adapters/http-revocation-checker';
 import { systemClock } from '../../lib/ports/clock';
+import { checkRevocation } from '../../lib/use-cases/check-revocation';
 import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
@@ -59,7 +61,7 @@ export class FanOutError extends Error {
 }
 
 /**
- * The shards with a place due now, from one item of each shard's schedule: a trigger fans out to these only. Most
+ * The shards with a place due now (an alert or a revocation check), from one item of each shard's schedules: a trigger fans out to these only. Most
  * hourly syncs change nothing and make nothing due, and an invocation per shard would then cost eight cold starts
  * an hour to read eight empty ranges. A place the schedule shows later than this read is evaluated at the next
  * trigger (the next sync's end, or the daily schedule).
@@ -68,6 +70,7 @@ async function shardsDue(now: Date): Promise<number[]> {
   const due = await Promise.all(
     ALL_ALERT_SHARDS.map(async (shard) => {
       for await (const _ of store.alertsDue(shard, now, { limit: 1 })) return true;
+      for await (const _ of store.revocationChecksDue(shard, now, { limit: 1 })) return true;
       return false;
     }),
   );
@@ -92,6 +95,9 @@ async function fanOut(queueUrl: string, shards: readonly number[]): Promise<void
   if (Failed.length > 0)
     throw new FanOutError(`SQS refused ${Failed.length} shard messages: ${Failed.map((f) => f.Code).join(', ')}`);
 }
+
+/** Module-level: a warm container keeps its CRLs (until their nextUpdate) and its responders' sockets. */
+const revocationChecker = new HttpRevocationChecker({ clock: systemClock });
 
 export const handler = withPowertools(async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
   const plan = planEvaluation(event.Records, (messageId) => logger.warn('unrecognized trigger', { messageId }));
@@ -120,6 +126,17 @@ export const handler = withPowertools(async (event: SQSEvent, context): Promise<
     shards,
     signal,
   });
+
+  // The same shards' revocation checks that are due (new certificates at once, then at most daily).
+  const revocation = await checkRevocation({
+    store,
+    checker: revocationChecker,
+    events,
+    clock: systemClock,
+    shards,
+    signal,
+  });
+  logger.info('revocation checked', { shards, ...revocation });
 
   logger.info('expiry evaluated', {
     triggers: plan.triggers,

@@ -29,6 +29,7 @@ import {
   type SyncRunRecord,
 } from '../ports/inventory-store';
 import type { Severity } from '../domain/policy/types';
+import type { RevocationStatus } from '../domain/revocation';
 import { INDEX_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
 
@@ -167,6 +168,7 @@ export class DynamoInventoryStore implements InventoryStore {
       changedAt: at,
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
       nextAlertAt: nextAlertOf(next, previous, at),
+      ...revocationOf(next, previous, at),
     };
     const history = {
       pk: `LOC#${record.locationId}`,
@@ -275,28 +277,86 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   async scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void> {
-    const keys = INVENTORY_INDEXES.byNextAlert;
+    await this.moveOnSchedule('byNextAlert', 'nextAlertAt', locationId, fingerprint, at, alertScheduleKeys);
+  }
+
+  /**
+   * Moves a place on one of its schedules (the sparse index `index`, its time in `field`; null takes it off), with
+   * `extra` set in the same update, unless its certificate changed or it went since it was read (then the sync has
+   * scheduled it afresh): false then. Never changes the place's version.
+   */
+  private async moveOnSchedule(
+    index: 'byNextAlert' | 'byRevocationCheck',
+    field: string,
+    locationId: string,
+    fingerprint: string,
+    at: string | null,
+    scheduleKeys: (locationId: string, at: string) => Record<':pk' | ':sk', string>,
+    extra?: { name: string; value: unknown },
+  ): Promise<boolean> {
+    const keys = INVENTORY_INDEXES[index];
+    const set = extra ? [`${extra.name} = :extra`] : [];
+    const expression =
+      at === null
+        ? `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}REMOVE ${field}, #pk, #sk`
+        : `SET ${[...set, `${field} = :at`, '#pk = :pk', '#sk = :sk'].join(', ')}`;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: locationKey(locationId),
-          UpdateExpression:
-            at === null ? 'REMOVE nextAlertAt, #pk, #sk' : 'SET nextAlertAt = :at, #pk = :pk, #sk = :sk',
+          UpdateExpression: expression,
           ConditionExpression: 'fingerprint = :fingerprint AND #status = :live',
           ExpressionAttributeNames: { '#pk': keys.partition, '#sk': keys.sort, '#status': 'status' },
           ExpressionAttributeValues: {
             ':fingerprint': fingerprint,
             ':live': 'live',
-            ...(at !== null && { ':at': at, ...alertScheduleKeys(locationId, at) }),
+            ...(extra && { ':extra': extra.value }),
+            ...(at !== null && { ':at': at, ...scheduleKeys(locationId, at) }),
           },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
+      return true;
     } catch (error) {
-      // The certificate changed (or the place went) since it was read: the sync has scheduled it afresh.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
+  }
+
+  revocationChecksDue(shard: number, now: Date, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    return this.queryLocations('byRevocationCheck', `REVOCATION#${shard}`, {
+      ...options,
+      before: `${now.toISOString()}~`,
+    });
+  }
+
+  async scheduleRevocationCheck(locationId: string, fingerprint: string, at: string | null): Promise<void> {
+    await this.moveOnSchedule(
+      'byRevocationCheck',
+      'nextRevocationCheckAt',
+      locationId,
+      fingerprint,
+      at,
+      revocationScheduleKeys,
+    );
+  }
+
+  recordRevocation(
+    locationId: string,
+    fingerprint: string,
+    revocation: RevocationStatus,
+    nextCheckAt: string | null,
+  ): Promise<boolean> {
+    return this.moveOnSchedule(
+      'byRevocationCheck',
+      'nextRevocationCheckAt',
+      locationId,
+      fingerprint,
+      nextCheckAt,
+      revocationScheduleKeys,
+      { name: 'revocation', value: revocation },
+    );
   }
 
   byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
@@ -668,6 +728,7 @@ const LISTING_PROJECTION = {
     '#role',
     '#owner',
     '#source',
+    'revocation',
     ...['notBefore', 'notAfter', 'subject', 'subjectCommonName', 'dnsNames', 'kind', 'isCA'].map(
       (field) => `certificate.${field}`,
     ),
@@ -698,6 +759,10 @@ function toLocationItem(location: StoredLocation): Item {
     if (certificate && location.nextAlertAt) {
       const { ':pk': gsi7pk, ':sk': gsi7sk } = alertScheduleKeys(locationId, location.nextAlertAt);
       Object.assign(item, { gsi7pk, gsi7sk });
+    }
+    if (certificate && location.nextRevocationCheckAt) {
+      const { ':pk': gsi8pk, ':sk': gsi8sk } = revocationScheduleKeys(locationId, location.nextRevocationCheckAt);
+      Object.assign(item, { gsi8pk, gsi8sk });
     }
   }
   Object.assign(item, {
@@ -730,6 +795,26 @@ const alertScheduleKeys = (locationId: string, at: string) => ({
   ':pk': `ALERT#${shardOf(locationId, ALERT_SHARDS)}`,
   ':sk': `${at}#${locationId}`,
 });
+
+const revocationScheduleKeys = (locationId: string, at: string) => ({
+  ':pk': `REVOCATION#${shardOf(locationId, ALERT_SHARDS)}`,
+  ':sk': `${at}#${locationId}`,
+});
+
+/**
+ * A place's revocation status and next check after this change: due at once when it gets a certificate it did
+ * not have, kept as they were while its certificate stays, none without one.
+ */
+function revocationOf(
+  next: LocationChange['next'],
+  previous: StoredLocation | undefined,
+  at: string,
+): Pick<StoredLocation, 'revocation' | 'nextRevocationCheckAt'> {
+  if (next.status !== 'live' || !next.fingerprint) return { revocation: undefined, nextRevocationCheckAt: undefined };
+  const sameCertificate = previous?.status === 'live' && previous.fingerprint === next.fingerprint;
+  if (!sameCertificate) return { revocation: undefined, nextRevocationCheckAt: at };
+  return { revocation: previous.revocation, nextRevocationCheckAt: previous.nextRevocationCheckAt };
+}
 
 /**
  * When the evaluation must look at a place after this change: at once when it gets a certificate it did not
@@ -816,6 +901,8 @@ function fromLocationItem(item: Item): StoredLocation {
     gsi6sk: _g6s,
     gsi7pk: _g7p,
     gsi7sk: _g7s,
+    gsi8pk: _g8p,
+    gsi8sk: _g8s,
     ...location
   } = item;
   return location as unknown as StoredLocation;

@@ -37,6 +37,8 @@ export const INVENTORY_INDEXES = {
   byPublicKey: { partition: 'gsi6pk', sort: 'gsi6sk', projection: 'KEYS_ONLY' },
   /** ALERT#<shard> → <nextAlertAt>#<locationId>: the alert schedule, what the expiry evaluation reads. */
   byNextAlert: { partition: 'gsi7pk', sort: 'gsi7sk', projection: 'KEYS_ONLY' },
+  /** REVOCATION#<shard> → <nextRevocationCheckAt>#<locationId>: the places whose revocation status is due a check. */
+  byRevocationCheck: { partition: 'gsi8pk', sort: 'gsi8sk', projection: 'KEYS_ONLY' },
 } as const satisfies Record<string, { partition: string; sort: string; projection: 'ALL' | 'KEYS_ONLY' }>;
 
 export type InventoryIndexName = keyof typeof INVENTORY_INDEXES;

@@ -137,7 +137,8 @@ export function renderLocations(rows: Array<AssessedLocation<LocationListing>>):
   const head = ['expires', 'days', 'threshold', 'name', 'kind', 'owner', 'source', 'location'];
   const cells = rows.map(({ location, expiry }) => [
     location.certificate?.notAfter.slice(0, 10) ?? '',
-    expiry.expired ? 'EXPIRED' : String(expiry.daysLeft),
+    // A revoked certificate is worse news than any expiry: it takes the days column.
+    location.revocation?.status === 'revoked' ? 'REVOKED' : expiry.expired ? 'EXPIRED' : String(expiry.daysLeft),
     expiry.mostUrgent ? thresholdId(expiry.mostUrgent) : '',
     displayName(location),
     location.certificate?.kind ?? '',

@@ -323,6 +323,16 @@ export type AlertsConfig = z.infer<typeof AlertsConfig>;
 /** Who hears the deployed stack's alarms: `operationsEmails`, else `emails`. */
 export const operationsEmailsOf = (alerts: AlertsConfig): string[] => alerts.operationsEmails ?? alerts.emails;
 
+export const RevocationConfig = z.strictObject({
+  /** Check the revocation status of new and changed certificates after a sync, and of those due on evaluation. @default true */
+  enabled: z.boolean().default(true),
+  /** Each OCSP, CRL or caIssuers exchange is abandoned after this long. @default 5000 */
+  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+  /** Requests in flight to one responder host at once (and sockets open to it). @default 4 */
+  perHostConcurrency: z.number().int().min(1).max(64).default(4),
+});
+export type RevocationConfig = z.infer<typeof RevocationConfig>;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -361,6 +371,8 @@ export const CertwardenConfig = z
         dashboard: z.boolean().default(false),
       })
       .prefault({}),
+    /** OCSP/CRL revocation checks (docs/architecture.md, "Revocation status"). */
+    revocation: RevocationConfig.prefault({}),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({

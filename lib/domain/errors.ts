@@ -27,3 +27,10 @@ export class ConfigError extends CertwardenError {}
 
 /** A certificate source could not be read (after its own retries). */
 export class SourceReadError extends CertwardenError {}
+
+/**
+ * An OCSP response or CRL that cannot be trusted or read (bad signature, unauthorized responder, wrong nonce,
+ * expired), or a responder that could not be reached: the check falls back to the next way, and when none is
+ * left the status is `unknown` with this message as its reason.
+ */
+export class RevocationCheckError extends CertwardenError {}

@@ -1,6 +1,7 @@
 import type { CertificateKind, CertificateRecord, ParsedCertificate } from '../domain/certificate';
 import type { ChangeKind } from '../domain/events';
 import type { ExemptionRef, Severity } from '../domain/policy/types';
+import type { RevocationStatus } from '../domain/revocation';
 import type { LocationMetadata, SourceEntry, SourceKind } from './certificate-source';
 
 export type { ChangeKind };
@@ -66,6 +67,14 @@ export interface StoredLocation extends LocationState {
    * evaluation to the next threshold it will cross (`scheduleNextAlert`), absent when no alert is left to send.
    */
   nextAlertAt?: string;
+  /** The last revocation check of the place's certificate; dropped when the place gets another certificate. */
+  revocation?: RevocationStatus;
+  /**
+   * When the revocation status must be checked next: set to the time of the change when a live place gets a
+   * certificate it did not have (so a sync's new and changed certificates are due at once), then moved on by
+   * each check (`recordRevocation`), absent when nothing will tell more (revoked, nowhere to ask).
+   */
+  nextRevocationCheckAt?: string;
 }
 
 /** One entry of a location's audit trail. */
@@ -79,7 +88,10 @@ export interface StoredLocation extends LocationState {
  */
 export type ExceptionStatus = 'removed' | 'error' | 'pending';
 
-export type LocationListing = Pick<StoredLocation, 'locationId' | 'nativeId' | 'role' | 'owner' | 'source'> & {
+export type LocationListing = Pick<
+  StoredLocation,
+  'locationId' | 'nativeId' | 'role' | 'owner' | 'source' | 'revocation'
+> & {
   certificate: Pick<
     CertificateSummary,
     'notBefore' | 'notAfter' | 'subject' | 'subjectCommonName' | 'dnsNames' | 'kind' | 'isCA'
@@ -222,6 +234,26 @@ export interface InventoryStore {
    * read (then the sync has already scheduled it afresh). Never changes the place's version.
    */
   scheduleNextAlert(locationId: string, fingerprint: string, at: string | null): Promise<void>;
+  /**
+   * Live places of one shard (0 ≤ shard < ALERT_SHARDS) whose revocation status is due a check at `now`, earliest
+   * first: an unchanged inventory has none due between checks, so reading them costs nothing then.
+   */
+  revocationChecksDue(shard: number, now: Date, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /**
+   * Makes a place's revocation check due at `at` (null: never), unless its certificate changed since it was read:
+   * for places synced before revocation checks existed (`certwarden evaluate --all`).
+   */
+  scheduleRevocationCheck(locationId: string, fingerprint: string, at: string | null): Promise<void>;
+  /**
+   * Stores a revocation check's result on a place and moves its next check to `nextCheckAt` (null: none), unless
+   * its certificate changed since it was read. Never changes the place's version. False when it had changed.
+   */
+  recordRevocation(
+    locationId: string,
+    fingerprint: string,
+    revocation: RevocationStatus,
+    nextCheckAt: string | null,
+  ): Promise<boolean>;
   /** Live locations of an owner, soonest expiry first. */
   byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
   /**

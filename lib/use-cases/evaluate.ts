@@ -227,9 +227,10 @@ export async function evaluateExpiry(options: EvaluateOptions): Promise<Evaluate
 /**
  * Makes every live place with a certificate due now, so that the next evaluation looks at each once: for an
  * inventory written before the alert schedule existed (its places were never scheduled), and after the
- * thresholds changed (each place waits for its next threshold under the old ones). It reads the whole
- * inventory, so it is an operator's step (`certwarden evaluate --all`), not every run's. Places already due are
- * left as they are. Returns how many places it made due.
+ * thresholds changed (each place waits for its next threshold under the old ones). A place whose revocation status
+ * was never checked nor scheduled (synced before revocation checks existed) is made due a check too. It reads the
+ * whole inventory, so it is an operator's step (`certwarden evaluate --all`), not every run's. Places already due
+ * are left as they are. Returns how many places it made due (for either).
  */
 export async function scheduleEveryPlace(options: {
   store: InventoryStore;
@@ -239,14 +240,23 @@ export async function scheduleEveryPlace(options: {
 }): Promise<number> {
   const { store, clock } = options;
   const now = clock.now().toISOString();
+  const alertDue = (location: StoredLocation) => location.nextAlertAt !== undefined && location.nextAlertAt <= now;
+  const revocationUnscheduled = (location: StoredLocation) =>
+    location.revocation === undefined && location.nextRevocationCheckAt === undefined;
   let scheduled = 0;
   async function* unscheduled(): AsyncGenerator<StoredLocation> {
     for await (const { location } of assessedLocations(store, clock)) {
-      if (location.fingerprint && !(location.nextAlertAt !== undefined && location.nextAlertAt <= now)) yield location;
+      if (location.fingerprint && (!alertDue(location) || revocationUnscheduled(location))) yield location;
     }
   }
   await forEachConcurrently(unscheduled(), options.concurrency ?? DEFAULT_EVALUATE_CONCURRENCY, async (location) => {
-    await store.scheduleNextAlert(location.locationId, location.fingerprint!, now);
+    const fingerprint = location.fingerprint!;
+    await Promise.all([
+      alertDue(location) ? undefined : store.scheduleNextAlert(location.locationId, fingerprint, now),
+      revocationUnscheduled(location)
+        ? store.scheduleRevocationCheck(location.locationId, fingerprint, now)
+        : undefined,
+    ]);
     scheduled++;
   });
   return scheduled;

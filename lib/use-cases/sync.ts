@@ -772,6 +772,8 @@ function stateOf(stored: StoredLocation): LocationState {
     stale: _s,
     historyId: _h,
     nextAlertAt: _n,
+    revocation: _rv,
+    nextRevocationCheckAt: _rn,
     ...state
   } = stored;
   return state;

@@ -17,6 +17,7 @@ import { benchInfra } from './infra';
 import { benchKeyReuse } from './key-reuse';
 import { benchLocalScan } from './local-scan';
 import { benchPolicy } from './policy';
+import { benchRevocation } from './revocation';
 
 /**
  * `npm run bench`: the performance figures the issues name, each with its target and, where there is one,
@@ -28,7 +29,8 @@ import { benchPolicy } from './policy';
  * `normalize,policy`) picks sections: normalize, sync, acm, holders (IAM server certificates, IoT Core), keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
- * 10,000 certificates; measured at 10,000 with BENCH_BIG=1). A quick look at one section:
+ * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
+ * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -269,6 +271,7 @@ void (async () => {
   if (wanted('fanout')) await section('fan-out at 1M', () => benchFanout());
   if (wanted('cost')) await section('cost', () => benchCost(connectorCount));
   if (wanted('scan')) await section('scan', () => benchLocalScan());
+  if (wanted('revocation')) await section('revocation', () => benchRevocation());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

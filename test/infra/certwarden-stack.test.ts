@@ -690,7 +690,7 @@ describe('the certwarden stack', () => {
       return found[0];
     };
 
-    it('fans a trigger out into one evaluation per shard of the alert schedule, each reading that shard alone', () => {
+    it('fans a trigger out into one evaluation per shard of the alert schedule, each reading only that shard of the alert and revocation schedules', () => {
       const mapping = sourceQueueOf('Evaluate', 'BatchSize', 1);
       expect(mapping).toMatchObject({
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -699,7 +699,7 @@ describe('the certwarden stack', () => {
       const shardQueue = mapping.EventSourceArn['Fn::GetAtt'][0];
       expect(functionOf('Evaluate').Environment.Variables.CERTWARDEN_EVALUATE_SHARD_QUEUE).toEqual({ Ref: shardQueue });
       expect(resources[shardQueue].Properties.RedrivePolicy).toBeDefined();
-      expect(indexesQueriedBy(functionId('Evaluate'))).toEqual(['byNextAlert']);
+      expect(indexesQueriedBy(functionId('Evaluate'))).toEqual(['byNextAlert', 'byRevocationCheck']);
     });
 
     it('evaluates expiry after every sync and on the configured schedule, once per batch of triggers', () => {

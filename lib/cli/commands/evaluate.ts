@@ -14,6 +14,7 @@ import {
   localTargets,
   thresholdsOf,
 } from '../local-targets';
+import { checkDueRevocations, renderRevocationReport } from '../revocation';
 
 /** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
 async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
@@ -68,6 +69,14 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
       onEmitted: (event) => emitted.push(event),
       ...thresholdsOf(config),
     });
+    const revocation = options.dryRun
+      ? null
+      : await checkDueRevocations(
+          inventory.store,
+          config.revocation,
+          targets.length === 0 ? discardEvents : fanOut,
+          clock,
+        );
     // Places are alerted concurrently: sorted, the output is the same whatever order they finished in.
     emitted.sort(bySoonestExpiry);
     out(
@@ -76,7 +85,8 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
         : renderEvaluation(report, emitted, options.dryRun ?? false) +
             (targets.length > 0 && report.emitted > 0 && !options.dryRun
               ? `sent to ${targets.map((target) => target.name).join(', ')}\n`
-              : ''),
+              : '') +
+            renderRevocationReport(revocation),
     );
     for (const failure of report.failures)
       err(`certwarden: not sent (will be retried): ${failure.alertId}: ${failure.message}\n`);

@@ -145,6 +145,7 @@ async function withSerialNumbers<T extends StoredLocation>(
   const certificates = fingerprints.length > 0 ? await store.getCertificates(fingerprints) : new Map();
   return rows.map((row) => ({
     ...row,
+    revocation: row.revocation ?? null,
     serialNumber: (row.fingerprint && certificates.get(row.fingerprint)?.serialNumber) || null,
   }));
 }

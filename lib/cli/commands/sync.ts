@@ -13,6 +13,7 @@ import { currentPolicy } from '../policy-files';
 import { out } from '../output';
 import { showsProgress, withProgress } from '../progress';
 import { renderSyncReport } from '../render';
+import { checkDueRevocations, renderRevocationReport } from '../revocation';
 
 export interface ScanOptions extends StoreOptions {
   dir: string;
@@ -68,6 +69,7 @@ export async function scan(options: ScanOptions): Promise<ExitCode> {
       syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
     );
     out(renderSyncReport(report, writesOf(meter)));
+    out(renderRevocationReport(await checkDueRevocations(store)));
     return report.complete && report.counts.errors === 0 ? EXIT.ok : EXIT.findings;
   });
 }
@@ -103,6 +105,7 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
       out(renderSyncReport(report, writesOf(meter)));
       failed ||= !report.complete || report.counts.errors > 0;
     }
+    out(renderRevocationReport(await checkDueRevocations(store, config.revocation)));
     return failed ? EXIT.findings : EXIT.ok;
   });
 }

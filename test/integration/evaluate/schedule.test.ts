@@ -232,4 +232,25 @@ describe('the alert schedule', () => {
     });
     expect((await evaluate()).evaluated).toBe(0);
   });
+
+  it('makes a place synced before revocation checks existed due a check, once', async () => {
+    await estate.put('soon.example.com', 20, 90);
+    await sync();
+    const places = [];
+    for await (const { location } of assessedLocations(store, clock)) places.push(location);
+    const [location] = places;
+    const due = async () => {
+      const ids: string[] = [];
+      for (const shard of ALL_ALERT_SHARDS)
+        for await (const place of store.revocationChecksDue(shard, clock.now())) ids.push(place.locationId);
+      return ids;
+    };
+    // What a place synced before revocation checks looks like: never checked, on no revocation schedule.
+    await store.scheduleRevocationCheck(location.locationId, location.fingerprint!, null);
+    expect(await due()).toEqual([]);
+
+    expect(await scheduleEveryPlace({ store, clock })).toBe(1);
+    expect(await due()).toEqual([location.locationId]);
+    expect(await scheduleEveryPlace({ store, clock })).toBe(0);
+  });
 });

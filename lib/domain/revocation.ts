@@ -1,0 +1,40 @@
+/** What the issuer says about a certificate: `unknown` also when nobody could be asked (see `reason`). */
+export type RevocationState = 'good' | 'revoked' | 'unknown';
+
+/** How a status was learned. */
+export type RevocationVia = 'ocsp' | 'crl';
+
+/** A place's last revocation check, as `certwarden list --json` shows it. */
+export interface RevocationStatus {
+  status: RevocationState;
+  /**
+   * For `revoked`, the CRL reason's RFC 5280 name (`keyCompromise`, …) or null when the CA gave none; for
+   * `unknown`, why nothing better is known (no distribution point, responder down and CRL stale, …); else null.
+   */
+  reason: string | null;
+  /** ISO 8601, for `revoked`. */
+  revokedAt: string | null;
+  checkedAt: string;
+  /** Null when neither OCSP nor a CRL gave the answer. */
+  via: RevocationVia | null;
+  /** The issuer certificate the inventory held and the check used (kept for the next check); null otherwise. */
+  issuerFingerprint: string | null;
+}
+
+/** An answer is re-checked no sooner than this after it was got, whatever its nextUpdate (at most daily). */
+export const REVOCATION_RECHECK_MS = 24 * 3_600_000;
+
+/**
+ * When a place's certificate must be checked again after an answer: never once it is revoked (a revocation is
+ * final) or when it names nowhere to ask (its extensions cannot change); else at the answer's nextUpdate (an
+ * OCSP answer or CRL is served unchanged until then) but at most daily.
+ */
+export function nextRevocationCheck(
+  answer: { status: RevocationState; nextUpdate: string | null; final?: boolean },
+  now: Date,
+): string | null {
+  if (answer.status === 'revoked' || answer.final) return null;
+  const floor = now.getTime() + REVOCATION_RECHECK_MS;
+  const nextUpdate = answer.nextUpdate ? Date.parse(answer.nextUpdate) : floor;
+  return new Date(Math.max(floor, nextUpdate)).toISOString();
+}

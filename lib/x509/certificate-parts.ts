@@ -1,0 +1,124 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityInfoAccessSyntax,
+  Certificate,
+  CRLDistributionPoints,
+  id_ad_caIssuers,
+  id_ad_ocsp,
+  id_ce_cRLDistributionPoints,
+  id_pe_authorityInfoAccess,
+  AlgorithmIdentifier,
+} from '@peculiar/asn1-x509';
+import { OID, publicKeyInfoBytes, readPssParams, signatureHash } from './algorithms';
+import { expectTlv, readTlv, TAG } from './der';
+import { verifySignature } from './signature';
+
+/**
+ * The byte ranges of a certificate that revocation checking needs as encoded (OCSP's CertID hashes the issuer's
+ * name and key bytes; a signature covers the TBS bytes), read with our own DER reader so nothing is re-encoded.
+ */
+export interface CertificateParts {
+  tbs: Uint8Array;
+  /** The DER Name of the issuer, as in the certificate. */
+  issuerName: Uint8Array;
+  subjectName: Uint8Array;
+  spki: Uint8Array;
+  /** The subjectPublicKey BIT STRING's bits, without the unused-bits octet: what OCSP's issuerKeyHash hashes. */
+  publicKey: Uint8Array;
+  /** The serial INTEGER's content octets. */
+  serial: Uint8Array;
+  signatureAlgorithm: Uint8Array;
+  /** The signature BIT STRING's content, unused-bits octet included. */
+  signature: Uint8Array;
+}
+
+/** @throws CertificateParseError when the bytes are not a certificate. */
+export function certificateParts(der: Uint8Array): CertificateParts {
+  const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'certificate');
+  const tbs = expectTlv(der, cert.body, cert.bodyEnd, TAG.SEQUENCE, 'tbsCertificate');
+  const outerAlg = expectTlv(der, tbs.end, cert.bodyEnd, TAG.SEQUENCE, 'signatureAlgorithm');
+  const signature = expectTlv(der, outerAlg.end, cert.bodyEnd, TAG.BIT_STRING, 'signatureValue');
+  const first = readTlv(der, tbs.body, tbs.bodyEnd);
+  const serial = expectTlv(der, first.tag === 0xa0 ? first.end : tbs.body, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
+  const innerAlg = expectTlv(der, serial.end, tbs.bodyEnd, TAG.SEQUENCE, 'signature');
+  const issuer = expectTlv(der, innerAlg.end, tbs.bodyEnd, TAG.SEQUENCE, 'issuer');
+  const validity = expectTlv(der, issuer.end, tbs.bodyEnd, TAG.SEQUENCE, 'validity');
+  const subject = expectTlv(der, validity.end, tbs.bodyEnd, TAG.SEQUENCE, 'subject');
+  const spki = expectTlv(der, subject.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
+  const algorithm = expectTlv(der, spki.body, spki.bodyEnd, TAG.SEQUENCE, 'algorithm');
+  const key = expectTlv(der, algorithm.end, spki.bodyEnd, TAG.BIT_STRING, 'subjectPublicKey');
+  return {
+    tbs: der.subarray(tbs.start, tbs.end),
+    issuerName: der.subarray(issuer.start, issuer.end),
+    subjectName: der.subarray(subject.start, subject.end),
+    spki: publicKeyInfoBytes(der, spki),
+    publicKey: der.subarray(key.body + 1, key.bodyEnd),
+    serial: der.subarray(serial.body, serial.bodyEnd),
+    signatureAlgorithm: der.subarray(outerAlg.start, outerAlg.end),
+    signature: der.subarray(signature.body, signature.bodyEnd),
+  };
+}
+
+/** Where a certificate says its revocation status and its issuer can be found (AIA and CDP extensions). */
+export interface RevocationPointers {
+  ocsp: string[];
+  crl: string[];
+  caIssuers: string[];
+}
+
+/** The http(s) URLs of a certificate's AIA (OCSP, caIssuers) and CRL distribution points; LDAP ones are left out. */
+export function revocationPointers(der: Uint8Array): RevocationPointers {
+  const pointers: RevocationPointers = { ocsp: [], crl: [], caIssuers: [] };
+  const certificate = AsnConvert.parse(der, Certificate);
+  const web = (uri: string | undefined): uri is string => uri !== undefined && /^https?:\/\//i.test(uri);
+  for (const extension of certificate.tbsCertificate.extensions ?? []) {
+    if (extension.extnID === id_pe_authorityInfoAccess) {
+      for (const access of AsnConvert.parse(extension.extnValue, AuthorityInfoAccessSyntax)) {
+        const uri = access.accessLocation.uniformResourceIdentifier;
+        if (!web(uri)) continue;
+        if (access.accessMethod === id_ad_ocsp) pointers.ocsp.push(uri);
+        else if (access.accessMethod === id_ad_caIssuers) pointers.caIssuers.push(uri);
+      }
+    } else if (extension.extnID === id_ce_cRLDistributionPoints) {
+      for (const point of AsnConvert.parse(extension.extnValue, CRLDistributionPoints)) {
+        for (const name of point.distributionPoint?.fullName ?? []) {
+          if (web(name.uniformResourceIdentifier)) pointers.crl.push(name.uniformResourceIdentifier);
+        }
+      }
+    }
+  }
+  return pointers;
+}
+
+/**
+ * Whether `signature` (the BIT STRING's bits, unused-bits octet excluded, as @peculiar's schemas hold it) over
+ * `tbs` was made by the key of `spki` with `algorithm`. Undefined when node:crypto cannot tell.
+ */
+export function signedWith(
+  tbs: Uint8Array,
+  algorithm: AlgorithmIdentifier,
+  signature: ArrayBuffer | Uint8Array,
+  spki: Uint8Array,
+): boolean | undefined {
+  const oid = algorithm.algorithm;
+  const params = algorithm.parameters ? new Uint8Array(algorithm.parameters) : undefined;
+  const pss = oid === OID.rsassaPss ? readPssParams(params ?? new Uint8Array(0), 0, params?.length ?? 0) : undefined;
+  const bits = new Uint8Array(signature);
+  const withUnusedOctet = new Uint8Array(bits.length + 1);
+  withUnusedOctet.set(bits, 1);
+  return verifySignature({
+    tbs,
+    signatureOid: oid,
+    hash: signatureHash(oid, pss),
+    pss,
+    signature: withUnusedOctet,
+    spki,
+  });
+}
+
+/** Whether `der` (a certificate) was signed by the key of `issuerSpki`. */
+export function certificateSignedBy(der: Uint8Array, issuerSpki: Uint8Array): boolean {
+  const parts = certificateParts(der);
+  const algorithm = AsnConvert.parse(parts.signatureAlgorithm, AlgorithmIdentifier);
+  return signedWith(parts.tbs, algorithm, parts.signature.subarray(1), issuerSpki) === true;
+}
