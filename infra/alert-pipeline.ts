@@ -40,6 +40,9 @@ const SLACK_EVENTS: DetailType[] = [
   'Revocation Detected',
   'Renewal Failed',
   'Certificate Provisioning Failed',
+  // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
+  // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
+  'Alert Undelivered',
 ];
 /** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
 const SECURITY_HUB_EVENTS: DetailType[] = [
@@ -329,8 +332,13 @@ export class AlertPipeline {
         ...options.environment,
         CERTWARDEN_TABLE: this.inventory.table.tableName,
         CERTWARDEN_DELIVERY_ATTEMPTS: String(deliveryAttempts),
+        CERTWARDEN_EVENT_BUS: this.inventory.eventBus.eventBusName,
       },
     });
+    // A dead letter is announced as Alert Undelivered, for the other channels (functions/shared/delivery.ts).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.inventory.eventBus.eventBusArn] }),
+    );
     // The delivery ledger (lib/adapters/dynamodb-delivery-ledger.ts): a read before each delivery, a write after.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -3,9 +3,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from 'zod/mini';
 import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } from '../../lib/domain/events';
 import { alertsUndelivered, type NotifierRole } from '../../lib/domain/metric-names';
-import type { DeliveryLedger } from '../../lib/ports/delivery-ledger';
+import type { DeliveryLedger, UndeliveredRecord } from '../../lib/ports/delivery-ledger';
 import type { EventPublisher } from '../../lib/ports/event-publisher';
-import { deliverTo } from '../../lib/use-cases/deliver';
+import { deliverTo, undeliveredEventOf } from '../../lib/use-cases/deliver';
 import { logger, publishMetric } from './powertools';
 
 /**
@@ -76,6 +76,8 @@ export interface RecordDelivery {
   ledger: DeliveryLedger;
   /** Failed attempts (SQS receives) at one event before it is dead-lettered. */
   maxAttempts: number;
+  /** Puts an Alert Undelivered event on the bus, for the other channels. */
+  announce?: (event: CertwardenEvent) => Promise<void>;
 }
 
 /** A record's event failed and is left to SQS to redeliver. */
@@ -96,6 +98,20 @@ export interface PublishEachRecordOptions {
   target: string;
   /** The worst case of one record's delivery (the notifier's retries and timeouts). @default DEFAULT_RECORD_BUDGET_MS */
   recordBudgetMs?: number;
+}
+
+/** Best effort: the dead letter is recorded and alarmed on whether or not the bus takes its event. */
+async function announceDeadLetter(delivery: RecordDelivery, dead: UndeliveredRecord, channel: NotifierRole) {
+  if (!delivery.announce) return;
+  try {
+    await delivery.announce(undeliveredEventOf(dead));
+  } catch (error) {
+    logger.warn('Alert Undelivered not published', {
+      channel,
+      deliveryId: dead.deliveryId,
+      reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
 }
 
 /**
@@ -150,6 +166,8 @@ export async function publishEachRecord(
           messageId: record.messageId,
           ...dead,
         });
+        // Never of an Alert Undelivered itself: a channel refusing those would otherwise feed itself for ever.
+        if (certwardenEvent.detailType !== 'Alert Undelivered') await announceDeadLetter(delivery, dead, channel);
       }
       if (result.retry.length > 0) throw new RecordNotDeliveredError(result.retry[0].reason);
     } catch (error) {

@@ -482,6 +482,48 @@ describe('slack notifier redelivery and refusals', () => {
       expect.objectContaining({ target: 'slack', reason: 'HTTP 400 invalid_blocks', permanent: true, attempts: 1 }),
     ]);
   });
+
+  it('announces a dead letter on the bus as Alert Undelivered, once; one refused in turn is not announced again', async () => {
+    const { handler } = await import('../../functions/slack-notifier/handler');
+    const refused = alertNamed('refuse.announce.example.com');
+    const announced = () =>
+      eventBridge.entries
+        .filter((entry) => entry.DetailType === 'Alert Undelivered')
+        .map((entry) => JSON.parse(entry.Detail) as { alertId: string | null; target: string; reason: string })
+        .filter((detail) => detail.alertId === refused.detail.alertId);
+    slack.refuse = 'refuse.announce.example.com';
+    try {
+      await handler(sqsEvent(record('announce', eventBridgeBody(refused))), context());
+      await handler(sqsEvent(record('announce', eventBridgeBody(refused))), context());
+      expect(announced()).toEqual([
+        expect.objectContaining({
+          target: 'slack',
+          reason: 'HTTP 400 invalid_blocks',
+          eventType: 'Certificate Expiring',
+        }),
+      ]);
+      expect(eventBridge.entries.find((entry) => entry.DetailType === 'Alert Undelivered')).toMatchObject({
+        Source: 'certwarden',
+        EventBusName: 'certwarden',
+      });
+
+      // The announcement reaches Slack's own queue too; here Slack refuses it as well.
+      slack.refuse = 'Alert Undelivered';
+      const refusalsBefore = slack.refusals;
+      const [entry] = eventBridge.entries.filter((candidate) => candidate.DetailType === 'Alert Undelivered');
+      const echo = JSON.stringify({
+        source: entry.Source,
+        'detail-type': entry.DetailType,
+        detail: JSON.parse(entry.Detail),
+      });
+      const before = eventBridge.entries.length;
+      await expect(handler(sqsEvent(record('echo', echo)), context())).resolves.toEqual({ batchItemFailures: [] });
+      expect(slack.refusals).toBe(refusalsBefore + 1);
+      expect(eventBridge.entries).toHaveLength(before);
+    } finally {
+      slack.refuse = undefined;
+    }
+  });
 });
 
 describe('security hub notifier', () => {

@@ -124,7 +124,7 @@ const LEDGER = [
   'kms:GenerateDataKey',
 ];
 
-/** A notifier's delivery ledger: a read before each delivery, a write after (no query, no delete). */
+/** A notifier's delivery ledger: a read before each delivery, a write after (no query, no delete); its dead letters' event. */
 const DELIVERY = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -133,6 +133,8 @@ const DELIVERY = [
   'kms:DescribeKey',
   'kms:Encrypt',
   'kms:GenerateDataKey',
+  // A dead letter is announced on the bus as Alert Undelivered.
+  'events:PutEvents',
 ];
 
 describe('the certwarden stack', () => {
@@ -746,6 +748,7 @@ describe('the certwarden stack', () => {
             'Revocation Detected',
             'Renewal Failed',
             'Certificate Provisioning Failed',
+            'Alert Undelivered',
           ],
         },
       ],
@@ -797,11 +800,12 @@ describe('the certwarden stack', () => {
         expect(functionOf(name).Environment.Variables).toMatchObject({
           CERTWARDEN_TABLE: { Ref: expect.stringMatching(/^InventoryTable/) },
           CERTWARDEN_DELIVERY_ATTEMPTS: String(config.alerts.deliveryAttempts),
+          CERTWARDEN_EVENT_BUS: { Ref: expect.stringMatching(/^InventoryEventBus/) },
         });
       for (const name of ['EmailNotifier', 'EscalationNotifier'])
         expect(
           Object.keys(functionOf(name).Environment.Variables).filter((v) => v.startsWith('CERTWARDEN')),
-        ).toHaveLength(4);
+        ).toHaveLength(5);
       expect(functionOf('SlackNotifier').Environment.Variables).toMatchObject({
         CERTWARDEN_SLACK_SECRET_ARN: config.alerts.slack!.webhookSecretArn,
         CERTWARDEN_DIGEST: 'true',

@@ -22,7 +22,11 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   // The notifiers' delivery ledger.
-  const delivery = { CERTWARDEN_TABLE: 'certwarden-inventory', CERTWARDEN_DELIVERY_ATTEMPTS: '5' };
+  const delivery = {
+    CERTWARDEN_TABLE: 'certwarden-inventory',
+    CERTWARDEN_DELIVERY_ATTEMPTS: '5',
+    CERTWARDEN_EVENT_BUS: 'certwarden',
+  };
   switch (bundle.role) {
     case 'syncPlanner':
       return {

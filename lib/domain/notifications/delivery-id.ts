@@ -1,5 +1,5 @@
 import { contentHash } from '../content-hash';
-import type { CertwardenEvent, ExpiryAlertDetail } from '../events';
+import type { CertwardenEvent } from '../events';
 
 /** What a dead letter says of the event it holds (what `certwarden list --undelivered` shows of it). */
 export interface DescribedEvent {
@@ -17,8 +17,11 @@ export interface DescribedEvent {
  * alert as a new event with the same id), else a hash of its content (an SQS redelivery carries the same body).
  */
 export function deliveryIdOf(event: CertwardenEvent): string {
-  const alertId = (event.detail as Partial<ExpiryAlertDetail>).alertId;
-  return typeof alertId === 'string' ? `alert:${alertId}` : `event:${contentHash([event.detailType, event.detail])}`;
+  // Only an expiry alert is keyed by its alert id: an Alert Undelivered names the alert it tells of, and keyed
+  // the same it would pass for that alert, already taken or given up by the target.
+  return event.detailType === 'Certificate Expiring' || event.detailType === 'Certificate Expired'
+    ? `alert:${event.detail.alertId}`
+    : `event:${contentHash([event.detailType, event.detail])}`;
 }
 
 /** The fields of a dead letter that describe the event. */

@@ -4,7 +4,7 @@ import { TTL_ATTRIBUTE } from '../../../lib/adapters/dynamodb-table';
 import { expiryAlertEvent, syncCompletedEvent, type CertwardenEvent } from '../../../lib/domain/events';
 import { deliveryIdOf } from '../../../lib/domain/notifications/delivery-id';
 import type { UndeliveredRecord } from '../../../lib/ports/delivery-ledger';
-import { acmAlert } from '../../unit/domain/notifications/fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE } from '../../unit/domain/notifications/fixtures';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { MovableClock, NOW } from '../evaluate/estate';
 
@@ -47,6 +47,9 @@ describe('DynamoDeliveryLedger', () => {
       });
     expect(deliveryIdOf(completed('a'))).toBe(deliveryIdOf(completed('a')));
     expect(deliveryIdOf(completed('a'))).not.toBe(deliveryIdOf(completed('b')));
+    // It names the alert it tells of, and is another event: a target that took (or gave up) the alert still gets it.
+    const undelivered = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Alert Undelivered')!;
+    expect(deliveryIdOf(undelivered)).toMatch(/^event:/);
   });
 
   it('records delivery per target: one target taking an event says nothing of another', async () => {
