@@ -7,6 +7,7 @@ import {
   type SourceKind,
 } from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
+import type { AwsClientFactory } from './aws-clients';
 
 /** What a source needs from where it runs. */
 export interface SourceWiring {
@@ -194,12 +195,7 @@ async function buildAwsSource(
   config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
   wiring: SourceWiring,
 ): Promise<CertificateSource> {
-  const { AwsClientFactory } = providers.awsClients();
-  const clients = new AwsClientFactory({
-    credentials: wiring.awsCredentials,
-    requestsPerSecond: config.requestsPerSecond,
-    endpoints: config.endpoints,
-  });
+  const clients = awsClientsOf(config, wiring);
   const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
   const options = {
     name: config.name,
@@ -227,6 +223,19 @@ async function buildAwsSource(
         fullRefreshHours: config.fullRefreshHours,
       });
   }
+}
+
+/** The AWS client factory of a configured AWS source: its credentials, quotas and endpoints. */
+export function awsClientsOf(
+  config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
+  wiring: SourceWiring,
+): AwsClientFactory {
+  const { AwsClientFactory } = providers.awsClients();
+  return new AwsClientFactory({
+    credentials: wiring.awsCredentials,
+    requestsPerSecond: config.requestsPerSecond,
+    endpoints: config.endpoints,
+  });
 }
 
 /** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */

@@ -146,7 +146,7 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
 
 /** What a dry run says it would do. */
 function planOf(place: StoredLocation, decision: RenewalDecision, renewer: CertificateRenewer | undefined): string {
-  const due = decision.due ? 'due now' : `not due until ${decision.dueAt}`;
+  const due = decision.due ? 'due now' : `not due before ${decision.dueAt}`;
   if (!renewer) return `manual renewal required (${place.owner}); ${due}`;
   const actor = ACTOR_OF_METHOD[decision.method] === 'provider' ? 'the provider renews it; would check' : 'would renew';
   return `${decision.method}: ${actor} now (renewal ${due})`;

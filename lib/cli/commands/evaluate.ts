@@ -7,8 +7,8 @@ import { EVALUATE_EXIT } from '../evaluate-commands';
 import { renderTable } from '../render';
 import { FanOutPublisher, ledgerOf, localSettings, localTargets, thresholdsOf } from '../local-targets';
 
-/** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
-async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
+/** EventBridge's SDK is loaded only when `--event-bus` asks for it (evaluate, renew). */
+export async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
   const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
     import('@aws-sdk/client-eventbridge'),
     import('../../adapters/eventbridge-publisher'),
