@@ -7,7 +7,9 @@ import {
   type SourceKind,
 } from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
+import type { CertificateClient } from '@azure/keyvault-certificates';
 import type { AwsClientFactory } from './aws-clients';
+import type { CircuitBreaker } from './circuit-breaker';
 
 /** What a source needs from where it runs. */
 export interface SourceWiring {
@@ -150,22 +152,12 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
     case 'aws-iot':
       return buildAwsSource(config, wiring);
     case 'azure-key-vault': {
-      const { AzureKeyVaultSource, createKeyVaultClient } = providers.azureKeyVault();
-      const { createAzureCredential } = providers.azureCredentials();
-      const credential = await createAzureCredential(config.credentials, {
-        fetchSecret: wiring.fetchSecret,
-        authorityHost: config.authorityHost,
-        disableInstanceDiscovery: config.disableInstanceDiscovery,
-      });
+      const { AzureKeyVaultSource } = providers.azureKeyVault();
+      const clientFor = await keyVaultClientsOf(config, wiring);
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
-        clientFor: (vault, circuitBreaker) =>
-          createKeyVaultClient(vault.url, credential, {
-            circuitBreaker,
-            requestsPerSecond: config.requestsPerSecond,
-            disableChallengeResourceVerification: config.disableChallengeResourceVerification,
-          }),
+        clientFor: (vault, circuitBreaker) => clientFor(vault.url, circuitBreaker),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,
@@ -236,6 +228,25 @@ export function awsClientsOf(
     requestsPerSecond: config.requestsPerSecond,
     endpoints: config.endpoints,
   });
+}
+
+/** The Key Vault clients of a configured source, by vault URL: its credentials (signed in once), pace and options. */
+export async function keyVaultClientsOf(
+  config: Extract<SourceConfig, { kind: 'azure-key-vault' }>,
+  wiring: SourceWiring,
+): Promise<(vaultUrl: string, circuitBreaker?: CircuitBreaker) => CertificateClient> {
+  const { createKeyVaultClient } = providers.azureKeyVault();
+  const credential = await providers.azureCredentials().createAzureCredential(config.credentials, {
+    fetchSecret: wiring.fetchSecret,
+    authorityHost: config.authorityHost,
+    disableInstanceDiscovery: config.disableInstanceDiscovery,
+  });
+  return (vaultUrl, circuitBreaker) =>
+    createKeyVaultClient(vaultUrl, credential, {
+      circuitBreaker,
+      requestsPerSecond: config.requestsPerSecond,
+      disableChallengeResourceVerification: config.disableChallengeResourceVerification,
+    });
 }
 
 /** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */

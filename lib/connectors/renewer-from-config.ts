@@ -1,6 +1,6 @@
 import type { SourceConfig } from '../domain/config';
 import type { CertificateRenewer } from '../ports/certificate-renewer';
-import { awsClientsOf, type SourceWiring } from './from-config';
+import { awsClientsOf, keyVaultClientsOf, type SourceWiring } from './from-config';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- required on first use, as in from-config.ts: a renewal
    loads its provider's renewer and SDK alone. Apart from from-config.ts so that no sync worker bundles a renewer. */
@@ -15,7 +15,10 @@ export interface ConfiguredRenewer {
  * Builds the renewer of a configured source with the source's own credentials and endpoints (the person's in the
  * CLI): the place where configuration meets the renewers, as createSource is for the sources.
  */
-export function createRenewer(config: SourceConfig, wiring: SourceWiring): ConfiguredRenewer | undefined {
+export async function createRenewer(
+  config: SourceConfig,
+  wiring: SourceWiring,
+): Promise<ConfiguredRenewer | undefined> {
   switch (config.kind) {
     case 'aws-acm': {
       const { AwsAcmRenewer } = require('./aws-acm-renewer') as typeof import('./aws-acm-renewer');
@@ -26,6 +29,12 @@ export function createRenewer(config: SourceConfig, wiring: SourceWiring): Confi
         issuingCertificateAuthorities: config.issuingCertificateAuthorities,
       });
       return { renewer, close: () => clients.destroy() };
+    }
+    case 'azure-key-vault': {
+      const { AzureKeyVaultRenewer } =
+        require('./azure-key-vault-renewer') as typeof import('./azure-key-vault-renewer');
+      const clientFor = await keyVaultClientsOf(config, wiring);
+      return { renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url) }), close: () => {} };
     }
     default:
       return undefined;

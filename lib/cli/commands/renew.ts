@@ -46,7 +46,7 @@ export async function renewCommand(location: string, options: RenewCommandOption
     const place = (await store.getLocation(locationId))!;
     const sourceConfig = config.sources.find((source) => source.name === place.source);
     const configured = sourceConfig
-      ? createRenewer(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() })
+      ? await createRenewer(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() })
       : undefined;
     const sent: CertwardenEvent[] = [];
     const target = options.eventBus ? await eventBridgePublisher(options.eventBus) : undefined;
