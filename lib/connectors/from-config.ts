@@ -8,6 +8,7 @@ import {
 } from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
 import type { CertificateClient } from '@azure/keyvault-certificates';
+import type { CertificateManagerClient } from '@google-cloud/certificate-manager';
 import type { AwsClientFactory } from './aws-clients';
 import type { CircuitBreaker } from './circuit-breaker';
 
@@ -164,12 +165,10 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
       });
     }
     case 'google-certificate-manager': {
-      const { GoogleCertificateManagerSource, createCertificateManagerClient } = providers.googleCertificateManager();
-      const { createGoogleAuthClient } = providers.googleCredentials();
-      const authClient = await createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
+      const { GoogleCertificateManagerSource } = providers.googleCertificateManager();
       return new GoogleCertificateManagerSource({
         name: config.name,
-        client: createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) }),
+        client: await certificateManagerClientOf(config, wiring),
         projects: config.projects,
         locations: config.locations,
         usageFromCertificateMaps: config.usageFromCertificateMaps,
@@ -247,6 +246,19 @@ export async function keyVaultClientsOf(
       requestsPerSecond: config.requestsPerSecond,
       disableChallengeResourceVerification: config.disableChallengeResourceVerification,
     });
+}
+
+/** The Certificate Manager client of a configured source: its credentials and endpoint. */
+export async function certificateManagerClientOf(
+  config: Extract<SourceConfig, { kind: 'google-certificate-manager' }>,
+  wiring: SourceWiring,
+): Promise<CertificateManagerClient> {
+  const authClient = await providers
+    .googleCredentials()
+    .createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
+  return providers
+    .googleCertificateManager()
+    .createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) });
 }
 
 /** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */

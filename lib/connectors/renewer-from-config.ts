@@ -1,6 +1,6 @@
 import type { SourceConfig } from '../domain/config';
 import type { CertificateRenewer } from '../ports/certificate-renewer';
-import { awsClientsOf, keyVaultClientsOf, type SourceWiring } from './from-config';
+import { awsClientsOf, certificateManagerClientOf, keyVaultClientsOf, type SourceWiring } from './from-config';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- required on first use, as in from-config.ts: a renewal
    loads its provider's renewer and SDK alone. Apart from from-config.ts so that no sync worker bundles a renewer. */
@@ -35,6 +35,12 @@ export async function createRenewer(
         require('./azure-key-vault-renewer') as typeof import('./azure-key-vault-renewer');
       const clientFor = await keyVaultClientsOf(config, wiring);
       return { renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url) }), close: () => {} };
+    }
+    case 'google-certificate-manager': {
+      const { GoogleCertificateManagerRenewer } =
+        require('./google-certificate-manager-renewer') as typeof import('./google-certificate-manager-renewer');
+      const client = await certificateManagerClientOf(config, wiring);
+      return { renewer: new GoogleCertificateManagerRenewer({ client }), close: () => void client.close() };
     }
     default:
       return undefined;
