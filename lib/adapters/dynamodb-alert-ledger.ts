@@ -21,7 +21,8 @@ const keyOf = ({ locationId, fingerprint, thresholdId }: AlertKey) => ({
   sk: `${fingerprint}#${thresholdId}`,
 });
 
-const isConditionFailure = (error: unknown) =>
+/** A conditional write refused (its condition did not hold): the one failure a claim expects. */
+export const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 

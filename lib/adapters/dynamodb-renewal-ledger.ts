@@ -1,14 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../ports/clock';
+import { isConditionFailure } from './dynamodb-alert-ledger';
 import type { ClaimedRenewal, RenewalAttempt, RenewalClaim, RenewalKey, RenewalLedger } from '../ports/renewal-ledger';
 
 /** In the place's own partition, beside its history: `LOC#<locationId>` / `RENEWAL#<fingerprint>`. */
 const keyOf = ({ locationId, fingerprint }: RenewalKey) => ({ pk: `LOC#${locationId}`, sk: `RENEWAL#${fingerprint}` });
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
 const attemptOf = (item: Record<string, unknown>): RenewalAttempt => {
   const { pk: _pk, sk: _sk, type: _type, leaseUntil: _lease, ...attempt } = item;
@@ -102,20 +98,16 @@ export class DynamoRenewalLedger implements RenewalLedger {
 
   async attemptsAt(locationId: string): Promise<RenewalAttempt[]> {
     const attempts: RenewalAttempt[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `LOC#${locationId}`, ':prefix': 'RENEWAL#' },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      attempts.push(...(page.Items ?? []).map(attemptOf));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `LOC#${locationId}`, ':prefix': 'RENEWAL#' },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) attempts.push(...(page.Items ?? []).map(attemptOf));
     return attempts.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
   }
 }

@@ -316,6 +316,17 @@ describe('re-issuing an imported certificate at a configured Private CA', () => 
       'Renewal Requested',
       'Renewal Succeeded',
     ]);
+    const ledger = new DynamoRenewalLedger(w.inventory.client, w.inventory.tableName, w.clock);
+    expect(await ledger.attemptsAt(locationIdOf('aws-acm', certificate.arn))).toEqual([
+      expect.objectContaining({
+        attempt: 2,
+        state: 'succeeded',
+        method: 'pca-reissue',
+        requestedBy: 'alice',
+        newFingerprint: w.pca.issued[1].fingerprint,
+        renewalId: retried.attempt?.renewalId,
+      }),
+    ]);
   });
 
   it('leaves an imported certificate of another issuer to a person, naming its owner', async () => {

@@ -452,6 +452,9 @@ export class FakeKeyVault {
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
       reply(status, { error: { code, message } }, headers);
 
+    const notFound = () =>
+      fail(404, 'CertificateNotFound', `A certificate with (name/id) ${segments[1]} was not found in this key vault.`);
+
     if (!authenticated) {
       this.count('challenge');
       return fail(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
@@ -488,12 +491,7 @@ export class FakeKeyVault {
       case 'getCertificateVersion':
       case 'getCertificatePolicy': {
         const certificate = this.certificates.get(segments[1]);
-        if (!certificate)
-          return fail(
-            404,
-            'CertificateNotFound',
-            `A certificate with (name/id) ${segments[1]} was not found in this key vault.`,
-          );
+        if (!certificate) return notFound();
         if (operation === 'getCertificatePolicy') return reply(200, this.policyJson(certificate));
         const version =
           operation === 'getCertificate'
@@ -507,12 +505,7 @@ export class FakeKeyVault {
       case 'createCertificate':
       case 'getCertificateOperation': {
         const certificate = this.certificates.get(segments[1]);
-        if (!certificate)
-          return fail(
-            404,
-            'CertificateNotFound',
-            `A certificate with (name/id) ${segments[1]} was not found in this key vault.`,
-          );
+        if (!certificate) return notFound();
         if (operation === 'createCertificate') {
           const issuance = this.issuances.get(certificate.name);
           if (!issuance) return fail(400, 'BadParameter', `the fake has no issuance planned for ${certificate.name}`);
