@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
