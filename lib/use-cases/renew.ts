@@ -120,7 +120,7 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
           signal: input.signal,
         })
         .catch((error: unknown) => ({ status: 'failed' as const, error: `renewal broke: ${(error as Error).message}` }))
-    : { status: 'failed', error: `manual renewal required: ${place.owner} renews ${place.nativeId} by hand` };
+    : { status: 'failed', error: noRenewer(place, decision) };
 
   const state = outcome.status;
   const message = outcome.status === 'failed' ? outcome.error : outcome.message;
@@ -144,10 +144,16 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
   };
 }
 
+/** Why nothing renews a place: a person's job, or its source is not configured here (no credentials to act with). */
+function noRenewer(place: StoredLocation, decision: RenewalDecision): string {
+  if (decision.method === 'manual') return `manual renewal required: ${place.owner} renews ${place.nativeId} by hand`;
+  return `${decision.method} needs source ${place.source}'s configuration, which is not here: renew with its config`;
+}
+
 /** What a dry run says it would do. */
 function planOf(place: StoredLocation, decision: RenewalDecision, renewer: CertificateRenewer | undefined): string {
   const due = decision.due ? 'due now' : `not due before ${decision.dueAt}`;
-  if (!renewer) return `manual renewal required (${place.owner}); ${due}`;
+  if (!renewer) return `${noRenewer(place, decision)}; ${due}`;
   const actor = ACTOR_OF_METHOD[decision.method] === 'provider' ? 'the provider renews it; would check' : 'would renew';
   return `${decision.method}: ${actor} now (renewal ${due})`;
 }

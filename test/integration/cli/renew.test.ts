@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../../lib/ports/clock';
@@ -80,6 +80,23 @@ describe('certwarden renew', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'duplicate', events: [] });
     expect(acm.renewCalls.filter((arn) => arn === certificate.arn)).toHaveLength(1);
+  });
+
+  it("fails, naming the source, when the place's source is not in the configuration given", async () => {
+    const certificate = privateCertificate();
+    const config = await syncedConfig();
+    const elsewhere = JSON.parse(await readFile(config, 'utf8'));
+    elsewhere.sources[0].name = 'elsewhere';
+    const file = `${config}.elsewhere.json`;
+    await writeFile(file, JSON.stringify(elsewhere));
+
+    const run = await certwarden(['renew', certificate.arn, '--config', file], env);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^result +acm-private-ca needs source acm's configuration, which is not here: renew with its config$/m,
+    );
+    expect(acm.renewCalls).not.toContain(certificate.arn);
   });
 
   it('refuses a place the inventory does not hold in one line, exit 2', async () => {
