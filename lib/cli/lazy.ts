@@ -15,6 +15,7 @@ export const lazy = {
   policyFiles: () => require('./policy-files') as typeof import('./policy-files'),
   evaluate: () => require('./commands/evaluate') as typeof import('./commands/evaluate'),
   digest: () => require('./commands/digest') as typeof import('./commands/digest'),
+  renew: () => require('./commands/renew') as typeof import('./commands/renew'),
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),

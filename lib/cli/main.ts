@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerDigestCommands } from './digest-commands';
 import { registerEvaluateCommands } from './evaluate-commands';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -128,6 +128,28 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     ),
     ['certwarden demo', 'CERTWARDEN_HOME=/tmp/cw certwarden demo'],
   ).action(run(async (options) => lazy.demo().demo(options)));
+
+  withExamples(
+    addConfigAndStoreOptions(
+      program
+        .command('renew')
+        .description(
+          "renew the certificate at one place through its provider (ACM, a Private CA, Key Vault) with its source's configured credentials",
+        )
+        .argument('<location>', "the place: its location id (aws-acm:arn:…) or the provider's id (the ARN)")
+        .option('--dry-run', 'say which method would renew it and whether it is due; change nothing')
+        .option('--json', 'print the outcome as JSON')
+        .addOption(
+          new Option('--event-bus <name>', 'also publish the renewal events to this EventBridge bus').env(
+            'CERTWARDEN_EVENT_BUS',
+          ),
+        ),
+    ),
+    [
+      'certwarden renew arn:aws:acm:eu-west-1:111111111111:certificate/0c1d… --dry-run',
+      'certwarden renew aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/0c1d…',
+    ],
+  ).action(run(async (location: string, options) => lazy.renew().renewCommand(location, options)));
 
   registerPolicyCommands(program, { openInventory, exit });
   registerEvaluateCommands(program, { openInventory, exit });

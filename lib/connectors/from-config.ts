@@ -7,6 +7,10 @@ import {
   type SourceKind,
 } from '../ports/certificate-source';
 import type { SecretFetcher } from '../ports/secrets';
+import type { CertificateClient } from '@azure/keyvault-certificates';
+import type { CertificateManagerClient } from '@google-cloud/certificate-manager';
+import type { AwsClientFactory } from './aws-clients';
+import type { CircuitBreaker } from './circuit-breaker';
 
 /** What a source needs from where it runs. */
 export interface SourceWiring {
@@ -149,34 +153,22 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
     case 'aws-iot':
       return buildAwsSource(config, wiring);
     case 'azure-key-vault': {
-      const { AzureKeyVaultSource, createKeyVaultClient } = providers.azureKeyVault();
-      const { createAzureCredential } = providers.azureCredentials();
-      const credential = await createAzureCredential(config.credentials, {
-        fetchSecret: wiring.fetchSecret,
-        authorityHost: config.authorityHost,
-        disableInstanceDiscovery: config.disableInstanceDiscovery,
-      });
+      const { AzureKeyVaultSource } = providers.azureKeyVault();
+      const clientFor = await keyVaultClientsOf(config, wiring);
       return new AzureKeyVaultSource({
         name: config.name,
         vaults: config.vaults,
-        clientFor: (vault, circuitBreaker) =>
-          createKeyVaultClient(vault.url, credential, {
-            circuitBreaker,
-            requestsPerSecond: config.requestsPerSecond,
-            disableChallengeResourceVerification: config.disableChallengeResourceVerification,
-          }),
+        clientFor: (vault, circuitBreaker) => clientFor(vault.url, circuitBreaker),
         ownerTagKeys: config.ownerTagKeys,
         defaultOwner: config.defaultOwner,
         concurrency: config.concurrency,
       });
     }
     case 'google-certificate-manager': {
-      const { GoogleCertificateManagerSource, createCertificateManagerClient } = providers.googleCertificateManager();
-      const { createGoogleAuthClient } = providers.googleCredentials();
-      const authClient = await createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
+      const { GoogleCertificateManagerSource } = providers.googleCertificateManager();
       return new GoogleCertificateManagerSource({
         name: config.name,
-        client: createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) }),
+        client: await certificateManagerClientOf(config, wiring),
         projects: config.projects,
         locations: config.locations,
         usageFromCertificateMaps: config.usageFromCertificateMaps,
@@ -194,12 +186,7 @@ async function buildAwsSource(
   config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
   wiring: SourceWiring,
 ): Promise<CertificateSource> {
-  const { AwsClientFactory } = providers.awsClients();
-  const clients = new AwsClientFactory({
-    credentials: wiring.awsCredentials,
-    requestsPerSecond: config.requestsPerSecond,
-    endpoints: config.endpoints,
-  });
+  const clients = awsClientsOf(config, wiring);
   const accounts = config.accounts ?? [{ accountId: await callerAccount(wiring, clients.endpointOf('sts')) }];
   const options = {
     name: config.name,
@@ -227,6 +214,51 @@ async function buildAwsSource(
         fullRefreshHours: config.fullRefreshHours,
       });
   }
+}
+
+/** The AWS client factory of a configured AWS source: its credentials, quotas and endpoints. */
+export function awsClientsOf(
+  config: Extract<SourceConfig, { kind: 'aws-acm' | 'aws-pca' | 'aws-iam' | 'aws-iot' }>,
+  wiring: SourceWiring,
+): AwsClientFactory {
+  const { AwsClientFactory } = providers.awsClients();
+  return new AwsClientFactory({
+    credentials: wiring.awsCredentials,
+    requestsPerSecond: config.requestsPerSecond,
+    endpoints: config.endpoints,
+  });
+}
+
+/** The Key Vault clients of a configured source, by vault URL: its credentials (signed in once), pace and options. */
+export async function keyVaultClientsOf(
+  config: Extract<SourceConfig, { kind: 'azure-key-vault' }>,
+  wiring: SourceWiring,
+): Promise<(vaultUrl: string, circuitBreaker?: CircuitBreaker) => CertificateClient> {
+  const { createKeyVaultClient } = providers.azureKeyVault();
+  const credential = await providers.azureCredentials().createAzureCredential(config.credentials, {
+    fetchSecret: wiring.fetchSecret,
+    authorityHost: config.authorityHost,
+    disableInstanceDiscovery: config.disableInstanceDiscovery,
+  });
+  return (vaultUrl, circuitBreaker) =>
+    createKeyVaultClient(vaultUrl, credential, {
+      circuitBreaker,
+      requestsPerSecond: config.requestsPerSecond,
+      disableChallengeResourceVerification: config.disableChallengeResourceVerification,
+    });
+}
+
+/** The Certificate Manager client of a configured source: its credentials and endpoint. */
+export async function certificateManagerClientOf(
+  config: Extract<SourceConfig, { kind: 'google-certificate-manager' }>,
+  wiring: SourceWiring,
+): Promise<CertificateManagerClient> {
+  const authClient = await providers
+    .googleCredentials()
+    .createGoogleAuthClient(config.credentials, { fetchSecret: wiring.fetchSecret });
+  return providers
+    .googleCertificateManager()
+    .createCertificateManagerClient({ authClient, ...apiEndpointOf(config.endpoint) });
 }
 
 /** `http://127.0.0.1:8085` as google-gax takes it: host, port and protocol apart. */

@@ -452,7 +452,7 @@ function enumName<T extends Record<number, string>>(value: unknown, names: T): s
 }
 
 /** What a person must look at: a failed provisioning, a provisioning issue, a domain that cannot be authorized. */
-function managedIssues(managed: ManagedCertificate): string | undefined {
+export function managedIssues(managed: ManagedCertificate): string | undefined {
   const state = enumName(managed.state, ENUM_NAMES.State) ?? 'STATE_UNSPECIFIED';
   const problems: string[] = [];
   if (state === 'FAILED') problems.push('provisioning failed');

@@ -75,6 +75,21 @@ export const AwsAcmSourceConfig = z.strictObject({
   ...awsSource,
   /** Every certificate's tags are re-read at least this often, even when its list summary did not change. */
   fullRefreshHours,
+  /**
+   * ACM Private CAs (ARNs) whose imported certificates `certwarden renew` re-issues: a new key made in memory, a
+   * certificate issued by the CA, imported at the same ARN. @default none: imported certificates are renewed by hand
+   */
+  issuingCertificateAuthorities: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[\w-]+$/,
+          'expected an ACM Private CA ARN',
+        ),
+    )
+    .min(1)
+    .optional(),
 });
 
 export const AwsPcaSourceConfig = z.strictObject({ kind: z.literal('aws-pca'), ...awsSource });

@@ -17,6 +17,7 @@ import { benchInfra } from './infra';
 import { benchKeyReuse } from './key-reuse';
 import { benchLocalScan } from './local-scan';
 import { benchPolicy } from './policy';
+import { benchRenewal } from './renewal';
 import { benchRevocation } from './revocation';
 
 /**
@@ -26,7 +27,7 @@ import { benchRevocation } from './revocation';
  * 10000,100000 with BENCH_BIG=1 (the recorded sizes, ~40 minutes in all on 2 cores: the connectors then sync 10,000
  * certificates at the providers' published rates); the connector sections (acm, keyvault, gcm) sync the smallest
  * of them, at most 10,000. The default run stays under 20 minutes. BENCH_ONLY (e.g.
- * `normalize,policy`) picks sections: normalize, sync, acm, holders (IAM server certificates, IoT Core), keyvault, gcm, policy, keyreuse, infra, cli, scan (`certwarden
+ * `normalize,policy`) picks sections: normalize, sync, acm, holders (IAM server certificates, IoT Core), keyvault, gcm, policy, keyreuse, renewal (the renewal decision over 100,000 places), infra, cli, scan (`certwarden
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
  * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
@@ -266,6 +267,7 @@ void (async () => {
   if (wanted('gcm')) await section('Certificate Manager', () => benchGoogleCertificateManager(connectorCount));
   if (wanted('policy')) await section('policy', () => benchPolicy());
   if (wanted('keyreuse')) await section('key reuse', () => benchKeyReuse());
+  if (wanted('renewal')) await section('renewal', () => benchRenewal());
   if (wanted('infra')) await section('infra', () => benchInfra());
   if (wanted('cli')) await section('CLI', () => benchCli());
   if (wanted('fanout')) await section('fan-out at 1M', () => benchFanout());

@@ -16,8 +16,8 @@ import {
 } from '../local-targets';
 import { checkDueRevocations, renderRevocationReport } from '../revocation';
 
-/** EventBridge's SDK is loaded only when `--event-bus` asks for it. */
-async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
+/** EventBridge's SDK is loaded only when `--event-bus` asks for it (evaluate, renew). */
+export async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
   const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
     import('@aws-sdk/client-eventbridge'),
     import('../../adapters/eventbridge-publisher'),

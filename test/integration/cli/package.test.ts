@@ -78,7 +78,7 @@ describe('the installed certwarden', () => {
     const first = await installedCli(['demo'], env, work);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Made a demo estate of');
-    expect(first.stdout).toMatch(/What would alert now \(\d+\)/);
+    expect(first.stdout).toMatch(/What `certwarden evaluate` would send now \(\d+\)/);
     const second = await installedCli(['demo'], env, work);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/│ 0 +│ 0 +│ 0 +│ 0 +│ 0 +│ 0 +│ \d+ +│/);

@@ -1,4 +1,14 @@
-import { createHash, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomBytes,
+  randomUUID,
+  sign,
+  X509Certificate,
+} from 'node:crypto';
 import { issueCertificate, type IssuedCertificate, type KeySpec } from '../../../lib/x509/factory';
 import { readTlv, type Tlv } from '../../../lib/x509/der';
 import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonService } from './aws-json-server';
@@ -8,7 +18,10 @@ import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonServic
  * defaults (only RSA_1024/RSA_2048 without `Includes.keyTypes`; only AWS_MANAGED/CUSTOMER_PROVIDED key pair
  * origins without `CertificateKeyPairOrigins`), NextToken/MaxItems paging, DescribeCertificate,
  * GetCertificate (RequestInProgressException while there is no body), ListTagsForCertificate, and an
- * ExportCertificate that only counts (the connector must never call it).
+ * ExportCertificate that only counts (the connector must never call it). For renewals: RenewCertificate of a
+ * PRIVATE certificate (PENDING_AUTO_RENEWAL for `renewalPolls` descriptions, then a new body, or FAILED with
+ * `renewalFailure`), RenewalSummary of managed ones (`renewalSummary`), and ImportCertificate at an existing ARN
+ * (the key must match the certificate; the key itself is never kept).
  */
 
 export type AcmKeyAlgorithm =
@@ -42,6 +55,19 @@ export interface FakeAcmCertificate {
   issued?: IssuedBody;
   failureReason?: string;
   certificateAuthorityArn?: string;
+  /** What DescribeCertificate says of a managed renewal. */
+  renewalSummary?: FakeRenewalSummary;
+  /** RenewCertificate ends FAILED with this reason instead of renewing. */
+  renewalFailure?: string;
+  /** Descriptions left before a renewal asked with RenewCertificate completes. */
+  renewalPollsLeft?: number;
+}
+
+export interface FakeRenewalSummary {
+  status: 'PENDING_AUTO_RENEWAL' | 'PENDING_VALIDATION' | 'SUCCESS' | 'FAILED';
+  reason?: string;
+  /** Domains and their validation status; a CNAME record to fix with each. */
+  domains?: Array<{ domain: string; status: 'PENDING_VALIDATION' | 'SUCCESS' | 'FAILED'; cname?: [string, string] }>;
 }
 
 /** A certificate body as ACM serves it, with what a test needs to compare against the inventory. */
@@ -239,6 +265,8 @@ export interface FakeAcmOptions {
    * @default no limit
    */
   ratePerScope?: Readonly<Record<string, number>>;
+  /** Descriptions of a certificate before a RenewCertificate completes. @default 2 */
+  renewalPolls?: number;
 }
 
 /** ACM's state in every account and region, and the service that serves it. */
@@ -250,6 +278,10 @@ export class FakeAcm {
   readonly listRequests: Array<Record<string, unknown>> = [];
   /** ExportCertificate calls received (private keys asked for): must stay 0. */
   exportCalls = 0;
+  /** Imports at an existing ARN that went through: ARN and the SHA-256 of the imported certificate. */
+  readonly imports: Array<{ arn: string; fingerprint: string }> = [];
+  /** RenewCertificate calls received, by ARN. */
+  readonly renewCalls: string[] = [];
   /** Calls received per `<account>/<region>` and operation, throttled ones included. */
   readonly scopeCalls = new Map<string, Map<string, number>>();
   /** Calls answered ThrottlingException by `ratePerScope`, per `<account>/<region>` and operation. */
@@ -322,7 +354,22 @@ export class FakeAcm {
     targetPrefix: 'CertificateManager',
     operations: this.metered({
       ListCertificates: (input, context) => this.listCertificates(input, context),
-      DescribeCertificate: (input, context) => ({ Certificate: this.detail(this.find(input, context)) }),
+      DescribeCertificate: (input, context) => ({ Certificate: this.detail(this.progress(this.find(input, context))) }),
+      RenewCertificate: (input, context) => {
+        const certificate = this.find(input, context);
+        if (certificate.type !== 'PRIVATE') {
+          throw new AwsFault('ValidationException', `Certificate ${certificate.arn} is not a private certificate`);
+        }
+        this.renewCalls.push(certificate.arn);
+        if (certificate.renewalFailure) {
+          certificate.renewalSummary = { status: 'FAILED', reason: certificate.renewalFailure };
+        } else {
+          certificate.renewalSummary = { status: 'PENDING_AUTO_RENEWAL' };
+          certificate.renewalPollsLeft = this.options.renewalPolls ?? 2;
+        }
+        return {};
+      },
+      ImportCertificate: (input, context) => this.importAt(input, context),
       GetCertificate: (input, context) => {
         const certificate = this.find(input, context);
         if (!certificate.issued) {
@@ -340,6 +387,47 @@ export class FakeAcm {
       },
     }),
   };
+
+  /** A renewal asked for with RenewCertificate moves on by one description, and completes at the last. */
+  private progress(certificate: FakeAcmCertificate): FakeAcmCertificate {
+    if (certificate.renewalPollsLeft === undefined) return certificate;
+    if (--certificate.renewalPollsLeft > 0) return certificate;
+    certificate.renewalPollsLeft = undefined;
+    this.renew(certificate.arn);
+    certificate.renewalSummary = { status: 'SUCCESS' };
+    return certificate;
+  }
+
+  /** ImportCertificate at an existing ARN (a re-import): the key must belong to the certificate. */
+  private importAt(input: Record<string, unknown>, context: AwsCallContext) {
+    const certificate = this.find(input, context);
+    const text = (field: string) => Buffer.from(String(input[field] ?? ''), 'base64').toString('utf8');
+    let parsed: X509Certificate;
+    let keyMatches: boolean;
+    try {
+      parsed = new X509Certificate(text('Certificate'));
+      const publicOfKey = createPublicKey(createPrivateKey(text('PrivateKey'))).export({ type: 'spki', format: 'der' });
+      keyMatches = publicOfKey.equals(parsed.publicKey.export({ type: 'spki', format: 'der' }));
+    } catch {
+      throw new AwsFault('ValidationException', 'The certificate or private key could not be parsed.');
+    }
+    if (!keyMatches) throw new AwsFault('ValidationException', 'The private key does not match the certificate.');
+    if (certificate.type !== 'IMPORTED') {
+      throw new AwsFault('ValidationException', `Certificate ${certificate.arn} was not imported`);
+    }
+    const fingerprint = createHash('sha256').update(parsed.raw).digest('hex');
+    certificate.issued = {
+      pem: parsed.toString(),
+      chainPem: text('CertificateChain'),
+      notBefore: new Date(parsed.validFrom),
+      notAfter: new Date(parsed.validTo),
+      serial: parsed.serialNumber.toLowerCase(),
+      fingerprint,
+    };
+    certificate.status = 'ISSUED';
+    this.imports.push({ arn: certificate.arn, fingerprint });
+    return { CertificateArn: certificate.arn };
+  }
 
   /** The operations, each counting its calls per scope and throttled at the scope's quota first. */
   private metered(operations: AwsJsonService['operations']): AwsJsonService['operations'] {
@@ -472,6 +560,17 @@ export class FakeAcm {
         : [],
       Options: { CertificateTransparencyLoggingPreference: 'ENABLED' },
       CertificateKeyPairOrigin: certificate.keyPairOrigin,
+      RenewalSummary: certificate.renewalSummary && {
+        RenewalStatus: certificate.renewalSummary.status,
+        RenewalStatusReason: certificate.renewalSummary.reason,
+        DomainValidationOptions: (certificate.renewalSummary.domains ?? []).map(({ domain, status, cname }) => ({
+          DomainName: domain,
+          ValidationStatus: status,
+          ValidationMethod: 'DNS',
+          ResourceRecord: cname && { Name: cname[0], Type: 'CNAME', Value: cname[1] },
+        })),
+        UpdatedAt: epochSeconds(this.mill.at),
+      },
     };
   }
 }

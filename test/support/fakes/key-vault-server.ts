@@ -30,7 +30,24 @@ export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 const MAX_PAGE_SIZE = 25;
 
 export type KeyVaultOperation =
-  'listCertificates' | 'getCertificate' | 'getCertificateVersion' | 'getCertificatePolicy' | 'secrets' | 'other';
+  | 'listCertificates'
+  | 'getCertificate'
+  | 'getCertificateVersion'
+  | 'getCertificatePolicy'
+  | 'createCertificate'
+  | 'getCertificateOperation'
+  | 'secrets'
+  | 'other';
+
+/**
+ * How the vault's next certificate order (create certificate) goes: `polls` reads of the pending operation answered
+ * inProgress, then a new version with `der`, or the issuer's `error` (status failed).
+ */
+export interface FakeIssuance {
+  polls: number;
+  der?: Uint8Array;
+  error?: { code: string; message: string };
+}
 
 export type LifetimeActionType = 'AutoRenew' | 'EmailContacts';
 
@@ -203,6 +220,10 @@ export class FakeKeyVault {
   /** The outage to come (`goAway`) and how many authenticated requests are still answered before it. */
   private pendingOutage: { mode: Outage; answeredBefore: number } | null = null;
   private outage: Outage | null = null;
+  /** How the next create certificate orders go, by certificate name; an order without one is refused. */
+  readonly issuances = new Map<string, FakeIssuance>();
+  /** The orders under way, by certificate name. */
+  private readonly pending = new Map<string, FakeIssuance & { requestId: string; ended?: boolean }>();
   /** Connections and requests dropped while the vault was gone (refused ones never reach it). */
   droppedConnections = 0;
   /** When the last outage began, on `performance.now()`'s clock: what a bench times a failure from. */
@@ -431,6 +452,9 @@ export class FakeKeyVault {
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
       reply(status, { error: { code, message } }, headers);
 
+    const notFound = () =>
+      fail(404, 'CertificateNotFound', `A certificate with (name/id) ${segments[1]} was not found in this key vault.`);
+
     if (!authenticated) {
       this.count('challenge');
       return fail(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
@@ -467,12 +491,7 @@ export class FakeKeyVault {
       case 'getCertificateVersion':
       case 'getCertificatePolicy': {
         const certificate = this.certificates.get(segments[1]);
-        if (!certificate)
-          return fail(
-            404,
-            'CertificateNotFound',
-            `A certificate with (name/id) ${segments[1]} was not found in this key vault.`,
-          );
+        if (!certificate) return notFound();
         if (operation === 'getCertificatePolicy') return reply(200, this.policyJson(certificate));
         const version =
           operation === 'getCertificate'
@@ -483,9 +502,46 @@ export class FakeKeyVault {
         if (!version.enabled) return fail(403, 'Forbidden', 'Operation get is not allowed on a disabled certificate.');
         return reply(200, this.bundleJson(certificate, version, operation === 'getCertificate'));
       }
+      case 'createCertificate':
+      case 'getCertificateOperation': {
+        const certificate = this.certificates.get(segments[1]);
+        if (!certificate) return notFound();
+        if (operation === 'createCertificate') {
+          const issuance = this.issuances.get(certificate.name);
+          if (!issuance) return fail(400, 'BadParameter', `the fake has no issuance planned for ${certificate.name}`);
+          this.pending.set(certificate.name, { ...issuance, requestId: randomBytes(8).toString('hex') });
+          return reply(202, this.operationJson(certificate));
+        }
+        if (!this.pending.has(certificate.name))
+          return fail(404, 'PendingCertificateNotFound', `Pending certificate not found: ${certificate.name}`);
+        return reply(200, this.operationJson(certificate, true));
+      }
       default:
         return fail(400, 'BadParameter', `the fake does not serve ${request.method} ${url.pathname}`);
     }
+  }
+
+  /** A certificate order as Key Vault shows it; a read (`advance`) moves it on by one poll, then ends it. */
+  private operationJson(certificate: FakeCertificate, advance = false) {
+    const order = this.pending.get(certificate.name)!;
+    if (advance && order.polls > 0) order.polls--;
+    else if (advance && !order.ended) {
+      order.ended = true;
+      if (!order.error && order.der) this.addVersion(certificate, order.der, true);
+    }
+    const failed = order.ended && order.error !== undefined;
+    const done = order.ended && !failed;
+    return {
+      id: `${this.placeId(certificate.name)}/pending`,
+      issuer: { name: certificate.policy.issuerName },
+      csr: 'MIIB',
+      cancellation_requested: false,
+      status: failed ? 'failed' : done ? 'completed' : 'inProgress',
+      status_details: failed ? order.error!.message : done ? '' : 'Pending issuance.',
+      ...(failed ? { error: order.error } : {}),
+      ...(done ? { target: this.placeId(certificate.name) } : {}),
+      request_id: order.requestId,
+    };
   }
 
   /** 429, 500 or 503 by the fault rates, or null: the request goes through. */
@@ -601,11 +657,14 @@ export class FakeKeyVault {
 function operationOf(method: string, segments: string[]): KeyVaultOperation {
   const [collection, name, third, ...rest] = segments;
   if (collection === 'secrets' || collection === 'deletedsecrets') return 'secrets';
+  if (method === 'POST' && collection === 'certificates' && third === 'create' && rest.length === 0)
+    return 'createCertificate';
   if (method !== 'GET' || collection !== 'certificates' || rest.length > 0) return 'other';
   if (name === undefined) return 'listCertificates';
   if (third === undefined || third === '') return 'getCertificate';
   if (third === 'policy') return 'getCertificatePolicy';
-  if (third === 'pending' || third === 'versions') return 'other';
+  if (third === 'pending') return 'getCertificateOperation';
+  if (third === 'versions') return 'other';
   return 'getCertificateVersion';
 }
 

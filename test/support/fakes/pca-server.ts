@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import 'reflect-metadata';
+import { createHash, randomUUID } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
 import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonService } from './aws-json-server';
@@ -9,8 +11,26 @@ import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonServic
  * signing algorithm and usage mode of the API reference, GetCertificateAuthorityCertificate (also for a shared
  * CA; InvalidStateException while a CA has no certificate), ListTags (the owner's only),
  * and IssueCertificate / GetCertificateAuthorityCsr answered AccessDenied and counted, since an
- * inventory has no business calling them.
+ * inventory has no business calling them. With `issuing` (a renewal's test), IssueCertificate signs the CSR with
+ * the CA's key (one certificate per idempotency token, as within AWS's five minutes), and GetCertificate answers
+ * RequestInProgressException `issuePolls` times before the certificate.
  */
+
+export interface FakePcaOptions {
+  /** IssueCertificate issues rather than answering AccessDenied. @default false */
+  issuing?: boolean;
+  /** GetCertificate calls of an issued certificate answered RequestInProgressException first. @default 1 */
+  issuePolls?: number;
+}
+
+/** A certificate the fake CA issued. */
+export interface FakeIssued {
+  arn: string;
+  authorityArn: string;
+  pem: string;
+  fingerprint: string;
+  pollsLeft: number;
+}
 
 export type FakeCaStatus =
   'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DELETED' | 'DISABLED' | 'EXPIRED' | 'FAILED';
@@ -103,8 +123,16 @@ export class FakePca {
   private readonly authorities = new Map<string, FakeCertificateAuthority>();
   /** Calls that would issue certificates or touch keys: must stay 0. */
   forbiddenCalls = 0;
+  /** Certificates issued, in order. */
+  readonly issued: FakeIssued[] = [];
+  /** IssueCertificate calls that went through, a repeated idempotency token's included. */
+  issueCalls = 0;
+  private readonly byToken = new Map<string, FakeIssued>();
 
-  constructor(readonly at: Date) {}
+  constructor(
+    readonly at: Date,
+    private readonly options: FakePcaOptions = {},
+  ) {}
 
   async add(spec: NewCertificateAuthority): Promise<FakeCertificateAuthority> {
     const status = spec.status ?? 'ACTIVE';
@@ -212,10 +240,60 @@ export class FakePca {
         );
         return { Tags: page.items, NextToken: page.nextToken };
       },
-      IssueCertificate: () => this.forbidden(),
+      IssueCertificate: (input, context) => (this.options.issuing ? this.issue(input, context) : this.forbidden()),
+      GetCertificate: (input, context) => {
+        const authority = this.find(input, context, { shared: true });
+        const issued = this.issued.find(
+          (one) => one.arn === input.CertificateArn && one.authorityArn === authority.arn,
+        );
+        if (!issued)
+          throw new AwsFault(
+            'ResourceNotFoundException',
+            `Could not find certificate ${String(input.CertificateArn)}.`,
+          );
+        if (issued.pollsLeft > 0) {
+          issued.pollsLeft--;
+          throw new AwsFault('RequestInProgressException', 'The request is still in progress.');
+        }
+        return { Certificate: issued.pem, CertificateChain: authority.installed!.certificate.pem };
+      },
       GetCertificateAuthorityCsr: () => this.forbidden(),
     },
   };
+
+  private async issue(input: Record<string, unknown>, context: AwsCallContext) {
+    const authority = this.find(input, context, { shared: true });
+    if (!authority.installed || authority.status !== 'ACTIVE') {
+      throw new AwsFault('InvalidStateException', `The certificate authority ${authority.arn} is not ACTIVE.`);
+    }
+    this.issueCalls++;
+    const token = typeof input.IdempotencyToken === 'string' ? `${authority.arn} ${input.IdempotencyToken}` : undefined;
+    const earlier = token ? this.byToken.get(token) : undefined;
+    if (earlier) return { CertificateArn: earlier.arn };
+    const csr = new x509.Pkcs10CertificateRequest(Buffer.from(String(input.Csr), 'base64').toString('utf8'));
+    if (!(await csr.verify())) throw new AwsFault('MalformedCSRException', 'The CSR signature does not verify.');
+    const validity = input.Validity as { Type: string; Value: number };
+    const publicKey = await csr.publicKey.export();
+    const san = csr.extensions.find((extension) => extension instanceof x509.SubjectAlternativeNameExtension);
+    const certificate = await issueCertificate({
+      subject: csr.subject,
+      dns: san?.names.items.filter((name) => name.type === 'dns').map((name) => name.value),
+      keys: { publicKey, privateKey: publicKey },
+      issuer: authority.installed.certificate,
+      notBefore: this.at,
+      notAfter: new Date(this.at.getTime() + validity.Value * 86_400_000),
+    });
+    const issued: FakeIssued = {
+      arn: `${authority.arn}/certificate/${randomUUID().replace(/-/g, '')}`,
+      authorityArn: authority.arn,
+      pem: certificate.pem,
+      fingerprint: createHash('sha256').update(certificate.der).digest('hex'),
+      pollsLeft: this.options.issuePolls ?? 1,
+    };
+    this.issued.push(issued);
+    if (token) this.byToken.set(token, issued);
+    return { CertificateArn: issued.arn };
+  }
 
   private forbidden(): never {
     this.forbiddenCalls++;

@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../../lib/ports/clock';
+import { certwarden } from '../../support/cli';
+import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
+import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { useEmbeddedDynamoDb } from '../../support/inventory';
+
+/** `certwarden renew` against the ACM wire fake, with the source's configured endpoints and the caller's keys. */
+const dynamo = useEmbeddedDynamoDb();
+const ACCOUNT = '111111111111';
+
+let aws: FakeAwsServer;
+let acm: FakeAcm;
+let env: Record<string, string>;
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'certwarden-renew-'));
+  acm = await FakeAcm.create(systemClock.now(), { renewalPolls: 1 });
+  aws = await startFakeAws({ services: [acm.service], seed: 3 });
+  const { accessKeyId, secretAccessKey } = aws.callerCredentials(ACCOUNT);
+  env = { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: 'eu-west-1' };
+});
+afterAll(() => aws.close());
+
+/** A config with one ACM source at the fake, and a fresh inventory synced from it. */
+async function syncedConfig(): Promise<string> {
+  const inventory = await dynamo.inventory();
+  const file = join(work, `${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      inventory: { store: inventory.endpoint, table: inventory.tableName },
+      sources: [
+        {
+          kind: 'aws-acm',
+          name: 'acm',
+          regions: ['eu-west-1'],
+          accounts: [{ accountId: ACCOUNT }],
+          endpoints: { acm: aws.endpoint, sts: aws.endpoint },
+        },
+      ],
+    }),
+  );
+  const sync = await certwarden(['sync', '--config', file], env);
+  expect(sync.code).toBe(0);
+  return file;
+}
+
+const privateCertificate = (): FakeAcmCertificate =>
+  acm.add({ accountId: ACCOUNT, region: 'eu-west-1', domainName: 'svc.internal', type: 'PRIVATE', daysLeft: 5 });
+
+describe('certwarden renew', () => {
+  it('with --dry-run says how it would renew and does nothing', async () => {
+    const certificate = privateCertificate();
+    const config = await syncedConfig();
+
+    const run = await certwarden(['renew', certificate.arn, '--dry-run', '--config', config], env);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^method +acm-private-ca \(renewal due\)$/m);
+    expect(run.stdout).toMatch(/^outcome +dry run: nothing done$/m);
+    expect(acm.renewCalls).not.toContain(certificate.arn);
+  });
+
+  it('renews through the provider, prints the outcome and the events, and does not renew the same certificate twice', async () => {
+    const certificate = privateCertificate();
+    const config = await syncedConfig();
+
+    const run = await certwarden(['renew', `aws-acm:${certificate.arn}`, '--config', config], env);
+    const again = await certwarden(['renew', certificate.arn, '--config', config, '--json'], env);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^outcome +succeeded$/m);
+    expect(run.stdout).toContain(`new certificate ${acm.get(certificate.arn).issued!.fingerprint}`);
+    expect(run.stdout).toMatch(/^events +Renewal Requested, Renewal Succeeded \(not sent: no --event-bus\)$/m);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'duplicate', events: [] });
+    expect(acm.renewCalls.filter((arn) => arn === certificate.arn)).toHaveLength(1);
+  });
+
+  it("fails, naming the source, when the place's source is not in the configuration given", async () => {
+    const certificate = privateCertificate();
+    const config = await syncedConfig();
+    const elsewhere = JSON.parse(await readFile(config, 'utf8'));
+    elsewhere.sources[0].name = 'elsewhere';
+    const file = `${config}.elsewhere.json`;
+    await writeFile(file, JSON.stringify(elsewhere));
+
+    const run = await certwarden(['renew', certificate.arn, '--config', file], env);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^result +acm-private-ca needs source acm's configuration, which is not here: renew with its config$/m,
+    );
+    expect(acm.renewCalls).not.toContain(certificate.arn);
+  });
+
+  it('refuses a place the inventory does not hold in one line, exit 2', async () => {
+    const config = await syncedConfig();
+
+    const run = await certwarden(
+      ['renew', 'arn:aws:acm:eu-west-1:111111111111:certificate/nope', '--config', config],
+      env,
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'certwarden: no place arn:aws:acm:eu-west-1:111111111111:certificate/nope in the inventory (see certwarden list)\n',
+    );
+  });
+});
