@@ -1,23 +1,14 @@
 import {
-  alertUndeliveredEvent,
   DETAIL_TYPES,
   EVENT_SOURCE,
   expiryAlertEvent,
   inventoryChangeEvent,
-  policyViolationEvent,
-  provisioningFailedEvent,
-  renewalEvent,
-  revocationEvent,
   schemaFileOf,
-  syncCompletedEvent,
-  syncFailedEvent,
   type CertwardenEvent,
   type ExpiryAlertDetail,
-  type InventoryChangeDetail,
   type PlaceDetail,
-  type PolicyViolationDetail,
-  type RenewalDetail,
 } from '../../../../lib/domain/events';
+import { change, EVENT_OF_EVERY_TYPE } from '../notifications/fixtures';
 import { loadSchemas, schemaProblems, schemaValidators } from './event-schemas';
 
 /** Spelt in parts so that no source file looks like a committed key. */
@@ -25,7 +16,6 @@ const KEY_LABEL = ['PRIVATE', 'KEY'].join(' ');
 
 const AT = '2026-06-01T00:00:00.000Z';
 const FP = 'a'.repeat(64);
-const FP2 = 'b'.repeat(64);
 
 const place: PlaceDetail = {
   locationId: 'aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/1',
@@ -37,21 +27,6 @@ const place: PlaceDetail = {
   region: 'eu-west-1',
   inUseBy: ['arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/api/1'],
 };
-
-const change = (kind: InventoryChangeDetail['change']): InventoryChangeDetail => ({
-  schemaVersion: 1,
-  locationId: place.locationId,
-  source: place.source,
-  sourceKind: place.sourceKind,
-  nativeId: place.nativeId,
-  change: kind,
-  fingerprint: kind === 'removed' ? null : FP,
-  previousFingerprint: kind === 'renewed' ? FP2 : null,
-  subjectCommonName: 'api.example.com',
-  notAfter: AT,
-  owner: 'payments',
-  at: AT,
-});
 
 const expiry = (thresholdId: string, daysLeft: number): ExpiryAlertDetail => ({
   schemaVersion: 1,
@@ -73,107 +48,15 @@ const expiry = (thresholdId: string, daysLeft: number): ExpiryAlertDetail => ({
   at: AT,
 });
 
-const violation: PolicyViolationDetail = {
-  schemaVersion: 1,
-  locationId: place.locationId,
-  source: place.source,
-  sourceKind: place.sourceKind,
-  nativeId: place.nativeId,
-  owner: 'payments',
-  fingerprint: FP,
-  subjectCommonName: 'api.example.com',
-  ruleId: 'rsa-min-key-size',
-  severity: 'high',
-  message: 'RSA key of 1024 bits; policy requires at least 2048 bits',
-  at: AT,
-};
-
-const renewal = (error: string | null, newFingerprint: string | null): RenewalDetail => ({
-  schemaVersion: 1,
-  ...place,
-  renewalId: 'r-1',
-  fingerprint: FP,
-  newFingerprint,
-  method: 'acm-managed',
-  error,
-  at: AT,
-});
-
-/** One event of every kind, each built by its real constructor. */
+/**
+ * One event of every kind, each built by its real constructor: the notifications' fixtures (one of every detail
+ * type), and the change kinds and thresholds they leave out.
+ */
 const EVERY_EVENT: CertwardenEvent[] = [
-  inventoryChangeEvent(change('discovered')),
+  ...EVENT_OF_EVERY_TYPE,
   inventoryChangeEvent(change('restored')),
-  inventoryChangeEvent(change('renewed')),
   inventoryChangeEvent(change('updated')),
-  inventoryChangeEvent(change('removed')),
-  expiryAlertEvent(expiry('30d', 29)),
   expiryAlertEvent(expiry('lifetime-33%', 100)),
-  expiryAlertEvent(expiry('expired', -1)),
-  policyViolationEvent(violation, 'open'),
-  policyViolationEvent(violation, 'resolved'),
-  renewalEvent('requested', renewal(null, null)),
-  renewalEvent('succeeded', renewal(null, FP2)),
-  renewalEvent('failed', renewal('DNS validation record missing', null)),
-  revocationEvent({
-    schemaVersion: 1,
-    ...place,
-    fingerprint: FP,
-    serialNumber: '1f',
-    issuer: 'CN=Example CA',
-    revokedAt: AT,
-    reason: 'keyCompromise',
-    via: 'crl',
-    at: AT,
-  }),
-  provisioningFailedEvent({
-    schemaVersion: 1,
-    ...place,
-    fingerprint: null,
-    state: 'FAILED',
-    problem: 'issuance FAILED (CAA_ERROR)',
-    at: AT,
-  }),
-  syncFailedEvent({
-    schemaVersion: 1,
-    source: 'prod-acm',
-    sourceKind: 'aws-acm',
-    complete: false,
-    errors: [{ nativeId: 'x', message: 'AccessDenied' }],
-    at: AT,
-  }),
-  syncCompletedEvent({
-    schemaVersion: 1,
-    source: 'prod-acm',
-    sourceKind: 'aws-acm',
-    scopes: ['111111111111/eu-west-1'],
-    counts: { discovered: 1, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 41 },
-    startedAt: AT,
-    at: AT,
-  }),
-  syncCompletedEvent({
-    schemaVersion: 1,
-    source: 'laptop',
-    sourceKind: 'local-files',
-    scopes: null,
-    counts: { discovered: 0, renewed: 0, updated: 0, removed: 0, restored: 0, stale: 0, unchanged: 3 },
-    startedAt: AT,
-    at: AT,
-  }),
-  alertUndeliveredEvent({
-    schemaVersion: 1,
-    target: 'Slack (hooks.slack.com)',
-    deliveryId: `alert:${place.locationId}#${FP}#expired`,
-    eventType: 'Certificate Expired',
-    alertId: `${place.locationId}#${FP}#expired`,
-    locationId: place.locationId,
-    subjectCommonName: 'api.example.com',
-    owner: 'payments',
-    severity: 'critical',
-    reason: 'HTTP 400 invalid_blocks',
-    permanent: true,
-    attempts: 1,
-    at: AT,
-  }),
 ];
 
 /** Keywords of JSON Schema draft-04 (what the EventBridge schema registry reads), plus annotations. */

@@ -84,7 +84,7 @@ const place = {
   inUseBy: acmAlert.inUseBy,
 };
 
-const change = (kind: InventoryChangeDetail['change']): InventoryChangeDetail => ({
+export const change = (kind: InventoryChangeDetail['change']): InventoryChangeDetail => ({
   schemaVersion: 1,
   locationId: place.locationId,
   source: place.source,
