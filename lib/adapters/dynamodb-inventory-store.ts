@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   paginateQuery,
   type DynamoDBDocumentClient,
+  type PutCommandInput,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -18,6 +19,7 @@ import {
   type HistoryRecord,
   type InventoryStore,
   type KeyUser,
+  type LastRenewal,
   type ListOptions,
   type LocationChange,
   type LocationListing,
@@ -169,6 +171,7 @@ export class DynamoInventoryStore implements InventoryStore {
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
       nextAlertAt: nextAlertOf(next, previous, at),
       ...revocationOf(next, previous, at),
+      lastRenewal: previous?.lastRenewal,
     };
     const history = {
       pk: `LOC#${record.locationId}`,
@@ -189,8 +192,7 @@ export class DynamoInventoryStore implements InventoryStore {
         new PutCommand({
           TableName: this.tableName,
           Item: toLocationItem(stored),
-          ConditionExpression: previous ? 'version = :previous' : 'attribute_not_exists(pk)',
-          ExpressionAttributeValues: previous ? { ':previous': previous.version } : undefined,
+          ...(previous ? fromVersion(previous) : { ConditionExpression: 'attribute_not_exists(pk)' }),
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
@@ -357,6 +359,26 @@ export class DynamoInventoryStore implements InventoryStore {
       revocationScheduleKeys,
       { name: 'revocation', value: revocation },
     );
+  }
+
+  async recordRenewal(locationId: string, lastRenewal: LastRenewal): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: locationKey(locationId),
+          UpdateExpression: 'SET lastRenewal = :lastRenewal',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastRenewal) OR lastRenewal.#at <= :at)',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':lastRenewal': lastRenewal, ':at': lastRenewal.at },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
+    }
   }
 
   byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
@@ -729,12 +751,37 @@ const LISTING_PROJECTION = {
     '#owner',
     '#source',
     'revocation',
-    ...['notBefore', 'notAfter', 'subject', 'subjectCommonName', 'dnsNames', 'kind', 'isCA'].map(
+    'sourceKind',
+    'renewal',
+    'managed',
+    'details.#type',
+    ...['notBefore', 'notAfter', 'subject', 'subjectCommonName', 'dnsNames', 'kind', 'isCA', 'issuer'].map(
       (field) => `certificate.${field}`,
     ),
   ].join(', '),
-  names: { '#role': 'role', '#owner': 'owner', '#source': 'source' },
+  names: { '#role': 'role', '#owner': 'owner', '#source': 'source', '#type': 'type' },
 } as const;
+
+/**
+ * A place's put moves it from the version it was computed from, and from the renewal end it read: a renewal that
+ * ended meanwhile (recordRenewal, which leaves the version) makes the put a conflict, re-read and tried again,
+ * rather than a put of the end before it.
+ */
+function fromVersion(
+  previous: StoredLocation,
+): Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  if (!previous.lastRenewal) {
+    return {
+      ConditionExpression: 'version = :previous AND attribute_not_exists(lastRenewal)',
+      ExpressionAttributeValues: { ':previous': previous.version },
+    };
+  }
+  return {
+    ConditionExpression: 'version = :previous AND lastRenewal.#at = :renewedAt',
+    ExpressionAttributeNames: { '#at': 'at' },
+    ExpressionAttributeValues: { ':previous': previous.version, ':renewedAt': previous.lastRenewal.at },
+  };
+}
 
 function compareExpiry(
   a: Pick<StoredLocation, 'certificate' | 'locationId'>,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { RENEWAL_ACTORS } from '../domain/renewal';
 import { registerDigestCommands } from './digest-commands';
 import { registerEvaluateCommands } from './evaluate-commands';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -108,13 +109,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .option('--undelivered', 'alerts a target refused for good or failed too often (dead letters), newest first')
         .option('--rule <id>', 'open violations of one policy rule')
         .option('--public-key <sha256>', 'live places whose certificate has this public key (what key-reuse names)')
-        .option('--json', "print JSON (with each certificate's serial number)"),
+        .addOption(
+          new Option(
+            '--renewal <method>',
+            'only places renewed this way: by a person, by the provider alone, or by certwarden through the provider',
+          ).choices(RENEWAL_ACTORS),
+        )
+        .option('--json', "print JSON (with each certificate's serial number, renewal method and last renewal)"),
     ),
     [
       'certwarden list --expiring 30',
       'certwarden list --owner payments --json',
       'certwarden list --violations --rule rsa-min-key-size',
       'certwarden list --undelivered --json',
+      'certwarden list --renewal manual',
     ],
   ).action(run(async (options) => lazy.list().list(options)));
 

@@ -18,8 +18,12 @@ import { DAY_MS } from './expiry';
 export type RenewalMethod =
   'acm-private-ca' | 'pca-reissue' | 'acm-managed' | 'key-vault-version' | 'google-managed' | 'manual';
 
-/** Who acts when a place is renewed: the provider alone, certwarden through the provider's API, or a person. */
-export type RenewalActor = 'provider' | 'certwarden' | 'person';
+/**
+ * Who acts when a place is renewed: the provider alone, certwarden through the provider's API, or a person
+ * (`manual`). What `certwarden list` shows as a place's renewal method and filters by (`--renewal`).
+ */
+export const RENEWAL_ACTORS = ['provider', 'certwarden', 'manual'] as const;
+export type RenewalActor = (typeof RENEWAL_ACTORS)[number];
 
 export const ACTOR_OF_METHOD: Record<RenewalMethod, RenewalActor> = {
   'acm-private-ca': 'certwarden',
@@ -27,7 +31,7 @@ export const ACTOR_OF_METHOD: Record<RenewalMethod, RenewalActor> = {
   'key-vault-version': 'certwarden',
   'acm-managed': 'provider',
   'google-managed': 'provider',
-  manual: 'person',
+  manual: 'manual',
 };
 
 /** What the decision reads of a place: its kind, the source's renewal word and the certificate's dates. */
@@ -50,8 +54,11 @@ export interface RenewalSettings {
   dueFraction?: number;
 }
 
+/** What the method reads of a place: the decision's fields but the dates. */
+export type MethodPlace = Omit<RenewablePlace, 'certificate'> & { certificate: { issuer: string } | null };
+
 /** The method of a place: what `renew` would do there. */
-export function renewalMethodOf(place: RenewablePlace, settings: RenewalSettings = {}): RenewalMethod {
+export function renewalMethodOf(place: MethodPlace, settings: RenewalSettings = {}): RenewalMethod {
   switch (place.sourceKind) {
     case 'aws-acm': {
       const type = place.details?.type;
@@ -68,6 +75,13 @@ export function renewalMethodOf(place: RenewablePlace, settings: RenewalSettings
       return 'manual';
   }
 }
+
+/**
+ * Who renews a place (`list`'s renewal method). Without the settings of its source's renewer (the CLI's `list`
+ * reads no configuration), an imported ACM certificate of a configured Private CA counts as manual.
+ */
+export const renewalActorOf = (place: MethodPlace, settings: RenewalSettings = {}): RenewalActor =>
+  ACTOR_OF_METHOD[renewalMethodOf(place, settings)];
 
 export interface RenewalDecision {
   method: RenewalMethod;

@@ -75,6 +75,22 @@ export interface StoredLocation extends LocationState {
    * each check (`recordRevocation`), absent when nothing will tell more (revoked, nowhere to ask).
    */
   nextRevocationCheckAt?: string;
+  /**
+   * How the last renewal attempt at the place ended (`renew` writes it when an attempt finishes; the renewal
+   * ledger keeps every attempt): kept across the place's changes, since a renewal's success is a new certificate.
+   */
+  lastRenewal?: LastRenewal;
+}
+
+/** The end of a renewal attempt, as `certwarden list --json` shows it. */
+export interface LastRenewal {
+  outcome: 'succeeded' | 'failed' | 'pending';
+  /** When the attempt ended. */
+  at: string;
+  /** The provider's words for a failure (or why nobody renews the place); null otherwise. */
+  error: string | null;
+  /** The certificate the renewal put in place, when known. */
+  newFingerprint: string | null;
 }
 
 /** One entry of a location's audit trail. */
@@ -90,11 +106,13 @@ export type ExceptionStatus = 'removed' | 'error' | 'pending';
 
 export type LocationListing = Pick<
   StoredLocation,
-  'locationId' | 'nativeId' | 'role' | 'owner' | 'source' | 'revocation'
+  'locationId' | 'nativeId' | 'role' | 'owner' | 'source' | 'revocation' | 'sourceKind' | 'renewal' | 'managed'
 > & {
+  /** Only ACM's `type`, which the renewal method reads. */
+  details?: { type?: unknown };
   certificate: Pick<
     CertificateSummary,
-    'notBefore' | 'notAfter' | 'subject' | 'subjectCommonName' | 'dnsNames' | 'kind' | 'isCA'
+    'notBefore' | 'notAfter' | 'subject' | 'subjectCommonName' | 'dnsNames' | 'kind' | 'isCA' | 'issuer'
   > | null;
 };
 
@@ -254,6 +272,12 @@ export interface InventoryStore {
     revocation: RevocationStatus,
     nextCheckAt: string | null,
   ): Promise<boolean>;
+  /**
+   * Stores how a renewal attempt at a place ended, unless the place is gone or holds a later attempt's end. Never
+   * changes the place's version; a sync that read the place before this write conflicts and reads it again, so it
+   * cannot put back the previous end. False when nothing was written.
+   */
+  recordRenewal(locationId: string, lastRenewal: LastRenewal): Promise<boolean>;
   /** Live locations of an owner, soonest expiry first. */
   byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
   /**

@@ -63,7 +63,8 @@ export interface RenewReport {
  * (place, fingerprint) first, so a redelivered request never renews twice; it is announced (Renewal Requested),
  * recorded beside the place's history (who, what, when, result) and ends with Renewal Succeeded or Renewal
  * Failed. A place nobody but a person can renew ends Failed with "manual renewal required" and its owner, so that
- * the owner hears it in time. The next sync sees the new certificate at the same place, which re-arms its alerts
+ * the owner hears it in time. The attempt's end is also kept on the place itself (`lastRenewal`, which `list` shows
+ * without reading the ledger). The next sync sees the new certificate at the same place, which re-arms its alerts
  * (they are keyed by fingerprint).
  */
 export async function renew(input: RenewInput): Promise<RenewReport> {
@@ -130,6 +131,14 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
     newFingerprint,
     message,
   });
+  if (finished) {
+    await input.store.recordRenewal(place.locationId, {
+      outcome: state,
+      at: input.clock.now().toISOString(),
+      error: outcome.status === 'failed' ? outcome.error : null,
+      newFingerprint,
+    });
+  }
   if (outcome.status === 'succeeded') {
     await input.events.publish([renewalEvent('succeeded', detail({ newFingerprint }))]);
   } else if (outcome.status === 'failed') {

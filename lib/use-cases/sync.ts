@@ -774,6 +774,7 @@ function stateOf(stored: StoredLocation): LocationState {
     nextAlertAt: _n,
     revocation: _rv,
     nextRevocationCheckAt: _rn,
+    lastRenewal: _lr,
     ...state
   } = stored;
   return state;

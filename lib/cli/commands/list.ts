@@ -1,5 +1,6 @@
 import { assessExpiry } from '../../domain/expiry';
 import { CertwardenError } from '../../domain/errors';
+import { renewalActorOf, type MethodPlace, type RenewalActor } from '../../domain/renewal';
 import { systemClock } from '../../ports/clock';
 import type { InventoryStore, LocationListing, StoredLocation, StoredViolation } from '../../ports/inventory-store';
 import {
@@ -31,14 +32,23 @@ export interface ListOptions extends StoreOptions {
   undelivered?: boolean;
   rule?: string;
   publicKey?: string;
+  /** Only places renewed this way (`renewalActorOf`). */
+  renewal?: RenewalActor;
   json?: boolean;
 }
+
+/** Whether a place is one `--renewal` asks for (all without it). */
+const renewedAsAsked =
+  (options: ListOptions) =>
+  (place: MethodPlace): boolean =>
+    !options.renewal || renewalActorOf(place) === options.renewal;
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export async function list(options: ListOptions): Promise<ExitCode> {
   return withInventory(options, async (inventory) => {
     const { store } = inventory;
+    const asked = renewedAsAsked(options);
     if (options.undelivered) {
       const rows: UndeliveredRecord[] = [];
       for await (const row of new DynamoDeliveryLedger(
@@ -53,7 +63,9 @@ export async function list(options: ListOptions): Promise<ExitCode> {
       out(options.json ? json(violations) : renderViolations(violations));
     } else if (options.removed || options.errors) {
       const rows: StoredLocation[] = [];
-      for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) rows.push(location);
+      for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) {
+        if (asked(location)) rows.push(location);
+      }
       out(options.json ? json(await withSerialNumbers(store, rows)) : renderProblemLocations(rows));
     } else if (options.json) {
       const rows = await liveLocations(store, options);
@@ -63,7 +75,9 @@ export async function list(options: ListOptions): Promise<ExitCode> {
     } else if (!options.owner && !options.source && !options.publicKey) {
       // The table shows a few fields: read only those (a fifth of the CPU of listing 10,000 places).
       const rows: Array<AssessedLocation<LocationListing>> = [];
-      for await (const row of assessedListings(store, systemClock, { before: cutoffOf(options) })) rows.push(row);
+      for await (const row of assessedListings(store, systemClock, { before: cutoffOf(options) })) {
+        if (asked(row.location)) rows.push(row);
+      }
       out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
     } else {
       const rows = await liveLocations(store, options);
@@ -101,13 +115,16 @@ async function liveLocations(store: InventoryStore, options: ListOptions): Promi
       : options.source
         ? store.bySource(options.source, 'live')
         : undefined;
+  const asked = renewedAsAsked(options);
   const rows: AssessedLocation[] = [];
   if (!narrowed) {
-    for await (const row of assessedLocations(store, systemClock, { before: cutoff })) rows.push(row);
+    for await (const row of assessedLocations(store, systemClock, { before: cutoff })) {
+      if (asked(row.location)) rows.push(row);
+    }
     return rows;
   }
   for await (const location of narrowed) {
-    if (!location.certificate) continue;
+    if (!location.certificate || !asked(location)) continue;
     if (cutoff && location.certificate.notAfter >= cutoff.toISOString()) continue;
     rows.push({ location, expiry: assessExpiry(location.certificate, now) });
   }
@@ -125,27 +142,31 @@ async function withoutCertificate(store: InventoryStore, options: ListOptions): 
     : options.source
       ? store.bySource(options.source, 'live')
       : placesWithoutCertificate(store);
+  const asked = renewedAsAsked(options);
   const rows: StoredLocation[] = [];
   for await (const place of places) {
-    if (!place.certificate && (!options.source || place.source === options.source)) rows.push(place);
+    if (!place.certificate && (!options.source || place.source === options.source) && asked(place)) rows.push(place);
   }
   return rows;
 }
 
 /**
- * The serial number, as `inspect` shows it, lives on the certificate record rather than on each place: one
- * batched read of the distinct certificates adds it to the JSON, and the table (which does not show it) pays
- * nothing.
+ * Places as the JSON shows them: with who renews each (`renewalMethod`), the end of its last renewal attempt
+ * (null when none), and the serial number. The serial number, as `inspect` shows it, lives on the certificate
+ * record rather than on each place: one batched read of the distinct certificates adds it to the JSON, and the
+ * table (which does not show it) pays nothing.
  */
 async function withSerialNumbers<T extends StoredLocation>(
   store: InventoryStore,
   rows: T[],
-): Promise<Array<T & { serialNumber: string | null }>> {
+): Promise<Array<T & { serialNumber: string | null; renewalMethod: RenewalActor }>> {
   const fingerprints = [...new Set(rows.flatMap((row) => (row.fingerprint ? [row.fingerprint] : [])))];
   const certificates = fingerprints.length > 0 ? await store.getCertificates(fingerprints) : new Map();
   return rows.map((row) => ({
     ...row,
     revocation: row.revocation ?? null,
+    renewalMethod: renewalActorOf(row),
+    lastRenewal: row.lastRenewal ?? null,
     serialNumber: (row.fingerprint && certificates.get(row.fingerprint)?.serialNumber) || null,
   }));
 }

@@ -143,7 +143,11 @@ describe('DynamoInventoryStore on dynalite', () => {
     for (const [index, day] of [12, 2, 30, 7].entries()) {
       await create(
         inventory,
-        state(`l${index}.pem`, { notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString() }),
+        state(`l${index}.pem`, {
+          notAfter: new Date(Date.parse(AT) + day * 86_400_000).toISOString(),
+          // What the renewal method reads: ACM's type alone of the provider's details.
+          ...(index === 1 && { renewal: 'acm-private-ca', managed: false, details: { type: 'PRIVATE', inUse: true } }),
+        }),
       );
     }
     const cutoff = new Date(Date.parse(AT) + 20 * 86_400_000);
@@ -151,12 +155,16 @@ describe('DynamoInventoryStore on dynalite', () => {
     const listings = await collect(inventory.store.listingsExpiringBefore(cutoff));
 
     expect(listings).toEqual(
-      full.map(({ locationId, nativeId, role, owner, source, certificate }) => ({
+      full.map(({ locationId, nativeId, role, owner, source, sourceKind, renewal, managed, details, certificate }) => ({
         locationId,
         nativeId,
         role,
         owner,
         source,
+        sourceKind,
+        renewal,
+        managed,
+        ...(details && { details: { type: details.type } }),
         certificate: {
           notBefore: certificate!.notBefore,
           notAfter: certificate!.notAfter,
@@ -165,9 +173,37 @@ describe('DynamoInventoryStore on dynalite', () => {
           dnsNames: certificate!.dnsNames,
           kind: certificate!.kind,
           isCA: certificate!.isCA,
+          issuer: certificate!.issuer,
         },
       })),
     );
+    expect(listings.find((listing) => listing.details)).toMatchObject({ details: { type: 'PRIVATE' } });
+  });
+
+  it("keeps the end of a place's last renewal across its changes, without moving its version", async () => {
+    const inventory = await dynamo.inventory();
+    const { store } = inventory;
+    const v1 = await create(inventory, state('r.pem'));
+    const ended = { outcome: 'succeeded' as const, at: AT, error: null, newFingerprint: 'fp-renewed' };
+
+    expect(await store.recordRenewal(v1.locationId, ended)).toBe(true);
+    const read = (await store.getLocation(v1.locationId))!;
+    expect(read).toMatchObject({ version: 1, lastRenewal: ended });
+
+    // A sync that read the place before the renewal ended conflicts (and reads again) rather than erasing it.
+    const renewed = state('r.pem', { fingerprint: 'fp-renewed' });
+    expect(await store.applyChange({ next: renewed, previous: v1, change: 'renewed', at: AT })).toBe('conflict');
+    expect(await store.applyChange({ next: renewed, previous: read, change: 'renewed', at: AT })).toMatchObject({
+      version: 2,
+      lastRenewal: ended,
+    });
+    expect(await store.getLocation(v1.locationId)).toMatchObject({ version: 2, lastRenewal: ended });
+
+    // An earlier attempt's end never replaces a later one's; a place that is not there gets none.
+    const earlier = { ...ended, outcome: 'failed' as const, at: '2026-05-31T00:00:00.000Z', error: 'x' };
+    expect(await store.recordRenewal(v1.locationId, earlier)).toBe(false);
+    expect(await store.recordRenewal('local-files:nowhere.pem', ended)).toBe(false);
+    expect(await store.getLocation('local-files:nowhere.pem')).toBeUndefined();
   });
 
   it('stops a limited expiry query early', async () => {

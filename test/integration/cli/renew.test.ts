@@ -113,3 +113,57 @@ describe('certwarden renew', () => {
     );
   });
 });
+
+describe('certwarden list and renewal', () => {
+  it("shows each place's renewal method and the end of its last renewal, and lists the places of one method", async () => {
+    const renewed = privateCertificate();
+    const byHand = acm.add({
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      domainName: 'by-hand.example',
+      type: 'IMPORTED',
+      daysLeft: 40,
+    });
+    const managed = acm.add({ accountId: ACCOUNT, region: 'eu-west-1', domainName: 'managed.example', daysLeft: 40 });
+    const config = await syncedConfig();
+    const { inventory } = JSON.parse(await readFile(config, 'utf8'));
+    const store = ['--store', inventory.store, '--table', inventory.table];
+    expect((await certwarden(['renew', renewed.arn, '--config', config], env)).code).toBe(0);
+    expect((await certwarden(['renew', byHand.arn, '--config', config], env)).code).toBe(1);
+
+    const listed = await certwarden(['list', '--json', ...store], env);
+    const manual = await certwarden(['list', '--renewal', 'manual', ...store], env);
+    const wrong = await certwarden(['list', '--renewal', 'someone', ...store], env);
+
+    expect(listed.code).toBe(0);
+    const places = new Map(
+      (JSON.parse(listed.stdout) as Array<{ nativeId: string }>).map((place) => [place.nativeId, place]),
+    );
+    expect(places.get(renewed.arn)).toMatchObject({
+      renewalMethod: 'certwarden',
+      lastRenewal: {
+        outcome: 'succeeded',
+        at: expect.any(String),
+        error: null,
+        newFingerprint: acm.get(renewed.arn).issued!.fingerprint,
+      },
+    });
+    expect(places.get(byHand.arn)).toMatchObject({
+      renewalMethod: 'manual',
+      lastRenewal: {
+        outcome: 'failed',
+        error: expect.stringMatching(/^manual renewal required: /),
+        newFingerprint: null,
+      },
+    });
+    expect(places.get(managed.arn)).toMatchObject({ renewalMethod: 'provider', lastRenewal: null });
+    expect(manual.code).toBe(0);
+    expect(manual.stdout).toContain('by-hand.example');
+    expect(manual.stdout).not.toContain('managed.example');
+    expect(manual.stdout).not.toContain('svc.internal');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /--renewal <method>' argument 'someone' is invalid. Allowed choices are provider, certwarden, manual/,
+    );
+  });
+});
