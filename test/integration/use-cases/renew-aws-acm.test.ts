@@ -206,6 +206,13 @@ describe('renewing an ACM private certificate', () => {
     const afterRenewal = await evaluate();
 
     expect(place?.fingerprint).toBe(report.attempt?.newFingerprint);
+    // The renewal's end stays on the place once the sync has brought the certificate it made.
+    expect(place?.lastRenewal).toEqual({
+      outcome: 'succeeded',
+      at: report.attempt?.finishedAt,
+      error: null,
+      newFingerprint: report.attempt?.newFingerprint,
+    });
     const thresholds = (alerts: ExpiryAlertDetail[]) => alerts.map((alert) => alert.thresholdId);
     expect(new Set(beforeRenewal.map((alert) => alert.fingerprint))).toEqual(new Set([before]));
     expect(new Set(afterRenewal.map((alert) => alert.fingerprint))).toEqual(new Set([report.attempt?.newFingerprint]));
