@@ -44,9 +44,10 @@ server.listen(0, '127.0.0.1', async () => {
     const input = {
       TableName: 'certwarden-inventory', IndexName: 'byExpiry',
       KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'EXPIRY#' + shard },
-      ProjectionExpression: 'locationId, nativeId, #r, #o, #s, certificate.notBefore, certificate.notAfter, ' +
-        'certificate.subject, certificate.subjectCommonName, certificate.dnsNames, certificate.kind, certificate.isCA',
-      ExpressionAttributeNames: { '#r': 'role', '#o': 'owner', '#s': 'source' },
+      ProjectionExpression: 'locationId, nativeId, #r, #o, #s, revocation, sourceKind, renewal, managed, details.#t, ' +
+        'certificate.notBefore, certificate.notAfter, certificate.subject, certificate.subjectCommonName, ' +
+        'certificate.dnsNames, certificate.kind, certificate.isCA, certificate.issuer',
+      ExpressionAttributeNames: { '#r': 'role', '#o': 'owner', '#s': 'source', '#t': 'type' },
     };
     for await (const page of paginateQuery({ client, pageSize: 1000 }, input)) items += page.Items.length;
   }
