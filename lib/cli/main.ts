@@ -112,7 +112,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .addOption(
           new Option(
             '--renewal <method>',
-            'only places renewed this way: by a person, by the provider alone, or by certwarden through the provider',
+            'only places renewed this way: by the provider alone, by certwarden through the provider, or by a person',
           ).choices(RENEWAL_ACTORS),
         )
         .option('--json', "print JSON (with each certificate's serial number, renewal method and last renewal)"),

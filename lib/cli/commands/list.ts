@@ -66,12 +66,12 @@ export async function list(options: ListOptions): Promise<ExitCode> {
       for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) {
         if (asked(location)) rows.push(location);
       }
-      out(options.json ? json(await withSerialNumbers(store, rows)) : renderProblemLocations(rows));
+      out(options.json ? json(await placesAsJson(store, rows)) : renderProblemLocations(rows));
     } else if (options.json) {
       const rows = await liveLocations(store, options);
       const withCertificate = rows.map(({ location, expiry }) => ({ ...location, expiry }));
       const without = (await withoutCertificate(store, options)).map((location) => ({ ...location, expiry: null }));
-      out(json(await withSerialNumbers(store, [...withCertificate, ...without])));
+      out(json(await placesAsJson(store, [...withCertificate, ...without])));
     } else if (!options.owner && !options.source && !options.publicKey) {
       // The table shows a few fields: read only those (a fifth of the CPU of listing 10,000 places).
       const rows: Array<AssessedLocation<LocationListing>> = [];
@@ -156,7 +156,7 @@ async function withoutCertificate(store: InventoryStore, options: ListOptions): 
  * record rather than on each place: one batched read of the distinct certificates adds it to the JSON, and the
  * table (which does not show it) pays nothing.
  */
-async function withSerialNumbers<T extends StoredLocation>(
+async function placesAsJson<T extends StoredLocation>(
   store: InventoryStore,
   rows: T[],
 ): Promise<Array<T & { serialNumber: string | null; renewalMethod: RenewalActor }>> {
