@@ -18,6 +18,7 @@ import * as x509 from '@peculiar/x509';
 import type { RenewalSettings } from '../domain/renewal';
 import type { CertificateRenewer, RenewalOutcome, RenewalRequest } from '../ports/certificate-renewer';
 import type { StoredLocation } from '../ports/inventory-store';
+import { privateKeyPemBytes } from '../x509/factory';
 import { parseCertificates } from '../x509/parse';
 import { describeAwsError, type AwsAccount, type AwsClients } from './aws-clients';
 import { pollUntil, type PollSettings } from './renewal-poll';
@@ -261,12 +262,7 @@ export class AwsAcmRenewer implements CertificateRenewer {
     }
     if (!body) return { status: 'failed', error: `the Private CA did not issue ${issuedArn} in time` };
 
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-    const privateKey = Buffer.concat([
-      Buffer.from('-----BEGIN PRIVATE KEY-----\n'),
-      Buffer.from(pkcs8.toString('base64').replace(/(.{64})/g, '$1\n')),
-      Buffer.from('\n-----END PRIVATE KEY-----\n'),
-    ]);
+    const privateKey = await privateKeyPemBytes(keys);
     try {
       await acm.send(
         new ImportCertificateCommand({
@@ -280,7 +276,6 @@ export class AwsAcmRenewer implements CertificateRenewer {
     } catch (error) {
       return failure('ImportCertificate', error);
     } finally {
-      pkcs8.fill(0);
       privateKey.fill(0);
     }
     return {

@@ -139,12 +139,27 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   };
 }
 
-/** PKCS#8 PEM of a private key, only for building key-bearing bundles in tests and the demo. */
+/** PKCS#8 PEM of a private key, for key-bearing bundles in tests and the demo. */
 export async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
+  return (await privateKeyPemBytes(keys)).toString();
+}
+
+/**
+ * PKCS#8 PEM of a private key as bytes, which the caller wipes (`fill(0)`) once it has handed them on: a renewal's
+ * key goes from memory to ACM's ImportCertificate and nowhere else.
+ */
+export async function privateKeyPemBytes(keys: CryptoKeyPair): Promise<Buffer> {
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const body = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n');
   const label = ['PRIVATE', 'KEY'].join(' '); // spelt in parts so no source file looks like a committed key
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+  try {
+    return Buffer.concat([
+      Buffer.from(`-----BEGIN ${label}-----\n`),
+      Buffer.from(pkcs8.toString('base64').replace(/(.{64})/g, '$1\n')),
+      Buffer.from(`\n-----END ${label}-----\n`),
+    ]);
+  } finally {
+    pkcs8.fill(0);
+  }
 }
 
 function randomSerial(): string {
