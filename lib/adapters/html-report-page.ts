@@ -261,6 +261,8 @@ export function renderReportPage(): void {
 
   function applyFilter(): void {
     const needle = filterInput.value.trim().toLowerCase();
+    // What the shown rows were filtered by, for whoever waits on the filter (it runs once typing pauses).
+    rowCount.dataset.filter = needle;
     if (!needle) view = rows.map((_, index) => index);
     else {
       haystacks ??= rows.map((row) => row.map(cellText).join('\u0000').toLowerCase());
