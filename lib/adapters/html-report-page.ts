@@ -41,8 +41,11 @@ th[aria-sort="descending"] button::after { content: " \\25BC"; }
 td { word-break: break-word; }
 `;
 
-/** Draws the charts and the table from the report's JSON blocks; every piece of data goes in as textContent. */
-export function renderReportPage(): void {
+/**
+ * Draws the charts, then reads the rows (gzip, base64: see writeHtmlReport) and draws the table; every piece of
+ * data goes in as textContent.
+ */
+export async function renderReportPage(): Promise<void> {
   type Cell = string | number | boolean | null;
   interface Column {
     key: string;
@@ -73,7 +76,6 @@ export function renderReportPage(): void {
   const SVG = 'http://www.w3.org/2000/svg';
   const json = <T>(id: string): T => JSON.parse(document.getElementById(id)!.textContent!) as T;
   const meta = json<Meta>('report-meta');
-  const rows = json<Cell[][]>('report-rows');
   const aggregates = json<Aggregates>('report-aggregates');
   const count = (n: number) => n.toLocaleString('en-US');
 
@@ -190,6 +192,22 @@ export function renderReportPage(): void {
   const charts = document.getElementById('charts')!;
   if (aggregates.timeline) charts.append(timelineChart(aggregates.timeline));
   for (const breakdown of aggregates.breakdowns) charts.append(breakdownChart(breakdown));
+
+  async function readRows(): Promise<Cell[][]> {
+    const binary = atob(document.getElementById('report-rows')!.textContent!.trim());
+    const bytes = new Uint8Array(binary.length);
+    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+    const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return JSON.parse(await new Response(inflated).text()) as Cell[][];
+  }
+  let rows: Cell[][];
+  try {
+    rows = await readRows();
+  } catch (error) {
+    document.getElementById('row-count')!.textContent =
+      `This browser could not read the rows (${(error as Error).message}): open the report in a current browser.`;
+    return;
+  }
 
   // The table: a view (indices into rows) filtered and sorted, of which one page is in the DOM at a time.
   const columns = meta.columns;

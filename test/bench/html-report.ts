@@ -12,7 +12,11 @@ const ROWS = Number(process.env.BENCH_HTML_ROWS ?? 100_000);
 const PAGE_SIZE = 50;
 /** Targets: the issue asks for a page that opens (no 100,000-row DOM); these are the bounds this row holds it to. */
 const RENDER_TARGET_MS = 3_000;
-const RSS_GROWTH_TARGET = 1.2;
+/**
+ * A heap this small holds no report of 10 × ROWS rows (240 MB of HTML at 100,000): writing one under it proves the
+ * rows stream. Peak RSS alone does not, as V8 lets its heap grow with the allocation rate before it collects.
+ */
+const CAPPED_HEAP_MB = 24;
 
 export interface HtmlReportBenchRow {
   figure: string;
@@ -27,8 +31,10 @@ interface WriterFigures {
   peakRssMb: number;
 }
 
-async function writeReport(file: string, rows: number): Promise<WriterFigures> {
+/** Runs html-report-writer.ts in a process of its own, with `nodeOptions` before the script. */
+async function writeReport(file: string, rows: number, nodeOptions: string[] = []): Promise<WriterFigures> {
   const { stdout } = await run(process.execPath, [
+    ...nodeOptions,
     RUN_TS,
     join(__dirname, 'html-report-writer.ts'),
     file,
@@ -52,7 +58,9 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
     const file = join(work, 'inventory.html');
     const floor = await writeReport(join(work, 'empty.html'), 0);
     const full = await writeReport(file, ROWS);
-    const growth = full.peakRssMb / floor.peakRssMb;
+    const capped = await writeReport(join(work, 'capped.html'), ROWS * 10, [`--max-old-space-size=${CAPPED_HEAP_MB}`])
+      .catch((error: Error) => error)
+      .finally(() => rm(join(work, 'capped.html'), { force: true }));
 
     const page = await browser.context.newPage();
     const requests: string[] = [];
@@ -87,12 +95,18 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
     return [
       { figure: `HTML report of ${ROWS} rows: file size`, value: `${(full.bytes / 2 ** 20).toFixed(1)} MiB` },
       { figure: 'write time', value: `${full.seconds.toFixed(2)} s` },
-      { figure: 'writer peak RSS (its own process)', value: `${full.peakRssMb.toFixed(0)} MB` },
       {
-        figure: `writer peak RSS ${ROWS} rows vs none (the same process writing an empty report)`,
-        value: `${growth.toFixed(2)}× (${floor.peakRssMb.toFixed(0)} MB)`,
-        target: `≤ ${RSS_GROWTH_TARGET}×`,
-        met: growth <= RSS_GROWTH_TARGET,
+        figure: 'writer peak RSS (its own process; the same process writing no row)',
+        value: `${full.peakRssMb.toFixed(0)} MB (${floor.peakRssMb.toFixed(0)} MB)`,
+      },
+      {
+        figure: `writer: ${ROWS * 10} rows with V8's old space capped at ${CAPPED_HEAP_MB} MB`,
+        value:
+          capped instanceof Error
+            ? `failed: ${capped.message.split('\n')[0]}`
+            : `written, ${(capped.bytes / 2 ** 20).toFixed(0)} MiB in ${capped.seconds.toFixed(1)} s, peak RSS ${capped.peakRssMb.toFixed(0)} MB`,
+        target: 'written',
+        met: !(capped instanceof Error),
       },
       {
         figure: 'Chromium: open to first page of rows and charts drawn',

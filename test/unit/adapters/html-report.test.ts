@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { escapeHtml, scriptJson, writeHtmlReport } from '../../../lib/adapters/html-report';
+import { gunzipSync } from 'node:zlib';
+import { escapeHtml, ROWS_TYPE, scriptJson, writeHtmlReport } from '../../../lib/adapters/html-report';
 import type { Report, ReportRow } from '../../../lib/domain/report';
 
+/** Text gzip cannot shrink much, so the output grows with the rows. */
+const digest = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 const HOSTILE = ['</script><script>alert(1)</script>', '<!--', "=cmd|' /C calc'!A0", '\u2028&\u2029', '<img src=x>'];
 
 /** A stream that takes each chunk a tick later, with a small buffer: the writer has to wait for `drain`. */
@@ -31,8 +35,13 @@ function report(rows: AsyncIterable<ReportRow>): Report {
     rows,
   };
 }
-const rowsJson = (html: string) =>
-  JSON.parse(/<script type="application\/json" id="report-rows">(.*?)<\/script>/s.exec(html)![1]);
+/** The rows as the page reads them: the element's base64, gunzipped, parsed. */
+const writtenRows = (html: string) => {
+  const open = `<script type="${ROWS_TYPE}" id="report-rows">`;
+  const start = html.indexOf(open) + open.length;
+  const base64 = html.slice(start, html.indexOf('</script>', start));
+  return JSON.parse(gunzipSync(Buffer.from(base64, 'base64')).toString('utf8'));
+};
 
 describe('scriptJson', () => {
   it('reads back unchanged and can neither close its script element nor open a comment', () => {
@@ -58,15 +67,15 @@ describe('writeHtmlReport', () => {
     async function* rows(): AsyncGenerator<ReportRow> {
       for (let n = 0; n < count; n++) {
         if (n === count / 2) writtenByHalfway = sink.text.length;
-        yield { location: HOSTILE[n % HOSTILE.length], n };
+        yield { location: `${HOSTILE[n % HOSTILE.length]} ${digest(n)}`, n };
       }
     }
     await writeHtmlReport(report(rows()), sink);
     expect(writtenByHalfway).toBeGreaterThan(100_000);
     expect(sink.writableLength).toBe(0);
-    const written = rowsJson(sink.text);
+    const written = writtenRows(sink.text);
     expect(written).toHaveLength(count);
-    expect(written[count - 1]).toEqual([HOSTILE[(count - 1) % HOSTILE.length], count - 1]);
+    expect(written[count - 1]).toEqual([`${HOSTILE[(count - 1) % HOSTILE.length]} ${digest(count - 1)}`, count - 1]);
     expect(sink.text).toContain(`id="summary-rows" data-count="${count}"`);
     expect(sink.text.endsWith('</html>\n')).toBe(true);
   });
@@ -74,7 +83,15 @@ describe('writeHtmlReport', () => {
   it('writes an empty report as a page with no rows', async () => {
     const sink = new SlowSink();
     await writeHtmlReport(report((async function* () {})()), sink);
-    expect(rowsJson(sink.text)).toEqual([]);
+    expect(writtenRows(sink.text)).toEqual([]);
+  });
+
+  it("fails with the rows' own error when they fail midway", async () => {
+    async function* rows(): AsyncGenerator<ReportRow> {
+      yield { location: 'a', n: 1 };
+      throw new Error('inventory read failed');
+    }
+    await expect(writeHtmlReport(report(rows()), new SlowSink())).rejects.toThrow('inventory read failed');
   });
 
   it.each([0, 1.5])('refuses a page size of %d, naming it', async (pageSize) => {
