@@ -10,8 +10,6 @@ const run = promisify(execFile);
 const RUN_TS = resolve(__dirname, '../../lib/cli/bin/run-ts.js');
 const ROWS = Number(process.env.BENCH_HTML_ROWS ?? 100_000);
 const PAGE_SIZE = 50;
-/** Targets: the issue asks for a page that opens (no 100,000-row DOM); these are the bounds this row holds it to. */
-const RENDER_TARGET_MS = 3_000;
 /**
  * A heap this small holds no report of 10 × ROWS rows (240 MB of HTML at 100,000): writing one under it proves the
  * rows stream. Peak RSS alone does not, as V8 lets its heap grow with the allocation rate before it collects.
@@ -111,8 +109,6 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
       {
         figure: 'Chromium: open to first page of rows and charts drawn',
         value: `${ms(openMs)} (script done at ${ms(drawn.renderedMs)} after navigation start)`,
-        target: `≤ ${ms(RENDER_TARGET_MS)}`,
-        met: openMs <= RENDER_TARGET_MS,
       },
       {
         figure: 'Chromium: rows in the DOM / rows counted',
