@@ -66,9 +66,12 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
     const started = Date.now();
     await page.goto(pathToFileURL(file).href, { timeout: 120_000 });
     await page.waitForSelector('html[data-rendered-ms]', { timeout: 120_000 });
-    const openMs = Date.now() - started;
+    const firstPageMs = Date.now() - started;
+    await page.waitForSelector('html[data-loaded-ms]', { timeout: 120_000 });
+    const loadedMs = Date.now() - started;
     const drawn = await page.evaluate(() => ({
       renderedMs: Number(document.documentElement.dataset.renderedMs),
+      loadedMs: Number(document.documentElement.dataset.loadedMs),
       rowsInDom: document.querySelectorAll('#rows tbody tr').length,
       segments: document.querySelectorAll('#chart-expiry rect.segment').length,
       bars: document.querySelectorAll('#charts rect.bar').length,
@@ -108,7 +111,11 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
       },
       {
         figure: 'Chromium: open to first page of rows and charts drawn',
-        value: `${ms(openMs)} (script done at ${ms(drawn.renderedMs)} after navigation start)`,
+        value: `${ms(firstPageMs)} (drawn ${ms(drawn.renderedMs)} after navigation start)`,
+      },
+      {
+        figure: 'Chromium: open to every row read (sorting and filtering on)',
+        value: `${ms(loadedMs)} (${ms(drawn.loadedMs)} after navigation start)`,
       },
       {
         figure: 'Chromium: rows in the DOM / rows counted',

@@ -120,7 +120,7 @@ describe('the HTML report in Chromium', () => {
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => problems.push(`console ${message.type()}: ${message.text()}`));
     await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('html[data-rendered-ms]');
+    await page.waitForSelector('html[data-loaded-ms]');
   }, 60_000);
 
   afterAll(async () => {

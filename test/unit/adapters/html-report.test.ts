@@ -35,12 +35,14 @@ function report(rows: AsyncIterable<ReportRow>): Report {
     rows,
   };
 }
-/** The rows as the page reads them: the element's base64, gunzipped, parsed. */
+/** The rows as the page reads them: the element's base64, gunzipped, a JSON array per line. */
 const writtenRows = (html: string) => {
   const open = `<script type="${ROWS_TYPE}" id="report-rows">`;
   const start = html.indexOf(open) + open.length;
   const base64 = html.slice(start, html.indexOf('</script>', start));
-  return JSON.parse(gunzipSync(Buffer.from(base64, 'base64')).toString('utf8'));
+  const lines = gunzipSync(Buffer.from(base64, 'base64')).toString('utf8').split('\n');
+  expect(lines.pop()).toBe('');
+  return lines.map((line) => JSON.parse(line));
 };
 
 describe('scriptJson', () => {
