@@ -330,6 +330,10 @@ export async function renderReportPage(): Promise<void> {
   // The first page is drawn as soon as its rows are read; sorting and filtering wait for all of them.
   const controls = [filterInput, ...headers.map((th) => th.querySelector('button')!)];
   for (const control of controls) control.disabled = true;
+  // Inflating resolves promise after promise, which alone would hold the page until the last row: a task break
+  // every 50 ms lets the browser paint (the first page, the count) and answer input meanwhile.
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+  let lastPause = performance.now();
   try {
     for await (const batch of readRows()) {
       for (const row of batch) view.push(rows.push(row) - 1);
@@ -337,7 +341,12 @@ export async function renderReportPage(): Promise<void> {
       if (firstPage && rows.length >= meta.pageSize) {
         renderPage();
         document.documentElement.dataset.renderedMs = performance.now().toFixed(0);
+        await pause();
       } else if (!firstPage) renderStatus();
+      if (performance.now() - lastPause > 50) {
+        await pause();
+        lastPause = performance.now();
+      }
     }
   } catch (error) {
     rowCount.textContent = `This browser could not read the rows (${(error as Error).message}): open the report in a current browser.`;
