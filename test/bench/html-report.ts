@@ -94,7 +94,7 @@ export async function benchHtmlReport(): Promise<HtmlReportBenchRow[]> {
     }));
 
     return [
-      { figure: `HTML report of ${ROWS} rows: file size`, value: `${(full.bytes / 2 ** 20).toFixed(1)} MiB` },
+      { figure: `inventory of ${ROWS} rows: file size`, value: `${(full.bytes / 2 ** 20).toFixed(1)} MiB` },
       { figure: 'write time', value: `${full.seconds.toFixed(2)} s` },
       {
         figure: 'writer peak RSS (its own process; the same process writing no row)',
