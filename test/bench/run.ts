@@ -13,6 +13,7 @@ import { benchCost } from './cost';
 import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
+import { benchHtmlReport } from './html-report';
 import { benchInfra } from './infra';
 import { benchKeyReuse } from './key-reuse';
 import { benchLocalScan } from './local-scan';
@@ -31,7 +32,8 @@ import { benchRevocation } from './revocation';
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
  * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
- * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size). A quick look at one section:
+ * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size), html (issue #17: the
+ * HTML report of 100,000 rows written and opened in Debian Chromium, BENCH_HTML_ROWS for another size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -274,6 +276,7 @@ void (async () => {
   if (wanted('cost')) await section('cost', () => benchCost(connectorCount));
   if (wanted('scan')) await section('scan', () => benchLocalScan());
   if (wanted('revocation')) await section('revocation', () => benchRevocation());
+  if (wanted('html')) await section('HTML report', () => benchHtmlReport());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {
