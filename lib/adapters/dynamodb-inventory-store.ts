@@ -570,10 +570,7 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
-  violationsByRule(
-    ruleId: string,
-    options: ListOptions & { exempted?: boolean } = {},
-  ): AsyncIterable<StoredViolation> {
+  violationsByRule(ruleId: string, options: ListOptions & { exempted?: boolean } = {}): AsyncIterable<StoredViolation> {
     const prefix = options.exempted ? 'EXEMPTED' : 'VIOLATION';
     return this.mergeViolations((shard) => `${prefix}#${ruleId}#${shard}`, 'byStatus', ruleIndexSortKey, options);
   }

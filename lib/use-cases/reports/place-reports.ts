@@ -97,7 +97,7 @@ const UNUSED_COLUMNS: ReportColumn[] = [
   { key: 'location', title: 'Location', type: 'text' },
   { key: 'subject', title: 'Subject CN', type: 'text' },
   { key: 'owner', title: 'Owner', type: 'text' },
-  { key: 'source', title: 'Source', type: 'text' },
+  { key: 'source', title: 'Source / alert target', type: 'text' },
   { key: 'notAfter', title: 'Not after', type: 'date' },
   { key: 'at', title: 'Seen / dead at', type: 'date' },
   { key: 'detail', title: 'Detail', type: 'text' },
