@@ -103,6 +103,9 @@ const UNUSED_COLUMNS: ReportColumn[] = [
   { key: 'detail', title: 'Detail', type: 'text' },
 ];
 
+/** Candidates for `unused` checked side by side: a page of queries of the byFingerprint index at once. */
+const UNUSED_CHECK_PAGE = 25;
+
 const inUse = (place: Pick<StoredLocation, 'inUseBy'>): boolean => (place.inUseBy?.length ?? 0) > 0;
 
 /** Sources whose places are endpoints serving a certificate (the TLS endpoint scan): such a place is a use. */
@@ -126,21 +129,30 @@ async function usedElsewhere(store: InventoryStore, place: StoredLocation): Prom
 export function unusedReport(sources: ReportSources): Report {
   const now = sources.clock.now();
   const { store } = sources;
+  const unusedRow = (place: StoredLocation): ReportRow => ({
+    kind: 'unused certificate',
+    location: place.locationId,
+    subject: place.certificate?.subjectCommonName ?? place.certificate?.subject ?? null,
+    owner: place.owner,
+    source: place.source,
+    notAfter: place.certificate?.notAfter ?? null,
+    at: place.firstSeenAt,
+    detail: `in use by: ${inUseByCell(place)}`,
+  });
   async function* rows(): AsyncGenerator<ReportRow> {
+    // Candidates are checked a page at a time, side by side: one query each, in order.
+    let page: StoredLocation[] = [];
+    const checked = async function* () {
+      const used = await Promise.all(page.map((place) => usedElsewhere(store, place)));
+      for (const [index, place] of page.entries()) if (!used[index]) yield unusedRow(place);
+      page = [];
+    };
     for await (const place of store.expiringBefore(END_OF_TIME)) {
       if (place.inUseBy === undefined || inUse(place) || !place.fingerprint) continue;
-      if (await usedElsewhere(store, place)) continue;
-      yield {
-        kind: 'unused certificate',
-        location: place.locationId,
-        subject: place.certificate?.subjectCommonName ?? place.certificate?.subject ?? null,
-        owner: place.owner,
-        source: place.source,
-        notAfter: place.certificate?.notAfter ?? null,
-        at: place.firstSeenAt,
-        detail: `in use by: ${inUseByCell(place)}`,
-      };
+      page.push(place);
+      if (page.length >= UNUSED_CHECK_PAGE) yield* checked();
     }
+    yield* checked();
     for await (const letter of sources.undelivered()) {
       yield {
         kind: 'undelivered alert',
