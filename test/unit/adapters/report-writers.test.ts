@@ -62,16 +62,8 @@ describe('the writers', () => {
   it.each([0, 1, 3])('writes JSON of %i rows that parses to the header and the rows', async (count) => {
     const rows = Array.from({ length: count }, (_, index) => ({ name: `n${index}`, days: index }));
     const parsed = JSON.parse(await written(writeJson, reportOf(rows))) as Record<string, unknown>;
-    expect(parsed).toEqual({
-      name: 'inventory',
-      title: 'Test report',
-      description: 'Rows for the writers.',
-      controls: [{ framework: 'PCI DSS v4.0', id: '4.2.1.1', title: 'Inventory' }],
-      readAt: '2026-06-01T00:00:00.000Z',
-      parameters: { days: 30, owner: null },
-      columns: reportOf([]).columns,
-      rows,
-    });
+    const { rows: _rows, ...header } = reportOf([]);
+    expect(parsed).toEqual({ ...header, rows });
   });
 
   it('writes a table under a header naming the controls and the read time, long cells shortened in the middle', async () => {
