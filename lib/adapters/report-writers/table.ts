@@ -15,9 +15,32 @@ function fit(value: string, width: number): string {
   return `${value.slice(0, head)}…${value.slice(value.length - (width - 1 - head))}`;
 }
 
+/** No column narrower when a table is fitted to a terminal: shortened further, a cell says nothing. */
+const MIN_WIDTH = 8;
+
+/** The width of the terminal `out` is, if it is one (piped, rows stay whole). */
+const terminalColumns = (out: NodeJS.WritableStream): number | undefined => {
+  const tty = out as Partial<NodeJS.WriteStream>;
+  return tty.isTTY && tty.columns ? tty.columns : undefined;
+};
+
+/** Narrows the widest columns, one character at a time, until the line (two spaces apart) fits `columns`. */
+function fitTo(columns: number | undefined, widths: number[]): number[] {
+  if (!columns) return widths;
+  const fitted = [...widths];
+  const lineWidth = () => fitted.reduce((sum, width) => sum + width, 0) + 2 * (fitted.length - 1);
+  while (lineWidth() > columns) {
+    const widest = fitted.indexOf(Math.max(...fitted));
+    if (fitted[widest] <= MIN_WIDTH) break;
+    fitted[widest]--;
+  }
+  return fitted;
+}
+
 /**
  * A terminal table under a header naming the report, the controls it evidences, its parameters and the read time.
- * Widths come from the first rows; later rows are shortened to them.
+ * Widths come from the first rows; later rows are shortened to them, and on a terminal the widest columns are
+ * narrowed until a line fits it.
  */
 export const writeTable: ReportWriter = async (report: Report, out) => {
   const parameters = Object.entries(report.parameters).filter(([, value]) => value !== null);
@@ -40,13 +63,18 @@ export const writeTable: ReportWriter = async (report: Report, out) => {
     sample.push(next.value);
     next = await iterator.next();
   }
-  const widths = report.columns.map((column) =>
-    Math.min(MAX_WIDTH, Math.max(column.title.length, ...sample.map((row) => text(row[column.key] ?? null).length))),
+  const widths = fitTo(
+    terminalColumns(out),
+    report.columns.map((column) =>
+      Math.min(MAX_WIDTH, Math.max(column.title.length, ...sample.map((row) => text(row[column.key] ?? null).length))),
+    ),
   );
   const line = (cells: string[]) =>
     `${cells
       .map((cell, index) =>
-        report.columns[index].type === 'number' ? cell.padStart(widths[index]) : fit(cell, widths[index]),
+        report.columns[index].type === 'number' && cell.length <= widths[index]
+          ? cell.padStart(widths[index])
+          : fit(cell, widths[index]),
       )
       .join('  ')
       .trimEnd()}\n`;

@@ -75,6 +75,17 @@ describe('the writers', () => {
     expect(text).toContain('\n1 row\n');
   });
 
+  it('fits a table to the terminal it is written to, narrowing the widest column', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 40 });
+    const long = `local-files:/${'x'.repeat(80)}/end.pem`;
+    let text = '';
+    terminal.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await writeTable(reportOf([{ name: long, days: 3 }]), terminal);
+    const table = text.split('\n').slice(5, 8);
+    expect(table.map((line) => line.length)).toEqual([40, 40, 40]);
+    expect(table[2]).toMatch(/^local-files:\/x+…x+\/end\.pem +3$/);
+  });
+
   it('waits for a slow reader: what it writes beyond the stream buffer waits for a drain', async () => {
     const out = new PassThrough({ highWaterMark: 64 });
     const rows = Array.from({ length: 500 }, (_, index) => ({ name: `row-${index}`, days: index }));
