@@ -283,9 +283,10 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   /**
-   * Moves a place on one of its schedules (the sparse index `index`, its time in `field`; null takes it off), with
-   * `extra` set in the same update, unless its certificate changed or it went since it was read (then the sync has
-   * scheduled it afresh): false then. Never changes the place's version.
+   * Moves a place on one of its schedules (the sparse index `index`, its time in `field`; null takes it off, or
+   * parks it under `parked`'s keys in the same index), with `extra` set in the same update, unless its certificate
+   * changed or it went since it was read (then the sync has scheduled it afresh): false then. Never changes the
+   * place's version.
    */
   private async moveOnSchedule(
     index: 'byNextAlert' | 'byRevocationCheck',
@@ -295,13 +296,16 @@ export class DynamoInventoryStore implements InventoryStore {
     at: string | null,
     scheduleKeys: (locationId: string, at: string) => Record<':pk' | ':sk', string>,
     extra?: { name: string; value: unknown },
+    parked?: Record<':pk' | ':sk', string>,
   ): Promise<boolean> {
     const keys = INVENTORY_INDEXES[index];
     const set = extra ? [`${extra.name} = :extra`] : [];
     const expression =
-      at === null
-        ? `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}REMOVE ${field}, #pk, #sk`
-        : `SET ${[...set, `${field} = :at`, '#pk = :pk', '#sk = :sk'].join(', ')}`;
+      at !== null
+        ? `SET ${[...set, `${field} = :at`, '#pk = :pk', '#sk = :sk'].join(', ')}`
+        : parked
+          ? `SET ${[...set, '#pk = :pk', '#sk = :sk'].join(', ')} REMOVE ${field}`
+          : `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}REMOVE ${field}, #pk, #sk`;
     try {
       await this.client.send(
         new UpdateCommand({
@@ -315,6 +319,7 @@ export class DynamoInventoryStore implements InventoryStore {
             ':live': 'live',
             ...(extra && { ':extra': extra.value }),
             ...(at !== null && { ':at': at, ...scheduleKeys(locationId, at) }),
+            ...(at === null && parked),
           },
           ReturnConsumedCapacity: 'TOTAL',
         }),
@@ -358,6 +363,18 @@ export class DynamoInventoryStore implements InventoryStore {
       nextCheckAt,
       revocationScheduleKeys,
       { name: 'revocation', value: revocation },
+      revocation.status === 'revoked' ? revokedKeys(locationId, revocation) : undefined,
+    );
+  }
+
+  revokedPlaces(options: ListOptions = {}): AsyncIterable<StoredLocation> {
+    const shards = everyShard((shard) =>
+      this.queryLocations('byRevocationCheck', `REVOKED#${shard}`, { limit: options.limit }),
+    );
+    const sortKey = (place: StoredLocation) => revokedKeys(place.locationId, place.revocation!)[':sk'];
+    return take(
+      mergeSorted(shards, (a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)),
+      options.limit,
     );
   }
 
@@ -381,9 +398,13 @@ export class DynamoInventoryStore implements InventoryStore {
     }
   }
 
-  byOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredLocation> {
+  byOwner(owner: string, options: ListOptions & { before?: Date } = {}): AsyncIterable<StoredLocation> {
     const shards = everyShard((shard) =>
-      this.queryLocations('byOwner', `OWNER#${owner}#${shard}`, { limit: options.limit, pageSize: MERGE_PAGE_SIZE }),
+      this.queryLocations('byOwner', `OWNER#${owner}#${shard}`, {
+        limit: options.limit,
+        pageSize: MERGE_PAGE_SIZE,
+        before: options.before?.toISOString(),
+      }),
     );
     return take(mergeSorted(shards, compareExpiry), options.limit);
   }
@@ -549,8 +570,9 @@ export class DynamoInventoryStore implements InventoryStore {
     );
   }
 
-  violationsByRule(ruleId: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
-    return this.mergeViolations((shard) => `VIOLATION#${ruleId}#${shard}`, 'byStatus', ruleIndexSortKey, options);
+  violationsByRule(ruleId: string, options: ListOptions & { exempted?: boolean } = {}): AsyncIterable<StoredViolation> {
+    const prefix = options.exempted ? 'EXEMPTED' : 'VIOLATION';
+    return this.mergeViolations((shard) => `${prefix}#${ruleId}#${shard}`, 'byStatus', ruleIndexSortKey, options);
   }
 
   violationsByOwner(owner: string, options: ListOptions = {}): AsyncIterable<StoredViolation> {
@@ -810,6 +832,9 @@ function toLocationItem(location: StoredLocation): Item {
     if (certificate && location.nextRevocationCheckAt) {
       const { ':pk': gsi8pk, ':sk': gsi8sk } = revocationScheduleKeys(locationId, location.nextRevocationCheckAt);
       Object.assign(item, { gsi8pk, gsi8sk });
+    } else if (certificate && location.revocation?.status === 'revoked') {
+      const { ':pk': gsi8pk, ':sk': gsi8sk } = revokedKeys(locationId, location.revocation);
+      Object.assign(item, { gsi8pk, gsi8sk });
     }
   }
   Object.assign(item, {
@@ -837,6 +862,15 @@ function onlyStaleMarkMoves(
   if (change === 'stale') return true;
   return previous.stale !== undefined && next.stale === undefined && previous.contentHash === next.contentHash;
 }
+
+/**
+ * A revoked certificate is checked no more (its revocation is final), so its place's slot in the revocation index
+ * lists it among the revoked instead: `REVOKED#<shard>` → `<revokedAt>#<locationId>` (`certwarden report revocations`).
+ */
+const revokedKeys = (locationId: string, revocation: RevocationStatus) => ({
+  ':pk': `REVOKED#${indexShardOf(locationId)}`,
+  ':sk': `${revocation.revokedAt ?? revocation.checkedAt}#${locationId}`,
+});
 
 const alertScheduleKeys = (locationId: string, at: string) => ({
   ':pk': `ALERT#${shardOf(locationId, ALERT_SHARDS)}`,
@@ -878,16 +912,17 @@ function nextAlertOf(
 }
 
 function toViolationItem(violation: StoredViolation): Item {
-  // Exempted violations stay out of the rule and owner indexes: those list what is open.
+  // Exempted violations stay out of the open ones' partitions of the rule and owner indexes: those list what is
+  // open. The rule index lists them apart (`EXEMPTED#`), for the violations report's open exemptions.
   const open = violation.exemption === null;
   return {
     pk: `LOC#${violation.locationId}`,
     sk: `VIOLATION#${violation.ruleId}`,
     type: 'violation',
     ...violation,
+    gsi5pk: `${open ? 'VIOLATION' : 'EXEMPTED'}#${violation.ruleId}#${indexShardOf(violation.locationId)}`,
+    gsi5sk: ruleIndexSortKey(violation),
     ...(open && {
-      gsi5pk: `VIOLATION#${violation.ruleId}#${indexShardOf(violation.locationId)}`,
-      gsi5sk: ruleIndexSortKey(violation),
       gsi3pk: `VIOLATIONS-OF#${violation.owner}#${indexShardOf(violation.locationId)}`,
       gsi3sk: ownerIndexSortKey(violation),
     }),

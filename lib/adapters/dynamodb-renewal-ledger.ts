@@ -1,13 +1,32 @@
-import { GetCommand, paginateQuery, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  paginateQuery,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../ports/clock';
 import { isConditionFailure } from './dynamodb-alert-ledger';
+import { indexShardOf } from './dynamodb-inventory-store';
+import { INDEX_SHARDS, INVENTORY_INDEXES } from './dynamodb-table';
+import { mergeSorted } from './merge-sorted';
 import type { ClaimedRenewal, RenewalAttempt, RenewalClaim, RenewalKey, RenewalLedger } from '../ports/renewal-ledger';
 
 /** In the place's own partition, beside its history: `LOC#<locationId>` / `RENEWAL#<fingerprint>`. */
 const keyOf = ({ locationId, fingerprint }: RenewalKey) => ({ pk: `LOC#${locationId}`, sk: `RENEWAL#${fingerprint}` });
 
+/**
+ * The ledger by time, on the byStatus index: `RENEWALS#<shard of location>` → `<requestedAt>#<locationId>#<fingerprint>`.
+ * A record is re-keyed when an attempt is taken up again, so a period lists each record by its latest attempt.
+ */
+const RENEWALS_PARTITION = 'RENEWALS#';
+const byTimeKeys = ({ locationId, fingerprint }: RenewalKey, requestedAt: string) => ({
+  ':gsi5pk': `${RENEWALS_PARTITION}${indexShardOf(locationId)}`,
+  ':gsi5sk': `${requestedAt}#${locationId}#${fingerprint}`,
+});
+
 const attemptOf = (item: Record<string, unknown>): RenewalAttempt => {
-  const { pk: _pk, sk: _sk, type: _type, leaseUntil: _lease, ...attempt } = item;
+  const { pk: _pk, sk: _sk, type: _type, leaseUntil: _lease, gsi5pk: _ipk, gsi5sk: _isk, ...attempt } = item;
   return attempt as unknown as RenewalAttempt;
 };
 
@@ -33,11 +52,19 @@ export class DynamoRenewalLedger implements RenewalLedger {
           UpdateExpression:
             'SET #type = :type, locationId = :locationId, fingerprint = :fingerprint, renewalId = :renewalId, ' +
             '#method = :method, requestedBy = :requestedBy, requestedAt = :now, #state = :inProgress, ' +
-            'leaseUntil = :leaseUntil REMOVE finishedAt, newFingerprint, message ADD attempt :one',
+            'leaseUntil = :leaseUntil, #ipk = :gsi5pk, #isk = :gsi5sk REMOVE finishedAt, newFingerprint, message ' +
+            'ADD attempt :one',
           ConditionExpression:
             'attribute_not_exists(pk) OR #state IN (:failed, :pending) OR (#state = :inProgress AND leaseUntil < :nowMs)',
-          ExpressionAttributeNames: { '#type': 'type', '#method': 'method', '#state': 'state' },
+          ExpressionAttributeNames: {
+            '#type': 'type',
+            '#method': 'method',
+            '#state': 'state',
+            '#ipk': INVENTORY_INDEXES.byStatus.partition,
+            '#isk': INVENTORY_INDEXES.byStatus.sort,
+          },
           ExpressionAttributeValues: {
+            ...byTimeKeys(key, now.toISOString()),
             ':type': 'renewal',
             ':locationId': key.locationId,
             ':fingerprint': key.fingerprint,
@@ -109,5 +136,36 @@ export class DynamoRenewalLedger implements RenewalLedger {
     );
     for await (const page of pages) attempts.push(...(page.Items ?? []).map(attemptOf));
     return attempts.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+  }
+
+  attemptsBetween(since: Date, until: Date): AsyncIterable<RenewalAttempt> {
+    const { partition, sort } = INVENTORY_INDEXES.byStatus;
+    const shards = Array.from({ length: INDEX_SHARDS }, (_, shard) =>
+      this.queryAttempts({
+        TableName: this.tableName,
+        IndexName: 'byStatus',
+        KeyConditionExpression: '#ipk = :ipk AND #isk BETWEEN :since AND :until',
+        ExpressionAttributeNames: { '#ipk': partition, '#isk': sort },
+        // `#` sorts before every character of a location id, `~` after: [since, until) by requestedAt.
+        ExpressionAttributeValues: {
+          ':ipk': `${RENEWALS_PARTITION}${shard}`,
+          ':since': `${since.toISOString()}#`,
+          ':until': `${until.toISOString()}#`,
+        },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    return mergeSorted(shards, (a, b) =>
+      a.requestedAt === b.requestedAt
+        ? `${a.locationId}#${a.fingerprint}`.localeCompare(`${b.locationId}#${b.fingerprint}`)
+        : a.requestedAt < b.requestedAt
+          ? -1
+          : 1,
+    );
+  }
+
+  private async *queryAttempts(input: QueryCommandInput): AsyncGenerator<RenewalAttempt> {
+    for await (const page of paginateQuery({ client: this.client, pageSize: 200 }, input))
+      for (const item of page.Items ?? []) yield attemptOf(item);
   }
 }

@@ -9,6 +9,7 @@ import { lazy } from './lazy';
 import type { openInventory as OpenInventoryFunction } from './open-inventory';
 import { addConfigAndStoreOptions, addStoreOptions, pkcs12PasswordOption, wholeDays, withExamples } from './options';
 import { registerPolicyCommands } from './policy-commands';
+import { registerReportCommands } from './report-commands';
 
 /*
  * The program is built from commander alone: every command imports what it runs when it runs (a provider's SDK
@@ -162,6 +163,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerPolicyCommands(program, { openInventory, exit });
   registerEvaluateCommands(program, { openInventory, exit });
   registerDigestCommands(program, { openInventory, exit });
+  registerReportCommands(program, { openInventory, exit });
 
   return program;
 }

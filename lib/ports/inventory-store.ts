@@ -278,8 +278,16 @@ export interface InventoryStore {
    * cannot put back the previous end. False when nothing was written.
    */
   recordRenewal(locationId: string, lastRenewal: LastRenewal): Promise<boolean>;
-  /** Live locations of an owner, soonest expiry first. */
-  byOwner(owner: string, options?: ListOptions): AsyncIterable<StoredLocation>;
+  /**
+   * Live places whose certificate was found revoked at its last check, earliest revocation first: a sparse index,
+   * so reading them costs what they are, not the inventory.
+   */
+  revokedPlaces(options?: ListOptions): AsyncIterable<StoredLocation>;
+  /**
+   * Live locations of an owner, soonest expiry first; with `before`, only those whose certificate expires before it
+   * (reading nothing else).
+   */
+  byOwner(owner: string, options?: ListOptions & { before?: Date }): AsyncIterable<StoredLocation>;
   /**
    * Locations of a configured source in one status; with `scope`, only that scope's (reading nothing else, so a
    * sync of one scope costs what that scope holds, not what the source holds).
@@ -303,8 +311,8 @@ export interface InventoryStore {
   /** Saves violations (replacing those of the same place and rule), in batches. */
   saveViolations(violations: StoredViolation[]): Promise<void>;
   removeViolations(violations: Array<{ locationId: string; ruleId: string }>): Promise<void>;
-  /** Violations of one rule across the inventory, most severe first. */
-  violationsByRule(ruleId: string, options?: ListOptions): AsyncIterable<StoredViolation>;
+  /** Open violations of one rule across the inventory, most severe first; with `exempted`, the exempted ones. */
+  violationsByRule(ruleId: string, options?: ListOptions & { exempted?: boolean }): AsyncIterable<StoredViolation>;
   /** An owner's violations, by rule. */
   violationsByOwner(owner: string, options?: ListOptions): AsyncIterable<StoredViolation>;
   /**

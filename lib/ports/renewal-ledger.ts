@@ -54,4 +54,9 @@ export interface RenewalLedger {
   ): Promise<boolean>;
   /** Every certificate's renewal record at a place, latest first. */
   attemptsAt(locationId: string): Promise<RenewalAttempt[]>;
+  /**
+   * The renewal records of the whole inventory whose latest attempt was requested in [since, until), earliest
+   * first: the renewal evidence of a period (`certwarden report renewals`), reading only that period's records.
+   */
+  attemptsBetween(since: Date, until: Date): AsyncIterable<RenewalAttempt>;
 }

@@ -3,12 +3,10 @@ import { loadConfig } from '../../adapters/config-file';
 import { DynamoRenewalLedger } from '../../adapters/dynamodb-renewal-ledger';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { createRenewer } from '../../connectors/renewer-from-config';
-import { CertwardenError } from '../../domain/errors';
 import type { CertwardenEvent } from '../../domain/events';
-import { locationIdOf, SOURCE_KINDS } from '../../ports/certificate-source';
 import { systemClock } from '../../ports/clock';
 import type { EventPublisher } from '../../ports/event-publisher';
-import type { InventoryStore } from '../../ports/inventory-store';
+import { placeIdOf } from '../../use-cases/place-id';
 import { renew, type RenewReport } from '../../use-cases/renew';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, type StoreOptions } from '../open-inventory';
@@ -20,14 +18,6 @@ export interface RenewCommandOptions extends StoreOptions {
   dryRun?: boolean;
   json?: boolean;
   eventBus?: string;
-}
-
-/** A place by its location id (`aws-acm:arn:…`) or by the provider's own id (the ARN, the Key Vault id). */
-async function placeIdOf(store: InventoryStore, location: string): Promise<string> {
-  for (const candidate of [location, ...SOURCE_KINDS.map((kind) => locationIdOf(kind, location))]) {
-    if (await store.getLocation(candidate)) return candidate;
-  }
-  throw new CertwardenError(`no place ${location} in the inventory (see certwarden list)`);
 }
 
 /**

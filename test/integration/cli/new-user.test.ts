@@ -174,6 +174,7 @@ describe('exit codes and help', () => {
       'demo',
       'evaluate',
       'digest',
+      'report',
       'policy check',
       'policy explain',
     ];
