@@ -1,3 +1,4 @@
+import { writeHtmlReport } from '../html-report';
 import { writeCsv } from './csv';
 import { writeJson } from './json';
 import { writeTable } from './table';
@@ -5,15 +6,10 @@ import type { ReportWriter } from './writer';
 
 export type { ReportWriter } from './writer';
 
-/**
- * The formats `certwarden report --format` and the pack write, by name: a new format is one writer added here
- * (`html`: the self-contained HTML report).
- */
+/** The formats `certwarden report --format` and the pack write, by name: a new format is one writer added here. */
 export const REPORT_WRITERS: Record<string, ReportWriter> = {
   table: writeTable,
   csv: writeCsv,
   json: writeJson,
+  html: (report, out) => writeHtmlReport(report, out),
 };
-
-/** The file extension of each format in a pack (`table` is for terminals and is not in a pack). */
-export const PACK_FORMATS: Record<string, string> = { csv: 'csv', json: 'json' };

@@ -55,20 +55,38 @@ describe('certwarden report', () => {
     expect(run.stdout).toContain('\n2 rows\n');
   });
 
-  it('writes the pack: every report but the audit of one place, as CSV and JSON', async () => {
+  it('writes a report as one self-contained HTML file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'report-'));
+    const out = join(dir, 'inventory.html');
+
+    const run = await certwarden(['report', 'inventory', '--format', 'html', '--out', out, ...store]);
+
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    const html = await readFile(out, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/i);
+    expect(html).toContain('Certificate inventory');
+    expect(html).toContain('PCI DSS v4.0');
+    expect(html).toMatch(/<\/html>\s*$/);
+  });
+
+  it('writes the pack: every report but the audit of one place, as CSV, JSON and HTML', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'pack-')), '2026-06');
 
     const run = await certwarden(['report', 'pack', '--out', dir, ...store]);
 
     expect(run.code).toBe(0);
-    const expected = REPORT_NAMES.filter((name) => name !== 'audit').flatMap((name) => [`${name}.csv`, `${name}.json`]);
+    const expected = REPORT_NAMES.filter((name) => name !== 'audit').flatMap((name) => [
+      `${name}.csv`,
+      `${name}.json`,
+      `${name}.html`,
+    ]);
     expect((await readdir(dir)).sort()).toEqual(expected.sort());
   });
 
   it.each([
     [['report', 'certs'], /^certwarden: unknown report "certs": expected one of inventory, .*, pack\n$/],
     [['report', 'unowned', '--days', '10'], /^certwarden: --days does not apply to report unowned\n$/],
-    [['report', 'expiring', '--format', 'xml'], /^certwarden: --format xml: expected one of table, csv, json/],
+    [['report', 'expiring', '--format', 'xml'], /^certwarden: --format xml: expected one of table, csv, json, html\n$/],
     [['report', 'audit'], /^certwarden: report audit needs a location/],
     [['report', 'audit', 'nowhere.pem'], /^certwarden: no place nowhere.pem in the inventory/],
     [['report', 'renewals', '--since', 'last week'], /--since.*expected an ISO 8601 date or time/],
