@@ -7,13 +7,12 @@ import { CertwardenError } from '../../domain/errors';
 import type { CertwardenEvent } from '../../domain/events';
 import { locationIdOf, SOURCE_KINDS } from '../../ports/certificate-source';
 import { systemClock } from '../../ports/clock';
-import type { EventPublisher } from '../../ports/event-publisher';
 import type { InventoryStore } from '../../ports/inventory-store';
 import { renew, type RenewReport } from '../../use-cases/renew';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
-import { eventBridgePublisher } from './evaluate';
+import { eventsLine, factLines, recordingPublisher } from '../recording-publisher';
 
 export interface RenewCommandOptions extends StoreOptions {
   config?: string;
@@ -23,7 +22,7 @@ export interface RenewCommandOptions extends StoreOptions {
 }
 
 /** A place by its location id (`aws-acm:arn:…`) or by the provider's own id (the ARN, the Key Vault id). */
-async function placeIdOf(store: InventoryStore, location: string): Promise<string> {
+export async function placeIdOf(store: InventoryStore, location: string): Promise<string> {
   for (const candidate of [location, ...SOURCE_KINDS.map((kind) => locationIdOf(kind, location))]) {
     if (await store.getLocation(candidate)) return candidate;
   }
@@ -48,14 +47,8 @@ export async function renewCommand(location: string, options: RenewCommandOption
     const configured = sourceConfig
       ? await createRenewer(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() })
       : undefined;
-    const sent: CertwardenEvent[] = [];
-    const target = options.eventBus ? await eventBridgePublisher(options.eventBus) : undefined;
-    const events: EventPublisher = {
-      publish: async (batch) => {
-        await target?.publish(batch);
-        sent.push(...batch);
-      },
-    };
+    const events = await recordingPublisher(options.eventBus);
+    const { sent } = events;
     try {
       const report = await renew({
         locationId,
@@ -90,15 +83,7 @@ export function renderRenewal(report: RenewReport, events: CertwardenEvent[], ev
     ['renewal', attempt && `${attempt.renewalId}, attempt ${attempt.attempt}, asked by ${attempt.requestedBy}`],
     ['result', report.message],
     ['new certificate', attempt?.newFingerprint ?? undefined],
-    [
-      'events',
-      events.length === 0
-        ? undefined
-        : `${events.map((event) => event.detailType).join(', ')}${eventBus ? ` (sent to ${eventBus})` : ' (not sent: no --event-bus)'}`,
-    ],
+    ['events', eventsLine(events, eventBus)],
   ];
-  return lines
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `${name.padEnd(16)}${value}\n`)
-    .join('');
+  return factLines(lines);
 }
