@@ -107,7 +107,7 @@ export function renderRevocation(report: RevokeReport, events: CertwardenEvent[]
     ['place', report.locationId],
     ['certificate', `serial ${report.serialNumber}, issued by ${report.issuer}`],
     ['reason', report.reason],
-    ['revoked by', report.certificateAuthorityArn ?? `the issuing CA (${report.issuer}), not certwarden`],
+    ['revoking CA', report.certificateAuthorityArn ?? `the issuing CA (${report.issuer}), not certwarden`],
     ['outcome', report.outcome === 'planned' ? 'dry run: nothing done' : report.outcome],
     ['result', report.message],
     ['recorded', record && `by ${record.requestedBy} at ${record.at}`],
