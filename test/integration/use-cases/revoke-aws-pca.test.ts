@@ -2,6 +2,7 @@ import { DynamoRevocationLedger } from '../../../lib/adapters/dynamodb-revocatio
 import { HttpRevocationChecker } from '../../../lib/adapters/http-revocation-checker';
 import { AwsAcmSource } from '../../../lib/connectors/aws-acm';
 import { AwsClientFactory } from '../../../lib/connectors/aws-clients';
+import { AwsPcaSource } from '../../../lib/connectors/aws-pca';
 import { AwsPcaRevoker } from '../../../lib/connectors/aws-pca-revoker';
 import { RevocationRefusedError } from '../../../lib/domain/errors';
 import type { CertificateRevokedDetail } from '../../../lib/domain/events';
@@ -63,7 +64,9 @@ async function world(configured: (authority: FakeCertificateAuthority) => string
   const events = new RecordingPublisher();
   const ledger = new DynamoRevocationLedger(inventory.client, inventory.tableName);
   const revoker = new AwsPcaRevoker({ clients, certificateAuthorities: configured(authority) });
-  const source = new AwsAcmSource({ name: 'acm', clients, accounts: [{ accountId: ACCOUNT }], regions: [REGION] });
+  const scope = { clients, accounts: [{ accountId: ACCOUNT }], regions: [REGION] };
+  // The CA's own place (an aws-pca source) puts its certificate in the inventory, the issuer a check needs.
+  const sources = [new AwsAcmSource({ name: 'acm', ...scope }), new AwsPcaSource({ name: 'pca', ...scope })];
   return {
     acm,
     pca,
@@ -74,7 +77,7 @@ async function world(configured: (authority: FakeCertificateAuthority) => string
     events,
     ledger,
     sync: async () => {
-      await inVirtualTime(() => syncSource({ source, store: inventory.store, clock }));
+      for (const source of sources) await inVirtualTime(() => syncSource({ source, store: inventory.store, clock }));
     },
     revokeAt: (arn, reason = 'keyCompromise') =>
       inVirtualTime(() =>
