@@ -138,7 +138,10 @@ async function loadCertificates(
 }
 
 /** The inventory's certificate of this fingerprint, with its DER; undefined when it holds none. */
-export async function heldCertificate(store: InventoryStore, fingerprint: string): Promise<HeldCertificate | undefined> {
+export async function heldCertificate(
+  store: InventoryStore,
+  fingerprint: string,
+): Promise<HeldCertificate | undefined> {
   const stored = await store.getCertificate(fingerprint);
   const body = stored && pemBlocks(stored.pem)[0]?.body;
   const der = body === undefined ? undefined : decodeBase64(body);
