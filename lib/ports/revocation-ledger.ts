@@ -1,30 +1,29 @@
-import type { RevocationReason } from '../domain/revocation';
+import type { CertificateRevokedDetail } from '../domain/events';
 
 /**
  * Remembers every certificate someone revoked with `certwarden revoke`, one record per certificate (fingerprint):
  * the audit trail of who revoked what, when and why, written once however often the command is run.
  */
 
-/** A revocation as it is kept: who, when, why, which certificate, which CA. */
-export interface RevocationRecord {
-  fingerprint: string;
-  /** As the inventory shows it (`openssl x509 -serial`). */
-  serialNumber: string;
-  issuer: string;
-  reason: RevocationReason;
-  /** See CertificateRevokedDetail.outcome. */
-  outcome: 'revoked' | 'issuer-must-revoke';
-  /** The Private CA that revoked it; null when the issuing CA must. */
-  certificateAuthorityArn: string | null;
-  /** The place the command named. */
-  locationId: string;
-  /** Who ran the command: `cli:<user>`. */
-  requestedBy: string;
-  /** When the command ran. */
-  at: string;
+/**
+ * A revocation as it is kept: who (`requestedBy`), when (`at`), why, which certificate (fingerprint, serial,
+ * issuer), which CA, and the place the command named; the same facts as the Certificate Revoked event.
+ */
+export type RevocationRecord = Pick<
+  CertificateRevokedDetail,
+  | 'fingerprint'
+  | 'serialNumber'
+  | 'issuer'
+  | 'reason'
+  | 'outcome'
+  | 'certificateAuthorityArn'
+  | 'locationId'
+  | 'requestedBy'
+  | 'at'
+> & {
   /** What the CA said, when it had revoked the certificate before (outside certwarden); null otherwise. */
   note: string | null;
-}
+};
 
 export interface RevocationLedger {
   /**

@@ -3,6 +3,7 @@ import { loadConfig } from '../../adapters/config-file';
 import { DynamoRenewalLedger } from '../../adapters/dynamodb-renewal-ledger';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { createRenewer } from '../../connectors/renewer-from-config';
+import type { CertwardenConfig } from '../../domain/config';
 import { CertwardenError } from '../../domain/errors';
 import type { CertwardenEvent } from '../../domain/events';
 import { locationIdOf, SOURCE_KINDS } from '../../ports/certificate-source';
@@ -10,7 +11,7 @@ import { systemClock } from '../../ports/clock';
 import type { InventoryStore } from '../../ports/inventory-store';
 import { renew, type RenewReport } from '../../use-cases/renew';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { withInventory, type StoreOptions } from '../open-inventory';
+import { withInventory, type OpenInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
 import { eventsLine, factLines, recordingPublisher } from '../recording-publisher';
 
@@ -30,18 +31,31 @@ export async function placeIdOf(store: InventoryStore, location: string): Promis
 }
 
 /**
- * `certwarden renew <location>`: renews the certificate at one place through its source's provider, with the
- * source's configured credentials and endpoints, and prints what it did. Exit 0 when renewed (or already renewed,
- * or a dry run), 1 when the renewal failed or is still pending at the provider.
+ * What a command that acts on one place starts from (`renew`, `revoke`): the configuration, the inventory it names
+ * (or the options'), and the place's location id.
  */
-export async function renewCommand(location: string, options: RenewCommandOptions): Promise<ExitCode> {
+export async function withConfiguredPlace<T>(
+  location: string,
+  options: StoreOptions & { config?: string },
+  work: (context: OpenInventory & { config: CertwardenConfig; locationId: string }) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfig(options.config);
   const storeOptions = {
     store: options.store ?? config.inventory.store,
     table: options.table ?? config.inventory.table,
   };
-  return withInventory(storeOptions, async ({ store, client, tableName }) => {
-    const locationId = await placeIdOf(store, location);
+  return withInventory(storeOptions, async (inventory) =>
+    work({ ...inventory, config, locationId: await placeIdOf(inventory.store, location) }),
+  );
+}
+
+/**
+ * `certwarden renew <location>`: renews the certificate at one place through its source's provider, with the
+ * source's configured credentials and endpoints, and prints what it did. Exit 0 when renewed (or already renewed,
+ * or a dry run), 1 when the renewal failed or is still pending at the provider.
+ */
+export async function renewCommand(location: string, options: RenewCommandOptions): Promise<ExitCode> {
+  return withConfiguredPlace(location, options, async ({ config, store, client, tableName, locationId }) => {
     const place = (await store.getLocation(locationId))!;
     const sourceConfig = config.sources.find((source) => source.name === place.source);
     const configured = sourceConfig

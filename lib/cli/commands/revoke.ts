@@ -1,6 +1,5 @@
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { loadConfig } from '../../adapters/config-file';
 import { DynamoRevocationLedger } from '../../adapters/dynamodb-revocation-ledger';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { createRevoker } from '../../connectors/revoker-from-config';
@@ -10,10 +9,10 @@ import type { RevocationReason } from '../../domain/revocation';
 import { systemClock } from '../../ports/clock';
 import { revoke, type RevokeReport } from '../../use-cases/revoke';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { withInventory, type StoreOptions } from '../open-inventory';
+import type { StoreOptions } from '../open-inventory';
 import { out } from '../output';
 import { eventsLine, factLines, recordingPublisher } from '../recording-publisher';
-import { placeIdOf } from './renew';
+import { withConfiguredPlace } from './renew';
 
 export interface RevokeCommandOptions extends StoreOptions {
   reason: RevocationReason;
@@ -48,13 +47,7 @@ export async function revokeCommand(
   options: RevokeCommandOptions,
   confirm: Confirm | undefined = process.stdin.isTTY ? askOnTerminal : undefined,
 ): Promise<ExitCode> {
-  const { config } = loadConfig(options.config);
-  const storeOptions = {
-    store: options.store ?? config.inventory.store,
-    table: options.table ?? config.inventory.table,
-  };
-  return withInventory(storeOptions, async ({ store, client, tableName }) => {
-    const locationId = await placeIdOf(store, location);
+  return withConfiguredPlace(location, options, async ({ config, store, client, tableName, locationId }) => {
     const configured = createRevoker(config.sources, { fetchSecret: lazySecretsManagerFetcher() });
     const events = await recordingPublisher(options.eventBus);
     try {

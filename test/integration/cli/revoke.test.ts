@@ -7,6 +7,7 @@ import { systemClock } from '../../../lib/ports/clock';
 import { certwarden } from '../../support/cli';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { importedFromPca } from '../../support/fakes/pca-imported';
 import { FakePca, type FakeCertificateAuthority } from '../../support/fakes/pca-server';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 
@@ -17,7 +18,6 @@ import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory
 const dynamo = useEmbeddedDynamoDb();
 const ACCOUNT = '111111111111';
 const REGION = 'eu-west-1';
-const DAY = 86_400_000;
 const LOAD_BALANCER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/shop/1`;
 
 let aws: FakeAwsServer;
@@ -38,26 +38,8 @@ beforeAll(async () => {
 afterAll(() => aws.close());
 
 /** An ACM certificate imported from the fake Private CA, in use by a load balancer. */
-async function imported(domainName: string): Promise<FakeAcmCertificate> {
-  const certificate = acm.add({ accountId: ACCOUNT, region: REGION, domainName, type: 'IMPORTED' });
-  const now = systemClock.now().getTime();
-  const issued = await pca.issueLeaf(authority, {
-    commonName: domainName,
-    notBefore: new Date(now - 10 * DAY),
-    notAfter: new Date(now + 80 * DAY),
-  });
-  certificate.keyAlgorithm = 'EC_prime256v1';
-  certificate.inUseBy = [LOAD_BALANCER];
-  certificate.issued = {
-    pem: issued.pem,
-    chainPem: authority.installed!.certificate.pem,
-    notBefore: issued.certificate.certificate.notBefore,
-    notAfter: issued.certificate.certificate.notAfter,
-    serial: issued.certificate.certificate.serialNumber,
-    fingerprint: issued.fingerprint,
-  };
-  return certificate;
-}
+const imported = async (domainName: string): Promise<FakeAcmCertificate> =>
+  (await importedFromPca(acm, pca, authority, { domainName, inUseBy: [LOAD_BALANCER] })).certificate;
 
 /** A config with one ACM source at the fakes (naming the CA unless told not to), and a fresh inventory synced from it. */
 async function syncedConfig({ withCa = true } = {}): Promise<{ file: string; inventory: TestInventory }> {

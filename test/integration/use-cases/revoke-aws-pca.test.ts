@@ -11,8 +11,9 @@ import { locationIdOf } from '../../../lib/ports/certificate-source';
 import { checkRevocation } from '../../../lib/use-cases/check-revocation';
 import { revoke } from '../../../lib/use-cases/revoke';
 import { syncSource } from '../../../lib/use-cases/sync';
-import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
+import { FakeAcm } from '../../support/fakes/acm-server';
 import { AwsFault, startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { importedFromPca } from '../../support/fakes/pca-imported';
 import { FakePca, type FakeCertificateAuthority } from '../../support/fakes/pca-server';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inVirtualTime } from '../../support/virtual-time';
@@ -25,7 +26,6 @@ import { MovableClock, RecordingPublisher } from '../evaluate/estate';
  */
 const dynamo = useEmbeddedDynamoDb();
 const NOW = new Date();
-const DAY = 86_400_000;
 const ACCOUNT = '111111111111';
 const REGION = 'eu-west-1';
 
@@ -95,31 +95,13 @@ async function world(configured: (authority: FakeCertificateAuthority) => string
   };
 }
 
-/** An ACM certificate imported from the fake Private CA, in use by a load balancer. */
-async function importedFrom(w: World, authority = w.authority, domainName = 'api.example.com') {
-  const certificate: FakeAcmCertificate = w.acm.add({
-    accountId: ACCOUNT,
-    region: REGION,
+/** An ACM certificate of the account imported from the fake Private CA (or another), in use by a load balancer. */
+const importedFrom = (w: World, authority = w.authority, domainName = 'api.example.com') =>
+  importedFromPca(w.acm, w.pca, authority, {
     domainName,
-    type: 'IMPORTED',
+    inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/shop/1`],
+    now: NOW,
   });
-  const issued = await w.pca.issueLeaf(authority, {
-    commonName: domainName,
-    notBefore: new Date(NOW.getTime() - 10 * DAY),
-    notAfter: new Date(NOW.getTime() + 80 * DAY),
-  });
-  certificate.keyAlgorithm = 'EC_prime256v1';
-  certificate.inUseBy = [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/shop/1`];
-  certificate.issued = {
-    pem: issued.pem,
-    chainPem: authority.installed!.certificate.pem,
-    notBefore: issued.certificate.certificate.notBefore,
-    notAfter: issued.certificate.certificate.notAfter,
-    serial: issued.certificate.certificate.serialNumber,
-    fingerprint: issued.fingerprint,
-  };
-  return { certificate, issued };
-}
 
 describe('revoking a certificate issued by a configured ACM Private CA', () => {
   it('calls RevokeCertificate with the CA, the serial in hex and the reason, and the CA lists it revoked', async () => {
