@@ -100,6 +100,7 @@ const importedFrom = (w: World, authority = w.authority, domainName = 'api.examp
   importedFromPca(w.acm, w.pca, authority, {
     domainName,
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/shop/1`],
+    accountId: ACCOUNT,
     now: NOW,
   });
 

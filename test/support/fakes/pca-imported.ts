@@ -12,10 +12,11 @@ export async function importedFromPca(
   acm: FakeAcm,
   pca: FakePca,
   authority: FakeCertificateAuthority,
-  place: { domainName: string; inUseBy: string[]; now?: Date },
+  /** `accountId`: the ACM certificate's account, @default the CA's */
+  place: { domainName: string; inUseBy: string[]; accountId?: string; now?: Date },
 ): Promise<{ certificate: FakeAcmCertificate; issued: FakeIssued & { certificate: IssuedCertificate } }> {
   const certificate = acm.add({
-    accountId: authority.accountId,
+    accountId: place.accountId ?? authority.accountId,
     region: authority.region,
     domainName: place.domainName,
     type: 'IMPORTED',
