@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoRevocationLedger } from '../../../lib/adapters/dynamodb-revocation-ledger';
+import { revokeCommand } from '../../../lib/cli/commands/revoke';
 import { EXIT } from '../../../lib/cli/exit-codes';
 import { systemClock } from '../../../lib/ports/clock';
 import { certwarden } from '../../support/cli';
@@ -183,5 +184,47 @@ describe('certwarden revoke', () => {
     );
     expect(run.stdout).toBe('');
     expect(revokeCallsOf(certificate)).toEqual([]);
+  });
+});
+
+describe('certwarden revoke at a terminal', () => {
+  const asIfTyped = (answer: boolean) => {
+    const questions: string[] = [];
+    return { questions, confirm: async (question: string) => (questions.push(question), answer) };
+  };
+  const withCallerKeys = async <T>(work: () => Promise<T>): Promise<T> => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      return await work();
+    } finally {
+      process.env = saved;
+    }
+  };
+
+  it('asks, naming the serial and the CA, and revokes nothing unless the answer is yes', async () => {
+    const certificate = await imported('asked.example.com');
+    const { file } = await syncedConfig();
+    const declined = asIfTyped(false);
+    const accepted = asIfTyped(true);
+    const options = { reason: 'keyCompromise' as const, config: file };
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+
+    try {
+      await expect(withCallerKeys(() => revokeCommand(certificate.arn, options, declined.confirm))).rejects.toThrow(
+        'not confirmed: nothing revoked',
+      );
+      expect(revokeCallsOf(certificate)).toEqual([]);
+      await expect(withCallerKeys(() => revokeCommand(certificate.arn, options, accepted.confirm))).resolves.toBe(
+        EXIT.ok,
+      );
+    } finally {
+      write.mockRestore();
+    }
+
+    expect(declined.questions).toEqual([
+      `Revoke serial ${certificate.issued!.serial.toUpperCase()} at ${authority.arn} (keyCompromise)? It cannot be undone.`,
+    ]);
+    expect(revokeCallsOf(certificate)).toHaveLength(1);
   });
 });
