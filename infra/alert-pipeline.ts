@@ -43,6 +43,7 @@ const SLACK_EVENTS: DetailType[] = [
   // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',
+  'Certificate Revoked',
 ];
 /** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
 const SECURITY_HUB_EVENTS: DetailType[] = [

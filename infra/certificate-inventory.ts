@@ -849,9 +849,16 @@ export class CertificateInventory extends Construct {
           .map((region) => `arn:${Aws.PARTITION}:acm:${region}:${Aws.ACCOUNT_ID}:certificate/*`),
       ),
     ].sort();
+    // Emergency revocation (`certwarden revoke`) at the Private CAs certwarden may use, named: never `*`.
+    const revocable = [
+      ...new Set(
+        sources.flatMap((source) => (source.kind === 'aws-acm' ? (source.issuingCertificateAuthorities ?? []) : [])),
+      ),
+    ].sort();
     const operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       managedPolicyName: `${prefix}-operator`,
-      description: 'certwarden: read the inventory, renew ACM certificates, publish acknowledgements',
+      description:
+        'certwarden: read the inventory, renew ACM certificates, revoke at the configured Private CAs, publish acknowledgements',
       statements: [
         ...readStatements(),
         new iam.PolicyStatement({
@@ -865,6 +872,15 @@ export class CertificateInventory extends Construct {
                 sid: 'RenewAcmCertificates',
                 actions: ['acm:RenewCertificate'],
                 resources: renewable,
+              }),
+            ]
+          : []),
+        ...(revocable.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'RevokeAtConfiguredPrivateCas',
+                actions: ['acm-pca:RevokeCertificate'],
+                resources: revocable,
               }),
             ]
           : []),

@@ -17,6 +17,11 @@ export const EXIT = {
    * judge), or an unexpected failure (the message says which).
    */
   error: 2,
+  /**
+   * `revoke` of a certificate no configured ACM Private CA issued (a dry run's too): recorded and announced, but
+   * still valid until its issuing CA revokes it, which certwarden cannot make it do.
+   */
+  issuerMustRevoke: 3,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

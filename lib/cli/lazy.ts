@@ -17,6 +17,7 @@ export const lazy = {
   digest: () => require('./commands/digest') as typeof import('./commands/digest'),
   renew: () => require('./commands/renew') as typeof import('./commands/renew'),
   report: () => require('./commands/report') as typeof import('./commands/report'),
+  revoke: () => require('./commands/revoke') as typeof import('./commands/revoke'),
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),

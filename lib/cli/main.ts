@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { RENEWAL_ACTORS } from '../domain/renewal';
+import { REVOCATION_REASONS } from '../domain/revocation';
 import { registerDigestCommands } from './digest-commands';
 import { registerEvaluateCommands } from './evaluate-commands';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -42,6 +43,7 @@ Exit codes:
   0  done
   1  done, with findings to act on (unreadable files, sync errors, violations, alerts not delivered)
   2  could not run (usage error, invalid configuration or policy, inventory unavailable, failure)
+  3  revoke: no configured Private CA issued the certificate; its issuing CA must revoke it
 `;
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -159,6 +161,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'certwarden renew aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/0c1d…',
     ],
   ).action(run(async (location: string, options) => lazy.renew().renewCommand(location, options)));
+
+  withExamples(
+    addConfigAndStoreOptions(
+      program
+        .command('revoke')
+        .description(
+          'emergency revocation: have the configured ACM Private CA that issued the certificate at a place revoke it, record it, and list every place to replace',
+        )
+        .argument('<location>', "the place: its location id (aws-acm:arn:…) or the provider's id (the ARN)")
+        .addOption(
+          new Option('--reason <reason>', 'why (RFC 5280 reason name)')
+            .choices(REVOCATION_REASONS)
+            .makeOptionMandatory(),
+        )
+        .option('--yes', 'revoke without asking (it cannot be undone); without it, a terminal asks')
+        .option('--dry-run', 'say which CA would revoke it and which places to replace; change nothing')
+        .option('--json', 'print the outcome and the runbook as JSON')
+        .addOption(
+          new Option('--event-bus <name>', 'also publish Certificate Revoked to this EventBridge bus').env(
+            'CERTWARDEN_EVENT_BUS',
+          ),
+        ),
+    ),
+    [
+      'certwarden revoke aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/0c1d… --reason keyCompromise --dry-run',
+      'certwarden revoke arn:aws:acm:eu-west-1:111111111111:certificate/0c1d… --reason superseded --yes',
+    ],
+  ).action(run(async (location: string, options) => lazy.revoke().revokeCommand(location, options)));
 
   registerPolicyCommands(program, { openInventory, exit });
   registerEvaluateCommands(program, { openInventory, exit });

@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/client-acm';
 import {
   ACMPCAClient,
-  GetCertificateAuthorityCertificateCommand,
   GetCertificateCommand as GetIssuedCertificateCommand,
   IssueCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
@@ -19,7 +18,7 @@ import type { RenewalSettings } from '../domain/renewal';
 import type { CertificateRenewer, RenewalOutcome, RenewalRequest } from '../ports/certificate-renewer';
 import type { StoredLocation } from '../ports/inventory-store';
 import { privateKeyPemBytes } from '../x509/factory';
-import { parseCertificates } from '../x509/parse';
+import { readIssuingAuthorities } from './aws-pca-authorities';
 import { describeAwsError, type AwsAccount, type AwsClients } from './aws-clients';
 import { pollUntil, type PollSettings } from './renewal-poll';
 
@@ -287,18 +286,10 @@ export class AwsAcmRenewer implements CertificateRenewer {
 
   /** The configured CAs by subject (as the inventory writes an issuer), each read in its own account, once. */
   private authoritiesBySubject(): Promise<Map<string, string>> {
-    this.authoritySubjects ??= (async () => {
-      const bySubject = new Map<string, string>();
-      for (const arn of this.options.issuingCertificateAuthorities ?? []) {
-        const [, , , region, accountId] = arn.split(':');
-        const pca = this.pca(accountId, region);
-        const { Certificate } = await pca.send(
-          new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: arn }),
-        );
-        bySubject.set(parseCertificates(Certificate!, arn).certificates[0].record.subject, arn);
-      }
-      return bySubject;
-    })();
+    this.authoritySubjects ??= readIssuingAuthorities(
+      this.options.issuingCertificateAuthorities ?? [],
+      (accountId, region) => this.pca(accountId, region),
+    ).then((authorities) => new Map(authorities.map(({ arn, certificate }) => [certificate.record.subject, arn])));
     this.authoritySubjects.catch(() => (this.authoritySubjects = undefined));
     return this.authoritySubjects;
   }

@@ -34,3 +34,6 @@ export class SourceReadError extends CertwardenError {}
  * left the status is `unknown` with this message as its reason.
  */
 export class RevocationCheckError extends CertwardenError {}
+
+/** The CA refused a revocation (or could not be reached): nothing was revoked. The message names the CA's answer. */
+export class RevocationRefusedError extends CertwardenError {}

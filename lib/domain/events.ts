@@ -1,3 +1,4 @@
+import type { RevocationReason } from './revocation';
 import type { ExpirySeverity } from './severity';
 
 /** What happened to a location in the inventory. */
@@ -178,6 +179,32 @@ export interface RevocationDetail extends PlaceDetail {
 }
 
 /**
+ * Someone had a certificate revoked with `certwarden revoke` (Certificate Revoked, high). Apart from Revocation
+ * Detected, which is what a check learns from the issuer (OCSP, CRL): this is an act, with who asked and why, and
+ * for a certificate no configured Private CA issued it is a request the issuing CA has yet to carry out.
+ */
+export interface CertificateRevokedDetail extends PlaceDetail {
+  schemaVersion: 1;
+  fingerprint: string;
+  serialNumber: string;
+  issuer: string;
+  /** RFC 5280 name of the reason given. */
+  reason: RevocationReason;
+  /**
+   * `revoked`: the configured ACM Private CA revoked it; `issuer-must-revoke`: certwarden cannot, the issuing CA
+   * (`issuer`) must, and the certificate is valid until it does.
+   */
+  outcome: 'revoked' | 'issuer-must-revoke';
+  /** The Private CA that revoked it; null for `issuer-must-revoke`. */
+  certificateAuthorityArn: string | null;
+  /** Who ran the command (`cli:<user>`). */
+  requestedBy: string;
+  /** Every live place holding the certificate (what to replace), this one's included. */
+  places: string[];
+  at: string;
+}
+
+/**
  * An event a target did not take and will not be sent again (Alert Undelivered): the target refused it for good
  * (a 4xx other than 408 and 429) or failed it as often as allowed. `certwarden list --undelivered` lists them.
  */
@@ -213,6 +240,7 @@ export type CertwardenEvent =
   | { detailType: 'Certificate Expiring' | 'Certificate Expired'; detail: ExpiryAlertDetail }
   | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
   | { detailType: 'Revocation Detected'; detail: RevocationDetail }
+  | { detailType: 'Certificate Revoked'; detail: CertificateRevokedDetail }
   | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail }
   | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail };
 
@@ -235,6 +263,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Sync Failed',
   'Sync Completed',
   'Alert Undelivered',
+  'Certificate Revoked',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -287,6 +316,11 @@ export const renewalEvent = (phase: 'requested' | 'succeeded' | 'failed', detail
 
 export const revocationEvent = (detail: RevocationDetail): CertwardenEvent => ({
   detailType: 'Revocation Detected',
+  detail,
+});
+
+export const certificateRevokedEvent = (detail: CertificateRevokedDetail): CertwardenEvent => ({
+  detailType: 'Certificate Revoked',
   detail,
 });
 

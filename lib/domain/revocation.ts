@@ -1,8 +1,29 @@
 /** What the issuer says about a certificate: `unknown` also when nobody could be asked (see `reason`). */
 export type RevocationState = 'good' | 'revoked' | 'unknown';
 
-/** How a status was learned. */
+/** How a status was learned from the issuer. */
 export type RevocationVia = 'ocsp' | 'crl';
+
+/**
+ * The reasons `certwarden revoke` takes, by their RFC 5280 (CRLReason) names; the ACM Private CA API spells each
+ * in its own way (lib/connectors/aws-pca-revoker.ts). removeFromCRL and certificateHold are left out: neither is a
+ * revocation that cannot be undone, and ACM Private CA offers neither.
+ */
+export const REVOCATION_REASONS = [
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+  'aACompromise',
+  'unspecified',
+] as const;
+
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export const isRevocationReason = (value: string): value is RevocationReason =>
+  (REVOCATION_REASONS as readonly string[]).includes(value);
 
 /** A place's last revocation check, as `certwarden list --json` shows it. */
 export interface RevocationStatus {
@@ -15,8 +36,11 @@ export interface RevocationStatus {
   /** ISO 8601, for `revoked`. */
   revokedAt: string | null;
   checkedAt: string;
-  /** Null when neither OCSP nor a CRL gave the answer. */
-  via: RevocationVia | null;
+  /**
+   * Null when neither OCSP nor a CRL gave the answer; `certwarden` when `certwarden revoke` had the issuing Private
+   * CA revoke it (recorded at once, before the CA's CRL or OCSP answer says so).
+   */
+  via: RevocationVia | 'certwarden' | null;
   /** The issuer certificate the inventory held and the check used (kept for the next check); null otherwise. */
   issuerFingerprint: string | null;
 }

@@ -82,7 +82,7 @@ export async function checkRevocation(options: CheckRevocationOptions): Promise<
                 issuer: certificate.record.issuer,
                 revokedAt: status.revokedAt ?? status.checkedAt,
                 reason: status.reason,
-                via: status.via ?? 'ocsp',
+                via: answer.via ?? 'ocsp',
                 at: status.checkedAt,
               }),
             );
@@ -117,7 +117,8 @@ async function duePlaces(
   return due;
 }
 
-interface HeldCertificate {
+/** A certificate of the inventory with its DER bytes. */
+export interface HeldCertificate {
   record: CertificateRecord;
   der: Uint8Array;
 }
@@ -136,7 +137,11 @@ async function loadCertificates(
   return held;
 }
 
-async function heldCertificate(store: InventoryStore, fingerprint: string): Promise<HeldCertificate | undefined> {
+/** The inventory's certificate of this fingerprint, with its DER; undefined when it holds none. */
+export async function heldCertificate(
+  store: InventoryStore,
+  fingerprint: string,
+): Promise<HeldCertificate | undefined> {
   const stored = await store.getCertificate(fingerprint);
   const body = stored && pemBlocks(stored.pem)[0]?.body;
   const der = body === undefined ? undefined : decodeBase64(body);

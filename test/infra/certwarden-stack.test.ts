@@ -297,6 +297,52 @@ describe('the certwarden stack', () => {
       const readResources = JSON.stringify(reader[1].Properties.PolicyDocument.Statement[0].Resource);
       for (const index of Object.keys(INVENTORY_INDEXES)) expect(readResources).toContain(`/index/${index}`);
     });
+
+    it('lets the operator alone revoke certificates, at the configured Private CAs only (certwarden revoke)', () => {
+      const ca = (id: string) => `arn:aws:acm-pca:eu-west-1:111111111111:certificate-authority/${id}`;
+      const stack = new Stack(unbundledApp(), 'Revoking', { env: { account: '111111111111', region: 'eu-west-1' } });
+      new CertificateInventory(stack, 'Inventory', {
+        alerts: { securityHub: false },
+        sources: [
+          {
+            kind: 'aws-acm',
+            name: 'acm',
+            regions: ['eu-west-1'],
+            issuingCertificateAuthorities: [ca('issuing-2'), ca('issuing-1')],
+          },
+          { kind: 'aws-pca', name: 'pca', regions: ['eu-west-1'] },
+        ],
+      });
+      const revoking = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
+      const grants = Object.values(revoking)
+        .filter((resource) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(resource.Type))
+        .flatMap((resource) => {
+          const documents = [
+            resource.Properties.PolicyDocument,
+            ...(resource.Properties.Policies ?? []).map((policy: Json) => policy.PolicyDocument),
+          ].filter(Boolean);
+          return documents.flatMap((document: Json) =>
+            (document.Statement as Statement[])
+              .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('acm-pca:Revoke')))
+              .map((statement) => ({ policy: resource.Properties.ManagedPolicyName, statement })),
+          );
+        });
+
+      expect(grants).toEqual([
+        {
+          policy: 'certwarden-operator',
+          statement: expect.objectContaining({
+            Action: 'acm-pca:RevokeCertificate',
+            Effect: 'Allow',
+            Resource: [ca('issuing-1'), ca('issuing-2')],
+          }),
+        },
+      ]);
+      const reader = Object.values(revoking).find(
+        (resource) => resource.Properties?.ManagedPolicyName === 'certwarden-reader',
+      );
+      expect(JSON.stringify(reader)).not.toContain('acm-pca');
+    });
   });
 
   it('keeps the inventory in one on-demand table with PITR, its own key, deletion protection, TTL and the GSIs of lib/adapters/dynamodb-table.ts', () => {
@@ -749,6 +795,7 @@ describe('the certwarden stack', () => {
             'Renewal Failed',
             'Certificate Provisioning Failed',
             'Alert Undelivered',
+            'Certificate Revoked',
           ],
         },
       ],

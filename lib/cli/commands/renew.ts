@@ -3,15 +3,15 @@ import { loadConfig } from '../../adapters/config-file';
 import { DynamoRenewalLedger } from '../../adapters/dynamodb-renewal-ledger';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { createRenewer } from '../../connectors/renewer-from-config';
+import type { CertwardenConfig } from '../../domain/config';
 import type { CertwardenEvent } from '../../domain/events';
 import { systemClock } from '../../ports/clock';
-import type { EventPublisher } from '../../ports/event-publisher';
 import { placeIdOf } from '../../use-cases/place-id';
 import { renew, type RenewReport } from '../../use-cases/renew';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { withInventory, type StoreOptions } from '../open-inventory';
+import { withInventory, type OpenInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
-import { eventBridgePublisher } from './evaluate';
+import { eventsLine, factLines, recordingPublisher } from '../recording-publisher';
 
 export interface RenewCommandOptions extends StoreOptions {
   config?: string;
@@ -21,31 +21,38 @@ export interface RenewCommandOptions extends StoreOptions {
 }
 
 /**
- * `certwarden renew <location>`: renews the certificate at one place through its source's provider, with the
- * source's configured credentials and endpoints, and prints what it did. Exit 0 when renewed (or already renewed,
- * or a dry run), 1 when the renewal failed or is still pending at the provider.
+ * What a command that acts on one place starts from (`renew`, `revoke`): the configuration, the inventory it names
+ * (or the options'), and the place's location id.
  */
-export async function renewCommand(location: string, options: RenewCommandOptions): Promise<ExitCode> {
+export async function withConfiguredPlace<T>(
+  location: string,
+  options: StoreOptions & { config?: string },
+  work: (context: OpenInventory & { config: CertwardenConfig; locationId: string }) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfig(options.config);
   const storeOptions = {
     store: options.store ?? config.inventory.store,
     table: options.table ?? config.inventory.table,
   };
-  return withInventory(storeOptions, async ({ store, client, tableName }) => {
-    const locationId = await placeIdOf(store, location);
+  return withInventory(storeOptions, async (inventory) =>
+    work({ ...inventory, config, locationId: await placeIdOf(inventory.store, location) }),
+  );
+}
+
+/**
+ * `certwarden renew <location>`: renews the certificate at one place through its source's provider, with the
+ * source's configured credentials and endpoints, and prints what it did. Exit 0 when renewed (or already renewed,
+ * or a dry run), 1 when the renewal failed or is still pending at the provider.
+ */
+export async function renewCommand(location: string, options: RenewCommandOptions): Promise<ExitCode> {
+  return withConfiguredPlace(location, options, async ({ config, store, client, tableName, locationId }) => {
     const place = (await store.getLocation(locationId))!;
     const sourceConfig = config.sources.find((source) => source.name === place.source);
     const configured = sourceConfig
       ? await createRenewer(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() })
       : undefined;
-    const sent: CertwardenEvent[] = [];
-    const target = options.eventBus ? await eventBridgePublisher(options.eventBus) : undefined;
-    const events: EventPublisher = {
-      publish: async (batch) => {
-        await target?.publish(batch);
-        sent.push(...batch);
-      },
-    };
+    const events = await recordingPublisher(options.eventBus);
+    const { sent } = events;
     try {
       const report = await renew({
         locationId,
@@ -80,15 +87,7 @@ export function renderRenewal(report: RenewReport, events: CertwardenEvent[], ev
     ['renewal', attempt && `${attempt.renewalId}, attempt ${attempt.attempt}, asked by ${attempt.requestedBy}`],
     ['result', report.message],
     ['new certificate', attempt?.newFingerprint ?? undefined],
-    [
-      'events',
-      events.length === 0
-        ? undefined
-        : `${events.map((event) => event.detailType).join(', ')}${eventBus ? ` (sent to ${eventBus})` : ' (not sent: no --event-bus)'}`,
-    ],
+    ['events', eventsLine(events, eventBus)],
   ];
-  return lines
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `${name.padEnd(16)}${value}\n`)
-    .join('');
+  return factLines(lines);
 }

@@ -1,5 +1,6 @@
 import { contentHash } from '../content-hash';
 import type { CertwardenEvent } from '../events';
+import { certificateRevokedWords } from './certificate-revoked-words';
 
 /**
  * The plain JSON shape for SIEMs without OCSF: one flat object per event. Its JSON Schema is
@@ -79,6 +80,8 @@ function messageOf(event: CertwardenEvent): string | null {
       return event.detail.problem;
     case 'Renewal Failed':
       return event.detail.error;
+    case 'Certificate Revoked':
+      return certificateRevokedWords(event.detail);
     case 'Alert Undelivered':
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
     default:

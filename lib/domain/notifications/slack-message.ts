@@ -7,6 +7,7 @@ import type {
   RevocationDetail,
   SyncFailedDetail,
 } from '../events';
+import { certificateRevokedWords } from './certificate-revoked-words';
 import { describeTimeLeft, displayNameOf } from './expiry-email';
 import { sourceKindLabel } from './source-labels';
 
@@ -180,6 +181,8 @@ function wordsOf(event: CertwardenEvent): string[] {
         ),
       ];
     }
+    case 'Certificate Revoked':
+      return [clipText(escapeMrkdwn(certificateRevokedWords(event.detail)), PART_BUDGET.words)];
     case 'Alert Undelivered': {
       const detail: AlertUndeliveredDetail = event.detail;
       const why = detail.permanent ? 'refused it for good' : `failed it ${detail.attempts} times`;

@@ -9,6 +9,7 @@ import {
   startEmbeddedDynamoDb,
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { systemClock } from '../../../lib/ports/clock';
 import { ALL_ALERT_SHARDS } from '../../../lib/use-cases/evaluate';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate } from '../../../lib/x509/factory';
+import { RevocationCa } from '../../support/revocation-ca';
 
 /**
  * The evaluate Lambda run in process as Lambda would run it, with the shard queue configured: the inventory on
@@ -266,5 +268,33 @@ describe('the evaluate function with a shard queue', () => {
 
     expect(sqs.messages).toEqual([]);
     expect(eventBridge.entries).toEqual([]);
+  });
+});
+
+describe('the evaluate function and revocation', () => {
+  it('checks the revocation status of what a sync brought (its CRL), records it and publishes Revocation Detected once', async () => {
+    const ca = await RevocationCa.create('Evaluate Handler Revocation CA');
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-revoked-'));
+      const leaf = await ca.issue('revoked.example.com', { crl: true });
+      ca.revoke('revoked.example.com', 'keyCompromise');
+      await writeFile(join(dir, 'revoked.pem'), leaf.pem);
+      await writeFile(join(dir, 'ca.pem'), readFileSync(ca.path('ca.pem')));
+      await syncSource({ source: new LocalFilesSource({ name: 'revoked', root: dir }), store, clock: systemClock });
+      const all = sqsEvent(record('all', { shards: [...ALL_ALERT_SHARDS] }));
+
+      const first = await handler(all, context());
+      const second = await handler(all, context());
+
+      expect([first, second]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      const detected = eventBridge.entries.filter((entry) => entry.DetailType === 'Revocation Detected');
+      expect(detected.map((entry) => JSON.parse(entry.Detail))).toEqual([
+        expect.objectContaining({ nativeId: join(dir, 'revoked.pem'), reason: 'keyCompromise', via: 'crl' }),
+      ]);
+      const place = await store.getLocation(`local-files:${join(dir, 'revoked.pem')}`);
+      expect(place?.revocation).toMatchObject({ status: 'revoked', reason: 'keyCompromise', via: 'crl' });
+    } finally {
+      await ca.close();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { parseCertificates } from '../../../lib/x509/parse';
@@ -14,6 +16,12 @@ import { AwsFault, epochSeconds, pageOf, type AwsCallContext, type AwsJsonServic
  * inventory has no business calling them. With `issuing` (a renewal's test), IssueCertificate signs the CSR with
  * the CA's key (one certificate per idempotency token, as within AWS's five minutes), and GetCertificate answers
  * RequestInProgressException `issuePolls` times before the certificate.
+ * RevokeCertificate (the CA's own account only: AWS RAM's default permission for a shared CA does not grant it)
+ * revokes a certificate the CA issued (`issueLeaf`, or IssueCertificate), by CertificateSerial in hex (colon-separated
+ * or not); RequestAlreadyProcessedException when it is revoked already, ResourceNotFoundException for a serial
+ * the CA never issued, InvalidStateException when the CA is not ACTIVE, ValidationException for a malformed
+ * serial or reason. What it revoked is in the CA's CRL, which `serveCrls` publishes over HTTP on 127.0.0.1 (as
+ * ACM PCA publishes its CRL to S3), for the certificates issued afterwards to name in their CRL distribution point.
  */
 
 export interface FakePcaOptions {
@@ -29,8 +37,29 @@ export interface FakeIssued {
   authorityArn: string;
   pem: string;
   fingerprint: string;
+  /** The serial, lowercase hex without leading zeros or colons: what RevokeCertificate is matched against. */
+  serial: string;
   pollsLeft: number;
 }
+
+/** RevokeCertificate's RevocationReason → the CRL entry's reason code (RFC 5280). */
+const CRL_REASON: Record<string, x509.X509CrlReason> = {
+  UNSPECIFIED: x509.X509CrlReason.unspecified,
+  KEY_COMPROMISE: x509.X509CrlReason.keyCompromise,
+  CERTIFICATE_AUTHORITY_COMPROMISE: x509.X509CrlReason.cACompromise,
+  AFFILIATION_CHANGED: x509.X509CrlReason.affiliationChanged,
+  SUPERSEDED: x509.X509CrlReason.superseded,
+  CESSATION_OF_OPERATION: x509.X509CrlReason.cessationOfOperation,
+  PRIVILEGE_WITHDRAWN: x509.X509CrlReason.privilegeWithdrawn,
+  A_A_COMPROMISE: x509.X509CrlReason.aACompromise,
+};
+
+/** A serial in any hex form (`0A:1b…`, `0a1b…`) as the fake keys it. */
+const serialKey = (hex: string): string =>
+  hex
+    .replace(/:/g, '')
+    .toLowerCase()
+    .replace(/^0+(?=.)/, '');
 
 export type FakeCaStatus =
   'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DELETED' | 'DISABLED' | 'EXPIRED' | 'FAILED';
@@ -91,6 +120,8 @@ export interface FakeCertificateAuthority {
   tags: Record<string, string>;
   createdAt: Date;
   lastStateChangeAt: Date;
+  /** Serials (serialKey) it revoked: the reason as RevokeCertificate named it, and when. */
+  revoked: Map<string, { reason: string; at: Date }>;
   /** Installed certificate and its chain (the parents), once there is one. */
   installed?: { certificate: IssuedCertificate; chainPem?: string; fingerprint: string };
   failureReason?: string;
@@ -127,6 +158,10 @@ export class FakePca {
   readonly issued: FakeIssued[] = [];
   /** IssueCertificate calls that went through, a repeated idempotency token's included. */
   issueCalls = 0;
+  /** RevokeCertificate requests as received (their revocation or their refusal). */
+  readonly revokeCalls: Array<Record<string, unknown>> = [];
+  private crlServer?: Server;
+  private crlBase?: string;
   private readonly byToken = new Map<string, FakeIssued>();
 
   constructor(
@@ -150,6 +185,7 @@ export class FakePca {
       crl: spec.crl,
       ocsp: spec.ocsp,
       tags: spec.tags ?? {},
+      revoked: new Map(),
       createdAt: new Date(this.at.getTime() - 30 * 86_400_000),
       lastStateChangeAt: new Date(this.at.getTime() - 29 * 86_400_000),
       failureReason: status === 'FAILED' ? 'OTHER' : undefined,
@@ -193,6 +229,87 @@ export class FakePca {
 
   all(): FakeCertificateAuthority[] {
     return [...this.authorities.values()];
+  }
+
+  /**
+   * A leaf the CA issues (as IssueCertificate would, without a CSR: its key is made here and dropped), kept among
+   * the issued so that it can be revoked; it names the CA's CRL when `serveCrls` runs.
+   */
+  async issueLeaf(
+    authority: FakeCertificateAuthority,
+    spec: { commonName: string; notBefore: Date; notAfter: Date },
+  ): Promise<FakeIssued & { certificate: IssuedCertificate }> {
+    const crl = this.crlUrlOf(authority);
+    const certificate = await issueCertificate({
+      subject: `CN=${spec.commonName}`,
+      dns: [spec.commonName],
+      issuer: authority.installed!.certificate,
+      notBefore: spec.notBefore,
+      notAfter: spec.notAfter,
+      extensions: crl ? [new x509.CRLDistributionPointsExtension([crl])] : [],
+    });
+    return { ...this.keep(authority, certificate, 0), certificate };
+  }
+
+  /** Serves each CA's CRL at `<base>/crl/<CA id>.crl`, signed by the CA and listing what it revoked. */
+  async serveCrls(): Promise<string> {
+    this.crlServer = createServer((request, response) => {
+      const authority = this.all().find((candidate) => request.url === new URL(this.crlUrlOf(candidate)!).pathname);
+      if (!authority?.installed) {
+        response.writeHead(404).end();
+        return;
+      }
+      this.crlOf(authority).then(
+        (der) => response.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(Buffer.from(der)),
+        () => response.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((listening) => this.crlServer!.listen(0, '127.0.0.1', listening));
+    this.crlBase = `http://127.0.0.1:${(this.crlServer.address() as AddressInfo).port}`;
+    return this.crlBase;
+  }
+
+  async close(): Promise<void> {
+    const server = this.crlServer;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((closed) => server.close(closed));
+  }
+
+  private crlUrlOf(authority: FakeCertificateAuthority): string | undefined {
+    return this.crlBase && `${this.crlBase}/crl/${authority.arn.split('/').pop()}.crl`;
+  }
+
+  /** The CA's CRL now: every serial it revoked, with the reason and time, valid for a day. */
+  private async crlOf(authority: FakeCertificateAuthority): Promise<Uint8Array> {
+    const installed = authority.installed!.certificate;
+    const now = new Date();
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: installed.certificate.subject,
+      thisUpdate: new Date(now.getTime() - 60_000),
+      nextUpdate: new Date(now.getTime() + 86_400_000),
+      signingAlgorithm: installed.signingAlgorithm,
+      signingKey: installed.keys.privateKey,
+      entries: [...authority.revoked].map(([serial, { reason, at }]) => ({
+        serialNumber: serial.length % 2 === 1 ? `0${serial}` : serial,
+        revocationDate: at,
+        reason: CRL_REASON[reason],
+      })),
+    });
+    return new Uint8Array(crl.rawData);
+  }
+
+  private keep(authority: FakeCertificateAuthority, certificate: IssuedCertificate, pollsLeft: number): FakeIssued {
+    const issued: FakeIssued = {
+      arn: `${authority.arn}/certificate/${randomUUID().replace(/-/g, '')}`,
+      authorityArn: authority.arn,
+      pem: certificate.pem,
+      fingerprint: createHash('sha256').update(certificate.der).digest('hex'),
+      serial: serialKey(certificate.certificate.serialNumber),
+      pollsLeft,
+    };
+    this.issued.push(issued);
+    return issued;
   }
 
   readonly service: AwsJsonService = {
@@ -258,8 +375,34 @@ export class FakePca {
         return { Certificate: issued.pem, CertificateChain: authority.installed!.certificate.pem };
       },
       GetCertificateAuthorityCsr: () => this.forbidden(),
+      RevokeCertificate: (input, context) => this.revoke(input, context),
     },
   };
+
+  private revoke(input: Record<string, unknown>, context: AwsCallContext) {
+    this.revokeCalls.push(input);
+    const authority = this.find(input, context);
+    const serial = input.CertificateSerial;
+    if (typeof serial !== 'string' || serial.length > 128 || !/^[0-9a-fA-F]{1,2}(:?[0-9a-fA-F]{2})*$/.test(serial)) {
+      throw new AwsFault('ValidationException', `CertificateSerial ${String(serial)} is not hexadecimal.`);
+    }
+    const reason = String(input.RevocationReason);
+    if (!(reason in CRL_REASON)) {
+      throw new AwsFault('ValidationException', `RevocationReason ${reason} is not a valid value.`);
+    }
+    if (authority.status !== 'ACTIVE') {
+      throw new AwsFault('InvalidStateException', `The certificate authority ${authority.arn} is not ACTIVE.`);
+    }
+    const key = serialKey(serial);
+    if (!this.issued.some((one) => one.authorityArn === authority.arn && one.serial === key)) {
+      throw new AwsFault('ResourceNotFoundException', `Could not find certificate with serial ${serial}.`);
+    }
+    if (authority.revoked.has(key)) {
+      throw new AwsFault('RequestAlreadyProcessedException', `The certificate ${serial} has already been revoked.`);
+    }
+    authority.revoked.set(key, { reason, at: new Date() });
+    return {};
+  }
 
   private async issue(input: Record<string, unknown>, context: AwsCallContext) {
     const authority = this.find(input, context, { shared: true });
@@ -283,14 +426,7 @@ export class FakePca {
       notBefore: this.at,
       notAfter: new Date(this.at.getTime() + validity.Value * 86_400_000),
     });
-    const issued: FakeIssued = {
-      arn: `${authority.arn}/certificate/${randomUUID().replace(/-/g, '')}`,
-      authorityArn: authority.arn,
-      pem: certificate.pem,
-      fingerprint: createHash('sha256').update(certificate.der).digest('hex'),
-      pollsLeft: this.options.issuePolls ?? 1,
-    };
-    this.issued.push(issued);
+    const issued = this.keep(authority, certificate, this.options.issuePolls ?? 1);
     if (token) this.byToken.set(token, issued);
     return { CertificateArn: issued.arn };
   }

@@ -1,5 +1,6 @@
 import {
   alertUndeliveredEvent,
+  certificateRevokedEvent,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -147,6 +148,20 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     revokedAt: acmAlert.at,
     reason: 'keyCompromise',
     via: 'ocsp',
+    at: acmAlert.at,
+  }),
+  certificateRevokedEvent({
+    schemaVersion: 1,
+    ...place,
+    fingerprint: FP,
+    serialNumber: acmAlert.serialNumber!,
+    issuer: acmAlert.issuer,
+    reason: 'keyCompromise',
+    outcome: 'revoked',
+    certificateAuthorityArn:
+      'arn:aws:acm-pca:eu-west-1:111111111111:certificate-authority/11111111-2222-3333-4444-555555555555',
+    requestedBy: 'cli:alice',
+    places: [place.locationId],
     at: acmAlert.at,
   }),
   provisioningFailedEvent({
