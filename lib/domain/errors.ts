@@ -34,3 +34,6 @@ export class SourceReadError extends CertwardenError {}
  * left the status is `unknown` with this message as its reason.
  */
 export class RevocationCheckError extends CertwardenError {}
+
+/** A Certificate Transparency log could not be read (unreachable, an HTTP error, an answer that is not RFC 6962). */
+export class CtLogError extends CertwardenError {}

@@ -1,5 +1,5 @@
 import { contentHash } from '../content-hash';
-import type { CertwardenEvent } from '../events';
+import type { CertwardenEvent, UnknownCertificateIssuedDetail } from '../events';
 
 /**
  * The plain JSON shape for SIEMs without OCSF: one flat object per event. Its JSON Schema is
@@ -64,6 +64,8 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
       return `${event.detail.locationId}#${event.detail.ruleId}`;
     case 'Alert Undelivered':
       return event.detail.alertId ?? undefined;
+    case 'Unknown Certificate Issued':
+      return `ct#${event.detail.findingId}`;
     default:
       return undefined;
   }
@@ -79,6 +81,8 @@ function messageOf(event: CertwardenEvent): string | null {
       return event.detail.problem;
     case 'Renewal Failed':
       return event.detail.error;
+    case 'Unknown Certificate Issued':
+      return unknownIssuedMessage(event.detail);
     case 'Alert Undelivered':
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
     default:
@@ -119,3 +123,9 @@ export function toSiemJson(event: CertwardenEvent): SiemJsonEvent {
     message: messageOf(event),
   };
 }
+
+/** What an Unknown Certificate Issued event says, in words (SIEM JSON and OCSF messages). */
+export const unknownIssuedMessage = (detail: UnknownCertificateIssuedDetail): string =>
+  `${detail.entryType === 'precert' ? 'precertificate' : 'certificate'} for ${detail.dnsNames.join(', ') || detail.subject} ` +
+  `(serial ${detail.serialNumber}, issuer ${detail.issuer}) logged in ${detail.log} at entry ${detail.index}; ` +
+  `the inventory does not hold it`;

@@ -6,6 +6,7 @@ import type {
   RenewalDetail,
   RevocationDetail,
   SyncFailedDetail,
+  UnknownCertificateIssuedDetail,
 } from '../events';
 import { describeTimeLeft, displayNameOf } from './expiry-email';
 import { sourceKindLabel } from './source-labels';
@@ -176,6 +177,20 @@ function wordsOf(event: CertwardenEvent): string[] {
       return [
         clipText(
           escapeMrkdwn(`serial ${detail.serialNumber} revoked on ${detail.revokedAt}${reason}, found by ${detail.via}`),
+          PART_BUDGET.words,
+        ),
+      ];
+    }
+    case 'Unknown Certificate Issued': {
+      const detail: UnknownCertificateIssuedDetail = event.detail;
+      const what = detail.entryType === 'precert' ? 'A precertificate' : 'A certificate';
+      return [
+        clipText(
+          escapeMrkdwn(
+            `${what} for ${detail.dnsNames.join(', ') || detail.subject} (serial ${detail.serialNumber}) from ` +
+              `${detail.issuer} is in CT log ${detail.log} (entry ${detail.index}, ${detail.loggedAt}) and no ` +
+              `source of the inventory holds it.`,
+          ),
           PART_BUDGET.words,
         ),
       ];

@@ -1,5 +1,7 @@
 import {
   DETAIL_TYPES,
+  unknownCertificateIssuedEvent,
+  type UnknownCertificateIssuedDetail,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -16,7 +18,9 @@ import {
 import { EXPIRY_SEVERITIES } from '../../../../lib/domain/severity';
 import { OCSF_CLASSES, OCSF_VERSION, toOcsf } from '../../../../lib/domain/notifications/siem-ocsf';
 import schemaExtract from './fixtures/ocsf-1.3.0-required.json';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from './fixtures';
+
+const unknownIssued = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Unknown Certificate Issued')!;
 
 /**
  * Every OCSF event toOcsf makes, checked against the OCSF 1.3.0 schema itself: the required attributes, constraints,
@@ -256,6 +260,16 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
     'Policy Violation (no fingerprint or common name)',
     policyViolationEvent({ ...violation, fingerprint: null, subjectCommonName: null }, 'open'),
   ],
+  ['Unknown Certificate Issued (precert)', unknownIssued],
+  [
+    'Unknown Certificate Issued (certificate, no common name)',
+    unknownCertificateIssuedEvent({
+      ...(unknownIssued.detail as UnknownCertificateIssuedDetail),
+      entryType: 'x509',
+      fingerprint: 'ab'.repeat(32),
+      subjectCommonName: null,
+    }),
+  ],
 ];
 
 const inventory = (change: 'discovered' | 'renewed' | 'removed') =>
@@ -297,6 +311,7 @@ const FINDING_TYPES: DetailType[] = [
   'Revocation Detected',
   'Policy Violation',
   'Violation Resolved',
+  'Unknown Certificate Issued',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {
