@@ -15,12 +15,19 @@ export function domainsCovering(names: readonly string[], domains: readonly stri
   });
 }
 
-/** A distinguished name as compared: RFC 4514 as lib/x509 writes it (`CN=X,O=Y`), case and spaces after commas aside. */
-export const canonicalDn = (dn: string): string =>
-  dn
-    .trim()
-    .replace(/\s*,\s*/g, ',')
-    .toLowerCase();
+/** A distinguished name's RDNs as compared: split at unescaped commas, trimmed, lowercase. */
+const rdnsOf = (dn: string): string[] => dn.split(/(?<!\\),/).map((rdn) => rdn.trim().toLowerCase());
+
+/**
+ * Whether two distinguished names are the same: RDN by RDN, case and spaces aside, in either order, since people
+ * copy a name from tools that print it most specific first (RFC 4514, as certwarden does) or last (OpenSSL's default).
+ */
+export function sameDn(a: string, b: string): boolean {
+  const left = rdnsOf(a);
+  const right = rdnsOf(b);
+  if (left.length !== right.length) return false;
+  return left.every((rdn, i) => rdn === right[i]) || left.every((rdn, i) => rdn === right[right.length - 1 - i]);
+}
 
 /** What the CT monitor never reports: certificates of these issuers, or with these keys (theirs or their issuer's). */
 export interface CtAllowlist {
@@ -35,8 +42,7 @@ export function allowedBy(
   certificate: { issuer: string; publicKeySha256: string; issuerKeySha256: string | null },
   allowlist: CtAllowlist,
 ): 'issuer' | 'public key' | 'issuer key' | undefined {
-  const issuer = canonicalDn(certificate.issuer);
-  if (allowlist.issuers.some((allowed) => canonicalDn(allowed) === issuer)) return 'issuer';
+  if (allowlist.issuers.some((allowed) => sameDn(allowed, certificate.issuer))) return 'issuer';
   const keys = new Set(allowlist.publicKeys.map((key) => key.toLowerCase()));
   if (keys.has(certificate.publicKeySha256)) return 'public key';
   if (certificate.issuerKeySha256 && keys.has(certificate.issuerKeySha256)) return 'issuer key';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { allowedBy, domainsCovering, issuedCertificateId, type CtAllowlist } from '../domain/certificate-transparency';
 import { unknownCertificateIssuedEvent, type UnknownCertificateIssuedDetail } from '../domain/events';
 import type { AlertKey, AlertLedger } from '../ports/alert-ledger';
@@ -58,11 +59,13 @@ export interface CtPollReport {
 }
 
 const MAX_UNREADABLE_LISTED = 10;
+/** Inventory and ledger requests in flight at once, per poll. */
+const REQUESTS_IN_FLIGHT = 16;
 /** How long a claimed finding is ours to publish before another poller may take it over (we crashed). */
 const CLAIM_LEASE_MS = 5 * 60_000;
 const UNKNOWN_ISSUED = 'unknown-issued';
 /** Every live place, whatever its expiry: the listing the precertificate index is built from. */
-const END_OF_TIME = new Date(8.64e15);
+const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
 /**
  * Polls Certificate Transparency logs for certificates of the monitored domains that the inventory does not hold,
@@ -81,7 +84,7 @@ const END_OF_TIME = new Date(8.64e15);
 export async function monitorCt(options: MonitorCtOptions): Promise<CtPollReport> {
   const findings: UnknownCertificateIssuedDetail[] = [];
   const known = new KnownCertificates(options.store, options.domains);
-  const run: PollRun = { owner: randomUUID(), seen: new Set(), findings };
+  const run: PollRun = { owner: randomUUID(), seen: new Set(), findings, limit: pLimit(REQUESTS_IN_FLIGHT) };
   const logs = await Promise.all(
     options.logs.map(async (log) => {
       const report: CtLogReport = {
@@ -137,22 +140,24 @@ async function pollLog(
     const last = Math.min(position + log.batchSize, end) - 1;
     const page = await log.getEntries(position, last, signal);
     if (page.length === 0) throw new Error(`${log.name}: get-entries ${position}-${last} returned no entries`);
-    const unknown: UnknownCertificateIssuedDetail[] = [];
+    const entries: Array<{ entry: CtLogEntry; index: number }> = [];
     for (const [offset, raw] of page.entries()) {
-      const index = position + offset;
-      let entry: CtLogEntry;
+      report.read++;
       try {
-        entry = readCtEntry(raw.leafInput, raw.extraData);
+        entries.push({ entry: readCtEntry(raw.leafInput, raw.extraData), index: position + offset });
       } catch (error) {
         if (report.unreadable.length < MAX_UNREADABLE_LISTED)
-          report.unreadable.push(`entry ${index}: ${error instanceof Error ? error.message : String(error)}`);
-        continue;
-      } finally {
-        report.read++;
+          report.unreadable.push(
+            `entry ${position + offset}: ${error instanceof Error ? error.message : String(error)}`,
+          );
       }
-      const finding = await examine(entry, index, log, options, known, report);
-      if (finding) unknown.push(finding);
     }
+    // The inventory lookups of a page go side by side: a page of a busy log holds a few entries for our names.
+    const unknown = (
+      await Promise.all(
+        entries.map(({ entry, index }) => run.limit(() => examine(entry, index, log, options, known, report))),
+      )
+    ).filter((finding) => finding !== undefined);
     await raise(unknown, options, report, run);
     const next = position + page.length;
     if (!(await positions.advance(log.url, stored, next, sth.treeSize)))
@@ -214,6 +219,7 @@ interface PollRun {
   owner: string;
   seen: Set<string>;
   findings: UnknownCertificateIssuedDetail[];
+  limit: pLimit.Limit;
 }
 
 /**
@@ -228,22 +234,24 @@ async function raise(
   report: CtLogReport,
   run: PollRun,
 ): Promise<void> {
-  const claimed: Array<{ key: AlertKey; detail: UnknownCertificateIssuedDetail }> = [];
-  let held: UnknownCertificateIssuedDetail | undefined;
-  for (const detail of unknown) {
-    // A precertificate and its certificate on one page, or one certificate in two logs polled at once.
-    if (run.seen.has(detail.findingId)) continue;
-    run.seen.add(detail.findingId);
-    const key = findingKey(detail.findingId);
-    const result = await options.ledger.claim(key, {
-      owner: run.owner,
-      leaseMs: CLAIM_LEASE_MS,
-      keepUntil: new Date(detail.notAfter),
-    });
-    if (result === 'claimed') claimed.push({ key, detail });
-    else if (result === 'held') held ??= detail;
-  }
-  const giveBack = () => Promise.all(claimed.map(({ key }) => options.ledger.release(key, run.owner)));
+  // A precertificate and its certificate on one page, or one certificate in two logs polled at once: claimed once.
+  const fresh = unknown.filter((detail) => !run.seen.has(detail.findingId) && run.seen.add(detail.findingId));
+  const results = await Promise.all(
+    fresh.map((detail) =>
+      run.limit(async () => {
+        const key = findingKey(detail.findingId);
+        const result = await options.ledger.claim(key, {
+          owner: run.owner,
+          leaseMs: CLAIM_LEASE_MS,
+          keepUntil: new Date(detail.notAfter),
+        });
+        return { key, detail, result };
+      }),
+    ),
+  );
+  const claimed = results.filter(({ result }) => result === 'claimed');
+  const held = results.find(({ result }) => result === 'held')?.detail;
+  const giveBack = () => Promise.all(claimed.map(({ key }) => run.limit(() => options.ledger.release(key, run.owner))));
   if (held) {
     await giveBack();
     for (const { detail } of claimed) run.seen.delete(detail.findingId);
@@ -256,7 +264,7 @@ async function raise(
     await giveBack();
     throw error;
   }
-  await Promise.all(claimed.map(({ key }) => options.ledger.complete(key, run.owner)));
+  await Promise.all(claimed.map(({ key }) => run.limit(() => options.ledger.complete(key, run.owner))));
   report.raised += claimed.length;
   run.findings.push(...claimed.map(({ detail }) => detail));
 }
