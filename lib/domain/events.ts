@@ -226,8 +226,8 @@ export interface UnknownCertificateIssuedDetail {
   dnsNames: string[];
   issuer: string;
   /** SHA-256 of the issuer's SubjectPublicKeyInfo, when the entry tells it. */
-  issuerKeySha256: string | null;
-  publicKeySha256: string;
+  issuerSpkiSha256: string | null;
+  spkiSha256: string;
   notBefore: string;
   notAfter: string;
   /** The monitored domains its names fall under. */

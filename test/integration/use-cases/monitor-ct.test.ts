@@ -242,7 +242,7 @@ describe('monitorCt against a local RFC 6962 log', () => {
       subjectCommonName: 'login-4.Example.COM',
       dnsNames: ['login-4.Example.COM'],
       issuer: normalize(rogue.der).subject,
-      issuerKeySha256: spkiSha256(rogue),
+      issuerSpkiSha256: spkiSha256(rogue),
       domains: ['example.com'],
       severity: 'high',
       loggedAt: new Date(LOGGED_AT + 4).toISOString(),

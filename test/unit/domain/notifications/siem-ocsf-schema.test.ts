@@ -20,6 +20,11 @@ import { OCSF_CLASSES, OCSF_VERSION, toOcsf } from '../../../../lib/domain/notif
 import schemaExtract from './fixtures/ocsf-1.3.0-required.json';
 import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from './fixtures';
 
+/** The place a finding names: a certificate's in the inventory, or for one CT logged and no source holds, `ct:<finding id>`. */
+const placeUidOf = (event: CertwardenEvent): string =>
+  event.detailType === 'Unknown Certificate Issued'
+    ? `ct:${event.detail.findingId}`
+    : (event.detail as { locationId: string }).locationId;
 const unknownIssued = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Unknown Certificate Issued')!;
 
 /**
@@ -364,9 +369,7 @@ describe('toOcsf against the OCSF 1.3.0 schema', () => {
 
   it.each(FINDINGS)('%s: names the certificate place as its one affected resource', (_, event) => {
     const ocsf = wire(event)!;
-    expect(ocsf.resources).toEqual([
-      expect.objectContaining({ uid: (event.detail as { locationId: string }).locationId, type: 'Certificate' }),
-    ]);
+    expect(ocsf.resources).toEqual([expect.objectContaining({ uid: placeUidOf(event), type: 'Certificate' })]);
   });
 
   it('tries every finding detail type', () => {
