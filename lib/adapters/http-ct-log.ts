@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { CtConfig } from '../domain/config';
 import { CtLogError } from '../domain/errors';
 import type { CtLog, RawCtEntry, SignedTreeHead } from '../ports/ct-log';
 
@@ -95,3 +96,7 @@ function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
+
+/** The configured logs (the config's `ct.logs`), each over HTTP with the configured timeout. */
+export const httpCtLogs = (ct: CtConfig): HttpCtLog[] =>
+  ct.logs.map((log) => new HttpCtLog({ ...log, timeoutMs: ct.timeoutMs }));
