@@ -10,6 +10,7 @@ import { benchAwsHolders } from './aws-holders';
 import { benchAzureKeyVault } from './azure-key-vault';
 import { benchCli } from './cli';
 import { benchCost } from './cost';
+import { benchCt } from './ct';
 import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
@@ -31,7 +32,8 @@ import { benchRevocation } from './revocation';
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
  * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
- * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size). A quick look at one section:
+ * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size), ct (a poll of 5,000 entries
+ * of a local RFC 6962 log, BENCH_CT_ENTRIES for another size). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -274,6 +276,7 @@ void (async () => {
   if (wanted('cost')) await section('cost', () => benchCost(connectorCount));
   if (wanted('scan')) await section('scan', () => benchLocalScan());
   if (wanted('revocation')) await section('revocation', () => benchRevocation());
+  if (wanted('ct')) await section('CT', () => benchCt());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {
