@@ -9,7 +9,7 @@ import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { httpCtLogs } from '../../lib/adapters/http-ct-log';
 import { CtConfig } from '../../lib/domain/config';
 import { systemClock } from '../../lib/ports/clock';
-import { monitorCt } from '../../lib/use-cases/monitor-ct';
+import { monitorCt, monitorSettingsOf } from '../../lib/use-cases/monitor-ct';
 import { jsonVariable, loadEnv } from '../shared/env';
 import { METRIC } from '../shared/metric-names';
 import { logger, publishMetric, withPowertools } from '../shared/powertools';
@@ -52,10 +52,7 @@ export const handler = withPowertools(async (_event: unknown, context: Context) 
     store,
     clock: systemClock,
     events,
-    domains: ct.domains,
-    allowlist: ct.allowlist,
-    startAt: ct.startAt,
-    maxEntriesPerPoll: ct.maxEntriesPerPoll,
+    ...monitorSettingsOf(ct),
     signal: AbortSignal.timeout(Math.max(1000, context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS)),
   });
   const unread = report.logs.filter((log) => log.error !== null);

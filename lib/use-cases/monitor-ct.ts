@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { allowedBy, domainsCovering, issuedCertificateId, type CtAllowlist } from '../domain/certificate-transparency';
+import type { CtConfig } from '../domain/config';
 import { unknownCertificateIssuedEvent, type UnknownCertificateIssuedDetail } from '../domain/events';
 import type { AlertKey, AlertLedger } from '../ports/alert-ledger';
 import type { Clock } from '../ports/clock';
@@ -8,6 +9,14 @@ import type { CtLog, CtPositions } from '../ports/ct-log';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore } from '../ports/inventory-store';
 import { readCtEntry, type CtLogEntry } from '../x509/ct-entry';
+
+/** What the config's `ct` section tells a poll, as MonitorCtOptions takes it: the CLI and the handler share it. */
+export const monitorSettingsOf = (ct: CtConfig) => ({
+  domains: ct.domains,
+  allowlist: ct.allowlist,
+  startAt: ct.startAt,
+  maxEntriesPerPoll: ct.maxEntriesPerPoll,
+});
 
 export interface MonitorCtOptions {
   logs: readonly CtLog[];

@@ -5,7 +5,7 @@ import { httpCtLogs } from '../../adapters/http-ct-log';
 import { ConfigError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
 import type { EventPublisher } from '../../ports/event-publisher';
-import { monitorCt, type CtPollReport } from '../../use-cases/monitor-ct';
+import { monitorCt, monitorSettingsOf, type CtPollReport } from '../../use-cases/monitor-ct';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, type StoreOptions } from '../open-inventory';
 import { out, warn } from '../output';
@@ -54,10 +54,7 @@ export async function ctPoll(options: CtPollOptions): Promise<ExitCode> {
       store,
       clock: systemClock,
       events,
-      domains: ct.domains,
-      allowlist: ct.allowlist,
-      startAt: ct.startAt,
-      maxEntriesPerPoll: ct.maxEntriesPerPoll,
+      ...monitorSettingsOf(ct),
     });
     for (const log of report.logs) {
       if (log.error) warn(`ct log ${log.error.startsWith(`${log.log}:`) ? log.error : `${log.log}: ${log.error}`}`);

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
 import {
@@ -8,6 +6,7 @@ import {
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
 import { issueCertificate } from '../../../lib/x509/factory';
+import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { FakeCtLog, poisonExtension, precertEntry, x509Entry } from '../../support/fakes/ct-log-server';
 
 /**
@@ -16,7 +15,7 @@ import { FakeCtLog, poisonExtension, precertEntry, x509Entry } from '../../suppo
  */
 const TABLE = 'certwarden-ct';
 let dynamo: EmbeddedDynamoDb;
-let eventBridge: Server;
+let eventBridge: FakeAwsServer;
 let log: FakeCtLog;
 const published: Array<{ DetailType: string; Source: string; EventBusName: string; Detail: string }> = [];
 const context = { functionName: 'ct', awsRequestId: 'req', getRemainingTimeInMillis: () => 300_000 } as Context;
@@ -25,17 +24,19 @@ const saved = { ...process.env };
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
   await ensureInventoryTable(createDocumentClient({ endpoint: dynamo.endpoint }), TABLE);
-  eventBridge = createServer((incoming, response) => {
-    let body = '';
-    incoming.on('data', (chunk) => (body += chunk));
-    incoming.on('end', () => {
-      const { Entries } = JSON.parse(body) as { Entries: typeof published };
-      published.push(...Entries);
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: 'e' })) }));
-    });
+  eventBridge = await startFakeAws({
+    services: [
+      {
+        targetPrefix: 'AWSEvents',
+        operations: {
+          PutEvents: ({ Entries }) => {
+            published.push(...(Entries as typeof published));
+            return { FailedEntryCount: 0, Entries: (Entries as unknown[]).map(() => ({ EventId: 'e' })) };
+          },
+        },
+      },
+    ],
   });
-  await new Promise<void>((resolve) => eventBridge.listen(0, '127.0.0.1', resolve));
   const notBefore = new Date(Date.now() - 86_400_000);
   const notAfter = new Date(Date.now() + 90 * 86_400_000);
   const ca = await issueCertificate({ subject: 'CN=Rogue CA', ca: true, notBefore, notAfter });
@@ -55,12 +56,13 @@ beforeAll(async () => {
     x509Entry(await issue('www.other.org'), [ca], 3),
   );
   await log.start();
+  const caller = eventBridge.callerCredentials('111111111111');
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: caller.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: caller.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
     POWERTOOLS_SERVICE_NAME: 'certwarden-ct-monitor',
     POWERTOOLS_METRICS_NAMESPACE: 'Certwarden',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -82,7 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = saved;
   await log?.stop();
-  await new Promise((resolve) => eventBridge?.close(resolve));
+  await eventBridge?.close();
   await dynamo?.close();
 });
 
