@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CtConfig } from '../domain/config';
 import { CtLogError } from '../domain/errors';
 import type { CtLog, RawCtEntry, SignedTreeHead } from '../ports/ct-log';
+import { treeHeadSignedBy } from '../x509/ct-entry';
 
 export interface HttpCtLogOptions {
   name: string;
@@ -11,6 +12,8 @@ export interface HttpCtLogOptions {
   batchSize?: number;
   /** Each request is abandoned after this long. @default 10000 */
   timeoutMs?: number;
+  /** The log's key (DER SubjectPublicKeyInfo): every tree head must be signed by it. @default not verified */
+  publicKey?: Uint8Array;
 }
 
 const base64 = z.base64();
@@ -36,22 +39,27 @@ export class HttpCtLog implements CtLog {
   readonly url: string;
   readonly batchSize: number;
   private readonly timeoutMs: number;
+  private readonly publicKey?: Uint8Array;
 
   constructor(options: HttpCtLogOptions) {
     this.name = options.name;
     this.url = options.url.endsWith('/') ? options.url : `${options.url}/`;
     this.batchSize = options.batchSize ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.publicKey = options.publicKey;
   }
 
   async getSth(signal?: AbortSignal): Promise<SignedTreeHead> {
-    const sth = await this.call('get-sth', SthResponse, signal);
-    return {
-      treeSize: sth.tree_size,
-      timestamp: sth.timestamp,
-      rootHash: bytes(sth.sha256_root_hash),
-      signature: bytes(sth.tree_head_signature),
+    const answer = await this.call('get-sth', SthResponse, signal);
+    const sth = {
+      treeSize: answer.tree_size,
+      timestamp: answer.timestamp,
+      rootHash: bytes(answer.sha256_root_hash),
+      signature: bytes(answer.tree_head_signature),
     };
+    if (this.publicKey && !treeHeadSignedBy(sth, this.publicKey))
+      throw new CtLogError(`${this.name}: get-sth: the tree head is not signed by the configured publicKey`);
+    return sth;
   }
 
   async getEntries(start: number, end: number, signal?: AbortSignal): Promise<RawCtEntry[]> {
@@ -99,4 +107,11 @@ function causeOf(error: unknown): string {
 
 /** The configured logs (the config's `ct.logs`), each over HTTP with the configured timeout. */
 export const httpCtLogs = (ct: CtConfig): HttpCtLog[] =>
-  ct.logs.map((log) => new HttpCtLog({ ...log, timeoutMs: ct.timeoutMs }));
+  ct.logs.map(
+    (log) =>
+      new HttpCtLog({
+        ...log,
+        timeoutMs: ct.timeoutMs,
+        publicKey: log.publicKey === undefined ? undefined : bytes(log.publicKey),
+      }),
+  );

@@ -364,6 +364,11 @@ export const CtLogConfig = z.strictObject({
    * monitor moves on by what it got. @default 256
    */
   batchSize: z.number().int().min(1).max(10_000).default(256),
+  /**
+   * The log's public key, base64 DER SubjectPublicKeyInfo (the `key` of Chrome's and Apple's log lists): every
+   * signed tree head must verify against it, or the log is not read. Absent: tree heads are not verified.
+   */
+  publicKey: z.base64().optional(),
 });
 export type CtLogConfig = z.infer<typeof CtLogConfig>;
 

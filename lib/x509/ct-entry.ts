@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { CertificateRecord } from '../domain/certificate';
 import { CertificateParseError } from '../domain/errors';
 import { certificateParts } from './certificate-parts';
@@ -138,4 +138,43 @@ function derSequence(parts: Uint8Array[]): Uint8Array {
   for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
   const header = length < 0x80 ? [TAG.SEQUENCE, length] : [TAG.SEQUENCE, 0x80 | lengthBytes.length, ...lengthBytes];
   return Buffer.concat([Uint8Array.from(header), ...parts]);
+}
+
+/** RFC 5246 §7.4.1.4.1 SignatureAndHashAlgorithm codes a log's DigitallySigned may carry (RFC 6962 §2.1.4). */
+const SHA256 = 4;
+const SIGNATURE_ALGORITHMS: Record<number, string> = { 1: 'RSA', 3: 'ECDSA' };
+
+/**
+ * Whether a signed tree head's `tree_head_signature` (a TLS DigitallySigned) was made by the log key `spki` (DER
+ * SubjectPublicKeyInfo, as log lists publish it) over the RFC 6962 §3.5 TreeHeadSignature: version 0, type
+ * tree_hash, timestamp, tree size and root hash. False for anything else, a malformed signature included.
+ */
+export function treeHeadSignedBy(
+  sth: { treeSize: number; timestamp: number; rootHash: Uint8Array; signature: Uint8Array },
+  spki: Uint8Array,
+): boolean {
+  try {
+    const signed = new TlsReader(sth.signature, 'tree_head_signature');
+    const hash = signed.uint(1);
+    const algorithm = SIGNATURE_ALGORITHMS[signed.uint(1)];
+    const signature = signed.vector(2);
+    if (hash !== SHA256 || !algorithm || !signed.done || sth.rootHash.length !== 32) return false;
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== algorithm.toLowerCase().replace('ecdsa', 'ec')) return false;
+    const treeHead = Buffer.concat([
+      Uint8Array.of(0, 1),
+      bigEndian(sth.timestamp, 8),
+      bigEndian(sth.treeSize, 8),
+      sth.rootHash,
+    ]);
+    return verify('sha256', treeHead, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+function bigEndian(value: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = size - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256;
+  return bytes;
 }

@@ -330,6 +330,21 @@ describe('monitorCt against a local RFC 6962 log', () => {
     expect(events.findingIds().sort()).toEqual([...population.unknown].sort());
   });
 
+  it("verifies each tree head against the log's configured key, and reads nothing of a log whose head does not verify", async () => {
+    const events = new RecordingPublisher();
+    const stranger = new FakeCtLog();
+    const report = await poll(events, {
+      logs: [
+        new HttpCtLog({ name: 'signed', url: fake.url, batchSize: 50, publicKey: fake.publicKeyDer }),
+        new HttpCtLog({ name: 'forged', url: fake.url, batchSize: 50, publicKey: stranger.publicKeyDer }),
+      ],
+    });
+    expect(report.logs.map(({ log, error, read }) => ({ log, error, read }))).toEqual([
+      { log: 'signed', error: null, read: ENTRIES },
+      { log: 'forged', error: 'forged: get-sth: the tree head is not signed by the configured publicKey', read: 0 },
+    ]);
+  });
+
   it('reads no more than maxEntriesPerPoll a poll, leaving the rest for the next', async () => {
     const events = new RecordingPublisher();
     const first = await poll(events, { maxEntriesPerPoll: 100 });

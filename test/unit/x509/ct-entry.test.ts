@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { CertificateParseError } from '../../../lib/domain/errors';
 import { certificateParts } from '../../../lib/x509/certificate-parts';
-import { readCtEntry } from '../../../lib/x509/ct-entry';
+import { readCtEntry, treeHeadSignedBy } from '../../../lib/x509/ct-entry';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
 import { normalize } from '../../../lib/x509/normalize';
 import { poisonExtension, precertEntry, x509Entry } from '../../support/fakes/ct-log-server';
@@ -102,5 +102,46 @@ describe('readCtEntry', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('treeHeadSignedBy', () => {
+  const rootHash = createHash('sha256').update('root').digest();
+  const u64 = (value: number) => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64BE(BigInt(value));
+    return bytes;
+  };
+  /** A tree head signed as RFC 6962 §3.5 says, in a DigitallySigned with these algorithm codes. */
+  const signedHead = (type: 'ec' | 'rsa', codes = type === 'ec' ? [4, 3] : [4, 1]) => {
+    const { publicKey, privateKey } =
+      type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const head = { treeSize: 1234, timestamp: 1_780_000_000_000, rootHash };
+    const signature = createSign('sha256')
+      .update(Buffer.concat([Buffer.of(0, 1), u64(head.timestamp), u64(head.treeSize), rootHash]))
+      .sign(privateKey);
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(signature.length);
+    return {
+      sth: { ...head, signature: Buffer.concat([Buffer.from(codes), length, signature]) },
+      spki: publicKey.export({ type: 'spki', format: 'der' }),
+    };
+  };
+
+  it.each(['ec', 'rsa'] as const)('accepts a %s tree head signed by the key', (type) => {
+    const { sth, spki } = signedHead(type);
+    expect(treeHeadSignedBy(sth, spki)).toBe(true);
+  });
+
+  it('refuses another key, a changed tree size or root, a wrong algorithm code, and garbage', () => {
+    const { sth, spki } = signedHead('ec');
+    expect(treeHeadSignedBy(sth, signedHead('ec').spki)).toBe(false);
+    expect(treeHeadSignedBy({ ...sth, treeSize: 1235 }, spki)).toBe(false);
+    expect(treeHeadSignedBy({ ...sth, rootHash: Buffer.alloc(32) }, spki)).toBe(false);
+    expect(treeHeadSignedBy(signedHead('ec', [4, 1]).sth, spki)).toBe(false);
+    expect(treeHeadSignedBy({ ...sth, signature: Buffer.of(4, 3, 0) }, spki)).toBe(false);
+    expect(treeHeadSignedBy(sth, Buffer.from('not a key'))).toBe(false);
   });
 });
