@@ -23,6 +23,7 @@ import {
   type FakeCtEntry,
 } from '../../support/fakes/ct-log-server';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
+import { schemaProblems, schemaValidators } from '../../unit/domain/events/event-schemas';
 
 const dynamo = useEmbeddedDynamoDb();
 const clock = fixedClock('2026-06-01T00:00:00.000Z');
@@ -229,9 +230,11 @@ describe('monitorCt against a local RFC 6962 log', () => {
     });
   });
 
-  it('names the log, the entry and the certificate in each finding', async () => {
+  it('names the log, the entry and the certificate in each finding, as the event schema describes it', async () => {
     const events = new RecordingPublisher();
     await poll(events);
+    const validators = schemaValidators();
+    expect(events.events.flatMap((event) => schemaProblems(validators, event))).toEqual([]);
     const precert = events.events.find((event) => (event.detail as { index: number }).index === 4)!;
     expect(precert.detail).toMatchObject({
       log: 'fake',
