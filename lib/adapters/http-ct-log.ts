@@ -79,6 +79,8 @@ export class HttpCtLog implements CtLog {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
+      // The caller's own deadline (the Lambda's time running out) is not the log's fault.
+      if (signal?.aborted) throw new CtLogError(`${what}: stopped (${String(signal.reason)})`, { cause: error });
       const why = timeout.aborted ? `no answer in ${this.timeoutMs} ms` : causeOf(error);
       throw new CtLogError(`${what}: ${this.url} unreachable (${why})`, { cause: error });
     }
