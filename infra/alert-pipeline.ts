@@ -40,6 +40,7 @@ const SLACK_EVENTS: DetailType[] = [
   'Revocation Detected',
   'Renewal Failed',
   'Certificate Provisioning Failed',
+  'Unknown Certificate Issued',
   // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',
@@ -52,6 +53,7 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   ...EXPIRY_ALERTS,
   'Certificate Changed',
   'Certificate Removed',
+  'Unknown Certificate Issued',
 ];
 /** Records per notifier invocation. */
 const NOTIFIER_BATCH = 10;

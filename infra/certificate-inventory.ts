@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
 import {
   AlertsConfig,
+  CtConfig,
   digestSeverityGaps,
   ExpiryConfig,
   formatPath,
@@ -38,10 +39,12 @@ import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinit
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
 import {
   addOperationsAlarms,
+  certwardenMetric,
   createDashboard,
   createOperationsTopic,
   longestIntervalSeconds,
   operationsAlarm,
+  stalenessWindow,
   type OperationsAlarmProps,
 } from './operations-alarms';
 import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
@@ -202,6 +205,13 @@ export interface CertificateInventoryProps {
    */
   readonly inventoryMetricsSchedule?: string;
   /**
+   * Certificate Transparency monitoring (the config's `ct`): a function on `ct.schedule` that reads the logs and
+   * publishes Unknown Certificate Issued for certificates of `ct.domains` the inventory does not hold.
+   *
+   * @default no CT monitoring
+   */
+  readonly ct?: z.input<typeof CtConfig>;
+  /**
    * Prefix of the managed policies for people: `<prefix>-reader` (read the inventory) and `<prefix>-operator`
    * (also renew ACM certificates and publish to the bus).
    *
@@ -265,6 +275,8 @@ export class CertificateInventory extends Construct {
   readonly syncPlanner: NodejsFunction;
   /** Computes the inventory-wide metrics on `inventoryMetricsSchedule`. */
   readonly inventoryMetrics: NodejsFunction;
+  /** Polls the CT logs on `ct.schedule` (with the `ct` prop only). */
+  readonly ctMonitor?: NodejsFunction;
   /** The sync worker of each configured source kind. */
   readonly syncWorkers: ReadonlyMap<SourceKind, NodejsFunction>;
   /** The queue of each configured source kind, which its sync worker reads. */
@@ -334,6 +346,7 @@ export class CertificateInventory extends Construct {
     this.syncPlanner = this.createSyncPlanner(queues, sources, this.deploymentFile);
 
     this.inventoryMetrics = this.createInventoryMetrics(props);
+    if (props.ct) this.ctMonitor = this.createCtMonitor(CtConfig.parse(props.ct));
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
@@ -653,6 +666,70 @@ export class CertificateInventory extends Construct {
       description: 'certwarden: inventory-wide metrics',
       expression: props.inventoryMetricsSchedule ?? 'rate(1 hour)',
     });
+    return fn;
+  }
+
+  /**
+   * The CT monitor on its schedule. It reads and writes only its own items (the logs' positions, `CTLOG#…`, and its
+   * findings in the alert ledger, `ALERT#ct:…`), reads places and certificates by key (`LOC#…`, `CERT#…`) through the
+   * byFingerprint and byExpiry indexes, and publishes to the bus; the logs are reached over the internet.
+   */
+  private createCtMonitor(ct: CtConfig): NodejsFunction {
+    const fn = this.addFunction('CtMonitor', 'ctMonitor', {
+      description: `certwarden: polls ${ct.logs.length} CT log(s) for unknown certificates of ${ct.domains.join(', ')}`,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      environment: {
+        CERTWARDEN_TABLE: this.table.tableName,
+        CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
+        CERTWARDEN_CT: JSON.stringify(ct),
+      },
+      asyncDeadLetterQueue: this.addDeadLetterQueue('CtMonitorDlq', 'CT polls that kept failing'),
+    });
+    const leadingKeys = (...prefixes: string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: leadingKeys('CTLOG#', 'ALERT#ct:'),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [this.table.tableArn],
+        conditions: leadingKeys('LOC#', 'CERT#'),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [this.indexArn('byFingerprint'), this.indexArn('byExpiry')],
+      }),
+    );
+    fn.addToRolePolicy(
+      this.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
+    );
+    this.addSchedule('CtMonitorSchedule', fn, {
+      description: `certwarden: poll CT logs ${ct.schedule}`,
+      expression: ct.schedule,
+    });
+    // A log that stays unreadable is a blind spot nobody would notice: three polls in a row (or the days that
+    // cover three, for a rarer schedule) with a log unread. One failed poll is not worth a page: the next resumes.
+    const window = stalenessWindow(longestIntervalSeconds(ct.schedule));
+    if (window) {
+      this.addAlarm('CtLogsUnread', {
+        metric: certwardenMetric(this, METRIC.ctLogsUnread, {}, 'Maximum', window.period),
+        threshold: 1,
+        evaluationPeriods: window.evaluationPeriods,
+        alarmDescription: `certwarden: a CT log could not be read in ${window.evaluationPeriods} polls in a row (see the ct-monitor logs)`,
+      });
+    }
     return fn;
   }
 

@@ -18,6 +18,7 @@ export const lazy = {
   renew: () => require('./commands/renew') as typeof import('./commands/renew'),
   report: () => require('./commands/report') as typeof import('./commands/report'),
   revoke: () => require('./commands/revoke') as typeof import('./commands/revoke'),
+  ct: () => require('./commands/ct') as typeof import('./commands/ct'),
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),

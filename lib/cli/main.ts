@@ -190,6 +190,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     ],
   ).action(run(async (location: string, options) => lazy.revoke().revokeCommand(location, options)));
 
+  const ct = program
+    .command('ct')
+    .description(
+      'Certificate Transparency: find certificates issued for your domains that the inventory does not hold',
+    );
+  withExamples(
+    addConfigAndStoreOptions(
+      ct
+        .command('poll')
+        .description(
+          "read the configured CT logs from where the last poll stopped; print each unknown certificate for the config's ct.domains once",
+        )
+        .option('--log <name...>', 'only these configured logs')
+        .option('--json', 'print the poll report as JSON')
+        .addOption(
+          new Option('--event-bus <name>', 'also publish Unknown Certificate Issued to this EventBridge bus').env(
+            'CERTWARDEN_EVENT_BUS',
+          ),
+        ),
+    ),
+    ['certwarden ct poll', 'certwarden ct poll --log argon2026h1 --json'],
+  ).action(run(async (options) => lazy.ct().ctPoll(options)));
+
   registerPolicyCommands(program, { openInventory, exit });
   registerEvaluateCommands(program, { openInventory, exit });
   registerDigestCommands(program, { openInventory, exit });

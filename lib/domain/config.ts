@@ -348,6 +348,53 @@ export const RevocationConfig = z.strictObject({
 });
 export type RevocationConfig = z.infer<typeof RevocationConfig>;
 
+const sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a SHA-256 in hex (64 characters)');
+const domainName = z
+  .string()
+  .regex(/^(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})+\.?$/, 'expected a domain name such as example.com');
+
+/** One RFC 6962 Certificate Transparency log, read with get-sth and get-entries. */
+export const CtLogConfig = z.strictObject({
+  /** Names the log in findings and messages. */
+  name: sourceName,
+  /** The log's base URL, to which `ct/v1/get-sth` is appended (`https://ct.googleapis.com/logs/us1/argon2026h1/`). */
+  url: z.url({ protocol: /^https?$/ }),
+  /**
+   * Entries asked for per get-entries. A log answers with at most its own limit (often 256 or 1,000), and the
+   * monitor moves on by what it got. @default 256
+   */
+  batchSize: z.number().int().min(1).max(10_000).default(256),
+  /**
+   * The log's public key, base64 DER SubjectPublicKeyInfo (the `key` of Chrome's and Apple's log lists): every
+   * signed tree head must verify against it, or the log is not read. Absent: tree heads are not verified.
+   */
+  publicKey: z.base64().optional(),
+});
+export type CtLogConfig = z.infer<typeof CtLogConfig>;
+
+/** Certificate Transparency monitoring (docs/architecture.md, "Certificate Transparency"). */
+export const CtConfig = z.strictObject({
+  /** Certificates for these domains and every name under them are checked against the inventory. */
+  domains: z.array(domainName).min(1),
+  logs: z.array(CtLogConfig).min(1),
+  /** Certificates never reported: by their issuer's DN (RFC 4514), or by a SPKI SHA-256 (theirs or their issuer's). */
+  allowlist: z
+    .strictObject({
+      issuers: z.array(z.string().min(3)).default([]),
+      publicKeys: z.array(sha256Hex).default([]),
+    })
+    .prefault({}),
+  /** Where a log never polled is read from: `latest`, only what is logged from then on; `first`, all of it. @default 'latest' */
+  startAt: z.enum(['latest', 'first']).default('latest'),
+  /** Entries read from one log per poll at most; the rest wait for the next poll. @default 10000 */
+  maxEntriesPerPoll: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Each request to a log is abandoned after this long. @default 10000 */
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** How often the deployed stack polls the logs. @default 'rate(15 minutes)' */
+  schedule: schedule.default('rate(15 minutes)'),
+});
+export type CtConfig = z.infer<typeof CtConfig>;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -388,6 +435,8 @@ export const CertwardenConfig = z
       .prefault({}),
     /** OCSP/CRL revocation checks (docs/architecture.md, "Revocation status"). */
     revocation: RevocationConfig.prefault({}),
+    /** Certificate Transparency monitoring for certificates the inventory does not know; off when absent. */
+    ct: CtConfig.optional(),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({

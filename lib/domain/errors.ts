@@ -37,3 +37,5 @@ export class RevocationCheckError extends CertwardenError {}
 
 /** The CA refused a revocation (or could not be reached): nothing was revoked. The message names the CA's answer. */
 export class RevocationRefusedError extends CertwardenError {}
+/** A Certificate Transparency log could not be read (unreachable, an HTTP error, an answer that is not RFC 6962). */
+export class CtLogError extends CertwardenError {}

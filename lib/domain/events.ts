@@ -229,6 +229,40 @@ export interface AlertUndeliveredDetail {
   at: string;
 }
 
+/**
+ * A certificate for a monitored domain appeared in a Certificate Transparency log and no source of the inventory
+ * holds it (nor, for a precertificate, its final certificate): someone may have had a certificate issued for our
+ * names. Raised once per issued certificate (issuer and serial), however many logs hold it.
+ */
+export interface UnknownCertificateIssuedDetail {
+  schemaVersion: 1;
+  /** SHA-256 of the issuer and serial number (certificate-transparency.ts issuedCertificateId): the dedupe key. */
+  findingId: string;
+  /** The log's configured name and URL, and the entry's index in it. */
+  log: string;
+  logUrl: string;
+  index: number;
+  entryType: 'x509' | 'precert';
+  /** When the log took the entry. */
+  loggedAt: string;
+  /** SHA-256 of the certificate's DER; null for a precertificate. */
+  fingerprint: string | null;
+  serialNumber: string;
+  subject: string;
+  subjectCommonName: string | null;
+  dnsNames: string[];
+  issuer: string;
+  /** SHA-256 of the issuer's SubjectPublicKeyInfo, when the entry tells it. */
+  issuerSpkiSha256: string | null;
+  spkiSha256: string;
+  notBefore: string;
+  notAfter: string;
+  /** The monitored domains its names fall under. */
+  domains: string[];
+  severity: 'high';
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
@@ -242,7 +276,8 @@ export type CertwardenEvent =
   | { detailType: 'Revocation Detected'; detail: RevocationDetail }
   | { detailType: 'Certificate Revoked'; detail: CertificateRevokedDetail }
   | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail }
-  | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail };
+  | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail }
+  | { detailType: 'Unknown Certificate Issued'; detail: UnknownCertificateIssuedDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -264,6 +299,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Sync Completed',
   'Alert Undelivered',
   'Certificate Revoked',
+  'Unknown Certificate Issued',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -331,5 +367,10 @@ export const provisioningFailedEvent = (detail: ProvisioningFailedDetail): Certw
 
 export const alertUndeliveredEvent = (detail: AlertUndeliveredDetail): CertwardenEvent => ({
   detailType: 'Alert Undelivered',
+  detail,
+});
+
+export const unknownCertificateIssuedEvent = (detail: UnknownCertificateIssuedDetail): CertwardenEvent => ({
+  detailType: 'Unknown Certificate Issued',
   detail,
 });

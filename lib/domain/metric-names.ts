@@ -24,7 +24,7 @@ export const BAND_DIMENSION = 'band';
 export type NotifierRole = 'emailNotifier' | 'slackNotifier' | 'securityHubNotifier';
 
 /** The functions that emit metrics, by their role in infra/function-bundling.ts FUNCTION_ENTRIES. */
-export type MetricEmitter = 'syncWorker' | 'inventoryMetrics' | NotifierRole;
+export type MetricEmitter = 'syncWorker' | 'inventoryMetrics' | 'ctMonitor' | NotifierRole;
 
 /**
  * The POWERTOOLS_SERVICE_NAME of a function role under a stage's name prefix (`syncWorker` →
@@ -69,6 +69,8 @@ export const METRIC = {
     emitter: 'inventoryMetrics',
     dimensions: [SOURCE_DIMENSION],
   },
+  /** CT monitor: configured logs a poll could not read to where it meant to (unreachable, an error); only when > 0. */
+  ctLogsUnread: { name: 'CtLogsUnread', unit: 'Count', emitter: 'ctMonitor', dimensions: [] },
 } as const satisfies Record<string, MetricDefinition>;
 
 /**

@@ -10,6 +10,7 @@ import { benchAwsHolders } from './aws-holders';
 import { benchAzureKeyVault } from './azure-key-vault';
 import { benchCli } from './cli';
 import { benchCost } from './cost';
+import { benchCt } from './ct';
 import { benchFanout } from './fanout';
 import { generateEstate } from './generate-estate';
 import { benchGoogleCertificateManager } from './google-certificate-manager';
@@ -35,7 +36,9 @@ import { benchRevocation } from './revocation';
  * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
  * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size), html (issue #17: the
  * HTML report of 100,000 rows written and opened in Debian Chromium, BENCH_HTML_ROWS for another size), reports
- * (issue #17: every `certwarden report` on 10,000 seeded places, each in its own process; 100,000 with BENCH_BIG=1). A quick look at one section:
+ * (issue #17: every `certwarden report` on 10,000 seeded places, each in its own process; 100,000 with BENCH_BIG=1),
+ * ct (issue #18: a poll of 5,000 entries of a local RFC 6962 log, BENCH_CT_ENTRIES for another size). A quick look at
+ * one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -282,6 +285,7 @@ void (async () => {
   // Seeding 100,000 places takes ~10 minutes on 2 cores: the default run reads 10,000, BENCH_BIG=1 the recorded size.
   if (wanted('reports'))
     await section('reports', () => benchReports(Number(process.env.BENCH_REPORT_PLACES ?? (big ? 100_000 : 10_000))));
+  if (wanted('ct')) await section('CT', () => benchCt());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

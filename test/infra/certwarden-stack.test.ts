@@ -202,6 +202,8 @@ describe('the certwarden stack', () => {
         ],
       ],
       ['SiemFormat', LOGS_XRAY],
+      // Its positions and findings (the ledger's actions), places and certificates by key, its DLQ, the bus.
+      ['CtMonitor', [...LOGS_XRAY, ...LEDGER, 'dynamodb:BatchGetItem', 'events:PutEvents', 'sqs:SendMessage']],
     ])('%s', (name, expected) => {
       expect(actionsOfFunction(functionId(name))).toEqual([...new Set(expected)].sort());
     });
@@ -259,6 +261,44 @@ describe('the certwarden stack', () => {
         (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()),
       );
       expect(iamActions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it('lets the CT monitor write only its own items (positions, findings), and read places and certificates by key', () => {
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes('InventoryCtMonitorRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const dynamo = statements
+        .filter((s) => [s.Action].flat().some((action) => action.startsWith('dynamodb:')))
+        .map((s) => ({
+          actions: [s.Action].flat().sort(),
+          condition: s.Condition,
+          resource: JSON.stringify(s.Resource),
+        }));
+      expect(dynamo).toEqual([
+        {
+          actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CTLOG#*', 'ALERT#ct:*'] } },
+          resource: expect.not.stringContaining('/index/'),
+        },
+        {
+          actions: ['dynamodb:BatchGetItem'],
+          condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOC#*', 'CERT#*'] } },
+          resource: expect.not.stringContaining('/index/'),
+        },
+        {
+          actions: ['dynamodb:Query'],
+          condition: undefined,
+          resource: expect.stringMatching(/\/index\/byFingerprint.*\/index\/byExpiry/),
+        },
+      ]);
+      const [ctFunction] = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('InventoryCtMonitor'));
+      expect(JSON.parse(ctFunction[1].Properties.Environment.Variables.CERTWARDEN_CT)).toEqual(
+        CertwardenConfig.parse(config).ct,
+      );
+      const [[, schedule]] = ofType('AWS::Scheduler::Schedule').filter(([id]) =>
+        id.startsWith('InventoryCtMonitorSchedule'),
+      );
+      expect(schedule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     });
 
     it('uses the key only through DynamoDB (the table) or SNS (the topics, for those who publish)', () => {
@@ -436,8 +476,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
-    expect(functions).toHaveLength(15);
+    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor.
+    expect(functions).toHaveLength(16);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -542,8 +582,8 @@ describe('the certwarden stack', () => {
         expect(id).toMatch(/Queue/);
       }
       // 6 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
-      // SIEM.
-      expect(dlqs).toHaveLength(6 + 3 + 9);
+      // SIEM; the CT monitor.
+      expect(dlqs).toHaveLength(6 + 3 + 9 + 1);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -794,6 +834,7 @@ describe('the certwarden stack', () => {
             'Revocation Detected',
             'Renewal Failed',
             'Certificate Provisioning Failed',
+            'Unknown Certificate Issued',
             'Alert Undelivered',
             'Certificate Revoked',
           ],
@@ -809,6 +850,7 @@ describe('the certwarden stack', () => {
             'Certificate Expired',
             'Certificate Changed',
             'Certificate Removed',
+            'Unknown Certificate Issued',
           ],
         },
       ],

@@ -298,6 +298,14 @@ describe('the metrics the alarms and the dashboard watch', () => {
       (handler) => stdoutOf(() => handler({}, context)),
     );
     stdout += await notifiersDeadLettering(local);
+    // The CT monitor, with every configured log unreachable (a closed port), so that it writes CtLogsUnread.
+    const [ctMonitor] = functionIds(/^InventoryCtMonitor[0-9A-F]{8}$/);
+    const ct = { ...config.ct!, logs: config.ct!.logs.map((log) => ({ ...log, url: 'http://127.0.0.1:9/' })) };
+    stdout += await withHandler(
+      '../../functions/ct-monitor/handler',
+      environmentOf(ctMonitor, { ...local, CERTWARDEN_CT: JSON.stringify(ct) }),
+      (handler) => stdoutOf(() => handler({}, context)),
+    );
     emitted = emittedSeries(stdout);
   });
 

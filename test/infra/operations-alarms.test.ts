@@ -146,6 +146,23 @@ describe('operations alarms', () => {
     expect(bySource.gcp).toMatchObject({ Period: 4 * 3600, EvaluationPeriods: 3 });
   });
 
+  it('alarms when a CT log stayed unread three polls in a row, on the series the CT monitor writes', () => {
+    expect(props(/^InventoryCtLogsUnread/)).toEqual([
+      expect.objectContaining({
+        Namespace: 'Certwarden',
+        MetricName: 'CtLogsUnread',
+        Dimensions: [{ Name: 'service', Value: 'certwarden-ct-monitor' }],
+        Statistic: 'Maximum',
+        // The fixture polls rate(15 minutes).
+        Period: 900,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+  });
+
   it('alarms on any Lambda error or throttle of the account, one alarm metric each', () => {
     for (const metric of ['Errors', 'Throttles'])
       expect(props(new RegExp(`^InventoryLambda${metric}`))).toEqual([

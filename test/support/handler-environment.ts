@@ -71,5 +71,15 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       };
     case 'siemFormat':
       return { ...common, CERTWARDEN_SIEM_FORMAT: 'ocsf' };
+    case 'ctMonitor':
+      return {
+        ...common,
+        CERTWARDEN_TABLE: 'certwarden-inventory',
+        CERTWARDEN_EVENT_BUS: 'certwarden',
+        CERTWARDEN_CT: JSON.stringify({
+          domains: ['example.com'],
+          logs: [{ name: 'argon', url: 'https://ct.googleapis.com/logs/us1/argon2026h1/' }],
+        }),
+      };
   }
 }

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { CertwardenEvent, ExpiryAlertDetail, InventoryChangeDetail, PolicyViolationDetail } from '../events';
+import type {
+  CertwardenEvent,
+  ExpiryAlertDetail,
+  InventoryChangeDetail,
+  PolicyViolationDetail,
+  UnknownCertificateIssuedDetail,
+} from '../events';
 import { displayNameOf } from './expiry-email';
 
 /**
@@ -97,13 +103,14 @@ const EXPIRY_FINDING_SEVERITIES = new Set(['high', 'critical']);
 
 export const POLICY_TYPE = 'Software and Configuration Checks/Industry and Regulatory Standards/Certificate Policy';
 export const EXPIRY_TYPE = 'Software and Configuration Checks/Certificate Lifecycle/Certificate Expiry';
+export const UNKNOWN_ISSUED_TYPE = 'Unusual Behaviors/Certificate Transparency/Unknown Certificate Issued';
 
 /** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`: findings of the account itself. */
 export const defaultProductArn = (target: SecurityHubTarget): string =>
   `arn:${target.partition ?? 'aws'}:securityhub:${target.region}:${target.accountId}:product/${target.accountId}/default`;
 
 /** Keeps an Id within Security Hub's 512 characters: a location id too long is replaced by its SHA-256. */
-function findingId(kind: 'policy' | 'expiry', locationId: string, last: string): string {
+function findingId(kind: 'policy' | 'expiry' | 'ct', locationId: string, last: string): string {
   const id = `certwarden/${kind}/${locationId}/${last}`;
   if (id.length <= ASFF_LIMITS.id) return id;
   return `certwarden/${kind}/sha256:${createHash('sha256').update(locationId).digest('hex')}/${last}`;
@@ -330,6 +337,58 @@ function expiryClosing(
 }
 
 /**
+ * A certificate for our names that CT logged and no source holds: one finding per issued certificate (issuer and
+ * serial), whose resource is the certificate as the log names it. Nothing in certwarden closes it: a person who
+ * finds it legitimate archives it (and adds the issuer or key to the allowlist).
+ */
+function unknownIssuedFinding(
+  detail: UnknownCertificateIssuedDetail,
+  target: SecurityHubTarget,
+  detailType: string,
+): AsffFinding {
+  const name = detail.subjectCommonName ?? detail.dnsNames[0] ?? detail.subject;
+  const place = {
+    locationId: `ct:${detail.findingId}`,
+    source: detail.log,
+    sourceKind: 'certificate-transparency',
+    nativeId: `${detail.logUrl}#${detail.index}`,
+    owner: 'unowned',
+  };
+  return finding(
+    {
+      id: findingId('ct', detail.findingId, 'unknown-issued'),
+      generatorId: 'certwarden/ct/unknown-certificate-issued',
+      type: UNKNOWN_ISSUED_TYPE,
+      severity: SEVERITY_LABELS[detail.severity],
+      originalSeverity: detail.severity,
+      at: detail.at,
+      title: `Unknown certificate issued: ${name}`,
+      description:
+        `A ${detail.entryType === 'precert' ? 'precertificate' : 'certificate'} for ${detail.dnsNames.join(', ') || detail.subject} ` +
+        `(issuer ${detail.issuer}, serial ${detail.serialNumber}) was logged in CT log ${detail.log} at entry ` +
+        `${detail.index} on ${detail.loggedAt}, and no source of the inventory holds it.`,
+      recommendation:
+        'Find who requested it. If it is legitimate, add its source to certwarden or its issuer or key to ct.allowlist; if not, have the CA revoke it.',
+      closing: false,
+      productFields: {
+        event: detailType,
+        log: detail.log,
+        index: String(detail.index),
+        domains: detail.domains.join(','),
+      },
+      resource: resourceOf(place, target, {
+        fingerprint: detail.fingerprint,
+        subjectCommonName: detail.subjectCommonName,
+        issuer: detail.issuer,
+        serialNumber: detail.serialNumber,
+        notAfter: detail.notAfter,
+      }),
+    },
+    target,
+  );
+}
+
+/**
  * The Security Hub findings an event opens, updates or closes; none for events that are not findings
  * (discoveries, updates, sync failures, renewals, revocations, expiry alerts below high).
  */
@@ -351,6 +410,8 @@ export function toSecurityHubFindings(event: CertwardenEvent, target: SecurityHu
       return event.detail.fingerprint
         ? [expiryClosing(event.detail, event.detail.fingerprint, target, event.detailType)]
         : [];
+    case 'Unknown Certificate Issued':
+      return [unknownIssuedFinding(event.detail, target, event.detailType)];
     default:
       return [];
   }

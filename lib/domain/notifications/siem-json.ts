@@ -1,5 +1,5 @@
 import { contentHash } from '../content-hash';
-import type { CertwardenEvent } from '../events';
+import type { CertwardenEvent, UnknownCertificateIssuedDetail } from '../events';
 import { certificateRevokedWords } from './certificate-revoked-words';
 
 /**
@@ -65,6 +65,8 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
       return `${event.detail.locationId}#${event.detail.ruleId}`;
     case 'Alert Undelivered':
       return event.detail.alertId ?? undefined;
+    case 'Unknown Certificate Issued':
+      return `ct#${event.detail.findingId}`;
     default:
       return undefined;
   }
@@ -82,6 +84,8 @@ function messageOf(event: CertwardenEvent): string | null {
       return event.detail.error;
     case 'Certificate Revoked':
       return certificateRevokedWords(event.detail);
+    case 'Unknown Certificate Issued':
+      return unknownIssuedMessage(event.detail);
     case 'Alert Undelivered':
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
     default:
@@ -122,3 +126,9 @@ export function toSiemJson(event: CertwardenEvent): SiemJsonEvent {
     message: messageOf(event),
   };
 }
+
+/** What an Unknown Certificate Issued event says, in words (SIEM JSON and OCSF messages). */
+export const unknownIssuedMessage = (detail: UnknownCertificateIssuedDetail): string =>
+  `${detail.entryType === 'precert' ? 'precertificate' : 'certificate'} for ${detail.dnsNames.join(', ') || detail.subject} ` +
+  `(serial ${detail.serialNumber}, issuer ${detail.issuer}) logged in ${detail.log} at entry ${detail.index}; ` +
+  `the inventory does not hold it`;

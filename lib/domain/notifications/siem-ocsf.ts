@@ -1,6 +1,6 @@
 import type { CertwardenEvent, ExpiryAlertDetail, PolicyViolationDetail, RevocationDetail } from '../events';
+import { alertIdOf, unknownIssuedMessage } from './siem-json';
 import { displayNameOf } from './expiry-email';
-import { alertIdOf } from './siem-json';
 
 /** The OCSF version these events follow. */
 export const OCSF_VERSION = '1.3.0';
@@ -183,6 +183,45 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
         },
         resources: [certificateResource(expiryFacts(detail, detail.nativeId, null))],
         unmapped: { in_use_by: detail.inUseBy, via: detail.via },
+      };
+    }
+    case 'Unknown Certificate Issued': {
+      const detail = event.detail;
+      const uid = alertIdOf(event)!;
+      const name = detail.subjectCommonName ?? detail.dnsNames[0] ?? detail.subject;
+      return {
+        ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, detail.severity, detail.at, uid),
+        message: unknownIssuedMessage(detail),
+        status_id: 1,
+        status: 'New',
+        finding_info: {
+          uid,
+          title: `Unknown Certificate Issued: ${name} from ${detail.issuer}`,
+          types: ['Certificate Transparency'],
+        },
+        resources: [
+          certificateResource({
+            locationId: `ct:${detail.findingId}`,
+            name,
+            subject: detail.subject,
+            issuer: detail.issuer,
+            serialNumber: detail.serialNumber,
+            fingerprint: detail.fingerprint,
+            notAfter: detail.notAfter,
+            notBefore: detail.notBefore,
+            owner: 'unowned',
+            account: null,
+            region: null,
+            sourceKind: 'certificate-transparency',
+            source: detail.log,
+          }),
+        ],
+        unmapped: {
+          log_url: detail.logUrl,
+          index: detail.index,
+          entry_type: detail.entryType,
+          domains: detail.domains,
+        },
       };
     }
     case 'Policy Violation':

@@ -6,6 +6,7 @@ import type {
   RenewalDetail,
   RevocationDetail,
   SyncFailedDetail,
+  UnknownCertificateIssuedDetail,
 } from '../events';
 import { certificateRevokedWords } from './certificate-revoked-words';
 import { describeTimeLeft, displayNameOf } from './expiry-email';
@@ -183,6 +184,20 @@ function wordsOf(event: CertwardenEvent): string[] {
     }
     case 'Certificate Revoked':
       return [clipText(escapeMrkdwn(certificateRevokedWords(event.detail)), PART_BUDGET.words)];
+    case 'Unknown Certificate Issued': {
+      const detail: UnknownCertificateIssuedDetail = event.detail;
+      const what = detail.entryType === 'precert' ? 'A precertificate' : 'A certificate';
+      return [
+        clipText(
+          escapeMrkdwn(
+            `${what} for ${detail.dnsNames.join(', ') || detail.subject} (serial ${detail.serialNumber}) from ` +
+              `${detail.issuer} is in CT log ${detail.log} (entry ${detail.index}, ${detail.loggedAt}) and no ` +
+              `source of the inventory holds it.`,
+          ),
+          PART_BUDGET.words,
+        ),
+      ];
+    }
     case 'Alert Undelivered': {
       const detail: AlertUndeliveredDetail = event.detail;
       const why = detail.permanent ? 'refused it for good' : `failed it ${detail.attempts} times`;

@@ -123,3 +123,38 @@ describe('source kinds', () => {
     expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([expect.stringMatching(/^sources\.0\.kind: /)]);
   });
 });
+
+describe('the ct section', () => {
+  const log = { name: 'argon2026h1', url: 'https://ct.googleapis.com/logs/us1/argon2026h1/' };
+
+  it('is off when absent, and fills its defaults when present', () => {
+    expect(CertwardenConfig.parse({}).ct).toBeUndefined();
+    expect(CertwardenConfig.parse({ ct: { domains: ['example.com'], logs: [log] } }).ct).toEqual({
+      domains: ['example.com'],
+      logs: [{ ...log, batchSize: 256 }],
+      allowlist: { issuers: [], publicKeys: [] },
+      startAt: 'latest',
+      maxEntriesPerPoll: 10_000,
+      timeoutMs: 10_000,
+      schedule: 'rate(15 minutes)',
+    });
+  });
+
+  it('names the field of each bad value', () => {
+    expect(
+      problems({
+        ct: {
+          domains: ['example.com', 'not a domain'],
+          logs: [{ name: 'Argon', url: 'ftp://ct.example.net/', publicKey: 'not base64!' }],
+          allowlist: { publicKeys: ['abc'] },
+        },
+      }),
+    ).toEqual([
+      'ct.domains.1: expected a domain name such as example.com',
+      'ct.logs.0.name: use lowercase letters, digits and dashes (at most 63)',
+      expect.stringMatching(/^ct\.logs\.0\.url: /),
+      expect.stringMatching(/^ct\.logs\.0\.publicKey: /),
+      'ct.allowlist.publicKeys.0: expected a SHA-256 in hex (64 characters)',
+    ]);
+  });
+});

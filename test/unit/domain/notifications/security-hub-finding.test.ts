@@ -19,7 +19,7 @@ import {
   toSecurityHubFindings,
   type AsffFinding,
 } from '../../../../lib/domain/notifications/security-hub-finding';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from './fixtures';
 
 const TARGET = { accountId: '222222222222', region: 'eu-central-1' };
 const PRODUCT_ARN = 'arn:aws:securityhub:eu-central-1:222222222222:product/222222222222/default';
@@ -100,6 +100,34 @@ describe('toSecurityHubFindings', () => {
     expect(finding.UpdatedAt).toBe(finding.CreatedAt);
     expect(finding.Title.length).toBeLessThanOrEqual(256);
     expect(finding.Description.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('opens one high finding per certificate CT logged that no source holds, named by its issuer and serial', () => {
+    const event = EVENT_OF_EVERY_TYPE.find((candidate) => candidate.detailType === 'Unknown Certificate Issued')!;
+    if (event.detailType !== 'Unknown Certificate Issued') throw new Error('fixture missing');
+    const finding = only(event);
+    expect(finding).toMatchObject({
+      Id: `certwarden/ct/${event.detail.findingId}/unknown-issued`,
+      GeneratorId: 'certwarden/ct/unknown-certificate-issued',
+      Types: ['Unusual Behaviors/Certificate Transparency/Unknown Certificate Issued'],
+      Severity: { Label: 'HIGH', Original: 'high' },
+      Title: 'Unknown certificate issued: login.example.com',
+      RecordState: 'ACTIVE',
+      Compliance: { Status: 'FAILED' },
+      Resources: [
+        {
+          Type: 'Other',
+          Id: `${event.detail.logUrl}#${event.detail.index}`,
+          Region: TARGET.region,
+          Details: {
+            Other: expect.objectContaining({ issuer: event.detail.issuer, serialNumber: event.detail.serialNumber }),
+          },
+        },
+      ],
+    });
+    expect(finding.Description).toContain('was logged in CT log argon at entry 4711');
+    // The same certificate logged again (another log, a later entry) updates the same finding.
+    expect(only({ ...event, detail: { ...event.detail, log: 'xenon', index: 1 } }).Id).toBe(finding.Id);
   });
 
   it('names the default product of the partition when one is given', () => {

@@ -1,5 +1,7 @@
 import {
   DETAIL_TYPES,
+  unknownCertificateIssuedEvent,
+  type UnknownCertificateIssuedDetail,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -16,7 +18,14 @@ import {
 import { EXPIRY_SEVERITIES } from '../../../../lib/domain/severity';
 import { OCSF_CLASSES, OCSF_VERSION, toOcsf } from '../../../../lib/domain/notifications/siem-ocsf';
 import schemaExtract from './fixtures/ocsf-1.3.0-required.json';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from './fixtures';
+
+/** The place a finding names: a certificate's in the inventory, or for one CT logged and no source holds, `ct:<finding id>`. */
+const placeUidOf = (event: CertwardenEvent): string =>
+  event.detailType === 'Unknown Certificate Issued'
+    ? `ct:${event.detail.findingId}`
+    : (event.detail as { locationId: string }).locationId;
+const unknownIssued = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Unknown Certificate Issued')!;
 
 /**
  * Every OCSF event toOcsf makes, checked against the OCSF 1.3.0 schema itself: the required attributes, constraints,
@@ -256,6 +265,16 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
     'Policy Violation (no fingerprint or common name)',
     policyViolationEvent({ ...violation, fingerprint: null, subjectCommonName: null }, 'open'),
   ],
+  ['Unknown Certificate Issued (precert)', unknownIssued],
+  [
+    'Unknown Certificate Issued (certificate, no common name)',
+    unknownCertificateIssuedEvent({
+      ...(unknownIssued.detail as UnknownCertificateIssuedDetail),
+      entryType: 'x509',
+      fingerprint: 'ab'.repeat(32),
+      subjectCommonName: null,
+    }),
+  ],
 ];
 
 const inventory = (change: 'discovered' | 'renewed' | 'removed') =>
@@ -297,6 +316,7 @@ const FINDING_TYPES: DetailType[] = [
   'Revocation Detected',
   'Policy Violation',
   'Violation Resolved',
+  'Unknown Certificate Issued',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {
@@ -349,9 +369,7 @@ describe('toOcsf against the OCSF 1.3.0 schema', () => {
 
   it.each(FINDINGS)('%s: names the certificate place as its one affected resource', (_, event) => {
     const ocsf = wire(event)!;
-    expect(ocsf.resources).toEqual([
-      expect.objectContaining({ uid: (event.detail as { locationId: string }).locationId, type: 'Certificate' }),
-    ]);
+    expect(ocsf.resources).toEqual([expect.objectContaining({ uid: placeUidOf(event), type: 'Certificate' })]);
   });
 
   it('tries every finding detail type', () => {

@@ -99,10 +99,11 @@ const otherEvent: fc.Arbitrary<CertwardenEvent> = fc
     errors: fc
       .tuple(list(someText(500), 2000), someText(2000))
       .map(([ids, message]) => ids.map((nativeId) => ({ nativeId, message }))),
+    names: list(someText(300), 500),
     at: iso,
   })
   .map(
-    ({ detailType, place, words, ruleId, errors, at }) =>
+    ({ detailType, place, words, ruleId, errors, names, at }) =>
       ({
         detailType,
         detail: {
@@ -131,6 +132,12 @@ const otherEvent: fc.Arbitrary<CertwardenEvent> = fc
           places: errors.map((error) => error.nativeId),
           complete: false,
           fingerprint: 'ab'.repeat(32),
+          dnsNames: names,
+          subject: words,
+          log: ruleId,
+          index: 4711,
+          entryType: 'precert',
+          loggedAt: at,
           at,
         },
       }) as unknown as CertwardenEvent,
