@@ -190,7 +190,7 @@ export class AlertPipeline {
         },
       },
     );
-    this.allowPublish(this.emailNotifier, [inventory.alertsTopic]);
+    this.inventory.allowPublish(this.emailNotifier, [inventory.alertsTopic]);
     this.escalationNotifier = this.notifier(
       'EscalationNotifier',
       'emailNotifier',
@@ -201,7 +201,7 @@ export class AlertPipeline {
         environment: { CERTWARDEN_ALERTS_TOPIC: this.escalationTopic.topicArn, CERTWARDEN_DIGEST: 'false' },
       },
     );
-    this.allowPublish(this.escalationNotifier, [this.escalationTopic]);
+    this.inventory.allowPublish(this.escalationNotifier, [this.escalationTopic]);
 
     if (alerts.slack) {
       this.slackNotifier = this.notifier(
@@ -267,7 +267,7 @@ export class AlertPipeline {
         ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         ['byExpiry'],
       );
-      this.allowPublish(this.digest, [inventory.alertsTopic]);
+      this.inventory.allowPublish(this.digest, [inventory.alertsTopic]);
       if (alerts.slack) this.allowSecret(this.digest, alerts.slack.webhookSecretArn);
       inventory.addSchedule('DigestSchedule', this.digest, {
         description: `certwarden: daily digest ${alerts.digest.schedule}`,
@@ -473,18 +473,6 @@ export class AlertPipeline {
     );
     fn.addToRolePolicy(
       this.inventory.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
-    );
-  }
-
-  /** Publishing to encrypted topics needs their key as well. */
-  private allowPublish(fn: NodejsFunction, topics: sns.Topic[]): void {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: topics.map((t) => t.topicArn) }));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [this.inventory.alertsKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
-      }),
     );
   }
 

@@ -13,15 +13,18 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
 import {
   AlertsConfig,
   CtConfig,
+  ReportsConfig,
   digestSeverityGaps,
   ExpiryConfig,
   formatPath,
@@ -212,6 +215,13 @@ export interface CertificateInventoryProps {
    */
   readonly ct?: z.input<typeof CtConfig>;
   /**
+   * The monthly compliance report pack: every `certwarden report` as CSV and HTML in a versioned, KMS-encrypted
+   * bucket the reader policy can read, and the object keys by email to `reports.emails`.
+   *
+   * @default no scheduled reports
+   */
+  readonly reports?: z.input<typeof ReportsConfig>;
+  /**
    * Prefix of the managed policies for people: `<prefix>-reader` (read the inventory) and `<prefix>-operator`
    * (also renew ACM certificates and publish to the bus).
    *
@@ -277,6 +287,10 @@ export class CertificateInventory extends Construct {
   readonly inventoryMetrics: NodejsFunction;
   /** Polls the CT logs on `ct.schedule` (with the `ct` prop only). */
   readonly ctMonitor?: NodejsFunction;
+  /** Where the monthly report packs are kept (with the `reports` prop only). */
+  readonly reportBucket?: s3.Bucket;
+  /** Writes the monthly report pack (with the `reports` prop only). */
+  readonly reportPack?: NodejsFunction;
   /** The sync worker of each configured source kind. */
   readonly syncWorkers: ReadonlyMap<SourceKind, NodejsFunction>;
   /** The queue of each configured source kind, which its sync worker reads. */
@@ -347,6 +361,11 @@ export class CertificateInventory extends Construct {
 
     this.inventoryMetrics = this.createInventoryMetrics(props);
     if (props.ct) this.ctMonitor = this.createCtMonitor(CtConfig.parse(props.ct));
+    if (props.reports) {
+      const reports = ReportsConfig.parse(props.reports);
+      this.reportBucket = this.createReportBucket(reports);
+      this.reportPack = this.createReportPack(reports, this.reportBucket);
+    }
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
@@ -733,6 +752,97 @@ export class CertificateInventory extends Construct {
     return fn;
   }
 
+  /** The table and every index: what reading the inventory as `certwarden list` and `report` do needs. */
+  private tableReadResources(): string[] {
+    return [
+      this.table.tableArn,
+      ...Object.keys(INVENTORY_INDEXES).map((index) => this.indexArn(index as keyof typeof INVENTORY_INDEXES)),
+    ];
+  }
+
+  /**
+   * The report packs' bucket: versioned (a re-run writes the same keys; the version before stays), encrypted with
+   * the data key (S3 Bucket Keys: one KMS call per object, not per part), TLS only, no public access, and each
+   * pack deleted `retentionDays` after it is written (its older versions 30 days after they are replaced).
+   */
+  private createReportBucket(reports: ReportsConfig): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'ReportBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: this.removalPolicy,
+      lifecycleRules: [
+        {
+          id: 'ExpirePacks',
+          expiration: Duration.days(reports.retentionDays),
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Written once a month by one function and read by the reader policy: CloudTrail records who read or wrote each pack (data events where the account enables them); an access-log bucket would be a second bucket to secure for the same record.',
+    });
+    return bucket;
+  }
+
+  /**
+   * The report pack on `reports.schedule`: reads the inventory through its indexes as `certwarden report` does
+   * (the reader policy's actions), writes `packs/<date>/` objects to the bucket, and tells the `reports` audience
+   * of the alerts topic the object keys.
+   */
+  private createReportPack(reports: ReportsConfig, bucket: s3.Bucket): NodejsFunction {
+    const fn = this.addFunction('ReportPack', 'reportPack', {
+      description: 'certwarden: the monthly compliance report pack (CSV and HTML) to the reports bucket',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: {
+        CERTWARDEN_TABLE: this.table.tableName,
+        CERTWARDEN_REPORT_BUCKET: bucket.bucketName,
+        CERTWARDEN_ALERTS_TOPIC: this.alertsTopic.topicArn,
+      },
+      asyncDeadLetterQueue: this.addDeadLetterQueue('ReportPackDlq', 'report packs that kept failing'),
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        resources: this.tableReadResources(),
+      }),
+    );
+    fn.addToRolePolicy(this.tableKeyStatement(['kms:Decrypt']));
+    // Objects only under packs/: the function can neither read the packs back nor delete them.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects('packs/*')],
+      }),
+    );
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/packs/*]`,
+      reason: 'A pack is a set of objects under packs/<date>/, named when the function runs.',
+    });
+    // A multipart upload decrypts the data key it generated to add each part.
+    fn.addToRolePolicy(this.keyViaServiceStatement('s3', ['kms:Decrypt', 'kms:GenerateDataKey']));
+    this.allowPublish(fn, [this.alertsTopic]);
+    for (const email of reports.emails)
+      this.alertsTopic.addSubscription(
+        new subscriptions.EmailSubscription(email, {
+          filterPolicy: { audience: sns.SubscriptionFilter.stringFilter({ allowlist: ['reports'] }) },
+        }),
+      );
+    this.addSchedule('ReportPackSchedule', fn, {
+      description: `certwarden: the compliance report pack ${reports.schedule}`,
+      expression: reports.schedule,
+    });
+    return fn;
+  }
+
   /**
    * An SQS dead-letter queue (encrypted, TLS only, 14 days) with an alarm on its first message, to the alerts
    * topic: for any new asynchronous target (an EventBridge rule's, a notifier's).
@@ -817,12 +927,23 @@ export class CertificateInventory extends Construct {
   }
 
   /** Use of the table's key, only through DynamoDB. */
-  tableKeyStatement(actions: string[]): iam.PolicyStatement {
+  /** The data key, used only by `service` on the caller's behalf (DynamoDB for the table, SNS, S3). */
+  private keyViaServiceStatement(service: 'dynamodb' | 'sns' | 's3', actions: string[]): iam.PolicyStatement {
     return new iam.PolicyStatement({
       actions,
       resources: [this.dataKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Aws.REGION}.amazonaws.com` } },
     });
+  }
+
+  tableKeyStatement(actions: string[]): iam.PolicyStatement {
+    return this.keyViaServiceStatement('dynamodb', actions);
+  }
+
+  /** Publishing to certwarden's topics: they are encrypted with the data key, so the key through SNS as well. */
+  allowPublish(fn: NodejsFunction, topics: sns.Topic[]): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: topics.map((t) => t.topicArn) }));
+    fn.addToRolePolicy(this.keyViaServiceStatement('sns', ['kms:Decrypt', 'kms:GenerateDataKey']));
   }
 
   /**
@@ -901,10 +1022,7 @@ export class CertificateInventory extends Construct {
   }
 
   private peoplePolicies(prefix: string, sources: SourceConfig[]) {
-    const tableRead = [
-      this.table.tableArn,
-      ...Object.keys(INVENTORY_INDEXES).map((index) => this.indexArn(index as keyof typeof INVENTORY_INDEXES)),
-    ];
+    const tableRead = this.tableReadResources();
     const readStatements = () => [
       new iam.PolicyStatement({
         sid: 'ReadInventory',
@@ -912,6 +1030,16 @@ export class CertificateInventory extends Construct {
         resources: tableRead,
       }),
       this.tableKeyStatement(['kms:Decrypt']),
+      ...(this.reportBucket
+        ? [
+            new iam.PolicyStatement({
+              sid: 'ReadReportPacks',
+              actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:ListBucketVersions'],
+              resources: [this.reportBucket.bucketArn, this.reportBucket.arnForObjects('*')],
+            }),
+            this.keyViaServiceStatement('s3', ['kms:Decrypt']),
+          ]
+        : []),
     ];
     const readerPolicy = new iam.ManagedPolicy(this, 'ReaderPolicy', {
       managedPolicyName: `${prefix}-reader`,
@@ -969,6 +1097,14 @@ export class CertificateInventory extends Construct {
         reason:
           'An operator renews any ACM certificate of this account in the configured regions; certificate ARNs are not known at deploy time.',
       });
+    }
+    if (this.reportBucket) {
+      const packs = `Resource::<${Stack.of(this).getLogicalId(this.reportBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`;
+      for (const policy of [readerPolicy, operatorPolicy])
+        Validations.of(policy).acknowledge({
+          id: `AwsSolutions-IAM5[${packs}]`,
+          reason: 'A reader reads every report pack in the reports bucket, which holds nothing else.',
+        });
     }
     return { readerPolicy, operatorPolicy };
   }

@@ -50,6 +50,7 @@ export class CertwardenStack extends Stack {
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
       dashboard: config.monitoring.dashboard,
       ct: config.ct,
+      reports: config.reports,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",

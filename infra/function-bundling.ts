@@ -27,6 +27,7 @@ export const FUNCTION_ENTRIES = {
   digest: handler('digest'),
   siemFormat: handler('siem-format'),
   ctMonitor: handler('ct-monitor'),
+  reportPack: handler('report-pack'),
 } as const;
 export type FunctionRole = keyof typeof FUNCTION_ENTRIES;
 

@@ -395,6 +395,20 @@ export const CtConfig = z.strictObject({
 });
 export type CtConfig = z.infer<typeof CtConfig>;
 
+/** The deployed stack's monthly report pack (docs/architecture.md, "Compliance reports"); off when absent. */
+export const ReportsConfig = z.strictObject({
+  /** When the pack is written. @default 'cron(0 6 1 * ? *)' (06:00 UTC on the 1st of each month) */
+  schedule: schedule.default('cron(0 6 1 * ? *)'),
+  /** Told the object keys of each pack (email, from the alerts topic). @default none: the bucket only */
+  emails: z.array(z.email()).default([]),
+  /**
+   * Days a pack is kept before S3 deletes it. @default 400 (a year of monthly packs and the month an auditor
+   * asks about after it: PCI DSS 10.5.1 keeps a year of audit history)
+   */
+  retentionDays: z.number().int().min(1).max(3650).default(400),
+});
+export type ReportsConfig = z.infer<typeof ReportsConfig>;
+
 export const CertwardenConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -437,6 +451,8 @@ export const CertwardenConfig = z
     revocation: RevocationConfig.prefault({}),
     /** Certificate Transparency monitoring for certificates the inventory does not know; off when absent. */
     ct: CtConfig.optional(),
+    /** The monthly compliance report pack written to S3 by the deployed stack; off when absent. */
+    reports: ReportsConfig.optional(),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({

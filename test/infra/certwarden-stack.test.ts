@@ -49,7 +49,7 @@ const resources = template.toJSON().Resources as Record<
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown; Sid?: string };
 /** Every action the role of a function may take, from all policies attached to it, sorted and deduplicated. */
 function actionsOfFunction(functionId: string): string[] {
   const roleRef = resources[functionId].Properties.Role['Fn::GetAtt'][0];
@@ -204,6 +204,23 @@ describe('the certwarden stack', () => {
       ['SiemFormat', LOGS_XRAY],
       // Its positions and findings (the ledger's actions), places and certificates by key, its DLQ, the bus.
       ['CtMonitor', [...LOGS_XRAY, ...LEDGER, 'dynamodb:BatchGetItem', 'events:PutEvents', 'sqs:SendMessage']],
+      // The inventory as `certwarden report` reads it, its objects under packs/ (and the key through S3), the
+      // alerts topic, its DLQ.
+      [
+        'ReportPack',
+        [
+          ...LOGS_XRAY,
+          'dynamodb:BatchGetItem',
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+          's3:AbortMultipartUpload',
+          's3:PutObject',
+          'sns:Publish',
+          'sqs:SendMessage',
+        ],
+      ],
     ])('%s', (name, expected) => {
       expect(actionsOfFunction(functionId(name))).toEqual([...new Set(expected)].sort());
     });
@@ -301,7 +318,60 @@ describe('the certwarden stack', () => {
       expect(schedule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     });
 
-    it('uses the key only through DynamoDB (the table) or SNS (the topics, for those who publish)', () => {
+    it('keeps the report packs in a versioned, encrypted, private bucket that only the pack function writes and readers read', () => {
+      const [[bucketId, bucket]] = ofType('AWS::S3::Bucket');
+      expect(bucket.Properties).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } },
+          ],
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            expect.objectContaining({ ExpirationInDays: 400, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+          ],
+        },
+      });
+      const writers = ofType('AWS::IAM::Policy').filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).some((st) =>
+          [st.Action].flat().includes('s3:PutObject'),
+        ),
+      );
+      expect(writers.map(([, p]) => JSON.stringify(p.Properties.Roles))).toEqual([
+        expect.stringContaining('InventoryReportPackRole'),
+      ]);
+      const put = (writers[0][1].Properties.PolicyDocument.Statement as Statement[]).find((st) =>
+        [st.Action].flat().includes('s3:PutObject'),
+      )!;
+      expect(JSON.stringify(put.Resource)).toContain(`"${bucketId}","Arn"]},"/packs/*"`);
+      const reader = ofType('AWS::IAM::ManagedPolicy').find(([id]) => id.startsWith('InventoryReaderPolicy'))!;
+      const readsPacks = (reader[1].Properties.PolicyDocument.Statement as Statement[]).find(
+        (st) => st.Sid === 'ReadReportPacks',
+      )!;
+      expect([readsPacks.Action].flat()).toEqual([
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:ListBucket',
+        's3:ListBucketVersions',
+      ]);
+      const [[, schedule]] = ofType('AWS::Scheduler::Schedule').filter(([id]) =>
+        id.startsWith('InventoryReportPackSchedule'),
+      );
+      expect(schedule.Properties.ScheduleExpression).toBe('cron(0 6 1 * ? *)');
+      const [[, subscription]] = ofType('AWS::SNS::Subscription').filter(
+        ([, sub]) => sub.Properties.Endpoint === 'compliance@example.com',
+      );
+      expect(subscription.Properties.FilterPolicy).toEqual({ audience: ['reports'] });
+    });
+
+    it('uses the key only through DynamoDB (the table), SNS (the topics, for those who publish) or S3 (the report packs)', () => {
       const [[keyId]] = ofType('AWS::KMS::Key');
       const through = (service: string) => ({
         StringEquals: {
@@ -311,10 +381,15 @@ describe('the certwarden stack', () => {
       for (const [, policy] of ofType('AWS::IAM::Policy')) {
         const statements = policy.Properties.PolicyDocument.Statement as Statement[];
         const publishes = statements.some((s) => [s.Action].flat().includes('sns:Publish'));
+        const writesPacks = statements.some((s) => [s.Action].flat().includes('s3:PutObject'));
         const kmsStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
         for (const statement of kmsStatements) {
           expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-          expect([through('dynamodb'), ...(publishes ? [through('sns')] : [])]).toContainEqual(statement.Condition);
+          expect([
+            through('dynamodb'),
+            ...(publishes ? [through('sns')] : []),
+            ...(writesPacks ? [through('s3')] : []),
+          ]).toContainEqual(statement.Condition);
         }
       }
     });
@@ -326,7 +401,18 @@ describe('the certwarden stack', () => {
           (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()).sort(),
         ]),
       );
-      const read = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'];
+      // The inventory, and the report packs' bucket (its key through S3).
+      const read = [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'kms:Decrypt',
+        'kms:Decrypt',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:ListBucket',
+        's3:ListBucketVersions',
+      ];
       expect(policies).toEqual({
         'certwarden-reader': read,
         'certwarden-operator': [...read, 'acm:RenewCertificate', 'events:PutEvents'].sort(),
@@ -476,8 +562,9 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor.
-    expect(functions).toHaveLength(16);
+    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor,
+    // the report pack.
+    expect(functions).toHaveLength(17);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -582,8 +669,8 @@ describe('the certwarden stack', () => {
         expect(id).toMatch(/Queue/);
       }
       // 6 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
-      // SIEM; the CT monitor.
-      expect(dlqs).toHaveLength(6 + 3 + 9 + 1);
+      // SIEM; the CT monitor; the report pack.
+      expect(dlqs).toHaveLength(6 + 3 + 9 + 1 + 1);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -914,7 +1001,8 @@ describe('the certwarden stack', () => {
       expect(byEndpoint['oncall@example.com'].FilterPolicy).toBeUndefined();
       expect(byEndpoint['web@example.com'].FilterPolicy).toEqual({ owner: ['team-web'] });
       expect(byEndpoint['payments@example.com'].FilterPolicy).toEqual({ owner: ['team-payments', 'team-web'] });
-      expect(subscriptions).toHaveLength(5);
+      expect(byEndpoint['compliance@example.com'].FilterPolicy).toEqual({ audience: ['reports'] });
+      expect(subscriptions).toHaveLength(6);
     });
 
     it('writes Security Hub findings of this account only', () => {

@@ -71,6 +71,13 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       };
     case 'siemFormat':
       return { ...common, CERTWARDEN_SIEM_FORMAT: 'ocsf' };
+    case 'reportPack':
+      return {
+        ...common,
+        CERTWARDEN_TABLE: 'certwarden-inventory',
+        CERTWARDEN_REPORT_BUCKET: 'certwarden-reports',
+        CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
+      };
     case 'ctMonitor':
       return {
         ...common,

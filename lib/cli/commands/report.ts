@@ -14,6 +14,7 @@ import {
   type ReportRequest,
   type ReportSources,
 } from '../../use-cases/reports';
+import { writeReportPack } from '../../use-cases/reports/pack';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { describeIoError } from '../io-errors';
 import type { ReportCommandDeps, ReportCommandOptions } from '../report-commands';
@@ -118,12 +119,12 @@ export async function report(
       await mkdir(options.out!, { recursive: true }).catch((error: unknown) => {
         throw new CertwardenError(`--out ${options.out}: ${describeIoError(error)}`, { cause: error });
       });
-      for (const reportName of PACK_REPORTS)
-        for (const format of packFormats()) {
-          // Each file reads afresh: rows stream once, and the files of one report then share no memory.
-          const built = await buildReport(reportName, sources);
-          await writeFile(join(options.out!, `${reportName}.${format}`), (out) => REPORT_WRITERS[format](built, out));
-        }
+      const formats = Object.fromEntries(packFormats().map((format) => [format, REPORT_WRITERS[format]]));
+      await writeReportPack(sources, formats, async ({ fileName }, write) => {
+        const path = join(options.out!, fileName);
+        await writeFile(path, write);
+        return path;
+      });
       (deps.stderr ?? ((text) => void process.stderr.write(text)))(
         `wrote ${PACK_REPORTS.length} reports (${packFormats().join(', ')}) to ${options.out}\n`,
       );
