@@ -43,6 +43,8 @@ const SLACK_EVENTS: DetailType[] = [
   // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 /** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
 const SECURITY_HUB_EVENTS: DetailType[] = [
@@ -51,6 +53,8 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   ...EXPIRY_ALERTS,
   'Certificate Changed',
   'Certificate Removed',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 /** Records per notifier invocation. */
 const NOTIFIER_BATCH = 10;

@@ -1,5 +1,6 @@
 import { contentHash } from '../content-hash';
 import type { CertwardenEvent } from '../events';
+import { servedMessage } from './served-message';
 
 /**
  * The plain JSON shape for SIEMs without OCSF: one flat object per event. Its JSON Schema is
@@ -64,6 +65,9 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
       return `${event.detail.locationId}#${event.detail.ruleId}`;
     case 'Alert Undelivered':
       return event.detail.alertId ?? undefined;
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return event.detail.alertId;
     default:
       return undefined;
   }
@@ -81,6 +85,9 @@ function messageOf(event: CertwardenEvent): string | null {
       return event.detail.error;
     case 'Alert Undelivered':
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return servedMessage(event);
     default:
       return null;
   }

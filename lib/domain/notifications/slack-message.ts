@@ -9,6 +9,7 @@ import type {
 } from '../events';
 import { describeTimeLeft, displayNameOf } from './expiry-email';
 import { sourceKindLabel } from './source-labels';
+import { servedMessage } from './served-message';
 
 /** A Slack message: Block Kit blocks and the plain `text` shown in notifications and by screen readers. */
 export interface SlackMessage {
@@ -191,6 +192,9 @@ function wordsOf(event: CertwardenEvent): string[] {
         ),
       ];
     }
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return [clipText(escapeMrkdwn(servedMessage(event)), PART_BUDGET.words)];
     case 'Sync Failed': {
       const detail: SyncFailedDetail = event.detail;
       if (detail.errors.length === 0) return [];

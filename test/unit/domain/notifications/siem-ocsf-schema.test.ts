@@ -16,7 +16,7 @@ import {
 import { EXPIRY_SEVERITIES } from '../../../../lib/domain/severity';
 import { OCSF_CLASSES, OCSF_VERSION, toOcsf } from '../../../../lib/domain/notifications/siem-ocsf';
 import schemaExtract from './fixtures/ocsf-1.3.0-required.json';
-import { acmAlert, expiredFileAlert } from './fixtures';
+import { acmAlert, EVENT_OF_EVERY_TYPE, expiredFileAlert } from './fixtures';
 
 /**
  * Every OCSF event toOcsf makes, checked against the OCSF 1.3.0 schema itself: the required attributes, constraints,
@@ -256,6 +256,9 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
     'Policy Violation (no fingerprint or common name)',
     policyViolationEvent({ ...violation, fingerprint: null, subjectCommonName: null }, 'open'),
   ],
+  ...EVENT_OF_EVERY_TYPE.filter(
+    (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+  ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
 ];
 
 const inventory = (change: 'discovered' | 'renewed' | 'removed') =>
@@ -297,6 +300,8 @@ const FINDING_TYPES: DetailType[] = [
   'Revocation Detected',
   'Policy Violation',
   'Violation Resolved',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {
