@@ -289,9 +289,10 @@ export const TlsEndpointSourceConfig = z
     timeoutMs: z.number().int().min(100).max(60_000).default(5000),
     /**
      * A scan stops starting connections after this long; targets not reached are a failed scope, so their places
-     * are kept as last seen. Below the sync worker's timeout (15 minutes). @default 600
+     * are kept as last seen. At least a minute below the deployed sync worker's timeout (10 minutes unless
+     * changed). @default 300
      */
-    deadlineSeconds: z.number().int().min(1).max(840).default(600),
+    deadlineSeconds: z.number().int().min(1).max(840).default(300),
     /**
      * Deployed only: run this source's sync worker in a VPC, to reach private endpoints. The subnets need a route to
      * DynamoDB and EventBridge (VPC endpoints or a NAT gateway).
