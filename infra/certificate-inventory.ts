@@ -618,20 +618,38 @@ export class CertificateInventory extends Construct {
     const vpc = endpointVpcOf(sources);
     if (!vpc) return;
     (worker.node.defaultChild as lambda.CfnFunction).vpcConfig = vpc;
+    // Lambda's VPC networking (the AWSLambdaVPCAccessExecutionRole actions), scoped to the configured subnets and
+    // security groups; the network interfaces have no id before Lambda creates them.
+    const ec2Arn = (type: string, id: string) =>
+      `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}/${id}`;
+    const interfaces = ec2Arn('network-interface', '*');
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          ...vpc.subnetIds.map((id) => ec2Arn('subnet', id)),
+          ...vpc.securityGroupIds.map((id) => ec2Arn('security-group', id)),
+          interfaces,
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+        resources: [interfaces],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(interfaces)}]`,
+      reason:
+        'The network interfaces Lambda creates for the VPC have no id before they exist; the account and region are fixed.',
+    });
     allowOnAnyResource(
       this,
       'SyncTlsEndpointVpc',
       role,
-      [
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:CreateNetworkInterface',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      "Lambda's VPC networking (the AWSLambdaVPCAccessExecutionRole actions): the network interfaces it creates " +
-        'and deletes have no id before they exist, and the Describe calls support no resource-level permissions.',
+      ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      "Lambda's VPC networking describes the interfaces and subnets it uses: the Describe calls support no resource-level permissions.",
     );
   }
 

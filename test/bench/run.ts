@@ -19,6 +19,7 @@ import { benchLocalScan } from './local-scan';
 import { benchPolicy } from './policy';
 import { benchRenewal } from './renewal';
 import { benchRevocation } from './revocation';
+import { benchTlsScan } from './tls-scan';
 
 /**
  * `npm run bench`: the performance figures the issues name, each with its target and, where there is one,
@@ -31,7 +32,9 @@ import { benchRevocation } from './revocation';
  * scan` of BENCH_SCAN_FILES local files, default 5000), fanout (the 1M fan-out; BENCH_BIG=1 for its recorded
  * size), cost (issue #12's month of one ACM source at list prices, measured at the connectors' size and scaled to
  * 10,000 certificates; measured at 10,000 with BENCH_BIG=1), revocation (issue #16: OCSP checks of 1,000
- * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size). A quick look at one section:
+ * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size), tlsscan (issue #18: 200
+ * local TLS endpoints scanned by the tls-endpoint scanner and by Debian's ssl-cert-check, installed with apt when
+ * missing; BENCH_TLS_ENDPOINTS for another count). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -274,6 +277,7 @@ void (async () => {
   if (wanted('cost')) await section('cost', () => benchCost(connectorCount));
   if (wanted('scan')) await section('scan', () => benchLocalScan());
   if (wanted('revocation')) await section('revocation', () => benchRevocation());
+  if (wanted('tlsscan')) await section('TLS endpoints', () => benchTlsScan());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

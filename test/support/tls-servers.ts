@@ -5,7 +5,7 @@ import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../l
 /** A server on 127.0.0.1 and what it saw. */
 export interface LocalServer {
   port: number;
-  /** The most TCP connections it held open at once. */
+  /** The most TCP connections it (and the servers sharing its counter) held open at once. */
   highWater(): number;
   /** TCP connections accepted so far. */
   accepted(): number;
@@ -13,56 +13,59 @@ export interface LocalServer {
 }
 
 /**
- * Counts a server's connections as the server sees them: one is open from its accept until the client's FIN (or
- * the socket's close), the moment the client's side is done with it.
+ * Counts connections as servers see them, one counter shared by any number of servers: one is open from its accept
+ * until the client's FIN (or the socket's close), the moment the client's side is done with it.
  */
-function counting(server: Server): Omit<LocalServer, 'port' | 'close'> & { sockets: Set<Socket> } {
-  let open = 0;
-  let high = 0;
-  let accepted = 0;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    accepted++;
-    high = Math.max(high, ++open);
-    sockets.add(socket);
-    let counted = true;
-    const done = () => {
-      if (counted) open--;
-      counted = false;
-    };
-    socket.once('end', done);
-    socket.once('close', () => {
-      done();
-      sockets.delete(socket);
+export class ConnectionCounter {
+  open = 0;
+  high = 0;
+  accepted = 0;
+
+  watch(server: Server): Set<Socket> {
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      this.accepted++;
+      this.high = Math.max(this.high, ++this.open);
+      sockets.add(socket);
+      let counted = true;
+      const done = () => {
+        if (counted) this.open--;
+        counted = false;
+      };
+      socket.once('end', done);
+      socket.once('close', () => {
+        done();
+        sockets.delete(socket);
+      });
     });
-  });
-  return { highWater: () => high, accepted: () => accepted, sockets };
+    return sockets;
+  }
 }
 
-async function listen(server: Server): Promise<LocalServer> {
-  const counts = counting(server);
+async function listen(server: Server, counter = new ConnectionCounter()): Promise<LocalServer> {
+  const sockets = counter.watch(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    highWater: counts.highWater,
-    accepted: counts.accepted,
+    highWater: () => counter.high,
+    accepted: () => counter.accepted,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of counts.sockets) socket.destroy();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
 /** A TLS server on 127.0.0.1 serving `chain` (leaf first, in that order) with the leaf's key. */
-export async function tlsServer(chain: IssuedCertificate[]): Promise<LocalServer> {
+export async function tlsServer(chain: IssuedCertificate[], counter?: ConnectionCounter): Promise<LocalServer> {
   const server = createServer({
     key: await privateKeyPem(chain[0].keys),
     cert: chain.map((certificate) => certificate.pem.trim()).join('\n'),
   });
   // A client that resets or times out is its business, not the server's.
   server.on('tlsClientError', () => {});
-  return listen(server);
+  return listen(server, counter);
 }
 
 /** A TCP server that accepts and never answers: a client's handshake hangs until its own timeout. */
