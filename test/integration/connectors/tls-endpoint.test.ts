@@ -1,8 +1,9 @@
-import { TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
+import { configuredTargets, TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
+import { CertwardenConfig } from '../../../lib/domain/config';
 import { isScopeFailure, type EagerEntry, type SourceItem } from '../../../lib/ports/certificate-source';
 import { TrustAnchors } from '../../../lib/x509/chain';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
-import { collect } from '../../support/inventory';
+import { collect, placeAt, placeState, useEmbeddedDynamoDb } from '../../support/inventory';
 import {
   refusedPort,
   silentServer,
@@ -12,6 +13,7 @@ import {
   type TestPki,
 } from '../../support/tls-servers';
 
+const dynamo = useEmbeddedDynamoDb();
 const now = new Date();
 const days = (n: number) => new Date(now.getTime() + n * 86_400_000);
 
@@ -159,5 +161,48 @@ describe('scan limits', () => {
     expect(scanned).toHaveLength(60);
     expect(many.accepted()).toBe(30);
     expect(many.highWater()).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('configured targets', () => {
+  it('expands endpoints, groups and port ranges, then the DNS names of the named sources, wildcards and other sources left out', async () => {
+    const inventory = await dynamo.inventory();
+    await placeAt(inventory, placeState('api.example.com', { source: 'acm', fingerprint: 'fp-1' }));
+    await placeAt(
+      inventory,
+      placeState('shop', {
+        source: 'acm',
+        certificate: {
+          ...placeState('x').certificate!,
+          dnsNames: ['*.shop.example', 'shop.example', 'API.example.com'],
+        },
+      }),
+    );
+    await placeAt(inventory, placeState('elsewhere.example', { source: 'files' }));
+    const [config] = CertwardenConfig.parse({
+      sources: [
+        {
+          kind: 'tls-endpoint',
+          name: 'web',
+          endpoints: ['www.example.com', '[2001:db8::1]:8443'],
+          groups: [
+            { name: 'lan', endpoints: [{ host: '10.0.0.5', ports: ['8000-8001'], serverNames: ['a.lan', 'b.lan'] }] },
+          ],
+          namesFromInventory: { sources: ['acm'] },
+        },
+      ],
+    }).sources;
+    if (config.kind !== 'tls-endpoint') throw new Error('parsed as another kind');
+    const targets = await collect(configuredTargets(config, inventory.store));
+    expect(targets.map((t) => `${t.scope} ${t.host}:${t.port} ${t.serverName}`)).toEqual([
+      'endpoints www.example.com:443 www.example.com',
+      'endpoints 2001:db8::1:8443 null',
+      'lan 10.0.0.5:8000 a.lan',
+      'lan 10.0.0.5:8000 b.lan',
+      'lan 10.0.0.5:8001 a.lan',
+      'lan 10.0.0.5:8001 b.lan',
+      'inventory-names api.example.com:443 api.example.com',
+      'inventory-names shop.example:443 shop.example',
+    ]);
   });
 });
