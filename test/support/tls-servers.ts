@@ -85,6 +85,8 @@ export interface TestPki {
   root: IssuedCertificate;
   intermediate: IssuedCertificate;
   leaf(names: string[], options?: { notBefore?: Date; notAfter?: Date }): Promise<IssuedCertificate>;
+  /** A leaf for an IP address (an IP SAN, no DNS name): what a target without SNI is checked against. */
+  ipLeaf(ip: string): Promise<IssuedCertificate>;
 }
 
 export async function testPki(now: Date): Promise<TestPki> {
@@ -112,6 +114,14 @@ export async function testPki(now: Date): Promise<TestPki> {
         issuer: intermediate,
         notBefore: options.notBefore ?? days(-10),
         notAfter: options.notAfter ?? days(80),
+      }),
+    ipLeaf: (ip) =>
+      issueCertificate({
+        subject: 'CN=local',
+        ip: [ip],
+        issuer: intermediate,
+        notBefore: days(-1),
+        notAfter: days(30),
       }),
   };
 }

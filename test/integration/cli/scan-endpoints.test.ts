@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueCertificate } from '../../../lib/x509/factory';
 import { certwarden } from '../../support/cli';
 import { refusedPort, testPki, tlsServer, type LocalServer } from '../../support/tls-servers';
 
@@ -16,13 +15,7 @@ describe('certwarden scan --endpoint', () => {
 
   beforeAll(async () => {
     const pki = await testPki(now);
-    const leaf = await issueCertificate({
-      subject: 'CN=local',
-      ip: ['127.0.0.1'],
-      issuer: pki.intermediate,
-      notBefore: new Date(now.getTime() - 86_400_000),
-      notAfter: new Date(now.getTime() + 30 * 86_400_000),
-    });
+    const leaf = await pki.ipLeaf('127.0.0.1');
     healthy = await tlsServer([leaf, pki.intermediate]);
     lonely = await tlsServer([leaf]);
     refused = await refusedPort();

@@ -12,7 +12,6 @@ import {
   type EmbeddedDynamoDb,
 } from '../../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../../lib/domain/config';
-import { issueCertificate } from '../../../lib/x509/factory';
 import { sqsRecord as record } from '../../support/sqs-record';
 import { testPki, tlsServer, type LocalServer } from '../../support/tls-servers';
 
@@ -49,13 +48,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => bus.listen(0, '127.0.0.1', resolve));
   const now = new Date();
   const pki = await testPki(now);
-  const leaf = await issueCertificate({
-    subject: 'CN=local',
-    ip: ['127.0.0.1'],
-    issuer: pki.intermediate,
-    notBefore: new Date(now.getTime() - 86_400_000),
-    notAfter: new Date(now.getTime() + 30 * 86_400_000),
-  });
+  const leaf = await pki.ipLeaf('127.0.0.1');
   endpoint = await tlsServer([leaf, pki.intermediate]);
   work = mkdtempSync(join(tmpdir(), 'certwarden-tls-worker-'));
   const deployment = join(work, 'certwarden-deployment.json');
