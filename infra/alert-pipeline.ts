@@ -45,6 +45,8 @@ const SLACK_EVENTS: DetailType[] = [
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',
   'Certificate Revoked',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 /** What opens, climbs or closes a Security Hub finding (the publisher ignores the rest: info/warning expiry). */
 const SECURITY_HUB_EVENTS: DetailType[] = [
@@ -54,6 +56,8 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   'Certificate Changed',
   'Certificate Removed',
   'Unknown Certificate Issued',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 /** Records per notifier invocation. */
 const NOTIFIER_BATCH = 10;

@@ -611,6 +611,7 @@ export class CertificateInventory extends Construct {
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
     );
     for (const statement of sourceStatements(ofKind)) role.addToPolicy(statement);
+    if (kind === 'tls-endpoint') this.scanEndpointsFrom(worker, ofKind);
     const listActions = sourceListActions(ofKind);
     if (listActions.length > 0) {
       allowOnAnyResource(
@@ -630,6 +631,58 @@ export class CertificateInventory extends Construct {
     );
     acknowledgeSourceWildcards(role, ofKind);
     return { worker, queue };
+  }
+
+  /**
+   * What a tls-endpoint worker needs besides a sync's: the alert ledger's claims on the served-certificate alerts it
+   * raises (its update and release, on `ALERT#` items only), and, when its sources name one, the VPC its private
+   * endpoints are in.
+   */
+  private scanEndpointsFrom(worker: NodejsFunction, sources: SourceConfig[]): void {
+    const role = worker.role as iam.Role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } },
+      }),
+    );
+    const vpc = endpointVpcOf(sources);
+    if (!vpc) return;
+    (worker.node.defaultChild as lambda.CfnFunction).vpcConfig = vpc;
+    // Lambda's VPC networking (the AWSLambdaVPCAccessExecutionRole actions), scoped to the configured subnets and
+    // security groups; the network interfaces have no id before Lambda creates them.
+    const ec2Arn = (type: string, id: string) =>
+      `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}/${id}`;
+    const interfaces = ec2Arn('network-interface', '*');
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          ...vpc.subnetIds.map((id) => ec2Arn('subnet', id)),
+          ...vpc.securityGroupIds.map((id) => ec2Arn('security-group', id)),
+          interfaces,
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+        resources: [interfaces],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(interfaces)}]`,
+      reason:
+        'The network interfaces Lambda creates for the VPC have no id before they exist; the account and region are fixed.',
+    });
+    allowOnAnyResource(
+      this,
+      'SyncTlsEndpointVpc',
+      role,
+      ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      "Lambda's VPC networking describes the interfaces and subnets it uses: the Describe calls support no resource-level permissions.",
+    );
   }
 
   /** The sync fan-out's first half: the planner, which may send to every kind's queue, and a schedule per source. */
@@ -1170,6 +1223,7 @@ function validate(
       problems.push(`source ${source.name}: its sync worker bundles ${missing.join(' and ')}: add them to this app`);
     }
   }
+  problems.push(...endpointSourceProblems(sources, props.syncTimeout?.toSeconds() ?? 600));
   const concurrency = props.syncMaxConcurrency;
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000)) {
     problems.push(`syncMaxConcurrency: ${concurrency} is not an integer from 2 to 1000 (SQS event source limits)`);
@@ -1247,6 +1301,32 @@ function directAccounts(sources: SourceConfig[], deployingAccount: string): { pr
 }
 
 /** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
+/** The VPC of the tls-endpoint worker: the one its sources name (one worker scans them all), if any. */
+function endpointVpcOf(sources: SourceConfig[]): { subnetIds: string[]; securityGroupIds: string[] } | undefined {
+  for (const source of sources) if (source.kind === 'tls-endpoint' && source.vpc) return source.vpc;
+  return undefined;
+}
+
+/**
+ * The tls-endpoint sources share one worker: they must name the same VPC (or none), and each scan's deadline must
+ * leave the worker time to write what it found before its timeout.
+ */
+function endpointSourceProblems(sources: SourceConfig[], syncTimeoutSeconds: number): string[] {
+  const problems: string[] = [];
+  const endpoints = sources.filter((source) => source.kind === 'tls-endpoint');
+  const vpcs = new Set(endpoints.map((source) => JSON.stringify(source.vpc ?? null)));
+  if (vpcs.size > 1)
+    problems.push(
+      `sources ${endpoints.map((source) => source.name).join(', ')}: tls-endpoint sources share one sync worker, so they must name the same vpc (or none)`,
+    );
+  for (const source of endpoints)
+    if (source.deadlineSeconds > syncTimeoutSeconds - 60)
+      problems.push(
+        `source ${source.name}: deadlineSeconds ${source.deadlineSeconds} leaves under a minute of the sync worker's ${syncTimeoutSeconds} s timeout to write what it found`,
+      );
+  return problems;
+}
+
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
   for (const statement of sourceStatements(sources)) {
     const json = statement.toStatementJson() as { Resource: string | string[] };

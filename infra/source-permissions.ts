@@ -75,6 +75,7 @@ function sourceAccess(sources: SourceConfig[]) {
         if ('secretArn' in source.credentials) secrets.add(source.credentials.secretArn);
         break;
       case 'local-files':
+      case 'tls-endpoint':
         break;
     }
   }

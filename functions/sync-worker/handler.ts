@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
@@ -12,6 +13,7 @@ import { compilePolicy, RECOMMENDED_POLICY } from '../../lib/domain/policy';
 import { SOURCE_KINDS, type SourceKind } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
 import type { SecretFetcher } from '../../lib/ports/secrets';
+import { detectDeploymentDrift, driftSourcesOf } from '../../lib/use-cases/deployment-drift';
 import { syncSource } from '../../lib/use-cases/sync';
 import { loadDeployment } from '../shared/deployment';
 import { loadEnv } from '../shared/env';
@@ -42,7 +44,8 @@ const env = loadEnv(
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
 const policy = deployment.policy === undefined ? RECOMMENDED_POLICY : compilePolicy(deployment.policy);
 
-const store = new DynamoInventoryStore(createDocumentClient(), env.CERTWARDEN_TABLE);
+const documentClient = createDocumentClient();
+const store = new DynamoInventoryStore(documentClient, env.CERTWARDEN_TABLE);
 const events = new EventBridgePublisher({
   client: new EventBridgeClient({ maxAttempts: 8 }),
   eventBusName: env.CERTWARDEN_EVENT_BUS,
@@ -100,7 +103,7 @@ async function syncRecord(record: SQSRecord): Promise<void> {
   const { scope } = request;
   const config = scope === null ? source : restrictToScope(source, scope);
   const report = await syncSource({
-    source: await createSource(config, wiring),
+    source: await createSource(config, { ...wiring, inventory: store }),
     store,
     clock: systemClock,
     events,
@@ -124,6 +127,26 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     failedScopes: report.failedScopes,
     errors: report.errors,
   });
+  // What the endpoints of this scope serve, against the cloud sources: after the places are written, so it reads
+  // this scan's. Each finding is raised once (the alert ledger), so a retried record raises nothing twice.
+  if (source.kind === 'tls-endpoint') {
+    const drift = await detectDeploymentDrift({
+      store,
+      ledger: new DynamoAlertLedger(documentClient, env.CERTWARDEN_TABLE, systemClock),
+      events,
+      clock: systemClock,
+      source: source.name,
+      scopes: scope === null ? undefined : [scope],
+      inventorySources: driftSourcesOf(deployment.sources),
+    });
+    logger.info('deployment drift checked', {
+      source: source.name,
+      scope,
+      endpoints: drift.endpoints,
+      raised: drift.raised.length,
+      alreadyRaised: drift.alreadyRaised,
+    });
+  }
   if (!report.complete) {
     throw new SyncIncompleteError(`sync of ${source.name}${scope ? ` scope ${scope}` : ''} did not complete`, {
       cause: report.cause,

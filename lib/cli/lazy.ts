@@ -9,6 +9,7 @@
 export const lazy = {
   inspect: () => require('./commands/inspect') as typeof import('./commands/inspect'),
   sync: () => require('./commands/sync') as typeof import('./commands/sync'),
+  scanEndpoints: () => require('./commands/scan-endpoints') as typeof import('./commands/scan-endpoints'),
   list: () => require('./commands/list') as typeof import('./commands/list'),
   demo: () => require('./commands/demo') as typeof import('./commands/demo'),
   policy: () => require('./commands/policy') as typeof import('./commands/policy'),

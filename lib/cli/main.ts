@@ -8,7 +8,14 @@ import { registerEvaluateCommands } from './evaluate-commands';
 import { EXIT, type ExitCode } from './exit-codes';
 import { lazy } from './lazy';
 import type { openInventory as OpenInventoryFunction } from './open-inventory';
-import { addConfigAndStoreOptions, addStoreOptions, pkcs12PasswordOption, wholeDays, withExamples } from './options';
+import {
+  addConfigAndStoreOptions,
+  addStoreOptions,
+  pkcs12PasswordOption,
+  positiveInteger,
+  wholeDays,
+  withExamples,
+} from './options';
 import { registerPolicyCommands } from './policy-commands';
 import { registerReportCommands } from './report-commands';
 
@@ -75,18 +82,44 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     addStoreOptions(
       program
         .command('scan')
-        .description('sync a directory tree of certificate files into the inventory')
-        .requiredOption('--dir <path>', 'directory to scan recursively')
+        .description(
+          'sync a directory tree of certificate files into the inventory, or look at what TLS endpoints serve (--endpoint)',
+        )
+        .option('--dir <path>', 'directory to scan recursively')
         .option(
           '--name <source>',
           "source name in the inventory (default: the directory's name); a scan retires only its own source's places",
         )
         .option('--owner <owner>', 'owner of the certificates found')
         .option('--owner-from-directory', 'owner = the first directory under --dir')
-        .addOption(pkcs12PasswordOption()),
+        .addOption(pkcs12PasswordOption())
+        .option(
+          '--endpoint <host:port...>',
+          'TLS endpoints to scan (host, host:port, host:from-to, [v6]:port); nothing is stored',
+        )
+        .option('--endpoints-file <file>', 'TLS endpoints to scan, one a line (# comments)')
+        .option('--ca-file <file>', 'PEM of private CAs an endpoint chain may end at, besides the public roots')
+        .option('--timeout <ms>', 'per endpoint: connect and handshake (default: 5000)', positiveInteger)
+        .option('--concurrency <n>', 'endpoints scanned at once (default: 16)', positiveInteger)
+        .option('--json', 'endpoints: print a JSON array'),
     ),
-    ['certwarden scan --dir /etc/ssl/private-ca --owner platform', 'certwarden scan --dir ./certs --name shop-certs'],
-  ).action(run(async (options) => lazy.sync().scan(options)));
+    [
+      'certwarden scan --dir /etc/ssl/private-ca --owner platform',
+      'certwarden scan --dir ./certs --name shop-certs',
+      'certwarden scan --endpoint example.com api.example.com:8443',
+      'certwarden scan --endpoints-file endpoints.txt --ca-file corp-root.pem --json',
+    ],
+  ).action(
+    run(async (options) => {
+      if (options.endpoint || options.endpointsFile) {
+        if (options.dir)
+          throw new (lazy.errors().CertwardenError)('give --dir or --endpoint/--endpoints-file, not both');
+        return lazy.scanEndpoints().scanEndpointsCommand(options);
+      }
+      if (!options.dir) throw new (lazy.errors().CertwardenError)('give --dir, --endpoint or --endpoints-file');
+      return lazy.sync().scan(options);
+    }),
+  );
 
   withExamples(
     addConfigAndStoreOptions(

@@ -36,6 +36,12 @@ export const wholeDays = (value: string): number => {
   return parsed;
 };
 
+export const positiveInteger = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number above 0');
+  return parsed;
+};
+
 /** Appends `Examples:` to a command's `--help`, each line a command a person can paste. */
 export const withExamples = (command: Command, examples: string[]): Command =>
   command.addHelpText('after', `\nExamples:\n${examples.map((example) => `  $ ${example}`).join('\n')}\n`);

@@ -6,6 +6,7 @@ import {
   type CertificateSource,
   type SourceKind,
 } from '../ports/certificate-source';
+import type { InventoryStore } from '../ports/inventory-store';
 import type { SecretFetcher } from '../ports/secrets';
 import type { CertificateClient } from '@azure/keyvault-certificates';
 import type { CertificateManagerClient } from '@google-cloud/certificate-manager';
@@ -21,6 +22,8 @@ export interface SourceWiring {
    * @default the SDK's default chain
    */
   awsCredentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  /** The inventory, for a tls-endpoint source that scans the names of its certificates (`namesFromInventory`). */
+  inventory?: Pick<InventoryStore, 'bySource'>;
 }
 
 /** The provider modules a source is built with, each required on first use. */
@@ -35,6 +38,7 @@ interface Providers {
   azureCredentials(): typeof import('./azure-credentials');
   googleCertificateManager(): typeof import('./google-certificate-manager');
   googleCredentials(): typeof import('./google-credentials');
+  tlsEndpoint(): typeof import('./tls-endpoint');
   sts(): typeof import('@aws-sdk/client-sts');
 }
 
@@ -88,6 +92,8 @@ function providersOf(kind: SourceKind): Partial<Providers> {
         googleCertificateManager: () => require('./google-certificate-manager'),
         googleCredentials: () => require('./google-credentials'),
       };
+    case 'tls-endpoint':
+      return { tlsEndpoint: () => require('./tls-endpoint') };
   }
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -178,6 +184,8 @@ async function buildSource(config: SourceConfig, wiring: SourceWiring): Promise<
         concurrency: config.concurrency,
       });
     }
+    case 'tls-endpoint':
+      return providers.tlsEndpoint().tlsEndpointSourceOf(config, wiring.inventory);
   }
 }
 

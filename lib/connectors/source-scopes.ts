@@ -1,4 +1,9 @@
-import type { SourceConfig } from '../domain/config';
+import {
+  TLS_ENDPOINTS_GROUP,
+  TLS_INVENTORY_NAMES_GROUP,
+  tlsEndpointScopesOf,
+  type SourceConfig,
+} from '../domain/config';
 import { ConfigError } from '../domain/errors';
 import { PUBLISHED_RATES } from './rate-limiter';
 
@@ -23,6 +28,8 @@ export function scopesOf(config: SourceConfig): string[] | null {
       return config.projects.flatMap((project) => config.locations.map((location) => `${project}/${location}`));
     case 'local-files':
       return null;
+    case 'tls-endpoint':
+      return tlsEndpointScopesOf(config);
   }
 }
 
@@ -53,5 +60,12 @@ export function restrictToScope(config: SourceConfig, scope: string): SourceConf
     }
     case 'local-files':
       throw unknown();
+    case 'tls-endpoint':
+      return {
+        ...config,
+        endpoints: scope === TLS_ENDPOINTS_GROUP ? config.endpoints : undefined,
+        groups: config.groups?.filter((group) => group.name === scope),
+        namesFromInventory: scope === TLS_INVENTORY_NAMES_GROUP ? config.namesFromInventory : undefined,
+      };
   }
 }

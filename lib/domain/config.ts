@@ -3,6 +3,7 @@ import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
+import { isDnsName, parseEndpoint, portsOf } from './tls-endpoints';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -213,6 +214,111 @@ export const LocalFilesSourceConfig = z.strictObject({
   pkcs12PasswordFile: z.string().min(1).optional(),
 });
 
+/** `host`, `host:port`, `host:from-to`, `[v6]:port`, or the same as an object with several ports and SNI names. */
+const TlsEndpoint = z.union([
+  z.string().superRefine((text, context) => {
+    try {
+      parseEndpoint(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+  z
+    .strictObject({
+      host: z.string().refine((host) => {
+        try {
+          return parseEndpoint(host).ports === undefined;
+        } catch {
+          return false;
+        }
+      }, 'expected a DNS name or an IP address'),
+      /** Ports and `from-to` ranges. @default [443] */
+      ports: z
+        .array(z.union([z.number().int(), z.string()]))
+        .min(1)
+        .optional(),
+      /** Names sent as SNI, one connection each. @default the host's own name (none for an IP address) */
+      serverNames: z.array(z.string().refine(isDnsName, 'expected a DNS name')).min(1).optional(),
+    })
+    .superRefine((spec, context) => {
+      try {
+        portsOf(spec.ports, spec.host);
+      } catch (error) {
+        context.addIssue({ code: 'custom', path: ['ports'], message: (error as Error).message });
+      }
+    }),
+]);
+
+/** The scope of a tls-endpoint source's `endpoints`. */
+export const TLS_ENDPOINTS_GROUP = 'endpoints';
+/** The scope of the names a tls-endpoint source takes from the inventory. */
+export const TLS_INVENTORY_NAMES_GROUP = 'inventory-names';
+
+/** A scope of a tls-endpoint source's own naming: a group of endpoints. */
+const groupName = sourceName;
+
+/**
+ * TLS endpoints: what is actually served, where cloud APIs only say what is stored. Each group is a scope (a sync
+ * worker of its own when deployed); `endpoints` is the group `endpoints`, and the inventory's names the group
+ * `inventory-names`.
+ */
+export const TlsEndpointSourceConfig = z
+  .strictObject({
+    kind: z.literal('tls-endpoint'),
+    ...common,
+    endpoints: z.array(TlsEndpoint).min(1).optional(),
+    groups: z
+      .array(z.strictObject({ name: groupName, endpoints: z.array(TlsEndpoint).min(1) }))
+      .min(1)
+      .optional(),
+    /**
+     * Opt-in: also scan the DNS names of the certificates the named sources hold (their SANs, wildcards skipped),
+     * on `port`, each name its own SNI.
+     */
+    namesFromInventory: z
+      .strictObject({
+        sources: z.array(sourceName).min(1),
+        port: z.number().int().min(1).max(65_535).default(443),
+      })
+      .optional(),
+    /** PEM of the private CAs a served chain may end at, besides (or instead of) the public roots. */
+    trustedCertificates: z.string().includes('-----BEGIN CERTIFICATE-----').optional(),
+    /** Trust the public roots Node ships (tls.rootCertificates). @default true */
+    publicRoots: z.boolean().default(true),
+    /** Each connection and handshake is abandoned after this long. @default 5000 */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /**
+     * A scan stops starting connections after this long; targets not reached are a failed scope, so their places
+     * are kept as last seen. At least a minute below the deployed sync worker's timeout (10 minutes unless
+     * changed). @default 300
+     */
+    deadlineSeconds: z.number().int().min(1).max(840).default(300),
+    /**
+     * Deployed only: run this source's sync worker in a VPC, to reach private endpoints. The subnets need a route to
+     * DynamoDB and EventBridge (VPC endpoints or a NAT gateway).
+     */
+    vpc: z
+      .strictObject({
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'expected a subnet id')).min(1),
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'expected a security group id')).min(1),
+      })
+      .optional(),
+  })
+  .superRefine((source, context) => {
+    if (!source.endpoints && !source.groups && !source.namesFromInventory)
+      context.addIssue({ code: 'custom', message: 'name endpoints, groups or namesFromInventory' });
+    const seen = new Set([TLS_ENDPOINTS_GROUP, TLS_INVENTORY_NAMES_GROUP]);
+    source.groups?.forEach((group, index) => {
+      if (seen.has(group.name))
+        context.addIssue({
+          code: 'custom',
+          path: ['groups', index, 'name'],
+          message: `group name "${group.name}" is taken (by another group, or for endpoints / namesFromInventory)`,
+        });
+      seen.add(group.name);
+    });
+  });
+
 export const SourceConfig = z.discriminatedUnion('kind', [
   AwsAcmSourceConfig,
   AwsPcaSourceConfig,
@@ -221,26 +327,8 @@ export const SourceConfig = z.discriminatedUnion('kind', [
   AzureKeyVaultSourceConfig,
   GoogleCertificateManagerSourceConfig,
   LocalFilesSourceConfig,
+  TlsEndpointSourceConfig,
 ]);
-
-/** Source kinds the design names that are not built yet: refused as such rather than as an unknown kind. */
-const PLANNED_SOURCE_KINDS: Record<string, string> = {
-  'tls-endpoint': 'TLS endpoint scanning',
-};
-
-/** A source of the configuration: a planned kind is refused with one line saying it is not available yet. */
-const ConfiguredSource = z.preprocess((value, context) => {
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  if (typeof kind === 'string' && kind in PLANNED_SOURCE_KINDS) {
-    context.addIssue({
-      code: 'custom',
-      path: ['kind'],
-      message: `${kind} sources are not available yet (${PLANNED_SOURCE_KINDS[kind]} is planned)`,
-    });
-    return z.NEVER;
-  }
-  return value;
-}, SourceConfig);
 
 // In a module of its own, so that the functions reading expiry settings load it without every source's schema and
 // the policy's.
@@ -433,7 +521,7 @@ export const CertwardenConfig = z
       })
       .prefault({}),
     expiry: z.prefault(ExpiryConfig, {}),
-    sources: z.array(ConfiguredSource).default([]),
+    sources: z.array(SourceConfig).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
     policy: PolicyConfig.optional(),
     alerts: AlertsConfig.prefault({}),
@@ -524,7 +612,18 @@ export function scopeCountOf(source: SourceConfig): number {
       return source.projects.length * source.locations.length;
     case 'local-files':
       return 1;
+    case 'tls-endpoint':
+      return tlsEndpointScopesOf(source).length;
   }
+}
+
+/** The groups of a tls-endpoint source, as its places name their scopes. */
+export function tlsEndpointScopesOf(source: Extract<SourceConfig, { kind: 'tls-endpoint' }>): string[] {
+  return [
+    ...(source.endpoints ? [TLS_ENDPOINTS_GROUP] : []),
+    ...(source.groups ?? []).map((group) => group.name),
+    ...(source.namesFromInventory ? [TLS_INVENTORY_NAMES_GROUP] : []),
+  ];
 }
 
 /** `sources[1].regions[0]`: a zod path as a person would write it. */

@@ -263,6 +263,44 @@ export interface UnknownCertificateIssuedDetail {
   at: string;
 }
 
+/**
+ * A certificate a TLS endpoint serves that the inventory says should not be there: the endpoint's name has a newer
+ * certificate in a cloud source (Deployment Drift: renewed but not deployed), or no source holds the served one at
+ * all (Unknown Certificate Served). Raised once per endpoint and served certificate (an alert ledger entry).
+ */
+export interface ServedCertificateDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** `<locationId>#<fingerprint>#<deployment-drift | unknown-served>`: the same alert always has the same id. */
+  alertId: string;
+  /** Where it is served: `host:port`. */
+  endpoint: string;
+  /** The SNI name asked for; null when none was sent (an IP address). */
+  serverName: string | null;
+  fingerprint: string;
+  subject: string;
+  subjectCommonName: string | null;
+  dnsNames: string[];
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  severity: 'medium' | 'high';
+  at: string;
+}
+
+/** The inventory's newer certificate for a name an endpoint serves an older one for. */
+export interface DeploymentDriftDetail extends ServedCertificateDetail {
+  /** The name both certificates are for. */
+  name: string;
+  inventory: {
+    fingerprint: string;
+    locationId: string;
+    source: string;
+    sourceKind: string;
+    notBefore: string;
+    notAfter: string;
+  };
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
@@ -277,7 +315,9 @@ export type CertwardenEvent =
   | { detailType: 'Certificate Revoked'; detail: CertificateRevokedDetail }
   | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail }
   | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail }
-  | { detailType: 'Unknown Certificate Issued'; detail: UnknownCertificateIssuedDetail };
+  | { detailType: 'Unknown Certificate Issued'; detail: UnknownCertificateIssuedDetail }
+  | { detailType: 'Deployment Drift'; detail: DeploymentDriftDetail }
+  | { detailType: 'Unknown Certificate Served'; detail: ServedCertificateDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -300,6 +340,8 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Alert Undelivered',
   'Certificate Revoked',
   'Unknown Certificate Issued',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -372,5 +414,15 @@ export const alertUndeliveredEvent = (detail: AlertUndeliveredDetail): Certwarde
 
 export const unknownCertificateIssuedEvent = (detail: UnknownCertificateIssuedDetail): CertwardenEvent => ({
   detailType: 'Unknown Certificate Issued',
+  detail,
+});
+
+export const deploymentDriftEvent = (detail: DeploymentDriftDetail): CertwardenEvent => ({
+  detailType: 'Deployment Drift',
+  detail,
+});
+
+export const unknownCertificateServedEvent = (detail: ServedCertificateDetail): CertwardenEvent => ({
+  detailType: 'Unknown Certificate Served',
   detail,
 });

@@ -8,6 +8,7 @@ export const SOURCE_KINDS = [
   'aws-iot',
   'azure-key-vault',
   'google-certificate-manager',
+  'tls-endpoint',
 ] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 

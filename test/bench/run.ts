@@ -22,6 +22,7 @@ import { benchPolicy } from './policy';
 import { benchRenewal } from './renewal';
 import { benchReports } from './reports';
 import { benchRevocation } from './revocation';
+import { benchTlsScan } from './tls-scan';
 
 /**
  * `npm run bench`: the performance figures the issues name, each with its target and, where there is one,
@@ -37,8 +38,9 @@ import { benchRevocation } from './revocation';
  * certificates against a local `openssl ocsp`, BENCH_REVOCATION_CERTIFICATES for another size), html (issue #17: the
  * HTML report of 100,000 rows written and opened in Debian Chromium, BENCH_HTML_ROWS for another size), reports
  * (issue #17: every `certwarden report` on 10,000 seeded places, each in its own process; 100,000 with BENCH_BIG=1),
- * ct (issue #18: a poll of 5,000 entries of a local RFC 6962 log, BENCH_CT_ENTRIES for another size). A quick look at
- * one section:
+ * ct (issue #18: a poll of 5,000 entries of a local RFC 6962 log, BENCH_CT_ENTRIES for another size), tlsscan (issue
+ * #18: 200 local TLS endpoints scanned by the tls-endpoint scanner and by Debian's ssl-cert-check, installed with apt
+ * when missing; BENCH_TLS_ENDPOINTS for another count). A quick look at one section:
  * `BENCH_ONLY=keyvault BENCH_SCALES=1000 npm run bench`.
  *
  * The volume the test suite leaves out lives here: the suite proves each behaviour (pagination followed,
@@ -286,6 +288,7 @@ void (async () => {
   if (wanted('reports'))
     await section('reports', () => benchReports(Number(process.env.BENCH_REPORT_PLACES ?? (big ? 100_000 : 10_000))));
   if (wanted('ct')) await section('CT', () => benchCt());
+  if (wanted('tlsscan')) await section('TLS endpoints', () => benchTlsScan());
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {

@@ -165,6 +165,20 @@ describe('the certwarden stack', () => {
       ],
       ['SyncAzureKeyVault', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
       ['SyncGoogleCertificateManager', [...SYNC_COMMON, 'secretsmanager:GetSecretValue']],
+      [
+        'SyncTlsEndpoint',
+        [
+          ...SYNC_COMMON,
+          'dynamodb:DeleteItem',
+          'dynamodb:UpdateItem',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+      ],
       ['SyncPlanner', [...LOGS_XRAY, 'sqs:SendMessage']],
       ['InventoryMetrics', [...LOGS_XRAY, 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'sqs:SendMessage']],
       [
@@ -272,7 +286,7 @@ describe('the certwarden stack', () => {
         ':iot:us-east-1:111111111111:cert/*',
       ]);
       expect(resourcesOf('SyncAwsIot', 'iot:ListCertificates')).toEqual(['*']);
-      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(7);
+      expect(resourcesOf('SyncPlanner', 'sqs:SendMessage')).toHaveLength(8);
       expect(acm).not.toContain('acm:ExportCertificate');
       const iamActions = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([, p]) =>
         (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => [s.Action].flat()),
@@ -562,9 +576,9 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor,
+    // 7 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor,
     // the report pack.
-    expect(functions).toHaveLength(17);
+    expect(functions).toHaveLength(18);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -616,7 +630,7 @@ describe('the certwarden stack', () => {
 
     it('feeds each sync worker from its queue with partial batch responses, a worker per scope up to 100', () => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([id]) => id.startsWith('InventorySync'));
-      expect(mappings).toHaveLength(6);
+      expect(mappings).toHaveLength(7);
       const scopesOfKind = (kind: SourceKind) =>
         config.sources
           .filter((source) => source.kind === kind)
@@ -646,6 +660,7 @@ describe('the certwarden stack', () => {
         'aws-iot': 1024,
         'azure-key-vault': 1024,
         'google-certificate-manager': 1024,
+        'tls-endpoint': 1024,
       });
     });
 
@@ -668,9 +683,9 @@ describe('the certwarden stack', () => {
         expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 6 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
+      // 7 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
       // SIEM; the CT monitor; the report pack.
-      expect(dlqs).toHaveLength(6 + 3 + 9 + 1 + 1);
+      expect(dlqs).toHaveLength(7 + 3 + 9 + 1 + 1);
       const alarms = ofType('AWS::CloudWatch::Alarm');
       for (const dlq of dlqs) {
         const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
@@ -924,6 +939,8 @@ describe('the certwarden stack', () => {
             'Unknown Certificate Issued',
             'Alert Undelivered',
             'Certificate Revoked',
+            'Deployment Drift',
+            'Unknown Certificate Served',
           ],
         },
       ],
@@ -938,6 +955,8 @@ describe('the certwarden stack', () => {
             'Certificate Changed',
             'Certificate Removed',
             'Unknown Certificate Issued',
+            'Deployment Drift',
+            'Unknown Certificate Served',
           ],
         },
       ],
@@ -1103,6 +1122,20 @@ describe('the certwarden stack', () => {
       }
     }
     expect(JSON.stringify(template.toJSON())).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|"clientSecret"|"private_key"/);
+  });
+
+  it('runs the tls-endpoint worker in the configured VPC, its ledger writes limited to the ALERT# items it claims', () => {
+    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('InventorySyncTlsEndpoint'))!;
+    expect(worker.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0abc1234'], SecurityGroupIds: ['sg-0abc1234'] });
+    const statements = [...ofType('AWS::IAM::Policy')]
+      .filter(([id]) => id.startsWith('InventorySyncTlsEndpoint'))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.find((statement) => [statement.Action].flat().includes('dynamodb:UpdateItem'))).toMatchObject({
+      Action: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } },
+    });
+    const others = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('InventorySyncAws'));
+    for (const [, fn] of others) expect(fn.Properties.VpcConfig).toBeUndefined();
   });
 
   it('passes cdk-nag AwsSolutions with no unacknowledged finding, and synthesizes with the checks on', () => {

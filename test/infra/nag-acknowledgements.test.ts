@@ -24,6 +24,8 @@ const UNSCOPABLE = [
   'iam:ListServerCertificates',
   'iot:ListCACertificates',
   'iot:ListCertificates',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
 ];
 
 describe('cdk-nag acknowledgements', () => {

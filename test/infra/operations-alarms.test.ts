@@ -179,7 +179,7 @@ describe('operations alarms', () => {
 
   it("alarms when a sync queue's oldest scope has waited longer than its kind's shortest interval", () => {
     const age = props(/^InventorySyncQueueAge/);
-    expect(age.map((a) => a.MetricName)).toEqual(Array(6).fill('ApproximateAgeOfOldestMessage'));
+    expect(age.map((a) => a.MetricName)).toEqual(Array(7).fill('ApproximateAgeOfOldestMessage'));
     const threshold = (kind: string) =>
       age.find((a) => JSON.stringify(a.Dimensions).includes(`InventorySync${kind}Queue`)).Threshold;
     // acm-org hourly, acm-home every 6 hours: the hour.

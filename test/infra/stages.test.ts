@@ -78,6 +78,7 @@ describe('stages', () => {
       'AWS::IAM::Role RoleName "certwarden-staging-reader"',
       'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iam"',
       'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iot"',
+      'AWS::IAM::Role RoleName "certwarden-staging-sync-tls-endpoint"',
     ];
     expect([...stages[1].names].sort()).toEqual(expected.sort());
   });

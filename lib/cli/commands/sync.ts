@@ -1,11 +1,15 @@
 import { basename, resolve, sep } from 'node:path';
 import { loadConfig } from '../../adapters/config-file';
+import { DynamoAlertLedger } from '../../adapters/dynamodb-alert-ledger';
+import type { CertwardenEvent } from '../../domain/events';
+import { servedMessage } from '../../domain/notifications/served-message';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
 import { countCertificateFiles, LocalFilesSource, readPkcs12PasswordFile } from '../../connectors/local-files';
 import { createSource } from '../../connectors/from-config';
 import { CertwardenError, ConfigError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
 import type { InventoryStore } from '../../ports/inventory-store';
+import { detectDeploymentDrift, driftSourcesOf } from '../../use-cases/deployment-drift';
 import { syncSource } from '../../use-cases/sync';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { withInventory, writesOf, type StoreOptions } from '../open-inventory';
@@ -93,19 +97,37 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
     store: options.store ?? config.inventory.store,
     table: options.table ?? config.inventory.table,
   };
-  return withInventory(storeOptions, async ({ store, meter }) => {
+  return withInventory(storeOptions, async ({ store, meter, client, tableName }) => {
     let failed = false;
     for (const sourceConfig of selected) {
       // Secrets named by the config are read with the person's own AWS credentials, when a source needs one.
-      const source = await createSource(sourceConfig, { fetchSecret: lazySecretsManagerFetcher() });
+      const source = await createSource(sourceConfig, { fetchSecret: lazySecretsManagerFetcher(), inventory: store });
       meter.reset();
       const report = await withProgress(`syncing ${source.name}`, null, (onProgress, wrap) =>
         syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
       );
       out(renderSyncReport(report, writesOf(meter)));
       failed ||= !report.complete || report.counts.errors > 0;
+      if (sourceConfig.kind === 'tls-endpoint') {
+        const drift = await detectDeploymentDrift({
+          store,
+          ledger: new DynamoAlertLedger(client, tableName, systemClock),
+          // The person running the sync is who hears of it, once: the ledger marks it raised.
+          events: { publish: async (events) => events.forEach((event) => out(renderServedEvent(event))) },
+          clock: systemClock,
+          source: sourceConfig.name,
+          inventorySources: driftSourcesOf(config.sources),
+        });
+        failed ||= drift.raised.length > 0;
+      }
     }
     out(renderRevocationReport(await checkDueRevocations(store, config.revocation)));
     return failed ? EXIT.findings : EXIT.ok;
   });
+}
+
+/** A Deployment Drift or Unknown Certificate Served event as one line for people. */
+function renderServedEvent(event: CertwardenEvent): string {
+  if (event.detailType !== 'Deployment Drift' && event.detailType !== 'Unknown Certificate Served') return '';
+  return `${event.detailType}: ${servedMessage(event)}\n`;
 }

@@ -41,6 +41,10 @@ const BY_KIND: Record<string, { managed?: string; manual: string }> = {
   'local-files': {
     manual: 'A file on disk: issue a new certificate, replace the file and reload the service that reads it.',
   },
+  'tls-endpoint': {
+    manual:
+      'Served by a TLS endpoint: renew it where it is kept (its cloud source, a file), then deploy it to the endpoint and reload the service; the next scan sees the new one.',
+  },
 };
 
 /** One sentence on what to do, for alerts: by source kind, managed or not. */

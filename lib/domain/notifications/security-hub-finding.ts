@@ -7,6 +7,7 @@ import type {
   UnknownCertificateIssuedDetail,
 } from '../events';
 import { displayNameOf } from './expiry-email';
+import { servedMessage } from './served-message';
 
 /**
  * certwarden events as AWS Security Hub findings in the AWS Security Finding Format (ASFF), imported with
@@ -17,6 +18,8 @@ import { displayNameOf } from './expiry-email';
  * import updates the same finding in place instead of adding one:
  * - a policy violation: `certwarden/policy/<locationId>/<ruleId>`, opened by Policy Violation and closed by
  *   Violation Resolved;
+ * - a served certificate (Deployment Drift, Unknown Certificate Served): `certwarden/drift|unknown-served/<locationId>/
+ *   <fingerprint>`, raised once and archived by a person;
  * - an expiry: `certwarden/expiry/<locationId>/<fingerprint>`, one per certificate at a place, opened by the
  *   first high or critical Certificate Expiring, raised to critical in place, and closed when the place's
  *   certificate is renewed (Certificate Changed, `renewed`) or the place is removed (Certificate Removed).
@@ -104,13 +107,19 @@ const EXPIRY_FINDING_SEVERITIES = new Set(['high', 'critical']);
 export const POLICY_TYPE = 'Software and Configuration Checks/Industry and Regulatory Standards/Certificate Policy';
 export const EXPIRY_TYPE = 'Software and Configuration Checks/Certificate Lifecycle/Certificate Expiry';
 export const UNKNOWN_ISSUED_TYPE = 'Unusual Behaviors/Certificate Transparency/Unknown Certificate Issued';
+/** A TLS endpoint serving what the inventory says it should not: an old certificate, or one no source holds. */
+export const SERVED_TYPE = 'Software and Configuration Checks/Certificate Lifecycle/Served Certificate';
 
 /** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`: findings of the account itself. */
 export const defaultProductArn = (target: SecurityHubTarget): string =>
   `arn:${target.partition ?? 'aws'}:securityhub:${target.region}:${target.accountId}:product/${target.accountId}/default`;
 
 /** Keeps an Id within Security Hub's 512 characters: a location id too long is replaced by its SHA-256. */
-function findingId(kind: 'policy' | 'expiry' | 'ct', locationId: string, last: string): string {
+function findingId(
+  kind: 'policy' | 'expiry' | 'ct' | 'drift' | 'unknown-served',
+  locationId: string,
+  last: string,
+): string {
   const id = `certwarden/${kind}/${locationId}/${last}`;
   if (id.length <= ASFF_LIMITS.id) return id;
   return `certwarden/${kind}/sha256:${createHash('sha256').update(locationId).digest('hex')}/${last}`;
@@ -412,7 +421,51 @@ export function toSecurityHubFindings(event: CertwardenEvent, target: SecurityHu
         : [];
     case 'Unknown Certificate Issued':
       return [unknownIssuedFinding(event.detail, target, event.detailType)];
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return [servedFinding(event, target)];
     default:
       return [];
   }
+}
+
+/**
+ * A served certificate the inventory says should not be there, one finding per endpoint, certificate and kind:
+ * the event is raised once (its alert ledger entry), so the finding is never updated; it is archived by a person.
+ */
+function servedFinding(
+  event: Extract<CertwardenEvent, { detailType: 'Deployment Drift' | 'Unknown Certificate Served' }>,
+  target: SecurityHubTarget,
+): AsffFinding {
+  const detail = event.detail;
+  const drift = event.detailType === 'Deployment Drift';
+  return finding(
+    {
+      id: findingId(drift ? 'drift' : 'unknown-served', detail.locationId, detail.fingerprint),
+      generatorId: drift ? 'certwarden/deployment-drift' : 'certwarden/unknown-certificate-served',
+      type: SERVED_TYPE,
+      severity: SEVERITY_LABELS[detail.severity] ?? 'MEDIUM',
+      originalSeverity: detail.severity,
+      at: detail.at,
+      title: `${event.detailType}: ${detail.endpoint}`,
+      description: servedMessage(event),
+      recommendation: drift
+        ? `Deploy the renewed certificate (${event.detail.inventory.fingerprint}) to ${detail.endpoint} and reload the service.`
+        : `Find who deployed this certificate to ${detail.endpoint}; add its source to certwarden or replace it with a managed one.`,
+      closing: false,
+      productFields: {
+        event: event.detailType,
+        locationId: detail.locationId,
+        source: detail.source,
+        owner: detail.owner,
+      },
+      resource: resourceOf(detail, target, {
+        fingerprint: detail.fingerprint,
+        subjectCommonName: detail.subjectCommonName,
+        serverName: detail.serverName,
+        notAfter: detail.notAfter,
+      }),
+    },
+    target,
+  );
 }

@@ -1,6 +1,7 @@
 import { contentHash } from '../content-hash';
 import type { CertwardenEvent, UnknownCertificateIssuedDetail } from '../events';
 import { certificateRevokedWords } from './certificate-revoked-words';
+import { servedMessage } from './served-message';
 
 /**
  * The plain JSON shape for SIEMs without OCSF: one flat object per event. Its JSON Schema is
@@ -67,6 +68,9 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
       return event.detail.alertId ?? undefined;
     case 'Unknown Certificate Issued':
       return `ct#${event.detail.findingId}`;
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return event.detail.alertId;
     default:
       return undefined;
   }
@@ -88,6 +92,9 @@ function messageOf(event: CertwardenEvent): string | null {
       return unknownIssuedMessage(event.detail);
     case 'Alert Undelivered':
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return servedMessage(event);
     default:
       return null;
   }

@@ -1,6 +1,7 @@
 import type { CertwardenEvent, ExpiryAlertDetail, PolicyViolationDetail, RevocationDetail } from '../events';
 import { alertIdOf, unknownIssuedMessage } from './siem-json';
 import { displayNameOf } from './expiry-email';
+import { servedMessage } from './served-message';
 
 /** The OCSF version these events follow. */
 export const OCSF_VERSION = '1.3.0';
@@ -264,6 +265,40 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
             source: detail.source,
           }),
         ],
+      };
+    }
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served': {
+      const detail = event.detail;
+      const uid = alertIdOf(event)!;
+      return {
+        ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, detail.severity, detail.at, uid),
+        message: servedMessage(event),
+        status_id: 1,
+        status: 'New',
+        finding_info: {
+          uid,
+          title: `${event.detailType}: ${detail.endpoint}`,
+          types: [event.detailType],
+        },
+        resources: [
+          certificateResource({
+            locationId: detail.locationId,
+            name: detail.endpoint,
+            subject: detail.subject,
+            issuer: detail.issuer,
+            serialNumber: null,
+            fingerprint: detail.fingerprint,
+            notAfter: detail.notAfter,
+            notBefore: detail.notBefore,
+            owner: detail.owner,
+            account: detail.account,
+            region: detail.region,
+            sourceKind: detail.sourceKind,
+            source: detail.source,
+          }),
+        ],
+        unmapped: { in_use_by: detail.inUseBy, server_name: detail.serverName },
       };
     }
     default:

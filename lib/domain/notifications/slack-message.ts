@@ -11,6 +11,7 @@ import type {
 import { certificateRevokedWords } from './certificate-revoked-words';
 import { describeTimeLeft, displayNameOf } from './expiry-email';
 import { sourceKindLabel } from './source-labels';
+import { servedMessage } from './served-message';
 
 /** A Slack message: Block Kit blocks and the plain `text` shown in notifications and by screen readers. */
 export interface SlackMessage {
@@ -209,6 +210,9 @@ function wordsOf(event: CertwardenEvent): string[] {
         ),
       ];
     }
+    case 'Deployment Drift':
+    case 'Unknown Certificate Served':
+      return [clipText(escapeMrkdwn(servedMessage(event)), PART_BUDGET.words)];
     case 'Sync Failed': {
       const detail: SyncFailedDetail = event.detail;
       if (detail.errors.length === 0) return [];

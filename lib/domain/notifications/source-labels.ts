@@ -7,6 +7,7 @@ const LABELS: Record<string, string> = {
   'azure-key-vault': 'Azure Key Vault',
   'google-certificate-manager': 'Google Certificate Manager',
   'local-files': 'file',
+  'tls-endpoint': 'TLS endpoint',
 };
 
 export const sourceKindLabel = (sourceKind: string): string => LABELS[sourceKind] ?? sourceKind;

@@ -18,6 +18,7 @@ import { rsaMinKeySizeRule } from './rules/rsa-min-key-size';
 import { sanRequiredRule } from './rules/san-required';
 import { sctRequiredRule } from './rules/sct-required';
 import { serialNumberEntropyRule } from './rules/serial-number-entropy';
+import { servedChainValidRule } from './rules/served-chain-valid';
 import { signatureAlgorithmsMatchRule } from './rules/signature-algorithms-match';
 import { unknownKeyAlgorithmRule } from './rules/unknown-key-algorithm';
 import { weakKeyRule } from './rules/weak-key';
@@ -46,6 +47,7 @@ export const RULES: readonly RuleDefinition[] = Object.freeze([
   requiredOwnershipRule,
   quantumVulnerableRule,
   manualRenewalShortLifetimeRule,
+  servedChainValidRule,
 ] as RuleDefinition[]);
 
 export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);

@@ -40,6 +40,8 @@ export interface PolicyLocation {
   managed?: boolean;
   /** `removed` places are not in use whatever they last said. */
   status?: string;
+  /** What only the source knows (a TLS endpoint's verdict on the chain it served), as the place keeps it. */
+  details?: Record<string, unknown>;
 }
 
 /** Revocation status, when something (OCSP, CRL, the provider) has said. */

@@ -85,8 +85,4 @@ describe('README', () => {
     }
     expect(unknown).toEqual([]);
   });
-
-  it('names no tls-endpoint source: it is not built yet', () => {
-    expect(README).not.toMatch(/tls-endpoint|TLS endpoints?\b/);
-  });
 });

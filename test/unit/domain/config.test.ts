@@ -97,15 +97,30 @@ describe('severity thresholds in digest mode', () => {
 });
 
 describe('source kinds', () => {
-  it('refuses a tls-endpoint source as not available yet, in one problem', () => {
+  it('takes a tls-endpoint source and names each bad endpoint and group in its own problem', () => {
     expect(
       problems({
         sources: [
-          { kind: 'local-files', name: 'etc', root: '/etc/ssl' },
-          { kind: 'tls-endpoint', name: 'web', endpoints: ['example.com:443'] },
+          {
+            kind: 'tls-endpoint',
+            name: 'web',
+            endpoints: ['example.com', 'api.example.com:8443', '[2001:db8::1]:443', 'bad host:443', 'x.example:0'],
+            groups: [
+              {
+                name: 'endpoints',
+                endpoints: [{ host: '10.0.0.5', ports: [443, '8000-8010'], serverNames: ['a.example'] }],
+              },
+              { name: 'wide', endpoints: [{ host: '10.0.0.6', ports: ['1-65535'] }] },
+            ],
+          },
         ],
       }),
-    ).toEqual(['sources.1.kind: tls-endpoint sources are not available yet (TLS endpoint scanning is planned)']);
+    ).toEqual([
+      'sources.0.endpoints.3: bad host:443: expected host[:port], host:from-to or [ipv6]:port',
+      'sources.0.endpoints.4: x.example:0: 0 is not a port or a port range',
+      'sources.0.groups.1.endpoints.0.ports: 10.0.0.6: more than 1024 ports; split it into several endpoints',
+      'sources.0.groups.0.name: group name "endpoints" is taken (by another group, or for endpoints / namesFromInventory)',
+    ]);
   });
 
   it('calls IAM, global, in us-east-1 unless told otherwise, and refuses regions for it, naming the field', () => {

@@ -1,6 +1,8 @@
 import {
   alertUndeliveredEvent,
   certificateRevokedEvent,
+  deploymentDriftEvent,
+  unknownCertificateServedEvent,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -15,6 +17,7 @@ import {
   type InventoryChangeDetail,
   type PolicyViolationDetail,
   type RenewalDetail,
+  type ServedCertificateDetail,
 } from '../../../../lib/domain/events';
 
 const FP = '3f'.repeat(32);
@@ -129,6 +132,35 @@ const renewal = (error: string | null, newFingerprint: string | null): RenewalDe
 });
 
 /** One event of every detail type (for the SIEM's formats, which forward them all), by their real constructors. */
+/** A certificate served at an endpoint, as the drift and unknown-certificate events name it. */
+export function served(kind: string, severity: ServedCertificateDetail['severity']): ServedCertificateDetail {
+  const endpoint = 'api.example.com:443';
+  const served = 'cd'.repeat(32);
+  return {
+    schemaVersion: 1,
+    locationId: `tls-endpoint:${endpoint}`,
+    source: 'web',
+    sourceKind: 'tls-endpoint',
+    nativeId: endpoint,
+    owner: 'payments',
+    account: null,
+    region: null,
+    inUseBy: [endpoint],
+    alertId: `tls-endpoint:${endpoint}#${served}#${kind}`,
+    endpoint,
+    serverName: 'api.example.com',
+    fingerprint: served,
+    subject: 'CN=api.example.com',
+    subjectCommonName: 'api.example.com',
+    dnsNames: ['api.example.com'],
+    issuer: 'CN=Amazon RSA 2048 M02,O=Amazon,C=US',
+    notBefore: '2025-09-01T00:00:00.000Z',
+    notAfter: '2026-06-20T00:00:00.000Z',
+    severity,
+    at: acmAlert.at,
+  };
+}
+
 export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
   inventoryChangeEvent(change('discovered')),
   inventoryChangeEvent(change('renewed')),
@@ -227,4 +259,17 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     severity: 'high',
     at: acmAlert.at,
   }),
+  deploymentDriftEvent({
+    ...served('deployment-drift', 'high'),
+    name: 'api.example.com',
+    inventory: {
+      fingerprint: FP,
+      locationId: place.locationId,
+      source: place.source,
+      sourceKind: place.sourceKind,
+      notBefore: '2026-05-01T00:00:00.000Z',
+      notAfter: '2026-08-01T00:00:00.000Z',
+    },
+  }),
+  unknownCertificateServedEvent(served('unknown-served', 'medium')),
 ];

@@ -76,7 +76,29 @@ describe('toSecurityHubFindings', () => {
       'Certificate Removed',
       inventoryChangeEvent(change({ change: 'removed', fingerprint: OLD_FP, previousFingerprint: null })),
     ],
+    ...EVENT_OF_EVERY_TYPE.filter(
+      (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+    ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
   ];
+
+  it('a served certificate is an ACTIVE finding per endpoint, certificate and kind, with what to do', () => {
+    const [drift, unknown] = EVENT_OF_EVERY_TYPE.filter(
+      (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+    ).map(only);
+    const served = 'cd'.repeat(32);
+    expect(drift).toMatchObject({
+      Id: `certwarden/drift/tls-endpoint:api.example.com:443/${served}`,
+      Severity: { Label: 'HIGH', Original: 'high' },
+      Title: 'Deployment Drift: api.example.com:443',
+      RecordState: 'ACTIVE',
+      Remediation: { Recommendation: { Text: expect.stringContaining('Deploy the renewed certificate') } },
+    });
+    expect(unknown).toMatchObject({
+      Id: `certwarden/unknown-served/tls-endpoint:api.example.com:443/${served}`,
+      Severity: { Label: 'MEDIUM', Original: 'medium' },
+      RecordState: 'ACTIVE',
+    });
+  });
 
   it.each(everyFinding)('%s: a finding with every field BatchImportFindings requires', (_, event) => {
     const finding = only(event);

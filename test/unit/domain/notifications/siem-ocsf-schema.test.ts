@@ -275,6 +275,9 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
       subjectCommonName: null,
     }),
   ],
+  ...EVENT_OF_EVERY_TYPE.filter(
+    (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+  ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
 ];
 
 const inventory = (change: 'discovered' | 'renewed' | 'removed') =>
@@ -317,6 +320,8 @@ const FINDING_TYPES: DetailType[] = [
   'Policy Violation',
   'Violation Resolved',
   'Unknown Certificate Issued',
+  'Deployment Drift',
+  'Unknown Certificate Served',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {

@@ -46,6 +46,7 @@ describe('evaluatePolicy with the recommended policy', () => {
       'required-ownership',
       'quantum-vulnerable',
       'manual-renewal-short-lifetime',
+      'served-chain-valid',
     ]);
     expect(result.disabled.map((rule) => rule.ruleId)).toEqual([
       'allowed-issuers',

@@ -1,0 +1,338 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  connect,
+  createSecureContext,
+  type DetailedPeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
+import type { ParsedCertificate } from '../domain/certificate';
+import { TLS_ENDPOINTS_GROUP, TLS_INVENTORY_NAMES_GROUP, type SourceConfig } from '../domain/config';
+import { ConfigError } from '../domain/errors';
+import { endpointIdOf, parseEndpoint, targetsOf, type TlsTarget } from '../domain/tls-endpoints';
+import type { CertificateSource, EagerEntry, LocationMetadata, SourceItem } from '../ports/certificate-source';
+import { systemClock, type Clock } from '../ports/clock';
+import type { InventoryStore } from '../ports/inventory-store';
+import { judgeChain, TrustAnchors, type ChainVerdict } from '../x509/chain';
+import { normalize } from '../x509/parse';
+
+type TlsEndpointSourceConfig = Extract<SourceConfig, { kind: 'tls-endpoint' }>;
+
+/** A target with the scope (group) it was configured in. */
+export interface ScopedTarget extends TlsTarget {
+  scope: string;
+}
+
+export interface TlsScanOptions {
+  anchors: TrustAnchors;
+  /** Connect and handshake together are abandoned after this long. @default 5000 */
+  timeoutMs?: number;
+  /** Connections open at once, never more. @default 16 */
+  concurrency?: number;
+  /** No connection is started after this long from the start of the scan. @default 600,000 */
+  deadlineMs?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+}
+
+/** What a handshake showed. */
+export interface TlsServed {
+  /** Leaf first, each followed by its issuer as far as the server sent them. */
+  chain: ParsedCertificate[];
+  /** `TLSv1.3`, `TLSv1.2`, … */
+  protocol: string;
+  /** The negotiated cipher suite's standard name. */
+  cipher: string;
+  verdict: ChainVerdict;
+}
+
+export type TlsScanResult = { target: ScopedTarget; endpoint: string } & (
+  | { served: TlsServed; error?: undefined }
+  | { served?: undefined; error: string }
+  /** Not tried: the scan's deadline passed (or it was aborted) first. */
+  | { served?: undefined; error?: undefined; skipped: true }
+);
+
+/**
+ * The context every scan connects with: no CA store at all, so that node:tls, which appends the issuers it finds in
+ * the context's store to the peer's chain, hands back exactly what the server sent (trust is judged by judgeChain).
+ */
+let emptyContext: SecureContext | undefined;
+const scanContext = () => (emptyContext ??= createSecureContext({ ca: [] }));
+
+/** A connection error in words: `connection refused`, `timed out after 5000 ms`, `TLS handshake failed: …`. */
+function reasonOf(error: NodeJS.ErrnoException, handshaking: boolean): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return handshaking ? 'TLS handshake failed: connection reset by the server' : 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `DNS name not found (${error.code})`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `host unreachable (${error.code})`;
+    default:
+      return handshaking ? `TLS handshake failed: ${error.message}` : error.message;
+  }
+}
+
+/** The chain node:tls handed over, leaf first, following each certificate's issuer until it repeats or ends. */
+function chainOf(socket: TLSSocket): ParsedCertificate[] {
+  const chain: ParsedCertificate[] = [];
+  const seen = new Set<string>();
+  for (
+    let certificate: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+    certificate?.raw && !seen.has(certificate.fingerprint256);
+    certificate = certificate.issuerCertificate
+  ) {
+    seen.add(certificate.fingerprint256);
+    chain.push({ record: normalize(certificate.raw), der: new Uint8Array(certificate.raw) });
+  }
+  return chain;
+}
+
+/**
+ * One TLS handshake with a target: connects, sends SNI, completes the handshake without checking anything
+ * (`rejectUnauthorized: false`: what is wrong is judged here, not refused), reads the chain, version and cipher,
+ * and closes with a close_notify. No application data is ever sent. Never rejects: a failure is a result.
+ */
+export async function scanEndpoint(target: ScopedTarget, options: TlsScanOptions): Promise<TlsScanResult> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const endpoint = endpointIdOf(target);
+  return new Promise((resolve) => {
+    let result: TlsScanResult | undefined;
+    let connected = false;
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      ...(target.serverName !== null && { servername: target.serverName }),
+      secureContext: scanContext(),
+      rejectUnauthorized: false,
+    });
+    // Handed on once the socket is closed, so that a caller's concurrency bounds the sockets open. A close before
+    // any result: the server hung up during the handshake (it refused the name or the client's offer).
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(result ?? { target, endpoint, error: 'TLS handshake failed: the server closed the connection' });
+    });
+    const finish = (outcome: TlsScanResult, graceful: boolean) => {
+      if (result) return;
+      result = outcome;
+      clearTimeout(timer);
+      if (graceful) {
+        socket.end();
+        // A server that never answers the close_notify: do not wait for it.
+        setTimeout(() => socket.destroy(), 1000).unref();
+      } else socket.destroy();
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          { target, endpoint, error: `timed out after ${timeoutMs} ms${connected ? ' in the TLS handshake' : ''}` },
+          false,
+        ),
+      timeoutMs,
+    );
+    socket.once('connect', () => (connected = true));
+    socket.once('secureConnect', () => {
+      try {
+        const chain = chainOf(socket);
+        if (chain.length === 0) {
+          finish({ target, endpoint, error: 'the server sent no certificate' }, true);
+          return;
+        }
+        const served = chain.map((certificate) => ({
+          record: certificate.record,
+          x509: new X509Certificate(certificate.der),
+        }));
+        const verdict = judgeChain(served, {
+          anchors: options.anchors,
+          serverName: target.serverName,
+          address: target.host,
+          now: (options.clock ?? systemClock).now(),
+        });
+        const cipher = socket.getCipher();
+        const protocol = socket.getProtocol() ?? 'unknown';
+        finish(
+          { target, endpoint, served: { chain, protocol, cipher: cipher.standardName ?? cipher.name, verdict } },
+          true,
+        );
+      } catch (error) {
+        finish({ target, endpoint, error: `unreadable certificate: ${(error as Error).message}` }, true);
+      }
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish({ target, endpoint, error: reasonOf(error, connected) }, false),
+    );
+  });
+}
+
+/**
+ * Scans targets with at most `concurrency` connections open at once, handing results on as they complete. Once
+ * the deadline passes (or the signal aborts) no connection is started: the targets left are results marked
+ * `skipped`, so a caller knows what it did not see.
+ */
+export async function* scanEndpoints(
+  targets: AsyncIterable<ScopedTarget> | Iterable<ScopedTarget>,
+  options: TlsScanOptions,
+): AsyncGenerator<TlsScanResult> {
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now().getTime() + (options.deadlineMs ?? 600_000);
+  const concurrency = options.concurrency ?? 16;
+  const inFlight = new Map<number, Promise<{ id: number; result: TlsScanResult }>>();
+  let next = 0;
+  const late = () => options.signal?.aborted === true || clock.now().getTime() >= deadline;
+  for await (const target of targets) {
+    if (inFlight.size >= concurrency) {
+      const { id, result } = await Promise.race(inFlight.values());
+      inFlight.delete(id);
+      yield result;
+    }
+    if (late()) {
+      yield { target, endpoint: endpointIdOf(target), skipped: true };
+      continue;
+    }
+    const id = next++;
+    inFlight.set(
+      id,
+      scanEndpoint(target, options).then((result) => ({ id, result })),
+    );
+  }
+  while (inFlight.size > 0) {
+    const { id, result } = await Promise.race(inFlight.values());
+    inFlight.delete(id);
+    yield result;
+  }
+}
+
+export interface TlsEndpointSourceOptions extends Omit<TlsScanOptions, 'signal'> {
+  name: string;
+  /** The targets of every scope, in the order they are scanned. */
+  targets: () => AsyncIterable<ScopedTarget> | Iterable<ScopedTarget>;
+  /** Owner of every endpoint's places. @default 'unowned' */
+  defaultOwner?: string;
+}
+
+/**
+ * What TLS endpoints actually serve. Each target is a place (`host:port`, `name@host:port` for an SNI name other
+ * than the host) holding the served leaf, and its served issuers are chain places: all of them in use by the
+ * endpoint. What the handshake showed (version, cipher, the chain's verdict) is in the place's details, and a target
+ * that could not be scanned is a place with the reason as its error, so a scan never stops at a bad target.
+ */
+export class TlsEndpointSource implements CertificateSource {
+  readonly kind = 'tls-endpoint' as const;
+  readonly name: string;
+
+  constructor(private readonly options: TlsEndpointSourceOptions) {
+    this.name = options.name;
+  }
+
+  async *list(signal?: AbortSignal): AsyncIterable<SourceItem> {
+    const unreached = new Map<string, number>();
+    for await (const result of scanEndpoints(this.options.targets(), { ...this.options, signal })) {
+      if ('skipped' in result) {
+        unreached.set(result.target.scope, (unreached.get(result.target.scope) ?? 0) + 1);
+        continue;
+      }
+      yield* this.entriesOf(result);
+    }
+    signal?.throwIfAborted();
+    for (const [scope, count] of unreached) {
+      yield { failedScope: scope, message: `${count} endpoint(s) not scanned: the scan's deadline passed` };
+    }
+  }
+
+  private entriesOf(result: TlsScanResult): EagerEntry[] {
+    const metadata: LocationMetadata = {
+      owner: this.options.defaultOwner ?? 'unowned',
+      tags: {},
+      inUseBy: [result.endpoint],
+    };
+    const place = { nativeId: result.endpoint, scope: result.target.scope, role: 'leaf' as const };
+    if (!result.served)
+      return [{ ...place, certificate: null, error: `${result.endpoint}: ${result.error}`, metadata }];
+    const { chain, protocol, cipher, verdict } = result.served;
+    const details = {
+      serverName: result.target.serverName,
+      protocol,
+      cipher,
+      trusted: verdict.trusted,
+      issues: verdict.issues,
+      served: chain.map((certificate) => certificate.record.fingerprintSha256),
+    };
+    const [leaf, ...issuers] = chain;
+    return [
+      { ...place, certificate: leaf, metadata: { ...metadata, providerStatus: protocol, details } },
+      ...issuers.map((certificate) => ({
+        ...place,
+        nativeId: `${result.endpoint}#${certificate.record.fingerprintSha256}`,
+        role: 'chain' as const,
+        certificate,
+        metadata,
+      })),
+    ];
+  }
+}
+
+/** The names of the live certificates of these sources (SANs, wildcards skipped), each once. */
+export async function* inventoryNames(
+  store: Pick<InventoryStore, 'bySource'>,
+  sources: readonly string[],
+): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  for (const source of sources) {
+    for await (const place of store.bySource(source, 'live')) {
+      if (place.role !== 'leaf') continue;
+      for (const name of place.certificate?.dnsNames ?? []) {
+        const lower = name.toLowerCase();
+        if (lower.startsWith('*.') || seen.has(lower)) continue;
+        seen.add(lower);
+        yield lower;
+      }
+    }
+  }
+}
+
+/**
+ * The targets of a configured source, group by group: its `endpoints`, its `groups`, then (opt-in) the names of
+ * the inventory's certificates, which need `inventory`.
+ */
+export async function* configuredTargets(
+  config: TlsEndpointSourceConfig,
+  inventory: Pick<InventoryStore, 'bySource'> | undefined,
+): AsyncGenerator<ScopedTarget> {
+  const groups = [
+    ...(config.endpoints ? [{ name: TLS_ENDPOINTS_GROUP, endpoints: config.endpoints }] : []),
+    ...(config.groups ?? []),
+  ];
+  for (const group of groups) {
+    for (const endpoint of group.endpoints) {
+      const spec = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
+      for (const target of targetsOf(spec)) yield { ...target, scope: group.name };
+    }
+  }
+  const fromInventory = config.namesFromInventory;
+  if (!fromInventory) return;
+  if (!inventory) throw new ConfigError(`source ${config.name}: namesFromInventory needs the inventory`);
+  for await (const name of inventoryNames(inventory, fromInventory.sources)) {
+    yield { host: name, port: fromInventory.port, serverName: name, scope: TLS_INVENTORY_NAMES_GROUP };
+  }
+}
+
+/** A configured tls-endpoint source, trusting the public roots and/or its private CAs. */
+export function tlsEndpointSourceOf(
+  config: TlsEndpointSourceConfig,
+  inventory: Pick<InventoryStore, 'bySource'> | undefined,
+): TlsEndpointSource {
+  return new TlsEndpointSource({
+    name: config.name,
+    targets: () => configuredTargets(config, inventory),
+    anchors: TrustAnchors.of({ publicRoots: config.publicRoots, pem: config.trustedCertificates }),
+    timeoutMs: config.timeoutMs,
+    deadlineMs: config.deadlineSeconds * 1000,
+    concurrency: config.concurrency,
+    defaultOwner: config.defaultOwner,
+  });
+}

@@ -1,0 +1,89 @@
+import { isIP } from 'node:net';
+
+/** The port a TLS endpoint written without one is scanned on. */
+export const DEFAULT_TLS_PORT = 443;
+
+/**
+ * Ports one endpoint line may expand to: a range is for a handful of services on one host, and a typo such as
+ * `1-65535` would otherwise open tens of thousands of connections to one machine.
+ */
+export const MAX_PORTS_PER_ENDPOINT = 1024;
+
+/** One endpoint to connect to, with the name sent as SNI and checked against the certificate. */
+export interface TlsTarget {
+  host: string;
+  port: number;
+  /** The SNI name; null for a host given as an IP address without a name (no SNI is sent then). */
+  serverName: string | null;
+}
+
+/** How an endpoint is written in a configuration, a file or on the command line. */
+export interface EndpointSpec {
+  /** A DNS name or an IP address (IPv6 without brackets). */
+  host: string;
+  /** Single ports or `from-to` ranges. @default [443] */
+  ports?: ReadonlyArray<number | string>;
+  /** Names sent as SNI, one connection each: for an IP address, or a host serving several names. @default the host's own name */
+  serverNames?: readonly string[];
+}
+
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+
+export const isDnsName = (value: string): boolean => DNS_NAME.test(value) && !/^[\d.]+$/.test(value);
+
+/**
+ * `host`, `host:443`, `host:8000-8010`, `[2001:db8::1]:443` or a bare IPv6 address, as an endpoint spec.
+ * @throws Error one line saying what is wrong with `text`.
+ */
+export function parseEndpoint(text: string): EndpointSpec {
+  const trimmed = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::(.+))?$/.exec(trimmed);
+  let host: string;
+  let port: string | undefined;
+  if (bracketed) [, host, port] = bracketed;
+  else if (isIP(trimmed) === 6) host = trimmed;
+  else {
+    const colon = trimmed.lastIndexOf(':');
+    [host, port] = colon < 0 ? [trimmed, undefined] : [trimmed.slice(0, colon), trimmed.slice(colon + 1)];
+  }
+  if (!isIP(host) && !isDnsName(host)) throw new Error(`${text}: expected host[:port], host:from-to or [ipv6]:port`);
+  const ports = port === undefined ? undefined : [port];
+  if (ports) portsOf(ports, text);
+  return { host: host.toLowerCase(), ...(ports && { ports }) };
+}
+
+/**
+ * The ports of a spec, in order, without repeats.
+ * @throws Error naming `label` for a port out of 1–65535, a reversed range or more than MAX_PORTS_PER_ENDPOINT.
+ */
+export function portsOf(ports: ReadonlyArray<number | string> | undefined, label: string): number[] {
+  const found = new Set<number>();
+  for (const item of ports ?? [DEFAULT_TLS_PORT]) {
+    const range = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(String(item).trim());
+    const from = range ? Number(range[1]) : NaN;
+    const to = range?.[2] === undefined ? from : Number(range[2]);
+    if (!(from >= 1 && to <= 65_535 && from <= to)) throw new Error(`${label}: ${item} is not a port or a port range`);
+    for (let port = from; port <= to; port++) found.add(port);
+    if (found.size > MAX_PORTS_PER_ENDPOINT) {
+      throw new Error(`${label}: more than ${MAX_PORTS_PER_ENDPOINT} ports; split it into several endpoints`);
+    }
+  }
+  return [...found];
+}
+
+/** Every connection a spec stands for: each port × each SNI name. */
+export function targetsOf(spec: EndpointSpec, label = spec.host): TlsTarget[] {
+  const names = spec.serverNames?.length ? spec.serverNames : [isIP(spec.host) ? null : spec.host];
+  return portsOf(spec.ports, label).flatMap((port) =>
+    names.map((serverName) => ({ host: spec.host, port, serverName: serverName?.toLowerCase() ?? null })),
+  );
+}
+
+/**
+ * The place of a target: `host:port`, `[v6]:port`, and `name@host:port` when the SNI name is not the host
+ * itself (an IP address, a shared front end), so that each name a host serves is a place of its own.
+ */
+export function endpointIdOf({ host, port, serverName }: TlsTarget): string {
+  const address = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return serverName === null || serverName === host ? address : `${serverName}@${address}`;
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { SourceConfig } from '../domain/config';
+import {
+  deploymentDriftEvent,
+  placeDetailOf,
+  unknownCertificateServedEvent,
+  type CertwardenEvent,
+  type DeploymentDriftDetail,
+  type ServedCertificateDetail,
+} from '../domain/events';
+import { alertIdOf, type AlertLedger } from '../ports/alert-ledger';
+import type { SourceKind } from '../ports/certificate-source';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { InventoryStore, StoredLocation } from '../ports/inventory-store';
+
+/**
+ * The sources whose newest certificate for a name is what should be deployed: the cloud certificate stores, where a
+ * renewal lands (ACM renews in place, Key Vault adds a version, Certificate Manager replaces it).
+ */
+export const DEPLOYED_TRUTH_KINDS: readonly SourceKind[] = ['aws-acm', 'azure-key-vault', 'google-certificate-manager'];
+
+/** The configured sources a drift check compares endpoints with. */
+export const driftSourcesOf = (sources: readonly SourceConfig[]): string[] =>
+  sources.filter((source) => DEPLOYED_TRUTH_KINDS.includes(source.kind)).map((source) => source.name);
+
+/** The alert-ledger thresholds of the two served-certificate alerts. */
+export const DRIFT_ALERT = 'deployment-drift';
+export const UNKNOWN_SERVED_ALERT = 'unknown-served';
+
+export interface DriftOptions {
+  store: InventoryStore;
+  ledger: AlertLedger;
+  events: EventPublisher;
+  clock: Clock;
+  /** The tls-endpoint source whose served certificates are judged. */
+  source: string;
+  /** Only the places of these scopes (the groups a worker scanned). @default every scope */
+  scopes?: string[];
+  /** The sources holding what should be deployed (driftSourcesOf). */
+  inventorySources: readonly string[];
+  /** How long a claim on an alert holds while its event is published. @default 5 minutes */
+  leaseMs?: number;
+}
+
+export interface DriftReport {
+  /** Endpoints judged (leaf places with a certificate). */
+  endpoints: number;
+  /** Events raised by this run. */
+  raised: CertwardenEvent[];
+  /** Findings raised before (or held by another run): not raised again. */
+  alreadyRaised: number;
+}
+
+/** The newest certificate the inventory holds for a name. */
+interface Newest {
+  fingerprint: string;
+  place: StoredLocation;
+  notBefore: string;
+  notAfter: string;
+}
+
+const namesOf = (place: StoredLocation): string[] => {
+  const certificate = place.certificate!;
+  return [...new Set([...certificate.dnsNames, certificate.subjectCommonName ?? ''].filter(Boolean))].map((name) =>
+    name.toLowerCase(),
+  );
+};
+
+/** Reads the live leaves of the truth sources once: name → its newest certificate (latest notBefore). */
+async function newestByName(store: InventoryStore, sources: readonly string[]): Promise<Map<string, Newest>> {
+  const newest = new Map<string, Newest>();
+  for (const source of sources) {
+    for await (const place of store.bySource(source, 'live')) {
+      if (place.role !== 'leaf' || !place.certificate || !place.fingerprint) continue;
+      const { notBefore, notAfter } = place.certificate;
+      for (const name of namesOf(place)) {
+        const known = newest.get(name);
+        if (!known || notBefore > known.notBefore || (notBefore === known.notBefore && notAfter > known.notAfter))
+          newest.set(name, { fingerprint: place.fingerprint, place, notBefore, notAfter });
+      }
+    }
+  }
+  return newest;
+}
+
+/** The name an endpoint was asked for covered by a name of the index: itself, else the wildcard one level up. */
+function lookup(index: Map<string, Newest>, name: string): Newest | undefined {
+  return index.get(name) ?? index.get(`*.${name.split('.').slice(1).join('.')}`);
+}
+
+/**
+ * Joins what TLS endpoints serve with the inventory: an endpoint serving an older certificate for its name than the
+ * newest a cloud source holds raises Deployment Drift (renewed but not deployed); one serving a certificate no other
+ * source holds (by fingerprint) raises Unknown Certificate Served. Drift explains an old certificate, so it is
+ * raised instead of, never beside, Unknown. Each is raised once per (endpoint, served certificate), through the alert
+ * ledger's conditional claims, however many scans and workers run: claimed, published, then marked sent; a publish
+ * that fails gives the claim back for the next scan.
+ */
+export async function detectDeploymentDrift(options: DriftOptions): Promise<DriftReport> {
+  const { store, ledger, events, clock, source } = options;
+  const index = await newestByName(store, options.inventorySources);
+  const report: DriftReport = { endpoints: 0, raised: [], alreadyRaised: 0 };
+  const owner = randomUUID();
+  for (const scope of options.scopes ?? [undefined]) {
+    for await (const place of store.bySource(source, 'live', scope === undefined ? {} : { scope })) {
+      if (place.role !== 'leaf' || !place.certificate || !place.fingerprint) continue;
+      report.endpoints++;
+      const event = await judge(place, index, store, clock.now().toISOString());
+      if (!event) continue;
+      const key = {
+        locationId: place.locationId,
+        fingerprint: place.fingerprint,
+        thresholdId: event.detailType === 'Deployment Drift' ? DRIFT_ALERT : UNKNOWN_SERVED_ALERT,
+      };
+      const claim = await ledger.claim(key, {
+        owner,
+        leaseMs: options.leaseMs ?? 300_000,
+        keepUntil: new Date(place.certificate.notAfter),
+      });
+      if (claim !== 'claimed') {
+        report.alreadyRaised++;
+        continue;
+      }
+      try {
+        await events.publish([event]);
+      } catch (error) {
+        await ledger.release(key, owner);
+        throw error;
+      }
+      await ledger.complete(key, owner);
+      report.raised.push(event);
+    }
+  }
+  return report;
+}
+
+/** What is wrong with what a place serves, as the event to raise; undefined when nothing is. */
+async function judge(
+  place: StoredLocation,
+  index: Map<string, Newest>,
+  store: InventoryStore,
+  at: string,
+): Promise<CertwardenEvent | undefined> {
+  const certificate = place.certificate!;
+  const fingerprint = place.fingerprint!;
+  const serverName = typeof place.details?.serverName === 'string' ? place.details.serverName : null;
+  const served = (kind: string): ServedCertificateDetail => ({
+    schemaVersion: 1,
+    ...placeDetailOf(place),
+    alertId: alertIdOf({ locationId: place.locationId, fingerprint, thresholdId: kind }),
+    endpoint: place.nativeId.replace(/^[^@]*@/, ''),
+    serverName,
+    fingerprint,
+    subject: certificate.subject,
+    subjectCommonName: certificate.subjectCommonName,
+    dnsNames: certificate.dnsNames,
+    issuer: certificate.issuer,
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+    severity: kind === DRIFT_ALERT ? 'high' : 'medium',
+    at,
+  });
+  for (const name of serverName ? [serverName] : namesOf(place)) {
+    const newest = lookup(index, name);
+    if (newest && newest.fingerprint !== fingerprint && newest.notBefore > certificate.notBefore) {
+      const detail: DeploymentDriftDetail = {
+        ...served(DRIFT_ALERT),
+        name,
+        inventory: {
+          fingerprint: newest.fingerprint,
+          locationId: newest.place.locationId,
+          source: newest.place.source,
+          sourceKind: newest.place.sourceKind,
+          notBefore: newest.notBefore,
+          notAfter: newest.notAfter,
+        },
+      };
+      return deploymentDriftEvent(detail);
+    }
+  }
+  for await (const holder of store.locationsOfCertificate(fingerprint)) {
+    if (holder.sourceKind !== 'tls-endpoint' && holder.status === 'live') return undefined;
+  }
+  return unknownCertificateServedEvent(served(UNKNOWN_SERVED_ALERT));
+}

@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { scanEndpoints, type ScopedTarget } from '../../lib/connectors/tls-endpoint';
+import { TrustAnchors } from '../../lib/x509/chain';
+import { ConnectionCounter, testPki, tlsServer, type LocalServer } from '../support/tls-servers';
+
+const run = promisify(execFile);
+
+interface SectionRow {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+/** Issue #18's size and target: 200 local endpoints, at least 20× faster than Debian's ssl-cert-check. */
+const ENDPOINTS = Number(process.env.BENCH_TLS_ENDPOINTS ?? 200);
+const SPEEDUP = 20;
+/** The scanner's bound on open sockets, as a tls-endpoint source's `concurrency` sets it. */
+const CONCURRENCY = 16;
+const SSL_CERT_CHECK = '/usr/bin/ssl-cert-check';
+
+/** Debian's ssl-cert-check, installed with apt when missing (the bench runs as root in its container). */
+async function ensureSslCertCheck(): Promise<void> {
+  if (
+    await access(SSL_CERT_CHECK).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  process.stderr.write('  installing ssl-cert-check (apt-get)\n');
+  await run('apt-get', ['update'], { maxBuffer: 64 * 1024 * 1024 });
+  await run('apt-get', ['install', '-y', 'ssl-cert-check'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * `BENCH_ONLY=tlsscan`: 200 TLS servers on 127.0.0.1, each with its own certificate and chain, scanned by the
+ * tls-endpoint scanner and by ssl-cert-check (one `openssl s_client` per endpoint, with shell around it) in the same
+ * run; and the most connections the servers held open at once while the scanner ran, against its concurrency.
+ */
+export async function benchTlsScan(): Promise<SectionRow[]> {
+  await ensureSslCertCheck();
+  const pki = await testPki(new Date());
+  const counter = new ConnectionCounter();
+  const servers: LocalServer[] = [];
+  const work = await mkdtemp(join(tmpdir(), 'certwarden-tls-bench-'));
+  try {
+    for (let i = 0; i < ENDPOINTS; i++) {
+      const leaf = await pki.leaf([`host-${i}.bench.example`]);
+      servers.push(await tlsServer([leaf, pki.intermediate], counter));
+    }
+    const targets: ScopedTarget[] = servers.map((server, i) => ({
+      host: '127.0.0.1',
+      port: server.port,
+      serverName: `host-${i}.bench.example`,
+      scope: 'bench',
+    }));
+
+    const started = performance.now();
+    let scanned = 0;
+    let trusted = 0;
+    for await (const result of scanEndpoints(targets, {
+      anchors: TrustAnchors.of({ publicRoots: true, pem: pki.root.pem }),
+      concurrency: CONCURRENCY,
+      timeoutMs: 5000,
+    })) {
+      if (result.served) scanned++;
+      if (result.served?.verdict.trusted && result.served.verdict.issues.length === 0) trusted++;
+    }
+    const ours = performance.now() - started;
+    if (scanned !== ENDPOINTS || trusted !== ENDPOINTS)
+      throw new Error(`tls bench: scanned ${scanned} and trusted ${trusted} of ${ENDPOINTS} endpoints`);
+    const high = counter.high;
+
+    // ssl-cert-check reads "host port" lines and runs openssl for each, one after the other.
+    const list = join(work, 'endpoints.txt');
+    await writeFile(list, servers.map((server) => `127.0.0.1 ${server.port}\n`).join(''));
+    const theirsStarted = performance.now();
+    const { stdout } = await run(SSL_CERT_CHECK, ['-b', '-f', list], { maxBuffer: 64 * 1024 * 1024 });
+    const theirs = performance.now() - theirsStarted;
+    const checked = stdout.split('\n').filter((line) => /127\.0\.0\.1/.test(line) && /Valid/.test(line)).length;
+    if (checked !== ENDPOINTS) throw new Error(`tls bench: ssl-cert-check read ${checked} of ${ENDPOINTS} endpoints`);
+
+    const speedup = theirs / ours;
+    return [
+      { figure: `scan of ${ENDPOINTS} local TLS endpoints (concurrency ${CONCURRENCY})`, value: seconds(ours) },
+      { figure: `ssl-cert-check on the same endpoints`, value: seconds(theirs) },
+      {
+        figure: 'scanner vs ssl-cert-check',
+        value: `${speedup.toFixed(1)}× faster`,
+        target: `≥ ${SPEEDUP}×`,
+        met: speedup >= SPEEDUP,
+      },
+      {
+        figure: 'connections open at once (server side, high-water mark)',
+        value: String(high),
+        target: `≤ ${CONCURRENCY}`,
+        met: high <= CONCURRENCY,
+      },
+    ];
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,208 @@
+import { configuredTargets, TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
+import { CertwardenConfig } from '../../../lib/domain/config';
+import { isScopeFailure, type EagerEntry, type SourceItem } from '../../../lib/ports/certificate-source';
+import { TrustAnchors } from '../../../lib/x509/chain';
+import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
+import { collect, placeAt, placeState, useEmbeddedDynamoDb } from '../../support/inventory';
+import {
+  refusedPort,
+  silentServer,
+  testPki,
+  tlsServer,
+  type LocalServer,
+  type TestPki,
+} from '../../support/tls-servers';
+
+const dynamo = useEmbeddedDynamoDb();
+const now = new Date();
+const days = (n: number) => new Date(now.getTime() + n * 86_400_000);
+
+let pki: TestPki;
+const servers: LocalServer[] = [];
+const targets: ScopedTarget[] = [];
+
+/** A server on 127.0.0.1 serving `chain`, scanned with `serverName` as SNI. */
+async function serve(serverName: string, chain: IssuedCertificate[]): Promise<void> {
+  const server = await tlsServer(chain);
+  servers.push(server);
+  targets.push({ host: '127.0.0.1', port: server.port, serverName, scope: 'web' });
+}
+
+let refused: number;
+let hanging: LocalServer;
+
+beforeAll(async () => {
+  pki = await testPki(now);
+  const { intermediate } = pki;
+  await serve('healthy.example.test', [await pki.leaf(['healthy.example.test']), intermediate]);
+  await serve('expired.example.test', [
+    await pki.leaf(['expired.example.test'], { notBefore: days(-100), notAfter: days(-1) }),
+    intermediate,
+  ]);
+  await serve('self.example.test', [
+    await issueCertificate({
+      subject: 'CN=self.example.test',
+      dns: ['self.example.test'],
+      notBefore: days(-1),
+      notAfter: days(90),
+    }),
+  ]);
+  await serve('lonely.example.test', [await pki.leaf(['lonely.example.test'])]);
+  await serve('wrong.example.test', [await pki.leaf(['other.example.test']), intermediate]);
+  refused = await refusedPort();
+  targets.push({ host: '127.0.0.1', port: refused, serverName: 'refused.example.test', scope: 'web' });
+  hanging = await silentServer();
+  servers.push(hanging);
+  targets.push({ host: '127.0.0.1', port: hanging.port, serverName: 'hangs.example.test', scope: 'web' });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+});
+
+const source = (options: { deadlineMs?: number } = {}) =>
+  new TlsEndpointSource({
+    name: 'web',
+    targets: () => targets,
+    anchors: TrustAnchors.of({ publicRoots: false, pem: pki.root.pem }),
+    timeoutMs: 500,
+    concurrency: 3,
+    ...options,
+  });
+
+const leaves = (items: SourceItem[]) =>
+  new Map(
+    items
+      .filter((item): item is EagerEntry => !isScopeFailure(item) && item.role === 'leaf')
+      .map((entry) => [entry.nativeId.split('@')[0], entry]),
+  );
+
+/** What a target's leaf place says: its error, or whether its chain is trusted and the issues' codes. */
+function findingsOf(entry: EagerEntry | undefined) {
+  if (!entry) return undefined;
+  if (entry.error) return { error: entry.error.replace(/^\S+: /, '') };
+  const details = entry.metadata.details as { trusted: boolean; issues: Array<{ code: string }> };
+  return { trusted: details.trusted, issues: details.issues.map((issue) => issue.code) };
+}
+
+describe('TlsEndpointSource against real TLS servers on 127.0.0.1', () => {
+  let items: SourceItem[];
+  beforeAll(async () => {
+    items = await collect(source().list());
+  });
+
+  it.each([
+    ['healthy.example.test', { trusted: true, issues: [] }],
+    ['expired.example.test', { trusted: true, issues: ['expired'] }],
+    ['self.example.test', { trusted: false, issues: ['self-signed'] }],
+    ['lonely.example.test', { trusted: false, issues: ['missing-intermediate'] }],
+    ['wrong.example.test', { trusted: true, issues: ['hostname-mismatch'] }],
+    ['refused.example.test', { error: 'connection refused' }],
+    ['hangs.example.test', { error: 'timed out after 500 ms in the TLS handshake' }],
+  ])('%s: %j', (name, expected) => {
+    expect(findingsOf(leaves(items).get(name))).toEqual(expected);
+  });
+
+  it('keeps each place at its endpoint, SNI name first, with the served issuers as chain places in use by it', () => {
+    const healthy = targets[0];
+    const id = `healthy.example.test@127.0.0.1:${healthy.port}`;
+    const places = items.filter((item) => !isScopeFailure(item) && item.nativeId.startsWith(id)) as EagerEntry[];
+    expect(places.map((place) => [place.role, place.certificate?.record.subjectCommonName])).toEqual([
+      ['leaf', 'healthy.example.test'],
+      ['chain', 'Test Intermediate'],
+    ]);
+    expect(places.map((place) => place.metadata.inUseBy)).toEqual([[id], [id]]);
+    expect(places[0].metadata.details).toMatchObject({ protocol: 'TLSv1.3', serverName: 'healthy.example.test' });
+    expect(String(places[0].metadata.details?.cipher)).toMatch(/^TLS_/);
+  });
+
+  it('scans every target whatever fails among them, with a scope failure for none', () => {
+    expect(leaves(items).size).toBe(targets.length);
+    expect(items.filter(isScopeFailure)).toEqual([]);
+  });
+
+  it('judges trust against the public roots alone as untrusted: the private root is not one of them', async () => {
+    const publicOnly = new TlsEndpointSource({
+      name: 'web',
+      targets: () => targets.slice(0, 1),
+      anchors: TrustAnchors.of({ publicRoots: true }),
+      timeoutMs: 500,
+    });
+    const [leaf] = leaves(await collect(publicOnly.list())).values();
+    expect(findingsOf(leaf)).toEqual({ trusted: false, issues: ['missing-intermediate'] });
+  });
+});
+
+describe('scan limits', () => {
+  it('starts no connection after the deadline: the targets left are a failed scope, kept as last seen', async () => {
+    const items = await collect(source({ deadlineMs: 0 }).list());
+    expect(items).toEqual([
+      { failedScope: 'web', message: `${targets.length} endpoint(s) not scanned: the scan's deadline passed` },
+    ]);
+  });
+
+  it('holds no more connections open than its concurrency', async () => {
+    const many = await tlsServer([await pki.leaf(['many.example.test']), pki.intermediate]);
+    servers.push(many);
+    const sameServer = Array.from({ length: 30 }, () => ({
+      host: '127.0.0.1',
+      port: many.port,
+      serverName: 'many.example.test',
+      scope: 'web',
+    }));
+    const scanned = await collect(
+      new TlsEndpointSource({
+        name: 'web',
+        targets: () => sameServer,
+        anchors: TrustAnchors.of({ publicRoots: false, pem: pki.root.pem }),
+        concurrency: 4,
+      }).list(),
+    );
+    expect(scanned).toHaveLength(60);
+    expect(many.accepted()).toBe(30);
+    expect(many.highWater()).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('configured targets', () => {
+  it('expands endpoints, groups and port ranges, then the DNS names of the named sources, wildcards and other sources left out', async () => {
+    const inventory = await dynamo.inventory();
+    await placeAt(inventory, placeState('api.example.com', { source: 'acm', fingerprint: 'fp-1' }));
+    await placeAt(
+      inventory,
+      placeState('shop', {
+        source: 'acm',
+        certificate: {
+          ...placeState('x').certificate!,
+          dnsNames: ['*.shop.example', 'shop.example', 'API.example.com'],
+        },
+      }),
+    );
+    await placeAt(inventory, placeState('elsewhere.example', { source: 'files' }));
+    const [config] = CertwardenConfig.parse({
+      sources: [
+        {
+          kind: 'tls-endpoint',
+          name: 'web',
+          endpoints: ['www.example.com', '[2001:db8::1]:8443'],
+          groups: [
+            { name: 'lan', endpoints: [{ host: '10.0.0.5', ports: ['8000-8001'], serverNames: ['a.lan', 'b.lan'] }] },
+          ],
+          namesFromInventory: { sources: ['acm'] },
+        },
+      ],
+    }).sources;
+    if (config.kind !== 'tls-endpoint') throw new Error('parsed as another kind');
+    const targets = await collect(configuredTargets(config, inventory.store));
+    expect(targets.map((t) => `${t.scope} ${t.host}:${t.port} ${t.serverName}`)).toEqual([
+      'endpoints www.example.com:443 www.example.com',
+      'endpoints 2001:db8::1:8443 null',
+      'lan 10.0.0.5:8000 a.lan',
+      'lan 10.0.0.5:8000 b.lan',
+      'lan 10.0.0.5:8001 a.lan',
+      'lan 10.0.0.5:8001 b.lan',
+      'inventory-names api.example.com:443 api.example.com',
+      'inventory-names shop.example:443 shop.example',
+    ]);
+  });
+});
