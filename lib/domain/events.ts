@@ -202,6 +202,27 @@ export interface AlertUndeliveredDetail {
   at: string;
 }
 
+/**
+ * A renewal waits for a person (Approval Required), or waited in vain and failed closed (Approval Escalated): the
+ * place is in the approval scope (lib/domain/approval.ts). `certwarden renew approve|deny <requestId>` answers it.
+ */
+export interface ApprovalDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** What `certwarden renew approve|deny` names. */
+  requestId: string;
+  /** The renewal waiting (RenewalDetail.renewalId). */
+  renewalId: string;
+  fingerprint: string;
+  method: string;
+  /** Why it needs approval: `tag approval=required`, `code-signing certificate`, `CA certificate`. */
+  reason: string;
+  /** Who asked for the renewal: `expiry-event`, `cli:alice`. */
+  requestedBy: string;
+  /** When the request stops waiting and the renewal fails closed. */
+  expiresAt: string;
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
@@ -214,7 +235,8 @@ export type CertwardenEvent =
   | { detailType: 'Renewal Requested' | 'Renewal Succeeded' | 'Renewal Failed'; detail: RenewalDetail }
   | { detailType: 'Revocation Detected'; detail: RevocationDetail }
   | { detailType: 'Certificate Provisioning Failed'; detail: ProvisioningFailedDetail }
-  | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail };
+  | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail }
+  | { detailType: 'Approval Required' | 'Approval Escalated'; detail: ApprovalDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -235,6 +257,8 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Sync Failed',
   'Sync Completed',
   'Alert Undelivered',
+  'Approval Required',
+  'Approval Escalated',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -297,5 +321,11 @@ export const provisioningFailedEvent = (detail: ProvisioningFailedDetail): Certw
 
 export const alertUndeliveredEvent = (detail: AlertUndeliveredDetail): CertwardenEvent => ({
   detailType: 'Alert Undelivered',
+  detail,
+});
+
+/** A renewal waits for approval (`required`), or nobody answered in time and it failed closed (`escalated`). */
+export const approvalEvent = (phase: 'required' | 'escalated', detail: ApprovalDetail): CertwardenEvent => ({
+  detailType: phase === 'required' ? 'Approval Required' : 'Approval Escalated',
   detail,
 });

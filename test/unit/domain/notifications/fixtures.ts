@@ -5,6 +5,8 @@ import {
   policyViolationEvent,
   provisioningFailedEvent,
   renewalEvent,
+  approvalEvent,
+  type ApprovalDetail,
   revocationEvent,
   syncCompletedEvent,
   syncFailedEvent,
@@ -126,6 +128,19 @@ const renewal = (error: string | null, newFingerprint: string | null): RenewalDe
   at: acmAlert.at,
 });
 
+const approval: ApprovalDetail = {
+  schemaVersion: 1,
+  ...place,
+  requestId: 'q-1',
+  renewalId: 'r-1',
+  fingerprint: FP,
+  method: 'pca-reissue',
+  reason: 'tag approval=required',
+  requestedBy: 'expiry-event',
+  expiresAt: acmAlert.at,
+  at: acmAlert.at,
+};
+
 /** One event of every detail type (for the SIEM's formats, which forward them all), by their real constructors. */
 export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
   inventoryChangeEvent(change('discovered')),
@@ -189,4 +204,6 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     attempts: 1,
     at: acmAlert.at,
   }),
+  approvalEvent('required', approval),
+  approvalEvent('escalated', approval),
 ];
