@@ -40,6 +40,9 @@ const SLACK_EVENTS: DetailType[] = [
   'Revocation Detected',
   'Renewal Failed',
   'Certificate Provisioning Failed',
+  // A sensitive certificate's renewal waits for someone to answer, or waited in vain.
+  'Approval Required',
+  'Approval Escalated',
   // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',

@@ -33,6 +33,8 @@ import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
 import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
+import { RenewalWorkflow } from './renewal-workflow';
+import { ApprovalConfig } from '../lib/domain/approval';
 import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
@@ -45,7 +47,7 @@ import {
   type OperationsAlarmProps,
 } from './operations-alarms';
 import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
-import { MEMBER_ACCOUNT_KINDS, namePrefix, STAGE_PATTERN, syncRoleName } from './stage-names';
+import { MEMBER_ACCOUNT_KINDS, namePrefix, renewRoleName, STAGE_PATTERN, syncRoleName } from './stage-names';
 import { allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 export interface CertificateInventoryProps {
@@ -215,6 +217,14 @@ export interface CertificateInventoryProps {
    * @default false
    */
   readonly dashboard?: boolean;
+  /**
+   * Which renewals wait for a person's approval, and how long (the config's `renewal.approval`), validated and
+   * completed by its schema (lib/domain/approval.ts ApprovalConfig) at synth time.
+   *
+   * @default tag `approval=required`, code-signing and CA certificates wait; a request expires after a day
+   * @example { tags: { approval: 'required', tier: 'root' }, kinds: ['code-signing', 'ca'], timeoutMinutes: 240 }
+   */
+  readonly approval?: z.input<typeof ApprovalConfig>;
 }
 
 /**
@@ -295,6 +305,8 @@ export class CertificateInventory extends Construct {
   readonly schedulerRole: iam.Role;
   /** Expiry evaluation, notifiers, Security Hub and SIEM forwarding. */
   readonly alertPipeline: AlertPipeline;
+  /** Renewal on Certificate Expiring events, with approval for sensitive certificates. */
+  readonly renewalWorkflow: RenewalWorkflow;
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
@@ -327,7 +339,8 @@ export class CertificateInventory extends Construct {
     this.schedulerRole = this.createSchedulerRole();
 
     // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
-    this.deploymentFile = writeDeploymentFile(sources, props.policy);
+    const approval = ApprovalConfig.parse(props.approval ?? {});
+    this.deploymentFile = writeDeploymentFile(sources, props.policy, approval);
     const { workers, queues } = this.createSyncWorkers(props, sources, this.deploymentFile);
     this.syncWorkers = workers;
     this.syncQueues = queues;
@@ -335,10 +348,19 @@ export class CertificateInventory extends Construct {
 
     this.inventoryMetrics = this.createInventoryMetrics(props);
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
+    this.renewalWorkflow = new RenewalWorkflow(this, {
+      sources,
+      approval,
+      deploymentFile: this.deploymentFile,
+      roleName: renewRoleName(props.stage),
+      removalPolicy: this.removalPolicy,
+      logRetention: this.logRetention,
+    });
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
     this.readerPolicy = readerPolicy;
     this.operatorPolicy = operatorPolicy;
+    this.renewalWorkflow.grantApprovalAnswers(operatorPolicy);
     // Alarms, and the dashboard last: it shows every dead-letter queue, the alert pipeline's too.
     addOperationsAlarms(this, sources);
     if (this.dashboardMetrics) this.dashboard = createDashboard(this, sources);
@@ -409,7 +431,11 @@ export class CertificateInventory extends Construct {
    * by their fixed names (`<prefix>-sync-aws-acm`, `<prefix>-sync-aws-pca`).
    */
   get memberAccountReaders(): iam.IRole[] {
-    return MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []);
+    return [
+      ...MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []),
+      // Renewals in a member account go through the same role (MemberAccountRole `renewals`).
+      ...(this.syncWorkers.has('aws-acm') ? [this.renewalWorkflow.function.role!] : []),
+    ];
   }
 
   /**
@@ -885,9 +911,13 @@ export class CertificateInventory extends Construct {
  * Writes the sources and policy the sync functions read (functions/shared/deployment.ts) to a file of its own,
  * which their bundling copies beside each handler; returns its path.
  */
-function writeDeploymentFile(sources: SourceConfig[], policy: PolicyConfig | undefined): string {
+function writeDeploymentFile(
+  sources: SourceConfig[],
+  policy: PolicyConfig | undefined,
+  approval: ApprovalConfig,
+): string {
   const file = join(mkdtempSync(join(tmpdir(), 'certwarden-deployment-')), DEPLOYMENT_FILE);
-  writeFileSync(file, JSON.stringify({ sources, ...(policy && { policy }) }));
+  writeFileSync(file, JSON.stringify({ sources, ...(policy && { policy }), approval }));
   return file;
 }
 

@@ -49,6 +49,7 @@ export class CertwardenStack extends Stack {
       policy: config.policy,
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
       dashboard: config.monitoring.dashboard,
+      approval: config.renewal.approval,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",

@@ -26,6 +26,7 @@ export const FUNCTION_ENTRIES = {
   securityHubNotifier: handler('security-hub-notifier'),
   digest: handler('digest'),
   siemFormat: handler('siem-format'),
+  renew: handler('renew'),
 } as const;
 export type FunctionRole = keyof typeof FUNCTION_ENTRIES;
 

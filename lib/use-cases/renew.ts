@@ -53,6 +53,11 @@ export interface RenewInput extends RenewalContext {
    * answer ({@link answerApproval}). @default none: nothing waits
    */
   approval?: ApprovalConfig;
+  /**
+   * Renew only a place certwarden renews (lib/domain/renewal.ts ACTOR_OF_METHOD) whose renewal is due; any other
+   * ends `skipped`, untouched. The deployed workflow's start on a Certificate Expiring event. @default false
+   */
+  onlyWhenDueForCertwarden?: boolean;
 }
 
 /**
@@ -61,7 +66,8 @@ export interface RenewInput extends RenewalContext {
  * - `succeeded`, `failed`, `pending`: this request's attempt and how it ended (`manual` places end `failed`);
  * - `duplicate`: an attempt at this certificate is in progress, waits for approval or has succeeded; nothing was
  *   done again;
- * - `awaiting-approval`: the place is in the approval scope; `approvalRequest` waits for a person's answer.
+ * - `awaiting-approval`: the place is in the approval scope; `approvalRequest` waits for a person's answer;
+ * - `skipped`: asked `onlyWhenDueForCertwarden`, and the place is not due or not certwarden's to renew.
  */
 export interface RenewReport {
   locationId: string;
@@ -69,7 +75,7 @@ export interface RenewReport {
   owner: string;
   fingerprint: string;
   decision: RenewalDecision;
-  outcome: 'planned' | 'succeeded' | 'failed' | 'pending' | 'duplicate' | 'awaiting-approval';
+  outcome: 'planned' | 'succeeded' | 'failed' | 'pending' | 'duplicate' | 'awaiting-approval' | 'skipped';
   /** The attempt this request made or found; absent for a dry run. */
   attempt?: RenewalAttempt;
   /** The request waiting for a person (`awaiting-approval`), or the one answered. */
@@ -92,6 +98,11 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
   const fingerprint = place.fingerprint!;
   const { decision, renewer } = await decide(input, place);
   const base = { locationId: place.locationId, nativeId: place.nativeId, owner: place.owner, fingerprint, decision };
+  const actor = ACTOR_OF_METHOD[decision.method];
+  if (input.onlyWhenDueForCertwarden && (actor !== 'certwarden' || !decision.due)) {
+    const why = actor !== 'certwarden' ? `renewed by ${actor === 'manual' ? 'a person' : 'its provider'}` : 'not due';
+    return { ...base, outcome: 'skipped', message: `${decision.method}: ${why}; nothing done` };
+  }
   const approvalReason = input.approval && approvalReasonOf(place, input.approval);
   if (input.dryRun) {
     const waits = approvalReason ? `; waits for approval first (${approvalReason})` : '';

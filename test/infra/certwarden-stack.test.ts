@@ -289,7 +289,13 @@ describe('the certwarden stack', () => {
       const read = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'];
       expect(policies).toEqual({
         'certwarden-reader': read,
-        'certwarden-operator': [...read, 'acm:RenewCertificate', 'events:PutEvents'].sort(),
+        'certwarden-operator': [
+          ...read,
+          'acm:RenewCertificate',
+          'events:PutEvents',
+          'states:SendTaskFailure',
+          'states:SendTaskSuccess',
+        ].sort(),
       });
       const reader = ofType('AWS::IAM::ManagedPolicy').find(
         ([, p]) => p.Properties.ManagedPolicyName === 'certwarden-reader',
@@ -390,8 +396,8 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest and the SIEM formatter.
-    expect(functions).toHaveLength(15);
+    // 6 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter and renewal.
+    expect(functions).toHaveLength(16);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -675,7 +681,8 @@ describe('the certwarden stack', () => {
   describe('alerts', () => {
     const functionOf = (name: string) => resources[functionId(name)].Properties;
     const rules = () => ofType('AWS::Events::Rule').map(([id, rule]) => ({ id, ...rule.Properties }));
-    const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt'][0];
+    // A queue's ARN is a GetAtt; the renewal rule's target, a state machine, is a Ref.
+    const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt']?.[0];
     /** The event source of a function (of its several, the one with `property` equal to `value`). */
     const sourceQueueOf = (name: string, property?: string, value?: unknown) => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
@@ -748,6 +755,8 @@ describe('the certwarden stack', () => {
             'Revocation Detected',
             'Renewal Failed',
             'Certificate Provisioning Failed',
+            'Approval Required',
+            'Approval Escalated',
             'Alert Undelivered',
           ],
         },
