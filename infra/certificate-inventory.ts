@@ -46,7 +46,13 @@ import {
   operationsAlarm,
   type OperationsAlarmProps,
 } from './operations-alarms';
-import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
+import {
+  isCompleteSecretArn,
+  RENEWING_KINDS,
+  secretArnsOf,
+  sourceListActions,
+  sourceStatements,
+} from './source-permissions';
 import { MEMBER_ACCOUNT_KINDS, namePrefix, renewRoleName, STAGE_PATTERN, syncRoleName } from './stage-names';
 import { allowOnAnyResource, nagResource } from './wildcard-permissions';
 
@@ -305,8 +311,11 @@ export class CertificateInventory extends Construct {
   readonly schedulerRole: iam.Role;
   /** Expiry evaluation, notifiers, Security Hub and SIEM forwarding. */
   readonly alertPipeline: AlertPipeline;
-  /** Renewal on Certificate Expiring events, with approval for sensitive certificates. */
-  readonly renewalWorkflow: RenewalWorkflow;
+  /**
+   * Renewal on Certificate Expiring events, with approval for sensitive certificates: when a source of a kind
+   * certwarden renews is configured (ACM, Key Vault, Certificate Manager).
+   */
+  readonly renewalWorkflow?: RenewalWorkflow;
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
@@ -348,19 +357,21 @@ export class CertificateInventory extends Construct {
 
     this.inventoryMetrics = this.createInventoryMetrics(props);
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
-    this.renewalWorkflow = new RenewalWorkflow(this, {
-      sources,
-      approval,
-      deploymentFile: this.deploymentFile,
-      roleName: renewRoleName(props.stage),
-      removalPolicy: this.removalPolicy,
-      logRetention: this.logRetention,
-    });
+    if (sources.some((source) => RENEWING_KINDS.includes(source.kind))) {
+      this.renewalWorkflow = new RenewalWorkflow(this, {
+        sources,
+        approval,
+        deploymentFile: this.deploymentFile,
+        roleName: renewRoleName(props.stage),
+        removalPolicy: this.removalPolicy,
+        logRetention: this.logRetention,
+      });
+    }
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
     this.readerPolicy = readerPolicy;
     this.operatorPolicy = operatorPolicy;
-    this.renewalWorkflow.grantApprovalAnswers(operatorPolicy);
+    this.renewalWorkflow?.grantApprovalAnswers(operatorPolicy);
     // Alarms, and the dashboard last: it shows every dead-letter queue, the alert pipeline's too.
     addOperationsAlarms(this, sources);
     if (this.dashboardMetrics) this.dashboard = createDashboard(this, sources);
@@ -434,7 +445,7 @@ export class CertificateInventory extends Construct {
     return [
       ...MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []),
       // Renewals in a member account go through the same role (MemberAccountRole `renewals`).
-      ...(this.syncWorkers.has('aws-acm') ? [this.renewalWorkflow.function.role!] : []),
+      ...(this.syncWorkers.has('aws-acm') && this.renewalWorkflow ? [this.renewalWorkflow.function.role!] : []),
     ];
   }
 

@@ -66,19 +66,17 @@ export class RenewalWorkflow {
     const renewedKinds = [...new Set(props.sources.map((source) => source.kind))]
       .filter((kind) => RENEWING_KINDS.includes(kind))
       .sort();
-    if (renewedKinds.length > 0) {
-      // The rule narrows to the kinds a renewer exists for; the Start step decides the rest with
-      // lib/domain/renewal.ts (method, due), so that the decision is made in one place.
-      inventory.addEventRule(
-        'RenewOnExpiring',
-        { detailType: ['Certificate Expiring'], detail: { sourceKind: renewedKinds } },
-        new eventsTargets.SfnStateMachine(this.stateMachine, {
-          deadLetterQueue: inventory.ruleDlq,
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(1),
-        }),
-      );
-    }
+    // The rule narrows to the kinds a renewer exists for; the Start step decides the rest with lib/domain/renewal.ts
+    // (method, due), so that the decision is made in one place.
+    inventory.addEventRule(
+      'RenewOnExpiring',
+      { detailType: ['Certificate Expiring'], detail: { sourceKind: renewedKinds } },
+      new eventsTargets.SfnStateMachine(this.stateMachine, {
+        deadLetterQueue: inventory.ruleDlq,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    );
     this.failedExecutionsAlarm = inventory.addAlarm('RenewalExecutionsFailed', {
       // ExecutionsFailed is emitted by Step Functions itself (AWS/States), per state machine.
       metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
