@@ -47,6 +47,3 @@ export interface RenewStepResult {
   /** True when the start was a redelivery, answered from its idempotency record: nothing was done again. */
   replayed: boolean;
 }
-
-/** The error a denial fails the waiting task with (SendTaskFailure), which the state machine catches. */
-export const APPROVAL_DENIED_ERROR = 'ApprovalDenied';

@@ -16,6 +16,7 @@ export const lazy = {
   evaluate: () => require('./commands/evaluate') as typeof import('./commands/evaluate'),
   digest: () => require('./commands/digest') as typeof import('./commands/digest'),
   renew: () => require('./commands/renew') as typeof import('./commands/renew'),
+  renewApproval: () => require('./commands/renew-approval') as typeof import('./commands/renew-approval'),
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),

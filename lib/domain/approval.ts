@@ -52,3 +52,9 @@ export function approvalReasonOf(place: ApprovablePlace, scope: ApprovalConfig):
 /** When a request made at `requestedAt` stops waiting. */
 export const approvalDeadlineOf = (requestedAt: Date, scope: Pick<ApprovalConfig, 'timeoutMinutes'>): Date =>
   new Date(requestedAt.getTime() + scope.timeoutMinutes * 60_000);
+
+/**
+ * The error a denial fails the deployed workflow's waiting task with (SendTaskFailure), which its state machine
+ * catches: `certwarden renew deny` sends it, infra/renewal-workflow.ts catches it.
+ */
+export const APPROVAL_DENIED_ERROR = 'ApprovalDenied';
