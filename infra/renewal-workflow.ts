@@ -1,18 +1,17 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { RENEW_STEP } from '../functions/renew/steps';
+import { RENEW_STEP } from '../lib/domain/renewal-workflow';
 import { APPROVAL_DENIED_ERROR, type ApprovalConfig } from '../lib/domain/approval';
 import type { SourceConfig } from '../lib/domain/config';
 import type { CertificateInventory } from './certificate-inventory';
 import { renewalStatements, RENEWING_KINDS } from './source-permissions';
-import { nagResource } from './wildcard-permissions';
+import { allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 export interface RenewalWorkflowProps {
   /** The configured sources: the workflow renews the places of those certwarden has a renewer for. */
@@ -28,6 +27,25 @@ export interface RenewalWorkflowProps {
   /** The inventory's log retention. */
   readonly logRetention: logs.RetentionDays;
 }
+
+/** What Step Functions needs to deliver an execution log to CloudWatch Logs (Step Functions developer guide). */
+export const STATE_MACHINE_LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+];
+/** What an execution's X-Ray tracing calls. */
+export const STATE_MACHINE_TRACING_ACTIONS = [
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
 
 /** How long the workflow waits between two looks at a renewal the provider is still at. */
 export const RENEWAL_POLL_INTERVAL = Duration.minutes(1);
@@ -216,24 +234,33 @@ export class RenewalWorkflow {
       encryptionKey: inventory.dataKey,
       removalPolicy: props.removalPolicy,
     });
+    // The machine's role holds what is granted here and nothing CDK would add: CDK puts its log-delivery and X-Ray
+    // grants on `*` in the role's default policy, where acknowledging that `*` would hide any other `*` added later.
+    const role = new iam.Role(scope, 'RenewalWorkflowRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'certwarden: the renewal workflow invokes the renew function, logs and traces',
+    });
+    const invoke = new iam.Policy(scope, 'RenewalWorkflowInvoke', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+      ],
+    });
+    const unscopable = allowOnAnyResource(
+      scope,
+      'RenewalWorkflowLogsAndTracing',
+      role,
+      [...STATE_MACHINE_LOG_DELIVERY_ACTIONS, ...STATE_MACHINE_TRACING_ACTIONS],
+      'CloudWatch Logs vended log delivery (the execution log) and X-Ray (tracing) support no resource-level permissions.',
+    );
     const machine = new sfn.StateMachine(scope, 'RenewalWorkflow', {
       comment: 'certwarden: renews a certificate on its Certificate Expiring event, with approval for sensitive ones',
       definitionBody: sfn.DefinitionBody.fromChainable(start.next(outcome)),
+      role: role.withoutPolicyUpdates(),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    // CDK grants log delivery and X-Ray on `*`: neither supports resource-level permissions.
-    Validations.of(machine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs vended delivery (logs:CreateLogDelivery and the rest) and X-Ray (PutTraceSegments) support no resource-level permissions.',
-    });
-    const functionArn = Stack.of(scope).getLogicalId(this.function.node.defaultChild as lambda.CfnFunction);
-    Validations.of(machine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionArn}.Arn>:*]`,
-      reason:
-        "lambda:InvokeFunction on the renew function's versions and aliases (CDK's LambdaInvoke); the function is certwarden's own.",
-    });
+    machine.node.addDependency(invoke, unscopable);
     return machine;
   }
 }

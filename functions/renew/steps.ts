@@ -1,17 +1,12 @@
 import * as z from 'zod/mini';
+import { RENEW_STEP } from '../../lib/domain/renewal-workflow';
+
+export { RENEW_STEP };
 
 /**
- * What the renewal workflow's states send the renew function, and what it answers: shared by the handler and the
- * state machine (infra/renewal-workflow.ts), so that the two name the same steps and fields.
+ * What the renewal workflow's states send the renew function, and what it answers. The step names are
+ * lib/domain/renewal-workflow.ts's, which the state machine (infra/renewal-workflow.ts) sends.
  */
-export const RENEW_STEP = {
-  start: 'start',
-  awaitApproval: 'await-approval',
-  approved: 'approved',
-  denied: 'denied',
-  expired: 'expired',
-  check: 'check',
-} as const;
 
 const id = z.string().check(z.minLength(1));
 

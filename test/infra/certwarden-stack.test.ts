@@ -7,6 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-table';
 import { loadConfig } from '../../lib/adapters/config-file';
+import { ApprovalConfig } from '../../lib/domain/approval';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { inventoryChangeEvent, type SyncFailedDetail } from '../../lib/domain/events';
 import { buildApp } from '../../infra/app';
@@ -1002,7 +1003,11 @@ describe('an estate past the old ceilings: 600 accounts and a 20 KB policy', () 
     for (const resource of Object.values(big).filter((r) => r.Type === 'AWS::Lambda::Function')) {
       expect(JSON.stringify(resource.Properties.Environment.Variables).length).toBeLessThan(4_096);
     }
-    expect(JSON.parse(readFileSync(inventory.deploymentFile, 'utf8'))).toEqual({ sources, policy });
+    expect(JSON.parse(readFileSync(inventory.deploymentFile, 'utf8'))).toEqual({
+      sources,
+      policy,
+      approval: ApprovalConfig.parse({}),
+    });
     // 1,200 scopes: the default concurrency is capped.
     expect(
       Object.values(big).find(

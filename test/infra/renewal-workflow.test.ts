@@ -186,6 +186,20 @@ describe('who may do what', () => {
     expect(answering('certwarden-reader')).toEqual([]);
   });
 
+  it('lets the state machine invoke the renew function and nothing else, besides log delivery and tracing on `*`', () => {
+    const machineRole = template.Resources[machineId].Properties.RoleArn['Fn::GetAtt'][0];
+    const granted = policyOf(machineRole);
+    expect(granted.filter((statement) => statement.Resource !== '*')).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [renewId, 'Arn'] } },
+    ]);
+    const onAny = granted.filter((statement) => statement.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(
+      onAny.every((action: string) =>
+        /^(logs:\w+Log(Delivery|Deliveries|Groups)|logs:\w+Resourc(e|es)Polic(y|ies)|xray:)/.test(action),
+      ),
+    ).toBe(true);
+  });
+
   it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {
     expect(new AwsSolutionsChecks().validateScope(stack.node.root).violations).toEqual([]);
   });

@@ -148,9 +148,7 @@ describe('certwarden renew approve|deny', () => {
     expect(approved.stderr).toBe('');
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(/^outcome +succeeded$/m);
-    expect(approved.stdout).toMatch(
-      new RegExp(`^approval +${requestId} approved by cli:\\S+ at \\S+: CHG-7$`, 'm'),
-    );
+    expect(approved.stdout).toMatch(new RegExp(`^approval +${requestId} approved by cli:\\S+ at \\S+: CHG-7$`, 'm'));
     expect(acm.renewCalls.filter((arn) => arn === certificate.arn)).toHaveLength(1);
     const again = await certwarden(['renew', 'approve', requestId, '--reason', 'twice', '--config', config], env);
     expect(again.code).toBe(2);
