@@ -54,7 +54,7 @@ import {
   sourceStatements,
 } from './source-permissions';
 import { MEMBER_ACCOUNT_KINDS, namePrefix, renewRoleName, STAGE_PATTERN, syncRoleName } from './stage-names';
-import { allowOnAnyResource, nagResource } from './wildcard-permissions';
+import { acknowledgeScopedWildcards, allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 export interface CertificateInventoryProps {
   /**
@@ -1060,16 +1060,11 @@ function directAccounts(sources: SourceConfig[], deployingAccount: string): { pr
 
 /** AWS resources of the configured regions and accounts end in `/*`: each finding, with why. */
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
-  for (const statement of sourceStatements(sources)) {
-    const json = statement.toStatementJson() as { Resource: string | string[] };
-    for (const resource of [json.Resource].flat().filter((arn) => arn.includes('*'))) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
-        reason:
-          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
-      });
-    }
-  }
+  acknowledgeScopedWildcards(
+    role,
+    sourceStatements(sources),
+    'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
+  );
 }
 
 /** A function writes its log streams, whose names Lambda chooses, in its own log group only. */

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,7 @@ import { APPROVAL_DENIED_ERROR, type ApprovalConfig } from '../lib/domain/approv
 import type { SourceConfig } from '../lib/domain/config';
 import type { CertificateInventory } from './certificate-inventory';
 import { renewalStatements, RENEWING_KINDS } from './source-permissions';
-import { allowOnAnyResource, nagResource } from './wildcard-permissions';
+import { acknowledgeScopedWildcards, allowOnAnyResource } from './wildcard-permissions';
 
 export interface RenewalWorkflowProps {
   /** The configured sources: the workflow renews the places of those certwarden has a renewer for. */
@@ -139,16 +139,11 @@ export class RenewalWorkflow {
     );
     const statements = renewalStatements(sources);
     for (const statement of statements) role.addToPolicy(statement);
-    for (const statement of statements) {
-      const json = statement.toStatementJson() as { Resource: string | string[] };
-      for (const resource of [json.Resource].flat().filter((arn) => arn.includes('*'))) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
-          reason:
-            'Any certificate of a configured account and region may come up for renewal; their ARNs are not known at deploy time, so the statement is scoped to the account and region.',
-        });
-      }
-    }
+    acknowledgeScopedWildcards(
+      role,
+      statements,
+      'Any certificate of a configured account and region may come up for renewal; their ARNs are not known at deploy time, so the statement is scoped to the account and region.',
+    );
   }
 
   private createStateMachine(inventory: CertificateInventory, props: RenewalWorkflowProps): sfn.StateMachine {

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +8,7 @@ import { AwsClientFactory } from '../../../lib/connectors/aws-clients';
 import { locationIdOf } from '../../../lib/ports/certificate-source';
 import { systemClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
+import { startFakeEventBridge } from '../../support/fake-eventbridge';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
@@ -38,9 +37,8 @@ const context = {
 let acm: FakeAcm;
 let aws: FakeAwsServer;
 let inventory: TestInventory;
-let eventBridge: Server;
+let eventBridge: Awaited<ReturnType<typeof startFakeEventBridge>>;
 let folder: string;
-const published: Array<{ DetailType: string; Detail: string }> = [];
 let handler: (event: unknown, context: Context) => Promise<Record<string, unknown>>;
 
 beforeAll(async () => {
@@ -48,17 +46,7 @@ beforeAll(async () => {
   acm = await FakeAcm.create(NOW, { renewalPolls: 3 });
   aws = await startFakeAws({ services: [acm.service], seed: 7 });
   inventory = await dynamo.inventory();
-  eventBridge = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const { Entries } = JSON.parse(body);
-      published.push(...Entries);
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: 'e' })) }));
-    });
-  });
-  await new Promise<void>((resolve) => eventBridge.listen(0, '127.0.0.1', resolve));
+  eventBridge = await startFakeEventBridge();
   folder = mkdtempSync(join(tmpdir(), 'certwarden-renew-'));
   const deployment = join(folder, 'deployment.json');
   writeFileSync(
@@ -82,7 +70,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: inventory.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
     CERTWARDEN_TABLE: inventory.tableName,
     CERTWARDEN_EVENT_BUS: 'certwarden',
     CERTWARDEN_DEPLOYMENT: deployment,
@@ -95,11 +83,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await aws.close();
-  await new Promise((resolve) => eventBridge.close(resolve));
+  await eventBridge.close();
   rmSync(folder, { recursive: true, force: true });
 });
 
-beforeEach(() => published.splice(0));
+beforeEach(() => eventBridge.published.splice(0));
 
 /** A private ACM certificate due for renewal (20 of 90 days left), synced into the inventory. */
 async function duePrivateCertificate(tags: Record<string, string> = {}): Promise<FakeAcmCertificate> {
@@ -151,7 +139,7 @@ async function untilInPlace(state: Record<string, unknown> & { result: Record<st
   return current;
 }
 
-const types = () => published.map((entry) => entry.DetailType);
+const types = () => eventBridge.published.map((entry) => entry.DetailType);
 const ledger = () => new DynamoRenewalLedger(inventory.client, inventory.tableName, systemClock);
 
 describe('the renew function in the renewal workflow', () => {
@@ -214,7 +202,7 @@ describe('the renew function in the renewal workflow', () => {
     expect(denied.result).toMatchObject({ outcome: 'failed', message: 'denied by bob: freeze until Monday' });
     expect(acm.renewCalls).not.toContain(certificate.arn);
     expect(types()).toEqual(['Approval Required', 'Renewal Failed']);
-    expect(JSON.parse(published[1].Detail).error).toBe('denied by bob: freeze until Monday');
+    expect(JSON.parse(eventBridge.published[1].Detail).error).toBe('denied by bob: freeze until Monday');
     const request = await ledger().approval(started.result.requestId as string);
     expect(request).toMatchObject({ state: 'denied', decidedBy: 'bob', decisionReason: 'freeze until Monday' });
   });
