@@ -58,6 +58,12 @@ const events = new EventBridgePublisher({
 });
 
 /**
+ * The longest wait within one step (a Private CA's issue, a Key Vault order): under the function's 5-minute timeout
+ * (infra/renewal-workflow.ts), with room for the calls around it.
+ */
+const IN_CALL_WAIT_MS = 3 * 60_000;
+
+/**
  * The renewer of each configured source, made on first use and kept by a warm container. The wait for a provider's
  * own renewal is one look: the state machine's Wait state waits between looks, not this function.
  */
@@ -67,7 +73,9 @@ function renewerOf(sourceName: string): Promise<ConfiguredRenewer | undefined> {
   let renewer = renewers.get(sourceName);
   if (!renewer) {
     const source = deployment.sources.find((candidate) => candidate.name === sourceName);
-    renewer = source ? createRenewer(source, { fetchSecret }, { watch: { timeoutMs: 0 } }) : Promise.resolve(undefined);
+    renewer = source
+      ? createRenewer(source, { fetchSecret }, { watch: { timeoutMs: 0 }, poll: { timeoutMs: IN_CALL_WAIT_MS } })
+      : Promise.resolve(undefined);
     renewers.set(sourceName, renewer);
   }
   return renewer;

@@ -16,6 +16,11 @@ export interface ConfiguredRenewer {
 export interface RenewerOptions {
   /** The wait for a provider's own renewal (AwsAcmRenewerOptions.watch). @default the renewer's */
   watch?: PollSettings;
+  /**
+   * The wait within one renewal call (a Private CA's issue, a Key Vault order): under the caller's own time limit
+   * (a Lambda's timeout). @default the renewer's (10 minutes)
+   */
+  poll?: PollSettings;
 }
 
 /**
@@ -36,6 +41,7 @@ export async function createRenewer(
         accounts: config.accounts,
         issuingCertificateAuthorities: config.issuingCertificateAuthorities,
         watch: options.watch,
+        poll: options.poll,
       });
       return { renewer, close: () => clients.destroy() };
     }
@@ -43,7 +49,10 @@ export async function createRenewer(
       const { AzureKeyVaultRenewer } =
         require('./azure-key-vault-renewer') as typeof import('./azure-key-vault-renewer');
       const clientFor = await keyVaultClientsOf(config, wiring);
-      return { renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url) }), close: () => {} };
+      return {
+        renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url), poll: options.poll }),
+        close: () => {},
+      };
     }
     case 'google-certificate-manager': {
       const { GoogleCertificateManagerRenewer } =
