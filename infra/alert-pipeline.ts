@@ -41,6 +41,9 @@ const SLACK_EVENTS: DetailType[] = [
   'Renewal Failed',
   'Certificate Provisioning Failed',
   'Unknown Certificate Issued',
+  // A sensitive certificate's renewal waits for someone to answer, or waited in vain.
+  'Approval Required',
+  'Approval Escalated',
   // Every channel's dead letters, Slack's own too (a short message it may take where it refused the alert); one
   // it refuses in turn is not announced again (functions/shared/eventbridge-record.ts).
   'Alert Undelivered',

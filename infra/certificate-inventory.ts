@@ -37,6 +37,8 @@ import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
 import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
+import { RenewalWorkflow } from './renewal-workflow';
+import { ApprovalConfig } from '../lib/domain/approval';
 import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
@@ -50,9 +52,15 @@ import {
   stalenessWindow,
   type OperationsAlarmProps,
 } from './operations-alarms';
-import { isCompleteSecretArn, secretArnsOf, sourceListActions, sourceStatements } from './source-permissions';
-import { MEMBER_ACCOUNT_KINDS, namePrefix, STAGE_PATTERN, syncRoleName } from './stage-names';
-import { allowOnAnyResource, nagResource } from './wildcard-permissions';
+import {
+  isCompleteSecretArn,
+  RENEWING_KINDS,
+  secretArnsOf,
+  sourceListActions,
+  sourceStatements,
+} from './source-permissions';
+import { MEMBER_ACCOUNT_KINDS, namePrefix, renewRoleName, STAGE_PATTERN, syncRoleName } from './stage-names';
+import { acknowledgeScopedWildcards, allowOnAnyResource, nagResource } from './wildcard-permissions';
 
 export interface CertificateInventoryProps {
   /**
@@ -235,6 +243,14 @@ export interface CertificateInventoryProps {
    * @default false
    */
   readonly dashboard?: boolean;
+  /**
+   * Which renewals wait for a person's approval, and how long (the config's `renewal.approval`), validated and
+   * completed by its schema (lib/domain/approval.ts ApprovalConfig) at synth time.
+   *
+   * @default tag `approval=required`, code-signing and CA certificates wait; a request expires after a day
+   * @example { tags: { approval: 'required', tier: 'root' }, kinds: ['code-signing', 'ca'], timeoutMinutes: 240 }
+   */
+  readonly approval?: z.input<typeof ApprovalConfig>;
 }
 
 /**
@@ -321,6 +337,11 @@ export class CertificateInventory extends Construct {
   readonly schedulerRole: iam.Role;
   /** Expiry evaluation, notifiers, Security Hub and SIEM forwarding. */
   readonly alertPipeline: AlertPipeline;
+  /**
+   * Renewal on Certificate Expiring events, with approval for sensitive certificates: when a source of a kind
+   * certwarden renews is configured (ACM, Key Vault, Certificate Manager).
+   */
+  readonly renewalWorkflow?: RenewalWorkflow;
 
   constructor(scope: Construct, id: string, props: CertificateInventoryProps = {}) {
     super(scope, id);
@@ -353,7 +374,8 @@ export class CertificateInventory extends Construct {
     this.schedulerRole = this.createSchedulerRole();
 
     // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
-    this.deploymentFile = writeDeploymentFile(sources, props.policy);
+    const approval = ApprovalConfig.parse(props.approval ?? {});
+    this.deploymentFile = writeDeploymentFile(sources, props.policy, approval);
     const { workers, queues } = this.createSyncWorkers(props, sources, this.deploymentFile);
     this.syncWorkers = workers;
     this.syncQueues = queues;
@@ -367,10 +389,21 @@ export class CertificateInventory extends Construct {
       this.reportPack = this.createReportPack(reports, this.reportBucket);
     }
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
+    if (sources.some((source) => RENEWING_KINDS.includes(source.kind))) {
+      this.renewalWorkflow = new RenewalWorkflow(this, {
+        sources,
+        approval,
+        deploymentFile: this.deploymentFile,
+        roleName: renewRoleName(props.stage),
+        removalPolicy: this.removalPolicy,
+        logRetention: this.logRetention,
+      });
+    }
 
     const { readerPolicy, operatorPolicy } = this.peoplePolicies(props.managedPolicyPrefix ?? this.namePrefix, sources);
     this.readerPolicy = readerPolicy;
     this.operatorPolicy = operatorPolicy;
+    this.renewalWorkflow?.grantApprovalAnswers(operatorPolicy);
     // Alarms, and the dashboard last: it shows every dead-letter queue, the alert pipeline's too.
     addOperationsAlarms(this, sources);
     if (this.dashboardMetrics) this.dashboard = createDashboard(this, sources);
@@ -441,7 +474,11 @@ export class CertificateInventory extends Construct {
    * by their fixed names (`<prefix>-sync-aws-acm`, `<prefix>-sync-aws-pca`).
    */
   get memberAccountReaders(): iam.IRole[] {
-    return MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []);
+    return [
+      ...MEMBER_ACCOUNT_KINDS.flatMap((kind) => this.syncWorkers.get(kind)?.role ?? []),
+      // Renewals in a member account go through the same role (MemberAccountRole `renewals`).
+      ...(this.syncWorkers.has('aws-acm') && this.renewalWorkflow ? [this.renewalWorkflow.function.role!] : []),
+    ];
   }
 
   /**
@@ -1167,9 +1204,13 @@ export class CertificateInventory extends Construct {
  * Writes the sources and policy the sync functions read (functions/shared/deployment.ts) to a file of its own,
  * which their bundling copies beside each handler; returns its path.
  */
-function writeDeploymentFile(sources: SourceConfig[], policy: PolicyConfig | undefined): string {
+function writeDeploymentFile(
+  sources: SourceConfig[],
+  policy: PolicyConfig | undefined,
+  approval: ApprovalConfig,
+): string {
   const file = join(mkdtempSync(join(tmpdir(), 'certwarden-deployment-')), DEPLOYMENT_FILE);
-  writeFileSync(file, JSON.stringify({ sources, ...(policy && { policy }) }));
+  writeFileSync(file, JSON.stringify({ sources, ...(policy && { policy }), approval }));
   return file;
 }
 
@@ -1328,16 +1369,11 @@ function endpointSourceProblems(sources: SourceConfig[], syncTimeoutSeconds: num
 }
 
 function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): void {
-  for (const statement of sourceStatements(sources)) {
-    const json = statement.toStatementJson() as { Resource: string | string[] };
-    for (const resource of [json.Resource].flat().filter((arn) => arn.includes('*'))) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`,
-        reason:
-          'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
-      });
-    }
-  }
+  acknowledgeScopedWildcards(
+    role,
+    sourceStatements(sources),
+    'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
+  );
 }
 
 /** A function writes its log streams, whose names Lambda chooses, in its own log group only. */

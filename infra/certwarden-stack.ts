@@ -51,6 +51,7 @@ export class CertwardenStack extends Stack {
       dashboard: config.monitoring.dashboard,
       ct: config.ct,
       reports: config.reports,
+      approval: config.renewal.approval,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",

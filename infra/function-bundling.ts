@@ -28,6 +28,7 @@ export const FUNCTION_ENTRIES = {
   siemFormat: handler('siem-format'),
   ctMonitor: handler('ct-monitor'),
   reportPack: handler('report-pack'),
+  renew: handler('renew'),
 } as const;
 export type FunctionRole = keyof typeof FUNCTION_ENTRIES;
 

@@ -29,6 +29,12 @@ export interface MemberAccountRoleProps extends StackProps {
   readonly stage?: string;
   /** Name of the role; the config's `accounts[].roleName`. @default `<prefix>-reader` (`certwarden-reader`) */
   readonly roleName?: string;
+  /**
+   * Also let certwarden's renewal (the renew function's role, `<prefix>-renew`, in TrustedRoleArns) renew this
+   * account's ACM certificates: RenewCertificate, ImportCertificate at the same ARN, and a Private CA's issue of
+   * the new certificate. @default false: read-only
+   */
+  readonly renewals?: boolean;
 }
 
 /**
@@ -115,6 +121,31 @@ export class MemberAccountRole extends Stack {
       [...LIST_ACTIONS],
       'The List actions of ACM, ACM Private CA, IAM server certificates and IoT support no resource-level permissions; the listing is what the sync reads first.',
     );
+    if (props.renewals) {
+      const renewals = [
+        {
+          sid: 'RenewAcm',
+          actions: ['acm:ImportCertificate', 'acm:RenewCertificate'],
+          resources: [reads[0].resources[0]],
+        },
+        {
+          sid: 'IssueAtPrivateCa',
+          actions: ['acm-pca:GetCertificate', 'acm-pca:IssueCertificate'],
+          resources: [reads[1].resources[0]],
+        },
+      ];
+      const renew = new iam.Policy(this, 'RenewCertificates', {
+        statements: renewals.map((statement) => new iam.PolicyStatement(statement)),
+      });
+      renew.attachToRole(this.role);
+      for (const { resources } of renewals) {
+        Validations.of(renew).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagResource(resources[0])}]`,
+          reason:
+            "Any certificate of this account may come up for renewal, issued by any of its Private CAs; their ARNs are made at any time. Scoped to this account's ACM certificates and Private CAs, never acm:ExportCertificate or acm-pca:RevokeCertificate.",
+        });
+      }
+    }
     new CfnOutput(this, 'RoleName', {
       description: "The role's name: the config's accounts[].roleName for this account",
       value: this.role.roleName,

@@ -121,3 +121,50 @@ export function secretArnsOf(source: SourceConfig): string[] {
   if (source.kind !== 'azure-key-vault' && source.kind !== 'google-certificate-manager') return [];
   return 'secretArn' in source.credentials ? [source.credentials.secretArn] : [];
 }
+
+/**
+ * What a renewal calls (lib/connectors/aws-acm-renewer.ts): ACM's renewal of a private certificate and the
+ * re-import at the same ARN, and the look at the result; a configured Private CA's issue of the new certificate.
+ */
+export const RENEWAL_ACTIONS = {
+  acm: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ImportCertificate', 'acm:RenewCertificate'],
+  pca: ['acm-pca:GetCertificate', 'acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:IssueCertificate'],
+} as const;
+
+/**
+ * The IAM statements of the renew function for the sources it renews: ACM's renewal actions on the certificates of
+ * the accounts it reaches itself, the Private CA actions on the configured CAs only, the member-account roles it
+ * assumes (MemberAccountRole with `renewals` holds the same actions there), and the Key Vault and Certificate
+ * Manager credentials' secrets. Every action is one a renewer calls; none is on `*`.
+ */
+export function renewalStatements(sources: SourceConfig[]): iam.PolicyStatement[] {
+  const renewed = sources.filter((source) => RENEWING_KINDS.includes(source.kind));
+  const { assumedRoles, secrets, awsResources } = sourceAccess(renewed);
+  const authorities = sorted(
+    new Set(
+      renewed.flatMap((source) => (source.kind === 'aws-acm' ? (source.issuingCertificateAuthorities ?? []) : [])),
+    ),
+  );
+  const statements: iam.PolicyStatement[] = [];
+  if (assumedRoles.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: assumedRoles }));
+  }
+  const certificates = sorted(awsResources.get('aws-acm') ?? new Set());
+  if (certificates.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: [...RENEWAL_ACTIONS.acm], resources: certificates }));
+  }
+  if (authorities.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: [...RENEWAL_ACTIONS.pca], resources: authorities }));
+  }
+  if (secrets.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+  }
+  return statements;
+}
+
+/** The source kinds certwarden has a renewer for (lib/connectors/renewer-from-config.ts). */
+export const RENEWING_KINDS: readonly SourceConfig['kind'][] = [
+  'aws-acm',
+  'azure-key-vault',
+  'google-certificate-manager',
+];

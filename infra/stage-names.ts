@@ -21,3 +21,6 @@ export const syncRoleName = (stage: string | undefined, kind: SourceKind): strin
 
 /** The sync worker kinds that read other accounts through their MemberAccountRole. */
 export const MEMBER_ACCOUNT_KINDS: readonly SourceKind[] = ['aws-acm', 'aws-pca', 'aws-iam', 'aws-iot'];
+
+/** The fixed name of the renew function's role, `<prefix>-renew`: member accounts trust it by name, as the sync's. */
+export const renewRoleName = (stage: string | undefined): string => `${namePrefix(stage)}-renew`;

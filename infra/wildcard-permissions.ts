@@ -30,3 +30,16 @@ export function nagResource(arn: string): string {
     .replaceAll(Aws.ACCOUNT_ID, '<AWS::AccountId>')
     .replaceAll(Aws.REGION, '<AWS::Region>');
 }
+
+/**
+ * Acknowledges, on `role`, each resource of `statements` that ends in a wildcard (`…:certificate/*`): ARNs made at
+ * any time within a scope the configuration names, with `reason`.
+ */
+export function acknowledgeScopedWildcards(role: iam.IRole, statements: iam.PolicyStatement[], reason: string): void {
+  for (const statement of statements) {
+    const json = statement.toStatementJson() as { Resource: string | string[] };
+    for (const resource of [json.Resource].flat().filter((arn) => arn.includes('*'))) {
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResource(resource)}]`, reason });
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
+import type { ApprovalConfig } from '../../lib/domain/approval';
 import type { SourceConfig } from '../../lib/domain/config';
 import { EnvironmentError } from './env';
 
@@ -19,6 +20,8 @@ export interface Deployment {
   sources: SourceConfig[];
   /** The config's `policy` as the construct got it. Absent: the recommended one. */
   policy?: unknown;
+  /** The config's `renewal.approval`, completed by its schema at synth. Absent: the schema's defaults. */
+  approval?: ApprovalConfig;
 }
 
 /** A deployment file's shape: a list of named sources of a kind, and perhaps a policy. */
@@ -28,6 +31,7 @@ const DeploymentFile = z.looseObject({
     [],
   ),
   policy: z.optional(z.unknown()),
+  approval: z.optional(z.unknown()),
 });
 
 /**

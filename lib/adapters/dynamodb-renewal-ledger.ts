@@ -1,6 +1,7 @@
 import {
   GetCommand,
   paginateQuery,
+  PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -10,7 +11,15 @@ import { isConditionFailure } from './dynamodb-alert-ledger';
 import { indexShardOf } from './dynamodb-inventory-store';
 import { INDEX_SHARDS, INVENTORY_INDEXES } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
-import type { ClaimedRenewal, RenewalAttempt, RenewalClaim, RenewalKey, RenewalLedger } from '../ports/renewal-ledger';
+import type {
+  ApprovalDecision,
+  ApprovalRequest,
+  ClaimedRenewal,
+  RenewalAttempt,
+  RenewalClaim,
+  RenewalKey,
+  RenewalLedger,
+} from '../ports/renewal-ledger';
 
 /** In the place's own partition, beside its history: `LOC#<locationId>` / `RENEWAL#<fingerprint>`. */
 const keyOf = ({ locationId, fingerprint }: RenewalKey) => ({ pk: `LOC#${locationId}`, sk: `RENEWAL#${fingerprint}` });
@@ -28,6 +37,14 @@ const byTimeKeys = ({ locationId, fingerprint }: RenewalKey, requestedAt: string
 const attemptOf = (item: Record<string, unknown>): RenewalAttempt => {
   const { pk: _pk, sk: _sk, type: _type, leaseUntil: _lease, gsi5pk: _ipk, gsi5sk: _isk, ...attempt } = item;
   return attempt as unknown as RenewalAttempt;
+};
+
+/** An approval request is an item of its own, found by its id alone: `APPROVAL#<requestId>` / `APPROVAL`. */
+const approvalKeyOf = (requestId: string) => ({ pk: `APPROVAL#${requestId}`, sk: 'APPROVAL' });
+
+const approvalOf = (item: Record<string, unknown>): ApprovalRequest => {
+  const { pk: _pk, sk: _sk, type: _type, ...request } = item;
+  return request as unknown as ApprovalRequest;
 };
 
 /**
@@ -52,10 +69,11 @@ export class DynamoRenewalLedger implements RenewalLedger {
           UpdateExpression:
             'SET #type = :type, locationId = :locationId, fingerprint = :fingerprint, renewalId = :renewalId, ' +
             '#method = :method, requestedBy = :requestedBy, requestedAt = :now, #state = :inProgress, ' +
-            'leaseUntil = :leaseUntil, #ipk = :gsi5pk, #isk = :gsi5sk REMOVE finishedAt, newFingerprint, message ' +
-            'ADD attempt :one',
+            'leaseUntil = :leaseUntil, #ipk = :gsi5pk, #isk = :gsi5sk ' +
+            'REMOVE finishedAt, newFingerprint, message, approval ADD attempt :one',
           ConditionExpression:
-            'attribute_not_exists(pk) OR #state IN (:failed, :pending) OR (#state = :inProgress AND leaseUntil < :nowMs)',
+            'attribute_not_exists(pk) OR #state IN (:failed, :pending) OR ' +
+            '(#state IN (:inProgress, :awaiting) AND leaseUntil < :nowMs)',
           ExpressionAttributeNames: {
             '#type': 'type',
             '#method': 'method',
@@ -75,6 +93,7 @@ export class DynamoRenewalLedger implements RenewalLedger {
             ':inProgress': 'in-progress',
             ':failed': 'failed',
             ':pending': 'pending',
+            ':awaiting': 'awaiting-approval',
             ':leaseUntil': now.getTime() + claim.leaseMs,
             ':nowMs': now.getTime(),
             ':one': 1,
@@ -104,9 +123,11 @@ export class DynamoRenewalLedger implements RenewalLedger {
           Key: keyOf(key),
           UpdateExpression:
             'SET #state = :state, finishedAt = :now, newFingerprint = :newFingerprint, message = :message REMOVE leaseUntil',
-          ConditionExpression: 'renewalId = :renewalId AND #state = :inProgress',
+          // A pending attempt is concluded by the deployed workflow's later look (checkRenewal).
+          ConditionExpression: 'renewalId = :renewalId AND #state IN (:inProgress, :pending)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
+            ':pending': 'pending',
             ':state': result.state,
             ':now': this.clock.now().toISOString(),
             ':newFingerprint': result.newFingerprint ?? null,
@@ -167,5 +188,130 @@ export class DynamoRenewalLedger implements RenewalLedger {
   private async *queryAttempts(input: QueryCommandInput): AsyncGenerator<RenewalAttempt> {
     for await (const page of paginateQuery({ client: this.client, pageSize: 200 }, input))
       for (const item of page.Items ?? []) yield attemptOf(item);
+  }
+
+  async attempt(key: RenewalKey): Promise<RenewalAttempt | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: true }),
+    );
+    return Item && attemptOf(Item);
+  }
+
+  async awaitApproval(request: ApprovalRequest): Promise<boolean> {
+    const parked = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(request),
+        UpdateExpression: 'SET #state = :awaiting, leaseUntil = :until, approval = :approval',
+        ConditionExpression: 'renewalId = :renewalId AND #state = :inProgress',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':awaiting': 'awaiting-approval',
+          ':until': Date.parse(request.expiresAt),
+          ':approval': { requestId: request.requestId, state: 'pending' },
+          ':renewalId': request.renewalId,
+          ':inProgress': 'in-progress',
+        },
+      }),
+    );
+    if (!parked) return false;
+    return this.conditionally(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...approvalKeyOf(request.requestId), type: 'approval', ...request },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async approval(requestId: string): Promise<ApprovalRequest | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: approvalKeyOf(requestId), ConsistentRead: true }),
+    );
+    return Item && approvalOf(Item);
+  }
+
+  attachTaskToken(requestId: string, taskToken: string): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: approvalKeyOf(requestId),
+        UpdateExpression: 'SET taskToken = :token',
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':token': taskToken, ':pending': 'pending' },
+      }),
+    );
+  }
+
+  async decideApproval(
+    requestId: string,
+    decision: ApprovalDecision,
+    options: { leaseMs: number; failure: string },
+  ): Promise<ApprovalRequest | undefined> {
+    const now = this.clock.now();
+    let decided: ApprovalRequest;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: approvalKeyOf(requestId),
+          UpdateExpression: 'SET #state = :state, decidedBy = :by, decidedAt = :now, decisionReason = :reason',
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':state': decision.state,
+            ':by': decision.by,
+            ':now': now.toISOString(),
+            ':reason': decision.reason,
+            ':pending': 'pending',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      decided = approvalOf(Attributes!);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+    const approved = decision.state === 'approved';
+    // The attempt may have been taken over meanwhile (its request expired unanswered): then it is not touched.
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(decided),
+        UpdateExpression: approved
+          ? 'SET #state = :inProgress, leaseUntil = :until, approval = :approval'
+          : 'SET #state = :failed, finishedAt = :now, message = :message, approval = :approval REMOVE leaseUntil',
+        ConditionExpression: 'renewalId = :renewalId AND #state = :awaiting',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':approval': {
+            requestId,
+            state: decided.state,
+            decidedBy: decided.decidedBy,
+            decidedAt: decided.decidedAt,
+            decisionReason: decided.decisionReason,
+          },
+          ':renewalId': decided.renewalId,
+          ':awaiting': 'awaiting-approval',
+          ...(approved
+            ? { ':inProgress': 'in-progress', ':until': now.getTime() + options.leaseMs }
+            : { ':failed': 'failed', ':now': now.toISOString(), ':message': options.failure }),
+        },
+      }),
+    );
+    return decided;
+  }
+
+  /** Sends a conditional write: false when its condition failed. */
+  private async conditionally(command: UpdateCommand | PutCommand): Promise<boolean> {
+    try {
+      await this.client.send(command as UpdateCommand);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }

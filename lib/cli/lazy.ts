@@ -20,6 +20,7 @@ export const lazy = {
   report: () => require('./commands/report') as typeof import('./commands/report'),
   revoke: () => require('./commands/revoke') as typeof import('./commands/revoke'),
   ct: () => require('./commands/ct') as typeof import('./commands/ct'),
+  renewApproval: () => require('./commands/renew-approval') as typeof import('./commands/renew-approval'),
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),

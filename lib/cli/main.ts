@@ -173,7 +173,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     ['certwarden demo', 'CERTWARDEN_HOME=/tmp/cw certwarden demo'],
   ).action(run(async (options) => lazy.demo().demo(options)));
 
-  withExamples(
+  const renewCommand = withExamples(
     addConfigAndStoreOptions(
       program
         .command('renew')
@@ -194,6 +194,36 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'certwarden renew aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/0c1d…',
     ],
   ).action(run(async (location: string, options) => lazy.renew().renewCommand(location, options)));
+  // A sensitive certificate's renewal waits for a person (the config's `renewal.approval`): these answer it.
+  for (const answer of ['approve', 'deny'] as const) {
+    withExamples(
+      addConfigAndStoreOptions(
+        renewCommand
+          .command(answer)
+          .description(
+            answer === 'approve'
+              ? 'approve a renewal waiting for approval: the deployed workflow goes on, or the renewal runs here'
+              : 'deny a renewal waiting for approval: it is closed without renewing',
+          )
+          .argument('<request-id>', 'the request, as `renew` printed it or the Approval Required event names it')
+          .requiredOption('--reason <why>', 'why (kept with the answer in the renewal history)')
+          .option('--json', 'print the outcome as JSON')
+          .addOption(
+            new Option('--event-bus <name>', 'also publish the renewal events to this EventBridge bus').env(
+              'CERTWARDEN_EVENT_BUS',
+            ),
+          ),
+      ),
+      [
+        `certwarden renew ${answer} 5b0c1f7e-… --reason "CHG-1234 ${answer === 'approve' ? 'approved by the PKI board' : 'freeze until Monday'}"`,
+      ],
+    ).action(
+      // `renew` has the same options, and takes them wherever they stand: its own and the subcommand's, merged.
+      run(async (requestId: string, _options, command: Command) =>
+        lazy.renewApproval().approvalCommand(answer, requestId, command.optsWithGlobals()),
+      ),
+    );
+  }
 
   withExamples(
     addConfigAndStoreOptions(

@@ -20,7 +20,7 @@ import type { StoredLocation } from '../ports/inventory-store';
 import { privateKeyPemBytes } from '../x509/factory';
 import { readIssuingAuthorities } from './aws-pca-authorities';
 import { describeAwsError, type AwsAccount, type AwsClients } from './aws-clients';
-import { pollUntil, type PollSettings } from './renewal-poll';
+import { pollUntil, type PollResult, type PollSettings } from './renewal-poll';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -36,6 +36,12 @@ export interface AwsAcmRenewerOptions {
   issuingCertificateAuthorities?: string[];
   /** @default pollUntil's: 2 s doubling to 30 s, 10 minutes in all */
   poll?: PollSettings;
+  /**
+   * The wait for ACM's own renewal of a private certificate, which takes minutes. The deployed workflow waits with
+   * a Wait state between looks (`check`), so its function sets `{ timeoutMs: 0 }`: one look, then `pending`.
+   * @default poll
+   */
+  watch?: PollSettings;
 }
 
 /** ACM's key algorithm → the Web Crypto key of a re-issued certificate, and how its CSR is signed. */
@@ -132,33 +138,46 @@ export class AwsAcmRenewer implements CertificateRenewer {
       return failure('RenewCertificate', error);
     }
     try {
-      const outcome = await pollUntil<RenewalOutcome>(
-        async () => {
-          const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
-          const summary = Certificate?.RenewalSummary;
-          if (summary?.RenewalStatus === 'FAILED') {
-            return { done: true, value: { status: 'failed', error: renewalProblemOf(Certificate!) } };
-          }
-          const body = await acm.send(new GetCertificateCommand({ CertificateArn })).catch((error: Error) => {
-            if (error.name === 'RequestInProgressException') return undefined;
-            throw error;
-          });
-          const fingerprint = body?.Certificate ? fingerprintOf(body.Certificate) : undefined;
-          if (!fingerprint || fingerprint === place.fingerprint) return { done: false };
-          return {
-            done: true,
-            value: { status: 'succeeded', newFingerprint: fingerprint, message: `ACM renewed ${CertificateArn}` },
-          };
-        },
-        this.options.poll,
+      const outcome = await pollUntil(
+        () => this.lookAtPrivateRenewal(place),
+        this.options.watch ?? this.options.poll,
         signal,
       );
-      return (
-        outcome ?? { status: 'pending', message: `ACM is still renewing ${CertificateArn}; run renew again to check` }
-      );
+      return outcome ?? stillRenewing(CertificateArn);
     } catch (error) {
       return failure('DescribeCertificate/GetCertificate', error);
     }
+  }
+
+  async check({ place, method }: RenewalRequest): Promise<RenewalOutcome> {
+    if (method === 'acm-managed') return this.readManagedRenewal(place);
+    if (method !== 'acm-private-ca') return { status: 'failed', error: `an ACM ${method} renewal is not watched` };
+    try {
+      const look = await this.lookAtPrivateRenewal(place);
+      return look.done ? look.value : stillRenewing(place.nativeId);
+    } catch (error) {
+      return failure('DescribeCertificate/GetCertificate', error);
+    }
+  }
+
+  /** One look at ACM's renewal of a private certificate: failed, a new body at the ARN, or not yet. */
+  private async lookAtPrivateRenewal(place: StoredLocation): Promise<PollResult<RenewalOutcome>> {
+    const acm = this.acm(place);
+    const CertificateArn = place.nativeId;
+    const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+    if (Certificate?.RenewalSummary?.RenewalStatus === 'FAILED') {
+      return { done: true, value: { status: 'failed', error: renewalProblemOf(Certificate) } };
+    }
+    const body = await acm.send(new GetCertificateCommand({ CertificateArn })).catch((error: Error) => {
+      if (error.name === 'RequestInProgressException') return undefined;
+      throw error;
+    });
+    const fingerprint = body?.Certificate ? fingerprintOf(body.Certificate) : undefined;
+    if (!fingerprint || fingerprint === place.fingerprint) return { done: false };
+    return {
+      done: true,
+      value: { status: 'succeeded', newFingerprint: fingerprint, message: `ACM renewed ${CertificateArn}` },
+    };
   }
 
   private async readManagedRenewal(place: StoredLocation): Promise<RenewalOutcome> {
@@ -294,6 +313,11 @@ export class AwsAcmRenewer implements CertificateRenewer {
     return this.authoritySubjects;
   }
 }
+
+const stillRenewing = (arn: string): RenewalOutcome => ({
+  status: 'pending',
+  message: `ACM is still renewing ${arn}; run renew again to check`,
+});
 
 /** ACM's words for a renewal that needs a person: the status, its reason, and each domain not validated. */
 function renewalProblemOf(detail: CertificateDetail): string {

@@ -1,5 +1,6 @@
 import type { SourceConfig } from '../domain/config';
 import type { CertificateRenewer } from '../ports/certificate-renewer';
+import type { PollSettings } from './renewal-poll';
 import { awsClientsOf, certificateManagerClientOf, keyVaultClientsOf, type SourceWiring } from './from-config';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- required on first use, as in from-config.ts: a renewal
@@ -11,6 +12,17 @@ export interface ConfiguredRenewer {
   close(): void;
 }
 
+/** How a renewer waits, where its caller waits otherwise (the deployed workflow's Wait state). */
+export interface RenewerOptions {
+  /** The wait for a provider's own renewal (AwsAcmRenewerOptions.watch). @default the renewer's */
+  watch?: PollSettings;
+  /**
+   * The wait within one renewal call (a Private CA's issue, a Key Vault order): under the caller's own time limit
+   * (a Lambda's timeout). @default the renewer's (10 minutes)
+   */
+  poll?: PollSettings;
+}
+
 /**
  * Builds the renewer of a configured source with the source's own credentials and endpoints (the person's in the
  * CLI): the place where configuration meets the renewers, as createSource is for the sources.
@@ -18,6 +30,7 @@ export interface ConfiguredRenewer {
 export async function createRenewer(
   config: SourceConfig,
   wiring: SourceWiring,
+  options: RenewerOptions = {},
 ): Promise<ConfiguredRenewer | undefined> {
   switch (config.kind) {
     case 'aws-acm': {
@@ -27,6 +40,8 @@ export async function createRenewer(
         clients,
         accounts: config.accounts,
         issuingCertificateAuthorities: config.issuingCertificateAuthorities,
+        watch: options.watch,
+        poll: options.poll,
       });
       return { renewer, close: () => clients.destroy() };
     }
@@ -34,7 +49,10 @@ export async function createRenewer(
       const { AzureKeyVaultRenewer } =
         require('./azure-key-vault-renewer') as typeof import('./azure-key-vault-renewer');
       const clientFor = await keyVaultClientsOf(config, wiring);
-      return { renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url) }), close: () => {} };
+      return {
+        renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url), poll: options.poll }),
+        close: () => {},
+      };
     }
     case 'google-certificate-manager': {
       const { GoogleCertificateManagerRenewer } =

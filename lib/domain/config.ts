@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ApprovalConfig } from './approval';
 import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
@@ -541,6 +542,13 @@ export const CertwardenConfig = z
     ct: CtConfig.optional(),
     /** The monthly compliance report pack written to S3 by the deployed stack; off when absent. */
     reports: ReportsConfig.optional(),
+    /** Renewal (docs/architecture.md, "Renewal workflow and approval"). */
+    renewal: z
+      .strictObject({
+        /** Which renewals wait for a person's approval, and for how long (lib/domain/approval.ts). */
+        approval: ApprovalConfig.prefault({}),
+      })
+      .prefault({}),
     /** The deployed sync's fan-out. */
     sync: z
       .strictObject({

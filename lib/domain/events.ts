@@ -301,6 +301,27 @@ export interface DeploymentDriftDetail extends ServedCertificateDetail {
   };
 }
 
+/**
+ * A renewal waits for a person (Approval Required), or waited in vain and failed closed (Approval Escalated): the
+ * place is in the approval scope (lib/domain/approval.ts). `certwarden renew approve|deny <requestId>` answers it.
+ */
+export interface ApprovalDetail extends PlaceDetail {
+  schemaVersion: 1;
+  /** What `certwarden renew approve|deny` names. */
+  requestId: string;
+  /** The renewal waiting (RenewalDetail.renewalId). */
+  renewalId: string;
+  fingerprint: string;
+  method: string;
+  /** Why it needs approval: `tag approval=required`, `code-signing certificate`, `CA certificate`. */
+  reason: string;
+  /** Who asked for the renewal: `expiry-event`, `cli:alice`. */
+  requestedBy: string;
+  /** When the request stops waiting and the renewal fails closed. */
+  expiresAt: string;
+  at: string;
+}
+
 export type CertwardenEvent =
   | {
       detailType: 'Certificate Discovered' | 'Certificate Changed' | 'Certificate Removed';
@@ -317,7 +338,8 @@ export type CertwardenEvent =
   | { detailType: 'Alert Undelivered'; detail: AlertUndeliveredDetail }
   | { detailType: 'Unknown Certificate Issued'; detail: UnknownCertificateIssuedDetail }
   | { detailType: 'Deployment Drift'; detail: DeploymentDriftDetail }
-  | { detailType: 'Unknown Certificate Served'; detail: ServedCertificateDetail };
+  | { detailType: 'Unknown Certificate Served'; detail: ServedCertificateDetail }
+  | { detailType: 'Approval Required' | 'Approval Escalated'; detail: ApprovalDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
 
@@ -342,6 +364,8 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Unknown Certificate Issued',
   'Deployment Drift',
   'Unknown Certificate Served',
+  'Approval Required',
+  'Approval Escalated',
 ];
 
 /** `Certificate Expiring` → `certificate-expiring`: the schema file's name. */
@@ -424,5 +448,11 @@ export const deploymentDriftEvent = (detail: DeploymentDriftDetail): CertwardenE
 
 export const unknownCertificateServedEvent = (detail: ServedCertificateDetail): CertwardenEvent => ({
   detailType: 'Unknown Certificate Served',
+  detail,
+});
+
+/** A renewal waits for approval (`required`), or nobody answered in time and it failed closed (`escalated`). */
+export const approvalEvent = (phase: 'required' | 'escalated', detail: ApprovalDetail): CertwardenEvent => ({
+  detailType: phase === 'required' ? 'Approval Required' : 'Approval Escalated',
   detail,
 });

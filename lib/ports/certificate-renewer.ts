@@ -36,4 +36,9 @@ export interface CertificateRenewer {
   /** What the renewal decision needs to know of this renewer's configuration (the issuers it can re-issue for). */
   renewalSettings?(): Promise<Partial<RenewalSettings>>;
   renew(request: RenewalRequest): Promise<RenewalOutcome>;
+  /**
+   * One look at a renewal `renew` left `pending` (the deployed workflow polls with a Wait state between looks):
+   * never starts a renewal again. Absent: the renewer's own bounded wait in `renew` is all there is.
+   */
+  check?(request: RenewalRequest): Promise<RenewalOutcome>;
 }

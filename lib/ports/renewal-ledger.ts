@@ -11,8 +11,11 @@ export interface RenewalKey {
   fingerprint: string;
 }
 
-/** `in-progress` while an attempt holds its lease; a `failed` or `pending` one may be taken up again. */
-export type RenewalState = 'in-progress' | 'succeeded' | 'failed' | 'pending';
+/**
+ * `in-progress` while an attempt holds its lease, `awaiting-approval` while it waits for a person (its lease is the
+ * request's timeout); a `failed` or `pending` one may be taken up again.
+ */
+export type RenewalState = 'in-progress' | 'awaiting-approval' | 'succeeded' | 'failed' | 'pending';
 
 /** An attempt as the place's record keeps it: who asked, what was done, when, and how it ended. */
 export interface RenewalAttempt extends RenewalKey {
@@ -28,6 +31,41 @@ export interface RenewalAttempt extends RenewalKey {
   newFingerprint?: string | null;
   /** What the renewer said: the new certificate's note, or the error. */
   message?: string;
+  /** The approval this attempt waited for, if it did, and the answer: who, when, why (see {@link ApprovalRequest}). */
+  approval?: Pick<ApprovalRequest, 'requestId' | 'state' | 'decidedBy' | 'decidedAt' | 'decisionReason'>;
+}
+
+/** What a person answered: `approved`/`denied`, or `expired` when nobody did in time. */
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired';
+
+/**
+ * A renewal waiting for a person, kept with the decision: who approved or denied it, when and why. Its id is what
+ * `certwarden renew approve|deny` names; the deployed workflow's task token is kept with it, so that the answer
+ * resumes the execution that waits.
+ */
+export interface ApprovalRequest extends RenewalKey {
+  requestId: string;
+  renewalId: string;
+  method: RenewalMethod;
+  /** Why it needs approval (lib/domain/approval.ts approvalReasonOf). */
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  /** When it stops waiting: the renewal then fails closed. */
+  expiresAt: string;
+  state: ApprovalState;
+  /** The Step Functions task token of the execution waiting on it; absent when the CLI made the request. */
+  taskToken?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  /** The `--reason` given, or why it expired. */
+  decisionReason?: string;
+}
+
+export interface ApprovalDecision {
+  state: Exclude<ApprovalState, 'pending'>;
+  by: string;
+  reason: string;
 }
 
 export type ClaimedRenewal = { claimed: true; attempt: RenewalAttempt } | { claimed: false; attempt: RenewalAttempt };
@@ -59,4 +97,27 @@ export interface RenewalLedger {
    * first: the renewal evidence of a period (`certwarden report renewals`), reading only that period's records.
    */
   attemptsBetween(since: Date, until: Date): AsyncIterable<RenewalAttempt>;
+  /** The attempt at one certificate, if any. */
+  attempt(key: RenewalKey): Promise<RenewalAttempt | undefined>;
+  /**
+   * Parks a claimed attempt (`renewalId`, in progress) to wait for `request` and writes the request, which must be
+   * new (a conditional put): false when the attempt is no longer `renewalId`'s. The attempt holds its place until
+   * the request expires.
+   */
+  awaitApproval(request: ApprovalRequest): Promise<boolean>;
+  /** A request by its id. */
+  approval(requestId: string): Promise<ApprovalRequest | undefined>;
+  /** Keeps the waiting workflow's task token on a pending request; false when it is no longer pending. */
+  attachTaskToken(requestId: string, taskToken: string): Promise<boolean>;
+  /**
+   * Records the answer to a pending request (conditional: of two answers, the first counts) on the request and on
+   * its attempt: approved, the attempt is taken back up (in progress, holding a fresh lease of `leaseMs`); denied or
+   * expired, it ends `failed` with `failure` as its message. Undefined when the request was not pending any more;
+   * the answered request otherwise.
+   */
+  decideApproval(
+    requestId: string,
+    decision: ApprovalDecision,
+    options: { leaseMs: number; failure: string },
+  ): Promise<ApprovalRequest | undefined>;
 }

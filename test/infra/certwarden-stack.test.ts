@@ -7,6 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-table';
 import { loadConfig } from '../../lib/adapters/config-file';
+import { ApprovalConfig } from '../../lib/domain/approval';
 import { CertwardenConfig } from '../../lib/domain/config';
 import { inventoryChangeEvent, type SyncFailedDetail } from '../../lib/domain/events';
 import { buildApp } from '../../infra/app';
@@ -429,7 +430,13 @@ describe('the certwarden stack', () => {
       ];
       expect(policies).toEqual({
         'certwarden-reader': read,
-        'certwarden-operator': [...read, 'acm:RenewCertificate', 'events:PutEvents'].sort(),
+        'certwarden-operator': [
+          ...read,
+          'acm:RenewCertificate',
+          'events:PutEvents',
+          'states:SendTaskFailure',
+          'states:SendTaskSuccess',
+        ].sort(),
       });
       const reader = ofType('AWS::IAM::ManagedPolicy').find(
         ([, p]) => p.Properties.ManagedPolicyName === 'certwarden-reader',
@@ -577,8 +584,8 @@ describe('the certwarden stack', () => {
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
     // 7 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor,
-    // the report pack.
-    expect(functions).toHaveLength(18);
+    // the report pack and renewal.
+    expect(functions).toHaveLength(19);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -863,7 +870,8 @@ describe('the certwarden stack', () => {
   describe('alerts', () => {
     const functionOf = (name: string) => resources[functionId(name)].Properties;
     const rules = () => ofType('AWS::Events::Rule').map(([id, rule]) => ({ id, ...rule.Properties }));
-    const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt'][0];
+    // A queue's ARN is a GetAtt; the renewal rule's target, a state machine, is a Ref.
+    const queueArnOf = (target: Json) => target.Arn['Fn::GetAtt']?.[0];
     /** The event source of a function (of its several, the one with `property` equal to `value`). */
     const sourceQueueOf = (name: string, property?: string, value?: unknown) => {
       const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
@@ -937,6 +945,8 @@ describe('the certwarden stack', () => {
             'Renewal Failed',
             'Certificate Provisioning Failed',
             'Unknown Certificate Issued',
+            'Approval Required',
+            'Approval Escalated',
             'Alert Undelivered',
             'Certificate Revoked',
             'Deployment Drift',
@@ -1203,7 +1213,11 @@ describe('an estate past the old ceilings: 600 accounts and a 20 KB policy', () 
     for (const resource of Object.values(big).filter((r) => r.Type === 'AWS::Lambda::Function')) {
       expect(JSON.stringify(resource.Properties.Environment.Variables).length).toBeLessThan(4_096);
     }
-    expect(JSON.parse(readFileSync(inventory.deploymentFile, 'utf8'))).toEqual({ sources, policy });
+    expect(JSON.parse(readFileSync(inventory.deploymentFile, 'utf8'))).toEqual({
+      sources,
+      policy,
+      approval: ApprovalConfig.parse({}),
+    });
     // 1,200 scopes: the default concurrency is capped.
     expect(
       Object.values(big).find(

@@ -15,6 +15,7 @@ import {
 import { CertwardenConfig } from '../../lib/domain/config';
 import { generateEstate } from '../bench/generate-estate';
 import { sqsRecord } from '../support/sqs-record';
+import { startFakeEventBridge } from '../support/fake-eventbridge';
 
 /**
  * The sync worker and the metrics function run for real, in process: an SQS event → syncSource → an embedded
@@ -47,10 +48,9 @@ const DEPLOYMENT = CertwardenConfig.parse({
 });
 const TABLE = 'certwarden-run';
 let dynamo: EmbeddedDynamoDb;
-let eventBridge: Server;
+let eventBridge: Awaited<ReturnType<typeof startFakeEventBridge>>;
 let estate: string;
 let deployment: string;
-const published: Array<{ DetailType: string; Source: string; EventBusName: string }> = [];
 let sqs: Server;
 const sent: Array<{ target: string; QueueUrl: string; Entries: Array<{ Id: string; MessageBody: string }> }> = [];
 const context = {
@@ -62,17 +62,7 @@ const context = {
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
   await ensureInventoryTable(createDocumentClient({ endpoint: dynamo.endpoint }), TABLE);
-  eventBridge = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const { Entries } = JSON.parse(body);
-      published.push(...Entries);
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: 'e' })) }));
-    });
-  });
-  await new Promise<void>((resolve) => eventBridge.listen(0, '127.0.0.1', resolve));
+  eventBridge = await startFakeEventBridge();
   sqs = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
@@ -105,7 +95,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${(eventBridge.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
     AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${(sqs.address() as AddressInfo).port}`,
     CERTWARDEN_SYNC_QUEUES: JSON.stringify({ 'aws-acm': queueUrl() }),
     CERTWARDEN_TABLE: TABLE,
@@ -121,7 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamo.close();
-  await new Promise((resolve) => eventBridge.close(resolve));
+  await eventBridge.close();
   await new Promise((resolve) => sqs.close(resolve));
   rmSync(estate, { recursive: true, force: true });
   delete process.env.CERTWARDEN_DEPLOYMENT;
@@ -152,14 +142,14 @@ describe('the handlers, run in process', () => {
     const live = [];
     for await (const location of store.bySource('disk', 'live')) live.push(location);
     expect(live.length).toBeGreaterThanOrEqual(5);
-    expect(published.length).toBeGreaterThanOrEqual(5);
-    expect(published[0]).toMatchObject({
+    expect(eventBridge.published.length).toBeGreaterThanOrEqual(5);
+    expect(eventBridge.published[0]).toMatchObject({
       Source: 'certwarden',
       EventBusName: 'certwarden',
       DetailType: 'Certificate Discovered',
     });
     // The policy of the deployment file, not the recommended one: max-validity at a day, critical, alone.
-    const violations = published
+    const violations = eventBridge.published
       .filter((event) => event.DetailType === 'Policy Violation')
       .map((event) => JSON.parse((event as unknown as { Detail: string }).Detail));
     expect(violations.length).toBeGreaterThanOrEqual(5);

@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MEMBER_ACCOUNT_ACTIONS, MemberAccountRole } from '../../infra';
+import { RENEWAL_ACTIONS } from '../../infra/source-permissions';
 
 /** The operations a connector calls through an SDK package: its `…Command` and `paginate…` imports. */
 function operationsCalled(file: string, sdkPackage: string): string[] {
@@ -130,6 +131,39 @@ describe('the member-account role stack', () => {
   });
 
   it('passes cdk-nag AwsSolutions', () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe('the member-account role with renewals', () => {
+  const renewing = Template.fromStack(new MemberAccountRole(new App(), 'MemberRenewing', { renewals: true }));
+  const granted = Object.values(renewing.findResources('AWS::IAM::Policy'))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .flatMap((statement) => [statement.Action].flat());
+  const acm = operationsCalled('aws-acm-renewer.ts', '@aws-sdk/client-acm').map((op) => `acm:${op}`);
+  // The renewer imports Private CA's GetCertificate under another name, and reads the CAs' certificates through
+  // aws-pca-authorities.ts.
+  const pca = [
+    'GetCertificate',
+    ...operationsCalled('aws-acm-renewer.ts', '@aws-sdk/client-acm-pca'),
+    ...operationsCalled('aws-pca-authorities.ts', '@aws-sdk/client-acm-pca'),
+  ].map((op) => `acm-pca:${op}`);
+
+  it('allows every call the ACM renewer makes, and the renew function is granted exactly those', () => {
+    expect(granted).toEqual(expect.arrayContaining([...acm, ...pca]));
+    expect([...RENEWAL_ACTIONS.acm]).toEqual(acm);
+    expect([...RENEWAL_ACTIONS.pca]).toEqual([...new Set(pca)].sort());
+  });
+
+  it('never exports, deletes or revokes, and is read-only unless asked', () => {
+    for (const forbidden of ['acm:ExportCertificate', 'acm:DeleteCertificate', 'acm-pca:RevokeCertificate'])
+      expect(granted).not.toContain(forbidden);
+    expect(statements().flatMap((statement) => [statement.Action].flat())).not.toContain('acm:RenewCertificate');
+  });
+
+  it('passes cdk-nag AwsSolutions', () => {
+    const app = new App();
+    const stack = new MemberAccountRole(app, 'MemberRenewingNag', { renewals: true });
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 });

@@ -41,6 +41,8 @@ describe('the trust between the central account and member accounts', () => {
           { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-pca'), 'Arn'] },
           { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-iam'), 'Arn'] },
           { 'Fn::GetAtt': [roleNamed('certwarden-sync-aws-iot'), 'Arn'] },
+          // The renew function, which renews in member accounts whose role allows it (renewals: true).
+          { 'Fn::GetAtt': [roleNamed('certwarden-renew'), 'Arn'] },
         ],
       ],
     });

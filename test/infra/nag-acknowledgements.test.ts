@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app';
+import { STATE_MACHINE_LOG_DELIVERY_ACTIONS, STATE_MACHINE_TRACING_ACTIONS } from '../../infra/renewal-workflow';
 
 const FIXTURE = join(__dirname, 'fixtures/certwarden.config.json');
 const appOfFixture = () => buildApp({ configPath: FIXTURE, appProps: { context: { 'aws:cdk:bundling-stacks': [] } } });
@@ -26,6 +27,8 @@ const UNSCOPABLE = [
   'iot:ListCertificates',
   'ec2:DescribeNetworkInterfaces',
   'ec2:DescribeSubnets',
+  ...STATE_MACHINE_LOG_DELIVERY_ACTIONS,
+  ...STATE_MACHINE_TRACING_ACTIONS,
 ];
 
 describe('cdk-nag acknowledgements', () => {

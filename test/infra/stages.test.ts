@@ -79,6 +79,7 @@ describe('stages', () => {
       'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iam"',
       'AWS::IAM::Role RoleName "certwarden-staging-sync-aws-iot"',
       'AWS::IAM::Role RoleName "certwarden-staging-sync-tls-endpoint"',
+      'AWS::IAM::Role RoleName "certwarden-staging-renew"',
     ];
     expect([...stages[1].names].sort()).toEqual(expected.sort());
   });

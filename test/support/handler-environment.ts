@@ -42,6 +42,8 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       };
     case 'inventoryMetrics':
       return { ...common, CERTWARDEN_TABLE: 'certwarden-inventory' };
+    case 'renew':
+      return { ...common, CERTWARDEN_TABLE: 'certwarden-inventory', CERTWARDEN_EVENT_BUS: 'certwarden' };
     case 'evaluate':
       return {
         ...common,

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
 import { systemClock } from '../../../lib/ports/clock';
 import { certwarden } from '../../support/cli';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
@@ -111,6 +113,112 @@ describe('certwarden renew', () => {
     expect(run.stderr).toBe(
       'certwarden: no place arn:aws:acm:eu-west-1:111111111111:certificate/nope in the inventory (see certwarden list)\n',
     );
+  });
+});
+
+describe('certwarden renew approve|deny', () => {
+  const tagged = (): FakeAcmCertificate =>
+    acm.add({
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      domainName: 'signing.internal',
+      type: 'PRIVATE',
+      daysLeft: 5,
+      tags: { approval: 'required' },
+    });
+  /** `renew` of a tagged place: the request id it printed. */
+  async function requested(certificate: FakeAcmCertificate, config: string): Promise<string> {
+    const run = await certwarden(['renew', certificate.arn, '--config', config, '--json'], env);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ outcome: 'awaiting-approval', events: ['Approval Required'] });
+    return report.approvalRequest.requestId;
+  }
+
+  it('records a pending request for a place tagged approval=required and prints its id; approve renews it', async () => {
+    const certificate = tagged();
+    const config = await syncedConfig();
+
+    const run = await certwarden(['renew', certificate.arn, '--config', config], env);
+    const [, requestId] = /^approval +(\S+) \(tag approval=required; waits until /m.exec(run.stdout) ?? [];
+    expect(requestId).toBeDefined();
+    expect(acm.renewCalls).not.toContain(certificate.arn);
+    const approved = await certwarden(['renew', 'approve', requestId, '--reason', 'CHG-7', '--config', config], env);
+
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/^outcome +succeeded$/m);
+    expect(approved.stdout).toMatch(new RegExp(`^approval +${requestId} approved by cli:\\S+ at \\S+: CHG-7$`, 'm'));
+    expect(acm.renewCalls.filter((arn) => arn === certificate.arn)).toHaveLength(1);
+    const again = await certwarden(['renew', 'approve', requestId, '--reason', 'twice', '--config', config], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      new RegExp(`^certwarden: approval request ${requestId} is approved already \\(by cli:`),
+    );
+  });
+
+  it('deny closes the request without renewing, with Renewal Failed naming who and why', async () => {
+    const certificate = tagged();
+    const config = await syncedConfig();
+    const requestId = await requested(certificate, config);
+
+    const denied = await certwarden(
+      ['renew', 'deny', requestId, '--reason', 'freeze', '--config', config, '--json'],
+      env,
+    );
+
+    expect(denied.stderr).toBe('');
+    expect(denied.code).toBe(1);
+    const report = JSON.parse(denied.stdout);
+    expect(report).toMatchObject({
+      outcome: 'failed',
+      events: ['Renewal Failed'],
+      approvalRequest: { state: 'denied' },
+    });
+    expect(report.message).toMatch(/^denied by cli:\S+: freeze$/);
+    expect(acm.renewCalls).not.toContain(certificate.arn);
+  });
+
+  it('refuses an answer after the timeout, recording the request as expired (Approval Escalated, Renewal Failed)', async () => {
+    const certificate = tagged();
+    const config = await syncedConfig();
+    const requestId = await requested(certificate, config);
+    const { inventory } = JSON.parse(await readFile(config, 'utf8'));
+    const client = createDocumentClient({ endpoint: inventory.store });
+    await client.send(
+      new UpdateCommand({
+        TableName: inventory.table,
+        Key: { pk: `APPROVAL#${requestId}`, sk: 'APPROVAL' },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString() },
+      }),
+    );
+
+    const late = await certwarden(
+      ['renew', 'approve', requestId, '--reason', 'late', '--config', config, '--json'],
+      env,
+    );
+
+    expect(late.code).toBe(1);
+    const report = JSON.parse(late.stdout);
+    expect(report).toMatchObject({
+      outcome: 'failed',
+      events: ['Approval Escalated', 'Renewal Failed'],
+      approvalRequest: { state: 'expired', decidedBy: 'certwarden' },
+    });
+    expect(report.message).toMatch(new RegExp(`^request ${requestId} expired at .*: approval timed out`));
+    expect(acm.renewCalls).not.toContain(certificate.arn);
+  });
+
+  it('refuses an unknown request and an answer without a reason in one line, exit 2', async () => {
+    const config = await syncedConfig();
+    const unknown = await certwarden(['renew', 'deny', 'nope', '--reason', 'x', '--config', config], env);
+    const bare = await certwarden(['renew', 'deny', 'nope', '--config', config], env);
+
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('certwarden: no approval request nope (see the Approval Required event)\n');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/required option '--reason <why>' not specified/);
   });
 });
 

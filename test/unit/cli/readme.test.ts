@@ -37,8 +37,11 @@ function commandsOf(program: Command, prefix = ''): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const command of program.commands) {
     const name = `${prefix}${command.name()}`;
-    if (command.commands.length > 0) for (const [sub, flags] of commandsOf(command, `${name} `)) found.set(sub, flags);
-    else if (name !== 'help') found.set(name, [...command.options.map((option) => option.long!), '--help']);
+    const subcommands = commandsOf(command, `${name} `);
+    for (const [sub, flags] of subcommands) found.set(sub, flags);
+    // A group (`policy`) is not a command of its own; one with subcommands and arguments (`renew`) is.
+    const isGroup = subcommands.size > 0 && command.registeredArguments.length === 0;
+    if (!isGroup && name !== 'help') found.set(name, [...command.options.map((option) => option.long!), '--help']);
   }
   return found;
 }

@@ -8,6 +8,8 @@ import {
   policyViolationEvent,
   provisioningFailedEvent,
   renewalEvent,
+  approvalEvent,
+  type ApprovalDetail,
   revocationEvent,
   syncCompletedEvent,
   syncFailedEvent,
@@ -130,6 +132,19 @@ const renewal = (error: string | null, newFingerprint: string | null): RenewalDe
   error,
   at: acmAlert.at,
 });
+
+const approval: ApprovalDetail = {
+  schemaVersion: 1,
+  ...place,
+  requestId: 'q-1',
+  renewalId: 'r-1',
+  fingerprint: FP,
+  method: 'pca-reissue',
+  reason: 'tag approval=required',
+  requestedBy: 'expiry-event',
+  expiresAt: acmAlert.at,
+  at: acmAlert.at,
+};
 
 /** One event of every detail type (for the SIEM's formats, which forward them all), by their real constructors. */
 /** A certificate served at an endpoint, as the drift and unknown-certificate events name it. */
@@ -272,4 +287,6 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     },
   }),
   unknownCertificateServedEvent(served('unknown-served', 'medium')),
+  approvalEvent('required', approval),
+  approvalEvent('escalated', approval),
 ];
