@@ -251,6 +251,13 @@ export interface CertificateInventoryProps {
    * @example { tags: { approval: 'required', tier: 'root' }, kinds: ['code-signing', 'ca'], timeoutMinutes: 240 }
    */
   readonly approval?: z.input<typeof ApprovalConfig>;
+  /**
+   * The renewal workflow (Step Functions on Certificate Expiring) for the configured sources certwarden renews. Its
+   * function bundles every renewer: the app needs the optional provider packages installed (README).
+   *
+   * @default false
+   */
+  readonly renewalWorkflow?: boolean;
 }
 
 /**
@@ -389,7 +396,7 @@ export class CertificateInventory extends Construct {
       this.reportPack = this.createReportPack(reports, this.reportBucket);
     }
     this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
-    if (sources.some((source) => RENEWING_KINDS.includes(source.kind))) {
+    if (props.renewalWorkflow && sources.some((source) => RENEWING_KINDS.includes(source.kind))) {
       this.renewalWorkflow = new RenewalWorkflow(this, {
         sources,
         approval,

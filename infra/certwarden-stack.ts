@@ -52,6 +52,7 @@ export class CertwardenStack extends Stack {
       ct: config.ct,
       reports: config.reports,
       approval: config.renewal.approval,
+      renewalWorkflow: config.renewal.workflow,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",

@@ -545,6 +545,13 @@ export const CertwardenConfig = z
     /** Renewal (docs/architecture.md, "Renewal workflow and approval"). */
     renewal: z
       .strictObject({
+        /**
+         * The deployed renewal workflow (Step Functions, started by Certificate Expiring events). Its function
+         * bundles every renewer, so the CDK app must have the optional provider packages installed
+         * (`@aws-sdk/client-acm-pca`, `@aws-sdk/client-iam`, `@aws-sdk/client-iot`, `@azure/identity`,
+         * `@azure/keyvault-certificates`, `@google-cloud/certificate-manager`, `google-auth-library`). @default false
+         */
+        workflow: z.boolean().default(false),
         /** Which renewals wait for a person's approval, and for how long (lib/domain/approval.ts). */
         approval: ApprovalConfig.prefault({}),
       })

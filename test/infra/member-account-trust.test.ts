@@ -15,7 +15,7 @@ const acm = (...accounts: { accountId: string; roleName?: string; externalId?: s
 /** An inventory of `sources` in a stack deployed to `account` (a token when undefined). */
 const inventoryIn = (account: string | undefined, sources: ReturnType<typeof acm>[]) => {
   const stack = new Stack(unbundledApp(), 'Central', account ? { env: { account, region: 'eu-west-1' } } : {});
-  new CertificateInventory(stack, 'Inventory', { sources, alerts: { securityHub: false } });
+  new CertificateInventory(stack, 'Inventory', { sources, alerts: { securityHub: false }, renewalWorkflow: true });
   return Template.fromStack(stack).toJSON();
 };
 

@@ -38,7 +38,7 @@ export function renewalDefinition(template: Json): { States: Record<string, AslS
 export function inventoryTemplate(props: CertificateInventoryProps): { stack: Stack; template: Json } {
   const stack = new Stack(undefined, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
   stack.node.setContext('aws:cdk:bundling-stacks', []);
-  new CertificateInventory(stack, 'Inventory', props);
+  new CertificateInventory(stack, 'Inventory', { renewalWorkflow: true, ...props });
   return { stack, template: Template.fromStack(stack).toJSON() };
 }
 
