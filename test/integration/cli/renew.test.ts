@@ -275,3 +275,98 @@ describe('certwarden list and renewal', () => {
     );
   });
 });
+
+describe('certwarden renew approve|deny of a request the deployed workflow waits on', () => {
+  /** Step Functions (awsJson1_0) and STS (awsQuery) as one local server: what the CLI sent them. */
+  const received: Array<{ operation: string; body: Record<string, string> }> = [];
+  let endpoint: string;
+  let server: import('node:http').Server;
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const target = request.headers['x-amz-target'];
+        if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) {
+          received.push({ operation: target.slice('AWSStepFunctions.'.length), body: JSON.parse(body) });
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+          return;
+        }
+        if (new URLSearchParams(body).get('Action') === 'GetCallerIdentity') {
+          response
+            .writeHead(200, { 'content-type': 'text/xml' })
+            .end(
+              '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
+                '<Arn>arn:aws:sts::111111111111:assumed-role/certwarden-operator/alice</Arn><UserId>AROA:alice</UserId>' +
+                '<Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
+            );
+          return;
+        }
+        response.writeHead(400).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A request as the workflow leaves it: made by the Start step, the task token attached by the await step. */
+  async function waitingRequest(config: string, token: string): Promise<string> {
+    const certificate = acm.add({
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      domainName: `${token}.internal`,
+      type: 'PRIVATE',
+      daysLeft: 5,
+      tags: { approval: 'required' },
+    });
+    const resync = await certwarden(['sync', '--config', config], env);
+    expect(resync.code).toBe(0);
+    const run = await certwarden(['renew', certificate.arn, '--config', config, '--json'], env);
+    const requestId: string = JSON.parse(run.stdout).approvalRequest.requestId;
+    const { inventory } = JSON.parse(await readFile(config, 'utf8'));
+    const { DynamoRenewalLedger } = await import('../../../lib/adapters/dynamodb-renewal-ledger');
+    const client = createDocumentClient({ endpoint: inventory.store });
+    try {
+      expect(
+        await new DynamoRenewalLedger(client, inventory.table, systemClock).attachTaskToken(requestId, token),
+      ).toBe(true);
+    } finally {
+      client.destroy();
+    }
+    return requestId;
+  }
+
+  it('answers the workflow with SendTaskSuccess / SendTaskFailure, naming the caller as AWS knows them, and renews nothing itself', async () => {
+    const config = await syncedConfig();
+    const calls = { ...env, AWS_ENDPOINT_URL_SFN: endpoint, AWS_ENDPOINT_URL_STS: endpoint };
+    const approveId = await waitingRequest(config, 'token-approve');
+    const denyId = await waitingRequest(config, 'token-deny');
+    const renewalsBefore = acm.renewCalls.length;
+
+    const approved = await certwarden(['renew', 'approve', approveId, '--reason', 'CHG-9', '--config', config], calls);
+    const denied = await certwarden(['renew', 'deny', denyId, '--reason', 'freeze', '--config', config], calls);
+
+    expect(approved).toMatchObject({ code: 0, stderr: '' });
+    expect(approved.stdout).toContain(
+      `${approveId}: approved by arn:aws:sts::111111111111:assumed-role/certwarden-operator/alice`,
+    );
+    expect(denied).toMatchObject({ code: 0, stderr: '' });
+    const by = 'arn:aws:sts::111111111111:assumed-role/certwarden-operator/alice';
+    expect(received).toEqual([
+      {
+        operation: 'SendTaskSuccess',
+        body: { taskToken: 'token-approve', output: JSON.stringify({ by, reason: 'CHG-9' }) },
+      },
+      {
+        operation: 'SendTaskFailure',
+        body: expect.objectContaining({ taskToken: 'token-deny', cause: JSON.stringify({ by, reason: 'freeze' }) }),
+      },
+    ]);
+    expect(acm.renewCalls.length).toBe(renewalsBefore);
+  });
+});
