@@ -162,6 +162,34 @@ describe('what the reports read', () => {
     expect(large.meter.itemsRead).toBeLessThanOrEqual(1.1 * rows.length);
   });
 
+  it('does not count as unused an ACM certificate that a scanned TLS endpoint serves', async () => {
+    const own = await dynamo.inventory();
+    const acmPlace = (id: string) =>
+      placeState(id, {
+        locationId: `aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/${id}`,
+        source: 'acm',
+        sourceKind: 'aws-acm',
+        inUseBy: [],
+      });
+    await placeAt(own, acmPlace('idle'));
+    await placeAt(own, acmPlace('served'));
+    // What the tls-endpoint source stores for what an endpoint serves: the endpoint is its use.
+    await placeAt(
+      own,
+      placeState('web.example.com:443', {
+        locationId: 'tls-endpoint:web.example.com:443',
+        source: 'web',
+        sourceKind: 'tls-endpoint',
+        fingerprint: 'fp-served',
+        inUseBy: ['web.example.com:443'],
+      }),
+    );
+
+    const rows = await collect((await buildReport('unused', reportSources(own))).rows);
+
+    expect(rows.map((row) => row.location)).toEqual(['aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/idle']);
+  });
+
   it('drops a place from the revoked when it gets another certificate', async () => {
     const own = await dynamo.inventory();
     await placeAt(own, placeState('r.pem'));
