@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../ports/clock';
 import type { InventoryStore } from '../ports/inventory-store';
 import { judgeChain, TrustAnchors, type ChainVerdict } from '../x509/chain';
 import { normalize } from '../x509/parse';
+import { servedInOrder } from './tls-served-order';
 
 type TlsEndpointSourceConfig = Extract<SourceConfig, { kind: 'tls-endpoint' }>;
 
@@ -37,7 +38,10 @@ export interface TlsScanOptions {
 
 /** What a handshake showed. */
 export interface TlsServed {
-  /** Leaf first, each followed by its issuer as far as the server sent them. */
+  /**
+   * Leaf first, then what the server sent in its order (read off the wire over TLS 1.2); from a server that speaks
+   * TLS 1.3 alone, each certificate followed by its issuer as far as the server sent them.
+   */
   chain: ParsedCertificate[];
   /** `TLSv1.3`, `TLSv1.2`, … */
   protocol: string;
@@ -93,12 +97,47 @@ function chainOf(socket: TLSSocket): ParsedCertificate[] {
   return chain;
 }
 
+/** The verdict on a served chain, as judgeChain gives it for this target. */
+function verdictOf(chain: ParsedCertificate[], target: ScopedTarget, options: TlsScanOptions): ChainVerdict {
+  return judgeChain(
+    chain.map((certificate) => ({ record: certificate.record, x509: new X509Certificate(certificate.der) })),
+    {
+      anchors: options.anchors,
+      serverName: target.serverName,
+      address: target.host,
+      now: (options.clock ?? systemClock).now(),
+    },
+  );
+}
+
+/**
+ * A target scanned: one TLS handshake (see handshake), and for a chain of more than one certificate the order the
+ * server sends them in, read off the wire by a second, TLS 1.2 handshake (servedInOrder), so that a chain sent out
+ * of order, or with certificates that link to nothing, is judged as served. A server that will not speak TLS 1.2
+ * keeps the chain as node:tls links it. Never rejects: a failure is a result.
+ */
+export async function scanEndpoint(target: ScopedTarget, options: TlsScanOptions): Promise<TlsScanResult> {
+  const result = await handshake(target, options);
+  if (!result.served || result.served.chain.length < 2) return result;
+  const wire = await servedInOrder(target, options.timeoutMs ?? 5000);
+  const leaf = result.served.chain[0].record.fingerprintSha256;
+  let chain: ParsedCertificate[];
+  try {
+    chain = (wire ?? []).map((der) => ({ record: normalize(der), der: new Uint8Array(der) }));
+  } catch {
+    return result;
+  }
+  // Another certificate first: the second handshake met another server (a load balancer's other node).
+  if (chain.length === 0 || chain[0].record.fingerprintSha256 !== leaf) return result;
+  return { ...result, served: { ...result.served, chain, verdict: verdictOf(chain, target, options) } };
+}
+
 /**
  * One TLS handshake with a target: connects, sends SNI, completes the handshake without checking anything
  * (`rejectUnauthorized: false`: what is wrong is judged here, not refused), reads the chain, version and cipher,
  * and closes with a close_notify. No application data is ever sent. Never rejects: a failure is a result.
  */
-export async function scanEndpoint(target: ScopedTarget, options: TlsScanOptions): Promise<TlsScanResult> {
+async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise<TlsScanResult> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const endpoint = endpointIdOf(target);
   return new Promise((resolve) => {
@@ -143,16 +182,7 @@ export async function scanEndpoint(target: ScopedTarget, options: TlsScanOptions
           finish({ target, endpoint, error: 'the server sent no certificate' }, true);
           return;
         }
-        const served = chain.map((certificate) => ({
-          record: certificate.record,
-          x509: new X509Certificate(certificate.der),
-        }));
-        const verdict = judgeChain(served, {
-          anchors: options.anchors,
-          serverName: target.serverName,
-          address: target.host,
-          now: (options.clock ?? systemClock).now(),
-        });
+        const verdict = verdictOf(chain, target, options);
         const cipher = socket.getCipher();
         const protocol = socket.getProtocol() ?? 'unknown';
         finish(
