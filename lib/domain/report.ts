@@ -14,6 +14,7 @@ export const REPORT_NAMES = [
   'audit',
   'unused',
   'crypto',
+  'served',
 ] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
 

@@ -67,21 +67,26 @@ const namesOf = (place: StoredLocation): string[] => {
   );
 };
 
-/** Reads the live leaves of the truth sources once: name → its newest certificate (latest notBefore). */
-async function newestByName(store: InventoryStore, sources: readonly string[]): Promise<Map<string, Newest>> {
-  const newest = new Map<string, Newest>();
-  for (const source of sources) {
-    for await (const place of store.bySource(source, 'live')) {
-      if (place.role !== 'leaf' || !place.certificate || !place.fingerprint) continue;
-      const { notBefore, notAfter } = place.certificate;
-      for (const name of namesOf(place)) {
-        const known = newest.get(name);
-        if (!known || notBefore > known.notBefore || (notBefore === known.notBefore && notAfter > known.notAfter))
-          newest.set(name, { fingerprint: place.fingerprint, place, notBefore, notAfter });
-      }
+/** What should be deployed, by name: each name's newest certificate (latest notBefore) among the places given. */
+export type NewestByName = Map<string, Newest>;
+
+/** Reads the live leaves of the truth sources once: name → its newest certificate. */
+export async function newestByName(places: AsyncIterable<StoredLocation>): Promise<NewestByName> {
+  const newest: NewestByName = new Map();
+  for await (const place of places) {
+    if (place.role !== 'leaf' || !place.certificate || !place.fingerprint || place.status !== 'live') continue;
+    const { notBefore, notAfter } = place.certificate;
+    for (const name of namesOf(place)) {
+      const known = newest.get(name);
+      if (!known || notBefore > known.notBefore || (notBefore === known.notBefore && notAfter > known.notAfter))
+        newest.set(name, { fingerprint: place.fingerprint, place, notBefore, notAfter });
     }
   }
   return newest;
+}
+
+async function* livePlacesOf(store: InventoryStore, sources: readonly string[]): AsyncGenerator<StoredLocation> {
+  for (const source of sources) yield* store.bySource(source, 'live');
 }
 
 /** The name an endpoint was asked for covered by a name of the index: itself, else the wildcard one level up. */
@@ -99,14 +104,14 @@ function lookup(index: Map<string, Newest>, name: string): Newest | undefined {
  */
 export async function detectDeploymentDrift(options: DriftOptions): Promise<DriftReport> {
   const { store, ledger, events, clock, source } = options;
-  const index = await newestByName(store, options.inventorySources);
+  const index = await newestByName(livePlacesOf(store, options.inventorySources));
   const report: DriftReport = { endpoints: 0, raised: [], alreadyRaised: 0 };
   const owner = randomUUID();
   for (const scope of options.scopes ?? [undefined]) {
     for await (const place of store.bySource(source, 'live', scope === undefined ? {} : { scope })) {
       if (place.role !== 'leaf' || !place.certificate || !place.fingerprint) continue;
       report.endpoints++;
-      const event = await judge(place, index, store, clock.now().toISOString());
+      const event = await judgeServed(place, index, store, clock.now().toISOString());
       if (!event) continue;
       const key = {
         locationId: place.locationId,
@@ -135,10 +140,10 @@ export async function detectDeploymentDrift(options: DriftOptions): Promise<Drif
   return report;
 }
 
-/** What is wrong with what a place serves, as the event to raise; undefined when nothing is. */
-async function judge(
+/** What is wrong with what an endpoint's place serves, as the event to raise; undefined when nothing is. */
+export async function judgeServed(
   place: StoredLocation,
-  index: Map<string, Newest>,
+  index: NewestByName,
   store: InventoryStore,
   at: string,
 ): Promise<CertwardenEvent | undefined> {

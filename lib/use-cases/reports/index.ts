@@ -3,6 +3,7 @@ import { cryptoReport } from './crypto';
 import { expiringReport, inventoryReport, revocationsReport, unownedReport, unusedReport } from './place-reports';
 import { auditReport, renewalsReport } from './renewals';
 import type { ReportRequest, ReportSources } from './sources';
+import { servedReport } from './served';
 import { violationsReport } from './violations';
 
 export type { ReportRequest, ReportSources } from './sources';
@@ -19,6 +20,7 @@ export const REPORT_OPTIONS: Record<ReportName, ReadonlyArray<keyof ReportReques
   audit: ['location'],
   unused: [],
   crypto: [],
+  served: [],
 };
 
 type Producer = (sources: ReportSources, request: ReportRequest) => Report | Promise<Report>;
@@ -34,6 +36,7 @@ export const REPORTS: Record<ReportName, Producer> = {
   audit: auditReport,
   unused: unusedReport,
   crypto: cryptoReport,
+  served: servedReport,
 };
 
 export const isReportName = (name: string): name is ReportName => (REPORT_NAMES as readonly string[]).includes(name);

@@ -190,6 +190,48 @@ describe('what the reports read', () => {
     expect(rows.map((row) => row.location)).toEqual(['aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/idle']);
   });
 
+  it('lists the endpoints serving an older certificate than the cloud sources hold for the name, or one none holds', async () => {
+    const own = await dynamo.inventory();
+    const certificateFor = (name: string, notBefore: string) => ({
+      ...placeState('x').certificate!,
+      subject: `CN=${name}`,
+      subjectCommonName: name,
+      dnsNames: [name],
+      notBefore,
+    });
+    await placeAt(
+      own,
+      placeState('renewed', {
+        locationId: 'aws-acm:arn:aws:acm:eu-west-1:111111111111:certificate/renewed',
+        source: 'acm',
+        sourceKind: 'aws-acm',
+        fingerprint: 'fp-new',
+        certificate: certificateFor('shop.example.com', daysFrom(-5)),
+      }),
+    );
+    const endpoint = (host: string, fingerprint: string, notBefore: string) =>
+      placeState(`${host}:443`, {
+        locationId: `tls-endpoint:${host}:443`,
+        nativeId: `${host}:443`,
+        source: 'web',
+        sourceKind: 'tls-endpoint',
+        fingerprint,
+        details: { serverName: host },
+        inUseBy: [`${host}:443`],
+        certificate: certificateFor(host, notBefore),
+      });
+    await placeAt(own, endpoint('shop.example.com', 'fp-old', daysFrom(-300)));
+    await placeAt(own, endpoint('stray.example.com', 'fp-stray', daysFrom(-10)));
+    await placeAt(own, endpoint('fine.example.com', 'fp-new', daysFrom(-5)));
+
+    const rows = await collect((await buildReport('served', reportSources(own))).rows);
+
+    expect(rows.map((row) => [row.finding, row.endpoint, row.servedFingerprint, row.inventoryFingerprint])).toEqual([
+      ['Deployment Drift', 'shop.example.com:443', 'fp-old', 'fp-new'],
+      ['Unknown Certificate Served', 'stray.example.com:443', 'fp-stray', null],
+    ]);
+  });
+
   it('drops a place from the revoked when it gets another certificate', async () => {
     const own = await dynamo.inventory();
     await placeAt(own, placeState('r.pem'));
