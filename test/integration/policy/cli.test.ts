@@ -125,7 +125,7 @@ describe('certwarden policy check', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(
-      /^good\.pem: api\.example\.com \([0-9a-f]{12}, private issuer\): compliant \(18 rules\)$/m,
+      /^good\.pem: api\.example\.com \([0-9a-f]{12}, private issuer\): compliant \(19 rules\)$/m,
     );
     expect(run.stdout).toContain('1 certificate checked against recommended (built in), 0 violations');
     expect(run.stdout).toContain('passed (--fail-on low)');
