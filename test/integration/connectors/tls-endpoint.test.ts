@@ -67,7 +67,9 @@ const source = (options: { deadlineMs?: number } = {}) =>
     name: 'web',
     targets: () => targets,
     anchors: TrustAnchors.of({ publicRoots: false, pem: pki.root.pem }),
-    timeoutMs: 500,
+    // Long enough for a handshake on a loaded machine (a timeout would turn a finding into an error), short
+    // enough for the hanging server's.
+    timeoutMs: 3000,
     concurrency: 3,
     ...options,
   });
@@ -101,7 +103,7 @@ describe('TlsEndpointSource against real TLS servers on 127.0.0.1', () => {
     ['wrong.example.test', { trusted: true, issues: ['hostname-mismatch'] }],
     ['order.example.test', { trusted: true, issues: ['wrong-order'] }],
     ['refused.example.test', { error: 'connection refused' }],
-    ['hangs.example.test', { error: 'timed out after 500 ms in the TLS handshake' }],
+    ['hangs.example.test', { error: 'timed out after 3000 ms in the TLS handshake' }],
   ])('%s: %j', (name, expected) => {
     expect(findingsOf(leaves(items).get(name))).toEqual(expected);
   });
@@ -129,7 +131,7 @@ describe('TlsEndpointSource against real TLS servers on 127.0.0.1', () => {
       name: 'web',
       targets: () => targets.slice(0, 1),
       anchors: TrustAnchors.of({ publicRoots: true }),
-      timeoutMs: 500,
+      timeoutMs: 3000,
     });
     const [leaf] = leaves(await collect(publicOnly.list())).values();
     expect(findingsOf(leaf)).toEqual({ trusted: false, issues: ['missing-intermediate'] });

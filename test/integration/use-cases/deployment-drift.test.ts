@@ -77,7 +77,7 @@ describe('deployment drift: what endpoints serve, joined with the inventory', ()
       name: 'web',
       targets: () => targets,
       anchors: TrustAnchors.of({ publicRoots: false, pem: pki.root.pem }),
-      timeoutMs: 1000,
+      timeoutMs: 5000,
     });
     await syncSource({ source, store: inventory.store, clock: systemClock, events, policy: RECOMMENDED_POLICY });
   };
