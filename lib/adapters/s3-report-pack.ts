@@ -27,6 +27,8 @@ export function s3PackSaver(client: S3Client, bucket: string, prefix: string): P
       },
     });
     const uploaded = upload.done();
+    // An upload that fails while the writer waits for the stream to drain must end the wait, not leave it forever.
+    uploaded.catch((error: Error) => body.destroy(error));
     try {
       await write(body);
       body.end();

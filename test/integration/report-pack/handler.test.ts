@@ -17,6 +17,8 @@ let server: Server;
 /** Objects as S3 stored them, by `<bucket>/<key>`, with their content type. */
 const objects = new Map<string, { body: Buffer; contentType: string | undefined }>();
 const published: URLSearchParams[] = [];
+/** S3 refuses every PUT while set (a 500, which the SDK retries, then gives up on). */
+let refusePuts = false;
 let handler: typeof import('../../../functions/report-pack/handler').handler;
 
 beforeAll(async () => {
@@ -27,6 +29,12 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (request.method === 'PUT' && refusePuts) {
+        response
+          .writeHead(500, { 'content-type': 'application/xml' })
+          .end('<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>');
+        return;
+      }
       if (request.method === 'PUT') {
         const path = decodeURIComponent(new URL(request.url!, 'http://s3').pathname.slice(1));
         objects.set(path, { body, contentType: request.headers['content-type'] });
@@ -94,4 +102,15 @@ describe('the report-pack function', () => {
     expect(message.get('MessageAttributes.entry.1.Value.StringValue')).toBe('reports');
     for (const key of expected) expect(message.get('Message')).toContain(key);
   });
+
+  it('fails the invocation when S3 refuses the pack, and tells nobody of keys that were not written', async () => {
+    refusePuts = true;
+    published.length = 0;
+    try {
+      await expect(handler({}, { getRemainingTimeInMillis: () => 900_000 } as Context)).rejects.toThrow();
+    } finally {
+      refusePuts = false;
+    }
+    expect(published).toEqual([]);
+  }, 60_000);
 });
