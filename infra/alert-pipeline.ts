@@ -61,6 +61,7 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
   'Unknown Certificate Issued',
   'Deployment Drift',
   'Unknown Certificate Served',
+  'Served Certificate Resolved',
 ];
 /** Records per notifier invocation. */
 const NOTIFIER_BATCH = 10;

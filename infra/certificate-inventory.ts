@@ -679,8 +679,8 @@ export class CertificateInventory extends Construct {
 
   /**
    * What a tls-endpoint worker needs besides a sync's: the alert ledger's claims on the served-certificate alerts it
-   * raises (its update and release, on `ALERT#` items only), and, when its sources name one, the VPC its private
-   * endpoints are in.
+   * raises and resolves (their update, release and forgetting, on `ALERT#` items), the open ones it closes (`SERVED#`
+   * items), and, when its sources name one, the VPC its private endpoints are in.
    */
   private scanEndpointsFrom(worker: NodejsFunction, sources: SourceConfig[]): void {
     const role = worker.role as iam.Role;
@@ -688,7 +688,7 @@ export class CertificateInventory extends Construct {
       new iam.PolicyStatement({
         actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*', 'SERVED#*'] } },
       }),
     );
     const vpc = endpointVpcOf(sources);

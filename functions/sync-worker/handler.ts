@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
+import { DynamoServedAlerts } from '../../lib/adapters/dynamodb-served-alerts';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
@@ -133,6 +134,7 @@ async function syncRecord(record: SQSRecord): Promise<void> {
     const drift = await detectDeploymentDrift({
       store,
       ledger: new DynamoAlertLedger(documentClient, env.CERTWARDEN_TABLE, systemClock),
+      served: new DynamoServedAlerts(documentClient, env.CERTWARDEN_TABLE),
       events,
       clock: systemClock,
       source: source.name,
@@ -144,6 +146,7 @@ async function syncRecord(record: SQSRecord): Promise<void> {
       scope,
       endpoints: drift.endpoints,
       raised: drift.raised.length,
+      resolved: drift.resolved.length,
       alreadyRaised: drift.alreadyRaised,
     });
   }

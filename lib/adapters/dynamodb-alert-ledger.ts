@@ -136,6 +136,23 @@ export class DynamoAlertLedger implements AlertLedger {
     }
   }
 
+  async forget(key: AlertKey): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          ConditionExpression: '#state = :sent',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':sent': 'sent' },
+        }),
+      );
+    } catch (error) {
+      // Not sent (gone already, or someone's live claim): nothing to forget.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async release(key: AlertKey, owner: string): Promise<void> {
     try {
       await this.client.send(

@@ -302,6 +302,19 @@ export interface DeploymentDriftDetail extends ServedCertificateDetail {
 }
 
 /**
+ * A Deployment Drift or Unknown Certificate Served no longer holds: the endpoint serves another certificate, the
+ * one it serves is now the newest (or now held by a source), or the endpoint is no longer scanned. Carries the
+ * raised alert's fields (its `alertId`, the certificate it was about), so a consumer closes what it opened.
+ */
+export interface ServedCertificateResolvedDetail extends Omit<ServedCertificateDetail, 'severity'> {
+  /** The alert this closes. */
+  resolves: 'Deployment Drift' | 'Unknown Certificate Served';
+  /** Why, for people: `serves 3f…9a now`, `a source holds it now (acm)`, `no longer scanned`. */
+  resolution: string;
+  severity: 'info';
+}
+
+/**
  * A renewal waits for a person (Approval Required), or waited in vain and failed closed (Approval Escalated): the
  * place is in the approval scope (lib/domain/approval.ts). `certwarden renew approve|deny <requestId>` answers it.
  */
@@ -339,6 +352,7 @@ export type CertwardenEvent =
   | { detailType: 'Unknown Certificate Issued'; detail: UnknownCertificateIssuedDetail }
   | { detailType: 'Deployment Drift'; detail: DeploymentDriftDetail }
   | { detailType: 'Unknown Certificate Served'; detail: ServedCertificateDetail }
+  | { detailType: 'Served Certificate Resolved'; detail: ServedCertificateResolvedDetail }
   | { detailType: 'Approval Required' | 'Approval Escalated'; detail: ApprovalDetail };
 
 export type DetailType = CertwardenEvent['detailType'];
@@ -364,6 +378,7 @@ export const DETAIL_TYPES: readonly DetailType[] = [
   'Unknown Certificate Issued',
   'Deployment Drift',
   'Unknown Certificate Served',
+  'Served Certificate Resolved',
   'Approval Required',
   'Approval Escalated',
 ];
@@ -441,13 +456,22 @@ export const unknownCertificateIssuedEvent = (detail: UnknownCertificateIssuedDe
   detail,
 });
 
-export const deploymentDriftEvent = (detail: DeploymentDriftDetail): CertwardenEvent => ({
+export const deploymentDriftEvent = (
+  detail: DeploymentDriftDetail,
+): Extract<CertwardenEvent, { detailType: 'Deployment Drift' }> => ({
   detailType: 'Deployment Drift',
   detail,
 });
 
-export const unknownCertificateServedEvent = (detail: ServedCertificateDetail): CertwardenEvent => ({
+export const unknownCertificateServedEvent = (
+  detail: ServedCertificateDetail,
+): Extract<CertwardenEvent, { detailType: 'Unknown Certificate Served' }> => ({
   detailType: 'Unknown Certificate Served',
+  detail,
+});
+
+export const servedCertificateResolvedEvent = (detail: ServedCertificateResolvedDetail): CertwardenEvent => ({
+  detailType: 'Served Certificate Resolved',
   detail,
 });
 

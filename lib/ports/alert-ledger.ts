@@ -55,6 +55,11 @@ export interface AlertLedger {
    * holds it (that one sends it). True when it is now passed.
    */
   pass(key: AlertKey, options: PassOptions): Promise<boolean>;
+  /**
+   * Forgets a sent alert, so that it can be raised again: for an alert whose issue can come back once resolved (an
+   * endpoint that serves a drifted certificate again after it was fixed). A claim or a passed alert is kept.
+   */
+  forget(key: AlertKey): Promise<void>;
 }
 
 export const alertIdOf = ({ locationId, fingerprint, thresholdId }: AlertKey): string =>

@@ -967,6 +967,7 @@ describe('the certwarden stack', () => {
             'Unknown Certificate Issued',
             'Deployment Drift',
             'Unknown Certificate Served',
+            'Served Certificate Resolved',
           ],
         },
       ],
@@ -1134,7 +1135,7 @@ describe('the certwarden stack', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|"clientSecret"|"private_key"/);
   });
 
-  it('runs the tls-endpoint worker in the configured VPC, its ledger writes limited to the ALERT# items it claims', () => {
+  it('runs the tls-endpoint worker in the configured VPC, its deletes and updates limited to its ALERT# and SERVED# items', () => {
     const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('InventorySyncTlsEndpoint'))!;
     expect(worker.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0abc1234'], SecurityGroupIds: ['sg-0abc1234'] });
     const statements = [...ofType('AWS::IAM::Policy')]
@@ -1142,7 +1143,7 @@ describe('the certwarden stack', () => {
       .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
     expect(statements.find((statement) => [statement.Action].flat().includes('dynamodb:UpdateItem'))).toMatchObject({
       Action: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*', 'SERVED#*'] } },
     });
     const others = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('InventorySyncAws'));
     for (const [, fn] of others) expect(fn.Properties.VpcConfig).toBeUndefined();

@@ -12,6 +12,12 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** A TLS server whose certificate can be replaced, as a reload after a deployment does. */
+export interface LocalTlsServer extends LocalServer {
+  /** Serves `chain` to new connections from now on. */
+  deploy(chain: IssuedCertificate[]): Promise<void>;
+}
+
 /**
  * Counts connections as servers see them, one counter shared by any number of servers: one is open from its accept
  * until the client's FIN (or the socket's close), the moment the client's side is done with it.
@@ -57,15 +63,20 @@ async function listen(server: Server, counter = new ConnectionCounter()): Promis
   };
 }
 
+const contextOf = async (chain: IssuedCertificate[]) => ({
+  key: await privateKeyPem(chain[0].keys),
+  cert: chain.map((certificate) => certificate.pem.trim()).join('\n'),
+});
+
 /** A TLS server on 127.0.0.1 serving `chain` (leaf first, in that order) with the leaf's key. */
-export async function tlsServer(chain: IssuedCertificate[], counter?: ConnectionCounter): Promise<LocalServer> {
-  const server = createServer({
-    key: await privateKeyPem(chain[0].keys),
-    cert: chain.map((certificate) => certificate.pem.trim()).join('\n'),
-  });
+export async function tlsServer(chain: IssuedCertificate[], counter?: ConnectionCounter): Promise<LocalTlsServer> {
+  const server = createServer(await contextOf(chain));
   // A client that resets or times out is its business, not the server's.
   server.on('tlsClientError', () => {});
-  return listen(server, counter);
+  return {
+    ...(await listen(server, counter)),
+    deploy: async (next) => server.setSecureContext(await contextOf(next)),
+  };
 }
 
 /** A TCP server that accepts and never answers: a client's handshake hangs until its own timeout. */

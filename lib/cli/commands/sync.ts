@@ -1,6 +1,7 @@
 import { basename, resolve, sep } from 'node:path';
 import { loadConfig } from '../../adapters/config-file';
 import { DynamoAlertLedger } from '../../adapters/dynamodb-alert-ledger';
+import { DynamoServedAlerts } from '../../adapters/dynamodb-served-alerts';
 import type { CertwardenEvent } from '../../domain/events';
 import { servedMessage } from '../../domain/notifications/served-message';
 import { lazySecretsManagerFetcher } from '../../adapters/secrets-manager';
@@ -112,6 +113,7 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
         const drift = await detectDeploymentDrift({
           store,
           ledger: new DynamoAlertLedger(client, tableName, systemClock),
+          served: new DynamoServedAlerts(client, tableName),
           // The person running the sync is who hears of it, once: the ledger marks it raised.
           events: { publish: async (events) => events.forEach((event) => out(renderServedEvent(event))) },
           clock: systemClock,
@@ -126,8 +128,13 @@ export async function sync(options: SyncOptions): Promise<ExitCode> {
   });
 }
 
-/** A Deployment Drift or Unknown Certificate Served event as one line for people. */
+/** A Deployment Drift, Unknown Certificate Served or Served Certificate Resolved event as one line for people. */
 function renderServedEvent(event: CertwardenEvent): string {
-  if (event.detailType !== 'Deployment Drift' && event.detailType !== 'Unknown Certificate Served') return '';
+  if (
+    event.detailType !== 'Deployment Drift' &&
+    event.detailType !== 'Unknown Certificate Served' &&
+    event.detailType !== 'Served Certificate Resolved'
+  )
+    return '';
   return `${event.detailType}: ${servedMessage(event)}\n`;
 }

@@ -19,7 +19,7 @@ import { servedMessage } from './served-message';
  * - a policy violation: `certwarden/policy/<locationId>/<ruleId>`, opened by Policy Violation and closed by
  *   Violation Resolved;
  * - a served certificate (Deployment Drift, Unknown Certificate Served): `certwarden/drift|unknown-served/<locationId>/
- *   <fingerprint>`, raised once and archived by a person;
+ *   <fingerprint>`, opened once by its alert and closed by Served Certificate Resolved;
  * - an expiry: `certwarden/expiry/<locationId>/<fingerprint>`, one per certificate at a place, opened by the
  *   first high or critical Certificate Expiring, raised to critical in place, and closed when the place's
  *   certificate is renewed (Certificate Changed, `renewed`) or the place is removed (Certificate Removed).
@@ -423,6 +423,7 @@ export function toSecurityHubFindings(event: CertwardenEvent, target: SecurityHu
       return [unknownIssuedFinding(event.detail, target, event.detailType)];
     case 'Deployment Drift':
     case 'Unknown Certificate Served':
+    case 'Served Certificate Resolved':
       return [servedFinding(event, target)];
     default:
       return [];
@@ -431,28 +432,39 @@ export function toSecurityHubFindings(event: CertwardenEvent, target: SecurityHu
 
 /**
  * A served certificate the inventory says should not be there, one finding per endpoint, certificate and kind:
- * the event is raised once (its alert ledger entry), so the finding is never updated; it is archived by a person.
+ * opened by its alert (raised once, its alert ledger entry) and archived by Served Certificate Resolved when the
+ * endpoint serves another certificate, the one served becomes right, or the endpoint is no longer scanned.
  */
 function servedFinding(
-  event: Extract<CertwardenEvent, { detailType: 'Deployment Drift' | 'Unknown Certificate Served' }>,
+  event: Extract<
+    CertwardenEvent,
+    { detailType: 'Deployment Drift' | 'Unknown Certificate Served' | 'Served Certificate Resolved' }
+  >,
   target: SecurityHubTarget,
 ): AsffFinding {
   const detail = event.detail;
-  const drift = event.detailType === 'Deployment Drift';
+  const resolved = event.detailType === 'Served Certificate Resolved';
+  const kind = resolved ? event.detail.resolves : event.detailType;
+  const drift = kind === 'Deployment Drift';
+  const recommendation = (): string | undefined => {
+    if (event.detailType === 'Deployment Drift')
+      return `Deploy the renewed certificate (${event.detail.inventory.fingerprint}) to ${detail.endpoint} and reload the service.`;
+    if (event.detailType === 'Unknown Certificate Served')
+      return `Find who deployed this certificate to ${detail.endpoint}; add its source to certwarden or replace it with a managed one.`;
+    return undefined;
+  };
   return finding(
     {
       id: findingId(drift ? 'drift' : 'unknown-served', detail.locationId, detail.fingerprint),
       generatorId: drift ? 'certwarden/deployment-drift' : 'certwarden/unknown-certificate-served',
       type: SERVED_TYPE,
-      severity: SEVERITY_LABELS[detail.severity] ?? 'MEDIUM',
-      originalSeverity: detail.severity,
+      severity: resolved ? 'INFORMATIONAL' : (SEVERITY_LABELS[detail.severity] ?? 'MEDIUM'),
+      originalSeverity: resolved ? 'resolved' : detail.severity,
       at: detail.at,
-      title: `${event.detailType}: ${detail.endpoint}`,
+      title: `${resolved ? 'Resolved: ' : ''}${kind}: ${detail.endpoint}`,
       description: servedMessage(event),
-      recommendation: drift
-        ? `Deploy the renewed certificate (${event.detail.inventory.fingerprint}) to ${detail.endpoint} and reload the service.`
-        : `Find who deployed this certificate to ${detail.endpoint}; add its source to certwarden or replace it with a managed one.`,
-      closing: false,
+      recommendation: recommendation(),
+      closing: resolved,
       productFields: {
         event: event.detailType,
         locationId: detail.locationId,

@@ -70,6 +70,7 @@ export function alertIdOf(event: CertwardenEvent): string | undefined {
       return `ct#${event.detail.findingId}`;
     case 'Deployment Drift':
     case 'Unknown Certificate Served':
+    case 'Served Certificate Resolved':
       return event.detail.alertId;
     default:
       return undefined;
@@ -94,6 +95,7 @@ function messageOf(event: CertwardenEvent): string | null {
       return `${event.detail.target} ${event.detail.permanent ? 'refused it for good' : `failed it ${event.detail.attempts} times`}: ${event.detail.reason}`;
     case 'Deployment Drift':
     case 'Unknown Certificate Served':
+    case 'Served Certificate Resolved':
       return servedMessage(event);
     default:
       return null;

@@ -268,18 +268,28 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
       };
     }
     case 'Deployment Drift':
-    case 'Unknown Certificate Served': {
+    case 'Unknown Certificate Served':
+    case 'Served Certificate Resolved': {
       const detail = event.detail;
       const uid = alertIdOf(event)!;
+      // A resolution closes the finding its alert opened: the same finding uid, its own event uid.
+      const resolved = event.detailType === 'Served Certificate Resolved';
+      const finding = resolved ? event.detail.resolves : event.detailType;
       return {
-        ...base(OCSF_CLASSES.detectionFinding, ACTIVITY.create, detail.severity, detail.at, uid),
+        ...base(
+          OCSF_CLASSES.detectionFinding,
+          resolved ? ACTIVITY.close : ACTIVITY.create,
+          detail.severity,
+          detail.at,
+          resolved ? `${uid}#${event.detailType}` : uid,
+        ),
         message: servedMessage(event),
-        status_id: 1,
-        status: 'New',
+        status_id: resolved ? 4 : 1,
+        status: resolved ? 'Resolved' : 'New',
         finding_info: {
           uid,
-          title: `${event.detailType}: ${detail.endpoint}`,
-          types: [event.detailType],
+          title: `${finding}: ${detail.endpoint}`,
+          types: [finding],
         },
         resources: [
           certificateResource({

@@ -212,6 +212,7 @@ function wordsOf(event: CertwardenEvent): string[] {
     }
     case 'Deployment Drift':
     case 'Unknown Certificate Served':
+    case 'Served Certificate Resolved':
       return [clipText(escapeMrkdwn(servedMessage(event)), PART_BUDGET.words)];
     case 'Sync Failed': {
       const detail: SyncFailedDetail = event.detail;

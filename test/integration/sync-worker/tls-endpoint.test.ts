@@ -13,7 +13,7 @@ import {
 } from '../../../lib/adapters/embedded-dynamodb';
 import { CertwardenConfig } from '../../../lib/domain/config';
 import { sqsRecord as record } from '../../support/sqs-record';
-import { testPki, tlsServer, type LocalServer } from '../../support/tls-servers';
+import { testPki, tlsServer, type LocalTlsServer, type TestPki } from '../../support/tls-servers';
 
 /**
  * The sync worker bundled for tls-endpoint sources, run in process as Lambda runs it: dynalite as its table, a fake
@@ -22,7 +22,8 @@ import { testPki, tlsServer, type LocalServer } from '../../support/tls-servers'
 const TABLE = 'certwarden-tls-worker';
 let dynamo: EmbeddedDynamoDb;
 let bus: Server;
-let endpoint: LocalServer;
+let endpoint: LocalTlsServer;
+let pki: TestPki;
 let work: string;
 const published: Array<{ DetailType: string; Detail: string }> = [];
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => bus.listen(0, '127.0.0.1', resolve));
   const now = new Date();
-  const pki = await testPki(now);
+  pki = await testPki(now);
   const leaf = await pki.ipLeaf('127.0.0.1');
   endpoint = await tlsServer([leaf, pki.intermediate]);
   work = mkdtempSync(join(tmpdir(), 'certwarden-tls-worker-'));
@@ -105,5 +106,26 @@ describe('the tls-endpoint sync worker', () => {
     const unknown = published.filter((entry) => entry.DetailType === 'Unknown Certificate Served');
     expect(unknown).toHaveLength(1);
     expect(JSON.parse(unknown[0].Detail)).toMatchObject({ endpoint: `127.0.0.1:${endpoint.port}`, serverName: null });
+  });
+
+  it('resolves the alert once when the endpoint serves another certificate, and raises that one', async () => {
+    const { handler } = await import('../../../functions/sync-worker/handler');
+    const [before] = published.filter((entry) => entry.DetailType === 'Unknown Certificate Served');
+    await endpoint.deploy([await pki.ipLeaf('127.0.0.1'), pki.intermediate]);
+    const message = record('m-2', { source: { name: 'web' }, scope: 'endpoints' });
+
+    expect(await handler({ Records: [message] }, context)).toEqual({ batchItemFailures: [] });
+    expect(await handler({ Records: [message] }, context)).toEqual({ batchItemFailures: [] });
+
+    const resolved = published.filter((entry) => entry.DetailType === 'Served Certificate Resolved');
+    expect(resolved).toHaveLength(1);
+    const raised = JSON.parse(before.Detail) as { alertId: string; fingerprint: string };
+    expect(JSON.parse(resolved[0].Detail)).toMatchObject({
+      alertId: raised.alertId,
+      fingerprint: raised.fingerprint,
+      resolves: 'Unknown Certificate Served',
+      resolution: expect.stringMatching(/^the endpoint serves .+ now$/),
+    });
+    expect(published.filter((entry) => entry.DetailType === 'Unknown Certificate Served')).toHaveLength(2);
   });
 });

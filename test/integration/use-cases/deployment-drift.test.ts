@@ -1,4 +1,5 @@
 import { DynamoAlertLedger } from '../../../lib/adapters/dynamodb-alert-ledger';
+import { DynamoServedAlerts } from '../../../lib/adapters/dynamodb-served-alerts';
 import { TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
 import type { CertwardenEvent } from '../../../lib/domain/events';
 import { RECOMMENDED_POLICY } from '../../../lib/domain/policy';
@@ -11,7 +12,7 @@ import { TrustAnchors } from '../../../lib/x509/chain';
 import type { IssuedCertificate } from '../../../lib/x509/factory';
 import { normalize } from '../../../lib/x509/parse';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
-import { refusedPort, testPki, tlsServer, type LocalServer, type TestPki } from '../../support/tls-servers';
+import { refusedPort, testPki, tlsServer, type LocalTlsServer, type TestPki } from '../../support/tls-servers';
 
 const dynamo = useEmbeddedDynamoDb();
 const now = new Date();
@@ -42,13 +43,13 @@ const acm = (certificates: Record<string, IssuedCertificate>): CertificateSource
 });
 
 let pki: TestPki;
-const servers: LocalServer[] = [];
+const servers: Record<string, LocalTlsServer> = {};
 const targets: ScopedTarget[] = [];
 const certificates: Record<string, IssuedCertificate> = {};
 
 async function serve(serverName: string, chain: IssuedCertificate[]) {
   const server = await tlsServer(chain);
-  servers.push(server);
+  servers[serverName] = server;
   targets.push({ host: '127.0.0.1', port: server.port, serverName, scope: 'web' });
 }
 
@@ -58,6 +59,8 @@ beforeAll(async () => {
   certificates.old = await pki.leaf(['drift.example.test'], { notBefore: days(-80), notAfter: days(10) });
   certificates.renewed = await pki.leaf(['drift.example.test'], { notBefore: days(-2), notAfter: days(88) });
   certificates.stranger = await pki.leaf(['stranger.example.test']);
+  certificates.rogue = await pki.leaf(['rogue.example.test']);
+  certificates.patched = await pki.leaf(['rogue.example.test']);
   await serve('healthy.example.test', [certificates.healthy, pki.intermediate]);
   await serve('drift.example.test', [certificates.old, pki.intermediate]);
   await serve('stranger.example.test', [certificates.stranger, pki.intermediate]);
@@ -66,7 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await Promise.all(Object.values(servers).map((server) => server.close()));
 });
 
 describe('deployment drift: what endpoints serve, joined with the inventory', () => {
@@ -81,11 +84,12 @@ describe('deployment drift: what endpoints serve, joined with the inventory', ()
     });
     await syncSource({ source, store: inventory.store, clock: systemClock, events, policy: RECOMMENDED_POLICY });
   };
-  const drift = () =>
+  const drift = (publisher: EventPublisher = events) =>
     detectDeploymentDrift({
       store: inventory.store,
       ledger: new DynamoAlertLedger(inventory.client, inventory.tableName, systemClock),
-      events,
+      served: new DynamoServedAlerts(inventory.client, inventory.tableName),
+      events: publisher,
       clock: systemClock,
       source: 'web',
       inventorySources: ['acm'],
@@ -149,5 +153,117 @@ describe('deployment drift: what endpoints serve, joined with the inventory', ()
           'serves a certificate for stranger.example.test, not lonely.example.test',
       ],
     ]);
+  });
+
+  describe('resolving what was raised', () => {
+    const fp = (name: string) => normalize(certificates[name].der).fingerprintSha256;
+    const resolutions = () =>
+      events.events
+        .filter((event) => event.detailType === 'Served Certificate Resolved')
+        .map((event) => event.detail as { nativeId: string; fingerprint: string; resolves: string; resolution: string })
+        .map(
+          (detail) => `${detail.nativeId.split('@')[0]} ${detail.resolves} ${detail.fingerprint}: ${detail.resolution}`,
+        );
+    const failing: EventPublisher = {
+      publish: async () => {
+        throw new Error('EventBridge is down');
+      },
+    };
+
+    it('resolves Deployment Drift once the endpoint serves the renewed certificate, once even when two runs race', async () => {
+      const raised = events.events.find((event) => event.detailType === 'Deployment Drift')!;
+      await servers['drift.example.test'].deploy([certificates.renewed, pki.intermediate]);
+      await scan();
+      const [first, second] = await Promise.all([drift(), drift()]);
+      expect(first.resolved.length + second.resolved.length).toBe(1);
+      expect(resolutions()).toEqual([
+        `drift.example.test Deployment Drift ${fp('old')}: the endpoint serves drift.example.test ${fp('renewed').slice(0, 16)}… now`,
+      ]);
+      const resolved = events.events.find((event) => event.detailType === 'Served Certificate Resolved')!;
+      expect(resolved.detail).toMatchObject({
+        alertId: (raised.detail as { alertId: string }).alertId,
+        locationId: (raised.detail as { locationId: string }).locationId,
+        severity: 'info',
+      });
+      expect(resolved.detail).not.toHaveProperty('inventory');
+      const again = await drift();
+      expect([again.raised, again.resolved]).toEqual([[], []]);
+    });
+
+    it('raises the drift again when the old certificate comes back (a rollback), and resolves it again', async () => {
+      const drifts = () => served(['Deployment Drift']).filter((line) => line.startsWith('Deployment Drift drift.'));
+      await servers['drift.example.test'].deploy([certificates.old, pki.intermediate]);
+      await scan();
+      expect((await drift()).raised.map((event) => event.detailType)).toEqual(['Deployment Drift']);
+      expect(drifts()).toHaveLength(2);
+      await servers['drift.example.test'].deploy([certificates.renewed, pki.intermediate]);
+      await scan();
+      expect((await drift()).resolved).toHaveLength(1);
+      expect(resolutions().filter((line) => line.startsWith('drift.'))).toHaveLength(2);
+    });
+
+    it('resolves Unknown Certificate Served at every endpoint serving it once a source holds the certificate', async () => {
+      const before = resolutions().length;
+      const { healthy, renewed, stranger } = certificates;
+      await syncSource({ source: acm({ healthy, renewed, stranger }), store: inventory.store, clock: systemClock });
+      const report = await drift();
+      expect(report.raised).toEqual([]);
+      expect(resolutions().slice(before).sort()).toEqual([
+        `lonely.example.test Unknown Certificate Served ${fp('stranger')}: a source of the inventory holds the certificate it serves now`,
+        `stranger.example.test Unknown Certificate Served ${fp('stranger')}: a source of the inventory holds the certificate it serves now`,
+      ]);
+    });
+
+    it('keeps the alert of an endpoint that does not answer open, and resolves it once the endpoint leaves the scan', async () => {
+      await serve('rogue.example.test', [certificates.rogue, pki.intermediate]);
+      await scan();
+      expect((await drift()).raised).toHaveLength(1);
+      expect(served(['Unknown Certificate Served']).filter((line) => line.includes('rogue.'))).toEqual([
+        `Unknown Certificate Served rogue.example.test ${fp('rogue')}`,
+      ]);
+      await servers['rogue.example.test'].close();
+      await scan();
+      expect((await drift()).resolved).toEqual([]);
+      targets.splice(
+        targets.findIndex((target) => target.serverName === 'rogue.example.test'),
+        1,
+      );
+      await scan();
+      expect((await drift()).resolved).toHaveLength(1);
+      expect(resolutions().at(-1)).toBe(
+        `rogue.example.test Unknown Certificate Served ${fp('rogue')}: the endpoint is no longer scanned`,
+      );
+    });
+
+    it('keeps an alert open when its resolution cannot be published, and announces it once on the next run', async () => {
+      await serve('patched.example.test', [certificates.rogue, pki.intermediate]);
+      await scan();
+      expect((await drift()).raised).toHaveLength(1);
+      await servers['patched.example.test'].deploy([certificates.healthy, pki.intermediate]);
+      await scan();
+      const before = resolutions().length;
+      await expect(drift(failing)).rejects.toThrow('EventBridge is down');
+      expect((await drift()).resolved).toHaveLength(1);
+      expect((await drift()).resolved).toHaveLength(0);
+      expect(resolutions().slice(before)).toEqual([
+        `patched.example.test Unknown Certificate Served ${fp('rogue')}: the endpoint serves healthy.example.test ${fp('healthy').slice(0, 16)}… now`,
+      ]);
+    });
+
+    it('keeps track of an alert raised before open alerts were kept, and resolves it', async () => {
+      await servers['patched.example.test'].deploy([certificates.patched, pki.intermediate]);
+      await scan();
+      expect((await drift()).raised).toHaveLength(1);
+      // What a store written before this release holds: the ledger's entry, no open alert.
+      const openAlerts = new DynamoServedAlerts(inventory.client, inventory.tableName);
+      for await (const alert of openAlerts.openIn('web', 'web')) await openAlerts.close(alert);
+      const quiet = await drift();
+      expect([quiet.raised, quiet.resolved, quiet.alreadyRaised]).toEqual([[], [], 1]);
+      await servers['patched.example.test'].deploy([certificates.healthy, pki.intermediate]);
+      await scan();
+      expect((await drift()).resolved.map((event) => (event.detail as { fingerprint: string }).fingerprint)).toEqual([
+        fp('patched'),
+      ]);
+    });
   });
 });

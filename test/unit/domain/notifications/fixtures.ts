@@ -3,6 +3,7 @@ import {
   certificateRevokedEvent,
   deploymentDriftEvent,
   unknownCertificateServedEvent,
+  servedCertificateResolvedEvent,
   expiryAlertEvent,
   inventoryChangeEvent,
   policyViolationEvent,
@@ -287,6 +288,12 @@ export const EVENT_OF_EVERY_TYPE: CertwardenEvent[] = [
     },
   }),
   unknownCertificateServedEvent(served('unknown-served', 'medium')),
+  servedCertificateResolvedEvent({
+    ...served('deployment-drift', 'high'),
+    resolves: 'Deployment Drift',
+    resolution: 'the endpoint serves api.example.com 9f86d081884c7d65… now',
+    severity: 'info',
+  }),
   approvalEvent('required', approval),
   approvalEvent('escalated', approval),
 ];

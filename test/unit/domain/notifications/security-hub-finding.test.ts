@@ -77,7 +77,10 @@ describe('toSecurityHubFindings', () => {
       inventoryChangeEvent(change({ change: 'removed', fingerprint: OLD_FP, previousFingerprint: null })),
     ],
     ...EVENT_OF_EVERY_TYPE.filter(
-      (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+      (event) =>
+        event.detailType === 'Deployment Drift' ||
+        event.detailType === 'Unknown Certificate Served' ||
+        event.detailType === 'Served Certificate Resolved',
     ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
   ];
 
@@ -98,6 +101,25 @@ describe('toSecurityHubFindings', () => {
       Severity: { Label: 'MEDIUM', Original: 'medium' },
       RecordState: 'ACTIVE',
     });
+  });
+
+  it('Served Certificate Resolved archives the finding its alert opened: the same Id, PASSED, RESOLVED', () => {
+    const [drift, resolved] = ['Deployment Drift', 'Served Certificate Resolved'].map((type) =>
+      only(EVENT_OF_EVERY_TYPE.find((event) => event.detailType === type)!),
+    );
+    expect(resolved).toMatchObject({
+      Id: drift.Id,
+      GeneratorId: drift.GeneratorId,
+      Severity: { Label: 'INFORMATIONAL', Original: 'resolved' },
+      Title: 'Resolved: Deployment Drift: api.example.com:443',
+      RecordState: 'ARCHIVED',
+      Compliance: { Status: 'PASSED' },
+      Workflow: { Status: 'RESOLVED' },
+    });
+    expect(resolved.Description).toContain('resolved: the endpoint serves api.example.com');
+    expect(resolved.Remediation).toBeUndefined();
+    expect(isClosingFinding(resolved)).toBe(true);
+    expect(isClosingFinding(drift)).toBe(false);
   });
 
   it.each(everyFinding)('%s: a finding with every field BatchImportFindings requires', (_, event) => {

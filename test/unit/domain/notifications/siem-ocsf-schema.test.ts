@@ -276,7 +276,10 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
     }),
   ],
   ...EVENT_OF_EVERY_TYPE.filter(
-    (event) => event.detailType === 'Deployment Drift' || event.detailType === 'Unknown Certificate Served',
+    (event) =>
+      event.detailType === 'Deployment Drift' ||
+      event.detailType === 'Unknown Certificate Served' ||
+      event.detailType === 'Served Certificate Resolved',
   ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
 ];
 
@@ -322,6 +325,7 @@ const FINDING_TYPES: DetailType[] = [
   'Unknown Certificate Issued',
   'Deployment Drift',
   'Unknown Certificate Served',
+  'Served Certificate Resolved',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {
