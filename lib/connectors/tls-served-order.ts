@@ -82,23 +82,33 @@ export function servedInOrder(
       secureContext: tls12Context(),
       rejectUnauthorized: false,
     });
-    const finish = (certificates: Buffer[] | null) => {
+    let result: Buffer[] | null = null;
+    // Handed on once the socket is closed, as scanEndpoint's first handshake is, so that a caller's concurrency
+    // bounds the sockets open: a destroyed socket is closed here before the server has seen it go, while a FIN is
+    // answered by the server's own before the close.
+    tcp.once('close', () => resolve(result));
+    const finish = (certificates: Buffer[] | null, graceful = true) => {
       if (settled) return;
       settled = true;
+      result = certificates;
       clearTimeout(timer);
       tls.destroy();
-      tcp.destroy();
-      resolve(certificates);
+      if (graceful) {
+        tcp.end();
+        // A server that never answers the FIN: do not wait for it.
+        setTimeout(() => tcp.destroy(), 1000).unref();
+      } else tcp.destroy();
     };
-    const timer = setTimeout(() => finish(null), timeoutMs);
+    const timer = setTimeout(() => finish(null, false), timeoutMs);
     tcp.on('data', (chunk: Buffer) => {
+      if (settled) return;
       received = Buffer.concat([received, chunk]);
       const certificates = certificatesOfServerFlight(received);
       if (certificates !== undefined) finish(certificates);
       else wire.push(chunk);
     });
     tcp.on('end', () => finish(null));
-    tcp.on('error', () => finish(null));
+    tcp.on('error', () => finish(null, false));
     tls.on('error', () => finish(null));
   });
 }
