@@ -36,25 +36,28 @@ beforeAll(async () => {
 });
 afterAll(() => aws.close());
 
-/** A config with one ACM source at the fake, and a fresh inventory synced from it. */
-async function syncedConfig(): Promise<string> {
+/** A config file with these sources and a fresh inventory. */
+async function configWith(sources: Array<Record<string, unknown>>) {
   const inventory = await dynamo.inventory();
   const file = join(work, `${Math.random().toString(36).slice(2)}.json`);
   await writeFile(
     file,
-    JSON.stringify({
-      inventory: { store: inventory.endpoint, table: inventory.tableName },
-      sources: [
-        {
-          kind: 'aws-acm',
-          name: 'acm',
-          regions: ['eu-west-1'],
-          accounts: [{ accountId: ACCOUNT }],
-          endpoints: { acm: aws.endpoint, sts: aws.endpoint },
-        },
-      ],
-    }),
+    JSON.stringify({ inventory: { store: inventory.endpoint, table: inventory.tableName }, sources }),
   );
+  return { file, inventory };
+}
+
+/** A config with one ACM source at the fake, and a fresh inventory synced from it. */
+async function syncedConfig(): Promise<string> {
+  const { file } = await configWith([
+    {
+      kind: 'aws-acm',
+      name: 'acm',
+      regions: ['eu-west-1'],
+      accounts: [{ accountId: ACCOUNT }],
+      endpoints: { acm: aws.endpoint, sts: aws.endpoint },
+    },
+  ]);
   const sync = await certwarden(['sync', '--config', file], env);
   expect(sync.code).toBe(0);
   return file;
@@ -134,15 +137,7 @@ describe('certwarden renew of a Key Vault certificate whose order is still in pr
       kv.vault.add('shop', { der: await leaves.issue('shop.example.com'), policy: { issuerName: 'DigiCert' } });
       const next = await leaves.issue('shop.example.com', new Date('2027-06-01T00:00:00Z'));
       kv.vault.issuances.set('shop', { polls: 3, der: next });
-      const inventory = await dynamo.inventory();
-      const config = join(work, `${Math.random().toString(36).slice(2)}.json`);
-      await writeFile(
-        config,
-        JSON.stringify({
-          inventory: { store: inventory.endpoint, table: inventory.tableName },
-          sources: [kv.source('kv')],
-        }),
-      );
+      const { file: config, inventory } = await configWith([kv.source('kv')]);
       // The deployed workflow synced the vault, ordered, looked once and left the attempt pending.
       const clientFor = (url: string) =>
         createKeyVaultClient(url, new StubTokenCredential('entra-issued-token'), {
