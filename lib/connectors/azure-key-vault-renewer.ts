@@ -101,7 +101,7 @@ export class AzureKeyVaultRenewer implements CertificateRenewer {
    * One look at the order `renew` left in progress (`getCertificateOperation`, which reads the order and, once it
    * has ended, the certificate's current version): still in progress, the new version's fingerprint, or the issuer's
    * refusal verbatim. Orders nothing. A version that is still `place.fingerprint` (the certificate being renewed) is
-   * not the order's: the order is over without a new certificate.
+   * not the order's: the order is over without a new certificate. A vault that does not answer leaves it pending.
    */
   async check({ place, signal }: RenewalRequest): Promise<RenewalOutcome> {
     const { name, client } = this.vaultOf(place);
@@ -121,10 +121,17 @@ export class AzureKeyVaultRenewer implements CertificateRenewer {
     } catch (error) {
       const refused = refusalOf(answered);
       if (refused) return { status: 'failed', error: refused };
+      const status = (error as { statusCode?: number }).statusCode;
+      // A vault that is down (5xx, or no answer) after the client's retries says nothing about the order, which
+      // goes on at the vault: the next look asks again (the deployed workflow gives up after its own limit).
+      if (status === undefined || status >= 500) {
+        return {
+          status: 'pending',
+          message: `Key Vault did not answer about the order for ${place.nativeId} (${describeKeyVaultError(error)}); run renew again to check`,
+        };
+      }
       const gone =
-        (error as { statusCode?: number }).statusCode === 404
-          ? ` (the order or the certificate is gone from the vault: renew again to order anew)`
-          : '';
+        status === 404 ? ' (the order or the certificate is gone from the vault: renew again to order anew)' : '';
       return { status: 'failed', error: `getCertificateOperation: ${describeKeyVaultError(error)}${gone}` };
     }
     const refused = refusalOf(order);

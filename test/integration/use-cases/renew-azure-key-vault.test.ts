@@ -117,6 +117,14 @@ async function renewalWorld() {
   });
   const sync = () => inVirtualTime(() => syncSource({ source, store: inventory.store, clock }));
   await sync();
+  const look = (attempt: RenewalAttempt) =>
+    checkRenewal({
+      ...context(),
+      locationId: attempt.locationId,
+      fingerprint: attempt.fingerprint,
+      renewalId: attempt.renewalId,
+      giveUpAfterMs: 60 * 60_000,
+    });
   const placeOf = (name: string) => inventory.store.getLocation(locationIdOf('azure-key-vault', vault.placeId(name)));
   return {
     ledger,
@@ -133,16 +141,10 @@ async function renewalWorld() {
         }),
       ),
     /** The workflow's CheckRenewal step: one look at a pending attempt. */
-    check: (attempt: RenewalAttempt) =>
-      inVirtualTime(() =>
-        checkRenewal({
-          ...context(),
-          locationId: attempt.locationId,
-          fingerprint: attempt.fingerprint,
-          renewalId: attempt.renewalId,
-          giveUpAfterMs: 60 * 60_000,
-        }),
-      ),
+    check: (attempt: RenewalAttempt) => inVirtualTime(() => look(attempt)),
+    /** `times` looks at once. */
+    checkAtOnce: (attempt: RenewalAttempt, times: number) =>
+      inVirtualTime(() => Promise.all(Array.from({ length: times }, () => look(attempt)))),
   };
 }
 
@@ -237,6 +239,22 @@ describe('watching a Key Vault order the renewal left pending', () => {
     expect(vault.statusCount(429)).toBe(3);
   });
 
+  it('leaves the attempt pending while the vault does not answer, and the look after the outage ends it', async () => {
+    const { world, attempt, next } = await orderLeftPending('shop', { polls: 2 });
+
+    vault.faults.failEveryCallWith = 503;
+    const duringOutage = await world.check(attempt);
+    vault.faults.failEveryCallWith = null;
+    const afterOutage = await world.check(attempt);
+
+    expect(duringOutage).toMatchObject({
+      outcome: 'pending',
+      message: `Key Vault did not answer about the order for ${vault.placeId('shop')} (ServiceUnavailable: vault unavailable (injected)); run renew again to check`,
+    });
+    expect(afterOutage).toMatchObject({ outcome: 'succeeded', attempt: { newFingerprint: sha256(next) } });
+    expect(world.events()).toEqual(['Renewal Requested', 'Renewal Succeeded']);
+  });
+
   it('tells the new version from the renewed certificate when a sync saw it before the look did', async () => {
     const { world, attempt, next } = await orderLeftPending('shop', { polls: 2 });
 
@@ -253,7 +271,7 @@ describe('watching a Key Vault order the renewal left pending', () => {
     const { world, attempt } = await orderLeftPending('shop', { polls: 2 });
 
     // The workflow's look and a person's `certwarden renew` at the same moment.
-    const looks = await Promise.all([world.check(attempt), world.check(attempt)]);
+    const looks = await world.checkAtOnce(attempt, 2);
 
     expect(looks.map((look) => look.outcome)).toEqual(['succeeded', 'succeeded']);
     expect(world.events()).toEqual(['Renewal Requested', 'Renewal Succeeded']);
