@@ -58,14 +58,15 @@ const events = new EventBridgePublisher({
 });
 
 /**
- * The longest wait within one step (a Private CA's issue, a Key Vault order): under the function's 5-minute timeout
- * (infra/renewal-workflow.ts), with room for the calls around it.
+ * The longest wait within one step (a Private CA's issue, which cannot be looked at again from another invocation):
+ * under the function's 5-minute timeout (infra/renewal-workflow.ts), with room for the calls around it.
  */
 const IN_CALL_WAIT_MS = 3 * 60_000;
 
 /**
  * The renewer of each configured source, made on first use and kept by a warm container. The wait for a provider's
- * own renewal is one look: the state machine's Wait state waits between looks, not this function.
+ * own renewal or a Key Vault order is one look: the state machine's Wait state waits between looks (`check`), not
+ * this function.
  */
 const renewers = new Map<string, Promise<ConfiguredRenewer | undefined>>();
 const fetchSecret = lazySecretsManagerFetcher({ maxAttempts: 8 });

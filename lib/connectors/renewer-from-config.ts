@@ -14,11 +14,14 @@ export interface ConfiguredRenewer {
 
 /** How a renewer waits, where its caller waits otherwise (the deployed workflow's Wait state). */
 export interface RenewerOptions {
-  /** The wait for a provider's own renewal (AwsAcmRenewerOptions.watch). @default the renewer's */
+  /**
+   * The wait for what a renewer's `check` can look at again later: a provider's own renewal
+   * (AwsAcmRenewerOptions.watch), a Key Vault order (AzureKeyVaultRenewerOptions.poll). @default the renewer's
+   */
   watch?: PollSettings;
   /**
-   * The wait within one renewal call (a Private CA's issue, a Key Vault order): under the caller's own time limit
-   * (a Lambda's timeout). @default the renewer's (10 minutes)
+   * The wait within one renewal call that cannot be taken up again (a Private CA's issue): under the caller's own
+   * time limit (a Lambda's timeout). @default the renewer's (10 minutes)
    */
   poll?: PollSettings;
 }
@@ -50,7 +53,7 @@ export async function createRenewer(
         require('./azure-key-vault-renewer') as typeof import('./azure-key-vault-renewer');
       const clientFor = await keyVaultClientsOf(config, wiring);
       return {
-        renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url), poll: options.poll }),
+        renewer: new AzureKeyVaultRenewer({ clientFor: (url) => clientFor(url), poll: options.watch }),
         close: () => {},
       };
     }

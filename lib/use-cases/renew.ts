@@ -88,10 +88,11 @@ export interface RenewReport {
  * Renews the certificate at one place through its provider's renewer. Every attempt is claimed in the ledger by
  * (place, fingerprint) first, so a redelivered request never renews twice; it is announced (Renewal Requested),
  * recorded beside the place's history (who, what, when, result) and ends with Renewal Succeeded or Renewal
- * Failed. A place nobody but a person can renew ends Failed with "manual renewal required" and its owner, so that
- * the owner hears it in time. The attempt's end is also kept on the place itself (`lastRenewal`, which `list` shows
- * without reading the ledger). The next sync sees the new certificate at the same place, which re-arms its alerts
- * (they are keyed by fingerprint).
+ * Failed. An attempt the provider was still at (`pending`) is looked at again with its renewer's `check` ({@link
+ * checkRenewal}), never started a second time. A place nobody but a person can renew ends Failed with "manual
+ * renewal required" and its owner, so that the owner hears it in time. The attempt's end is also kept on the place
+ * itself (`lastRenewal`, which `list` shows without reading the ledger). The next sync sees the new certificate at
+ * the same place, which re-arms its alerts (they are keyed by fingerprint).
  */
 export async function renew(input: RenewInput): Promise<RenewReport> {
   const place = await livePlace(input.store, input.locationId);
@@ -109,10 +110,20 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
     return { ...base, outcome: 'planned', message: `${planOf(place, decision, renewer)}${waits}` };
   }
 
-  const claimed = await input.ledger.claim(
-    { locationId: place.locationId, fingerprint },
-    { renewalId: randomUUID(), method: decision.method, requestedBy: input.requestedBy, leaseMs: RENEWAL_LEASE_MS },
-  );
+  const key = { locationId: place.locationId, fingerprint };
+  const earlier = renewer?.check ? await input.ledger.attempt(key) : undefined;
+  if (earlier?.state === 'pending') {
+    // The provider is still at this certificate's renewal: look at it again rather than start a second one. No time
+    // limit here: whoever asked sees where it stands; the deployed workflow's own looks give up after theirs.
+    const look = await checkRenewal({ ...input, ...key, renewalId: earlier.renewalId, giveUpAfterMs: Infinity });
+    return { ...base, ...look };
+  }
+  const claimed = await input.ledger.claim(key, {
+    renewalId: randomUUID(),
+    method: decision.method,
+    requestedBy: input.requestedBy,
+    leaseMs: RENEWAL_LEASE_MS,
+  });
   const { attempt } = claimed;
   if (!claimed.claimed) {
     const state = { succeeded: 'has succeeded', 'awaiting-approval': 'waits for approval' }[attempt.state as string];
@@ -193,13 +204,15 @@ async function perform(
 
 /**
  * Records how an attempt ended: in the ledger (if it is still this attempt's), on the place (`lastRenewal`), and as
- * Renewal Succeeded or Renewal Failed.
+ * Renewal Succeeded or Renewal Failed. `quietWhenTakenOver`: a look at a pending attempt (checkRenewal) that finds
+ * it ended already by another look announces nothing, so that each attempt ends with one event.
  */
 async function conclude(
   context: RenewalContext,
   place: StoredLocation,
   attempt: RenewalAttempt,
   outcome: RenewalOutcome,
+  { quietWhenTakenOver = false } = {},
 ): Promise<Ending> {
   const state = outcome.status;
   const message = outcome.status === 'failed' ? outcome.error : outcome.message;
@@ -214,16 +227,21 @@ async function conclude(
       newFingerprint,
     });
   }
-  if (outcome.status === 'succeeded') {
+  const announce = finished || !quietWhenTakenOver;
+  if (announce && outcome.status === 'succeeded') {
     await context.events.publish([
       renewalEvent('succeeded', renewalDetail(context, place, attempt, { newFingerprint })),
     ]);
-  } else if (outcome.status === 'failed') {
+  } else if (announce && outcome.status === 'failed') {
     await context.events.publish([
       renewalEvent('failed', renewalDetail(context, place, attempt, { error: outcome.error })),
     ]);
   }
-  const note = finished ? '' : ' (its lease ran out meanwhile: another attempt may have started)';
+  const note = finished
+    ? ''
+    : quietWhenTakenOver
+      ? ' (another look ended the attempt first)'
+      : ' (its lease ran out meanwhile: another attempt may have started)';
   return {
     outcome: state,
     attempt: { ...attempt, state, newFingerprint, message, finishedAt: context.clock.now().toISOString() },
@@ -404,7 +422,14 @@ export async function checkRenewal(
   }
   const place = await livePlace(input.store, input.locationId);
   const renewer = input.renewerFor(place.sourceKind);
-  const request = { place, method: attempt.method, renewalId: attempt.renewalId, attempt: attempt.attempt };
+  // The renewer tells the new certificate from the one this attempt renews, which a sync since may have replaced.
+  const request = {
+    place: { ...place, fingerprint: attempt.fingerprint },
+    method: attempt.method,
+    renewalId: attempt.renewalId,
+    attempt: attempt.attempt,
+    signal: input.signal,
+  };
   let outcome: RenewalOutcome = renewer?.check
     ? await renewer.check(request).catch((error: unknown) => ({
         status: 'failed' as const,
@@ -419,7 +444,7 @@ export async function checkRenewal(
     };
   }
   if (outcome.status === 'pending') return { outcome: 'pending', attempt, message: outcome.message };
-  return conclude(input, place, attempt, outcome);
+  return conclude(input, place, attempt, outcome, { quietWhenTakenOver: true });
 }
 
 /** Why nothing renews a place: a person's job, or its source is not configured here (no credentials to act with). */

@@ -7,8 +7,8 @@ import { certwarden } from '../../support/cli';
 import { CertificateMill, FakeAcm } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { FakeCertificateManager } from '../../support/fakes/certificate-manager-server';
-import { FakeEntra } from '../../support/fakes/entra-server';
-import { FakeKeyVault, LeafFactory, makeFakeTls } from '../../support/fakes/key-vault-server';
+import { startConfiguredKeyVault } from '../../support/fakes/configured-key-vault';
+import { LeafFactory } from '../../support/fakes/key-vault-server';
 import { issueCertificate } from '../../../lib/x509/factory';
 import { useEmbeddedDynamoDb } from '../../support/inventory';
 
@@ -151,55 +151,13 @@ describe('provider endpoints from the CLI', () => {
   });
 
   it('signs in to Key Vault at the configured Entra authority, with the secret from Secrets Manager', async () => {
-    const tls = await makeFakeTls();
-    const caFile = join(work, 'fake-ca.pem');
-    await writeFile(caFile, tls.caPem);
-    const clientSecret = 'the-client-secret';
-    const secretArn = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:certwarden/azure-AbCdEf`;
-    const secrets = await startFakeAws({
-      services: [
-        {
-          targetPrefix: 'secretsmanager',
-          operations: {
-            GetSecretValue: ({ SecretId }) =>
-              SecretId === secretArn ? { ARN: secretArn, SecretString: JSON.stringify({ clientSecret }) } : undefined,
-          },
-        },
-      ],
-    });
-    const entra = await FakeEntra.start({ tls, clientId: 'certwarden-app', clientSecret, token: 'entra-issued-token' });
-    const vault = await FakeKeyVault.start({ tls, token: 'entra-issued-token' });
+    const { vault, entra, source, env, close } = await startConfiguredKeyVault(work, ACCOUNT);
     try {
       const leaves = await LeafFactory.create();
       vault.add('shop', { der: await leaves.issue('shop.example.com') });
-      const config = await configFile({
-        sources: [
-          {
-            kind: 'azure-key-vault',
-            name: 'vaults',
-            vaults: [{ url: vault.url }],
-            credentials: {
-              type: 'client-secret',
-              tenantId: 'certwarden-test-tenant',
-              clientId: 'certwarden-app',
-              secretArn,
-            },
-            authorityHost: entra.authorityHost,
-            // An authority Entra's public instance discovery does not know (nor can this machine reach it).
-            disableInstanceDiscovery: true,
-            // The vault answers at 127.0.0.1, not a vault.azure.net name, as a private endpoint might.
-            disableChallengeResourceVerification: true,
-          },
-        ],
-      });
+      const config = await configFile({ sources: [source('vaults')] });
 
-      const run = await certwarden(['sync', '--config', config], {
-        ...awsEnv,
-        AWS_ACCESS_KEY_ID: secrets.callerCredentials(ACCOUNT).accessKeyId,
-        AWS_SECRET_ACCESS_KEY: secrets.callerCredentials(ACCOUNT).secretAccessKey,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        NODE_EXTRA_CA_CERTS: caFile,
-      });
+      const run = await certwarden(['sync', '--config', config], { ...awsEnv, ...env });
 
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
@@ -209,7 +167,7 @@ describe('provider endpoints from the CLI', () => {
       );
       expect(vault.requests.get('getCertificate')).toBe(1);
     } finally {
-      await Promise.all([vault.close(), entra.close(), secrets.close()]);
+      await close();
     }
   });
 });

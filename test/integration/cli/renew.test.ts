@@ -1,13 +1,23 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
+import { DynamoRenewalLedger } from '../../../lib/adapters/dynamodb-renewal-ledger';
+import { AzureKeyVaultSource, createKeyVaultClient } from '../../../lib/connectors/azure-key-vault';
+import { AzureKeyVaultRenewer } from '../../../lib/connectors/azure-key-vault-renewer';
+import { locationIdOf } from '../../../lib/ports/certificate-source';
 import { systemClock } from '../../../lib/ports/clock';
+import { renew } from '../../../lib/use-cases/renew';
+import { syncSource } from '../../../lib/use-cases/sync';
 import { certwarden } from '../../support/cli';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import { startConfiguredKeyVault } from '../../support/fakes/configured-key-vault';
+import { LeafFactory, StubTokenCredential } from '../../support/fakes/key-vault-server';
 import { useEmbeddedDynamoDb } from '../../support/inventory';
+import { RecordingPublisher } from '../evaluate/estate';
 
 /** `certwarden renew` against the ACM wire fake, with the source's configured endpoints and the caller's keys. */
 const dynamo = useEmbeddedDynamoDb();
@@ -26,25 +36,28 @@ beforeAll(async () => {
 });
 afterAll(() => aws.close());
 
-/** A config with one ACM source at the fake, and a fresh inventory synced from it. */
-async function syncedConfig(): Promise<string> {
+/** A config file with these sources and a fresh inventory. */
+async function configWith(sources: Array<Record<string, unknown>>) {
   const inventory = await dynamo.inventory();
   const file = join(work, `${Math.random().toString(36).slice(2)}.json`);
   await writeFile(
     file,
-    JSON.stringify({
-      inventory: { store: inventory.endpoint, table: inventory.tableName },
-      sources: [
-        {
-          kind: 'aws-acm',
-          name: 'acm',
-          regions: ['eu-west-1'],
-          accounts: [{ accountId: ACCOUNT }],
-          endpoints: { acm: aws.endpoint, sts: aws.endpoint },
-        },
-      ],
-    }),
+    JSON.stringify({ inventory: { store: inventory.endpoint, table: inventory.tableName }, sources }),
   );
+  return { file, inventory };
+}
+
+/** A config with one ACM source at the fake, and a fresh inventory synced from it. */
+async function syncedConfig(): Promise<string> {
+  const { file } = await configWith([
+    {
+      kind: 'aws-acm',
+      name: 'acm',
+      regions: ['eu-west-1'],
+      accounts: [{ accountId: ACCOUNT }],
+      endpoints: { acm: aws.endpoint, sts: aws.endpoint },
+    },
+  ]);
   const sync = await certwarden(['sync', '--config', file], env);
   expect(sync.code).toBe(0);
   return file;
@@ -113,6 +126,60 @@ describe('certwarden renew', () => {
     expect(run.stderr).toBe(
       'certwarden: no place arn:aws:acm:eu-west-1:111111111111:certificate/nope in the inventory (see certwarden list)\n',
     );
+  });
+});
+
+describe('certwarden renew of a Key Vault certificate whose order is still in progress', () => {
+  it('looks at that order again, saying it is still in progress, instead of ordering a second time', async () => {
+    const kv = await startConfiguredKeyVault(work, ACCOUNT);
+    try {
+      const leaves = await LeafFactory.create();
+      kv.vault.add('shop', { der: await leaves.issue('shop.example.com'), policy: { issuerName: 'DigiCert' } });
+      const next = await leaves.issue('shop.example.com', new Date('2027-06-01T00:00:00Z'));
+      kv.vault.issuances.set('shop', { polls: 3, der: next });
+      const { file: config, inventory } = await configWith([kv.source('kv')]);
+      // The deployed workflow synced the vault, ordered, looked once and left the attempt pending.
+      const clientFor = (url: string) =>
+        createKeyVaultClient(url, new StubTokenCredential('entra-issued-token'), {
+          tlsOptions: { ca: kv.tls.caPem },
+          disableChallengeResourceVerification: true,
+        });
+      const source = new AzureKeyVaultSource({
+        name: 'kv',
+        vaults: [{ url: kv.vault.url }],
+        clientFor: (v) => clientFor(v.url),
+      });
+      await syncSource({ source, store: inventory.store, clock: systemClock });
+      const locationId = locationIdOf('azure-key-vault', kv.vault.placeId('shop'));
+      const started = await renew({
+        locationId,
+        store: inventory.store,
+        ledger: new DynamoRenewalLedger(inventory.client, inventory.tableName, systemClock),
+        renewerFor: () => new AzureKeyVaultRenewer({ clientFor, poll: { timeoutMs: 0 } }),
+        events: new RecordingPublisher(),
+        clock: systemClock,
+        requestedBy: 'expiry-event',
+      });
+
+      const first = await certwarden(['renew', locationId, '--config', config], { ...env, ...kv.env });
+      const second = await certwarden(['renew', locationId, '--config', config], { ...env, ...kv.env });
+
+      expect(started.outcome).toBe('pending');
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(1);
+      expect(first.stdout).toMatch(/^outcome +pending$/m);
+      expect(first.stdout).toContain(
+        `Key Vault's order for ${kv.vault.placeId('shop')} is still in progress at DigiCert (Pending issuance.); run renew again to check`,
+      );
+      expect(first.stdout).not.toMatch(/^events/m);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/^outcome +succeeded$/m);
+      expect(second.stdout).toContain(`new certificate ${createHash('sha256').update(next).digest('hex')}`);
+      expect(second.stdout).toMatch(/^events +Renewal Succeeded /m);
+      expect(kv.vault.requestCount('createCertificate')).toBe(1);
+    } finally {
+      await kv.close();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,21 @@ import type { Context } from 'aws-lambda';
 import { DynamoRenewalLedger } from '../../../lib/adapters/dynamodb-renewal-ledger';
 import { AwsAcmSource } from '../../../lib/connectors/aws-acm';
 import { AwsClientFactory } from '../../../lib/connectors/aws-clients';
+import { AzureKeyVaultSource, createKeyVaultClient } from '../../../lib/connectors/azure-key-vault';
 import { locationIdOf } from '../../../lib/ports/certificate-source';
 import { systemClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { startFakeEventBridge } from '../../support/fake-eventbridge';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
+import {
+  FakeKeyVault,
+  LeafFactory,
+  makeFakeTls,
+  StubTokenCredential,
+  type FakeIssuance,
+  type FakeTls,
+} from '../../support/fakes/key-vault-server';
 import { useEmbeddedDynamoDb, type TestInventory } from '../../support/inventory';
 import { inventoryTemplate, payloadOf, renewalDefinition, type AslState } from '../../support/renewal-definition';
 
@@ -19,8 +29,23 @@ import { inventoryTemplate, payloadOf, renewalDefinition, type AslState } from '
  * does not run here, so each test plays the state machine: the payload of every state is built from the
  * synthesized definition (test/support/renewal-definition.ts), from the state's input as the definition's
  * ResultPaths make it, so the handler and the definition cannot drift apart. Behind the function: dynalite, the
- * ACM wire fake with the real SDK client, a fake EventBridge that records what is published.
+ * ACM and Key Vault wire fakes with the real SDK clients, a fake EventBridge that records what is published.
  */
+
+/**
+ * The Key Vault source's clients as the function builds them (createKeyVaultClient: the production retries and
+ * pacing), signed in with the fake vault's token and trusting its test CA: the function's own sign-in (Entra) and
+ * the public TLS roots cannot be pointed at a fake from within this process (NODE_EXTRA_CA_CERTS is read at start).
+ */
+const mockKeyVault: { tls?: FakeTls; credential: StubTokenCredential } = { credential: new StubTokenCredential() };
+jest.mock('../../../lib/connectors/from-config', () => ({
+  ...jest.requireActual('../../../lib/connectors/from-config'),
+  keyVaultClientsOf: async () => (url: string) =>
+    createKeyVaultClient(url, mockKeyVault.credential, {
+      tlsOptions: { ca: mockKeyVault.tls!.caPem },
+      disableChallengeResourceVerification: true,
+    }),
+}));
 // ~Now: the handler runs on the system clock, and the fake's certificates are dated from it.
 const NOW = new Date();
 const ACCOUNT = '111111111111';
@@ -36,6 +61,8 @@ const context = {
 
 let acm: FakeAcm;
 let aws: FakeAwsServer;
+let vault: FakeKeyVault;
+let leaves: LeafFactory;
 let inventory: TestInventory;
 let eventBridge: Awaited<ReturnType<typeof startFakeEventBridge>>;
 let folder: string;
@@ -45,6 +72,8 @@ beforeAll(async () => {
   // ACM's renewal completes after a few looks, so the Start step's one look leaves it pending.
   acm = await FakeAcm.create(NOW, { renewalPolls: 3 });
   aws = await startFakeAws({ services: [acm.service], seed: 7 });
+  [mockKeyVault.tls, leaves] = await Promise.all([makeFakeTls(), LeafFactory.create()]);
+  vault = await FakeKeyVault.start({ tls: mockKeyVault.tls, token: mockKeyVault.credential.token });
   inventory = await dynamo.inventory();
   eventBridge = await startFakeEventBridge();
   folder = mkdtempSync(join(tmpdir(), 'certwarden-renew-'));
@@ -60,6 +89,7 @@ beforeAll(async () => {
           accounts: [{ accountId: ACCOUNT }],
           endpoints: { acm: aws.endpoint },
         },
+        { kind: 'azure-key-vault', name: 'kv', vaults: [{ url: vault.url }], credentials: { type: 'default' } },
       ],
       approval: { tags: { approval: 'required' }, kinds: ['code-signing'], caCertificates: true, timeoutMinutes: 60 },
     }),
@@ -83,6 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await aws.close();
+  await vault.close();
   await eventBridge.close();
   rmSync(folder, { recursive: true, force: true });
 });
@@ -111,15 +142,18 @@ async function duePrivateCertificate(tags: Record<string, string> = {}): Promise
 }
 
 /** The Certificate Expiring event EventBridge hands the state machine (its `detail`, as evaluate sends it). */
-async function expiringEvent(certificate: FakeAcmCertificate) {
-  const locationId = locationIdOf('aws-acm', certificate.arn);
+async function expiringEvent(
+  certificate: Pick<FakeAcmCertificate, 'arn'>,
+  sourceKind: 'aws-acm' | 'azure-key-vault' = 'aws-acm',
+) {
+  const locationId = locationIdOf(sourceKind, certificate.arn);
   const place = (await inventory.store.getLocation(locationId))!;
   return {
     version: '0',
     id: `event-${certificate.arn}`,
     'detail-type': 'Certificate Expiring',
     source: 'certwarden',
-    detail: { locationId, fingerprint: place.fingerprint, sourceKind: 'aws-acm', thresholdId: '30d' },
+    detail: { locationId, fingerprint: place.fingerprint, sourceKind, thresholdId: '30d' },
   };
 }
 
@@ -234,5 +268,65 @@ describe('the renew function in the renewal workflow', () => {
     const skipped = await run('RenewStart', await expiringEvent(fresh));
     expect(skipped.result).toMatchObject({ outcome: 'skipped', message: 'acm-private-ca: not due; nothing done' });
     expect(acm.renewCalls).not.toContain(fresh.arn);
+  });
+});
+
+describe('a Key Vault place in the renewal workflow', () => {
+  const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+
+  /** A Key Vault certificate 20 days from expiry whose next order is `issuance`, synced; its expiring event. */
+  async function dueVaultCertificate(name: string, issuance: FakeIssuance) {
+    vault.add(name, {
+      der: await leaves.issue(`${name}.example.com`, new Date(NOW.getTime() + 20 * 86_400_000)),
+      policy: { issuerName: 'DigiCert' },
+    });
+    vault.issuances.set(name, issuance);
+    const source = new AzureKeyVaultSource({
+      name: 'kv',
+      vaults: [{ url: vault.url }],
+      clientFor: (v) =>
+        createKeyVaultClient(v.url, mockKeyVault.credential, {
+          tlsOptions: { ca: mockKeyVault.tls!.caPem },
+          disableChallengeResourceVerification: true,
+        }),
+    });
+    await syncSource({ source, store: inventory.store, clock: systemClock });
+    return expiringEvent({ arn: vault.placeId(name) }, 'azure-key-vault');
+  }
+
+  it('orders once at the start, hands the order to the Wait loop at once, and its looks find the new version', async () => {
+    const next = await leaves.issue('shop.example.com', new Date(NOW.getTime() + 400 * 86_400_000));
+    const event = await dueVaultCertificate('shop', { polls: 4, der: next });
+
+    const started = await run('RenewStart', event);
+    const firstLook = await run('CheckRenewal', started);
+    const ended = await untilInPlace(firstLook);
+
+    expect(started.result).toMatchObject({ outcome: 'pending', replayed: false });
+    expect(firstLook.result).toMatchObject({ outcome: 'pending', renewalId: started.result.renewalId });
+    expect(firstLook.result.message).toMatch(/still in progress at DigiCert \(Pending issuance\.\)/);
+    expect(ended.result.outcome).toBe('succeeded');
+    expect(vault.requestCount('createCertificate')).toBe(1);
+    expect(types()).toEqual(['Renewal Requested', 'Renewal Succeeded']);
+    const [attempt] = await ledger().attemptsAt(event.detail.locationId);
+    expect(attempt).toMatchObject({ state: 'succeeded', newFingerprint: sha256(next) });
+  });
+
+  it("fails the execution with the issuer's words when the order is refused after the start", async () => {
+    const refusal = 'Order 4712 rejected by DigiCert: domain control validation failed for pay.example.com';
+    const event = await dueVaultCertificate('pay', {
+      polls: 3,
+      error: { code: 'CertificateIssuanceFailed', message: refusal },
+    });
+
+    const started = await run('RenewStart', event);
+    const ended = await untilInPlace(started);
+
+    expect(started.result.outcome).toBe('pending');
+    expect(ended.result).toMatchObject({
+      outcome: 'failed',
+      message: `the issuer refused (DigiCert): CertificateIssuanceFailed: ${refusal}`,
+    });
+    expect(types()).toEqual(['Renewal Requested', 'Renewal Failed']);
   });
 });

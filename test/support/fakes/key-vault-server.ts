@@ -16,6 +16,8 @@ import { seededRandom } from './seeded-random';
  * - `GET /certificates/{name}/` (latest) and `/certificates/{name}/{version}` → CertificateBundle with `cer`
  *   (base64 DER), `x5t` (base64url SHA-1), `policy`, `attributes` (Unix seconds), `tags`;
  * - `GET /certificates/{name}/policy` → CertificatePolicy;
+ * - `POST /certificates/{name}/create`, `GET` and `DELETE /certificates/{name}/pending` → CertificateOperation (an
+ *   order, planned with `issuances`);
  * - the bearer challenge: a request without `Authorization: Bearer <token>` gets 401 with
  *   `WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>", resource="https://vault.azure.net"`;
  * - `/secrets/...` (where private keys live) answers 403 and is counted, so a test can prove it never came.
@@ -36,17 +38,20 @@ export type KeyVaultOperation =
   | 'getCertificatePolicy'
   | 'createCertificate'
   | 'getCertificateOperation'
+  | 'deleteCertificateOperation'
   | 'secrets'
   | 'other';
 
 /**
  * How the vault's next certificate order (create certificate) goes: `polls` reads of the pending operation answered
- * inProgress, then a new version with `der`, or the issuer's `error` (status failed).
+ * inProgress, then a new version with `der`, or the issuer's `error` (status failed), or `cancelled` (someone
+ * cancelled the order at the vault: status cancelled, no error).
  */
 export interface FakeIssuance {
   polls: number;
   der?: Uint8Array;
   error?: { code: string; message: string };
+  cancelled?: boolean;
 }
 
 export type LifetimeActionType = 'AutoRenew' | 'EmailContacts';
@@ -503,7 +508,8 @@ export class FakeKeyVault {
         return reply(200, this.bundleJson(certificate, version, operation === 'getCertificate'));
       }
       case 'createCertificate':
-      case 'getCertificateOperation': {
+      case 'getCertificateOperation':
+      case 'deleteCertificateOperation': {
         const certificate = this.certificates.get(segments[1]);
         if (!certificate) return notFound();
         if (operation === 'createCertificate') {
@@ -514,7 +520,10 @@ export class FakeKeyVault {
         }
         if (!this.pending.has(certificate.name))
           return fail(404, 'PendingCertificateNotFound', `Pending certificate not found: ${certificate.name}`);
-        return reply(200, this.operationJson(certificate, true));
+        if (operation === 'getCertificateOperation') return reply(200, this.operationJson(certificate, true));
+        const deleted = this.operationJson(certificate);
+        this.pending.delete(certificate.name);
+        return reply(200, deleted);
       }
       default:
         return fail(400, 'BadParameter', `the fake does not serve ${request.method} ${url.pathname}`);
@@ -527,17 +536,24 @@ export class FakeKeyVault {
     if (advance && order.polls > 0) order.polls--;
     else if (advance && !order.ended) {
       order.ended = true;
-      if (!order.error && order.der) this.addVersion(certificate, order.der, true);
+      if (!order.error && !order.cancelled && order.der) this.addVersion(certificate, order.der, true);
     }
     const failed = order.ended && order.error !== undefined;
-    const done = order.ended && !failed;
+    const cancelled = order.ended && !failed && order.cancelled === true;
+    const done = order.ended && !failed && !cancelled;
     return {
       id: `${this.placeId(certificate.name)}/pending`,
       issuer: { name: certificate.policy.issuerName },
       csr: 'MIIB',
-      cancellation_requested: false,
-      status: failed ? 'failed' : done ? 'completed' : 'inProgress',
-      status_details: failed ? order.error!.message : done ? '' : 'Pending issuance.',
+      cancellation_requested: order.cancelled === true,
+      status: failed ? 'failed' : cancelled ? 'cancelled' : done ? 'completed' : 'inProgress',
+      status_details: failed
+        ? order.error!.message
+        : cancelled
+          ? 'Certificate operation cancelled.'
+          : done
+            ? ''
+            : 'Pending issuance.',
       ...(failed ? { error: order.error } : {}),
       ...(done ? { target: this.placeId(certificate.name) } : {}),
       request_id: order.requestId,
@@ -659,6 +675,8 @@ function operationOf(method: string, segments: string[]): KeyVaultOperation {
   if (collection === 'secrets' || collection === 'deletedsecrets') return 'secrets';
   if (method === 'POST' && collection === 'certificates' && third === 'create' && rest.length === 0)
     return 'createCertificate';
+  if (method === 'DELETE' && collection === 'certificates' && third === 'pending' && rest.length === 0)
+    return 'deleteCertificateOperation';
   if (method !== 'GET' || collection !== 'certificates' || rest.length > 0) return 'other';
   if (name === undefined) return 'listCertificates';
   if (third === undefined || third === '') return 'getCertificate';
