@@ -39,6 +39,7 @@ import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-nam
 import { AlertPipeline } from './alert-pipeline';
 import { RenewalWorkflow } from './renewal-workflow';
 import { ApprovalConfig } from '../lib/domain/approval';
+import { RENEWAL_WATCH_HOURS } from '../lib/domain/renewal-workflow';
 import { pascal } from './construct-ids';
 import { envelopeSchema, loadEventSchemas, schemaNameOf, type EventSchemaDefinition } from './event-schemas';
 import { bundlingFor, DEPLOYMENT_FILE, FUNCTION_ENTRIES, LAMBDA_RUNTIME, type FunctionRole } from './function-bundling';
@@ -258,6 +259,13 @@ export interface CertificateInventoryProps {
    * @default false
    */
   readonly renewalWorkflow?: boolean;
+  /**
+   * How long the renewal workflow watches a renewal the provider is still at before it fails it (the config's
+   * `renewal.watchHours`, 1 to 720).
+   *
+   * @default 24
+   */
+  readonly renewalWatchHours?: number;
 }
 
 /**
@@ -400,6 +408,7 @@ export class CertificateInventory extends Construct {
       this.renewalWorkflow = new RenewalWorkflow(this, {
         sources,
         approval,
+        watchHours: props.renewalWatchHours ?? RENEWAL_WATCH_HOURS.default,
         deploymentFile: this.deploymentFile,
         roleName: renewRoleName(props.stage),
         removalPolicy: this.removalPolicy,

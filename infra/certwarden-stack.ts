@@ -53,6 +53,7 @@ export class CertwardenStack extends Stack {
       reports: config.reports,
       approval: config.renewal.approval,
       renewalWorkflow: config.renewal.workflow,
+      renewalWatchHours: config.renewal.watchHours,
     });
     new CfnOutput(this, 'TableName', {
       description: "The inventory table (the CLI's --table with --store aws)",

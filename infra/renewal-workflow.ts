@@ -18,6 +18,8 @@ export interface RenewalWorkflowProps {
   readonly sources: SourceConfig[];
   /** The config's `renewal.approval`, parsed: the task's timeout is its `timeoutMinutes`. */
   readonly approval: ApprovalConfig;
+  /** How long a renewal the provider is still at is watched before it fails (the config's `renewal.watchHours`). */
+  readonly watchHours: number;
   /** The deployment file bundled beside the renew function (its sources and approval scope). */
   readonly deploymentFile: string;
   /** The renew function's role name: a member account's MemberAccountRole trusts it by name. */
@@ -47,16 +49,13 @@ export const STATE_MACHINE_TRACING_ACTIONS = [
   'xray:PutTraceSegments',
 ];
 
-/** How long the workflow waits between two looks at a renewal the provider is still at. */
-export const RENEWAL_POLL_INTERVAL = Duration.minutes(1);
-
 /**
  * The deployed renewal (docs/architecture.md, "Renewal workflow and approval"): a Step Functions state machine,
  * started by a rule on Certificate Expiring events of the places certwarden can renew, whose every task calls the
  * renew function (functions/renew/handler.ts) with one step of lib/use-cases/renew.ts:
  *
  * Start → (Approval Required: WaitForApproval, a task token, until an answer or `timeoutMinutes`) → renew →
- * (pending: Wait → Check, again) → Renewed | RenewalFailed; Denied ends without renewing, a timeout escalates and
+ * (pending: Wait, a minute at first and longer as it lasts → Check, again, for `watchHours`) → Renewed | RenewalFailed; Denied ends without renewing, a timeout escalates and
  * fails closed. The waits are states, not a sleeping Lambda.
  */
 export class RenewalWorkflow {
@@ -76,6 +75,7 @@ export class RenewalWorkflow {
       environment: {
         CERTWARDEN_TABLE: inventory.table.tableName,
         CERTWARDEN_EVENT_BUS: inventory.eventBus.eventBusName,
+        CERTWARDEN_RENEWAL_WATCH_HOURS: String(props.watchHours),
       },
     });
     this.grant(inventory, props.sources);
@@ -195,7 +195,8 @@ export class RenewalWorkflow {
     });
     const expired = step('ApprovalExpired', { step: RENEW_STEP.expired, requestId });
     const check = step('CheckRenewal', { step: RENEW_STEP.check, ...fromResult });
-    const wait = new sfn.Wait(scope, 'WaitForProvider', { time: sfn.WaitTime.duration(RENEWAL_POLL_INTERVAL) });
+    // The function says how long to wait before its next look (lib/domain/renewal-workflow.ts watchIntervalSeconds).
+    const wait = new sfn.Wait(scope, 'WaitForProvider', { time: sfn.WaitTime.secondsPath('$.result.waitSeconds') });
 
     const renewed = new sfn.Succeed(scope, 'Renewed');
     const nothingToDo = new sfn.Succeed(scope, 'NothingToDo', {

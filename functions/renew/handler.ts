@@ -12,6 +12,7 @@ import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { lazySecretsManagerFetcher } from '../../lib/adapters/secrets-manager';
 import { createRenewer, type ConfiguredRenewer } from '../../lib/connectors/renewer-from-config';
 import { ApprovalConfig } from '../../lib/domain/approval';
+import { RENEWAL_WATCH_HOURS, watchIntervalSeconds } from '../../lib/domain/renewal-workflow';
 import type { CertificateRenewer } from '../../lib/ports/certificate-renewer';
 import type { SourceKind } from '../../lib/ports/certificate-source';
 import { systemClock } from '../../lib/ports/clock';
@@ -44,6 +45,11 @@ const env = loadEnv(
     CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
     CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     CERTWARDEN_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
+    /** The config's `renewal.watchHours` (infra/renewal-workflow.ts). */
+    CERTWARDEN_RENEWAL_WATCH_HOURS: z._default(
+      z.coerce.number().check(z.int(), z.minimum(1), z.maximum(RENEWAL_WATCH_HOURS.max)),
+      RENEWAL_WATCH_HOURS.default,
+    ),
   }),
 );
 const deployment = loadDeployment(env.CERTWARDEN_DEPLOYMENT);
@@ -97,7 +103,7 @@ async function contextFor(locationId: string): Promise<RenewalContext> {
 }
 
 /** How long the workflow watches a renewal the provider is still at before it fails it. */
-const GIVE_UP_AFTER_MS = 60 * 60_000;
+const GIVE_UP_AFTER_MS = env.CERTWARDEN_RENEWAL_WATCH_HOURS * 3_600_000;
 
 const resultOf = (
   report: Pick<RenewReport, 'outcome' | 'attempt' | 'message' | 'approvalRequest'>,
@@ -110,6 +116,9 @@ const resultOf = (
   requestId: report.approvalRequest?.requestId ?? null,
   message: report.message,
   replayed: false,
+  waitSeconds: watchIntervalSeconds(
+    report.attempt ? systemClock.now().getTime() - Date.parse(report.attempt.requestedAt) : 0,
+  ),
 });
 
 /** The start, once per (location, certificate): the idempotency record lives in the inventory table. */
@@ -161,6 +170,7 @@ async function step(input: RenewStepInput, context: Context): Promise<RenewStepR
         requestId: input.requestId,
         message: attached ? 'waiting for an answer' : `request ${input.requestId} is not pending`,
         replayed: false,
+        waitSeconds: watchIntervalSeconds(0),
       };
     }
     case RENEW_STEP.approved:

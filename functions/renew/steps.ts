@@ -41,4 +41,6 @@ export interface RenewStepResult {
   message: string;
   /** True when the start was a redelivery, answered from its idempotency record: nothing was done again. */
   replayed: boolean;
+  /** Seconds the Wait state waits before the next look at a pending renewal (watchIntervalSeconds). */
+  waitSeconds: number;
 }

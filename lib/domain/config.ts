@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ApprovalConfig } from './approval';
+import { RENEWAL_WATCH_HOURS } from './renewal-workflow';
 import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
@@ -554,6 +555,11 @@ export const CertwardenConfig = z
         workflow: z.boolean().default(false),
         /** Which renewals wait for a person's approval, and for how long (lib/domain/approval.ts). */
         approval: ApprovalConfig.prefault({}),
+        /**
+         * How long the deployed workflow watches a renewal the provider is still at (a Key Vault order at a public
+         * CA) before it fails it with Renewal Failed. @default 24
+         */
+        watchHours: z.number().int().min(1).max(RENEWAL_WATCH_HOURS.max).default(RENEWAL_WATCH_HOURS.default),
       })
       .prefault({}),
     /** The deployed sync's fan-out. */

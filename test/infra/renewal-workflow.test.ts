@@ -22,6 +22,7 @@ const { stack, template } = inventoryTemplate({
     { kind: 'aws-iam', name: 'iam' },
   ],
   approval: { timeoutMinutes: 90 },
+  renewalWatchHours: 72,
 });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -85,9 +86,11 @@ describe('the renewal workflow', () => {
     expect(states.Approved.Next).toBe('Outcome');
   });
 
-  it('polls a pending renewal with a Wait state, not a sleeping function', () => {
-    expect(states.WaitForProvider).toEqual({ Type: 'Wait', Seconds: 60, Next: 'CheckRenewal' });
+  it('polls a pending renewal with a Wait state as long as the function says, for the configured watch', () => {
+    expect(states.WaitForProvider).toEqual({ Type: 'Wait', SecondsPath: '$.result.waitSeconds', Next: 'CheckRenewal' });
     expect(states.CheckRenewal.Next).toBe('Outcome');
+    const [, renew] = ofType('AWS::Lambda::Function').find(([id]) => id === renewId)!;
+    expect(renew.Properties.Environment.Variables.CERTWARDEN_RENEWAL_WATCH_HOURS).toBe('72');
   });
 
   it('is started by Certificate Expiring events of the kinds certwarden renews, with retries and a DLQ', () => {

@@ -185,7 +185,8 @@ describe('the renew function in the renewal workflow', () => {
     const redelivered = await run('RenewStart', event);
     const ended = await untilInPlace(started);
 
-    expect(started.result).toMatchObject({ outcome: 'pending', replayed: false });
+    // The Wait state reads how long to wait from the result (SecondsPath): a minute, so soon after the request.
+    expect(started.result).toMatchObject({ outcome: 'pending', replayed: false, waitSeconds: 60 });
     expect(redelivered.result).toMatchObject({ ...started.result, replayed: true });
     expect(ended.result.outcome).toBe('succeeded');
     expect(acm.renewCalls.filter((arn) => arn === certificate.arn)).toHaveLength(1);
