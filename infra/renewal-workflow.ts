@@ -195,6 +195,14 @@ export class RenewalWorkflow {
     });
     const expired = step('ApprovalExpired', { step: RENEW_STEP.expired, requestId });
     const check = step('CheckRenewal', { step: RENEW_STEP.check, ...fromResult });
+    // A look never renews (the renewer's check), so one that failed or outlasted the function (a provider slow
+    // through all its retries) is tried again rather than failing the execution with no Renewal Failed.
+    check.addRetry({
+      errors: [sfn.Errors.TASKS_FAILED, sfn.Errors.TIMEOUT],
+      interval: Duration.minutes(1),
+      backoffRate: 2,
+      maxAttempts: 2,
+    });
     // The function says how long to wait before its next look (lib/domain/renewal-workflow.ts watchIntervalSeconds).
     const wait = new sfn.Wait(scope, 'WaitForProvider', { time: sfn.WaitTime.secondsPath('$.result.waitSeconds') });
 

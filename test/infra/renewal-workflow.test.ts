@@ -89,6 +89,13 @@ describe('the renewal workflow', () => {
   it('polls a pending renewal with a Wait state as long as the function says, for the configured watch', () => {
     expect(states.WaitForProvider).toEqual({ Type: 'Wait', SecondsPath: '$.result.waitSeconds', Next: 'CheckRenewal' });
     expect(states.CheckRenewal.Next).toBe('Outcome');
+    // A look is safe to repeat: one that failed or timed out is tried again before the execution fails.
+    expect(states.CheckRenewal.Retry).toContainEqual({
+      ErrorEquals: ['States.TaskFailed', 'States.Timeout'],
+      IntervalSeconds: 60,
+      BackoffRate: 2,
+      MaxAttempts: 2,
+    });
     const [, renew] = ofType('AWS::Lambda::Function').find(([id]) => id === renewId)!;
     expect(renew.Properties.Environment.Variables.CERTWARDEN_RENEWAL_WATCH_HOURS).toBe('72');
   });
