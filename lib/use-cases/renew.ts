@@ -105,13 +105,17 @@ export async function renew(input: RenewInput): Promise<RenewReport> {
     return { ...base, outcome: 'skipped', message: `${decision.method}: ${why}; nothing done` };
   }
   const approvalReason = input.approval && approvalReasonOf(place, input.approval);
+  const key = { locationId: place.locationId, fingerprint };
+  const earlier = renewer?.check ? await input.ledger.attempt(key) : undefined;
   if (input.dryRun) {
+    if (earlier?.state === 'pending') {
+      const since = `renewal ${earlier.renewalId} pending at the provider since ${earlier.requestedAt}`;
+      return { ...base, outcome: 'planned', message: `${since}: would look at it again, not renew` };
+    }
     const waits = approvalReason ? `; waits for approval first (${approvalReason})` : '';
     return { ...base, outcome: 'planned', message: `${planOf(place, decision, renewer)}${waits}` };
   }
 
-  const key = { locationId: place.locationId, fingerprint };
-  const earlier = renewer?.check ? await input.ledger.attempt(key) : undefined;
   if (earlier?.state === 'pending') {
     // The provider is still at this certificate's renewal: look at it again rather than start a second one. No time
     // limit here: whoever asked sees where it stands; the deployed workflow's own looks give up after theirs.

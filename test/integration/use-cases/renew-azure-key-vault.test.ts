@@ -132,12 +132,13 @@ async function renewalWorld() {
     placeOf,
     /** Renewal Requested, Succeeded, Failed… as published, in order. */
     events: () => events.events.map((event) => event.detailType),
-    renew: (name: string, poll?: PollSettings) =>
+    renew: (name: string, poll?: PollSettings, options: { dryRun?: boolean } = {}) =>
       inVirtualTime(() =>
         renew({
           ...context(poll),
           locationId: locationIdOf('azure-key-vault', vault.placeId(name)),
           requestedBy: 'alice',
+          ...options,
         }),
       ),
     /** The workflow's CheckRenewal step: one look at a pending attempt. */
@@ -280,9 +281,14 @@ describe('watching a Key Vault order the renewal left pending', () => {
   it('renewing a place again while its order is in progress looks at that order instead of ordering a second time', async () => {
     const { world, attempt, next } = await orderLeftPending('shop', { polls: 3 });
 
+    const planned = await world.renew('shop', undefined, { dryRun: true });
     const again = await world.renew('shop');
     const third = await world.renew('shop');
 
+    expect(planned).toMatchObject({
+      outcome: 'planned',
+      message: `renewal ${attempt.renewalId} pending at the provider since ${attempt.requestedAt}: would look at it again, not renew`,
+    });
     expect([again.outcome, third.outcome]).toEqual(['pending', 'succeeded']);
     expect(again.message).toMatch(/still in progress at DigiCert \(Pending issuance\.\); run renew again to check$/);
     expect([again.attempt?.renewalId, third.attempt?.renewalId]).toEqual([attempt.renewalId, attempt.renewalId]);
