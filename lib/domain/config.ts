@@ -4,7 +4,7 @@ import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
-import { isDnsName, parseEndpoint, portsOf } from './tls-endpoints';
+import { isDnsName, parseEndpoint, portsOf, STARTTLS_PROTOCOLS } from './tls-endpoints';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -215,7 +215,15 @@ export const LocalFilesSourceConfig = z.strictObject({
   pkcs12PasswordFile: z.string().min(1).optional(),
 });
 
-/** `host`, `host:port`, `host:from-to`, `[v6]:port`, or the same as an object with several ports and SNI names. */
+/** TLS asked for after a plaintext protocol's prelude, rather than spoken from the first byte. */
+const Starttls = z.enum(STARTTLS_PROTOCOLS, {
+  error: `expected a STARTTLS protocol: ${STARTTLS_PROTOCOLS.join(', ')} (leave it out for TLS from the first byte)`,
+});
+
+/**
+ * `host`, `host:port`, `host:from-to`, `[v6]:port`, each optionally after `smtp://` (any STARTTLS protocol), or the
+ * same as an object with several ports and SNI names.
+ */
 const TlsEndpoint = z.union([
   z.string().superRefine((text, context) => {
     try {
@@ -228,7 +236,8 @@ const TlsEndpoint = z.union([
     .strictObject({
       host: z.string().refine((host) => {
         try {
-          return parseEndpoint(host).ports === undefined;
+          const spec = parseEndpoint(host);
+          return spec.ports === undefined && spec.starttls === undefined;
         } catch {
           return false;
         }
@@ -240,6 +249,8 @@ const TlsEndpoint = z.union([
         .optional(),
       /** Names sent as SNI, one connection each. @default the host's own name (none for an IP address) */
       serverNames: z.array(z.string().refine(isDnsName, 'expected a DNS name')).min(1).optional(),
+      /** The plaintext protocol spoken before TLS is asked for; its own port when `ports` is left out. @default none */
+      starttls: Starttls.optional(),
     })
     .superRefine((spec, context) => {
       try {
@@ -269,7 +280,14 @@ export const TlsEndpointSourceConfig = z
     ...common,
     endpoints: z.array(TlsEndpoint).min(1).optional(),
     groups: z
-      .array(z.strictObject({ name: groupName, endpoints: z.array(TlsEndpoint).min(1) }))
+      .array(
+        z.strictObject({
+          name: groupName,
+          endpoints: z.array(TlsEndpoint).min(1),
+          /** The STARTTLS protocol of the group's endpoints that name none. @default none */
+          starttls: Starttls.optional(),
+        }),
+      )
       .min(1)
       .optional(),
     /**

@@ -1,5 +1,6 @@
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer } from 'node:tls';
+import { createSecureContext, createServer, TLSSocket } from 'node:tls';
+import type { StarttlsProtocol } from '../../lib/domain/tls-endpoints';
 import { issueCertificate, privateKeyPem, type IssuedCertificate } from '../../lib/x509/factory';
 
 /** A server on 127.0.0.1 and what it saw. */
@@ -135,4 +136,137 @@ export async function testPki(now: Date): Promise<TestPki> {
         notAfter: days(30),
       }),
   };
+}
+
+/** How a STARTTLS server behaves at the client's request for TLS. */
+export type StarttlsBehaviour = 'upgrade' | 'refuse' | 'hang';
+
+/** A protocol's plaintext side as a server speaks it: its greeting, and its answer to each request. */
+interface Dialect {
+  greeting?: string;
+  /** Requests are CRLF lines (else each chunk read is one request: the client writes each in one go). */
+  lines: boolean;
+  answer(request: Buffer, behaviour: StarttlsBehaviour): { reply: string | Buffer; tls?: true; end?: true } | null;
+}
+
+const ldapResponse = (code: number, diagnostic: string) => {
+  const message = Buffer.from(diagnostic, 'latin1');
+  const result = Buffer.concat([Buffer.from([0x0a, 0x01, code, 0x04, 0x00, 0x04, message.length]), message]);
+  const response = Buffer.concat([Buffer.from([0x78, result.length]), result]);
+  return Buffer.concat([Buffer.from([0x30, response.length + 3, 0x02, 0x01, 0x01]), response]);
+};
+
+const DIALECTS: Record<StarttlsProtocol, Dialect> = {
+  smtp: {
+    greeting: '220 mail.test ESMTP\r\n',
+    lines: true,
+    answer: (request, behaviour) => {
+      const line = request.toString();
+      if (line.startsWith('EHLO ')) return { reply: '250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n' };
+      if (line === 'QUIT') return { reply: '221 2.0.0 Bye\r\n', end: true };
+      if (line !== 'STARTTLS') return { reply: '500 5.5.2 Error: command not recognized\r\n' };
+      if (behaviour === 'refuse') return { reply: '454 4.7.0 TLS not available\r\n' };
+      return behaviour === 'hang' ? null : { reply: '220 2.0.0 Ready to start TLS\r\n', tls: true };
+    },
+  },
+  imap: {
+    greeting: '* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n',
+    lines: true,
+    answer: (request, behaviour) => {
+      const [tag, command] = request.toString().split(' ');
+      if (command === 'LOGOUT') return { reply: `* BYE\r\n${tag} OK LOGOUT completed\r\n`, end: true };
+      if (command !== 'STARTTLS') return { reply: `${tag} BAD unknown command\r\n` };
+      if (behaviour === 'refuse') return { reply: `* CAPABILITY IMAP4rev1\r\n${tag} NO TLS not available\r\n` };
+      return behaviour === 'hang' ? null : { reply: `${tag} OK Begin TLS negotiation now\r\n`, tls: true };
+    },
+  },
+  pop3: {
+    greeting: '+OK POP3 ready\r\n',
+    lines: true,
+    answer: (request, behaviour) => {
+      const line = request.toString();
+      if (line === 'QUIT') return { reply: '+OK bye\r\n', end: true };
+      if (line !== 'STLS') return { reply: '-ERR unknown command\r\n' };
+      if (behaviour === 'refuse') return { reply: '-ERR TLS not available\r\n' };
+      return behaviour === 'hang' ? null : { reply: '+OK Begin TLS negotiation\r\n', tls: true };
+    },
+  },
+  ftp: {
+    greeting: '220-Welcome to the test FTP server\r\n220 ready\r\n',
+    lines: true,
+    answer: (request, behaviour) => {
+      const line = request.toString();
+      if (line === 'QUIT') return { reply: '221 Goodbye\r\n', end: true };
+      if (line !== 'AUTH TLS') return { reply: '500 unknown command\r\n' };
+      if (behaviour === 'refuse') return { reply: '534 TLS not available\r\n' };
+      return behaviour === 'hang' ? null : { reply: '234 AUTH TLS successful\r\n', tls: true };
+    },
+  },
+  ldap: {
+    lines: false,
+    answer: (request, behaviour) => {
+      // UnbindRequest [APPLICATION 2], then the ExtendedRequest [APPLICATION 23].
+      if (request[5] === 0x42) return { reply: Buffer.alloc(0), end: true };
+      if (request[5] !== 0x77) return { reply: ldapResponse(2, 'unexpected request') };
+      if (behaviour === 'refuse') return { reply: ldapResponse(52, 'TLS not configured') };
+      return behaviour === 'hang' ? null : { reply: ldapResponse(0, ''), tls: true };
+    },
+  },
+  postgres: {
+    lines: false,
+    answer: (request, behaviour) => {
+      if (request.readUInt32BE(4) !== 80_877_103) return { reply: 'E', end: true };
+      if (behaviour === 'refuse') return { reply: 'N' };
+      return behaviour === 'hang' ? null : { reply: 'S', tls: true };
+    },
+  },
+};
+
+/** A STARTTLS server and the plaintext requests it was sent. */
+export interface LocalStarttlsServer extends LocalServer {
+  /** Each connection's plaintext requests, in order: CRLF lines, or hex for binary protocols. */
+  requests(): string[][];
+}
+
+/**
+ * A server on 127.0.0.1 speaking `protocol`'s plaintext prelude, then TLS serving `chain` (leaf first, in that order)
+ * when asked for it (`upgrade`), or refusing (`refuse`: SMTP 454, IMAP NO, POP3 -ERR, FTP 534, LDAP resultCode 52
+ * unavailable, PostgreSQL N), or never answering the request (`hang`).
+ */
+export async function starttlsServer(
+  protocol: StarttlsProtocol,
+  chain: IssuedCertificate[],
+  { behaviour = 'upgrade', counter }: { behaviour?: StarttlsBehaviour; counter?: ConnectionCounter } = {},
+): Promise<LocalStarttlsServer> {
+  const dialect = DIALECTS[protocol];
+  const secureContext = createSecureContext(await contextOf(chain));
+  const requests: string[][] = [];
+  const server = createTcpServer((socket) => {
+    const seen: string[] = [];
+    requests.push(seen);
+    let buffered = Buffer.alloc(0);
+    socket.on('error', () => {});
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = dialect.lines ? buffered.indexOf('\r\n') : buffered.length > 0 ? buffered.length : -1;
+        if (end < 0) return;
+        const request = buffered.subarray(0, end);
+        buffered = buffered.subarray(dialect.lines ? end + 2 : end);
+        seen.push(dialect.lines ? request.toString() : request.toString('hex'));
+        const answer = dialect.answer(request, behaviour);
+        if (!answer) return;
+        socket.write(answer.reply);
+        if (answer.end) socket.end();
+        if (answer.tls) {
+          socket.off('data', onData);
+          new TLSSocket(socket, { isServer: true, secureContext }).on('error', () => {});
+          return;
+        }
+      }
+    };
+    socket.on('data', onData);
+    if (dialect.greeting) socket.write(dialect.greeting);
+  });
+  return { ...(await listen(server, counter)), requests: () => requests };
 }

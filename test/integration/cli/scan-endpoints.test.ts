@@ -57,7 +57,7 @@ describe('certwarden scan --endpoint', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.split('\n').filter(Boolean).sort()).toEqual(
       [
-        `certwarden: ${file}:3: not a host: expected host[:port], host:from-to or [ipv6]:port`,
+        `certwarden: ${file}:3: not a host: expected [protocol://]host[:port], host:from-to or [ipv6]:port (protocol, for STARTTLS: smtp, imap, pop3, ftp, ldap, postgres)`,
         `certwarden: 127.0.0.1:${refused}: connection refused`,
       ].sort(),
     );
