@@ -4,7 +4,7 @@ import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
-import { isDnsName, parseEndpoint, portsOf, STARTTLS_PROTOCOLS } from './tls-endpoints';
+import { isDnsName, isStarttlsProtocol, parseEndpoint, portsOf, STARTTLS_PROTOCOLS } from './tls-endpoints';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -215,10 +215,16 @@ export const LocalFilesSourceConfig = z.strictObject({
   pkcs12PasswordFile: z.string().min(1).optional(),
 });
 
-/** TLS asked for after a plaintext protocol's prelude, rather than spoken from the first byte. */
-const Starttls = z.enum(STARTTLS_PROTOCOLS, {
-  error: `expected a STARTTLS protocol: ${STARTTLS_PROTOCOLS.join(', ')} (leave it out for TLS from the first byte)`,
-});
+/**
+ * TLS asked for after a plaintext protocol's prelude, rather than spoken from the first byte. A refinement, not an
+ * enum: inside the endpoint union, only a refinement's message reaches the user (a type mismatch is "Invalid input").
+ */
+const Starttls = z
+  .string()
+  .refine(
+    isStarttlsProtocol,
+    `expected a STARTTLS protocol: ${STARTTLS_PROTOCOLS.join(', ')} (leave it out for TLS from the first byte)`,
+  );
 
 /**
  * `host`, `host:port`, `host:from-to`, `[v6]:port`, each optionally after `smtp://` (any STARTTLS protocol), or the

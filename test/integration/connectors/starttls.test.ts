@@ -1,6 +1,12 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { scanEndpoint, TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
-import type { StarttlsProtocol } from '../../../lib/domain/tls-endpoints';
+import {
+  configuredTargets,
+  scanEndpoint,
+  TlsEndpointSource,
+  type ScopedTarget,
+} from '../../../lib/connectors/tls-endpoint';
+import { CertwardenConfig } from '../../../lib/domain/config';
+import { endpointIdOf, type StarttlsProtocol } from '../../../lib/domain/tls-endpoints';
 import { TrustAnchors } from '../../../lib/x509/chain';
 import { collect } from '../../support/inventory';
 import {
@@ -159,5 +165,39 @@ describe('the concurrency bound over STARTTLS', () => {
     expect(scanned).toHaveLength(24);
     expect(counter.accepted).toBe(24);
     expect(counter.high).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('configured STARTTLS targets', () => {
+  it('takes the protocol from the endpoint, else from its group, and the protocol port when none is given', async () => {
+    const [config] = CertwardenConfig.parse({
+      sources: [
+        {
+          kind: 'tls-endpoint',
+          name: 'mail',
+          endpoints: ['smtp://mx.example.com:587', 'www.example.com'],
+          groups: [
+            {
+              name: 'mailboxes',
+              starttls: 'imap',
+              endpoints: [
+                'imap.example.com',
+                'pop3://pop.example.com',
+                { host: 'db.example.com', starttls: 'postgres' },
+              ],
+            },
+          ],
+        },
+      ],
+    }).sources;
+    if (config.kind !== 'tls-endpoint') throw new Error('parsed as another kind');
+    const targets = await collect(configuredTargets(config, undefined));
+    expect(targets.map((target) => `${target.scope} ${endpointIdOf(target)}`)).toEqual([
+      'endpoints smtp://mx.example.com:587',
+      'endpoints www.example.com:443',
+      'mailboxes imap://imap.example.com:143',
+      'mailboxes pop3://pop.example.com:110',
+      'mailboxes postgres://db.example.com:5432',
+    ]);
   });
 });
