@@ -115,6 +115,23 @@ describe('a server that refuses TLS', () => {
   });
 });
 
+describe('a server that is not what the endpoint says', () => {
+  it('speaks another protocol: its reply in words', async () => {
+    const { server } = await serve('pop3');
+    const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'smtp', scope: 's' });
+    expect(result.error).toBe("the SMTP server's reply is not SMTP: +OK POP3 ready");
+  });
+
+  it('hangs up in the prelude: said so, not taken for a handshake failure', async () => {
+    const server = createServer((socket) => socket.end('220 closing\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const result = await scan({ host: '127.0.0.1', port, serverName: NAME, starttls: 'smtp', scope: 's' });
+    server.close();
+    expect(result.error).toBe('the SMTP server closed the connection before TLS');
+  });
+});
+
 describe('a server that hangs in the prelude', () => {
   it.each([
     ['smtp', 'SMTP'],
