@@ -99,7 +99,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         )
         .option('--endpoints-file <file>', 'TLS endpoints to scan, one a line (# comments)')
         .option('--ca-file <file>', 'PEM of private CAs an endpoint chain may end at, besides the public roots')
-        .option('--timeout <ms>', 'per endpoint: connect and handshake (default: 5000)', positiveInteger)
+        .option('--timeout <ms>', 'per endpoint: connect, any STARTTLS and handshake (default: 5000)', positiveInteger)
         .option('--concurrency <n>', 'endpoints scanned at once (default: 16)', positiveInteger)
         .option('--json', 'endpoints: print a JSON array'),
     ),
