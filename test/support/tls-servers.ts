@@ -80,9 +80,14 @@ export async function tlsServer(chain: IssuedCertificate[], counter?: Connection
   };
 }
 
+/** A TCP server on 127.0.0.1 handing each connection to `onConnection`. */
+export async function tcpServer(onConnection: (socket: Socket) => void): Promise<LocalServer> {
+  return listen(createTcpServer(onConnection));
+}
+
 /** A TCP server that accepts and never answers: a client's handshake hangs until its own timeout. */
 export async function silentServer(): Promise<LocalServer> {
-  return listen(createTcpServer(() => {}));
+  return tcpServer(() => {});
 }
 
 /** A port that refuses connections: one a server had, closed again. */
@@ -141,12 +146,15 @@ export async function testPki(now: Date): Promise<TestPki> {
 /** How a STARTTLS server behaves at the client's request for TLS. */
 export type StarttlsBehaviour = 'upgrade' | 'refuse' | 'hang';
 
-/** A protocol's plaintext side as a server speaks it: its greeting, and its answer to each request. */
+type Reply = string | Buffer;
+
+/** A protocol's plaintext side as a server speaks it: its greeting, and how it answers each request. */
 interface Dialect {
   greeting?: string;
   /** Requests are CRLF lines (else each chunk read is one request: the client writes each in one go). */
   lines: boolean;
-  answer(request: Buffer, behaviour: StarttlsBehaviour): { reply: string | Buffer; tls?: true; end?: true } | null;
+  /** The answers to a request for TLS (ready or refused), to the end of the session (bye), or to anything else. */
+  answer(request: Buffer): { ready: Reply; refused: Reply } | { bye: Reply } | { other: Reply };
 }
 
 const ldapResponse = (code: number, diagnostic: string) => {
@@ -160,65 +168,59 @@ const DIALECTS: Record<StarttlsProtocol, Dialect> = {
   smtp: {
     greeting: '220 mail.test ESMTP\r\n',
     lines: true,
-    answer: (request, behaviour) => {
+    answer: (request) => {
       const line = request.toString();
-      if (line.startsWith('EHLO ')) return { reply: '250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n' };
-      if (line === 'QUIT') return { reply: '221 2.0.0 Bye\r\n', end: true };
-      if (line !== 'STARTTLS') return { reply: '500 5.5.2 Error: command not recognized\r\n' };
-      if (behaviour === 'refuse') return { reply: '454 4.7.0 TLS not available\r\n' };
-      return behaviour === 'hang' ? null : { reply: '220 2.0.0 Ready to start TLS\r\n', tls: true };
+      if (line.startsWith('EHLO ')) return { other: '250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n' };
+      if (line === 'QUIT') return { bye: '221 2.0.0 Bye\r\n' };
+      if (line !== 'STARTTLS') return { other: '500 5.5.2 Error: command not recognized\r\n' };
+      return { ready: '220 2.0.0 Ready to start TLS\r\n', refused: '454 4.7.0 TLS not available\r\n' };
     },
   },
   imap: {
     greeting: '* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n',
     lines: true,
-    answer: (request, behaviour) => {
+    answer: (request) => {
       const [tag, command] = request.toString().split(' ');
-      if (command === 'LOGOUT') return { reply: `* BYE\r\n${tag} OK LOGOUT completed\r\n`, end: true };
-      if (command !== 'STARTTLS') return { reply: `${tag} BAD unknown command\r\n` };
-      if (behaviour === 'refuse') return { reply: `* CAPABILITY IMAP4rev1\r\n${tag} NO TLS not available\r\n` };
-      return behaviour === 'hang' ? null : { reply: `${tag} OK Begin TLS negotiation now\r\n`, tls: true };
+      if (command === 'LOGOUT') return { bye: `* BYE\r\n${tag} OK LOGOUT completed\r\n` };
+      if (command !== 'STARTTLS') return { other: `${tag} BAD unknown command\r\n` };
+      return {
+        ready: `${tag} OK Begin TLS negotiation now\r\n`,
+        refused: `* CAPABILITY IMAP4rev1\r\n${tag} NO TLS not available\r\n`,
+      };
     },
   },
   pop3: {
     greeting: '+OK POP3 ready\r\n',
     lines: true,
-    answer: (request, behaviour) => {
+    answer: (request) => {
       const line = request.toString();
-      if (line === 'QUIT') return { reply: '+OK bye\r\n', end: true };
-      if (line !== 'STLS') return { reply: '-ERR unknown command\r\n' };
-      if (behaviour === 'refuse') return { reply: '-ERR TLS not available\r\n' };
-      return behaviour === 'hang' ? null : { reply: '+OK Begin TLS negotiation\r\n', tls: true };
+      if (line === 'QUIT') return { bye: '+OK bye\r\n' };
+      if (line !== 'STLS') return { other: '-ERR unknown command\r\n' };
+      return { ready: '+OK Begin TLS negotiation\r\n', refused: '-ERR TLS not available\r\n' };
     },
   },
   ftp: {
     greeting: '220-Welcome to the test FTP server\r\n220 ready\r\n',
     lines: true,
-    answer: (request, behaviour) => {
+    answer: (request) => {
       const line = request.toString();
-      if (line === 'QUIT') return { reply: '221 Goodbye\r\n', end: true };
-      if (line !== 'AUTH TLS') return { reply: '500 unknown command\r\n' };
-      if (behaviour === 'refuse') return { reply: '534 TLS not available\r\n' };
-      return behaviour === 'hang' ? null : { reply: '234 AUTH TLS successful\r\n', tls: true };
+      if (line === 'QUIT') return { bye: '221 Goodbye\r\n' };
+      if (line !== 'AUTH TLS') return { other: '500 unknown command\r\n' };
+      return { ready: '234 AUTH TLS successful\r\n', refused: '534 TLS not available\r\n' };
     },
   },
   ldap: {
     lines: false,
-    answer: (request, behaviour) => {
+    answer: (request) => {
       // UnbindRequest [APPLICATION 2], then the ExtendedRequest [APPLICATION 23].
-      if (request[5] === 0x42) return { reply: Buffer.alloc(0), end: true };
-      if (request[5] !== 0x77) return { reply: ldapResponse(2, 'unexpected request') };
-      if (behaviour === 'refuse') return { reply: ldapResponse(52, 'TLS not configured') };
-      return behaviour === 'hang' ? null : { reply: ldapResponse(0, ''), tls: true };
+      if (request[5] === 0x42) return { bye: Buffer.alloc(0) };
+      if (request[5] !== 0x77) return { other: ldapResponse(2, 'unexpected request') };
+      return { ready: ldapResponse(0, ''), refused: ldapResponse(52, 'TLS not configured') };
     },
   },
   postgres: {
     lines: false,
-    answer: (request, behaviour) => {
-      if (request.readUInt32BE(4) !== 80_877_103) return { reply: 'E', end: true };
-      if (behaviour === 'refuse') return { reply: 'N' };
-      return behaviour === 'hang' ? null : { reply: 'S', tls: true };
-    },
+    answer: (request) => (request.readUInt32BE(4) === 80_877_103 ? { ready: 'S', refused: 'N' } : { bye: 'E' }),
   },
 };
 
@@ -254,11 +256,13 @@ export async function starttlsServer(
         const request = buffered.subarray(0, end);
         buffered = buffered.subarray(dialect.lines ? end + 2 : end);
         seen.push(dialect.lines ? request.toString() : request.toString('hex'));
-        const answer = dialect.answer(request, behaviour);
-        if (!answer) return;
-        socket.write(answer.reply);
-        if (answer.end) socket.end();
-        if (answer.tls) {
+        const answer = dialect.answer(request);
+        if ('other' in answer) socket.write(answer.other);
+        else if ('bye' in answer) socket.end(answer.bye);
+        else if (behaviour === 'refuse') socket.write(answer.refused);
+        else if (behaviour === 'hang') return;
+        else {
+          socket.write(answer.ready);
           socket.off('data', onData);
           new TLSSocket(socket, { isServer: true, secureContext }).on('error', () => {});
           return;

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import {
   configuredTargets,
   scanEndpoint,
@@ -12,6 +11,7 @@ import { collect } from '../../support/inventory';
 import {
   ConnectionCounter,
   starttlsServer,
+  tcpServer,
   testPki,
   type LocalServer,
   type StarttlsBehaviour,
@@ -102,15 +102,13 @@ describe('a server that refuses TLS', () => {
   });
 
   it('IMAP: a BAD answer is a refusal too', async () => {
-    const server = createServer((socket) => {
+    const server = await tcpServer((socket) => {
       socket.on('error', () => {});
       socket.on('data', (line) => socket.write(`${line.toString().split(' ')[0]} BAD command unknown\r\n`));
       socket.write('* OK ready\r\n');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const result = await scan({ host: '127.0.0.1', port, serverName: NAME, starttls: 'imap', scope: 's' });
-    server.close();
+    servers.push(server);
+    const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'imap', scope: 's' });
     expect(result.error).toBe('the IMAP server refused STARTTLS: BAD command unknown');
   });
 });
@@ -123,11 +121,9 @@ describe('a server that is not what the endpoint says', () => {
   });
 
   it('hangs up in the prelude: said so, not taken for a handshake failure', async () => {
-    const server = createServer((socket) => socket.end('220 closing\r\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const result = await scan({ host: '127.0.0.1', port, serverName: NAME, starttls: 'smtp', scope: 's' });
-    server.close();
+    const server = await tcpServer((socket) => socket.end('220 closing\r\n'));
+    servers.push(server);
+    const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'smtp', scope: 's' });
     expect(result.error).toBe('the SMTP server closed the connection before TLS');
   });
 });
