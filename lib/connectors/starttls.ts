@@ -20,8 +20,8 @@ export class StarttlsError extends Error {
 }
 
 /**
- * Reads a server's replies off a plain TCP socket, a line or a count of bytes at a time, and fails with the words of
- * `closed` when the server hangs up first.
+ * Reads a server's replies off a plain TCP socket, a line or a count of bytes at a time; a read fails, in words, once
+ * the server has hung up (or sent more than a prelude ever needs) without what it waits for.
  */
 class Replies {
   private buffered = Buffer.alloc(0);

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import {
   connect,
   createSecureContext,
@@ -152,11 +152,13 @@ async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise
   return new Promise((resolve) => {
     let result: TlsScanResult | undefined;
     let stage: 'connect' | 'prelude' | 'handshake' = 'connect';
-    const tcp = protocol ? connectTcp({ host: target.host, port: target.port }) : undefined;
-    let socket = tcp ? undefined : connect({ host: target.host, port: target.port, ...tlsOptions });
+    // TLS from the first byte, or a plain TCP connection that TLS takes over after the STARTTLS prelude.
+    const direct = protocol ? undefined : connect({ host: target.host, port: target.port, ...tlsOptions });
+    const tcp: Socket = direct ?? connectTcp({ host: target.host, port: target.port });
+    let socket = direct;
     // Handed on once the socket is closed, so that a caller's concurrency bounds the sockets open. A close before
     // any result: the server hung up during the handshake (it refused the name or the client's offer).
-    (tcp ?? socket)!.once('close', () => {
+    tcp.once('close', () => {
       clearTimeout(timer);
       resolve(result ?? { target, endpoint, error: 'TLS handshake failed: the server closed the connection' });
     });
@@ -164,7 +166,7 @@ async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise
       if (result) return;
       result = outcome;
       clearTimeout(timer);
-      const open = (socket ?? tcp)!;
+      const open = socket ?? tcp;
       if (graceful) {
         open.end();
         // A server that never answers the close_notify: do not wait for it.
@@ -203,7 +205,10 @@ async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise
       });
       socket.on('error', failed);
     };
-    if (tcp && protocol) {
+    if (direct) {
+      direct.once('connect', () => (stage = 'handshake'));
+      secured(direct);
+    } else if (protocol) {
       tcp.once('connect', () => {
         stage = 'prelude';
         starttls(tcp, protocol).then(
@@ -217,9 +222,6 @@ async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise
         );
       });
       tcp.on('error', failed);
-    } else if (socket) {
-      socket.once('connect', () => (stage = 'handshake'));
-      secured(socket);
     }
   });
 }
