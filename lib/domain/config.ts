@@ -248,7 +248,7 @@ const TlsEndpoint = z.union([
           return false;
         }
       }, 'expected a DNS name or an IP address'),
-      /** Ports and `from-to` ranges. @default [443] */
+      /** Ports and `from-to` ranges. @default [443], or the STARTTLS protocol's own port */
       ports: z
         .array(z.union([z.number().int(), z.string()]))
         .min(1)

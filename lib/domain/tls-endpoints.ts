@@ -48,7 +48,7 @@ export interface TlsTarget {
 export interface EndpointSpec {
   /** A DNS name or an IP address (IPv6 without brackets). */
   host: string;
-  /** Single ports or `from-to` ranges. @default [443] */
+  /** Single ports or `from-to` ranges. @default [443], or the STARTTLS protocol's own port */
   ports?: ReadonlyArray<number | string>;
   /** Names sent as SNI, one connection each: for an IP address, or a host serving several names. @default the host's own name */
   serverNames?: readonly string[];
@@ -132,3 +132,6 @@ export function endpointIdOf({ host, port, serverName, starttls }: TlsTarget): s
   const id = serverName === null || serverName === host ? address : `${serverName}@${address}`;
   return starttls ? `${starttls}://${id}` : id;
 }
+
+/** The address an endpoint id connects to, without the SNI name: `[protocol://]host:port`. */
+export const addressOfEndpointId = (id: string): string => id.replace(/^([a-z0-9]+:\/\/)?[^@/]*@/, '$1');

@@ -1,5 +1,5 @@
 import { CertwardenConfig } from '../../../lib/domain/config';
-import { endpointIdOf, parseEndpoint, targetsOf } from '../../../lib/domain/tls-endpoints';
+import { addressOfEndpointId, endpointIdOf, parseEndpoint, targetsOf } from '../../../lib/domain/tls-endpoints';
 
 const SYNTAX =
   'expected [protocol://]host[:port], host:from-to or [ipv6]:port (protocol, for STARTTLS: smtp, imap, pop3, ftp, ldap, postgres)';
@@ -67,6 +67,18 @@ describe('endpointIdOf', () => {
     ],
   ])('%j is %s: plain TLS places as before, STARTTLS ones apart', (target, id) => {
     expect(endpointIdOf(target)).toBe(id);
+  });
+});
+
+describe('addressOfEndpointId', () => {
+  it.each([
+    ['example.com:443', 'example.com:443'],
+    ['a.lan@10.0.0.5:443', '10.0.0.5:443'],
+    ['[2001:db8::1]:443', '[2001:db8::1]:443'],
+    ['smtp://mail.example.com:25', 'smtp://mail.example.com:25'],
+    ['postgres://db.lan@10.0.0.5:5432', 'postgres://10.0.0.5:5432'],
+  ])('%s connects to %s: the SNI name dropped, the STARTTLS protocol kept', (id, address) => {
+    expect(addressOfEndpointId(id)).toBe(address);
   });
 });
 
