@@ -126,6 +126,16 @@ describe('a server that is not what the endpoint says', () => {
     const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'smtp', scope: 's' });
     expect(result.error).toBe('the SMTP server closed the connection before TLS');
   });
+
+  it('talks on without end: stopped at 64 KiB, said so', async () => {
+    const server = await tcpServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(`220-${'x'.repeat(70_000)}`);
+    });
+    servers.push(server);
+    const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'smtp', scope: 's' });
+    expect(result.error).toBe('the SMTP server sent more than 65536 bytes before TLS');
+  });
 });
 
 describe('a server that hangs in the prelude', () => {
