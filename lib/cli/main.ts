@@ -95,11 +95,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .addOption(pkcs12PasswordOption())
         .option(
           '--endpoint <host:port...>',
-          'TLS endpoints to scan (host, host:port, host:from-to, [v6]:port); nothing is stored',
+          'TLS endpoints to scan (host, host:port, host:from-to, [v6]:port; smtp://, imap://, pop3://, ftp://, ldap:// or postgres:// in front for STARTTLS); nothing is stored',
         )
         .option('--endpoints-file <file>', 'TLS endpoints to scan, one a line (# comments)')
         .option('--ca-file <file>', 'PEM of private CAs an endpoint chain may end at, besides the public roots')
-        .option('--timeout <ms>', 'per endpoint: connect and handshake (default: 5000)', positiveInteger)
+        .option('--timeout <ms>', 'per endpoint: connect, any STARTTLS and handshake (default: 5000)', positiveInteger)
         .option('--concurrency <n>', 'endpoints scanned at once (default: 16)', positiveInteger)
         .option('--json', 'endpoints: print a JSON array'),
     ),
@@ -107,6 +107,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'certwarden scan --dir /etc/ssl/private-ca --owner platform',
       'certwarden scan --dir ./certs --name shop-certs',
       'certwarden scan --endpoint example.com api.example.com:8443',
+      'certwarden scan --endpoint smtp://mail.example.com:587 postgres://db.example.com',
       'certwarden scan --endpoints-file endpoints.txt --ca-file corp-root.pem --json',
     ],
   ).action(

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { connect as connectTcp, type Socket } from 'node:net';
 import {
   connect,
   createSecureContext,
@@ -15,6 +16,7 @@ import { systemClock, type Clock } from '../ports/clock';
 import type { InventoryStore } from '../ports/inventory-store';
 import { judgeChain, TrustAnchors, type ChainVerdict } from '../x509/chain';
 import { normalize } from '../x509/parse';
+import { starttls, STARTTLS_NAMES } from './starttls';
 import { servedInOrder } from './tls-served-order';
 
 type TlsEndpointSourceConfig = Extract<SourceConfig, { kind: 'tls-endpoint' }>;
@@ -133,26 +135,30 @@ export async function scanEndpoint(target: ScopedTarget, options: TlsScanOptions
 }
 
 /**
- * One TLS handshake with a target: connects, sends SNI, completes the handshake without checking anything
- * (`rejectUnauthorized: false`: what is wrong is judged here, not refused), reads the chain, version and cipher,
- * and closes with a close_notify. No application data is ever sent. Never rejects: a failure is a result.
+ * One TLS handshake with a target: connects, speaks a STARTTLS target's plaintext prelude (lib/connectors/starttls.ts),
+ * sends SNI, completes the handshake without checking anything (`rejectUnauthorized: false`: what is wrong is judged
+ * here, not refused), reads the chain, version and cipher, and closes with a close_notify. No application data is
+ * ever sent. The timeout covers connect, prelude and handshake. Never rejects: a failure is a result.
  */
 async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise<TlsScanResult> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const endpoint = endpointIdOf(target);
+  const { starttls: protocol } = target;
+  const tlsOptions = {
+    ...(target.serverName !== null && { servername: target.serverName }),
+    secureContext: scanContext(),
+    rejectUnauthorized: false,
+  };
   return new Promise((resolve) => {
     let result: TlsScanResult | undefined;
-    let connected = false;
-    const socket = connect({
-      host: target.host,
-      port: target.port,
-      ...(target.serverName !== null && { servername: target.serverName }),
-      secureContext: scanContext(),
-      rejectUnauthorized: false,
-    });
+    let stage: 'connect' | 'prelude' | 'handshake' = 'connect';
+    // TLS from the first byte, or a plain TCP connection that TLS takes over after the STARTTLS prelude.
+    const direct = protocol ? undefined : connect({ host: target.host, port: target.port, ...tlsOptions });
+    const tcp: Socket = direct ?? connectTcp({ host: target.host, port: target.port });
+    let socket = direct;
     // Handed on once the socket is closed, so that a caller's concurrency bounds the sockets open. A close before
     // any result: the server hung up during the handshake (it refused the name or the client's offer).
-    socket.once('close', () => {
+    tcp.once('close', () => {
       clearTimeout(timer);
       resolve(result ?? { target, endpoint, error: 'TLS handshake failed: the server closed the connection' });
     });
@@ -160,42 +166,63 @@ async function handshake(target: ScopedTarget, options: TlsScanOptions): Promise
       if (result) return;
       result = outcome;
       clearTimeout(timer);
+      const open = socket ?? tcp;
       if (graceful) {
-        socket.end();
+        open.end();
         // A server that never answers the close_notify: do not wait for it.
-        setTimeout(() => socket.destroy(), 1000).unref();
-      } else socket.destroy();
+        setTimeout(() => open.destroy(), 1000).unref();
+      } else open.destroy();
+    };
+    const within = {
+      connect: '',
+      prelude: ` in the ${protocol ? STARTTLS_NAMES[protocol] : ''} prelude`,
+      handshake: ' in the TLS handshake',
     };
     const timer = setTimeout(
-      () =>
-        finish(
-          { target, endpoint, error: `timed out after ${timeoutMs} ms${connected ? ' in the TLS handshake' : ''}` },
-          false,
-        ),
+      () => finish({ target, endpoint, error: `timed out after ${timeoutMs} ms${within[stage]}` }, false),
       timeoutMs,
     );
-    socket.once('connect', () => (connected = true));
-    socket.once('secureConnect', () => {
-      try {
-        const chain = chainOf(socket);
-        if (chain.length === 0) {
-          finish({ target, endpoint, error: 'the server sent no certificate' }, true);
-          return;
+    const failed = (error: NodeJS.ErrnoException) =>
+      finish({ target, endpoint, error: reasonOf(error, stage === 'handshake') }, false);
+    const secured = (socket: TLSSocket) => {
+      socket.once('secureConnect', () => {
+        try {
+          const chain = chainOf(socket);
+          if (chain.length === 0) {
+            finish({ target, endpoint, error: 'the server sent no certificate' }, true);
+            return;
+          }
+          const verdict = verdictOf(chain, target, options);
+          const cipher = socket.getCipher();
+          const protocol = socket.getProtocol() ?? 'unknown';
+          finish(
+            { target, endpoint, served: { chain, protocol, cipher: cipher.standardName ?? cipher.name, verdict } },
+            true,
+          );
+        } catch (error) {
+          finish({ target, endpoint, error: `unreadable certificate: ${(error as Error).message}` }, true);
         }
-        const verdict = verdictOf(chain, target, options);
-        const cipher = socket.getCipher();
-        const protocol = socket.getProtocol() ?? 'unknown';
-        finish(
-          { target, endpoint, served: { chain, protocol, cipher: cipher.standardName ?? cipher.name, verdict } },
-          true,
+      });
+      socket.on('error', failed);
+    };
+    if (direct) {
+      direct.once('connect', () => (stage = 'handshake'));
+      secured(direct);
+    } else if (protocol) {
+      tcp.once('connect', () => {
+        stage = 'prelude';
+        starttls(tcp, protocol).then(
+          () => {
+            if (result) return;
+            stage = 'handshake';
+            socket = connect({ socket: tcp, ...tlsOptions });
+            secured(socket);
+          },
+          (error: Error) => finish({ target, endpoint, error: error.message }, true),
         );
-      } catch (error) {
-        finish({ target, endpoint, error: `unreadable certificate: ${(error as Error).message}` }, true);
-      }
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      finish({ target, endpoint, error: reasonOf(error, connected) }, false),
-    );
+      });
+      tcp.on('error', failed);
+    }
   });
 }
 
@@ -286,6 +313,7 @@ export class TlsEndpointSource implements CertificateSource {
     const { chain, protocol, cipher, verdict } = result.served;
     const details = {
       serverName: result.target.serverName,
+      ...(result.target.starttls && { starttls: result.target.starttls }),
       protocol,
       cipher,
       trusted: verdict.trusted,
@@ -338,9 +366,11 @@ export async function* configuredTargets(
     ...(config.groups ?? []),
   ];
   for (const group of groups) {
+    const starttls = 'starttls' in group ? group.starttls : undefined;
     for (const endpoint of group.endpoints) {
       const spec = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
-      for (const target of targetsOf(spec)) yield { ...target, scope: group.name };
+      for (const target of targetsOf({ ...(starttls && { starttls }), ...spec }))
+        yield { ...target, scope: group.name };
     }
   }
   const fromInventory = config.namesFromInventory;

@@ -1,6 +1,8 @@
 import { connect as connectTcp } from 'node:net';
 import { Duplex } from 'node:stream';
-import { connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
+import { connect as connectTls, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TlsTarget } from '../domain/tls-endpoints';
+import { starttls } from './starttls';
 
 /** TLS record content type of handshake messages, and the handshake type of the server's Certificate. */
 const HANDSHAKE_RECORD = 22;
@@ -55,33 +57,15 @@ export function certificatesOfServerFlight(received: Buffer): Buffer[] | null | 
  * without what links to nothing), and a TLS 1.3 server encrypts its Certificate message, so this is a second
  * handshake offering TLS 1.2 at most, whose Certificate message is read off the wire through a stream that copies
  * what the server sends; the connection is dropped as soon as the message is read (no application data, no
- * handshake completed). Null when the server will not speak TLS 1.2, or anything goes wrong: the order is then
- * unknown, never guessed.
+ * handshake completed); a STARTTLS target's prelude (lib/connectors/starttls.ts) is spoken on the TCP socket first.
+ * Null when the server will not speak TLS 1.2, or anything goes wrong: the order is then unknown, never guessed.
  */
-export function servedInOrder(
-  target: { host: string; port: number; serverName: string | null },
-  timeoutMs: number,
-): Promise<Buffer[] | null> {
+export function servedInOrder(target: TlsTarget, timeoutMs: number): Promise<Buffer[] | null> {
   return new Promise((resolve) => {
     const tcp = connectTcp({ host: target.host, port: target.port });
     let received = Buffer.alloc(0);
     let settled = false;
-    const wire = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, callback) {
-        tcp.write(chunk, callback);
-      },
-      final(callback) {
-        tcp.end();
-        callback();
-      },
-    });
-    const tls = connectTls({
-      socket: wire,
-      ...(target.serverName !== null && { servername: target.serverName }),
-      secureContext: tls12Context(),
-      rejectUnauthorized: false,
-    });
+    let tls: TLSSocket | undefined;
     let result: Buffer[] | null = null;
     // Handed on once the socket is closed, as scanEndpoint's first handshake is, so that a caller's concurrency
     // bounds the sockets open: a destroyed socket is closed here before the server has seen it go, while a FIN is
@@ -92,7 +76,7 @@ export function servedInOrder(
       settled = true;
       result = certificates;
       clearTimeout(timer);
-      tls.destroy();
+      tls?.destroy();
       if (graceful) {
         tcp.end();
         // A server that never answers the FIN: do not wait for it.
@@ -100,15 +84,43 @@ export function servedInOrder(
       } else tcp.destroy();
     };
     const timer = setTimeout(() => finish(null, false), timeoutMs);
-    tcp.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      received = Buffer.concat([received, chunk]);
-      const certificates = certificatesOfServerFlight(received);
-      if (certificates !== undefined) finish(certificates);
-      else wire.push(chunk);
-    });
+    /** The TLS 1.2 handshake, through a stream that copies what the server sends. */
+    const handshake = () => {
+      const wire = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          tcp.write(chunk, callback);
+        },
+        final(callback) {
+          tcp.end();
+          callback();
+        },
+      });
+      tls = connectTls({
+        socket: wire,
+        ...(target.serverName !== null && { servername: target.serverName }),
+        secureContext: tls12Context(),
+        rejectUnauthorized: false,
+      });
+      tcp.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        received = Buffer.concat([received, chunk]);
+        const certificates = certificatesOfServerFlight(received);
+        if (certificates !== undefined) finish(certificates);
+        else wire.push(chunk);
+      });
+      tls.on('error', () => finish(null));
+    };
+    const { starttls: protocol } = target;
+    if (protocol)
+      tcp.once('connect', () =>
+        starttls(tcp, protocol).then(
+          () => settled || handshake(),
+          () => finish(null),
+        ),
+      );
+    else handshake();
     tcp.on('end', () => finish(null));
     tcp.on('error', () => finish(null, false));
-    tls.on('error', () => finish(null));
   });
 }

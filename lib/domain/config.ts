@@ -5,7 +5,7 @@ import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
-import { isDnsName, parseEndpoint, portsOf } from './tls-endpoints';
+import { isDnsName, isStarttlsProtocol, parseEndpoint, portsOf, STARTTLS_PROTOCOLS } from './tls-endpoints';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -216,7 +216,21 @@ export const LocalFilesSourceConfig = z.strictObject({
   pkcs12PasswordFile: z.string().min(1).optional(),
 });
 
-/** `host`, `host:port`, `host:from-to`, `[v6]:port`, or the same as an object with several ports and SNI names. */
+/**
+ * TLS asked for after a plaintext protocol's prelude, rather than spoken from the first byte. A refinement, not an
+ * enum: inside the endpoint union, only a refinement's message reaches the user (a type mismatch is "Invalid input").
+ */
+const Starttls = z
+  .string()
+  .refine(
+    isStarttlsProtocol,
+    `expected a STARTTLS protocol: ${STARTTLS_PROTOCOLS.join(', ')} (leave it out for TLS from the first byte)`,
+  );
+
+/**
+ * `host`, `host:port`, `host:from-to`, `[v6]:port`, each optionally after `smtp://` (any STARTTLS protocol), or the
+ * same as an object with several ports and SNI names.
+ */
 const TlsEndpoint = z.union([
   z.string().superRefine((text, context) => {
     try {
@@ -229,18 +243,21 @@ const TlsEndpoint = z.union([
     .strictObject({
       host: z.string().refine((host) => {
         try {
-          return parseEndpoint(host).ports === undefined;
+          const spec = parseEndpoint(host);
+          return spec.ports === undefined && spec.starttls === undefined;
         } catch {
           return false;
         }
       }, 'expected a DNS name or an IP address'),
-      /** Ports and `from-to` ranges. @default [443] */
+      /** Ports and `from-to` ranges. @default [443], or the STARTTLS protocol's own port */
       ports: z
         .array(z.union([z.number().int(), z.string()]))
         .min(1)
         .optional(),
       /** Names sent as SNI, one connection each. @default the host's own name (none for an IP address) */
       serverNames: z.array(z.string().refine(isDnsName, 'expected a DNS name')).min(1).optional(),
+      /** The plaintext protocol spoken before TLS is asked for; its own port when `ports` is left out. @default none */
+      starttls: Starttls.optional(),
     })
     .superRefine((spec, context) => {
       try {
@@ -270,7 +287,14 @@ export const TlsEndpointSourceConfig = z
     ...common,
     endpoints: z.array(TlsEndpoint).min(1).optional(),
     groups: z
-      .array(z.strictObject({ name: groupName, endpoints: z.array(TlsEndpoint).min(1) }))
+      .array(
+        z.strictObject({
+          name: groupName,
+          endpoints: z.array(TlsEndpoint).min(1),
+          /** The STARTTLS protocol of the group's endpoints that name none. @default none */
+          starttls: Starttls.optional(),
+        }),
+      )
       .min(1)
       .optional(),
     /**

@@ -9,22 +9,51 @@ export const DEFAULT_TLS_PORT = 443;
  */
 export const MAX_PORTS_PER_ENDPOINT = 1024;
 
+/**
+ * The plaintext protocols whose servers switch to TLS on the client's request (STARTTLS and its kin): mail,
+ * directory and database servers that do not speak TLS from the first byte.
+ */
+export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres'] as const;
+export type StarttlsProtocol = (typeof STARTTLS_PROTOCOLS)[number];
+
+/** The port an endpoint written with a STARTTLS protocol and no port is scanned on: the protocol's own. */
+export const STARTTLS_DEFAULT_PORTS: Readonly<Record<StarttlsProtocol, number>> = {
+  smtp: 25,
+  imap: 143,
+  pop3: 110,
+  ftp: 21,
+  ldap: 389,
+  postgres: 5432,
+};
+
+export const isStarttlsProtocol = (value: string): value is StarttlsProtocol =>
+  (STARTTLS_PROTOCOLS as readonly string[]).includes(value);
+
+/** How an endpoint is written, for error messages. */
+export const ENDPOINT_SYNTAX =
+  `expected [protocol://]host[:port], host:from-to or [ipv6]:port ` +
+  `(protocol, for STARTTLS: ${STARTTLS_PROTOCOLS.join(', ')})`;
+
 /** One endpoint to connect to, with the name sent as SNI and checked against the certificate. */
 export interface TlsTarget {
   host: string;
   port: number;
   /** The SNI name; null for a host given as an IP address without a name (no SNI is sent then). */
   serverName: string | null;
+  /** The plaintext protocol spoken before TLS is asked for. @default TLS from the first byte */
+  starttls?: StarttlsProtocol;
 }
 
 /** How an endpoint is written in a configuration, a file or on the command line. */
 export interface EndpointSpec {
   /** A DNS name or an IP address (IPv6 without brackets). */
   host: string;
-  /** Single ports or `from-to` ranges. @default [443] */
+  /** Single ports or `from-to` ranges. @default [443], or the STARTTLS protocol's own port */
   ports?: ReadonlyArray<number | string>;
   /** Names sent as SNI, one connection each: for an IP address, or a host serving several names. @default the host's own name */
   serverNames?: readonly string[];
+  /** The plaintext protocol spoken before TLS is asked for. @default TLS from the first byte */
+  starttls?: StarttlsProtocol;
 }
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
@@ -32,11 +61,17 @@ const DNS_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9
 export const isDnsName = (value: string): boolean => DNS_NAME.test(value) && !/^[\d.]+$/.test(value);
 
 /**
- * `host`, `host:443`, `host:8000-8010`, `[2001:db8::1]:443` or a bare IPv6 address, as an endpoint spec.
+ * `host`, `host:443`, `host:8000-8010`, `[2001:db8::1]:443` or a bare IPv6 address, as an endpoint spec; with a
+ * STARTTLS protocol in front (`smtp://mail.example.com:587`), TLS is asked for after that protocol's prelude, on
+ * its own port (STARTTLS_DEFAULT_PORTS) unless one is given. The protocol is always written: a port never implies it.
  * @throws Error one line saying what is wrong with `text`.
  */
 export function parseEndpoint(text: string): EndpointSpec {
-  const trimmed = text.trim();
+  const scheme = /^\s*([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(text);
+  const starttls = scheme?.[1].toLowerCase();
+  if (starttls !== undefined && !isStarttlsProtocol(starttls))
+    throw new Error(`${text}: ${scheme![1]} is not a STARTTLS protocol (${STARTTLS_PROTOCOLS.join(', ')})`);
+  const trimmed = (scheme ? scheme[2] : text).trim();
   const bracketed = /^\[([^\]]+)\](?::(.+))?$/.exec(trimmed);
   let host: string;
   let port: string | undefined;
@@ -46,10 +81,10 @@ export function parseEndpoint(text: string): EndpointSpec {
     const colon = trimmed.lastIndexOf(':');
     [host, port] = colon < 0 ? [trimmed, undefined] : [trimmed.slice(0, colon), trimmed.slice(colon + 1)];
   }
-  if (!isIP(host) && !isDnsName(host)) throw new Error(`${text}: expected host[:port], host:from-to or [ipv6]:port`);
+  if (!isIP(host) && !isDnsName(host)) throw new Error(`${text}: ${ENDPOINT_SYNTAX}`);
   const ports = port === undefined ? undefined : [port];
   if (ports) portsOf(ports, text);
-  return { host: host.toLowerCase(), ...(ports && { ports }) };
+  return { host: host.toLowerCase(), ...(ports && { ports }), ...(starttls && { starttls }) };
 }
 
 /**
@@ -74,16 +109,29 @@ export function portsOf(ports: ReadonlyArray<number | string> | undefined, label
 /** Every connection a spec stands for: each port × each SNI name. */
 export function targetsOf(spec: EndpointSpec, label = spec.host): TlsTarget[] {
   const names = spec.serverNames?.length ? spec.serverNames : [isIP(spec.host) ? null : spec.host];
-  return portsOf(spec.ports, label).flatMap((port) =>
-    names.map((serverName) => ({ host: spec.host, port, serverName: serverName?.toLowerCase() ?? null })),
+  const { starttls } = spec;
+  const ports = spec.ports ?? (starttls ? [STARTTLS_DEFAULT_PORTS[starttls]] : undefined);
+  return portsOf(ports, label).flatMap((port) =>
+    names.map((serverName) => ({
+      host: spec.host,
+      port,
+      serverName: serverName?.toLowerCase() ?? null,
+      ...(starttls && { starttls }),
+    })),
   );
 }
 
 /**
  * The place of a target: `host:port`, `[v6]:port`, and `name@host:port` when the SNI name is not the host
- * itself (an IP address, a shared front end), so that each name a host serves is a place of its own.
+ * itself (an IP address, a shared front end), so that each name a host serves is a place of its own; with the
+ * STARTTLS protocol in front (`smtp://host:port`), so that TLS after a prelude and TLS from the first byte on one
+ * port are two places.
  */
-export function endpointIdOf({ host, port, serverName }: TlsTarget): string {
+export function endpointIdOf({ host, port, serverName, starttls }: TlsTarget): string {
   const address = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-  return serverName === null || serverName === host ? address : `${serverName}@${address}`;
+  const id = serverName === null || serverName === host ? address : `${serverName}@${address}`;
+  return starttls ? `${starttls}://${id}` : id;
 }
+
+/** The address an endpoint id connects to, without the SNI name: `[protocol://]host:port`. */
+export const addressOfEndpointId = (id: string): string => id.replace(/^([a-z0-9]+:\/\/)?[^@/]*@/, '$1');

@@ -10,6 +10,7 @@ import {
   type ServedCertificateDetail,
   type ServedCertificateResolvedDetail,
 } from '../domain/events';
+import { addressOfEndpointId } from '../domain/tls-endpoints';
 import { alertIdOf, type AlertKey, type AlertLedger } from '../ports/alert-ledger';
 import type { SourceKind } from '../ports/certificate-source';
 import type { Clock } from '../ports/clock';
@@ -235,7 +236,7 @@ export async function judgeServed(
     schemaVersion: 1,
     ...placeDetailOf(place),
     alertId: alertIdOf({ locationId: place.locationId, fingerprint, thresholdId: kind }),
-    endpoint: place.nativeId.replace(/^[^@]*@/, ''),
+    endpoint: addressOfEndpointId(place.nativeId),
     serverName,
     fingerprint,
     subject: certificate.subject,

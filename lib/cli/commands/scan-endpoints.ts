@@ -47,15 +47,12 @@ async function anchorsOf(caFile: string | undefined): Promise<TrustAnchors> {
 
 /** One result as `--json` prints it: no key material, only what was served and what is wrong with it. */
 function jsonOf(result: TlsScanResult) {
-  const { host, port, serverName } = result.target;
-  if (!result.served)
-    return { endpoint: result.endpoint, host, port, serverName, error: result.error ?? 'not scanned' };
+  const { host, port, serverName, starttls } = result.target;
+  const where = { endpoint: result.endpoint, host, port, serverName, ...(starttls && { starttls }) };
+  if (!result.served) return { ...where, error: result.error ?? 'not scanned' };
   const { protocol, cipher, verdict, chain } = result.served;
   return {
-    endpoint: result.endpoint,
-    host,
-    port,
-    serverName,
+    ...where,
     protocol,
     cipher,
     trusted: verdict.trusted,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certwarden } from '../../support/cli';
-import { refusedPort, testPki, tlsServer, type LocalServer } from '../../support/tls-servers';
+import { refusedPort, starttlsServer, testPki, tlsServer, type LocalServer } from '../../support/tls-servers';
 
 /** `certwarden scan --endpoint …`: a one-off look at what endpoints serve, every endpoint whatever the others do. */
 describe('certwarden scan --endpoint', () => {
@@ -11,6 +11,8 @@ describe('certwarden scan --endpoint', () => {
   let healthy: LocalServer;
   let lonely: LocalServer;
   let refused: number;
+  let smtp: LocalServer;
+  let refusingSmtp: LocalServer;
   let caFile: string;
 
   beforeAll(async () => {
@@ -19,6 +21,8 @@ describe('certwarden scan --endpoint', () => {
     healthy = await tlsServer([leaf, pki.intermediate]);
     lonely = await tlsServer([leaf]);
     refused = await refusedPort();
+    smtp = await starttlsServer('smtp', [leaf, pki.intermediate]);
+    refusingSmtp = await starttlsServer('smtp', [leaf], { behaviour: 'refuse' });
     dir = await mkdtemp(join(tmpdir(), 'certwarden-scan-endpoints-'));
     caFile = join(dir, 'root.pem');
     await writeFile(caFile, pki.root.pem);
@@ -26,6 +30,8 @@ describe('certwarden scan --endpoint', () => {
   afterAll(async () => {
     await healthy.close();
     await lonely.close();
+    await smtp.close();
+    await refusingSmtp.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -57,7 +63,7 @@ describe('certwarden scan --endpoint', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.split('\n').filter(Boolean).sort()).toEqual(
       [
-        `certwarden: ${file}:3: not a host: expected host[:port], host:from-to or [ipv6]:port`,
+        `certwarden: ${file}:3: not a host: expected [protocol://]host[:port], host:from-to or [ipv6]:port (protocol, for STARTTLS: smtp, imap, pop3, ftp, ldap, postgres)`,
         `certwarden: 127.0.0.1:${refused}: connection refused`,
       ].sort(),
     );
@@ -76,6 +82,39 @@ describe('certwarden scan --endpoint', () => {
         [`127.0.0.1:${refused}`, 'connection refused'],
       ].sort(),
     );
+  });
+
+  it('scans over STARTTLS with smtp:// in front, at a place of its own; a refusal is a line naming it', async () => {
+    const run = await certwarden([
+      'scan',
+      '--endpoint',
+      `smtp://127.0.0.1:${smtp.port}`,
+      `smtp://127.0.0.1:${refusingSmtp.port}`,
+      '--ca-file',
+      caFile,
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      new RegExp(`^smtp://127\\.0\\.0\\.1:${smtp.port}  ok  TLSv1\\.3 \\S+  local  until \\S+  trusted\\n$`),
+    );
+    expect(run.stderr).toBe(
+      `certwarden: smtp://127.0.0.1:${refusingSmtp.port}: the SMTP server refused STARTTLS: 454 4.7.0 TLS not available\n`,
+    );
+  });
+
+  it('names the STARTTLS protocol in --json', async () => {
+    const run = await certwarden([
+      'scan',
+      '--endpoint',
+      `smtp://127.0.0.1:${smtp.port}`,
+      '--ca-file',
+      caFile,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject([
+      { endpoint: `smtp://127.0.0.1:${smtp.port}`, port: smtp.port, starttls: 'smtp', trusted: true, issues: [] },
+    ]);
   });
 
   it('refuses --dir with --endpoint, in one line', async () => {

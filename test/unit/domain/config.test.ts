@@ -116,7 +116,7 @@ describe('source kinds', () => {
         ],
       }),
     ).toEqual([
-      'sources.0.endpoints.3: bad host:443: expected host[:port], host:from-to or [ipv6]:port',
+      'sources.0.endpoints.3: bad host:443: expected [protocol://]host[:port], host:from-to or [ipv6]:port (protocol, for STARTTLS: smtp, imap, pop3, ftp, ldap, postgres)',
       'sources.0.endpoints.4: x.example:0: 0 is not a port or a port range',
       'sources.0.groups.1.endpoints.0.ports: 10.0.0.6: more than 1024 ports; split it into several endpoints',
       'sources.0.groups.0.name: group name "endpoints" is taken (by another group, or for endpoints / namesFromInventory)',
