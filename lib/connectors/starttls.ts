@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { StarttlsProtocol } from '../domain/tls-endpoints';
+import { readTlv, TAG, type Tlv } from '../x509/der';
 
 /** The protocols' own names, for messages. */
 export const STARTTLS_NAMES: Readonly<Record<StarttlsProtocol, string>> = {
@@ -82,6 +83,21 @@ class Replies {
     );
   }
 
+  /**
+   * The next BER element, whole (an LDAP message: definite lengths only), read with lib/x509's DER reader. One that
+   * does not start with `tag` is refused at its first byte, not waited for by the length its second would claim.
+   */
+  element(tag: number): Promise<{ bytes: Buffer; tlv: Tlv }> {
+    return this.next((bytes) => {
+      if (bytes.length > 0 && bytes[0] !== tag) throw new Error(`it starts ${shown(bytes.toString('latin1', 0, 40))}`);
+      // The identifier, the length's first octet and the rest of the length: read only once all are here.
+      if (bytes.length < 2 || bytes.length < 2 + (bytes[1] & 0x80 ? bytes[1] & 0x7f : 0)) return undefined;
+      const tlv = readTlv(bytes, 0, Number.MAX_SAFE_INTEGER);
+      if (tlv.end > bytes.length) return undefined;
+      return { value: { bytes: Buffer.from(bytes.subarray(0, tlv.end)), tlv }, used: tlv.end };
+    });
+  }
+
   send(data: string | Buffer) {
     this.socket.write(data);
   }
@@ -145,23 +161,6 @@ const LDAP_START_TLS = Buffer.concat([
   Buffer.from(LDAP_START_TLS_OID, 'latin1'),
 ]);
 
-/** The length octets of a BER element (definite form, as LDAP requires): the length and how many octets after the first. */
-function berLength(first: number, more: Buffer): { length: number; octets: number } {
-  if (!(first & 0x80)) return { length: first, octets: 0 };
-  const octets = first & 0x7f;
-  if (octets < 1 || octets > 3 || more.length < octets) throw new Error('not BER');
-  return { length: more.readUIntBE(0, octets), octets };
-}
-
-/** One BER element of `bytes` at `at`: tag, content and where the next begins. */
-function tlv(bytes: Buffer, at: number): { tag: number; content: Buffer; end: number } {
-  if (at + 2 > bytes.length) throw new Error('not BER');
-  const { length, octets } = berLength(bytes[at + 1], bytes.subarray(at + 2, at + 5));
-  const start = at + 2 + octets;
-  if (start + length > bytes.length) throw new Error('not BER');
-  return { tag: bytes[at], content: bytes.subarray(start, start + length), end: start + length };
-}
-
 /**
  * LDAP's result codes a StartTLS request may meet (RFC 4511 §4.14.2), by number, for the message.
  */
@@ -204,22 +203,20 @@ const PRELUDES: Readonly<Record<StarttlsProtocol, Prelude>> = {
   // RFC 4511 §4.14: the ExtendedResponse's resultCode is 0 (success) when the server is ready for TLS.
   ldap: async (replies, name) => {
     replies.send(LDAP_START_TLS);
-    const head = await replies.bytes(2);
-    if (head[0] !== 0x30) throw new Error('not an LDAPMessage');
-    const octets = head[1] & 0x80 ? head[1] & 0x7f : 0;
-    if (octets > 3) throw new Error('not BER');
-    const more = await replies.bytes(octets);
-    const content = await replies.bytes(berLength(head[1], more).length);
-    const id = tlv(content, 0);
-    const response = tlv(content, id.end);
+    const { bytes, tlv: message } = await replies.element(TAG.SEQUENCE);
+    const id = readTlv(bytes, message.body, message.end);
+    const response = readTlv(bytes, id.end, message.end);
     // [APPLICATION 24] ExtendedResponse, whose first element is the ENUMERATED resultCode.
     if (response.tag !== 0x78) throw new StarttlsError(`the ${name} server did not answer the StartTLS request`);
-    const result = tlv(response.content, 0);
-    const matched = tlv(response.content, result.end);
-    const diagnostic = tlv(response.content, matched.end);
-    const code = result.content.readUIntBE(0, Math.max(1, Math.min(result.content.length, 4)));
+    const result = readTlv(bytes, response.body, response.end);
+    const matched = readTlv(bytes, result.end, response.end);
+    const diagnostic = readTlv(bytes, matched.end, response.end);
+    const width = result.end - result.body;
+    if (width < 1 || width > 4) throw new Error(`a resultCode of ${width} octets`);
+    const code = bytes.readUIntBE(result.body, width);
     if (code !== 0) {
-      const words = [LDAP_RESULTS[code], shown(diagnostic.content.toString('utf8'))].filter(Boolean).join(', ');
+      const said = shown(bytes.toString('utf8', diagnostic.body, diagnostic.end));
+      const words = [LDAP_RESULTS[code], said].filter(Boolean).join(', ');
       throw new StarttlsError(`the ${name} server refused StartTLS: resultCode ${code}${words ? ` (${words})` : ''}`);
     }
   },

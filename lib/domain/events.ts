@@ -272,7 +272,7 @@ export interface ServedCertificateDetail extends PlaceDetail {
   schemaVersion: 1;
   /** `<locationId>#<fingerprint>#<deployment-drift | unknown-served>`: the same alert always has the same id. */
   alertId: string;
-  /** Where it is served: `host:port`. */
+  /** Where it is served: `host:port`, or `<protocol>://host:port` when reached by STARTTLS. */
   endpoint: string;
   /** The SNI name asked for; null when none was sent (an IP address). */
   serverName: string | null;

@@ -120,6 +120,12 @@ describe('a server that is not what the endpoint says', () => {
     expect(result.error).toBe("the SMTP server's reply is not SMTP: +OK POP3 ready");
   });
 
+  it('answers the LDAP StartTLS request in text: refused at its first byte, not waited for', async () => {
+    const { server } = await serve('pop3');
+    const result = await scan({ host: '127.0.0.1', port: server.port, serverName: NAME, starttls: 'ldap', scope: 's' });
+    expect(result.error).toBe("the LDAP server's reply is not LDAP: it starts +OK POP3 ready??");
+  });
+
   it('hangs up in the prelude: said so, not taken for a handshake failure', async () => {
     const server = await tcpServer((socket) => socket.end('220 closing\r\n'));
     servers.push(server);
