@@ -432,13 +432,24 @@ function binary(bytes: Uint8Array): string {
 
 let forgeModule: typeof Forge | undefined;
 
+/** node-forge, or a parse error where it is not installed (the deployed functions' bundles leave it out). */
+function loadForge(what: string): typeof Forge {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazily, see withForge
+    return require('node-forge') as typeof Forge;
+  } catch (error) {
+    throw problem(
+      `${what}: PKCS#12 cannot be opened here (node-forge is not installed: ${(error as Error).message.split('\n')[0]})`,
+    );
+  }
+}
+
 /**
  * Runs `work` with node-forge, loaded on the first PKCS#12 met (the CLI's start-up time is measured); whatever
  * forge throws (it validates parameters with its own errors) becomes a CertificateParseError.
  */
 function withForge<T>(what: string, work: (forge: typeof Forge) => T): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazily, see above
-  forgeModule ??= require('node-forge') as typeof Forge;
+  forgeModule ??= loadForge(what);
   try {
     return work(forgeModule);
   } catch (error) {

@@ -86,6 +86,15 @@ describe('every handler bundles with esbuild and loads', () => {
     expect(keyVault).not.toMatch(/google-gax|client-acm|client-sts/);
   });
 
+  it('leaves node-forge out of every bundle (only local-files sources, synced by the CLI, hold PKCS#12)', async () => {
+    const carrying: string[] = [];
+    for (const [name, built] of bundled) {
+      const [output] = Object.values((await built).metafile!.outputs);
+      if (Object.keys(output.inputs).some((file) => file.includes('node_modules/node-forge/'))) carrying.push(name);
+    }
+    expect(carrying).toEqual([]);
+  });
+
   it('reads the deployment file beside the bundle, as the construct places it, and refuses a broken one', async () => {
     const { outfile } = (await bundled.get('syncPlanner'))!;
     const environment = {
