@@ -1,9 +1,5 @@
-import {
-  TLS_ENDPOINTS_GROUP,
-  TLS_INVENTORY_NAMES_GROUP,
-  tlsEndpointScopesOf,
-  type SourceConfig,
-} from '../domain/config';
+import type { SourceConfig } from '../domain/config';
+import { TLS_ENDPOINTS_GROUP, TLS_INVENTORY_NAMES_GROUP, tlsEndpointScopesOf } from '../domain/tls-endpoints';
 import { ConfigError } from '../domain/errors';
 import { PUBLISHED_RATES } from './rate-limiter';
 

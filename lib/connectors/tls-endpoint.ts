@@ -8,9 +8,16 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import type { ParsedCertificate } from '../domain/certificate';
-import { TLS_ENDPOINTS_GROUP, TLS_INVENTORY_NAMES_GROUP, type SourceConfig } from '../domain/config';
+import type { SourceConfig } from '../domain/config';
 import { ConfigError } from '../domain/errors';
-import { endpointIdOf, parseEndpoint, targetsOf, type TlsTarget } from '../domain/tls-endpoints';
+import {
+  endpointIdOf,
+  parseEndpoint,
+  targetsOf,
+  TLS_ENDPOINTS_GROUP,
+  TLS_INVENTORY_NAMES_GROUP,
+  type TlsTarget,
+} from '../domain/tls-endpoints';
 import type { CertificateSource, EagerEntry, LocationMetadata, SourceItem } from '../ports/certificate-source';
 import { systemClock, type Clock } from '../ports/clock';
 import type { InventoryStore } from '../ports/inventory-store';

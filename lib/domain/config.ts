@@ -5,7 +5,16 @@ import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
-import { isDnsName, isStarttlsProtocol, parseEndpoint, portsOf, STARTTLS_PROTOCOLS } from './tls-endpoints';
+import {
+  isDnsName,
+  isStarttlsProtocol,
+  parseEndpoint,
+  portsOf,
+  STARTTLS_PROTOCOLS,
+  TLS_ENDPOINTS_GROUP,
+  TLS_INVENTORY_NAMES_GROUP,
+  tlsEndpointScopesOf,
+} from './tls-endpoints';
 
 /**
  * The certwarden configuration (`certwarden.config.json` or `.ts`), shared by the CLI and the CDK app.
@@ -267,11 +276,6 @@ const TlsEndpoint = z.union([
       }
     }),
 ]);
-
-/** The scope of a tls-endpoint source's `endpoints`. */
-export const TLS_ENDPOINTS_GROUP = 'endpoints';
-/** The scope of the names a tls-endpoint source takes from the inventory. */
-export const TLS_INVENTORY_NAMES_GROUP = 'inventory-names';
 
 /** A scope of a tls-endpoint source's own naming: a group of endpoints. */
 const groupName = sourceName;
@@ -660,15 +664,6 @@ export function scopeCountOf(source: SourceConfig): number {
     case 'tls-endpoint':
       return tlsEndpointScopesOf(source).length;
   }
-}
-
-/** The groups of a tls-endpoint source, as its places name their scopes. */
-export function tlsEndpointScopesOf(source: Extract<SourceConfig, { kind: 'tls-endpoint' }>): string[] {
-  return [
-    ...(source.endpoints ? [TLS_ENDPOINTS_GROUP] : []),
-    ...(source.groups ?? []).map((group) => group.name),
-    ...(source.namesFromInventory ? [TLS_INVENTORY_NAMES_GROUP] : []),
-  ];
 }
 
 /** `sources[1].regions[0]`: a zod path as a person would write it. */

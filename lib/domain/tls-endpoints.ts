@@ -1,4 +1,22 @@
 import { isIP } from 'node:net';
+import type { SourceConfig } from './config';
+
+/**
+ * The scope of a tls-endpoint source's `endpoints`. Here rather than beside the config's schemas, which functions
+ * that only plan or sync scopes must not load (zod and the policy catalog: ~110 KB and a tenth of a cold start).
+ */
+export const TLS_ENDPOINTS_GROUP = 'endpoints';
+/** The scope of the names a tls-endpoint source takes from the inventory. */
+export const TLS_INVENTORY_NAMES_GROUP = 'inventory-names';
+
+/** The groups of a tls-endpoint source, as its places name their scopes. */
+export function tlsEndpointScopesOf(source: Extract<SourceConfig, { kind: 'tls-endpoint' }>): string[] {
+  return [
+    ...(source.endpoints ? [TLS_ENDPOINTS_GROUP] : []),
+    ...(source.groups ?? []).map((group) => group.name),
+    ...(source.namesFromInventory ? [TLS_INVENTORY_NAMES_GROUP] : []),
+  ];
+}
 
 /** The port a TLS endpoint written without one is scanned on. */
 export const DEFAULT_TLS_PORT = 443;

@@ -46,6 +46,7 @@ const SDK_CLIENTS = {
   },
   sqs: { modules: { '@aws-sdk/client-sqs': ['SQSClient'] }, construct: 'new SQSClient({})' },
   sns: { modules: { '@aws-sdk/client-sns': ['SNSClient'] }, construct: 'new SNSClient({})' },
+  s3: { modules: { '@aws-sdk/client-s3': ['S3Client'] }, construct: 'new S3Client({})' },
   securityHub: {
     modules: { '@aws-sdk/client-securityhub': ['SecurityHubClient'] },
     construct: 'new SecurityHubClient({})',
@@ -95,6 +96,8 @@ const CLIENTS_OF: Record<string, HandlerClients> = {
     atLoad: ['dynamodb', 'eventBridge'],
     onFirstUse: ['secretsManager', 'certificateManager'],
   },
+  // Node's own TLS reaches the endpoints: no provider client.
+  'syncWorker:tls-endpoint': { atLoad: ['dynamodb', 'eventBridge'] },
   inventoryMetrics: { atLoad: ['dynamodb'] },
   evaluate: { atLoad: ['dynamodb', 'eventBridge', 'sqs'] },
   emailNotifier: { atLoad: ['sns'] },
@@ -102,6 +105,10 @@ const CLIENTS_OF: Record<string, HandlerClients> = {
   securityHubNotifier: { atLoad: ['securityHub'] },
   digest: { atLoad: ['dynamodb', 'sns', 'secretsManager'] },
   siemFormat: { atLoad: [] },
+  ctMonitor: { atLoad: ['dynamodb', 'eventBridge'] },
+  reportPack: { atLoad: ['dynamodb', 's3', 'sns'] },
+  // Powertools idempotency's own DynamoDB client; the renewers of an ACM deployment (Private CA re-issue included).
+  renew: { atLoad: ['dynamodb', 'eventBridge'], onFirstUse: ['acm', 'acmPca', 'sts'] },
 };
 
 const namesOf = ({ atLoad, onFirstUse = [] }: HandlerClients) =>

@@ -86,6 +86,16 @@ describe('every handler bundles with esbuild and loads', () => {
     expect(keyVault).not.toMatch(/google-gax|client-acm|client-sts/);
   });
 
+  it("leaves the config's schemas out of the planner and the sync workers (validated at synth)", async () => {
+    const loading: string[] = [];
+    for (const [name, built] of bundled) {
+      if (!/^sync/.test(name)) continue;
+      const [output] = Object.values((await built).metafile!.outputs);
+      if (Object.keys(output.inputs).some((file) => file.endsWith('lib/domain/config.ts'))) loading.push(name);
+    }
+    expect(loading).toEqual([]);
+  });
+
   it('leaves node-forge out of every bundle (only local-files sources, synced by the CLI, hold PKCS#12)', async () => {
     const carrying: string[] = [];
     for (const [name, built] of bundled) {
