@@ -100,9 +100,10 @@ const CLIENTS_OF: Record<string, HandlerClients> = {
   'syncWorker:tls-endpoint': { atLoad: ['dynamodb', 'eventBridge'] },
   inventoryMetrics: { atLoad: ['dynamodb'] },
   evaluate: { atLoad: ['dynamodb', 'eventBridge', 'sqs'] },
-  emailNotifier: { atLoad: ['sns'] },
-  slackNotifier: { atLoad: ['secretsManager'] },
-  securityHubNotifier: { atLoad: ['securityHub'] },
+  // Each notifier's delivery ledger (DynamoDB) at load; EventBridge at its first dead letter (functions/shared/delivery.ts).
+  emailNotifier: { atLoad: ['sns', 'dynamodb'], onFirstUse: ['eventBridge'] },
+  slackNotifier: { atLoad: ['secretsManager', 'dynamodb'], onFirstUse: ['eventBridge'] },
+  securityHubNotifier: { atLoad: ['securityHub', 'dynamodb'], onFirstUse: ['eventBridge'] },
   digest: { atLoad: ['dynamodb', 'sns', 'secretsManager'] },
   siemFormat: { atLoad: [] },
   ctMonitor: { atLoad: ['dynamodb', 'eventBridge'] },
