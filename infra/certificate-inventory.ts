@@ -23,7 +23,6 @@ import { Construct } from 'constructs';
 import { INVENTORY_INDEXES, INVENTORY_KEYS, TTL_ATTRIBUTE } from '../lib/adapters/dynamodb-table';
 import {
   AlertsConfig,
-  CtConfig,
   ReportsConfig,
   digestSeverityGaps,
   ExpiryConfig,
@@ -32,6 +31,7 @@ import {
   scopeCountOf,
   SourceConfig,
 } from '../lib/domain/config';
+import { CtConfig } from '../lib/domain/ct-config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';

@@ -7,7 +7,7 @@ import { DynamoCtPositions } from '../../lib/adapters/dynamodb-ct-positions';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
 import { httpCtLogs } from '../../lib/adapters/http-ct-log';
-import { CtConfig } from '../../lib/domain/config';
+import { CtConfig } from '../../lib/domain/ct-config';
 import { systemClock } from '../../lib/ports/clock';
 import { monitorCt, monitorSettingsOf } from '../../lib/use-cases/monitor-ct';
 import { jsonVariable, loadEnv } from '../shared/env';

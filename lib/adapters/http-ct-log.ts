@@ -1,5 +1,5 @@
-import * as z from 'zod';
-import type { CtConfig } from '../domain/config';
+import * as z from 'zod/mini';
+import type { CtConfig } from '../domain/ct-config';
 import { CtLogError } from '../domain/errors';
 import type { CtLog, RawCtEntry, SignedTreeHead } from '../ports/ct-log';
 import { treeHeadSignedBy } from '../x509/ct-entry';
@@ -18,8 +18,8 @@ export interface HttpCtLogOptions {
 
 const base64 = z.base64();
 const SthResponse = z.object({
-  tree_size: z.number().int().min(0),
-  timestamp: z.number().int().min(0),
+  tree_size: z.int().check(z.nonnegative()),
+  timestamp: z.int().check(z.nonnegative()),
   sha256_root_hash: base64,
   tree_head_signature: base64,
 });
@@ -69,7 +69,7 @@ export class HttpCtLog implements CtLog {
     return answer.entries.map((entry) => ({ leafInput: bytes(entry.leaf_input), extraData: bytes(entry.extra_data) }));
   }
 
-  private async call<T>(path: string, shape: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
+  private async call<T>(path: string, shape: z.ZodMiniType<T>, signal?: AbortSignal): Promise<T> {
     const what = `${this.name}: ${path.split('?')[0]}`;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let response: Response;

@@ -1,31 +1,27 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { CertificateKind } from './certificate';
 
 /**
  * Which renewals wait for a person's approval (the config's `renewal.approval`): a sensitive certificate (one that
  * signs code, a CA, or a place tagged for it) is renewed only once someone has said yes, and a request nobody
  * answers within `timeoutMinutes` fails closed. Pure: the renewal use case and the deployed workflow ask
- * {@link approvalReasonOf} the same question.
+ * {@link approvalReasonOf} the same question. zod's mini API: the renew function parses it at every cold start.
  */
 export const ApprovalConfig = z.strictObject({
   /** A place carrying any of these tags (key → value) waits for approval. @default { approval: 'required' } */
-  tags: z.record(z.string().min(1), z.string()).default({ approval: 'required' }),
+  tags: z._default(z.record(z.string().check(z.minLength(1)), z.string()), { approval: 'required' }),
   /** Certificates of these kinds wait for approval. @default ['code-signing'] */
-  kinds: z
-    .array(z.enum(['ca', 'tls-server', 'tls-client', 'code-signing', 'smime', 'other'] satisfies CertificateKind[]))
-    .default(['code-signing']),
+  kinds: z._default(
+    z.array(z.enum(['ca', 'tls-server', 'tls-client', 'code-signing', 'smime', 'other'] satisfies CertificateKind[])),
+    ['code-signing'],
+  ),
   /** CA certificates (basicConstraints cA) wait for approval. @default true */
-  caCertificates: z.boolean().default(true),
+  caCertificates: z._default(z.boolean(), true),
   /**
    * How long a request waits for an answer before it escalates (Approval Escalated) and the renewal fails
    * closed: 1 minute to 30 days. @default 1440 (a day)
    */
-  timeoutMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 1440)
-    .default(1440),
+  timeoutMinutes: z._default(z.int().check(z.minimum(1), z.maximum(30 * 1440)), 1440),
 });
 export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
 

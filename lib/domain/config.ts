@@ -3,6 +3,8 @@ import { ApprovalConfig } from './approval';
 import { RENEWAL_WATCH_HOURS } from './renewal-workflow';
 import { secretArn } from './aws-arns';
 import { PolicyConfig } from './policy/schema';
+import { SCHEDULE_EXPRESSION, SOURCE_NAME } from './config-formats';
+import { CtConfig } from './ct-config';
 import { ExpiryConfig } from './expiry-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
 import {
@@ -21,13 +23,9 @@ import {
  * Objects are strict, so a misspelt field is an error that names it rather than a setting silently ignored.
  */
 
-const sourceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (at most 63)');
+const sourceName = z.string().regex(SOURCE_NAME.pattern, SOURCE_NAME.message);
 const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1');
-const schedule = z
-  .string()
-  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'expected rate(…) or cron(…)');
+const schedule = z.string().regex(SCHEDULE_EXPRESSION.pattern, SCHEDULE_EXPRESSION.message);
 
 const common = {
   name: sourceName,
@@ -466,53 +464,6 @@ export const RevocationConfig = z.strictObject({
 });
 export type RevocationConfig = z.infer<typeof RevocationConfig>;
 
-const sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a SHA-256 in hex (64 characters)');
-const domainName = z
-  .string()
-  .regex(/^(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})+\.?$/, 'expected a domain name such as example.com');
-
-/** One RFC 6962 Certificate Transparency log, read with get-sth and get-entries. */
-export const CtLogConfig = z.strictObject({
-  /** Names the log in findings and messages. */
-  name: sourceName,
-  /** The log's base URL, to which `ct/v1/get-sth` is appended (`https://ct.googleapis.com/logs/us1/argon2026h1/`). */
-  url: z.url({ protocol: /^https?$/ }),
-  /**
-   * Entries asked for per get-entries. A log answers with at most its own limit (often 256 or 1,000), and the
-   * monitor moves on by what it got. @default 256
-   */
-  batchSize: z.number().int().min(1).max(10_000).default(256),
-  /**
-   * The log's public key, base64 DER SubjectPublicKeyInfo (the `key` of Chrome's and Apple's log lists): every
-   * signed tree head must verify against it, or the log is not read. Absent: tree heads are not verified.
-   */
-  publicKey: z.base64().optional(),
-});
-export type CtLogConfig = z.infer<typeof CtLogConfig>;
-
-/** Certificate Transparency monitoring (docs/architecture.md, "Certificate Transparency"). */
-export const CtConfig = z.strictObject({
-  /** Certificates for these domains and every name under them are checked against the inventory. */
-  domains: z.array(domainName).min(1),
-  logs: z.array(CtLogConfig).min(1),
-  /** Certificates never reported: by their issuer's DN (RFC 4514), or by a SPKI SHA-256 (theirs or their issuer's). */
-  allowlist: z
-    .strictObject({
-      issuers: z.array(z.string().min(3)).default([]),
-      publicKeys: z.array(sha256Hex).default([]),
-    })
-    .prefault({}),
-  /** Where a log never polled is read from: `latest`, only what is logged from then on; `first`, all of it. @default 'latest' */
-  startAt: z.enum(['latest', 'first']).default('latest'),
-  /** Entries read from one log per poll at most; the rest wait for the next poll. @default 10000 */
-  maxEntriesPerPoll: z.number().int().min(1).max(1_000_000).default(10_000),
-  /** Each request to a log is abandoned after this long. @default 10000 */
-  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
-  /** How often the deployed stack polls the logs. @default 'rate(15 minutes)' */
-  schedule: schedule.default('rate(15 minutes)'),
-});
-export type CtConfig = z.infer<typeof CtConfig>;
-
 /** The deployed stack's monthly report pack (docs/architecture.md, "Compliance reports"); off when absent. */
 export const ReportsConfig = z.strictObject({
   /** When the pack is written. @default 'cron(0 6 1 * ? *)' (06:00 UTC on the 1st of each month) */
@@ -553,7 +504,7 @@ export const CertwardenConfig = z
     expiry: z.prefault(ExpiryConfig, {}),
     sources: z.array(SourceConfig).default([]),
     /** Certificate policy (lib/domain/policy/README.md); the recommended policy when absent. */
-    policy: PolicyConfig.optional(),
+    policy: z.optional(PolicyConfig),
     alerts: AlertsConfig.prefault({}),
     /** What the deployed stack shows besides its alarms. */
     monitoring: z
@@ -568,7 +519,7 @@ export const CertwardenConfig = z
     /** OCSP/CRL revocation checks (docs/architecture.md, "Revocation status"). */
     revocation: RevocationConfig.prefault({}),
     /** Certificate Transparency monitoring for certificates the inventory does not know; off when absent. */
-    ct: CtConfig.optional(),
+    ct: z.optional(CtConfig),
     /** The monthly compliance report pack written to S3 by the deployed stack; off when absent. */
     reports: ReportsConfig.optional(),
     /** Renewal (docs/architecture.md, "Renewal workflow and approval"). */
@@ -582,7 +533,7 @@ export const CertwardenConfig = z
          */
         workflow: z.boolean().default(false),
         /** Which renewals wait for a person's approval, and for how long (lib/domain/approval.ts). */
-        approval: ApprovalConfig.prefault({}),
+        approval: z.prefault(ApprovalConfig, {}),
         /**
          * How long the deployed workflow watches a renewal the provider is still at (a Key Vault order at a public
          * CA) before it fails it with Renewal Failed. @default 24

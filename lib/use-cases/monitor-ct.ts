@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { allowedBy, domainsCovering, issuedCertificateId, type CtAllowlist } from '../domain/certificate-transparency';
-import type { CtConfig } from '../domain/config';
+import type { CtConfig } from '../domain/ct-config';
 import { unknownCertificateIssuedEvent, type UnknownCertificateIssuedDetail } from '../domain/events';
 import type { AlertKey, AlertLedger } from '../ports/alert-ledger';
 import type { Clock } from '../ports/clock';

@@ -1,9 +1,9 @@
-import type { z } from 'zod';
 import { RULES } from './catalog';
 import { IssuerClassifier } from './issuer';
 import type { RuleDefinition } from './rule-definition';
 import {
   describePolicyProblems,
+  IN_ENGLISH,
   PolicyConfig,
   PolicyError,
   type ExemptionConfig,
@@ -134,11 +134,11 @@ export class CompiledPolicy {
         effective.scope = ref;
         effective.via.push(ref);
       }
-      const parsed = rule.params.safeParse(effective.params);
+      const parsed = rule.params.safeParse(effective.params, IN_ENGLISH);
       if (!parsed.success) {
         const where = effective.scope === RULES_SCOPE ? 'rules' : `scope "${effective.scope.name}"`;
         throw new PolicyError(
-          `invalid policy: ${rule.id} in ${where}: ${describePolicyProblems(parsed.error as z.ZodError).join('; ')}`,
+          `invalid policy: ${rule.id} in ${where}: ${describePolicyProblems(parsed.error).join('; ')}`,
           { cause: parsed.error },
         );
       }
@@ -177,7 +177,7 @@ export function usesOf(location: PolicyLocation | undefined): { uses: readonly C
  * @throws PolicyError naming every problem, each with its rule and field.
  */
 export function compilePolicy(input: unknown = {}): CompiledPolicy {
-  const parsed = PolicyConfig.safeParse(input);
+  const parsed = PolicyConfig.safeParse(input, IN_ENGLISH);
   if (!parsed.success) {
     throw new PolicyError(`invalid policy: ${describePolicyProblems(parsed.error, input).join('; ')}`, {
       cause: parsed.error,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { PolicySubject, Rule, RuleContext, RuleResult, Severity } from './types';
 
 /**
@@ -17,7 +17,7 @@ export interface RuleDefinition<P extends object = Record<string, unknown>> {
   /** Findings are notices (never violations, never fail a check) unless the policy says `informational: false`. */
   informational: boolean;
   /** Strict schema of the complete parameters, without defaults; a policy may give any subset. */
-  params: z.ZodObject;
+  params: z.ZodMiniObject;
   defaults: P;
   evaluate(subject: PolicySubject, params: P, context: RuleContext): RuleResult;
 }

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
 import { ConfigError } from '../errors';
 import { RULES, RULE_IDS } from './catalog';
 import { DEFAULT_PUBLIC_ISSUER_ORGANIZATIONS } from './issuer';
@@ -7,48 +8,56 @@ import { SEVERITIES } from './types';
 /**
  * The policy file (`certwarden.policy.json`) and the `policy` section of the certwarden configuration: the same
  * schema. Objects are strict, so a misspelt rule, parameter or field is an error naming it, never ignored.
+ *
+ * zod's mini API: every sync worker and the evaluation build these schemas at each cold start (the classic API
+ * cost them ~80 KB of bundle and the time to build ~30 schemas; docs/benchmarks.md, "Cold start"). The mini API
+ * loads no messages of its own, so parsing passes English ones (`IN_ENGLISH`).
  */
+
+/** English messages for problems a schema here gives none for (what the classic API would say). */
+export const IN_ENGLISH: z.core.ParseContext<z.core.$ZodIssue> = { error: en().localeError };
 
 const CERTIFICATE_KINDS = ['ca', 'tls-server', 'tls-client', 'code-signing', 'smime', 'other'] as const;
 
-const nonEmptyList = z.array(z.string().trim().min(1)).min(1);
+const nonEmptyString = () => z.string().check(z.trim(), z.minLength(1));
+const nonEmptyList = z.array(nonEmptyString()).check(z.minLength(1));
 
 /** Which subjects a scope (or an exemption) covers; every criterion given must hold; `{}` covers everything. */
 export const ScopeMatch = z.strictObject({
   /** Configured source names. */
-  sources: nonEmptyList.optional(),
+  sources: z.optional(nonEmptyList),
   /** `aws-acm`, `local-files`, … */
-  sourceKinds: nonEmptyList.optional(),
+  sourceKinds: z.optional(nonEmptyList),
   /** Accounts, subscriptions or projects. */
-  accounts: nonEmptyList.optional(),
+  accounts: z.optional(nonEmptyList),
   /**
    * Tags the place must carry: `{ "env": "prod" }`, `{ "env": ["prod", "production"] }`, or `"*"` for any non-empty
    * value. Keys and values are compared case-insensitively.
    */
-  tags: z.record(z.string().trim().min(1), z.union([z.string().trim().min(1), nonEmptyList])).optional(),
+  tags: z.optional(z.record(nonEmptyString(), z.union([nonEmptyString(), nonEmptyList]))),
   /** Certificate kinds, as records have them. */
-  kinds: z.array(z.enum(CERTIFICATE_KINDS)).min(1).optional(),
+  kinds: z.optional(z.array(z.enum(CERTIFICATE_KINDS)).check(z.minLength(1))),
   /** Public or private issuer (see `publicIssuers`). */
-  issuerType: z.enum(['public', 'private']).optional(),
+  issuerType: z.optional(z.enum(['public', 'private'])),
 });
 export type ScopeMatch = z.infer<typeof ScopeMatch>;
 
 /** Settings of one rule. Naming a rule enables it unless `enabled: false` says otherwise. */
-const ruleSettings = (params: z.ZodObject) =>
+const ruleSettings = (params: z.ZodMiniObject) =>
   z.strictObject({
     /** @default true once the rule is named */
-    enabled: z.boolean().optional(),
-    severity: z.enum(SEVERITIES).optional(),
+    enabled: z.optional(z.boolean()),
+    severity: z.optional(z.enum(SEVERITIES)),
     /** Findings are notices rather than violations. */
-    informational: z.boolean().optional(),
+    informational: z.optional(z.boolean()),
     /** Any subset of the rule's parameters; the rest keep their earlier value. */
-    params: params.partial().optional(),
+    params: z.optional(z.partial(params)),
   });
 
 export const RuleSettingsMap = z.strictObject(
-  Object.fromEntries(RULES.map((rule) => [rule.id, ruleSettings(rule.params).optional()])) as Record<
+  Object.fromEntries(RULES.map((rule) => [rule.id, z.optional(ruleSettings(rule.params))])) as Record<
     string,
-    z.ZodOptional<ReturnType<typeof ruleSettings>>
+    z.ZodMiniOptional<ReturnType<typeof ruleSettings>>
   >,
 );
 export type RuleSettings = {
@@ -60,8 +69,8 @@ export type RuleSettings = {
 
 const Scope = z.strictObject({
   /** Shown in reports and `policy explain`. @default `scopes[<index>]` */
-  name: z.string().trim().min(1).optional(),
-  match: ScopeMatch.prefault({}),
+  name: z.optional(nonEmptyString()),
+  match: z.prefault(ScopeMatch, {}),
   rules: RuleSettingsMap,
 });
 
@@ -72,71 +81,79 @@ const dateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], 
 const Exemption = z
   .strictObject({
     /** A reference for people (a ticket). */
-    id: z.string().trim().min(1).optional(),
+    id: z.optional(nonEmptyString()),
     /** Rule ids the exemption covers, or `"*"` for all. */
-    rules: z.array(z.enum(['*', ...RULE_IDS] as [string, ...string[]])).min(1),
+    rules: z.array(z.enum(['*', ...RULE_IDS] as [string, ...string[]])).check(z.minLength(1)),
     /** Certificates by SHA-256 fingerprint (hex, colons allowed). */
-    fingerprints: z
-      .array(
-        z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (64 hex digits)'),
-      )
-      .min(1)
-      .optional(),
+    fingerprints: z.optional(
+      z
+        .array(
+          z
+            .string()
+            .check(z.regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (64 hex digits)')),
+        )
+        .check(z.minLength(1)),
+    ),
     /** Places by location id (`aws-acm:arn:…`). */
-    locations: nonEmptyList.optional(),
+    locations: z.optional(nonEmptyList),
     /** Places and certificates by scope criteria. */
-    match: ScopeMatch.optional(),
+    match: z.optional(ScopeMatch),
     /** Why it is acceptable for now: shown wherever the exempted violation is reported. */
-    reason: z.string().trim().min(1, 'an exemption needs a reason'),
+    reason: z.string().check(z.trim(), z.minLength(1, 'an exemption needs a reason')),
     /** A date (the exemption lasts through that day, UTC) or an instant; from then on the violation is back. */
     expires: dateOrInstant,
-    approvedBy: z.string().trim().min(1).optional(),
+    approvedBy: z.optional(nonEmptyString()),
   })
-  .refine((exemption) => exemption.fingerprints || exemption.locations || exemption.match, {
-    message: 'an exemption names fingerprints, locations or a match',
-  });
+  .check(
+    z.refine((exemption) => Boolean(exemption.fingerprints || exemption.locations || exemption.match), {
+      message: 'an exemption names fingerprints, locations or a match',
+    }),
+  );
 export type ExemptionConfig = z.infer<typeof Exemption>;
 
 export const PolicyConfig = z
   .strictObject({
-    $schema: z.string().optional(),
+    $schema: z.optional(z.string()),
     /** @default 1 */
-    version: z.literal(1).default(1),
+    version: z._default(z.literal(1), 1),
     /**
      * `recommended`: the built-in rules start with their defaults (see the catalog); `none`: every rule starts
      * disabled, and only the rules the policy names run. @default 'recommended'
      */
-    extends: z.enum(['recommended', 'none']).default('recommended'),
+    extends: z._default(z.enum(['recommended', 'none']), 'recommended'),
     /** How a public issuer is told from a private one (see `issuer.ts`). */
-    publicIssuers: z
-      .strictObject({
+    publicIssuers: z.prefault(
+      z.strictObject({
         /** @default the organizations of the major public CAs (replaced, not extended, when given) */
-        organizations: z.array(z.string().trim().min(1)).default([...DEFAULT_PUBLIC_ISSUER_ORGANIZATIONS]),
+        organizations: z._default(z.array(nonEmptyString()), [...DEFAULT_PUBLIC_ISSUER_ORGANIZATIONS]),
         /** Exact issuer distinguished names. @default [] */
-        subjects: z.array(z.string().trim().min(1)).default([]),
+        subjects: z._default(z.array(nonEmptyString()), []),
         /** SHA-256 of issuing CAs' SubjectPublicKeyInfo. @default [] */
-        spkiSha256: z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')).default([]),
-      })
-      .prefault({}),
+        spkiSha256: z._default(z.array(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits'))), []),
+      }),
+      {},
+    ),
     /** Settings for every certificate. */
-    rules: RuleSettingsMap.prefault({}),
+    rules: z.prefault(RuleSettingsMap, {}),
     /** Settings for some certificates; later scopes override earlier ones, rule by rule and parameter by parameter. */
-    scopes: z.array(Scope).default([]),
-    exemptions: z.array(Exemption).default([]),
+    scopes: z._default(z.array(Scope), []),
+    exemptions: z._default(z.array(Exemption), []),
   })
-  .superRefine((policy, context) => {
-    const seen = new Set<string>();
-    policy.scopes.forEach((scope, index) => {
-      if (scope.name === undefined) return;
-      if (seen.has(scope.name))
-        context.addIssue({
-          code: 'custom',
-          path: ['scopes', index, 'name'],
-          message: `duplicate scope name "${scope.name}"`,
-        });
-      seen.add(scope.name);
-    });
-  });
+  .check(
+    z.superRefine((policy, context) => {
+      const seen = new Set<string>();
+      policy.scopes.forEach((scope, index) => {
+        if (scope.name === undefined) return;
+        if (seen.has(scope.name))
+          context.addIssue({
+            code: 'custom',
+            path: ['scopes', index, 'name'],
+            message: `duplicate scope name "${scope.name}"`,
+          });
+        seen.add(scope.name);
+      });
+    }),
+  );
 
 export type PolicyConfig = z.infer<typeof PolicyConfig>;
 export type PolicyConfigInput = z.input<typeof PolicyConfig>;
@@ -148,7 +165,7 @@ export class PolicyError extends ConfigError {}
  * Every problem of a policy, one line each, naming the field (`rules.rsa-min-key-size.params.minBits: …`), the
  * scope by name where it has one, and an unknown rule as such.
  */
-export function describePolicyProblems(error: z.ZodError, input?: unknown): string[] {
+export function describePolicyProblems(error: z.core.$ZodError, input?: unknown): string[] {
   return error.issues.map((issue) => {
     const path = [...issue.path];
     let where = formatPath(path) || '(top level)';

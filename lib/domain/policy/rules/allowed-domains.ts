@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { domainPatternMatches, domainPatternProblem, foldDnsName, looksLikeHostname } from '../names';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
@@ -9,10 +9,12 @@ const Params = z.strictObject({
    * `**.example.com` (any depth under it). Case-insensitive.
    */
   patterns: z.array(
-    z.string().superRefine((pattern, context) => {
-      const problem = domainPatternProblem(pattern);
-      if (problem) context.addIssue({ code: 'custom', message: problem });
-    }),
+    z.string().check(
+      z.superRefine((pattern, context) => {
+        const problem = domainPatternProblem(pattern);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+    ),
   ),
   /** IP address SANs are allowed (they match no domain pattern). @default false */
   allowIpAddresses: z.boolean(),

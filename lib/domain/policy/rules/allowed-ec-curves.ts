@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Curve names as records have them ('P-256', 'secp256k1', 'brainpoolP256r1', …). @default P-256, P-384, P-521 */
-  curves: z.array(z.string().min(1)).min(1),
+  curves: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
 });
 export type AllowedEcCurvesParams = z.infer<typeof Params>;
 

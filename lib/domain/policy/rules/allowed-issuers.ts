@@ -1,13 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { foldName } from '../issuer';
 import { defineRule } from '../rule-definition';
 import { compliant, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Issuer distinguished names as certwarden writes them (`CN=R11,O=Let's Encrypt,C=US`); case and spaces ignored. */
-  subjects: z.array(z.string().min(1)),
+  subjects: z.array(z.string().check(z.minLength(1))),
   /** SHA-256 of allowed issuing CAs' SubjectPublicKeyInfo, hex; needs the chain (`PolicySubject.issuerSpkiSha256`). */
-  spkiSha256: z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits (SHA-256 of the SPKI)')),
+  spkiSha256: z.array(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits (SHA-256 of the SPKI)'))),
 });
 export type AllowedIssuersParams = z.infer<typeof Params>;
 

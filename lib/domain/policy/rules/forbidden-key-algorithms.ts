@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Key algorithms as records have them: 'RSA', 'EC', 'Ed25519', 'Ed448', 'DSA', or a dotted OID. @default ['DSA'] */
-  algorithms: z.array(z.string().min(1)),
+  algorithms: z.array(z.string().check(z.minLength(1))),
 });
 export type ForbiddenKeyAlgorithmsParams = z.infer<typeof Params>;
 

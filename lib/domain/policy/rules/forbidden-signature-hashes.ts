@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Digests as records name them ('MD5', 'SHA-1', …). @default MD2, MD4, MD5, SHA-1 */
-  hashes: z.array(z.string().min(1)),
+  hashes: z.array(z.string().check(z.minLength(1))),
   /**
    * Skip self-signed certificates: nobody verifies the signature of a trust anchor, so a SHA-1 root is harmless.
    * @default false (every certificate is judged, as the CA/B Forum's linters do)

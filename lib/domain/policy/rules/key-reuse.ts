@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { certificateNames } from '../names';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type KeySharingCertificate, type Rule } from '../types';

@@ -1,16 +1,16 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 import { CABF_SC081_SCHEDULE, maxDaysAt, validityDays, withinDays } from '../validity';
 
 const Params = z.strictObject({
   /** `renewal` values that mean a person renews it. A place with `managed: false` counts too. @default ['manual'] */
-  manualRenewal: z.array(z.string().min(1)),
+  manualRenewal: z.array(z.string().check(z.minLength(1))),
   /**
    * A certificate renewed by hand that lasts this many days or fewer (CA/B days, as max-validity counts them) is
    * noted whatever its issuer: a renewal every few weeks, by hand, is the one that is missed. @default 100
    */
-  maxLifetimeDays: z.number().int().positive(),
+  maxLifetimeDays: z.int().check(z.positive()),
 });
 export type ManualRenewalShortLifetimeParams = z.infer<typeof Params>;
 

@@ -1,15 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import type { CertificateRecord } from '../../certificate';
 import { compliant, notApplicable, violation, type IssuerType, type Rule } from '../types';
 import { CABF_SC081_SCHEDULE, DAY_SECONDS, maxDaysAt, validityDays, validitySeconds } from '../validity';
 
-const nullableDays = z
-  .number()
-  .int()
-  .positive()
-  .max(100 * 366)
-  .nullable();
+const nullableDays = z.nullable(z.int().check(z.positive(), z.maximum(100 * 366)));
 
 const Params = z.strictObject({
   /**
@@ -17,16 +12,19 @@ const Params = z.strictObject({
    * @default the CA/B Forum SC-081 schedule: 398 days, 200 from 2026-03-15, 100 from 2027-03-15, 47 from 2029-03-15
    */
   publicTlsSchedule: z
-    .array(z.strictObject({ from: z.iso.datetime({ offset: true }).optional(), days: z.number().int().positive() }))
-    .min(1)
-    .refine((steps) => steps[0].from === undefined, 'the first step has no "from" (it applies before all others)')
-    .refine(
-      (steps) =>
-        steps.every(
-          (step, i) =>
-            i === 0 || (step.from !== undefined && (i === 1 || Date.parse(step.from) > Date.parse(steps[i - 1].from!))),
-        ),
-      'steps after the first need a "from", in increasing order',
+    .array(z.strictObject({ from: z.optional(z.iso.datetime({ offset: true })), days: z.int().check(z.positive()) }))
+    .check(
+      z.minLength(1),
+      z.refine((steps) => steps[0].from === undefined, 'the first step has no "from" (it applies before all others)'),
+      z.refine(
+        (steps) =>
+          steps.every(
+            (step, i) =>
+              i === 0 ||
+              (step.from !== undefined && (i === 1 || Date.parse(step.from) > Date.parse(steps[i - 1].from!))),
+          ),
+        'steps after the first need a "from", in increasing order',
+      ),
     ),
   /** Maximum validity of every other end-entity certificate (private issuers, public non-TLS); null: no limit. @default 398 */
   privateMaxDays: nullableDays,

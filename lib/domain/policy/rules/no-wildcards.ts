@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { domainPatternMatches, domainPatternProblem, foldDnsName } from '../names';
 import { defineRule } from '../rule-definition';
 import { compliant, violation, type Rule } from '../types';
@@ -6,10 +6,12 @@ import { compliant, violation, type Rule } from '../types';
 const Params = z.strictObject({
   /** Wildcard names that are nonetheless allowed, as domain patterns (`*.dev.example.com`, `**.example.net`). @default [] */
   allowed: z.array(
-    z.string().superRefine((pattern, context) => {
-      const problem = domainPatternProblem(pattern);
-      if (problem) context.addIssue({ code: 'custom', message: problem });
-    }),
+    z.string().check(
+      z.superRefine((pattern, context) => {
+        const problem = domainPatternProblem(pattern);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+    ),
   ),
 });
 export type NoWildcardsParams = z.infer<typeof Params>;

@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { postQuantumByName } from '../../post-quantum';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Key algorithms Shor's algorithm breaks. @default RSA, EC, DSA, Ed25519, Ed448 */
-  algorithms: z.array(z.string().min(1)),
+  algorithms: z.array(z.string().check(z.minLength(1))),
 });
 export type QuantumVulnerableParams = z.infer<typeof Params>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UNOWNED } from '../../owner';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
@@ -7,7 +7,7 @@ const Params = z.strictObject({
   /** An owner must be known: not absent and not `unowned`. @default true */
   requireOwner: z.boolean(),
   /** Tag keys that must be set to a non-empty value (case-insensitive keys), e.g. `application`. @default [] */
-  requiredTags: z.array(z.string().min(1)),
+  requiredTags: z.array(z.string().check(z.minLength(1))),
 });
 export type RequiredOwnershipParams = z.infer<typeof Params>;
 

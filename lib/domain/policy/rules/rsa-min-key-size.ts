@@ -1,12 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Smallest RSA modulus for end-entity certificates, in bits. @default 2048 */
-  minBits: z.number().int().min(512).max(16384),
+  minBits: z.int().check(z.minimum(512), z.maximum(16384)),
   /** Smallest RSA modulus for CA certificates, in bits. @default 3072 */
-  caMinBits: z.number().int().min(512).max(16384),
+  caMinBits: z.int().check(z.minimum(512), z.maximum(16384)),
 });
 export type RsaMinKeySizeParams = z.infer<typeof Params>;
 

@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 
 const Params = z.strictObject({
   /** Fewest significant bits in the serial number's magnitude. @default 64 */
-  minBits: z.number().int().min(1).max(160),
+  minBits: z.int().check(z.minimum(1), z.maximum(160)),
   /** Judge privately issued certificates too (the Baseline Requirements bind public CAs only). @default false */
   includePrivate: z.boolean(),
 });

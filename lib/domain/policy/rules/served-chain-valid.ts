@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineRule } from '../rule-definition';
 import { compliant, notApplicable, violation, type Rule } from '../types';
 

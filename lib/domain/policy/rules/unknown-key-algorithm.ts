@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { POST_QUANTUM_ALGORITHMS } from '../../post-quantum';
 import { defineRule } from '../rule-definition';
 import { compliant, violation, type Rule } from '../types';
@@ -9,7 +9,7 @@ const Params = z.strictObject({
    * the parser names (lib/domain/post-quantum.ts, composite ML-DSA included): those the other rules judge (size,
    * curve, deprecation, quantum safety)
    */
-  known: z.array(z.string().min(1)).min(1),
+  known: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
 });
 export type UnknownKeyAlgorithmParams = z.infer<typeof Params>;
 
