@@ -1,16 +1,6 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityInfoAccessSyntax,
-  Certificate,
-  CRLDistributionPoints,
-  id_ad_caIssuers,
-  id_ad_ocsp,
-  id_ce_cRLDistributionPoints,
-  id_pe_authorityInfoAccess,
-  AlgorithmIdentifier,
-} from '@peculiar/asn1-x509';
 import { OID, publicKeyInfoBytes, readPssParams, signatureHash } from './algorithms';
-import { expectTlv, readTlv, TAG } from './der';
+import { expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
+import { readExtensions } from './extensions';
 import { verifySignature } from './signature';
 
 /**
@@ -34,6 +24,21 @@ export interface CertificateParts {
 
 /** @throws CertificateParseError when the bytes are not a certificate. */
 export function certificateParts(der: Uint8Array): CertificateParts {
+  const { tbs, issuer, subject, spki, key, serial, outerAlg, signature } = readCertificate(der);
+  return {
+    tbs: der.subarray(tbs.start, tbs.end),
+    issuerName: der.subarray(issuer.start, issuer.end),
+    subjectName: der.subarray(subject.start, subject.end),
+    spki: publicKeyInfoBytes(der, spki),
+    publicKey: der.subarray(key.body + 1, key.bodyEnd),
+    serial: der.subarray(serial.body, serial.bodyEnd),
+    signatureAlgorithm: der.subarray(outerAlg.start, outerAlg.end),
+    signature: der.subarray(signature.body, signature.bodyEnd),
+  };
+}
+
+/** The certificate's elements as our DER reader finds them (RFC 5280 §4.1). */
+function readCertificate(der: Uint8Array) {
   const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'certificate');
   const tbs = expectTlv(der, cert.body, cert.bodyEnd, TAG.SEQUENCE, 'tbsCertificate');
   const outerAlg = expectTlv(der, tbs.end, cert.bodyEnd, TAG.SEQUENCE, 'signatureAlgorithm');
@@ -47,16 +52,14 @@ export function certificateParts(der: Uint8Array): CertificateParts {
   const spki = expectTlv(der, subject.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
   const algorithm = expectTlv(der, spki.body, spki.bodyEnd, TAG.SEQUENCE, 'algorithm');
   const key = expectTlv(der, algorithm.end, spki.bodyEnd, TAG.BIT_STRING, 'subjectPublicKey');
-  return {
-    tbs: der.subarray(tbs.start, tbs.end),
-    issuerName: der.subarray(issuer.start, issuer.end),
-    subjectName: der.subarray(subject.start, subject.end),
-    spki: publicKeyInfoBytes(der, spki),
-    publicKey: der.subarray(key.body + 1, key.bodyEnd),
-    serial: der.subarray(serial.body, serial.bodyEnd),
-    signatureAlgorithm: der.subarray(outerAlg.start, outerAlg.end),
-    signature: der.subarray(signature.body, signature.bodyEnd),
-  };
+  // issuerUniqueID [1] and subjectUniqueID [2] may come before the extensions [3].
+  let extensions: Tlv | undefined;
+  for (let p = spki.end; p < tbs.bodyEnd && !extensions;) {
+    const element = readTlv(der, p, tbs.bodyEnd);
+    if (element.tag === 0xa3) extensions = element;
+    p = element.end;
+  }
+  return { tbs, outerAlg, signature, serial, issuer, subject, spki, key, extensions };
 }
 
 /** Where a certificate says its revocation status and its issuer can be found (AIA and CDP extensions). */
@@ -66,28 +69,21 @@ export interface RevocationPointers {
   caIssuers: string[];
 }
 
-/** The http(s) URLs of a certificate's AIA (OCSP, caIssuers) and CRL distribution points; LDAP ones are left out. */
+/**
+ * The http(s) URLs of a certificate's AIA (OCSP, caIssuers) and CRL distribution points; LDAP ones are left out.
+ * Read as the inventory's record reads them (lib/x509/extensions.ts): an extension whose value does not decode
+ * counts as absent.
+ */
 export function revocationPointers(der: Uint8Array): RevocationPointers {
-  const pointers: RevocationPointers = { ocsp: [], crl: [], caIssuers: [] };
-  const certificate = AsnConvert.parse(der, Certificate);
-  const web = (uri: string | undefined): uri is string => uri !== undefined && /^https?:\/\//i.test(uri);
-  for (const extension of certificate.tbsCertificate.extensions ?? []) {
-    if (extension.extnID === id_pe_authorityInfoAccess) {
-      for (const access of AsnConvert.parse(extension.extnValue, AuthorityInfoAccessSyntax)) {
-        const uri = access.accessLocation.uniformResourceIdentifier;
-        if (!web(uri)) continue;
-        if (access.accessMethod === id_ad_ocsp) pointers.ocsp.push(uri);
-        else if (access.accessMethod === id_ad_caIssuers) pointers.caIssuers.push(uri);
-      }
-    } else if (extension.extnID === id_ce_cRLDistributionPoints) {
-      for (const point of AsnConvert.parse(extension.extnValue, CRLDistributionPoints)) {
-        for (const name of point.distributionPoint?.fullName ?? []) {
-          if (web(name.uniformResourceIdentifier)) pointers.crl.push(name.uniformResourceIdentifier);
-        }
-      }
-    }
-  }
-  return pointers;
+  const facts = readExtensions(der, readCertificate(der).extensions);
+  const web = (uris: string[]) => uris.filter((uri) => /^https?:\/\//i.test(uri));
+  return { ocsp: web(facts.ocspUrls), crl: web(facts.crlUrls), caIssuers: web(facts.caIssuersUrls) };
+}
+
+/** An AlgorithmIdentifier: its OID and its parameters' DER (absent when it has none). */
+export interface SignatureAlgorithm {
+  algorithm: string;
+  parameters?: ArrayBuffer | Uint8Array | null;
 }
 
 /**
@@ -96,7 +92,7 @@ export function revocationPointers(der: Uint8Array): RevocationPointers {
  */
 export function signedWith(
   tbs: Uint8Array,
-  algorithm: AlgorithmIdentifier,
+  algorithm: SignatureAlgorithm,
   signature: ArrayBuffer | Uint8Array,
   spki: Uint8Array,
 ): boolean | undefined {
@@ -119,6 +115,12 @@ export function signedWith(
 /** Whether `der` (a certificate) was signed by the key of `issuerSpki`. */
 export function certificateSignedBy(der: Uint8Array, issuerSpki: Uint8Array): boolean {
   const parts = certificateParts(der);
-  const algorithm = AsnConvert.parse(parts.signatureAlgorithm, AlgorithmIdentifier);
+  const alg = parts.signatureAlgorithm;
+  const sequence = expectTlv(alg, 0, alg.length, TAG.SEQUENCE, 'signatureAlgorithm');
+  const oid = expectTlv(alg, sequence.body, sequence.bodyEnd, TAG.OID, 'signature algorithm');
+  const algorithm = {
+    algorithm: readOid(alg, oid),
+    parameters: oid.end < sequence.bodyEnd ? alg.subarray(oid.end, sequence.bodyEnd) : undefined,
+  };
   return signedWith(parts.tbs, algorithm, parts.signature.subarray(1), issuerSpki) === true;
 }

@@ -10,6 +10,8 @@ export interface ExtensionFacts {
   extendedKeyUsage: string[];
   /** URIs of the authorityInformationAccess entries whose method is id-ad-ocsp. */
   ocspUrls: string[];
+  /** URIs of the authorityInformationAccess entries whose method is id-ad-caIssuers (where the issuer is served). */
+  caIssuersUrls: string[];
   /** URIs in the fullName of every cRLDistributionPoints entry. */
   crlUrls: string[];
   /** Entries of the embedded SCT list (RFC 6962 §3.3); 0 when the extension is absent or unreadable. */
@@ -27,6 +29,7 @@ const CRL_DISTRIBUTION_POINTS = '2.5.29.31';
 const SCT_LIST = '1.3.6.1.4.1.11129.2.4.2';
 const CT_POISON = '1.3.6.1.4.1.11129.2.4.3';
 const ID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
+const ID_AD_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
 /** GeneralName uniformResourceIdentifier, [6] IMPLICIT IA5String. */
 const URI_TAG = 0x86;
 
@@ -58,6 +61,7 @@ export function readExtensions(buf: Uint8Array, wrapper: Tlv | undefined): Exten
     keyUsage: [],
     extendedKeyUsage: [],
     ocspUrls: [],
+    caIssuersUrls: [],
     crlUrls: [],
     sctCount: 0,
     precertificate: false,
@@ -93,7 +97,7 @@ export function readExtensions(buf: Uint8Array, wrapper: Tlv | undefined): Exten
           facts.extendedKeyUsage = readExtendedKeyUsage(buf, value);
           break;
         case AUTHORITY_INFO_ACCESS:
-          facts.ocspUrls = readOcspUrls(buf, value);
+          ({ ocsp: facts.ocspUrls, caIssuers: facts.caIssuersUrls } = readAccessUrls(buf, value));
           break;
         case CRL_DISTRIBUTION_POINTS:
           facts.crlUrls = readCrlUrls(buf, value);
@@ -215,17 +219,19 @@ function readExtendedKeyUsage(buf: Uint8Array, value: Tlv): string[] {
   return usages;
 }
 
-/** AuthorityInfoAccessSyntax: SEQUENCE OF { accessMethod OID, accessLocation GeneralName }; the OCSP URIs. */
-function readOcspUrls(buf: Uint8Array, value: Tlv): string[] {
+/** AuthorityInfoAccessSyntax: SEQUENCE OF { accessMethod OID, accessLocation GeneralName }; the OCSP and caIssuers URIs. */
+function readAccessUrls(buf: Uint8Array, value: Tlv): { ocsp: string[]; caIssuers: string[] } {
   const list = inner(buf, value, TAG.SEQUENCE, 'authorityInformationAccess');
-  const urls: string[] = [];
+  const urls = { ocsp: [] as string[], caIssuers: [] as string[] };
   for (let p = list.body; p < list.bodyEnd;) {
     const description = expectTlv(buf, p, list.bodyEnd, TAG.SEQUENCE, 'access description');
     p = description.end;
     const method = expectTlv(buf, description.body, description.bodyEnd, TAG.OID, 'access method');
     const location = readTlv(buf, method.end, description.bodyEnd);
-    if (readOid(buf, method) === ID_AD_OCSP && location.tag === URI_TAG)
-      urls.push(latin1(buf, location.body, location.bodyEnd));
+    if (location.tag !== URI_TAG) continue;
+    const oid = readOid(buf, method);
+    if (oid === ID_AD_OCSP) urls.ocsp.push(latin1(buf, location.body, location.bodyEnd));
+    else if (oid === ID_AD_CA_ISSUERS) urls.caIssuers.push(latin1(buf, location.body, location.bodyEnd));
   }
   return urls;
 }
