@@ -1,5 +1,5 @@
 import { OID, publicKeyInfoBytes, readPssParams, signatureHash } from './algorithms';
-import { expectTlv, readOid, readTlv, TAG, type Tlv } from './der';
+import { expectTlv, malformed, readOid, readTlv, TAG, type Tlv } from './der';
 import { readExtensions } from './extensions';
 import { verifySignature } from './signature';
 
@@ -24,7 +24,9 @@ export interface CertificateParts {
 
 /** @throws CertificateParseError when the bytes are not a certificate. */
 export function certificateParts(der: Uint8Array): CertificateParts {
-  const { tbs, issuer, subject, spki, key, serial, outerAlg, signature } = readCertificate(der);
+  const { tbs, issuer, subject, spki, serial, outerAlg, signature } = readCertificateElements(der);
+  const algorithm = expectTlv(der, spki.body, spki.bodyEnd, TAG.SEQUENCE, 'algorithm');
+  const key = expectTlv(der, algorithm.end, spki.bodyEnd, TAG.BIT_STRING, 'subjectPublicKey');
   return {
     tbs: der.subarray(tbs.start, tbs.end),
     issuerName: der.subarray(issuer.start, issuer.end),
@@ -37,12 +39,19 @@ export function certificateParts(der: Uint8Array): CertificateParts {
   };
 }
 
-/** The certificate's elements as our DER reader finds them (RFC 5280 §4.1). */
-function readCertificate(der: Uint8Array) {
+/**
+ * A certificate's elements as our DER reader finds them (RFC 5280 §4.1), refused as OpenSSL refuses them: trailing
+ * bytes, or an element in the TBSCertificate other than the unique IDs and the extensions.
+ *
+ * @throws CertificateParseError naming the offset and what is wrong.
+ */
+export function readCertificateElements(der: Uint8Array) {
   const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'certificate');
+  if (cert.end !== der.length) throw malformed(cert.end, 'trailing bytes after the certificate');
   const tbs = expectTlv(der, cert.body, cert.bodyEnd, TAG.SEQUENCE, 'tbsCertificate');
   const outerAlg = expectTlv(der, tbs.end, cert.bodyEnd, TAG.SEQUENCE, 'signatureAlgorithm');
   const signature = expectTlv(der, outerAlg.end, cert.bodyEnd, TAG.BIT_STRING, 'signatureValue');
+  if (signature.end !== cert.bodyEnd) throw malformed(signature.end, 'trailing bytes in certificate');
   const first = readTlv(der, tbs.body, tbs.bodyEnd);
   const serial = expectTlv(der, first.tag === 0xa0 ? first.end : tbs.body, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
   const innerAlg = expectTlv(der, serial.end, tbs.bodyEnd, TAG.SEQUENCE, 'signature');
@@ -50,16 +59,17 @@ function readCertificate(der: Uint8Array) {
   const validity = expectTlv(der, issuer.end, tbs.bodyEnd, TAG.SEQUENCE, 'validity');
   const subject = expectTlv(der, validity.end, tbs.bodyEnd, TAG.SEQUENCE, 'subject');
   const spki = expectTlv(der, subject.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
-  const algorithm = expectTlv(der, spki.body, spki.bodyEnd, TAG.SEQUENCE, 'algorithm');
-  const key = expectTlv(der, algorithm.end, spki.bodyEnd, TAG.BIT_STRING, 'subjectPublicKey');
-  // issuerUniqueID [1] and subjectUniqueID [2] may come before the extensions [3].
   let extensions: Tlv | undefined;
-  for (let p = spki.end; p < tbs.bodyEnd && !extensions;) {
+  for (let p = spki.end; p < tbs.bodyEnd;) {
     const element = readTlv(der, p, tbs.bodyEnd);
+    // [1] issuerUniqueID and [2] subjectUniqueID are skipped; [3] holds the extensions.
     if (element.tag === 0xa3) extensions = element;
+    else if (element.tag !== 0x81 && element.tag !== 0x82 && element.tag !== 0xa1 && element.tag !== 0xa2) {
+      throw malformed(p, 'unexpected element in tbsCertificate');
+    }
     p = element.end;
   }
-  return { tbs, outerAlg, signature, serial, issuer, subject, spki, key, extensions };
+  return { tbs, outerAlg, signature, serial, innerAlg, issuer, validity, subject, spki, extensions };
 }
 
 /** Where a certificate says its revocation status and its issuer can be found (AIA and CDP extensions). */
@@ -75,7 +85,7 @@ export interface RevocationPointers {
  * counts as absent.
  */
 export function revocationPointers(der: Uint8Array): RevocationPointers {
-  const facts = readExtensions(der, readCertificate(der).extensions);
+  const facts = readExtensions(der, readCertificateElements(der).extensions);
   const web = (uris: string[]) => uris.filter((uri) => /^https?:\/\//i.test(uri));
   return { ocsp: web(facts.ocspUrls), crl: web(facts.crlUrls), caIssuers: web(facts.caIssuersUrls) };
 }

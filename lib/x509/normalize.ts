@@ -11,7 +11,8 @@ import {
   twosComplementMagnitude,
   type PssParams,
 } from './algorithms';
-import { equalBytes, expectTlv, hex, malformed, readOid, readTlv, TAG, type Tlv } from './der';
+import { equalBytes, expectTlv, hex, readOid, readTlv, TAG, type Tlv } from './der';
+import { readCertificateElements } from './certificate-parts';
 import { readExtensions } from './extensions';
 import { certificateKind } from './kind';
 import { commonName, formatName, readName } from './name';
@@ -39,30 +40,18 @@ export function normalize(der: Uint8Array): CertificateRecord {
 }
 
 function readCertificate(der: Uint8Array): CertificateRecord {
-  const cert = expectTlv(der, 0, der.length, TAG.SEQUENCE, 'certificate');
-  if (cert.end !== der.length) throw malformed(cert.end, 'trailing bytes after the certificate');
-  const tbs = expectTlv(der, cert.body, cert.bodyEnd, TAG.SEQUENCE, 'tbsCertificate');
-  const outerAlg = expectTlv(der, tbs.end, cert.bodyEnd, TAG.SEQUENCE, 'signatureAlgorithm');
-  const signatureValue = expectTlv(der, outerAlg.end, cert.bodyEnd, TAG.BIT_STRING, 'signatureValue');
-  if (signatureValue.end !== cert.bodyEnd) throw malformed(signatureValue.end, 'trailing bytes in certificate');
-
-  const first = readTlv(der, tbs.body, tbs.bodyEnd);
-  const serial = expectTlv(der, first.tag === 0xa0 ? first.end : tbs.body, tbs.bodyEnd, TAG.INTEGER, 'serialNumber');
-  const innerAlg = expectTlv(der, serial.end, tbs.bodyEnd, TAG.SEQUENCE, 'signature');
-  const issuerTlv = expectTlv(der, innerAlg.end, tbs.bodyEnd, TAG.SEQUENCE, 'issuer');
-  const validity = expectTlv(der, issuerTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'validity');
-  const subjectTlv = expectTlv(der, validity.end, tbs.bodyEnd, TAG.SEQUENCE, 'subject');
-  const spki = expectTlv(der, subjectTlv.end, tbs.bodyEnd, TAG.SEQUENCE, 'subjectPublicKeyInfo');
-  let extensions: Tlv | undefined;
-  for (let p = spki.end; p < tbs.bodyEnd;) {
-    const element = readTlv(der, p, tbs.bodyEnd);
-    // [1] issuerUniqueID and [2] subjectUniqueID are skipped; [3] holds the extensions.
-    if (element.tag === 0xa3) extensions = element;
-    else if (element.tag !== 0x81 && element.tag !== 0x82 && element.tag !== 0xa1 && element.tag !== 0xa2) {
-      throw malformed(p, 'unexpected element in tbsCertificate');
-    }
-    p = element.end;
-  }
+  const {
+    tbs,
+    outerAlg,
+    signature: signatureValue,
+    serial,
+    innerAlg,
+    issuer: issuerTlv,
+    validity,
+    subject: subjectTlv,
+    spki,
+    extensions,
+  } = readCertificateElements(der);
 
   const notBefore = readTlv(der, validity.body, validity.bodyEnd);
   const notAfter = readTlv(der, notBefore.end, validity.bodyEnd);
