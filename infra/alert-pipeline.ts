@@ -123,14 +123,14 @@ export class AlertPipeline {
     this.subscribe(alerts);
 
     // Expiry evaluation: one queue collects sync endings and the schedule; a batch is one evaluation.
-    const evaluateQueue = this.queue('Evaluate', 'expiry evaluations that kept failing', EVALUATE_TIMEOUT);
+    const evaluateQueue = this.queue('Evaluate', EVALUATE_TIMEOUT);
     inventory.addEventRule('EvaluateAfterSync', { detailType: SYNC_ENDED }, this.queueTarget(evaluateQueue));
     new scheduler.Schedule(inventory, 'EvaluateSchedule', {
       description: `certwarden: evaluate expiry ${alerts.evaluateSchedule}`,
       schedule: scheduler.ScheduleExpression.expression(alerts.evaluateSchedule),
       target: new schedulerTargets.SqsSendMessage(evaluateQueue, {
         input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
-        deadLetterQueue: inventory.schedulerDlq,
+        deadLetterQueue: inventory.invocationDeadLetters,
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         role: inventory.schedulerRole,
@@ -138,7 +138,7 @@ export class AlertPipeline {
     });
     // A trigger fans out into one message per shard of the alert schedule, each evaluated by an invocation of its
     // own: no invocation reads more than one shard's due places.
-    const shardQueue = this.queue('EvaluateShard', 'shard evaluations that kept failing', EVALUATE_TIMEOUT);
+    const shardQueue = this.queue('EvaluateShard', EVALUATE_TIMEOUT);
     this.evaluate = inventory.addFunction('Evaluate', 'evaluate', {
       description: 'certwarden: sends each expiry alert due, exactly once, and checks the revocation status due',
       timeout: EVALUATE_TIMEOUT,
@@ -268,7 +268,7 @@ export class AlertPipeline {
           CERTWARDEN_EXPIRY: expiryJson,
           ...(alerts.slack && { CERTWARDEN_SLACK_SECRET_ARN: alerts.slack.webhookSecretArn }),
         },
-        asyncDeadLetterQueue: inventory.addDeadLetterQueue('DigestDlq', 'daily digests that kept failing'),
+        parkFailedInvocations: true,
       });
       this.allowTable(
         this.digest,
@@ -333,7 +333,7 @@ export class AlertPipeline {
     const { deliveryAttempts } = this.alerts;
     // The delivery ledger dead-letters a record at its last allowed attempt, with the target's reason; the queue's
     // own dead-letter queue, one receive later, is left for records never attempted (out of time).
-    const queue = this.queue(id, `events ${id} could not deliver`, timeout, deliveryAttempts + 1);
+    const queue = this.queue(id, timeout, deliveryAttempts + 1);
     this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
     const fn = this.inventory.addFunction(id, role, {
       ...options,
@@ -384,7 +384,7 @@ export class AlertPipeline {
    */
   private forwardToSiem(siem: NonNullable<AlertsConfig['siem']>) {
     const { inventory } = this;
-    const queue = this.queue('Siem', 'events the SIEM collector kept refusing', Duration.minutes(1), 10);
+    const queue = this.queue('Siem', Duration.minutes(1), 10);
     inventory.addEventRule('SiemRule', {}, this.queueTarget(queue));
     const siemFormat = inventory.addFunction('SiemFormat', 'siemFormat', {
       description: `certwarden: shapes events for the SIEM (${siem.format})`,
@@ -448,24 +448,21 @@ export class AlertPipeline {
     return { siemFormat, siemDestination };
   }
 
-  /** An encrypted queue with its own dead-letter queue (and alarm), visible long enough for one `timeout`. */
-  private queue(id: string, holds: string, timeout: Duration, maxReceiveCount = 5): sqs.Queue {
+  /** An encrypted queue, dead-lettering to the inventory's queue dead letters, visible long enough for one `timeout`. */
+  private queue(id: string, timeout: Duration, maxReceiveCount = 5): sqs.Queue {
     return new sqs.Queue(this.inventory, `${id}Queue`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: {
-        queue: this.inventory.addDeadLetterQueue(`${id}Dlq`, holds),
-        maxReceiveCount,
-      },
+      deadLetterQueue: { queue: this.inventory.queueDeadLetters, maxReceiveCount },
     });
   }
 
-  /** The rule's target: the queue; what EventBridge cannot put there goes to the rules' dead-letter queue. */
+  /** The rule's target: the queue; what EventBridge cannot put there goes to the invocation dead letters. */
   private queueTarget(queue: sqs.Queue): events.IRuleTarget {
     return new eventsTargets.SqsQueue(queue, {
-      deadLetterQueue: this.inventory.ruleDlq,
+      deadLetterQueue: this.inventory.invocationDeadLetters,
       retryAttempts: 10,
       maxEventAge: Duration.hours(24),
     });

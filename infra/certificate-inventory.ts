@@ -292,7 +292,8 @@ const METRIC_EMITTERS: ReadonlySet<string> = new Set(Object.values(METRIC).map((
  * encrypted operations topic, an optional dashboard, and managed policies for people. It holds no business logic:
  * the functions run lib/use-cases, and everything here only wires them.
  *
- * Extend it with `addAlarm`, `addEventRule` and `addDeadLetterQueue` (a Slack notifier, alert rules).
+ * Extend it with `addAlarm`, `addEventRule` (its target's dead letters to `invocationDeadLetters`) and queues whose
+ * dead letters go to `queueDeadLetters` (a Slack notifier, alert rules).
  */
 export class CertificateInventory extends Construct {
   /** The inventory: certificates, places, history, sync runs, alert ledger (docs/architecture.md). */
@@ -332,8 +333,18 @@ export class CertificateInventory extends Construct {
   readonly operatorPolicy: iam.ManagedPolicy;
   /** With the `dashboard` prop only. */
   readonly dashboard?: cloudwatch.Dashboard;
-  /** Every dead-letter queue, each with its alarm. */
-  readonly deadLetterQueues: sqs.Queue[] = [];
+  /**
+   * The dead letters of every certwarden SQS queue (sync scopes, evaluations, alert deliveries, SIEM records), each
+   * with its `DeadLetterQueueSourceArn`: a redrive to source returns each message to its own queue. One queue, one
+   * alarm, for all of them (docs/architecture.md, "Alarms and metrics").
+   */
+  readonly queueDeadLetters: sqs.Queue;
+  /**
+   * What EventBridge Scheduler, the bus's rules and Lambda's asynchronous retries gave up on: each message names
+   * its schedule or rule (message attributes) or its function (the failure record's `requestContext`). Not
+   * redrivable to a source (SQS redrives only other queues' dead letters); one alarm.
+   */
+  readonly invocationDeadLetters: sqs.Queue;
   /**
    * The sources and policy the planner and the sync workers read (functions/shared/deployment.ts), written at
    * synth time and bundled beside each of them.
@@ -344,10 +355,6 @@ export class CertificateInventory extends Construct {
   private readonly removalPolicy: RemovalPolicy;
   /** Whether the functions write the series only the dashboard shows. */
   private readonly dashboardMetrics: boolean;
-  /** Where the bus's rules park events they could not deliver to their targets. */
-  readonly ruleDlq: sqs.Queue;
-  /** Where EventBridge Scheduler parks what it could not deliver. */
-  readonly schedulerDlq: sqs.Queue;
   /** The role EventBridge Scheduler invokes certwarden's functions with. */
   readonly schedulerRole: iam.Role;
   /** Expiry evaluation, notifiers, Security Hub and SIEM forwarding. */
@@ -377,15 +384,24 @@ export class CertificateInventory extends Construct {
     this.eventBus = this.createEventBus(busName, props);
     this.schemaRegistry = this.registerEventSchemas(busName, props);
 
-    // What every asynchronous target shares: the topics, dead-letter queues (each alarmed), the scheduler's role.
+    // What every asynchronous target shares: the topics, the two dead-letter queues (each alarmed), the scheduler's
+    // role.
     this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
       displayName: 'certwarden alerts',
       masterKey: this.alertsKey,
       enforceSSL: true,
     });
     this.operationsTopic = createOperationsTopic(this, this.alertsKey, operationsEmailsOf(alerts));
-    this.schedulerDlq = this.addDeadLetterQueue('SchedulerDlq', 'schedules whose target could not be invoked');
-    this.ruleDlq = this.addDeadLetterQueue('RuleDlq', 'events a rule on the bus could not deliver to its target');
+    this.queueDeadLetters = this.createDeadLetterQueue(
+      'QueueDlq',
+      'work from its queues that failed every retry (sync scopes, evaluations, alert deliveries, SIEM records); ' +
+        "each message's DeadLetterQueueSourceArn names its queue, and a redrive to source returns it there",
+    );
+    this.invocationDeadLetters = this.createDeadLetterQueue(
+      'InvocationDlq',
+      'invocations that Scheduler, a rule on the bus or Lambda gave up on; each message names its schedule, rule ' +
+        'or function',
+    );
     this.schedulerRole = this.createSchedulerRole();
 
     // Sync: Scheduler → planner → one SQS queue per kind → that kind's worker.
@@ -615,7 +631,6 @@ export class CertificateInventory extends Construct {
     deploymentFile: string,
   ): { worker: NodejsFunction; queue: sqs.Queue } {
     const name = pascal(kind);
-    const dlq = this.addDeadLetterQueue(`Sync${name}Dlq`, `${kind} scopes that kept failing to sync`);
     const queue = new sqs.Queue(this, `Sync${name}Queue`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -623,7 +638,7 @@ export class CertificateInventory extends Construct {
       // redelivered while still in flight.
       visibilityTimeout: Duration.seconds(syncTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: dlq, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
+      deadLetterQueue: { queue: this.queueDeadLetters, maxReceiveCount: props.syncMaxReceiveCount ?? 3 },
     });
     const worker = this.addFunction(`Sync${name}`, 'syncWorker', {
       description: `certwarden: syncs one scope of a ${kind} source into the inventory`,
@@ -754,7 +769,7 @@ export class CertificateInventory extends Construct {
           Object.fromEntries([...queues].map(([kind, queue]) => [kind, queue.queueUrl])),
         ),
       },
-      asyncDeadLetterQueue: this.addDeadLetterQueue('SyncPlannerDlq', 'planner invocations that kept failing'),
+      parkFailedInvocations: true,
     });
     for (const queue of queues.values()) {
       planner.role!.addToPrincipalPolicy(
@@ -778,7 +793,7 @@ export class CertificateInventory extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 512,
       environment: { CERTWARDEN_TABLE: this.table.tableName },
-      asyncDeadLetterQueue: this.addDeadLetterQueue('InventoryMetricsDlq', 'metrics runs that kept failing'),
+      parkFailedInvocations: true,
     });
     fn.role!.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -809,7 +824,7 @@ export class CertificateInventory extends Construct {
         CERTWARDEN_EVENT_BUS: this.eventBus.eventBusName,
         CERTWARDEN_CT: JSON.stringify(ct),
       },
-      asyncDeadLetterQueue: this.addDeadLetterQueue('CtMonitorDlq', 'CT polls that kept failing'),
+      parkFailedInvocations: true,
     });
     const leadingKeys = (...prefixes: string[]) => ({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
@@ -913,7 +928,7 @@ export class CertificateInventory extends Construct {
         CERTWARDEN_REPORT_BUCKET: bucket.bucketName,
         CERTWARDEN_ALERTS_TOPIC: this.alertsTopic.topicArn,
       },
-      asyncDeadLetterQueue: this.addDeadLetterQueue('ReportPackDlq', 'report packs that kept failing'),
+      parkFailedInvocations: true,
     });
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -950,16 +965,16 @@ export class CertificateInventory extends Construct {
   }
 
   /**
-   * An SQS dead-letter queue (encrypted, TLS only, 14 days) with an alarm on its first message, to the alerts
-   * topic: for any new asynchronous target (an EventBridge rule's, a notifier's).
+   * An SQS dead-letter queue (encrypted, TLS only, 14 days: longer than any source queue keeps a message, as a
+   * redrive needs) with an alarm on its first message, to the operations topic.
    */
-  addDeadLetterQueue(id: string, holds: string): sqs.Queue {
+  private createDeadLetterQueue(id: string, holds: string): sqs.Queue {
     const queue = new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       // Marks the queue a dead-letter queue (AWS Control Tower CT.SQS.PR.1 asks one of a queue that has none).
-      // Not `byQueue`: naming the source queue's ARN here while the source names this queue's ARN is a cycle in
+      // Not `byQueue`: naming the source queues' ARNs here while each source names this queue's ARN is a cycle in
       // CloudFormation; not `denyAll`: the control fails it. Only principals who may set a queue's attributes in
       // this account and region can name it, and certwarden's own queues are the only ones that do.
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
@@ -973,7 +988,6 @@ export class CertificateInventory extends Construct {
       threshold: 1,
       alarmDescription: `certwarden: ${holds} (dead-letter queue not empty)`,
     });
-    this.deadLetterQueues.push(queue);
     return queue;
   }
 
@@ -991,7 +1005,7 @@ export class CertificateInventory extends Construct {
       schedule: scheduler.ScheduleExpression.expression(options.expression),
       target: new schedulerTargets.LambdaInvoke(fn, {
         input: scheduler.ScheduleTargetInput.fromObject(options.input ?? {}),
-        deadLetterQueue: this.schedulerDlq,
+        deadLetterQueue: this.invocationDeadLetters,
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         role: this.schedulerRole,
@@ -1008,6 +1022,20 @@ export class CertificateInventory extends Construct {
   }
 
   /**
+   * `invocationDeadLetters` as a function's on-failure destination with `sqs:SendMessage` only, all Lambda uses
+   * (aws-lambda-destinations' SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+   */
+  private get invocationDeadLettersDestination(): lambda.IDestination {
+    const queue = this.invocationDeadLetters;
+    return {
+      bind: (_scope, fn) => {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+        return { destination: queue.queueArn };
+      },
+    };
+  }
+
+  /**
    * An alarm that tells the operations topic when it fires and when it clears: by default at or above `threshold`
    * in one period, missing data not breaching.
    */
@@ -1016,8 +1044,8 @@ export class CertificateInventory extends Construct {
   }
 
   /**
-   * A rule on the certwarden bus (a notifier, alert evaluation): `target` should carry a DLQ from
-   * `addDeadLetterQueue`.
+   * A rule on the certwarden bus (a notifier, alert evaluation): `target` should park what it cannot deliver in
+   * `invocationDeadLetters`.
    */
   addEventRule(id: string, eventPattern: events.EventPattern, target: events.IRuleTarget): events.Rule {
     return new events.Rule(this, id, {
@@ -1065,7 +1093,11 @@ export class CertificateInventory extends Construct {
       timeout: Duration;
       memorySize: number;
       environment: Record<string, string>;
-      asyncDeadLetterQueue?: sqs.Queue;
+      /**
+       * For a function invoked asynchronously (a schedule): after Lambda's two retries, the failure record (the
+       * function's ARN, the event, the error) goes to `invocationDeadLetters`.
+       */
+      parkFailedInvocations?: boolean;
       /** A sync worker's source kind: its bundle holds that provider's SDK only. */
       sourceKind?: SourceKind;
       /** The deployment file (sources, policy), bundled beside the handler and named in its environment. */
@@ -1102,8 +1134,10 @@ export class CertificateInventory extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       bundling: bundlingFor(options.sourceKind, options.deploymentFile),
-      deadLetterQueue: options.asyncDeadLetterQueue,
-      retryAttempts: options.asyncDeadLetterQueue ? 2 : undefined,
+      // An on-failure destination, not a function dead-letter queue: its record names the function, which a
+      // dead-letter queue shared by every function needs (a DLQ message carries only the request id and error).
+      onFailure: options.parkFailedInvocations ? this.invocationDeadLettersDestination : undefined,
+      retryAttempts: options.parkFailedInvocations ? 2 : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName(role, this.namePrefix),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

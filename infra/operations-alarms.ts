@@ -105,7 +105,7 @@ export function certwardenMetric<M extends MetricDefinition>(
 }
 
 /**
- * The alarms on what the stack does, besides each dead-letter queue's (`addDeadLetterQueue`): per source, sync
+ * The alarms on what the stack does, besides the two dead-letter queues': per source, sync
  * errors and staleness; expired certificates; Lambda errors and throttles; the sync queues' oldest message.
  */
 export function addOperationsAlarms(inventory: CertificateInventory, sources: SourceConfig[]): void {
@@ -216,7 +216,7 @@ export function createDashboard(inventory: CertificateInventory, sources: Source
     new cloudwatch.GraphWidget({
       title: 'Dead-letter queue depth',
       width: 24,
-      left: inventory.deadLetterQueues.map((queue) =>
+      left: [inventory.queueDeadLetters, inventory.invocationDeadLetters].map((queue) =>
         queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).with({
           label: queue.node.id,
         }),

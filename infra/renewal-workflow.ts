@@ -90,7 +90,7 @@ export class RenewalWorkflow {
       'RenewOnExpiring',
       { detailType: ['Certificate Expiring'], detail: { sourceKind: renewedKinds } },
       new eventsTargets.SfnStateMachine(this.stateMachine, {
-        deadLetterQueue: inventory.ruleDlq,
+        deadLetterQueue: inventory.invocationDeadLetters,
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
       }),

@@ -671,12 +671,17 @@ describe('the certwarden stack', () => {
       });
     });
 
-    it('gives every queue that is not a DLQ a redrive to a DLQ, and every DLQ an alarm to the alerts topic', () => {
+    const queueDlq = () => ofType('AWS::SQS::Queue').find(([id]) => id.startsWith('InventoryQueueDlq'))![0];
+    const invocationDlq = () => ofType('AWS::SQS::Queue').find(([id]) => id.startsWith('InventoryInvocationDlq'))![0];
+
+    it('redrives every work queue to the one queue DLQ, and alarms on each of the two DLQs to the operations topic', () => {
       const queues = ofType('AWS::SQS::Queue');
-      const dlqs = queues.filter(([id]) => id.includes('Dlq')).map(([id]) => id);
+      const dlqs = [queueDlq(), invocationDlq()];
+      // 7 sync workers; evaluation and its shards, 4 notifiers, SIEM.
+      expect(queues.filter(([id]) => !dlqs.includes(id))).toHaveLength(7 + 2 + 4 + 1);
       for (const [id, queue] of queues.filter(([id]) => !dlqs.includes(id))) {
         expect(queue.Properties.RedrivePolicy).toEqual({
-          deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+          deadLetterTargetArn: { 'Fn::GetAtt': [queueDlq(), 'Arn'] },
           // A sync scope is retried 3 times (its next schedule comes soon); an evaluation 5, the SIEM's pipe 10; a
           // notifier's record one receive more than alerts.deliveryAttempts (the ledger dead-letters it first).
           maxReceiveCount: id.startsWith('InventorySync')
@@ -687,33 +692,62 @@ describe('the certwarden stack', () => {
                 ? config.alerts.deliveryAttempts + 1
                 : 5,
         });
-        expect(dlqs).toContain(queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
         expect(id).toMatch(/Queue/);
       }
-      // 7 sync workers; scheduler, planner, metrics; rule targets, evaluation and its shards, 4 notifiers, digest,
-      // SIEM; the CT monitor; the report pack.
-      expect(dlqs).toHaveLength(7 + 3 + 9 + 1 + 1);
-      const alarms = ofType('AWS::CloudWatch::Alarm');
+      // A redrive returns a dead letter to its source only if the dead-letter queue still holds it.
       for (const dlq of dlqs) {
-        const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq));
-        expect(alarm).toBeDefined();
-        expect(alarm![1].Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+        expect(resources[dlq].Properties.MessageRetentionPeriod).toBeGreaterThan(
+          Math.max(...queues.filter(([id]) => !dlqs.includes(id)).map(([, q]) => q.Properties.MessageRetentionPeriod)),
+        );
+      }
+      const operationsTopic = ofType('AWS::SNS::Topic').find(([id]) => id.startsWith('InventoryOperationsTopic'))![0];
+      const dlqAlarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.Namespace === 'AWS/SQS');
+      const depthAlarms = dlqAlarms.filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+      expect(depthAlarms.map(([, a]) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(
+        [...dlqs].sort(),
+      );
+      for (const [, alarm] of depthAlarms) {
+        expect(alarm.Properties).toMatchObject({
+          Threshold: 1,
+          AlarmActions: [{ Ref: operationsTopic }],
+          OKActions: [{ Ref: operationsTopic }],
+        });
       }
     });
 
-    it('parks failed asynchronous invocations of the planner and the metrics function in their DLQs', () => {
-      for (const name of ['SyncPlanner', 'InventoryMetrics']) {
-        const fn = resources[functionId(name)];
-        expect(fn.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0]).toMatch(new RegExp(`${name}Dlq`));
+    it('parks the failed asynchronous invocations of every scheduled function in the invocation DLQ, naming the function', () => {
+      const scheduledFunctions = new Set(
+        ofType('AWS::Scheduler::Schedule')
+          .map(([, s]) => s.Properties.Target.Arn['Fn::GetAtt']?.[0])
+          .filter((id): id is string => id !== undefined && resources[id].Type === 'AWS::Lambda::Function'),
+      );
+      expect([...scheduledFunctions].map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+        ['CtMonitor', 'Digest', 'InventoryMetrics', 'ReportPack', 'SyncPlanner'].map((n) => `Inventory${n}`),
+      );
+      const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig');
+      for (const fn of scheduledFunctions) {
+        const config = invokeConfigs.find(([, c]) => c.Properties.FunctionName.Ref === fn);
+        // An on-failure destination's record carries the function's ARN; a function DLQ's message does not.
+        expect(config?.[1].Properties).toMatchObject({
+          MaximumRetryAttempts: 2,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [invocationDlq(), 'Arn'] } } },
+        });
       }
+      expect(invokeConfigs).toHaveLength(scheduledFunctions.size);
+      expect(ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.DeadLetterConfig)).toEqual([]);
     });
 
-    it('gives every schedule a DLQ and retries', () => {
+    it('gives every schedule and every rule target the invocation DLQ, and retries', () => {
       for (const [, schedule] of ofType('AWS::Scheduler::Schedule')) {
         expect(schedule.Properties.Target).toMatchObject({
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/SchedulerDlq/), 'Arn'] } },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [invocationDlq(), 'Arn'] } },
           RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         });
+      }
+      const targets = ofType('AWS::Events::Rule').flatMap(([, r]) => r.Properties.Targets as Json[]);
+      expect(targets.length).toBeGreaterThan(5);
+      for (const target of targets) {
+        expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [invocationDlq(), 'Arn'] } });
       }
     });
   });
@@ -987,6 +1021,7 @@ describe('the certwarden stack', () => {
       const redrive = resources[queueId].Properties.RedrivePolicy;
       expect(redrive.maxReceiveCount).toBe(config.alerts.deliveryAttempts + 1);
       const dlq = redrive.deadLetterTargetArn['Fn::GetAtt'][0];
+      expect(dlq).toMatch(/^InventoryQueueDlq/);
       const alarmed = ofType('AWS::CloudWatch::Alarm').filter(([, a]) =>
         JSON.stringify(a.Properties.Dimensions ?? []).includes(dlq),
       );
@@ -1045,9 +1080,13 @@ describe('the certwarden stack', () => {
       );
     });
 
-    it('sends the daily digest on its schedule, with a dead-letter queue', () => {
-      const digest = functionOf('Digest');
-      expect(digest.DeadLetterConfig).toBeDefined();
+    it('sends the daily digest on its schedule, parking failed runs in the invocation DLQ', () => {
+      const [[, failures]] = ofType('AWS::Lambda::EventInvokeConfig').filter(
+        ([, c]) => c.Properties.FunctionName.Ref === functionId('Digest'),
+      );
+      expect(failures.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0]).toMatch(
+        /^InventoryInvocationDlq/,
+      );
       const schedule = ofType('AWS::Scheduler::Schedule').find(
         ([, s]) => s.Properties.Target.Arn['Fn::GetAtt']?.[0] === functionId('Digest'),
       );
