@@ -66,13 +66,19 @@ const SECURITY_HUB_EVENTS: DetailType[] = [
 /** Records per notifier invocation. */
 const NOTIFIER_BATCH = 10;
 /**
+ * The email notifier's records may each take two publishes (alerts and escalation topics): half the batch keeps
+ * its timeout, and with it the queue's visibility timeout (the delay before a failed record is retried), as it was
+ * with one publish per record.
+ */
+const EMAIL_NOTIFIER_BATCH = NOTIFIER_BATCH / 2;
+/**
  * A notifier stops taking records of its batch once less than one record's worst case is left
  * (functions/shared/eventbridge-record.ts), so a slow channel fails the rest of a batch instead of timing out
  * after delivering some of it (a timeout would redeliver the delivered ones too). Its timeout lets a whole
  * batch run at its worst case, so no record is failed untried while a channel is slow.
  */
-const notifierTimeout = (recordBudgetMs: number, setupMs = 0): Duration =>
-  Duration.seconds(Math.ceil((NOTIFIER_BATCH * recordBudgetMs + setupMs) / 1000) + 30);
+const notifierTimeout = (recordBudgetMs: number, setupMs = 0, batchSize = NOTIFIER_BATCH): Duration =>
+  Duration.seconds(Math.ceil((batchSize * recordBudgetMs + setupMs) / 1000) + 30);
 /**
  * One evaluation reads the places of one shard of the alert schedule that are due, not the inventory. A first
  * run makes every place due at once (the bench: 100,000 places, ~116,000 alerts, ~460 s over 8 shards on a local
@@ -80,29 +86,26 @@ const notifierTimeout = (recordBudgetMs: number, setupMs = 0): Duration =>
  * due for the next run (sent alerts are in the ledger).
  */
 const EVALUATE_TIMEOUT = Duration.minutes(10);
-/** Expiry severities that go to the escalation topic as well. */
-const ESCALATED = ['high', 'critical'];
 /** A sync ended, cleanly or not: the expiry evaluation runs after each. */
 const SYNC_ENDED: DetailType[] = ['Sync Completed', 'Sync Failed'];
 
 /**
- * The alert half of certwarden: expiry evaluation (after each sync and on a schedule), the email, Slack and
- * Security Hub notifiers, the daily digest and SIEM forwarding. Every event reaches a notifier through its own
- * SQS queue (retries, partial batch responses, a dead-letter queue with an alarm), so a slow or failing channel
- * never holds up another and nothing is dropped silently.
+ * The alert half of certwarden: expiry evaluation (after each sync and on a schedule), the email (with escalation),
+ * Slack and Security Hub notifiers, the daily digest and SIEM forwarding. Every event reaches a notifier through its
+ * own SQS queue (retries, partial batch responses, the queue dead letters with their alarm), so a slow or failing
+ * channel never holds up another and nothing is dropped silently.
  */
 export class AlertPipeline {
   readonly evaluate: NodejsFunction;
   readonly escalationTopic: sns.Topic;
   readonly emailNotifier: NodejsFunction;
-  readonly escalationNotifier: NodejsFunction;
   readonly slackNotifier?: NodejsFunction;
   readonly securityHubNotifier?: NodejsFunction;
   readonly digest?: NodejsFunction;
   readonly siemFormat?: NodejsFunction;
   readonly siemDestination?: events.ApiDestination;
 
-  /** The notifier roles whose AlertsUndelivered series has its alarm (the email and escalation notifiers share one). */
+  /** The notifier roles whose AlertsUndelivered series has its alarm (the email notifier's two topics share one). */
   private readonly undeliveredAlarms = new Set<NotifierRole>();
   private readonly alerts: AlertsConfig;
 
@@ -183,33 +186,25 @@ export class AlertPipeline {
       }),
     );
 
-    // Email: every expiry alert to the alerts topic. Critical and high alerts also reach the escalation topic,
-    // through their own rule, queue and function: a failure on one topic never re-sends to the other.
+    // Email: every expiry alert to the alerts topic, critical and high ones to the escalation topic too. The two
+    // topics are two targets in the delivery ledger, so one queue serves both: a failure on one topic is retried
+    // for that topic alone and never re-sends to the other (docs/architecture.md, "One queue per channel").
     this.emailNotifier = this.notifier(
       'EmailNotifier',
       'emailNotifier',
       { detailType: EXPIRY_ALERTS },
       {
-        description: 'certwarden: expiry alerts as emails (SNS alerts topic)',
-        timeout: notifierTimeout(SNS_RECORD_BUDGET_MS),
+        description: 'certwarden: expiry alerts as emails (SNS alerts topic; high and critical to escalation too)',
+        timeout: notifierTimeout(SNS_RECORD_BUDGET_MS, 0, EMAIL_NOTIFIER_BATCH),
+        batchSize: EMAIL_NOTIFIER_BATCH,
         environment: {
           CERTWARDEN_ALERTS_TOPIC: inventory.alertsTopic.topicArn,
+          CERTWARDEN_ESCALATION_TOPIC: this.escalationTopic.topicArn,
           CERTWARDEN_DIGEST: String(digestMode),
         },
       },
     );
-    this.inventory.allowPublish(this.emailNotifier, [inventory.alertsTopic]);
-    this.escalationNotifier = this.notifier(
-      'EscalationNotifier',
-      'emailNotifier',
-      { detailType: EXPIRY_ALERTS, detail: { severity: ESCALATED } },
-      {
-        description: 'certwarden: critical and high expiry alerts to the escalation topic',
-        timeout: notifierTimeout(SNS_RECORD_BUDGET_MS),
-        environment: { CERTWARDEN_ALERTS_TOPIC: this.escalationTopic.topicArn, CERTWARDEN_DIGEST: 'false' },
-      },
-    );
-    this.inventory.allowPublish(this.escalationNotifier, [this.escalationTopic]);
+    this.inventory.allowPublish(this.emailNotifier, [inventory.alertsTopic, this.escalationTopic]);
 
     if (alerts.slack) {
       this.slackNotifier = this.notifier(
@@ -327,20 +322,20 @@ export class AlertPipeline {
     id: string,
     role: NotifierRole,
     pattern: events.EventPattern,
-    options: { description: string; environment: Record<string, string>; timeout: Duration },
+    options: { description: string; environment: Record<string, string>; timeout: Duration; batchSize?: number },
   ): NodejsFunction {
-    const { timeout } = options;
+    const { description, environment, timeout, batchSize = NOTIFIER_BATCH } = options;
     const { deliveryAttempts } = this.alerts;
     // The delivery ledger dead-letters a record at its last allowed attempt, with the target's reason; the queue's
     // own dead-letter queue, one receive later, is left for records never attempted (out of time).
     const queue = this.queue(id, timeout, deliveryAttempts + 1);
     this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
     const fn = this.inventory.addFunction(id, role, {
-      ...options,
+      description,
       timeout,
       memorySize: 256,
       environment: {
-        ...options.environment,
+        ...environment,
         CERTWARDEN_TABLE: this.inventory.table.tableName,
         CERTWARDEN_DELIVERY_ATTEMPTS: String(deliveryAttempts),
         CERTWARDEN_EVENT_BUS: this.inventory.eventBus.eventBusName,
@@ -360,9 +355,7 @@ export class AlertPipeline {
     fn.addToRolePolicy(
       this.inventory.tableKeyStatement(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
     );
-    fn.addEventSource(
-      new SqsEventSource(queue, { batchSize: NOTIFIER_BATCH, reportBatchItemFailures: true, maxConcurrency: 2 }),
-    );
+    fn.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true, maxConcurrency: 2 }));
     if (!this.undeliveredAlarms.has(role)) {
       this.undeliveredAlarms.add(role);
       this.inventory.addAlarm(`AlertsUndelivered${role.charAt(0).toUpperCase()}${role.slice(1)}`, {

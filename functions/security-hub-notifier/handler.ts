@@ -2,7 +2,12 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSEvent } from 'aws-lambda';
 import { SecurityHubPublisher } from '../../lib/adapters/security-hub';
 import { recordDelivery } from '../shared/delivery';
-import { NOTIFIER_SDK_CONFIG, publishEachRecord, SECURITY_HUB_RECORD_BUDGET_MS } from '../shared/eventbridge-record';
+import {
+  NOTIFIER_SDK_CONFIG,
+  publishEachRecord,
+  SECURITY_HUB_RECORD_BUDGET_MS,
+  targetOf,
+} from '../shared/eventbridge-record';
 import { withPowertools } from '../shared/powertools';
 
 /**
@@ -58,9 +63,10 @@ const delivery = recordDelivery();
 export const handler = withPowertools((event: SQSEvent, context) =>
   publishEachRecord(event, context, {
     role: 'securityHubNotifier',
-    publisherFor: () => publisherFor(context.invokedFunctionArn),
+    targetsFor: () => [
+      targetOf(securityHubTargetOf(context.invokedFunctionArn), publisherFor(context.invokedFunctionArn)),
+    ],
     delivery,
-    target: securityHubTargetOf(context.invokedFunctionArn),
     recordBudgetMs: SECURITY_HUB_RECORD_BUDGET_MS,
   }),
 );

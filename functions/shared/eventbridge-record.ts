@@ -5,7 +5,7 @@ import { DETAIL_TYPES, EVENT_SOURCE, type CertwardenEvent, type DetailType } fro
 import { alertsUndelivered, type NotifierRole } from '../../lib/domain/metric-names';
 import type { DeliveryLedger, UndeliveredRecord } from '../../lib/ports/delivery-ledger';
 import type { EventPublisher } from '../../lib/ports/event-publisher';
-import { deliverTo, undeliveredEventOf } from '../../lib/use-cases/deliver';
+import { deliverTo, undeliveredEventOf, type DeliveryTarget } from '../../lib/use-cases/deliver';
 import { logger, publishMetric } from './powertools';
 
 /**
@@ -88,17 +88,30 @@ export class RecordNotDeliveredError extends Error {
   }
 }
 
+/**
+ * One destination of a notifier. Its name is its key in the ledger, one per destination (`slack`,
+ * `email (<topic>)`, `securityHub (<account>/<region>)`): one target taking an event says nothing of another.
+ */
+export interface NotifierTarget extends DeliveryTarget {
+  /** Whether the event is for this target at all (the escalation topic: high and critical alerts). @default all */
+  readonly takes?: (event: CertwardenEvent) => boolean;
+}
+
 export interface PublishEachRecordOptions {
   /** The notifier's role (`emailNotifier`, …): its logs' channel and the emitter of its AlertsUndelivered metric. */
   role: NotifierRole;
-  /** The notifier, made once per invocation (it may read a secret first). */
-  publisherFor: () => EventPublisher | Promise<EventPublisher>;
+  /** The notifier's targets, made once per invocation (a notifier may read a secret first). */
+  targetsFor: () => NotifierTarget[] | Promise<NotifierTarget[]>;
   delivery: RecordDelivery;
-  /** The target's name in the ledger: one per destination (`slack`, `email (<topic>)`, `securityHub (<account>/<region>)`). */
-  target: string;
-  /** The worst case of one record's delivery (the notifier's retries and timeouts). @default DEFAULT_RECORD_BUDGET_MS */
+  /**
+   * The worst case of one record's delivery to every target it is for (the notifier's retries and timeouts).
+   * @default DEFAULT_RECORD_BUDGET_MS
+   */
   recordBudgetMs?: number;
 }
+
+/** An `EventPublisher`-backed target taking every event. */
+export const targetOf = (name: string, publisher: EventPublisher): NotifierTarget => ({ name, publisher });
 
 /** Best effort: the dead letter is recorded and alarmed on whether or not the bus takes its event. */
 async function announceDeadLetter(delivery: RecordDelivery, dead: UndeliveredRecord, channel: NotifierRole) {
@@ -117,10 +130,11 @@ async function announceDeadLetter(delivery: RecordDelivery, dead: UndeliveredRec
 /**
  * SQS → one notifier: each record's event is published on its own, so a record whose publish failed (or that
  * does not parse) fails alone in the partial batch response and SQS redelivers only it. Records go in order, one
- * at a time: two events about one certificate land in the order they were queued.
+ * at a time: two events about one certificate land in the order they were queued. A record goes to every target
+ * that takes it, each tried whether or not another failed; it fails if any of them is to be retried.
  *
- * Each delivery goes through the delivery ledger (lib/use-cases/deliver.ts): an event the target took before (an
- * SQS redelivery, the same alert published again) is not sent again, and one the target refused for good (a 4xx
+ * Each delivery goes through the delivery ledger (lib/use-cases/deliver.ts): an event a target took before (an
+ * SQS redelivery, the same alert published again) is not sent to it again, and one a target refused for good (a 4xx
  * other than 408 and 429) or failed `delivery.maxAttempts` times is dead-lettered with its reason, logged, and
  * counted in AlertsUndelivered (an alarm watches it): its record succeeds, so SQS does not try it again. The
  * queue's own dead-letter queue stays the backstop for records never attempted.
@@ -136,7 +150,7 @@ export async function publishEachRecord(
 ): Promise<SQSBatchResponse> {
   const { role: channel, delivery } = options;
   const recordBudgetMs = options.recordBudgetMs ?? DEFAULT_RECORD_BUDGET_MS;
-  const publisher = await options.publisherFor();
+  const targets = await options.targetsFor();
   let notAttempted = 0;
   let skipped = 0;
   let deadLettered = 0;
@@ -152,24 +166,28 @@ export async function publishEachRecord(
     try {
       const certwardenEvent = parseEventBridgeBody(record.body);
       detailType = certwardenEvent.detailType;
-      const result = await deliverTo({
-        ledger: delivery.ledger,
-        target: { name: options.target, publisher },
-        events: [certwardenEvent],
-        maxAttempts: delivery.maxAttempts,
-      });
-      skipped += result.skipped;
-      for (const dead of result.deadLettered) {
-        deadLettered++;
-        logger.error('record dead-lettered: not delivered, not retried', {
-          channel,
-          messageId: record.messageId,
-          ...dead,
+      const retry: string[] = [];
+      for (const target of targets.filter((candidate) => candidate.takes?.(certwardenEvent) ?? true)) {
+        const result = await deliverTo({
+          ledger: delivery.ledger,
+          target,
+          events: [certwardenEvent],
+          maxAttempts: delivery.maxAttempts,
         });
-        // Never of an Alert Undelivered itself: a channel refusing those would otherwise feed itself for ever.
-        if (certwardenEvent.detailType !== 'Alert Undelivered') await announceDeadLetter(delivery, dead, channel);
+        skipped += result.skipped;
+        for (const dead of result.deadLettered) {
+          deadLettered++;
+          logger.error('record dead-lettered: not delivered, not retried', {
+            channel,
+            messageId: record.messageId,
+            ...dead,
+          });
+          // Never of an Alert Undelivered itself: a channel refusing those would otherwise feed itself for ever.
+          if (certwardenEvent.detailType !== 'Alert Undelivered') await announceDeadLetter(delivery, dead, channel);
+        }
+        retry.push(...result.retry.map(({ reason }) => `${target.name}: ${reason}`));
       }
-      if (result.retry.length > 0) throw new RecordNotDeliveredError(result.retry[0].reason);
+      if (retry.length > 0) throw new RecordNotDeliveredError(retry.join('; '));
     } catch (error) {
       // The message only: an error's cause can carry a notifier's request (a webhook URL is a credential).
       logger.warn('record not delivered', {

@@ -10,6 +10,7 @@ import {
   publishEachRecord,
   SLACK_DELIVERY,
   SLACK_RECORD_BUDGET_MS,
+  targetOf,
 } from '../shared/eventbridge-record';
 import { withPowertools } from '../shared/powertools';
 
@@ -43,10 +44,9 @@ const delivery = recordDelivery();
 export const handler = withPowertools((event: SQSEvent, context) =>
   publishEachRecord(event, context, {
     role: 'slackNotifier',
-    publisherFor: slackNotifier,
-    delivery,
     // One channel per deployment: the webhook's deliveries are `slack` in the ledger.
-    target: 'slack',
+    targetsFor: async () => [targetOf('slack', await slackNotifier())],
+    delivery,
     recordBudgetMs: SLACK_RECORD_BUDGET_MS,
   }),
 );

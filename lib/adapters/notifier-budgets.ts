@@ -38,8 +38,8 @@ export const SDK_CALL_WORST_CASE_MS = (() => {
 /** Logging, parsing and rendering around a record's calls. */
 const RECORD_OVERHEAD_MS = 1_000;
 
-/** The email notifier's record: one Publish (the escalation topic has its own copy of the function). */
-export const SNS_RECORD_BUDGET_MS = SDK_CALL_WORST_CASE_MS + RECORD_OVERHEAD_MS;
+/** The email notifier's record: a Publish to the alerts topic and, for a high or critical alert, to the escalation topic. */
+export const SNS_RECORD_BUDGET_MS = 2 * SDK_CALL_WORST_CASE_MS + RECORD_OVERHEAD_MS;
 /** The Security Hub notifier's record: one BatchImportFindings and, for a closing finding, one BatchUpdateFindings. */
 export const SECURITY_HUB_RECORD_BUDGET_MS = 2 * SDK_CALL_WORST_CASE_MS + RECORD_OVERHEAD_MS;
 

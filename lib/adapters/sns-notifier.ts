@@ -20,8 +20,8 @@ export interface SnsNotifierOptions {
   /**
    * The topic every alert sent (and the daily digest) is published to, once. Email subscribers filter on the
    * audience, severity, source, owner and account message attributes: `alerts.emails` on audience `all`, an
-   * owner's address on `owner`. Escalation is another notifier on the escalation topic (its own rule and queue,
-   * for high and critical alerts), never a second publish here.
+   * owner's address on `owner`. Escalation is a second notifier on the escalation topic (high and critical alerts,
+   * a target of its own in the delivery ledger: functions/email-notifier/handler.ts), never a second publish here.
    */
   topicArn: string;
   /**

@@ -75,7 +75,7 @@ export const METRIC = {
 
 /**
  * A notifier: events it dead-lettered (its target refused them for good, or failed them as often as allowed);
- * only when > 0. One series per notifier role (the email and escalation notifiers share one).
+ * only when > 0. One series per notifier role (the email notifier's two topics, alerts and escalation, share one).
  */
 export const alertsUndelivered = <R extends NotifierRole>(emitter: R) =>
   ({ name: 'AlertsUndelivered', unit: 'Count', emitter, dimensions: [] }) as const satisfies MetricDefinition;

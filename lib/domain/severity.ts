@@ -56,3 +56,6 @@ export const DIGESTED_SEVERITIES: readonly ExpirySeverity[] = ['info', 'warning'
 
 /** An expiry alert of this severity is listed in the daily digest (in digest mode) rather than sent alone. */
 export const isDigestedSeverity = (severity: ExpirySeverity): boolean => DIGESTED_SEVERITIES.includes(severity);
+
+/** The severities of expiry alert also sent to the escalation topic (`alerts.escalationEmails`). */
+export const ESCALATED_SEVERITIES: readonly ExpirySeverity[] = ['high', 'critical'];

@@ -70,8 +70,11 @@ const eventBridge = {
   calls: 0,
   refuseWith: undefined as string | undefined,
 };
-/** SNS Publish (awsQuery); a message whose subject names `refuse.example.com` is refused (400). */
-const sns = { published: [] as Array<Record<string, string>> };
+/**
+ * SNS Publish (awsQuery); a message whose subject names `refuse.example.com` is refused (400), and every Publish to
+ * `failing` fails (500, after the SDK's own retries).
+ */
+const sns = { published: [] as Array<Record<string, string>>, failing: undefined as string | undefined };
 /** Slack's incoming webhook: every post's JSON; a post whose text names `refuse` is answered 400 invalid_blocks. */
 const slack = {
   posts: [] as Array<{ path: string; text: string }>,
@@ -191,6 +194,14 @@ beforeAll(async () => {
   const snsServer = await listen((_request, body, response) => {
     const params = Object.fromEntries(new URLSearchParams(body));
     response.setHeader('content-type', 'text/xml');
+    if (params.TopicArn === sns.failing) {
+      response.statusCode = 500;
+      response.end(
+        '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>down</Message></Error>' +
+          '<RequestId>r</RequestId></ErrorResponse>',
+      );
+      return;
+    }
     if (params.Subject?.includes('refuse.example.com')) {
       response.statusCode = 400;
       response.end(
@@ -281,6 +292,7 @@ beforeAll(async () => {
     // Days 30 and 7 only (no 60d or 14d alerts); the rest defaults.
     CERTWARDEN_EXPIRY: JSON.stringify({ days: [30, 7] }),
     CERTWARDEN_ALERTS_TOPIC: ALERTS_TOPIC,
+    CERTWARDEN_ESCALATION_TOPIC: ESCALATION_TOPIC,
     CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET,
     CERTWARDEN_SIEM_FORMAT: 'ocsf',
     POWERTOOLS_SERVICE_NAME: 'certwarden-test',
@@ -355,7 +367,7 @@ describe('evaluate', () => {
 });
 
 describe('email notifier', () => {
-  it('emails each alert once, to its topic; one SNS refuses for good is dead-lettered, one that does not parse fails alone', async () => {
+  it('emails each alert once, to each topic it is for; one SNS refuses for good is dead-lettered, one that does not parse fails alone', async () => {
     const { handler } = await import('../../functions/email-notifier/handler');
     sns.published.length = 0;
 
@@ -371,39 +383,57 @@ describe('email notifier', () => {
     // SNS's 400 InvalidParameter will not change: not left to SQS to try maxReceiveCount times, but listed.
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'foreign' }] });
     expect(
-      (await undelivered()).filter((dead) => dead.alertId === (refusedAlert.detail as ExpiryAlertDetail).alertId),
-    ).toEqual([
-      expect.objectContaining({
-        target: 'email (certwarden-alerts)',
-        reason: 'InvalidParameterException (HTTP 400): refused',
-        permanent: true,
-        attempts: 1,
-      }),
-    ]);
-    // One Publish per alert: escalation is another instance of this function, on its own queue.
+      (await undelivered())
+        .filter((dead) => dead.alertId === (refusedAlert.detail as ExpiryAlertDetail).alertId)
+        .sort((a, b) => a.target.localeCompare(b.target)),
+    ).toEqual(
+      // The high alert is for both topics, and each refused it.
+      ['email (certwarden-alerts)', 'email (certwarden-escalation)'].map((target) =>
+        expect.objectContaining({
+          target,
+          reason: 'InvalidParameterException (HTTP 400): refused',
+          permanent: true,
+          attempts: 1,
+        }),
+      ),
+    );
+    // One Publish per alert and topic: the critical alert to the alerts topic and to the escalation topic.
     expect(sns.published.map((params) => [params.TopicArn, params.Subject])).toEqual([
       [ALERTS_TOPIC, expect.stringContaining('api.example.com')],
+      [ESCALATION_TOPIC, expect.stringContaining('api.example.com')],
     ]);
     expect(attributesOf(sns.published[0])).toMatchObject({ severity: 'critical', audience: 'all' });
   });
 
-  it('as the escalation instance, publishes to the escalation topic only (CERTWARDEN_ALERTS_TOPIC names it)', async () => {
-    let loaded!: typeof import('../../functions/email-notifier/handler');
-    process.env.CERTWARDEN_ALERTS_TOPIC = ESCALATION_TOPIC;
-    try {
-      await jest.isolateModulesAsync(async () => {
-        loaded = await import('../../functions/email-notifier/handler');
-      });
-    } finally {
-      process.env.CERTWARDEN_ALERTS_TOPIC = ALERTS_TOPIC;
-    }
+  it('escalates only high and critical alerts; a topic that failed is retried alone, the other not sent again', async () => {
+    const { handler } = await import('../../functions/email-notifier/handler');
+    const warning = expiryAlertEvent({ ...acmAlert, alertId: `${acmAlert.alertId}-warning`, severity: 'warning' });
+    const high = expiryAlertEvent({ ...acmAlert, alertId: `${acmAlert.alertId}-escalated`, severity: 'high' });
     sns.published.length = 0;
+    sns.failing = ESCALATION_TOPIC;
+    try {
+      await expect(
+        handler(
+          sqsEvent(record('warning', eventBridgeBody(warning)), record('high', eventBridgeBody(high))),
+          context(),
+        ),
+      ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'high' }] });
+      expect(sns.published.map((params) => [params.TopicArn, attributesOf(params).severity])).toEqual([
+        [ALERTS_TOPIC, 'warning'],
+        [ALERTS_TOPIC, 'high'],
+      ]);
+    } finally {
+      sns.failing = undefined;
+    }
 
-    await expect(
-      loaded.handler(sqsEvent(record('critical', eventBridgeBody(criticalAlert))), context()),
-    ).resolves.toEqual({ batchItemFailures: [] });
-
-    expect(sns.published.map((params) => params.TopicArn)).toEqual([ESCALATION_TOPIC]);
+    // SQS redelivers the failed record: the escalation topic gets it, the alerts topic (which took it) does not.
+    sns.published.length = 0;
+    await expect(handler(sqsEvent(record('high', eventBridgeBody(high))), context())).resolves.toEqual({
+      batchItemFailures: [],
+    });
+    expect(sns.published.map((params) => [params.TopicArn, attributesOf(params).severity])).toEqual([
+      [ESCALATION_TOPIC, 'high'],
+    ]);
   });
 });
 

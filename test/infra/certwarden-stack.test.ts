@@ -190,10 +190,6 @@ describe('the certwarden stack', () => {
         'EmailNotifier',
         [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
       ],
-      [
-        'EscalationNotifier',
-        [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
-      ],
       ['SlackNotifier', [...LOGS_XRAY, ...SQS_CONSUME, ...DELIVERY, 'secretsmanager:GetSecretValue']],
       [
         'SecurityHubNotifier',
@@ -583,9 +579,9 @@ describe('the certwarden stack', () => {
 
   it('runs every function on arm64 and the newest Node.js runtime, traced, with Powertools configured', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // 7 sync workers, the planner, metrics, evaluation, 4 notifiers, the digest, the SIEM formatter, the CT monitor,
-    // the report pack and renewal.
-    expect(functions).toHaveLength(19);
+    // 7 sync workers, the planner, metrics, evaluation, 3 notifiers (email with escalation, Slack, Security Hub), the
+    // digest, the SIEM formatter, the CT monitor, the report pack and renewal.
+    expect(functions).toHaveLength(18);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -677,8 +673,8 @@ describe('the certwarden stack', () => {
     it('redrives every work queue to the one queue DLQ, and alarms on each of the two DLQs to the operations topic', () => {
       const queues = ofType('AWS::SQS::Queue');
       const dlqs = [queueDlq(), invocationDlq()];
-      // 7 sync workers; evaluation and its shards, 4 notifiers, SIEM.
-      expect(queues.filter(([id]) => !dlqs.includes(id))).toHaveLength(7 + 2 + 4 + 1);
+      // 7 sync workers; evaluation and its shards, 3 notifiers, SIEM.
+      expect(queues.filter(([id]) => !dlqs.includes(id))).toHaveLength(7 + 2 + 3 + 1);
       for (const [id, queue] of queues.filter(([id]) => !dlqs.includes(id))) {
         expect(queue.Properties.RedrivePolicy).toEqual({
           deadLetterTargetArn: { 'Fn::GetAtt': [queueDlq(), 'Arn'] },
@@ -961,13 +957,11 @@ describe('the certwarden stack', () => {
     const EXPIRY = { 'detail-type': ['Certificate Expiring', 'Certificate Expired'] };
     const RECORD_BUDGETS: Record<string, number> = {
       EmailNotifier: SNS_RECORD_BUDGET_MS,
-      EscalationNotifier: SNS_RECORD_BUDGET_MS,
       SlackNotifier: SLACK_RECORD_BUDGET_MS,
       SecurityHubNotifier: SECURITY_HUB_RECORD_BUDGET_MS,
     };
     it.each([
       ['EmailNotifier', EXPIRY],
-      ['EscalationNotifier', { ...EXPIRY, detail: { severity: ['high', 'critical'] } }],
       [
         'SlackNotifier',
         {
@@ -1028,25 +1022,25 @@ describe('the certwarden stack', () => {
       expect(alarmed).toHaveLength(1);
     });
 
-    it('tells each email notifier its one topic and the digest mode; the Slack notifier only its secret ARN', () => {
+    it('tells the email notifier its two topics and the digest mode; the Slack notifier only its secret ARN', () => {
       const topicId = (pattern: RegExp) =>
         ofType('AWS::SNS::Topic').find(([, t]) => pattern.test(t.Properties.DisplayName))![0];
       expect(functionOf('EmailNotifier').Environment.Variables).toEqual(
-        expect.objectContaining({ CERTWARDEN_ALERTS_TOPIC: ref(topicId(/alerts/)), CERTWARDEN_DIGEST: 'true' }),
+        expect.objectContaining({
+          CERTWARDEN_ALERTS_TOPIC: ref(topicId(/alerts/)),
+          CERTWARDEN_ESCALATION_TOPIC: ref(topicId(/escalation/)),
+          CERTWARDEN_DIGEST: 'true',
+        }),
       );
-      expect(functionOf('EscalationNotifier').Environment.Variables).toEqual(
-        expect.objectContaining({ CERTWARDEN_ALERTS_TOPIC: ref(topicId(/escalation/)), CERTWARDEN_DIGEST: 'false' }),
-      );
-      for (const name of ['EmailNotifier', 'EscalationNotifier', 'SlackNotifier', 'SecurityHubNotifier'])
+      for (const name of ['EmailNotifier', 'SlackNotifier', 'SecurityHubNotifier'])
         expect(functionOf(name).Environment.Variables).toMatchObject({
           CERTWARDEN_TABLE: { Ref: expect.stringMatching(/^InventoryTable/) },
           CERTWARDEN_DELIVERY_ATTEMPTS: String(config.alerts.deliveryAttempts),
           CERTWARDEN_EVENT_BUS: { Ref: expect.stringMatching(/^InventoryEventBus/) },
         });
-      for (const name of ['EmailNotifier', 'EscalationNotifier'])
-        expect(
-          Object.keys(functionOf(name).Environment.Variables).filter((v) => v.startsWith('CERTWARDEN')),
-        ).toHaveLength(5);
+      expect(
+        Object.keys(functionOf('EmailNotifier').Environment.Variables).filter((v) => v.startsWith('CERTWARDEN')),
+      ).toHaveLength(6);
       expect(functionOf('SlackNotifier').Environment.Variables).toMatchObject({
         CERTWARDEN_SLACK_SECRET_ARN: config.alerts.slack!.webhookSecretArn,
         CERTWARDEN_DIGEST: 'true',
@@ -1207,10 +1201,10 @@ describe('a clean clone without a configuration', () => {
       expect(none.sources).toEqual([]);
       const bare = Template.fromStack(main);
       bare.resourceCountIs('AWS::DynamoDB::Table', 1);
-      // The planner, metrics, expiry evaluation, the email, escalation and Security Hub notifiers.
-      bare.resourceCountIs('AWS::Lambda::Function', 6);
-      // Evaluation's triggers and shards, the three notifiers.
-      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
+      // The planner, metrics, expiry evaluation, the email (with escalation) and Security Hub notifiers.
+      bare.resourceCountIs('AWS::Lambda::Function', 5);
+      // Evaluation's triggers and shards, the two notifiers.
+      bare.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
       bare.resourceCountIs('AWS::Scheduler::Schedule', 2);
     } finally {
       rmSync(empty, { recursive: true, force: true });

@@ -110,6 +110,7 @@ function emittedSeries(stdout: string): Series[] {
 
 const TABLE = 'certwarden-metrics-run';
 const ALERTS_TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-alerts';
+const ESCALATION_TOPIC = 'arn:aws:sns:eu-west-1:111111111111:certwarden-escalation';
 const NOT_A_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
 let dynamo: EmbeddedDynamoDb;
 let eventBridge: FakeAwsServer;
@@ -232,7 +233,11 @@ async function notifiersDeadLettering(local: Record<string, string>): Promise<st
     detail: { ...acmAlert, thresholdId: 'expired', severity: 'critical' },
   });
   const notifiers: Array<[RegExp, string, Record<string, string>]> = [
-    [/^InventoryEmailNotifier[0-9A-F]{8}$/, 'email-notifier', { CERTWARDEN_ALERTS_TOPIC: ALERTS_TOPIC }],
+    [
+      /^InventoryEmailNotifier[0-9A-F]{8}$/,
+      'email-notifier',
+      { CERTWARDEN_ALERTS_TOPIC: ALERTS_TOPIC, CERTWARDEN_ESCALATION_TOPIC: ESCALATION_TOPIC },
+    ],
     [/^InventorySlackNotifier[0-9A-F]{8}$/, 'slack-notifier', {}],
     [/^InventorySecurityHubNotifier[0-9A-F]{8}$/, 'security-hub-notifier', {}],
   ];

@@ -209,7 +209,7 @@ describe('a second stage in the account', () => {
       new Set([
         'certwarden-dev-sync-worker',
         'certwarden-dev-inventory-metrics',
-        // AlertsUndelivered, per notifier role (email and escalation share one).
+        // AlertsUndelivered, per notifier role (the email notifier's alerts and escalation topics share one).
         'certwarden-dev-email-notifier',
         'certwarden-dev-security-hub-notifier',
       ]),

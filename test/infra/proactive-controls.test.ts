@@ -339,8 +339,8 @@ describe('AWS Control Tower proactive controls', () => {
 
   it('checks the resources the dead-letter and grant controls failed on: every queue and the key', () => {
     const ofType = (type: string) => Object.values(templates.main).filter((resource) => resource.Type === type);
-    // 7 sync, evaluation and its shards, 4 notifiers and the SIEM's queues; the two dead-letter queues.
-    expect(ofType('AWS::SQS::Queue')).toHaveLength(7 + 2 + 4 + 1 + 2);
+    // 7 sync, evaluation and its shards, 3 notifiers and the SIEM's queues; the two dead-letter queues.
+    expect(ofType('AWS::SQS::Queue')).toHaveLength(7 + 2 + 3 + 1 + 2);
     expect(ofType('AWS::KMS::Key')).toHaveLength(1);
     expect(ofType('AWS::Logs::LogGroup').length).toBeGreaterThan(10);
   });

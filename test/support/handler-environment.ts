@@ -56,6 +56,7 @@ export function handlerEnvironment(bundle: DeployedBundle): Record<string, strin
       return {
         ...common,
         CERTWARDEN_ALERTS_TOPIC: `${SNS}:certwarden-alerts`,
+        CERTWARDEN_ESCALATION_TOPIC: `${SNS}:certwarden-escalation`,
         CERTWARDEN_DIGEST: 'true',
         ...delivery,
       };

@@ -151,7 +151,7 @@ describe('SnsNotifier', () => {
     expect(sns.published.map((params) => params.Subject)).toEqual([expect.stringContaining('old.example.com')]);
   });
 
-  it('publishes every alert once, to its one topic, whatever its severity (escalation is another notifier)', async () => {
+  it('publishes every alert once, to its one topic, whatever its severity (escalation is a second SnsNotifier)', async () => {
     await new SnsNotifier({ client, topicArn: TOPIC }).publish(
       (['critical', 'high', 'warning', 'info'] as const).map((severity) => expiryAlertEvent(alertAt(severity))),
     );
