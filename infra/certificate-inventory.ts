@@ -34,6 +34,7 @@ import {
 import { CtConfig } from '../lib/domain/ct-config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
+import { renewerPackagesOf } from '../lib/ports/certificate-renewer';
 import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from '../lib/ports/certificate-source';
 import { METRIC, METRICS_NAMESPACE, serviceName } from '../lib/domain/metric-names';
 import { AlertPipeline } from './alert-pipeline';
@@ -1104,6 +1105,8 @@ export class CertificateInventory extends Construct {
       deploymentFile?: string;
       /** A fixed name for the role, for a role another account trusts by name. @default CloudFormation's */
       roleName?: string;
+      /** Packages its bundle leaves out (the renew function's: leftOutOfRenew). */
+      leftOutOfBundle?: readonly string[];
     },
   ): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
@@ -1133,7 +1136,7 @@ export class CertificateInventory extends Construct {
       role: functionRole,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: bundlingFor(options.sourceKind, options.deploymentFile),
+      bundling: bundlingFor(options.sourceKind, options.deploymentFile, options.leftOutOfBundle),
       // An on-failure destination, not a function dead-letter queue: its record names the function, which a
       // dead-letter queue shared by every function needs (a DLQ message carries only the request id and error).
       onFailure: options.parkFailedInvocations ? this.invocationDeadLettersDestination : undefined,
@@ -1309,9 +1312,21 @@ function validate(
         problems.push(`source ${source.name}: ${arn} must be a complete secret ARN (with its 6-character suffix)`);
       }
     }
-    const missing = (OPTIONAL_PROVIDER_PACKAGES[source.kind] ?? []).filter((name) => !resolvable(name));
+    const workerPackages = OPTIONAL_PROVIDER_PACKAGES[source.kind] ?? [];
+    const missing = workerPackages.filter((name) => !resolvable(name));
     if (missing.length > 0) {
       problems.push(`source ${source.name}: its sync worker bundles ${missing.join(' and ')}: add them to this app`);
+    }
+    // The renew function bundles what the renewers load (function-bundling.ts, leftOutOfRenew).
+    const renewerMissing = props.renewalWorkflow
+      ? renewerPackagesOf(source).filter((name) => !workerPackages.includes(name) && !resolvable(name))
+      : [];
+    if (renewerMissing.length > 0) {
+      problems.push(
+        `source ${source.name}: its renewer bundles ${renewerMissing.join(' and ')} ` +
+          `(${source.kind === 'aws-acm' ? 'to re-issue what its issuingCertificateAuthorities issued' : 'renewalWorkflow'}): ` +
+          `add ${renewerMissing.length > 1 ? 'them' : 'it'} to this app`,
+      );
     }
   }
   problems.push(...endpointSourceProblems(sources, props.syncTimeout?.toSeconds() ?? 600));

@@ -1,7 +1,8 @@
 import { extname, join } from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { SOURCE_KINDS, type SourceKind } from '../lib/ports/certificate-source';
+import { renewerPackagesOf } from '../lib/ports/certificate-renewer';
+import { OPTIONAL_PROVIDER_PACKAGES, SOURCE_KINDS, type SourceKind } from '../lib/ports/certificate-source';
 
 /** Repository root, or dist/ in the published package: infra/ sits one level below it either way. */
 export const REPO_ROOT = join(__dirname, '..');
@@ -61,6 +62,20 @@ export const BUNDLING: BundlingOptions = {
   externalModules: [...LEFT_OUT_OF_BUNDLES],
 };
 
+/**
+ * What the renew function's bundle leaves out for a deployment's sources: every optional provider package but those
+ * their renewers load (renewerPackagesOf). The renew handler reaches the providers through lib/connectors/from-config.ts,
+ * which names every kind's, so without this an ACM-only app would have to install Azure's, Google's, IAM's and
+ * IoT's SDKs to synthesize, and the function would carry them all.
+ */
+export function leftOutOfRenew(
+  sources: ReadonlyArray<{ kind: SourceKind; issuingCertificateAuthorities?: readonly string[] }>,
+): string[] {
+  const used = new Set(sources.flatMap((source) => renewerPackagesOf(source)));
+  const optional = new Set(Object.values(OPTIONAL_PROVIDER_PACKAGES).flat());
+  return [...optional].filter((name) => !used.has(name)).sort();
+}
+
 /** The deployment's sources and policy, beside the sync functions' bundles (functions/shared/deployment.ts). */
 export const DEPLOYMENT_FILE = 'certwarden-deployment.json';
 
@@ -68,10 +83,18 @@ export const DEPLOYMENT_FILE = 'certwarden-deployment.json';
  * A sync worker syncs one source kind, so its bundle holds that kind's provider SDK only
  * (lib/connectors/from-config.ts folds its other providers away on this definition). With `deploymentFile`,
  * that file is copied into the bundle's directory as DEPLOYMENT_FILE: part of the asset (its hash included),
- * with no size limit but Lambda's.
+ * with no size limit but Lambda's. `leftOut` packages are not bundled (leftOutOfRenew): loading one fails.
  */
-export function bundlingFor(kind?: SourceKind, deploymentFile?: string): BundlingOptions {
-  const bundling = kind === undefined ? BUNDLING : { ...BUNDLING, define: bundledKindDefine(kind) };
+export function bundlingFor(
+  kind?: SourceKind,
+  deploymentFile?: string,
+  leftOut: readonly string[] = [],
+): BundlingOptions {
+  const bundling: BundlingOptions = {
+    ...BUNDLING,
+    ...(kind !== undefined && { define: bundledKindDefine(kind) }),
+    externalModules: [...LEFT_OUT_OF_BUNDLES, ...leftOut],
+  };
   if (deploymentFile === undefined) return bundling;
   return {
     ...bundling,
@@ -93,7 +116,7 @@ function copyCommand(from: string, to: string): string {
 const bundledKindDefine = (kind: SourceKind) => ({ 'process.env.CERTWARDEN_BUNDLED_KIND': JSON.stringify(kind) });
 
 /** The same bundling for esbuild's own API (tests, bench), so they measure what `cdk synth` deploys. */
-export function esbuildOptionsFor(entry: string, outfile: string, kind?: SourceKind) {
+export function esbuildOptionsFor(entry: string, outfile: string, kind?: SourceKind, leftOut: readonly string[] = []) {
   return {
     entryPoints: [entry],
     outfile,
@@ -105,7 +128,7 @@ export function esbuildOptionsFor(entry: string, outfile: string, kind?: SourceK
     sourcemap: BUNDLING.sourceMap,
     mainFields: BUNDLING.mainFields,
     define: kind === undefined ? undefined : bundledKindDefine(kind),
-    external: [...(BUNDLING.externalModules ?? [])],
+    external: [...(BUNDLING.externalModules ?? []), ...leftOut],
     absWorkingDir: REPO_ROOT,
     logLevel: 'error' as const,
     metafile: true,
@@ -118,7 +141,17 @@ export interface DeployedBundle {
   name: string;
   role: FunctionRole;
   kind?: SourceKind;
+  /** Packages it leaves out (the renew function: leftOutOfRenew). */
+  leftOut?: readonly string[];
 }
+
+/** The renew bundle tests and the bench measure: an ACM deployment's, Private CA re-issue included. */
+const RENEWED_BY_MEASURED_DEPLOYMENT = [
+  {
+    kind: 'aws-acm' as const,
+    issuingCertificateAuthorities: ['arn:aws:acm-pca:eu-west-1:111111111111:certificate-authority/ca'],
+  },
+];
 
 /** Source kinds a Lambda can sync (local-files is the CLI's). */
 export const DEPLOYABLE_SOURCE_KINDS = SOURCE_KINDS.filter(
@@ -130,5 +163,7 @@ export const DEPLOYED_BUNDLES: DeployedBundle[] = (Object.keys(FUNCTION_ENTRIES)
   (role): DeployedBundle[] =>
     role === 'syncWorker'
       ? DEPLOYABLE_SOURCE_KINDS.map((kind) => ({ name: `${role}:${kind}`, role, kind }))
-      : [{ name: role, role }],
+      : role === 'renew'
+        ? [{ name: role, role, leftOut: leftOutOfRenew(RENEWED_BY_MEASURED_DEPLOYMENT) }]
+        : [{ name: role, role }],
 );

@@ -10,6 +10,7 @@ import { RENEW_STEP } from '../lib/domain/renewal-workflow';
 import { APPROVAL_DENIED_ERROR, type ApprovalConfig } from '../lib/domain/approval';
 import type { SourceConfig } from '../lib/domain/config';
 import type { CertificateInventory } from './certificate-inventory';
+import { leftOutOfRenew } from './function-bundling';
 import { renewalStatements, RENEWING_KINDS } from './source-permissions';
 import { acknowledgeScopedWildcards, allowOnAnyResource } from './wildcard-permissions';
 
@@ -72,6 +73,7 @@ export class RenewalWorkflow {
       memorySize: 512,
       deploymentFile: props.deploymentFile,
       roleName: props.roleName,
+      leftOutOfBundle: leftOutOfRenew(props.sources),
       environment: {
         CERTWARDEN_TABLE: inventory.table.tableName,
         CERTWARDEN_EVENT_BUS: inventory.eventBus.eventBusName,

@@ -8,11 +8,7 @@ import {
   RenewCertificateCommand,
   type CertificateDetail,
 } from '@aws-sdk/client-acm';
-import {
-  ACMPCAClient,
-  GetCertificateCommand as GetIssuedCertificateCommand,
-  IssueCertificateCommand,
-} from '@aws-sdk/client-acm-pca';
+import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import * as x509 from '@peculiar/x509';
 import type { RenewalSettings } from '../domain/renewal';
 import type { CertificateRenewer, RenewalOutcome, RenewalRequest } from '../ports/certificate-renewer';
@@ -21,6 +17,13 @@ import { privateKeyPemBytes } from '../x509/factory';
 import { readIssuingAuthorities } from './aws-pca-authorities';
 import { describeAwsError, type AwsAccount, type AwsClients } from './aws-clients';
 import { pollUntil, type PollResult, type PollSettings } from './renewal-poll';
+
+/**
+ * The Private CA SDK, an optional package, loaded only to re-issue a certificate one of `issuingCertificateAuthorities`
+ * issued: an app that renews Amazon-issued certificates alone need not install it (renewerPackagesOf).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const privateCaSdk = () => require('@aws-sdk/client-acm-pca') as typeof import('@aws-sdk/client-acm-pca');
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -121,7 +124,12 @@ export class AwsAcmRenewer implements CertificateRenewer {
   }
 
   private pca(accountId: string | undefined, region: string): ACMPCAClient {
-    return this.options.clients.client('acm-pca', this.accountOf(accountId), region, (c) => new ACMPCAClient(c));
+    return this.options.clients.client(
+      'acm-pca',
+      this.accountOf(accountId),
+      region,
+      (c) => new (privateCaSdk().ACMPCAClient)(c),
+    );
   }
 
   private accountOf(accountId: string | undefined): AwsAccount {
@@ -245,7 +253,7 @@ export class AwsAcmRenewer implements CertificateRenewer {
     let issuedArn: string;
     try {
       const issued = await pca.send(
-        new IssueCertificateCommand({
+        new (privateCaSdk().IssueCertificateCommand)({
           CertificateAuthorityArn: authority,
           Csr: new TextEncoder().encode(csr.toString('pem')),
           SigningAlgorithm: spec.generate.name === 'ECDSA' ? 'SHA256WITHECDSA' : 'SHA256WITHRSA',
@@ -264,7 +272,10 @@ export class AwsAcmRenewer implements CertificateRenewer {
         async () => {
           try {
             const got = await pca.send(
-              new GetIssuedCertificateCommand({ CertificateAuthorityArn: authority, CertificateArn: issuedArn }),
+              new (privateCaSdk().GetCertificateCommand)({
+                CertificateAuthorityArn: authority,
+                CertificateArn: issuedArn,
+              }),
             );
             return { done: true, value: { Certificate: got.Certificate!, CertificateChain: got.CertificateChain } };
           } catch (error) {

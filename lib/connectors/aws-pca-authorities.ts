@@ -1,4 +1,4 @@
-import { GetCertificateAuthorityCertificateCommand, type ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import type { ParsedCertificate } from '../domain/certificate';
 import { parseCertificates } from '../x509/parse';
 
@@ -17,6 +17,10 @@ export async function readIssuingAuthorities(
   arns: readonly string[],
   pcaOf: (accountId: string, region: string) => ACMPCAClient,
 ): Promise<IssuingAuthority[]> {
+  // Required here, not imported: the ACM renewer loads this module whether or not it re-issues (aws-acm-renewer.ts).
+  const { GetCertificateAuthorityCertificateCommand } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@aws-sdk/client-acm-pca') as typeof import('@aws-sdk/client-acm-pca');
   const authorities: IssuingAuthority[] = [];
   for (const arn of arns) {
     const [, , , region, accountId] = arn.split(':');

@@ -1,6 +1,27 @@
 import type { RenewalMethod, RenewalSettings } from '../domain/renewal';
-import type { SourceKind } from './certificate-source';
+import { OPTIONAL_PROVIDER_PACKAGES, type SourceKind } from './certificate-source';
 import type { StoredLocation } from './inventory-store';
+
+/**
+ * The optional provider packages (OPTIONAL_PROVIDER_PACKAGES) a configured source's renewer loads: a Key Vault's or
+ * Certificate Manager's are its sync worker's; ACM's renewer needs the Private CA SDK only to re-issue the
+ * certificates of its `issuingCertificateAuthorities` (Amazon-issued ones ACM renews itself). The deployed renew
+ * function bundles these and leaves every other optional package out, so an app installs only what it uses.
+ */
+export function renewerPackagesOf(source: {
+  kind: SourceKind;
+  issuingCertificateAuthorities?: readonly string[];
+}): readonly string[] {
+  switch (source.kind) {
+    case 'aws-acm':
+      return source.issuingCertificateAuthorities?.length ? (OPTIONAL_PROVIDER_PACKAGES['aws-pca'] ?? []) : [];
+    case 'azure-key-vault':
+    case 'google-certificate-manager':
+      return OPTIONAL_PROVIDER_PACKAGES[source.kind] ?? [];
+    default:
+      return [];
+  }
+}
 
 /** One renewal as a renewer sees it: the place, and what ties its provider calls to this attempt. */
 export interface RenewalRequest {

@@ -203,8 +203,13 @@ function environmentOf(bundle: DeployedBundle): Record<string, string> {
 }
 
 /** Builds `entry` (a file, or a module's source) as the construct bundles a handler; its size and metafile. */
-async function bundle(outfile: string, entry: string | { source: string }, kind?: DeployedBundle['kind']) {
-  const options = esbuildOptionsFor(typeof entry === 'string' ? entry : 'sdk-only', outfile, kind);
+async function bundle(outfile: string, entry: string | { source: string }, deployed?: DeployedBundle) {
+  const options = esbuildOptionsFor(
+    typeof entry === 'string' ? entry : 'sdk-only',
+    outfile,
+    deployed?.kind,
+    deployed?.leftOut,
+  );
   const { metafile } = await build(
     typeof entry === 'string'
       ? options
@@ -233,7 +238,7 @@ export async function benchColdStart(): Promise<{ results: ColdStart[]; bareCpuM
       const clients = CLIENTS_OF[deployed.name];
       if (!clients) throw new Error(`test/bench/infra.ts: say which SDK clients ${deployed.name} constructs`);
       const directory = join(work, deployed.name.replace(':', '-'));
-      const handler = await bundle(join(directory, 'index.js'), FUNCTION_ENTRIES[deployed.role], deployed.kind);
+      const handler = await bundle(join(directory, 'index.js'), FUNCTION_ENTRIES[deployed.role], deployed);
       const sdkOnly = await bundle(join(directory, 'sdk-only.js'), { source: sdkOnlySource(clients) });
       writeDeployment(directory);
       const env = environmentOf(deployed);

@@ -23,7 +23,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const bundled = new Map(
   DEPLOYED_BUNDLES.map((bundle) => {
     const outfile = join(work, bundle.name.replace(':', '-'), 'index.js');
-    const built = build(esbuildOptionsFor(FUNCTION_ENTRIES[bundle.role], outfile, bundle.kind)).then(
+    const built = build(esbuildOptionsFor(FUNCTION_ENTRIES[bundle.role], outfile, bundle.kind, bundle.leftOut)).then(
       ({ metafile }) => ({ outfile, metafile }),
     );
     built.catch(() => undefined); // reported by the test that awaits it
@@ -61,6 +61,21 @@ describe('every handler bundles with esbuild and loads', () => {
     // loaded 2-core machine that passed the default 60 s bound, with nothing hung.
     BUNDLES_BUILT_WITHIN_MS,
   );
+
+  it('bundles only the renewers’ optional packages into renew (an ACM deployment: the Private CA SDK, for re-issue)', async () => {
+    const { metafile } = (await bundled.get('renew'))!;
+    const [output] = Object.values(metafile!.outputs);
+    const inputs = Object.entries(output.inputs)
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([file]) => file)
+      .join('\n');
+    expect(inputs).toMatch(/@aws-sdk\/client-acm\//);
+    expect(inputs).toMatch(/@aws-sdk\/client-acm-pca\//);
+    expect(inputs).not.toMatch(/@azure|google-gax|@google-cloud|client-iam\/|client-iot\//);
+    expect(output.imports.filter((i) => i.external).map((i) => i.path)).toEqual(
+      expect.arrayContaining(['@azure/identity', '@aws-sdk/client-iot', '@aws-sdk/client-iam']),
+    );
+  });
 
   it('leaves the other source kinds out of a sync worker bundle', async () => {
     const inputs = async (kind: string) => {

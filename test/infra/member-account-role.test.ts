@@ -10,12 +10,17 @@ import { RENEWAL_ACTIONS } from '../../infra/source-permissions';
 function operationsCalled(file: string, sdkPackage: string): string[] {
   const source = readFileSync(join(__dirname, '../../lib/connectors', file), 'utf8');
   const imports = new RegExp(`import\\s*{([^}]*)}\\s*from\\s*'${sdkPackage}'`).exec(source)?.[1] ?? '';
-  return imports
+  const imported = imports
     .split(',')
     .map((name) => name.trim())
     .filter((name) => !name.startsWith('type '))
-    .flatMap((name) => /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1] ?? [])
-    .sort();
+    .flatMap((name) => /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1] ?? []);
+  // An optional SDK required on first use: its commands taken from the required module (`sdk().XCommand`,
+  // `const { XCommand } = require(…)`).
+  const required = source.includes(`require('${sdkPackage}')`)
+    ? [...source.matchAll(/(?:\(\)\.|\{\s*)(\w+)Command\b/g)].map((match) => match[1])
+    : [];
+  return [...new Set([...imported, ...required])].sort();
 }
 
 const app = new App();
@@ -141,10 +146,8 @@ describe('the member-account role with renewals', () => {
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
     .flatMap((statement) => [statement.Action].flat());
   const acm = operationsCalled('aws-acm-renewer.ts', '@aws-sdk/client-acm').map((op) => `acm:${op}`);
-  // The renewer imports Private CA's GetCertificate under another name, and reads the CAs' certificates through
-  // aws-pca-authorities.ts.
+  // The renewer reads the CAs' certificates through aws-pca-authorities.ts.
   const pca = [
-    'GetCertificate',
     ...operationsCalled('aws-acm-renewer.ts', '@aws-sdk/client-acm-pca'),
     ...operationsCalled('aws-pca-authorities.ts', '@aws-sdk/client-acm-pca'),
   ].map((op) => `acm-pca:${op}`);

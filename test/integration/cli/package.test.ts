@@ -129,14 +129,20 @@ describe('the CertificateInventory construct from the package', () => {
     await symlink('../esbuild/bin/esbuild', join(installed.dir, 'node_modules/.bin/esbuild'));
   });
 
-  const app = (sources: unknown[]) => `
+  const app = (sources: unknown[], props: Record<string, unknown> = {}) => `
 const { App, Stack } = require('aws-cdk-lib');
 const { CertificateInventory } = require('certwarden');
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'PlatformCertificates', { env: { account: '123456789012', region: 'eu-west-1' } });
-new CertificateInventory(stack, 'Inventory', { sources: ${JSON.stringify(sources)} });
+new CertificateInventory(stack, 'Inventory', { sources: ${JSON.stringify(sources)}, ...${JSON.stringify(props)} });
 app.synth();
 `;
+  const templateOf = async () =>
+    JSON.parse(await readFile(join(installed.dir, 'cdk.out/PlatformCertificates.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+  const PRIVATE_CA =
+    'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';
   const acm = {
     kind: 'aws-acm',
     name: 'acm',
@@ -148,13 +154,44 @@ app.synth();
   it('synthesizes in a fresh CDK app, its handlers bundled by the app’s esbuild', async () => {
     await writeFile(join(installed.dir, 'app.js'), app([acm]));
     await run(process.execPath, ['app.js'], { cwd: installed.dir, maxBuffer: 64 * 1024 * 1024 });
-    const template = JSON.parse(
-      await readFile(join(installed.dir, 'cdk.out/PlatformCertificates.template.json'), 'utf8'),
-    ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = await templateOf();
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);
     expect(functions.every((fn) => fn.Properties.Runtime === 'nodejs24.x')).toBe(true);
     expect(Object.values(template.Resources).some((resource) => resource.Type === 'AWS::DynamoDB::Table')).toBe(true);
+  });
+
+  it('synthesizes ACM renewal without any optional provider package: the renew function bundles only ACM’s renewer', async () => {
+    expect(existsSync(join(installed.dir, 'node_modules/@aws-sdk/client-acm-pca'))).toBe(false);
+    expect(existsSync(join(installed.dir, 'node_modules/@azure'))).toBe(false);
+    await writeFile(join(installed.dir, 'app-renew.js'), app([acm], { renewalWorkflow: true }));
+    await run(process.execPath, ['app-renew.js'], { cwd: installed.dir, maxBuffer: 64 * 1024 * 1024 });
+    const renew = Object.entries((await templateOf()).Resources).filter(
+      ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && /^InventoryRenew[0-9A-F]{8}$/.test(id),
+    );
+    expect(renew).toHaveLength(1);
+    // The other providers' SDKs stay requires the function never reaches, not code in the bundle.
+    const { S3Key } = renew[0][1].Properties.Code as { S3Key: string };
+    const bundle = await readFile(join(installed.dir, `cdk.out/asset.${S3Key.replace(/\.zip$/, '')}/index.js`), 'utf8');
+    for (const name of [
+      '@azure/identity',
+      '@google-cloud/certificate-manager',
+      '@aws-sdk/client-iot',
+      '@aws-sdk/client-acm-pca',
+    ])
+      expect(bundle).toContain(`require("${name}")`);
+    expect(bundle).not.toContain('require("@aws-sdk/client-acm")');
+  });
+
+  it('refuses ACM renewal of a Private CA’s certificates without the Private CA SDK, naming it', async () => {
+    const issuing = { ...acm, issuingCertificateAuthorities: [PRIVATE_CA] };
+    await writeFile(join(installed.dir, 'app-renew-pca.js'), app([issuing], { renewalWorkflow: true }));
+    const failure = await run(process.execPath, ['app-renew-pca.js'], { cwd: installed.dir }).catch(
+      (error: { stderr: string }) => error,
+    );
+    expect((failure as { stderr: string }).stderr).toContain(
+      'source acm: its renewer bundles @aws-sdk/client-acm-pca (to re-issue what its issuingCertificateAuthorities issued): add it to this app',
+    );
   });
 
   it('refuses at synth a source whose provider SDK the app lacks, naming it', async () => {
