@@ -6,8 +6,8 @@ import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
 import { EventBridgePublisher } from '../../lib/adapters/eventbridge-publisher';
-import { HttpRevocationChecker } from '../../lib/adapters/http-revocation-checker';
 import { systemClock } from '../../lib/ports/clock';
+import type { RevocationChecker } from '../../lib/ports/revocation-checker';
 import { checkRevocation } from '../../lib/use-cases/check-revocation';
 import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
 import { loadEnv } from '../shared/env';
@@ -96,8 +96,20 @@ async function fanOut(queueUrl: string, shards: readonly number[]): Promise<void
     throw new FanOutError(`SQS refused ${Failed.length} shard messages: ${Failed.map((f) => f.Code).join(', ')}`);
 }
 
-/** Module-level: a warm container keeps its CRLs (until their nextUpdate) and its responders' sockets. */
-const revocationChecker = new HttpRevocationChecker({ clock: systemClock });
+/**
+ * The HTTP checker, loaded at the first revocation check due: its OCSP and CRL parsing (@peculiar's ASN.1 schemas,
+ * ~120 KB) stays out of the cold start of the evaluations that have none due, most of them. Module-level: a warm
+ * container keeps its CRLs (until their nextUpdate) and its responders' sockets.
+ */
+let httpChecker: Promise<RevocationChecker> | undefined;
+const revocationChecker: RevocationChecker = {
+  async check(query, signal) {
+    httpChecker ??= import('../../lib/adapters/http-revocation-checker').then(
+      ({ HttpRevocationChecker }) => new HttpRevocationChecker({ clock: systemClock }),
+    );
+    return (await httpChecker).check(query, signal);
+  },
+};
 
 export const handler = withPowertools(async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
   const plan = planEvaluation(event.Records, (messageId) => logger.warn('unrecognized trigger', { messageId }));

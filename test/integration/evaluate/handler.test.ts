@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
 import { DAY_MS } from '../../../lib/domain/expiry';
 import { systemClock } from '../../../lib/ports/clock';
@@ -20,6 +22,9 @@ import { ALL_ALERT_SHARDS } from '../../../lib/use-cases/evaluate';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate } from '../../../lib/x509/factory';
 import { RevocationCa } from '../../support/revocation-ca';
+import { handlerEnvironment } from '../../support/handler-environment';
+
+const run = promisify(execFile);
 
 /**
  * The evaluate Lambda run in process as Lambda would run it, with the shard queue configured: the inventory on
@@ -296,5 +301,30 @@ describe('the evaluate function and revocation', () => {
     } finally {
       await ca.close();
     }
+  });
+});
+
+describe('the evaluate function at its cold start', () => {
+  it('loads no OCSP or CRL parsing until a revocation check is due', async () => {
+    // A fresh Node.js loading the handler as Lambda would (through tsx, whose CommonJS loader fills require.cache).
+    const probe = [
+      "require('tsx/cjs');",
+      `require(${JSON.stringify(join(__dirname, '../../../functions/evaluate/handler.ts'))});`,
+      'console.log(JSON.stringify(Object.keys(require.cache)));',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['-e', probe], {
+      cwd: join(__dirname, '../../..'),
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...handlerEnvironment({ name: 'evaluate', role: 'evaluate' }),
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+    });
+    const loaded = JSON.parse(stdout) as string[];
+    expect(loaded.some((file) => file.endsWith('lib/use-cases/check-revocation.ts'))).toBe(true);
+    expect(loaded.filter((file) => /lib\/x509\/(ocsp|crl)\.ts$|@peculiar\/asn1-(ocsp|x509|schema)/.test(file))).toEqual(
+      [],
+    );
   });
 });
