@@ -327,7 +327,7 @@ export class AlertPipeline {
     const { description, environment, timeout, batchSize = NOTIFIER_BATCH } = options;
     const { deliveryAttempts } = this.alerts;
     // The delivery ledger dead-letters a record at its last allowed attempt, with the target's reason; the queue's
-    // own dead-letter queue, one receive later, is left for records never attempted (out of time).
+    // redrive to the queue dead letters, one receive later, is left for records never attempted (out of time).
     const queue = this.queue(id, timeout, deliveryAttempts + 1);
     this.inventory.addEventRule(`${id}Rule`, pattern, this.queueTarget(queue));
     const fn = this.inventory.addFunction(id, role, {

@@ -137,7 +137,7 @@ async function announceDeadLetter(delivery: RecordDelivery, dead: UndeliveredRec
  * SQS redelivery, the same alert published again) is not sent to it again, and one a target refused for good (a 4xx
  * other than 408 and 429) or failed `delivery.maxAttempts` times is dead-lettered with its reason, logged, and
  * counted in AlertsUndelivered (an alarm watches it): its record succeeds, so SQS does not try it again. The
- * queue's own dead-letter queue stays the backstop for records never attempted.
+ * queue's dead letters (`QueueDlq`) stay the backstop for records never attempted.
  *
  * A record is attempted only while at least `recordBudgetMs` (its worst case) is left of the invocation;
  * after that it and the rest fail without being attempted. A timeout would instead end the invocation with
