@@ -38,15 +38,19 @@ export function recordDelivery(): RecordDelivery {
  * invocation) does not load the EventBridge SDK at its cold start.
  */
 function announcerOn(eventBusName: string): (event: CertwardenEvent) => Promise<void> {
-  let publisher: Promise<{ publish(events: CertwardenEvent[]): Promise<void> }> | undefined;
+  let publisher: { publish(events: CertwardenEvent[]): Promise<void> } | undefined;
   return async (event) => {
-    publisher ??= Promise.all([
-      import('@aws-sdk/client-eventbridge'),
-      import('../../lib/adapters/eventbridge-publisher'),
-    ]).then(
-      ([{ EventBridgeClient }, { EventBridgePublisher }]) =>
-        new EventBridgePublisher({ client: new EventBridgeClient(NOTIFIER_SDK_CONFIG), eventBusName }),
-    );
-    await (await publisher).publish([event]);
+    if (!publisher) {
+      // Required, not import()ed: a dynamic import of a relative module goes through Node's ESM resolver wherever
+      // the sources run untranspiled to it (tsx's CommonJS loader: the bench), which finds no extensionless file.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { EventBridgeClient } =
+        require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
+      const { EventBridgePublisher } =
+        require('../../lib/adapters/eventbridge-publisher') as typeof import('../../lib/adapters/eventbridge-publisher');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      publisher = new EventBridgePublisher({ client: new EventBridgeClient(NOTIFIER_SDK_CONFIG), eventBusName });
+    }
+    await publisher.publish([event]);
   };
 }
