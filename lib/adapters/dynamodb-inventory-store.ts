@@ -31,7 +31,7 @@ import {
   type SyncRunRecord,
 } from '../ports/inventory-store';
 import type { Severity } from '../domain/policy/types';
-import type { RevocationStatus } from '../domain/revocation';
+import { unaskableRevocation, type RevocationStatus } from '../domain/revocation';
 import { INDEX_SHARDS, INVENTORY_INDEXES, TTL_ATTRIBUTE, type InventoryIndexName } from './dynamodb-table';
 import { mergeSorted } from './merge-sorted';
 
@@ -135,7 +135,7 @@ export class DynamoInventoryStore implements InventoryStore {
     return Promise.all(planned.map(({ stored, previous }) => this.putLocation(stored, previous)));
   }
 
-  private plan({ next, previous, change, at }: LocationChange): {
+  private plan({ next, previous, change, at, revocationKnownAtOnce }: LocationChange): {
     stored: StoredLocation;
     previous: StoredLocation | undefined;
     history: Item | undefined;
@@ -170,7 +170,7 @@ export class DynamoInventoryStore implements InventoryStore {
       changedAt: at,
       removedAt: next.status === 'removed' ? (previous?.removedAt ?? at) : undefined,
       nextAlertAt: nextAlertOf(next, previous, at),
-      ...revocationOf(next, previous, at),
+      ...revocationOf(next, previous, at, revocationKnownAtOnce === true),
       lastRenewal: previous?.lastRenewal,
     };
     const history = {
@@ -884,16 +884,22 @@ const revocationScheduleKeys = (locationId: string, at: string) => ({
 
 /**
  * A place's revocation status and next check after this change: due at once when it gets a certificate it did
- * not have, kept as they were while its certificate stays, none without one.
+ * not have (known at once when that certificate names nowhere to ask), kept as they were while its certificate
+ * stays, none without one.
  */
 function revocationOf(
   next: LocationChange['next'],
   previous: StoredLocation | undefined,
   at: string,
+  knownAtOnce: boolean,
 ): Pick<StoredLocation, 'revocation' | 'nextRevocationCheckAt'> {
   if (next.status !== 'live' || !next.fingerprint) return { revocation: undefined, nextRevocationCheckAt: undefined };
   const sameCertificate = previous?.status === 'live' && previous.fingerprint === next.fingerprint;
-  if (!sameCertificate) return { revocation: undefined, nextRevocationCheckAt: at };
+  if (!sameCertificate) {
+    return knownAtOnce
+      ? { revocation: unaskableRevocation(at), nextRevocationCheckAt: undefined }
+      : { revocation: undefined, nextRevocationCheckAt: at };
+  }
   return { revocation: previous.revocation, nextRevocationCheckAt: previous.nextRevocationCheckAt };
 }
 

@@ -4,6 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import pLimit from 'p-limit';
 import { RevocationCheckError } from '../domain/errors';
+import { NOWHERE_TO_ASK } from '../domain/revocation';
 import type { Clock } from '../ports/clock';
 import type { RevocationAnswer, RevocationChecker, RevocationQuery } from '../ports/revocation-checker';
 import {
@@ -78,7 +79,7 @@ export class HttpRevocationChecker implements RevocationChecker {
       return unknown(`unreadable certificate extensions (${describe(error)})`, true);
     }
     if (pointers.ocsp.length === 0 && pointers.crl.length === 0) {
-      return unknown('no OCSP responder or CRL distribution point in the certificate', true);
+      return unknown(NOWHERE_TO_ASK, true);
     }
     const issuerDer = await this.issuerOf(query, pointers, signal);
     if (typeof issuerDer === 'string') return unknown(issuerDer, false);

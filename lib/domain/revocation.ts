@@ -45,6 +45,44 @@ export interface RevocationStatus {
   issuerFingerprint: string | null;
 }
 
+/** Revocation is asked over HTTP only: an LDAP or file URI names nowhere certwarden can reach. */
+export const webUris = (uris: readonly string[]): string[] => uris.filter((uri) => /^https?:\/\//i.test(uri));
+
+export const NOWHERE_TO_ASK = 'no OCSP responder or CRL distribution point in the certificate';
+
+/**
+ * Whether a certificate names an OCSP responder or a CRL to ask over HTTP. A record read before its pointers were
+ * kept (neither list present) may name one: it is asked.
+ */
+export function namesWhereToAsk(record: { ocspUrls?: readonly string[]; crlUrls?: readonly string[] }): boolean {
+  if (record.ocspUrls === undefined && record.crlUrls === undefined) return true;
+  return webUris(record.ocspUrls ?? []).length > 0 || webUris(record.crlUrls ?? []).length > 0;
+}
+
+/**
+ * Whether a certificate's revocation status is known as soon as it is read, with no check spent on it: it names
+ * nowhere to ask. A CA's certificate is checked all the same: the run that checks it also offers it as the issuer
+ * of the leaves it checks (a scanned file's chain), which often name no caIssuers URL to fetch it from.
+ */
+export const revocationKnownAtOnce = (record: {
+  isCA: boolean;
+  ocspUrls?: readonly string[];
+  crlUrls?: readonly string[];
+}): boolean => !record.isCA && !namesWhereToAsk(record);
+
+/**
+ * The status of a certificate known at once (revocationKnownAtOnce): what a check would answer (unknown, and final:
+ * its extensions cannot change).
+ */
+export const unaskableRevocation = (at: string): RevocationStatus => ({
+  status: 'unknown',
+  reason: NOWHERE_TO_ASK,
+  revokedAt: null,
+  checkedAt: at,
+  via: null,
+  issuerFingerprint: null,
+});
+
 /** An answer is re-checked no sooner than this after it was got, whatever its nextUpdate (at most daily). */
 export const REVOCATION_RECHECK_MS = 24 * 3_600_000;
 

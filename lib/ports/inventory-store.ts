@@ -135,6 +135,11 @@ export interface LocationChange {
   previous?: StoredLocation;
   change: ChangeKind;
   at: string;
+  /**
+   * True when the certificate the place gets names nowhere to ask (revocationKnownAtOnce): its status is recorded
+   * with the change, unknown for good, instead of a check being scheduled that nobody can answer.
+   */
+  revocationKnownAtOnce?: boolean;
 }
 
 export interface SyncRunRecord {

@@ -21,6 +21,7 @@ import {
 } from '../ports/certificate-source';
 import type { CompiledPolicy } from '../domain/policy';
 import { refreshDue } from '../domain/refresh';
+import { revocationKnownAtOnce } from '../domain/revocation';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
 import type {
@@ -312,7 +313,8 @@ class SyncRun {
         // A new place whose details could not be loaded is an error of this run, not an unchanged place.
         if (next || previous) this.counts.unchanged++;
       } else {
-        changes.push({ next: next.state, previous, change, at });
+        const knownAtOnce = next.certificate !== null && revocationKnownAtOnce(next.certificate.record);
+        changes.push({ next: next.state, previous, change, at, revocationKnownAtOnce: knownAtOnce });
         if (next.certificate && next.certificate.record.fingerprintSha256 !== previous?.fingerprint) {
           certificates.push(next.certificate);
         }

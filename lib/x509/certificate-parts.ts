@@ -1,3 +1,4 @@
+import { webUris } from '../domain/revocation';
 import { OID, publicKeyInfoBytes, readPssParams, signatureHash } from './algorithms';
 import { expectTlv, malformed, readOid, readTlv, TAG, type Tlv } from './der';
 import { readExtensions } from './extensions';
@@ -86,8 +87,7 @@ export interface RevocationPointers {
  */
 export function revocationPointers(der: Uint8Array): RevocationPointers {
   const facts = readExtensions(der, readCertificateElements(der).extensions);
-  const web = (uris: string[]) => uris.filter((uri) => /^https?:\/\//i.test(uri));
-  return { ocsp: web(facts.ocspUrls), crl: web(facts.crlUrls), caIssuers: web(facts.caIssuersUrls) };
+  return { ocsp: webUris(facts.ocspUrls), crl: webUris(facts.crlUrls), caIssuers: webUris(facts.caIssuersUrls) };
 }
 
 /** An AlgorithmIdentifier: its OID and its parameters' DER (absent when it has none). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../../lib/adapters/dynamodb-inventory-store';
@@ -27,6 +28,8 @@ let server: EmbeddedDynamoDb;
 let store: DynamoInventoryStore;
 let ledger: DynamoAlertLedger;
 let storeReads: DynamoDbMeter;
+let storeClient: DynamoDBDocumentClient;
+let table: string;
 let clock: MovableClock;
 let estate: Estate;
 const clients: Array<{ destroy(): void }> = [];
@@ -40,8 +43,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  const table = `schedule-${randomUUID()}`;
-  const [storeClient, ledgerClient] = [
+  table = `schedule-${randomUUID()}`;
+  let ledgerClient: DynamoDBDocumentClient;
+  [storeClient, ledgerClient] = [
     createDocumentClient({ endpoint: server.endpoint }),
     createDocumentClient({ endpoint: server.endpoint }),
   ];
@@ -247,6 +251,13 @@ describe('the alert schedule', () => {
     };
     // What a place synced before revocation checks looks like: never checked, on no revocation schedule.
     await store.scheduleRevocationCheck(location.locationId, location.fingerprint!, null);
+    await storeClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: `LOC#${location.locationId}`, sk: 'LOCATION' },
+        UpdateExpression: 'REMOVE revocation',
+      }),
+    );
     expect(await due()).toEqual([]);
 
     expect(await scheduleEveryPlace({ store, clock })).toBe(1);

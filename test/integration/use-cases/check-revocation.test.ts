@@ -6,6 +6,7 @@ import { HttpRevocationChecker } from '../../../lib/adapters/http-revocation-che
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
 import type { CertwardenEvent } from '../../../lib/domain/events';
 import { fixedClock } from '../../../lib/ports/clock';
+import { ALERT_SHARDS } from '../../../lib/ports/inventory-store';
 import type { EventPublisher } from '../../../lib/ports/event-publisher';
 import { checkRevocation } from '../../../lib/use-cases/check-revocation';
 import { syncSource } from '../../../lib/use-cases/sync';
@@ -47,6 +48,9 @@ describe('checkRevocation on a synced directory, against openssl ocsp', () => {
     await writeFile(join(root, 'good.pem'), chain);
     await writeFile(join(root, 'revoked.pem'), revoked);
     await writeFile(join(root, 'copy-of-revoked.pem'), revoked);
+    await writeFile(join(root, 'bare.pem'), (await ca.issue('bare.example', {})).pem);
+    const ldapOnly = { extra: 'crlDistributionPoints=URI:ldap://ldap.example/cn=CA?certificateRevocationList' };
+    await writeFile(join(root, 'ldap-only.pem'), (await ca.issue('ldap-only.example', ldapOnly)).pem);
     inventory = await dynamo.inventory();
   }, 60_000);
   afterAll(async () => {
@@ -56,8 +60,39 @@ describe('checkRevocation on a synced directory, against openssl ocsp', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('checks every new certificate once, records it on each place and announces each revoked place once', async () => {
+  it('records at sync a leaf that names nowhere to ask as unknown for good, with no check due', async () => {
     await sync(0);
+    const places = await collect(inventory.store.bySource('files', 'live'));
+    for (const file of ['/bare.pem', '/ldap-only.pem']) {
+      const place = places.find((candidate) => candidate.nativeId === join(root, file))!;
+      expect(place.revocation).toEqual({
+        status: 'unknown',
+        reason: 'no OCSP responder or CRL distribution point in the certificate',
+        revokedAt: null,
+        checkedAt: at(0).now().toISOString(),
+        via: null,
+        issuerFingerprint: null,
+      });
+      expect(place.nextRevocationCheckAt).toBeUndefined();
+    }
+    const due = await Promise.all(
+      Array.from({ length: ALERT_SHARDS }, (_, shard) =>
+        collect(inventory.store.revocationChecksDue(shard, at(0).now())),
+      ),
+    );
+    // The leaves that name a responder, and the CA bundled with each (a place per file, `<file>#<fingerprint>`).
+    const dueFiles = due.flat().map((place) => place.nativeId.replace(root, '').replace(/#[0-9a-f]{64}$/, '#CA'));
+    expect(dueFiles.sort()).toEqual([
+      '/copy-of-revoked.pem',
+      '/copy-of-revoked.pem#CA',
+      '/good.pem',
+      '/good.pem#CA',
+      '/revoked.pem',
+      '/revoked.pem#CA',
+    ]);
+  });
+
+  it('checks every new certificate once, records it on each place and announces each revoked place once', async () => {
     const events = new RecordingPublisher();
     const report = await run(0, events);
     // The good leaf, the revoked one (two places), the CA bundled in each file (three places, self-signed).
