@@ -105,8 +105,7 @@ let httpChecker: RevocationChecker | undefined;
 const revocationChecker: RevocationChecker = {
   check(query, signal) {
     if (!httpChecker) {
-      // Required, not import()ed: a dynamic import of a relative module goes through Node's ESM resolver wherever
-      // the sources run untranspiled to it (tsx's CommonJS loader: the bench), which finds no extensionless file.
+      // required, not import()ed: see docs/architecture.md, "Start-up".
       const { HttpRevocationChecker } =
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require('../../lib/adapters/http-revocation-checker') as typeof import('../../lib/adapters/http-revocation-checker');

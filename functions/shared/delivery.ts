@@ -41,8 +41,7 @@ function announcerOn(eventBusName: string): (event: CertwardenEvent) => Promise<
   let publisher: { publish(events: CertwardenEvent[]): Promise<void> } | undefined;
   return async (event) => {
     if (!publisher) {
-      // Required, not import()ed: a dynamic import of a relative module goes through Node's ESM resolver wherever
-      // the sources run untranspiled to it (tsx's CommonJS loader: the bench), which finds no extensionless file.
+      // required, not import()ed: see docs/architecture.md, "Start-up".
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { EventBridgeClient } =
         require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');

@@ -24,4 +24,6 @@ export const lazy = {
   inventory: () => require('./open-inventory') as typeof import('./open-inventory'),
   errors: () => require('../domain/errors') as typeof import('../domain/errors'),
   clock: () => require('../ports/clock') as typeof import('../ports/clock'),
+  eventBridgePublisher: () =>
+    require('../adapters/eventbridge-publisher') as typeof import('../adapters/eventbridge-publisher'),
 };

@@ -1,5 +1,6 @@
 import type { CertwardenEvent } from '../domain/events';
 import type { EventPublisher } from '../ports/event-publisher';
+import { lazy } from './lazy';
 
 /** What a command published: the events, and whether they went to a bus (`--event-bus`) or nowhere. */
 export interface RecordingPublisher extends EventPublisher {
@@ -11,7 +12,7 @@ export interface RecordingPublisher extends EventPublisher {
  * `--event-bus` names one (its SDK loaded only then).
  */
 export async function recordingPublisher(eventBus: string | undefined): Promise<RecordingPublisher> {
-  const target = eventBus ? await (await import('./commands/evaluate')).eventBridgePublisher(eventBus) : undefined;
+  const target = eventBus ? await lazy.evaluate().eventBridgePublisher(eventBus) : undefined;
   const sent: CertwardenEvent[] = [];
   return {
     sent,

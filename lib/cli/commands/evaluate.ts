@@ -14,14 +14,13 @@ import {
   localTargets,
   thresholdsOf,
 } from '../local-targets';
+import { lazy } from '../lazy';
 import { checkDueRevocations, renderRevocationReport } from '../revocation';
 
 /** EventBridge's SDK is loaded only when `--event-bus` asks for it (evaluate, renew). */
 export async function eventBridgePublisher(eventBusName: string): Promise<EventPublisher> {
-  const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
-    import('@aws-sdk/client-eventbridge'),
-    import('../../adapters/eventbridge-publisher'),
-  ]);
+  const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge');
+  const { EventBridgePublisher } = lazy.eventBridgePublisher();
   return new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName });
 }
 

@@ -6,6 +6,7 @@ import { revokeCommand } from '../../../lib/cli/commands/revoke';
 import { EXIT } from '../../../lib/cli/exit-codes';
 import { systemClock } from '../../../lib/ports/clock';
 import { certwarden } from '../../support/cli';
+import { startFakeEventBridge } from '../../support/fake-eventbridge';
 import { FakeAcm, type FakeAcmCertificate } from '../../support/fakes/acm-server';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
 import { importedFromPca } from '../../support/fakes/pca-imported';
@@ -130,6 +131,27 @@ describe('certwarden revoke', () => {
       ].join('\n'),
     );
     expect(revokeCallsOf(certificate)).toHaveLength(1);
+  });
+
+  it('with --event-bus sends its event to that bus through EventBridge, and says so', async () => {
+    const certificate = await imported('announced.example.com');
+    const { file } = await syncedConfig();
+    const bus = await startFakeEventBridge();
+    try {
+      const run = await certwarden(
+        ['revoke', certificate.arn, '--reason', 'keyCompromise', '--yes', '--event-bus', 'ops-bus', '--config', file],
+        { ...env, AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint },
+      );
+
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(EXIT.ok);
+      expect(run.stdout).toMatch(/^events +Certificate Revoked \(sent to ops-bus\)$/m);
+      expect(bus.published).toEqual([
+        expect.objectContaining({ EventBusName: 'ops-bus', DetailType: 'Certificate Revoked' }),
+      ]);
+    } finally {
+      await bus.close();
+    }
   });
 
   it('run again, says it was revoked already, by whom, and records and calls nothing a second time', async () => {
