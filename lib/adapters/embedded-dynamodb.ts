@@ -88,10 +88,10 @@ function isRunning(pid: number): boolean {
  * peaked at 2.7 GB of which 1.7 GB were mapped table files. Given the `return()` dynalite calls, each iterator closes
  * as its query ends. Runs in the thread that loads dynalite; `toString()` carries it into the worker's source.
  */
-function closeIteratorsOnReturn(abstractLevel: Record<string, { prototype: object }>): void {
+function closeIteratorsOnReturn(abstractLevel: Record<string, { prototype: object } | undefined>): void {
   for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
-    const prototype = abstractLevel[name].prototype as { return?: () => Promise<void>; close(): Promise<void> };
-    if (typeof prototype.return !== 'function') {
+    const prototype = abstractLevel[name]?.prototype as { return?: () => Promise<void>; close(): Promise<void> };
+    if (prototype && typeof prototype.return !== 'function') {
       prototype.return = function (this: { close(): Promise<void> }) {
         return this.close();
       };
