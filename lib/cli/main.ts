@@ -25,7 +25,8 @@ import { registerReportCommands } from './report-commands';
  */
 
 /** The inventory, opened on first use: main's own commands and the registered ones share it. */
-const openInventory: typeof OpenInventoryFunction = async (options) => lazy.inventory().openInventory(options);
+const openInventory: typeof OpenInventoryFunction = async (options, use) =>
+  lazy.inventory().openInventory(options, use);
 
 /** The version of the installed package: package.json sits above lib/ (the sources) or dist/lib/ (compiled). */
 export function packageVersion(from = __dirname): string {

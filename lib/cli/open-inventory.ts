@@ -30,7 +30,17 @@ export interface OpenInventory {
   close(): Promise<void>;
 }
 
-export async function openInventory(options: StoreOptions): Promise<OpenInventory> {
+/**
+ * What a command does with the inventory, which decides where the embedded dynalite runs. `writes` (sync, scan,
+ * evaluate: a request or more per place) runs it in a worker thread, where its request handling and LevelDB get a
+ * core of their own (a first scan 149 → 217 files/s). `reads` (a listing, a report) keeps it in this thread: a read
+ * is LevelDB's and the SDK's parsing, one after the other, and a second isolate only adds its start and its own
+ * garbage collection (`list` of 10,000 places: 2.55 s of CPU with the thread, 2.24 s without, the wall time no
+ * longer; docs/benchmarks.md, "CLI").
+ */
+export type InventoryUse = 'reads' | 'writes';
+
+export async function openInventory(options: StoreOptions, use: InventoryUse = 'writes'): Promise<OpenInventory> {
   const table = options.table ?? process.env.CERTWARDEN_TABLE ?? DEFAULT_TABLE;
   const target = options.store ?? process.env.CERTWARDEN_STORE ?? 'embedded';
   let client: DynamoDBDocumentClient;
@@ -38,7 +48,7 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
   let description: string;
   if (target === 'embedded') {
     const path = join(dataDirectory(), 'dynamodb');
-    const embedded = await startEmbeddedDynamoDb({ path, thread: true }).catch(async (error: unknown) => {
+    const embedded = await startEmbeddedDynamoDb({ path, thread: use === 'writes' }).catch(async (error: unknown) => {
       throw new CertwardenError(
         `cannot open the embedded inventory at ${path}: ${await describeStoreError(error, path)}`,
         {
@@ -79,8 +89,9 @@ export async function openInventory(options: StoreOptions): Promise<OpenInventor
 export async function withInventory<T>(
   options: StoreOptions,
   work: (inventory: OpenInventory) => Promise<T>,
+  use: InventoryUse = 'writes',
 ): Promise<T> {
-  const inventory = await openInventory(options);
+  const inventory = await openInventory(options, use);
   try {
     return await work(inventory);
   } finally {

@@ -26,6 +26,24 @@ async function medianCpu(commandLine: string, runs: number, env?: NodeJS.Process
 }
 
 /**
+ * The median CPU of each command line, run in turns (which goes first alternating) so that a machine's drift
+ * during the runs moves both alike: their ratio is the figure.
+ */
+async function interleavedMedianCpu(
+  commandLines: [string, string],
+  runs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<[number, number]> {
+  for (const commandLine of commandLines) await childCpuSeconds(commandLine, env);
+  const samples: [number[], number[]] = [[], []];
+  for (let index = 0; index < runs; index++) {
+    const order = index % 2 === 0 ? [0, 1] : [1, 0];
+    for (const which of order) samples[which].push(await childCpuSeconds(commandLines[which], env));
+  }
+  return [median(samples[0]), median(samples[1])];
+}
+
+/**
  * The floor under `certwarden list` on the embedded store: dynalite on the same LevelDB and the same SDK reading
  * every expiry shard, the listing's fields only, and nothing of certwarden (no merge, assessment or table).
  */
@@ -106,22 +124,29 @@ export async function benchCli(): Promise<SectionRow[]> {
     const env = { ...process.env, CERTWARDEN_HOME: join(work, 'home') };
     const scanned = await childCpuSeconds(`${bin} scan --dir ${quote(estate)} --name bench`, env);
     rows.push({ figure: `\`certwarden scan\` of ${count} files, first sync, CPU`, value: `${scanned.toFixed(1)} s` });
-    const list = await medianCpu(`${bin} list`, runs, env);
     const floorScript = join(installed.dir, 'list-floor.js');
     await writeFile(floorScript, FLOOR_SCRIPT);
-    const floor = await medianCpu(
-      `${quote(process.execPath)} ${quote(floorScript)} ${quote(join(work, 'home', 'dynamodb'))}`,
+    const [list, floor] = await interleavedMedianCpu(
+      [`${bin} list`, `${quote(process.execPath)} ${quote(floorScript)} ${quote(join(work, 'home', 'dynamodb'))}`],
       runs,
+      env,
     );
     rows.push({
-      figure: `floor: dynalite + the SDK reading the ${count} listings, nothing of certwarden, CPU (median of 10)`,
+      figure: `floor: dynalite + the SDK reading the ${count} listings, nothing of certwarden, CPU (median of 10, interleaved with \`list\`'s)`,
       value: `${floor.toFixed(2)} s`,
     });
     rows.push({
       figure: `\`certwarden list\` on a ${count}-certificate store, CPU (median of 10)`,
-      value: `${list.toFixed(2)} s (${(list / floor).toFixed(2)}× the floor)`,
-      target: '≤ 2 s; proposed: ≤ 1.3× the floor',
+      value: `${list.toFixed(2)} s`,
+      target: '≤ 2 s',
       met: list <= 2,
+    });
+    // The 2 s is below what this machine's dynalite and SDK take to read the listings at all: proposed instead.
+    rows.push({
+      figure: `\`certwarden list\` on ${count} against the floor, CPU`,
+      value: `${(list / floor).toFixed(2)}×`,
+      target: '≤ 1.3× (proposed)',
+      met: list <= 1.3 * floor,
     });
     const listJson = await medianCpu(`${bin} list --json`, 3, env);
     rows.push({

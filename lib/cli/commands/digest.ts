@@ -14,7 +14,7 @@ export async function digest(deps: DigestCommandDeps, options: DigestCommandOpti
   // The digest goes to Slack only (a SIEM gets every alert as an event from `evaluate` already).
   const { slack } = localTargets({ slackWebhook: options.slackWebhook }, config, deps.retry);
   const targets = slack ? [slack] : [];
-  const inventory = await deps.openInventory(store);
+  const inventory = await deps.openInventory(store, 'reads');
   try {
     const report = await sendDigest({
       store: inventory.store,

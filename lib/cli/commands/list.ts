@@ -10,7 +10,7 @@ import {
   type AssessedLocation,
 } from '../../use-cases/report';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { withInventory, type StoreOptions } from '../open-inventory';
+import { withInventory, type OpenInventory, type StoreOptions } from '../open-inventory';
 import { out } from '../output';
 import { DynamoDeliveryLedger } from '../../adapters/dynamodb-delivery-ledger';
 import type { UndeliveredRecord } from '../../ports/delivery-ledger';
@@ -46,45 +46,44 @@ const renewedAsAsked =
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export async function list(options: ListOptions): Promise<ExitCode> {
-  return withInventory(options, async (inventory) => {
-    const { store } = inventory;
-    const asked = renewedAsAsked(options);
-    if (options.undelivered) {
-      const rows: UndeliveredRecord[] = [];
-      for await (const row of new DynamoDeliveryLedger(
-        inventory.client,
-        inventory.tableName,
-        systemClock,
-      ).undelivered())
-        rows.push(row);
-      out(options.json ? json(rows) : renderUndelivered(rows));
-    } else if (options.violations || options.rule) {
-      const violations = await openViolations(store, options);
-      out(options.json ? json(violations) : renderViolations(violations));
-    } else if (options.removed || options.errors) {
-      const rows: StoredLocation[] = [];
-      for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) {
-        if (asked(location)) rows.push(location);
-      }
-      out(options.json ? json(await placesAsJson(store, rows)) : renderProblemLocations(rows));
-    } else if (options.json) {
-      const rows = await liveLocations(store, options);
-      const withCertificate = rows.map(({ location, expiry }) => ({ ...location, expiry }));
-      const without = (await withoutCertificate(store, options)).map((location) => ({ ...location, expiry: null }));
-      out(json(await placesAsJson(store, [...withCertificate, ...without])));
-    } else if (!options.owner && !options.source && !options.publicKey) {
-      // The table shows a few fields: read only those (a fifth of the CPU of listing 10,000 places).
-      const rows: Array<AssessedLocation<LocationListing>> = [];
-      for await (const row of assessedListings(store, systemClock, { before: cutoffOf(options) })) {
-        if (asked(row.location)) rows.push(row);
-      }
-      out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
-    } else {
-      const rows = await liveLocations(store, options);
-      out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
+  return withInventory(options, (inventory) => listFrom(inventory, options), 'reads');
+}
+
+async function listFrom(inventory: OpenInventory, options: ListOptions): Promise<ExitCode> {
+  const { store } = inventory;
+  const asked = renewedAsAsked(options);
+  if (options.undelivered) {
+    const rows: UndeliveredRecord[] = [];
+    for await (const row of new DynamoDeliveryLedger(inventory.client, inventory.tableName, systemClock).undelivered())
+      rows.push(row);
+    out(options.json ? json(rows) : renderUndelivered(rows));
+  } else if (options.violations || options.rule) {
+    const violations = await openViolations(store, options);
+    out(options.json ? json(violations) : renderViolations(violations));
+  } else if (options.removed || options.errors) {
+    const rows: StoredLocation[] = [];
+    for await (const location of store.byStatus(options.removed ? 'removed' : 'error')) {
+      if (asked(location)) rows.push(location);
     }
-    return EXIT.ok;
-  });
+    out(options.json ? json(await placesAsJson(store, rows)) : renderProblemLocations(rows));
+  } else if (options.json) {
+    const rows = await liveLocations(store, options);
+    const withCertificate = rows.map(({ location, expiry }) => ({ ...location, expiry }));
+    const without = (await withoutCertificate(store, options)).map((location) => ({ ...location, expiry: null }));
+    out(json(await placesAsJson(store, [...withCertificate, ...without])));
+  } else if (!options.owner && !options.source && !options.publicKey) {
+    // The table shows a few fields: read only those (a fifth of the CPU of listing 10,000 places).
+    const rows: Array<AssessedLocation<LocationListing>> = [];
+    for await (const row of assessedListings(store, systemClock, { before: cutoffOf(options) })) {
+      if (asked(row.location)) rows.push(row);
+    }
+    out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
+  } else {
+    const rows = await liveLocations(store, options);
+    out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
+  }
+  return EXIT.ok;
+  return EXIT.ok;
 }
 
 async function openViolations(store: InventoryStore, options: ListOptions): Promise<StoredViolation[]> {

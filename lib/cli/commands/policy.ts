@@ -129,7 +129,7 @@ export async function explain(
 ): Promise<number> {
   const { out, warn, clock } = io;
   const now = clock.now();
-  const inventory = await io.openInventory({ store: options.store, table: options.table });
+  const inventory = await io.openInventory({ store: options.store, table: options.table }, 'reads');
   try {
     const { store } = inventory;
     let record: CertificateRecord | undefined;

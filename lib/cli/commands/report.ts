@@ -106,7 +106,7 @@ export async function report(
       );
   }
   const writer = isPack ? undefined : writerOf(options.format);
-  const inventory = await deps.openInventory(options);
+  const inventory = await deps.openInventory(options, 'reads');
   try {
     const clock = deps.clock ?? systemClock;
     const sources: ReportSources = {
