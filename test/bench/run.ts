@@ -257,10 +257,15 @@ interface SectionRow {
 /** A section measured by its own module: its rows join the table, prefixed with the section's name. */
 async function section(name: string, rowsOf: () => Promise<SectionRow[]>): Promise<void> {
   process.stderr.write(`${name}\n`);
+  const started = performance.now();
   for (const { figure, value, target, met } of await rowsOf()) row(`${name}: ${figure}`, value, target, met ?? null);
+  process.stderr.write(`  (${name}: ${minutesSince(started)} min)\n`);
 }
 
+const minutesSince = (started: number) => ((performance.now() - started) / 60_000).toFixed(1);
+
 void (async () => {
+  const started = performance.now();
   const big = process.env.BENCH_BIG === '1';
   const scales = (process.env.BENCH_SCALES ?? (big ? '10000,100000' : '2000,20000')).split(',').map(Number);
   const only = process.env.BENCH_ONLY?.split(',');
@@ -289,6 +294,12 @@ void (async () => {
     await section('reports', () => benchReports(Number(process.env.BENCH_REPORT_PLACES ?? (big ? 100_000 : 10_000))));
   if (wanted('ct')) await section('CT', () => benchCt());
   if (wanted('tlsscan')) await section('TLS endpoints', () => benchTlsScan());
+  const minutes = minutesSince(started);
+  // Issue #11: the default run (every section at its default size) stays under 20 minutes; a partial or big run has
+  // no such bound.
+  if (!only && !big && !process.env.BENCH_SCALES)
+    row('this run: wall time', `${minutes} min`, '≤ 20 min', Number(minutes) <= 20);
+  else row('this run: wall time', `${minutes} min`);
   const table = markdown();
   process.stdout.write(`\n${table}\n`);
   if (process.argv.includes('--record')) {
