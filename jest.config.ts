@@ -20,6 +20,15 @@ const config: Config = {
    * processes and esbuild, which the other worker fills, and two workers get a larger share of a loaded machine.
    */
   maxWorkers: 2,
+  /**
+   * A worker whose heap passes this after a test file is replaced by a fresh one. Without it each worker ended the
+   * suite at ~1.4 GB RSS (a ~680 MB heap: every file's module registry accumulates, and the CDK files load
+   * aws-cdk-lib each), and tearing such a process down took 570–660 ms after its last handle had closed, past the
+   * 500 ms jest-worker waits: "A worker process has failed to exit gracefully" on every full run, with no handle
+   * left open (both workers reached `exit` 5 ms after jest's end message). Measured on full runs: no limit 400 s
+   * and the warning; 512MB 373 s and the warning; 256MB 366 s and none.
+   */
+  workerIdleMemoryLimit: '256MB',
   /** A bound for a hung test, not a speed target: no test waits on real time (test/support/virtual-time.ts). */
   testTimeout: 60_000,
 };
