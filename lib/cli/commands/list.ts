@@ -83,7 +83,6 @@ async function listFrom(inventory: OpenInventory, options: ListOptions): Promise
     out(renderLocations(rows) + renderPlacesWithoutCertificate(await withoutCertificate(store, options)));
   }
   return EXIT.ok;
-  return EXIT.ok;
 }
 
 async function openViolations(store: InventoryStore, options: ListOptions): Promise<StoredViolation[]> {
