@@ -1317,14 +1317,16 @@ function validate(
     if (missing.length > 0) {
       problems.push(`source ${source.name}: its sync worker bundles ${missing.join(' and ')}: add them to this app`);
     }
-    // The renew function bundles what the renewers load (function-bundling.ts, leftOutOfRenew).
+    // The renew function bundles what the renewers load (function-bundling.ts, leftOutOfRenew). Key Vault's and
+    // Certificate Manager's renewers load their worker's packages, named above: only an ACM source's re-issue by
+    // its Private CAs needs one of its own.
     const renewerMissing = props.renewalWorkflow
       ? renewerPackagesOf(source).filter((name) => !workerPackages.includes(name) && !resolvable(name))
       : [];
     if (renewerMissing.length > 0) {
       problems.push(
         `source ${source.name}: its renewer bundles ${renewerMissing.join(' and ')} ` +
-          `(${source.kind === 'aws-acm' ? 'to re-issue what its issuingCertificateAuthorities issued' : 'renewalWorkflow'}): ` +
+          `(to re-issue what its issuingCertificateAuthorities issued): ` +
           `add ${renewerMissing.length > 1 ? 'them' : 'it'} to this app`,
       );
     }
