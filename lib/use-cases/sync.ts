@@ -87,11 +87,18 @@ export interface SyncReport extends SyncRunRecord {
 const MAX_RECORDED_ERRORS = 100;
 const MAX_CONFLICT_RETRIES = 3;
 /**
- * Batches compared and written at once. A listing hands on one scope's page after another, so a batch is mostly
- * one scope's places, whose detail calls its provider quota paces: batches in flight are scopes loading side by
- * side (a 4-scope ACM source synced whole ran at one scope's 10 certificates a second with one).
+ * Batches of one scope compared and written at once. A listing hands on one scope's page after another, so a batch
+ * is mostly one scope's places, whose detail calls its provider's quota paces: batches of different scopes load side
+ * by side (a 4-scope ACM source synced whole ran at one scope's 10 certificates a second with one batch in flight;
+ * a 16-scope one at 4 scopes' pace with 4 in all). Within a scope, 4 overlap a batch's store writes with the next's
+ * reading.
  */
-const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT_PER_SCOPE = 4;
+/**
+ * Batches in flight or waiting for their scope, in all: what bounds a sync's memory (3,200 places at the default
+ * batch size) and how far the listing runs ahead of the slowest scope.
+ */
+const MAX_BATCHES_HELD = 32;
 
 /**
  * Brings the inventory to what a source holds now, writing only what changed. Places no longer listed become
@@ -200,14 +207,7 @@ class SyncRun {
    * listed. False when the listing broke: then nothing may be retired.
    */
   async listInBatches(): Promise<boolean> {
-    const inFlight = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    const dispatch = (entries: SourceEntry[]) => {
-      const task: Promise<void> = this.syncBatch(entries)
-        .catch((error: unknown) => void (failure ??= { error }))
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-    };
+    const batches = new ScopePacedBatches((entries) => this.syncBatch(entries));
     try {
       let batch: SourceEntry[] = [];
       for await (const item of this.source.list(this.options.signal)) {
@@ -218,21 +218,18 @@ class SyncRun {
         }
         batch.push(item);
         if (batch.length >= this.batchSize) {
-          dispatch(batch);
+          await batches.add(batch);
           batch = [];
-          // Batches of different scopes load at once (each scope has its own provider quota); a few at most.
-          if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
         }
-        if (failure) throw failure.error;
       }
-      if (batch.length > 0) dispatch(batch);
-      await Promise.all(inFlight);
-      if (failure) throw failure.error;
+      if (batch.length > 0) await batches.add(batch);
+      await batches.done();
       return true;
     } catch (error) {
-      await Promise.allSettled(inFlight);
+      await batches.settled();
       this.brokenBy = error;
-      const step = failure?.error === error ? `writing what ${this.source.name} listed` : `listing ${this.source.name}`;
+      const step =
+        batches.failure?.error === error ? `writing what ${this.source.name} listed` : `listing ${this.source.name}`;
       this.noteError('*', `${step} failed: ${describe(error)}`);
       return false;
     }
@@ -784,4 +781,76 @@ function stateOf(stored: StoredLocation): LocationState {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs batches of listed places, at most BATCHES_IN_FLIGHT_PER_SCOPE at once per scope they hold: a batch whose scope
+ * is busy waits, and batches of other scopes listed after it start. `add` waits only when MAX_BATCHES_HELD are in
+ * flight or waiting, and throws the first batch's failure (after which no waiting batch starts). Nothing waits
+ * while nothing runs: a batch waits only for a busy scope, and the last batch of a scope to finish starts the
+ * scope's next.
+ */
+class ScopePacedBatches {
+  failure: { error: unknown } | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly waiting: SourceEntry[][] = [];
+  private readonly busy = new Map<string, number>();
+
+  constructor(private readonly run: (entries: SourceEntry[]) => Promise<void>) {}
+
+  async add(entries: SourceEntry[]): Promise<void> {
+    this.throwFailure();
+    if (this.startable(entries)) this.start(entries);
+    else this.waiting.push(entries);
+    while (this.running.size + this.waiting.length >= MAX_BATCHES_HELD) {
+      await Promise.race(this.running);
+      this.throwFailure();
+    }
+  }
+
+  /** Waits for every batch added; throws the first failure. */
+  async done(): Promise<void> {
+    while (this.running.size > 0) {
+      await Promise.race(this.running);
+      this.throwFailure();
+    }
+  }
+
+  /** Waits for the batches that started, whatever becomes of them. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private throwFailure(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private scopesOf(entries: SourceEntry[]): Set<string> {
+    return new Set(entries.map((entry) => entry.scope));
+  }
+
+  private startable(entries: SourceEntry[]): boolean {
+    return [...this.scopesOf(entries)].every((scope) => (this.busy.get(scope) ?? 0) < BATCHES_IN_FLIGHT_PER_SCOPE);
+  }
+
+  private start(entries: SourceEntry[]): void {
+    const scopes = this.scopesOf(entries);
+    for (const scope of scopes) this.busy.set(scope, (this.busy.get(scope) ?? 0) + 1);
+    const task: Promise<void> = this.run(entries)
+      .catch((error: unknown) => void (this.failure ??= { error }))
+      .finally(() => {
+        this.running.delete(task);
+        for (const scope of scopes) this.busy.set(scope, this.busy.get(scope)! - 1);
+        if (!this.failure) this.startWaiting();
+      });
+    this.running.add(task);
+  }
+
+  /** In the order listed: a scope's batches start in turn. */
+  private startWaiting(): void {
+    for (let index = 0; index < this.waiting.length;) {
+      if (this.startable(this.waiting[index])) this.start(this.waiting.splice(index, 1)[0]);
+      else index++;
+    }
+  }
 }

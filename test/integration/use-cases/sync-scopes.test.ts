@@ -27,11 +27,13 @@ interface CloudCertificate {
 class FakeCloudSource implements CertificateSource {
   readonly kind = 'aws-acm' as const;
   readonly name = 'cloud';
-  readonly certificates = new Map<string, CloudCertificate>();
   failing = new Set<string>();
   loads = 0;
 
-  constructor(readonly scopes: string[]) {}
+  constructor(
+    readonly scopes: string[],
+    readonly certificates = new Map<string, CloudCertificate>(),
+  ) {}
 
   async *list(): AsyncIterable<SourceItem> {
     for (const scope of this.scopes) {
@@ -107,6 +109,56 @@ function failingToLoad(source: CertificateSource, nativeId: string, message: str
       }
     },
   };
+}
+
+/**
+ * The source, paced as a provider's quota per scope paces detail calls: one at a time, 20 ms each, so a scope's
+ * batch of 10 takes 200 ms. Counts the most scopes loading at once, and the loads done before each scope's first.
+ */
+function pacedByScope(source: CertificateSource) {
+  const queues = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(scope: string, call: () => Promise<T>): Promise<T> => {
+    const turn = (queues.get(scope) ?? Promise.resolve()).then(call);
+    queues.set(
+      scope,
+      turn.catch(() => undefined),
+    );
+    return turn;
+  };
+  const loading = new Map<string, number>();
+  let loads = 0;
+  const paced = {
+    kind: source.kind,
+    name: source.name,
+    mostScopesAtOnce: 0,
+    loadsBefore: new Map<string, number>(),
+    async *list(): AsyncIterable<SourceItem> {
+      for await (const item of source.list()) {
+        if (!('load' in item) || !item.load) {
+          yield item;
+          continue;
+        }
+        const { load, scope } = item;
+        yield {
+          ...item,
+          load: () =>
+            inTurn(scope, async () => {
+              if (!paced.loadsBefore.has(scope)) paced.loadsBefore.set(scope, loads);
+              loading.set(scope, (loading.get(scope) ?? 0) + 1);
+              paced.mostScopesAtOnce = Math.max(
+                paced.mostScopesAtOnce,
+                [...loading.values()].filter((n) => n > 0).length,
+              );
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              loading.set(scope, loading.get(scope)! - 1);
+              loads++;
+              return load();
+            }),
+        };
+      }
+    },
+  };
+  return paced;
 }
 
 describe('sync of a source with scopes and lazily loaded details', () => {
@@ -260,41 +312,35 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     }
   });
 
-  it('loads the batches of different scopes side by side, each scope at its own pace', async () => {
+  it('loads the batches of every scope side by side, each scope at its own pace', async () => {
     const inventory = await dynamo.inventory();
-    const scopes = ['111/eu-west-1', '111/us-east-1', '222/eu-west-1', '222/us-east-1'];
-    const source = await cloudWith(40, scopes);
-    const loading = new Map<string, number>();
-    let mostScopesAtOnce = 0;
-    const paced: CertificateSource = {
-      kind: source.kind,
-      name: source.name,
-      async *list() {
-        for await (const item of source.list()) {
-          if (!('load' in item) || !item.load) {
-            yield item;
-            continue;
-          }
-          const { load, scope } = item;
-          yield {
-            ...item,
-            load: async () => {
-              loading.set(scope, (loading.get(scope) ?? 0) + 1);
-              mostScopesAtOnce = Math.max(mostScopesAtOnce, [...loading.values()].filter((n) => n > 0).length);
-              await new Promise((resolve) => setTimeout(resolve, 20));
-              loading.set(scope, loading.get(scope)! - 1);
-              return load();
-            },
-          };
-        }
-      },
-    };
+    // More scopes than one scope's batches in flight (4): a whole-source sync of 2 accounts × 8 regions is paced by
+    // 16 quotas, not by 4.
+    const scopes = ['111', '222'].flatMap((account) =>
+      ['eu-west-1', 'us-east-1', 'eu-central-1', 'us-west-2'].map((region) => `${account}/${region}`),
+    );
+    const paced = pacedByScope(await cloudWith(80, scopes));
 
     // Batches of 10 entries: a scope's 10 places make one batch, as a provider's pages do.
     const report = await syncSource({ source: paced, store: inventory.store, clock: hoursLater(0), batchSize: 10 });
 
-    expect(report.counts.discovered).toBe(40);
-    expect(mostScopesAtOnce).toBeGreaterThan(1);
+    expect(report.counts.discovered).toBe(80);
+    expect(paced.mostScopesAtOnce).toBe(scopes.length);
+  });
+
+  it('starts a scope listed after a busy one at once, not when the busy one is done', async () => {
+    const inventory = await dynamo.inventory();
+    const big = await cloudWith(60, ['111/eu-west-1']);
+    const small = await cloudWith(10, ['111/us-east-1']);
+    for (const [id, certificate] of small.certificates)
+      big.certificates.set(`${id}-small`, { ...certificate, id: `${id}-small` });
+    const paced = pacedByScope(new FakeCloudSource(['111/eu-west-1', '111/us-east-1'], big.certificates));
+
+    const report = await syncSource({ source: paced, store: inventory.store, clock: hoursLater(0), batchSize: 10 });
+
+    expect(report.counts.discovered).toBe(70);
+    // Its 6 batches are listed first and 4 run at once; the other scope's batch starts beside its first.
+    expect(paced.loadsBefore.get('111/us-east-1')).toBeLessThan(10);
   });
 
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
