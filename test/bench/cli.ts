@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { INDEX_SHARDS } from '../../lib/adapters/dynamodb-table';
-import { installProduct, packProduct } from '../support/packed-install';
 import { childCpuSeconds, median, quote } from './child-cpu';
 import { generateEstate } from './generate-estate';
+import { installedProduct } from './installed-product';
 
 const run = promisify(execFile);
 
@@ -80,7 +80,7 @@ server.listen(0, '127.0.0.1', async () => {
  */
 export async function benchCli(): Promise<SectionRow[]> {
   const rows: SectionRow[] = [];
-  const packed = await packProduct();
+  const { packed, installed } = await installedProduct();
   const packedMb = packed.bytes / 1e6;
   rows.push({
     figure: 'npm pack size',
@@ -89,7 +89,6 @@ export async function benchCli(): Promise<SectionRow[]> {
     met: packedMb <= 2,
   });
 
-  const installed = await installProduct(packed.tarball);
   const { stdout: du } = await run('du', ['-sk', join(installed.dir, 'node_modules')]);
   const installMb = Number(du.split('\t')[0]) / 1024;
   rows.push({
@@ -120,7 +119,7 @@ export async function benchCli(): Promise<SectionRow[]> {
   try {
     const count = 10_000;
     const estate = join(work, 'estate');
-    await generateEstate(estate, count, new Date(), { keyPerCertificate: true });
+    await generateEstate(estate, count, new Date(), { keys: 'each' });
     const env = { ...process.env, CERTWARDEN_HOME: join(work, 'home') };
     const scanned = await childCpuSeconds(`${bin} scan --dir ${quote(estate)} --name bench`, env);
     rows.push({ figure: `\`certwarden scan\` of ${count} files, first sync, CPU`, value: `${scanned.toFixed(1)} s` });
@@ -148,14 +147,14 @@ export async function benchCli(): Promise<SectionRow[]> {
       target: '≤ 1.3× (proposed)',
       met: list <= 1.3 * floor,
     });
-    const listJson = await medianCpu(`${bin} list --json`, 3, env);
+    // Three times the listing's CPU, and no target: one run after the file cache is warm.
+    const listJson = await medianCpu(`${bin} list --json`, 1, env);
     rows.push({
-      figure: `\`certwarden list --json\` (with serial numbers) on ${count}, CPU (median of 3)`,
+      figure: `\`certwarden list --json\` (with serial numbers) on ${count}, CPU`,
       value: `${listJson.toFixed(2)} s`,
     });
   } finally {
     await rm(work, { recursive: true, force: true });
-    await rm(installed.dir, { recursive: true, force: true });
   }
   return rows;
 }

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DAY_MS } from '../../lib/domain/expiry';
-import { readTlv } from '../../lib/x509/der';
-import { generateKeys, issueCertificate, type IssuedCertificate } from '../../lib/x509/factory';
+import { issueCertificate } from '../../lib/x509/factory';
+import { generateEstate } from './generate-estate';
+import { installedProduct } from './installed-product';
 
 const run = promisify(execFile);
 
@@ -17,9 +17,6 @@ interface SectionRow {
   met?: boolean;
 }
 
-const REPO = resolve(__dirname, '../..');
-const RUN_TS = join(REPO, 'lib/cli/bin/run-ts.js');
-const CLI = join(REPO, 'lib/cli/bin/certwarden.ts');
 const GNU_TIME = '/usr/bin/time';
 
 /** Issue #11's targets for `certwarden scan`. */
@@ -34,160 +31,10 @@ const OPENSSL_SAMPLE = 300;
 const FILES_PER_DIRECTORY = 50;
 const DIRECTORIES_PER_TEAM = 10;
 
-/**
- * A leaf certificate made once by @peculiar/x509, whose varying fields are all of fixed length: each certificate
- * of an estate is a copy with those bytes replaced, signed by node:crypto. About 30 µs a certificate against
- * 2 ms through the generator: 10,000 files are made in a second or two, outside the timed part.
- */
-interface LeafTemplate {
-  tbs: Buffer;
-  signatureAlgorithm: Buffer;
-  /** Where each replaceable field starts in `tbs`. */
-  at: { serial: number; names: number[]; notBefore: number; notAfter: number; spki: number; keyId: number };
-}
-
-const NAME_DIGITS = 8;
-const TEMPLATE_SERIAL = Buffer.from('7e'.repeat(16), 'hex');
-const TEMPLATE_NOT_BEFORE = new Date(Date.UTC(2001, 0, 1));
-const TEMPLATE_NOT_AFTER = new Date(Date.UTC(2002, 0, 1));
-
-const hostName = (estate: string, index: number) =>
-  `host-${String(index).padStart(NAME_DIGITS, '0')}.${estate}.bench.example`;
-
-/** UTCTime text, as DER has it for the years 1950–2049. */
-const utcTime = (date: Date) => date.toISOString().replace(/^\d\d|[-:T]|\.\d+/g, '');
-
-function indexOfOnce(haystack: Buffer, needle: Buffer | string, what: string, from = 0): number {
-  const at = haystack.indexOf(needle, from);
-  if (at < 0) throw new Error(`bench certificate template: ${what} not found`);
-  return at;
-}
-
-/** Subject key identifier as the template's generator computes it: SHA-1 of the key, or of the whole SPKI. */
-function keyIdCandidates(spki: Buffer): Buffer[] {
-  const bitString = readTlv(spki, readTlv(spki, 0, spki.length).body, spki.length);
-  const key = spki.subarray(readTlv(spki, bitString.end, spki.length).body + 1);
-  return [key, spki].map((bytes) => createHash('sha1').update(bytes).digest());
-}
-
-async function leafTemplate(estate: string, ca: IssuedCertificate): Promise<LeafTemplate> {
-  const keys = await generateKeys();
-  const name = hostName(estate, 0);
-  const issued = await issueCertificate({
-    subject: `CN=${name}`,
-    dns: [name],
-    issuer: ca,
-    keys,
-    serialNumber: TEMPLATE_SERIAL.toString('hex'),
-    notBefore: TEMPLATE_NOT_BEFORE,
-    notAfter: TEMPLATE_NOT_AFTER,
-  });
-  const der = Buffer.from(issued.der);
-  const outer = readTlv(der, 0, der.length);
-  const tbsTlv = readTlv(der, outer.body, outer.end);
-  const algorithmTlv = readTlv(der, tbsTlv.end, outer.end);
-  const tbs = der.subarray(tbsTlv.start, tbsTlv.end);
-  const spkiDer = KeyObject.from(keys.publicKey).export({ type: 'spki', format: 'der' });
-  const keyIds = keyIdCandidates(spkiDer).filter((id) => tbs.includes(id));
-  const names: number[] = [];
-  for (let at = tbs.indexOf(name); at >= 0; at = tbs.indexOf(name, at + 1)) names.push(at + 'host-'.length);
-  if (names.length !== 2)
-    throw new Error(`bench certificate template: subject and SAN expected, ${names.length} found`);
-  return {
-    tbs,
-    signatureAlgorithm: der.subarray(algorithmTlv.start, algorithmTlv.end),
-    at: {
-      serial: indexOfOnce(tbs, TEMPLATE_SERIAL, 'serial'),
-      names,
-      notBefore: indexOfOnce(tbs, utcTime(TEMPLATE_NOT_BEFORE), 'notBefore'),
-      notAfter: indexOfOnce(tbs, utcTime(TEMPLATE_NOT_AFTER), 'notAfter'),
-      spki: indexOfOnce(tbs, spkiDer, 'public key'),
-      keyId: indexOfOnce(tbs, keyIds[0] ?? Buffer.alloc(0), 'subject key identifier'),
-    },
-  };
-}
-
-const derLength = (length: number): Buffer =>
-  length < 0x80
-    ? Buffer.from([length])
-    : length < 0x100
-      ? Buffer.from([0x81, length])
-      : Buffer.from([0x82, length >> 8, length & 0xff]);
-
-interface LeafKey {
-  spki: Buffer;
-  keyId: Buffer;
-}
-
-function leafKey(): LeafKey {
-  const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
-  return { spki, keyId: keyIdCandidates(spki)[0] };
-}
-
-function signedLeaf(
-  template: LeafTemplate,
-  caKey: KeyObject,
-  key: LeafKey,
-  index: number,
-  notBefore: Date,
-  notAfter: Date,
-): string {
-  const tbs = Buffer.from(template.tbs);
-  const serial = createHash('sha256').update(`${index}`).digest().subarray(0, TEMPLATE_SERIAL.length);
-  serial[0] = (serial[0] & 0x7f) | 0x01; // positive, no leading zero: the serial's length stays the template's
-  serial.copy(tbs, template.at.serial);
-  const digits = String(index).padStart(NAME_DIGITS, '0');
-  for (const at of template.at.names) tbs.write(digits, at, 'latin1');
-  tbs.write(utcTime(notBefore), template.at.notBefore, 'latin1');
-  tbs.write(utcTime(notAfter), template.at.notAfter, 'latin1');
-  // The template's own key is the same length (a P-256 SPKI, a SHA-1 key id): replaced, the TBS keeps its shape.
-  key.spki.copy(tbs, template.at.spki);
-  key.keyId.copy(tbs, template.at.keyId);
-  const signature = Buffer.concat([Buffer.from([0]), sign('sha256', tbs, caKey)]);
-  const bitString = Buffer.concat([Buffer.from([0x03]), derLength(signature.length), signature]);
-  const body = Buffer.concat([tbs, template.signatureAlgorithm, bitString]);
-  const der = Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
-  const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN CERTIFICATE-----\n${base64.replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-}
-
-/**
- * Writes `count` PEM files under `root/team-T/app-A/`, expiry dates spread from 30 days ago to a year ahead. With
- * `sharedKeys` the certificates take turns over that many keys, all for unrelated names: the key-reuse rule
- * finds every one of them in violation, with `count / sharedKeys` sharers each.
- */
-async function writeEstate(
-  root: string,
-  estate: string,
-  count: number,
-  now: Date,
-  ca: IssuedCertificate,
-  sharedKeys?: number,
-): Promise<void> {
-  const template = await leafTemplate(estate, ca);
-  const caKey = KeyObject.from(ca.keys.privateKey);
-  const pool = sharedKeys === undefined ? [] : Array.from({ length: sharedKeys }, leafKey);
-  let pending: Array<Promise<void>> = [];
-  for (let index = 0; index < count; index++) {
-    const file = Math.floor(index / FILES_PER_DIRECTORY);
-    const directory = join(
-      root,
-      `team-${Math.floor(file / DIRECTORIES_PER_TEAM)}`,
-      `app-${file % DIRECTORIES_PER_TEAM}`,
-    );
-    if (index % FILES_PER_DIRECTORY === 0) await mkdir(directory, { recursive: true });
-    const daysLeft = -30 + ((index * 7919) % 395);
-    const notAfter = new Date(now.getTime() + daysLeft * DAY_MS);
-    const notBefore = new Date(notAfter.getTime() - 398 * DAY_MS);
-    const key = sharedKeys === undefined ? leafKey() : pool[index % sharedKeys];
-    const pem = signedLeaf(template, caKey, key, index, notBefore, notAfter);
-    pending.push(writeFile(join(directory, `host-${index}.pem`), pem));
-    if (pending.length >= 256) {
-      await Promise.all(pending);
-      pending = [];
-    }
-  }
-  await Promise.all(pending);
+/** Where a team keeps its services' certificates: `team-T/app-A/`, 50 files each, 10 apps a team. */
+function teamAndApp(index: number): string {
+  const folder = Math.floor(index / FILES_PER_DIRECTORY);
+  return join(`team-${Math.floor(folder / DIRECTORIES_PER_TEAM)}`, `app-${folder % DIRECTORIES_PER_TEAM}`);
 }
 
 interface CliRun {
@@ -203,11 +50,12 @@ interface CliRun {
 }
 
 /**
- * One `certwarden scan` through the CLI's own entry point, in a child whose wall time, CPU and peak RSS GNU time
+ * One `certwarden scan` by the installed product's command (`bin`), in a child whose wall time, CPU and peak RSS GNU time
  * reports (also for a run killed at the time limit: the shared-key estate did not finish in 500 s before; with
  * `--foreground`, timeout waits for the child it killed, so the child's peak RSS is counted).
  */
 async function scanThroughCli(
+  bin: string,
   dir: string,
   name: string,
   home: string,
@@ -217,7 +65,7 @@ async function scanThroughCli(
   const usageFile = join(home, `usage-${Date.now()}`);
   const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const args = ['-o', usageFile, '-f', '%e %U %S %M', 'timeout', '--foreground', '-s', 'KILL', String(limitSeconds)];
-  const child = spawn(GNU_TIME, [...args, ...node, RUN_TS, CLI, 'scan', '--dir', dir, '--name', name], {
+  const child = spawn(GNU_TIME, [...args, ...node, bin, 'scan', '--dir', dir, '--name', name], {
     env: { ...process.env, CERTWARDEN_HOME: home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -281,7 +129,8 @@ async function opensslFilesPerSecond(files: string[]): Promise<number> {
 const perSecond = (count: number, seconds: number) => (count / seconds).toFixed(0);
 
 /**
- * `certwarden scan` of local certificate files as users run it (issue #11): two estates of BENCH_SCAN_FILES files
+ * `certwarden scan` of local certificate files as users run it (issue #11: the packed product's command, built
+ * JavaScript, not the TypeScript sources through tsx): two estates of BENCH_SCAN_FILES files
  * (default 5,000) each, generated here, in nested directories. Estate A has a key per certificate; estate B's
  * certificates share 8 keys for unrelated names, so the key-reuse rule fires on every one. Each is scanned into a
  * fresh embedded store, then rescanned unchanged. BENCH_SCAN_TIMEOUT (seconds, default 300) bounds each run;
@@ -295,6 +144,7 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
     throw new Error(`the scan bench measures each run with GNU time: install it (${GNU_TIME}, Debian's "time")`);
   });
   const rows: SectionRow[] = [];
+  const { bin } = (await installedProduct()).installed;
   const work = await mkdtemp(join(tmpdir(), 'certwarden-bench-scan-'));
   try {
     const now = new Date();
@@ -310,7 +160,12 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
       { name: 'estate-b', label: 'B (8 keys, ~' + Math.round(count / 8) + ' certificates each)', sharedKeys: 8 },
     ];
     for (const estate of estates) {
-      await writeEstate(join(work, estate.name), estate.name, count, now, ca, estate.sharedKeys);
+      await generateEstate(join(work, estate.name), count, now, {
+        label: estate.name,
+        keys: estate.sharedKeys ?? 'each',
+        ca,
+        folderOf: teamAndApp,
+      });
     }
     const generationSeconds = Number(process.hrtime.bigint() - generated) / 1e9;
     rows.push({
@@ -323,11 +178,11 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
       const home = join(work, `home-${estate.name}`);
       await mkdir(home, { recursive: true });
       process.stderr.write(`  scanning estate ${estate.label}\n`);
-      const first = await scanThroughCli(dir, estate.name, home, limitSeconds, profileDir);
+      const first = await scanThroughCli(bin, dir, estate.name, home, limitSeconds, profileDir);
       const prefix = `${count} files, estate ${estate.label}`;
       rows.push(...scanRows(`${prefix}: first scan`, count, first, FIRST_SCAN_FILES_PER_SECOND, limitSeconds));
       if (first.finished) {
-        const rescan = await scanThroughCli(dir, estate.name, home, limitSeconds, profileDir);
+        const rescan = await scanThroughCli(bin, dir, estate.name, home, limitSeconds, profileDir);
         rows.push(...scanRows(`${prefix}: unchanged rescan`, count, rescan, RESCAN_FILES_PER_SECOND, limitSeconds));
         const changed = rescan.counts ? count - (rescan.counts.unchanged ?? 0) : NaN;
         rows.push({
@@ -346,7 +201,7 @@ export async function benchLocalScan(): Promise<SectionRow[]> {
     // What every scan pays whatever the estate: node and the CLI's modules, the store opened and closed.
     const empty = join(work, 'empty');
     await mkdir(empty);
-    const fixed = await scanThroughCli(empty, 'empty', join(work, 'home-estate-a'), limitSeconds);
+    const fixed = await scanThroughCli(bin, empty, 'empty', join(work, 'home-estate-a'), limitSeconds);
     rows.push({
       figure: 'fixed cost: scan of an empty directory into the store of estate A (start-up, store open, exit)',
       value: `${fixed.wallSeconds.toFixed(2)} s, ${fixed.cpuSeconds.toFixed(2)} s CPU`,
