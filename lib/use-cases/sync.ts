@@ -783,6 +783,9 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The one allowance of the batches no provider paces (ScopePacedBatches.scopesOf); no scope is named so. */
+const READ_BY_LISTING = '\u0000read by the listing';
+
 /**
  * Runs batches of listed places, at most BATCHES_IN_FLIGHT_PER_SCOPE at once per scope they hold: a batch whose scope
  * is busy waits, and batches of other scopes listed after it start. `add` waits only when MAX_BATCHES_HELD are in
@@ -825,8 +828,13 @@ class ScopePacedBatches {
     if (this.failure) throw this.failure.error;
   }
 
+  /**
+   * The quotas a batch waits on: its entries' scopes where a detail call loads them. Entries the listing read
+   * whole (local files, read ahead by the source) wait on no provider, whatever folder they are in: their batches
+   * share one allowance, so that a scan of 100 folders keeps the memory of 4 batches, not 32.
+   */
   private scopesOf(entries: SourceEntry[]): Set<string> {
-    return new Set(entries.map((entry) => entry.scope));
+    return new Set(entries.map((entry) => (entry.load ? entry.scope : READ_BY_LISTING)));
   }
 
   private startable(entries: SourceEntry[]): boolean {

@@ -343,6 +343,38 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(paced.loadsBefore.get('111/us-east-1')).toBeLessThan(10);
   });
 
+  it('keeps 4 batches in flight for entries the listing read whole, however many folders they are in', async () => {
+    const inventory = await dynamo.inventory();
+    const folders = Array.from({ length: 8 }, (_, index) => `/certs/app-${index}`);
+    const cloud = await cloudWith(80, folders);
+    const readWhole: CertificateSource = {
+      kind: 'local-files',
+      name: 'files',
+      async *list() {
+        for await (const item of cloud.list()) {
+          if (!('load' in item) || !item.load) continue;
+          const { load, ...entry } = item;
+          yield { ...entry, ...(await load()) };
+        }
+      },
+    };
+    let reading = 0;
+    let mostBatchesAtOnce = 0;
+    const store = inventory.store;
+    const getLocations = store.getLocations.bind(store);
+    store.getLocations = async (ids) => {
+      mostBatchesAtOnce = Math.max(mostBatchesAtOnce, ++reading);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      reading--;
+      return getLocations(ids);
+    };
+
+    const report = await syncSource({ source: readWhole, store, clock: hoursLater(0), batchSize: 10 });
+
+    expect(report.counts.discovered).toBe(80);
+    expect(mostBatchesAtOnce).toBe(4);
+  });
+
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
     const inventory = await dynamo.inventory();
     const source = await cloudWith(4);
