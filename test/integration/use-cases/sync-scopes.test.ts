@@ -328,6 +328,17 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(paced.mostScopesAtOnce).toBe(scopes.length);
   });
 
+  it('holds 32 batches at most, however many scopes load at once', async () => {
+    const inventory = await dynamo.inventory();
+    const scopes = Array.from({ length: 40 }, (_, index) => `111/region-${index}`);
+    const paced = pacedByScope(await cloudWith(400, scopes));
+
+    const report = await syncSource({ source: paced, store: inventory.store, clock: hoursLater(0), batchSize: 10 });
+
+    expect(report.counts.discovered).toBe(400);
+    expect(paced.mostScopesAtOnce).toBe(32);
+  });
+
   it('starts a scope listed after a busy one at once, not when the busy one is done', async () => {
     const inventory = await dynamo.inventory();
     const big = await cloudWith(60, ['111/eu-west-1']);
