@@ -811,12 +811,13 @@ class ScopePacedBatches {
     }
   }
 
-  /** Waits for every batch added; throws the first failure. */
+  /** Waits for every batch added; throws the first failure, also one that ended before this was called. */
   async done(): Promise<void> {
     while (this.running.size > 0) {
       await Promise.race(this.running);
       this.throwFailure();
     }
+    this.throwFailure();
   }
 
   /** Waits for the batches that started, whatever becomes of them. */

@@ -1,5 +1,6 @@
 import { contentHash } from '../../../lib/domain/content-hash';
 import type { ParsedCertificate } from '../../../lib/domain/certificate';
+import type { CertwardenEvent } from '../../../lib/domain/events';
 import type { CertificateSource, SourceItem } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
 import { compilePolicy } from '../../../lib/domain/policy';
@@ -384,6 +385,43 @@ describe('sync of a source with scopes and lazily loaded details', () => {
 
     expect(report.counts.discovered).toBe(80);
     expect(mostBatchesAtOnce).toBe(4);
+  });
+
+  it('fails the run and retires nothing when a batch fails before the listing ends, even with no batch after it', async () => {
+    const inventory = await dynamo.inventory();
+    const { store } = inventory;
+    const source = await cloudWith(2, ['111/eu-west-1']);
+    await syncSource({ source, store, clock: hoursLater(0), batchSize: 2 });
+    // The listing's last page comes after the one batch has failed: no batch is added after the failure.
+    const slowToEnd: CertificateSource = {
+      kind: source.kind,
+      name: source.name,
+      async *list() {
+        yield* source.list();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    };
+    const getLocations = store.getLocations.bind(store);
+    let failures = 1;
+    store.getLocations = (ids) =>
+      failures-- > 0 ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : getLocations(ids);
+    const events: CertwardenEvent[] = [];
+
+    const report = await syncSource({
+      source: slowToEnd,
+      store,
+      clock: hoursLater(2),
+      batchSize: 2,
+      events: { publish: async (batch) => void events.push(...batch) },
+    });
+
+    expect(report.complete).toBe(false);
+    expect(report.errors.map(({ message }) => message)).toEqual([
+      'writing what cloud listed failed: ProvisionedThroughputExceededException',
+    ]);
+    expect(report.counts.removed).toBe(0);
+    expect(events.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
+    expect(await collect(store.bySource('cloud', 'live'))).toHaveLength(2);
   });
 
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
