@@ -354,7 +354,8 @@ class SyncRun {
       await forgetDepartedCertificates(this.store, departedCertificates(applied));
       await registerArrivedCertificates(this.store, arrivedCertificates(applied));
     }
-    if (!this.fullEvaluation) await this.enforce(changedPlaces);
+    // A full evaluation judges the places live after the listing (enforceOnEveryPlace): one that left is judged here.
+    await this.enforce(this.fullEvaluation ? changedPlaces.filter(({ status }) => status !== 'live') : changedPlaces);
   }
 
   /**

@@ -128,24 +128,30 @@ describe('policy enforcement on sync', () => {
     expect(await collect(inventory.store.violationsByRule('rsa-min-key-size'))).toEqual([]);
   });
 
-  it('resolves the violations of a place that goes away', async () => {
+  it.each([
+    ['in the same day', later],
+    // The day's first run evaluates every live place after the listing; one that left is not among them.
+    ['in the next day', fixedClock('2026-06-02T00:30:00.000Z')],
+  ])('resolves the violations of a place that goes away %s', async (_, when) => {
     const inventory = await dynamo.inventory();
     const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
     await writeFile(join(root, 'weak.pem'), (await cert('gone.example.com', true)).pem);
     const source = new LocalFilesSource({ name: 'files', root });
     await syncSource({ source, store: inventory.store, clock, policy: RECOMMENDED_POLICY });
+    const opened = await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`);
 
     await rm(join(root, 'weak.pem'));
     const removal = recorder();
     await syncSource({
       source,
       store: inventory.store,
-      clock: later,
+      clock: when,
       events: removal.publisher,
       policy: RECOMMENDED_POLICY,
     });
 
-    expect(removal.policyEvents()).toContain('Violation Resolved: rsa-min-key-size');
+    expect(opened.map(({ ruleId }) => ruleId)).toContain('rsa-min-key-size');
+    expect(removal.policyEvents()).toEqual(opened.map(({ ruleId }) => `Violation Resolved: ${ruleId}`).sort());
     expect(await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`)).toEqual([]);
   });
 
