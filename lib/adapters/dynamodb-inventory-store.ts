@@ -21,6 +21,7 @@ import {
   type KeyUser,
   type LastRenewal,
   type ListOptions,
+  type FailedWrite,
   type LocationChange,
   type LocationListing,
   type LocationState,
@@ -120,7 +121,9 @@ export class DynamoInventoryStore implements InventoryStore {
   }
 
   async applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'> {
-    return (await this.applyChanges([change]))[0];
+    const [result] = await this.applyChanges([change]);
+    if (typeof result === 'object' && 'failed' in result) throw result.failed;
+    return result;
   }
 
   /**
@@ -129,10 +132,11 @@ export class DynamoInventoryStore implements InventoryStore {
    * moves by a put conditional on the version it was computed from. A writer that loses that race leaves a record
    * no location points to: history() follows the chain from the location's current record and never meets it.
    */
-  async applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict'>> {
+  async applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict' | FailedWrite>> {
     const planned = changes.map((change) => this.plan(change));
     await this.batchPut(planned.flatMap(({ history }) => (history ? [history] : [])));
-    return Promise.all(planned.map(({ stored, previous }) => this.putLocation(stored, previous)));
+    const settled = await Promise.allSettled(planned.map(({ stored, previous }) => this.putLocation(stored, previous)));
+    return settled.map((result) => (result.status === 'fulfilled' ? result.value : { failed: result.reason }));
   }
 
   private plan({ next, previous, change, at, revocationKnownAtOnce }: LocationChange): {

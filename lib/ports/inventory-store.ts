@@ -45,6 +45,11 @@ export interface LocationState extends LocationMetadata {
   contentHash: string;
 }
 
+/** A place's write that failed, with why; see InventoryStore.applyChanges. */
+export interface FailedWrite {
+  failed: unknown;
+}
+
 export interface StaleMark {
   /** When the scope first failed to list. */
   since: string;
@@ -226,8 +231,12 @@ export interface InventoryStore {
    * (the history record written then never becomes part of the location's history).
    */
   applyChange(change: LocationChange): Promise<StoredLocation | 'conflict'>;
-  /** applyChange for many places at once, in fewer round trips: each result at its change's index. */
-  applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict'>>;
+  /**
+   * applyChange for many places at once, in fewer round trips: each result at its change's index. A place whose
+   * write failed (a throttle past the client's retries) is a FailedWrite there: the others are written all the same,
+   * and their caller owes them their events.
+   */
+  applyChanges(changes: LocationChange[]): Promise<Array<StoredLocation | 'conflict' | FailedWrite>>;
   locationsOfCertificate(fingerprint: string): AsyncIterable<StoredLocation>;
   /** Live places whose certificate has this public key (SPKI SHA-256). */
   locationsWithPublicKey(publicKeySha256: string): AsyncIterable<StoredLocation>;

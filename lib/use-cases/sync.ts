@@ -324,16 +324,23 @@ class SyncRun {
     return { changes, certificates };
   }
 
-  /** Writes changes (each retried on a conflict), publishes what changed and applies the policy to it. */
+  /**
+   * Writes changes (each retried on a conflict), publishes what changed and applies the policy to it. When some
+   * writes fail, what the others wrote is still announced and judged before the failure is thrown: a retry finds
+   * those places unchanged and would announce nothing.
+   */
   private async apply(changes: LocationChange[]): Promise<void> {
     const results = changes.length > 0 ? await this.store.applyChanges(changes) : [];
-    const applied = await Promise.all(
-      changes.map((change, index) =>
-        results[index] === 'conflict'
-          ? retryAfterConflict(this.store, change, this.noteError)
-          : { change, stored: results[index] },
-      ),
+    const settled = await Promise.allSettled(
+      changes.map(async (change, index) => {
+        const result = results[index];
+        if (result === 'conflict') return retryAfterConflict(this.store, change, this.noteError);
+        if ('failed' in result) throw result.failed;
+        return { change, stored: result };
+      }),
     );
+    const failure = settled.find((result) => result.status === 'rejected');
+    const applied = settled.map((result) => (result.status === 'fulfilled' ? result.value : null));
     const published: CertwardenEvent[] = [];
     const changedPlaces: StoredLocation[] = [];
     for (const result of applied) {
@@ -356,6 +363,7 @@ class SyncRun {
     }
     // A full evaluation judges the places live after the listing (enforceOnEveryPlace): one that left is judged here.
     await this.enforce(this.fullEvaluation ? changedPlaces.filter(({ status }) => status !== 'live') : changedPlaces);
+    if (failure) throw failure.reason;
   }
 
   /**

@@ -99,7 +99,11 @@ async function seed(endpoint: string, places: number): Promise<void> {
     const changes: LocationChange[] = [];
     for (let index = start; index < Math.min(places, start + batch); index++)
       changes.push({ next: benchPlace(index), change: 'discovered', at });
-    inFlight.push(store.applyChanges(changes));
+    inFlight.push(
+      store.applyChanges(changes).then((results) => {
+        for (const result of results) if (typeof result === 'object' && 'failed' in result) throw result.failed;
+      }),
+    );
     if (inFlight.length >= 4) await Promise.all(inFlight.splice(0));
     if (start % 10_000 === 0) process.stderr.write(`  seeded ${start.toLocaleString('en-US')} places\n`);
   }

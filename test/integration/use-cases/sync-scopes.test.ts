@@ -1,6 +1,7 @@
 import { contentHash } from '../../../lib/domain/content-hash';
 import type { ParsedCertificate } from '../../../lib/domain/certificate';
 import type { CertwardenEvent } from '../../../lib/domain/events';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CertificateSource, SourceItem } from '../../../lib/ports/certificate-source';
 import { fixedClock } from '../../../lib/ports/clock';
 import { compilePolicy } from '../../../lib/domain/policy';
@@ -422,6 +423,42 @@ describe('sync of a source with scopes and lazily loaded details', () => {
     expect(report.counts.removed).toBe(0);
     expect(events.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
     expect(await collect(store.bySource('cloud', 'live'))).toHaveLength(2);
+  });
+
+  it('announces the places a batch wrote though a write of the batch failed, and the failed one on the retry', async () => {
+    const inventory = await dynamo.inventory();
+    const { store, client } = inventory;
+    const source = await cloudWith(4, ['111/eu-west-1']);
+    const send = client.send.bind(client);
+    let locationPuts = 0;
+    client.send = ((command: { input: { Item?: { type?: string } } }, ...rest: unknown[]) =>
+      command instanceof PutCommand && command.input.Item?.type === 'location' && ++locationPuts === 3
+        ? Promise.reject(new Error('ProvisionedThroughputExceededException'))
+        : (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest)) as typeof client.send;
+    const discovered = (events: CertwardenEvent[]) =>
+      events.filter(({ detail }) => (detail as { change?: string }).change === 'discovered').length;
+    const first: CertwardenEvent[] = [];
+    const retry: CertwardenEvent[] = [];
+
+    const failed = await syncSource({
+      source,
+      store,
+      clock: hoursLater(0),
+      events: { publish: async (batch) => void first.push(...batch) },
+    });
+    client.send = send;
+    const retried = await syncSource({
+      source,
+      store,
+      clock: hoursLater(1),
+      events: { publish: async (batch) => void retry.push(...batch) },
+    });
+
+    expect(failed.complete).toBe(false);
+    expect(failed.counts.discovered).toBe(3);
+    expect(discovered(first)).toBe(3);
+    expect(retried.counts).toMatchObject({ discovered: 1, unchanged: 3 });
+    expect(discovered(retry)).toBe(1);
   });
 
   it('counts a new place whose detail call fails as an error only, not as unchanged', async () => {
