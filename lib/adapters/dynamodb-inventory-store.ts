@@ -793,19 +793,31 @@ const LISTING_PROJECTION = {
  * ended meanwhile (recordRenewal, which leaves the version) makes the put a conflict, re-read and tried again,
  * rather than a put of the end before it.
  */
+/**
+ * The condition of a sync's put: the place is still at the version the change was computed from, and what other
+ * writers set without moving the version (a renewal's outcome, a revocation check's answer) is still what the change
+ * carries over. Otherwise the put would undo it: a conflict, recomputed from the fresh place.
+ */
 function fromVersion(
   previous: StoredLocation,
 ): Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
-  if (!previous.lastRenewal) {
-    return {
-      ConditionExpression: 'version = :previous AND attribute_not_exists(lastRenewal)',
-      ExpressionAttributeValues: { ':previous': previous.version },
-    };
-  }
+  const conditions = ['version = :previous'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':previous': previous.version };
+  if (previous.lastRenewal) {
+    conditions.push('lastRenewal.#at = :renewedAt');
+    names['#at'] = 'at';
+    values[':renewedAt'] = previous.lastRenewal.at;
+  } else conditions.push('attribute_not_exists(lastRenewal)');
+  if (previous.revocation) {
+    conditions.push('revocation.#checkedAt = :checkedAt');
+    names['#checkedAt'] = 'checkedAt';
+    values[':checkedAt'] = previous.revocation.checkedAt;
+  } else conditions.push('attribute_not_exists(revocation)');
   return {
-    ConditionExpression: 'version = :previous AND lastRenewal.#at = :renewedAt',
-    ExpressionAttributeNames: { '#at': 'at' },
-    ExpressionAttributeValues: { ':previous': previous.version, ':renewedAt': previous.lastRenewal.at },
+    ConditionExpression: conditions.join(' AND '),
+    ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
+    ExpressionAttributeValues: values,
   };
 }
 

@@ -206,6 +206,33 @@ describe('DynamoInventoryStore on dynalite', () => {
     expect(await store.getLocation('local-files:nowhere.pem')).toBeUndefined();
   });
 
+  it("keeps a revocation check's answer across a sync's change of the same certificate", async () => {
+    const inventory = await dynamo.inventory();
+    const { store } = inventory;
+    const v1 = await create(inventory, state('c.pem'));
+    const revoked = {
+      status: 'revoked' as const,
+      reason: 'keyCompromise',
+      revokedAt: '2026-06-01T01:00:00.000Z',
+      checkedAt: '2026-06-01T01:00:00.000Z',
+      via: 'ocsp' as const,
+      issuerFingerprint: null,
+    };
+
+    expect(await store.recordRevocation(v1.locationId, v1.fingerprint!, revoked, null)).toBe(true);
+    const read = (await store.getLocation(v1.locationId))!;
+    expect(read).toMatchObject({ version: 1, revocation: revoked });
+
+    // A sync that read the place before the answer (a tag changed) conflicts and reads again rather than erasing it.
+    const retagged = state('c.pem', { tags: { env: 'prod' } });
+    expect(await store.applyChange({ next: retagged, previous: v1, change: 'updated', at: AT })).toBe('conflict');
+    expect(await store.applyChange({ next: retagged, previous: read, change: 'updated', at: AT })).toMatchObject({
+      version: 2,
+      revocation: revoked,
+    });
+    expect(await store.getLocation(v1.locationId)).toMatchObject({ version: 2, revocation: revoked });
+  });
+
   it('stops a limited expiry query early', async () => {
     const inventory = await dynamo.inventory();
     for (let index = 0; index < 20; index++) {
