@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { scanEndpoints, type ScopedTarget } from '../../lib/connectors/tls-endpoint';
 import { TrustAnchors } from '../../lib/x509/chain';
 import { ConnectionCounter, testPki, tlsServer, type LocalServer } from '../support/tls-servers';
+import { ensureSslCertCheck, SSL_CERT_CHECK } from './ssl-cert-check';
 
 const run = promisify(execFile);
 
@@ -21,29 +22,11 @@ const ENDPOINTS = Number(process.env.BENCH_TLS_ENDPOINTS ?? 200);
 const SPEEDUP = 20;
 /** The scanner's bound on open sockets, as a tls-endpoint source's `concurrency` sets it. */
 const CONCURRENCY = 16;
-const SSL_CERT_CHECK = '/usr/bin/ssl-cert-check';
 /**
  * Endpoints ssl-cert-check is timed on: it checks one after the other (~0.9 s each here, 3 minutes for 200), so a
  * sample gives its time per endpoint, which is what the speed-up compares.
  */
 const SSL_CERT_CHECK_SAMPLE = Math.min(ENDPOINTS, Number(process.env.BENCH_TLS_BASELINE_SAMPLE ?? 40));
-
-/** Debian's ssl-cert-check, installed with apt when missing (the bench runs as root in its container). */
-async function ensureSslCertCheck(): Promise<void> {
-  if (
-    await access(SSL_CERT_CHECK).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
-  process.stderr.write('  installing ssl-cert-check (apt-get)\n');
-  await run('apt-get', ['update'], { maxBuffer: 64 * 1024 * 1024 });
-  await run('apt-get', ['install', '-y', 'ssl-cert-check'], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
