@@ -123,11 +123,14 @@ export function secretArnsOf(source: SourceConfig): string[] {
 }
 
 /**
- * What a renewal calls (lib/connectors/aws-acm-renewer.ts): ACM's renewal of a private certificate and the
- * re-import at the same ARN, and the look at the result; a configured Private CA's issue of the new certificate.
+ * What a renewal calls (lib/connectors/aws-acm-renewer.ts): ACM's renewal of a private certificate and the look at
+ * the result; where the source names Private CAs (`issuingCertificateAuthorities`), a CA's issue of the new
+ * certificate and its re-import at the same ARN. Nothing else re-imports: without such a CA the role cannot
+ * overwrite a certificate.
  */
 export const RENEWAL_ACTIONS = {
-  acm: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ImportCertificate', 'acm:RenewCertificate'],
+  acm: ['acm:DescribeCertificate', 'acm:GetCertificate', 'acm:RenewCertificate'],
+  acmReimport: ['acm:ImportCertificate'],
   pca: ['acm-pca:GetCertificate', 'acm-pca:GetCertificateAuthorityCertificate', 'acm-pca:IssueCertificate'],
 } as const;
 
@@ -152,6 +155,13 @@ export function renewalStatements(sources: SourceConfig[]): iam.PolicyStatement[
   const certificates = sorted(awsResources.get('aws-acm') ?? new Set());
   if (certificates.length > 0) {
     statements.push(new iam.PolicyStatement({ actions: [...RENEWAL_ACTIONS.acm], resources: certificates }));
+  }
+  const reissuing = renewed.filter(
+    (source) => source.kind === 'aws-acm' && (source.issuingCertificateAuthorities ?? []).length > 0,
+  );
+  const reimported = sorted(sourceAccess(reissuing).awsResources.get('aws-acm') ?? new Set());
+  if (reimported.length > 0) {
+    statements.push(new iam.PolicyStatement({ actions: [...RENEWAL_ACTIONS.acmReimport], resources: reimported }));
   }
   if (authorities.length > 0) {
     statements.push(new iam.PolicyStatement({ actions: [...RENEWAL_ACTIONS.pca], resources: authorities }));

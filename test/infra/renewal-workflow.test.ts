@@ -154,6 +154,23 @@ describe('who may do what', () => {
     expect(actionsOn((r) => r.includes('222222222222:certificate'))).toEqual([]);
   });
 
+  it('lets it re-import only where a configured Private CA issues the replacement', () => {
+    const { template: withoutCa } = inventoryTemplate({
+      sources: [{ kind: 'aws-acm', name: 'acm', regions: ['eu-west-1'], accounts: [{ accountId: '111111111111' }] }],
+    });
+    const functions = Object.entries(withoutCa.Resources as Record<string, { Type: string; Properties: Json }>);
+    const [, renew] = functions.find(([id]) => /^InventoryRenew[0-9A-F]{8}$/.test(id))!;
+    const role = (renew.Properties.Role['Fn::GetAtt'] as string[])[0];
+    const granted = functions
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: Json) => x.Ref === role))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[])
+      .flatMap((statement) => [statement.Action].flat());
+
+    expect(granted).toEqual(expect.arrayContaining(['acm:DescribeCertificate', 'acm:RenewCertificate']));
+    expect(granted).not.toContain('acm:ImportCertificate');
+    expect(granted.filter((action) => action.startsWith('acm-pca:'))).toEqual([]);
+  });
+
   it('lets it issue at the configured Private CA only, and reach a member account through its role', () => {
     expect(actionsOn((r) => r === JSON.stringify(CA))).toEqual([
       'acm-pca:GetCertificate',
