@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { AlertsConfig, ExpiryConfig } from '../lib/domain/config';
+import type { RevocationConfig } from '../lib/domain/revocation-config';
 import type { DetailType } from '../lib/domain/events';
 import { alertsUndelivered, type NotifierRole } from '../lib/domain/metric-names';
 import {
@@ -29,6 +30,8 @@ export interface AlertPipelineProps {
   readonly alerts: AlertsConfig;
   /** The config's `expiry`, parsed. */
   readonly expiry: ExpiryConfig;
+  /** The config's `revocation`, parsed: the evaluation's checks. */
+  readonly revocation: RevocationConfig;
 }
 
 /** Events that are expiry alerts: emails and Slack messages. */
@@ -150,6 +153,7 @@ export class AlertPipeline {
         CERTWARDEN_TABLE: inventory.table.tableName,
         CERTWARDEN_EVENT_BUS: inventory.eventBus.eventBusName,
         CERTWARDEN_EXPIRY: expiryJson,
+        CERTWARDEN_REVOCATION: JSON.stringify(props.revocation),
         CERTWARDEN_EVALUATE_SHARD_QUEUE: shardQueue.queueUrl,
       },
     });

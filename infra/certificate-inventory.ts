@@ -32,6 +32,7 @@ import {
   SourceConfig,
 } from '../lib/domain/config';
 import { CtConfig } from '../lib/domain/ct-config';
+import { RevocationConfig } from '../lib/domain/revocation-config';
 import type * as z from 'zod';
 import { EVENT_SOURCE } from '../lib/domain/events';
 import { renewerPackagesOf } from '../lib/ports/certificate-renewer';
@@ -167,6 +168,13 @@ export interface CertificateInventoryProps {
    * @example { days: [30, 14, 7, 1], severity: { warningDays: 30, highDays: 7, criticalDays: 1 } }
    */
   readonly expiry?: z.input<typeof ExpiryConfig>;
+  /**
+   * The OCSP/CRL checks of the evaluation (the config's `revocation`): `enabled: false` turns them off; the
+   * exchange timeout and the requests per responder host.
+   *
+   * @default on, 5 s a request, 4 requests at once per host
+   */
+  readonly revocation?: z.input<typeof RevocationConfig>;
   /**
    * Retention of every function's log group.
    *
@@ -420,7 +428,11 @@ export class CertificateInventory extends Construct {
       this.reportBucket = this.createReportBucket(reports);
       this.reportPack = this.createReportPack(reports, this.reportBucket);
     }
-    this.alertPipeline = new AlertPipeline(this, { alerts, expiry: ExpiryConfig.parse(props.expiry ?? {}) });
+    this.alertPipeline = new AlertPipeline(this, {
+      alerts,
+      expiry: ExpiryConfig.parse(props.expiry ?? {}),
+      revocation: RevocationConfig.parse(props.revocation ?? {}),
+    });
     if (props.renewalWorkflow && sources.some((source) => RENEWING_KINDS.includes(source.kind))) {
       this.renewalWorkflow = new RenewalWorkflow(this, {
         sources,

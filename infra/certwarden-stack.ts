@@ -46,6 +46,7 @@ export class CertwardenStack extends Stack {
       warmWriteUnitsPerSecond: config.inventory.warmWriteUnitsPerSecond ?? props.inventory?.warmWriteUnitsPerSecond,
       alerts: config.alerts,
       expiry: config.expiry,
+      revocation: config.revocation,
       policy: config.policy,
       syncMaxConcurrency: config.sync.maxConcurrency ?? props.inventory?.syncMaxConcurrency,
       dashboard: config.monitoring.dashboard,

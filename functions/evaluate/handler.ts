@@ -10,8 +10,9 @@ import { systemClock } from '../../lib/ports/clock';
 import type { RevocationChecker } from '../../lib/ports/revocation-checker';
 import { checkRevocation } from '../../lib/use-cases/check-revocation';
 import { ALL_ALERT_SHARDS, evaluateExpiry } from '../../lib/use-cases/evaluate';
-import { loadEnv } from '../shared/env';
+import { jsonVariable, loadEnv } from '../shared/env';
 import { expirySettings, expiryVariable } from '../shared/expiry-env';
+import { RevocationConfig } from '../../lib/domain/revocation-config';
 import { logger, withPowertools } from '../shared/powertools';
 import { planEvaluation, type ShardRequest } from './requests';
 
@@ -32,11 +33,14 @@ const env = loadEnv(
     CERTWARDEN_TABLE: z.string().check(z.minLength(3)),
     CERTWARDEN_EVENT_BUS: z.string().check(z.minLength(1)),
     CERTWARDEN_EXPIRY: expiryVariable,
+    /** The config's `revocation` as JSON; the defaults (checks on) when unset. */
+    CERTWARDEN_REVOCATION: z.optional(jsonVariable(RevocationConfig)),
     /** The queue of one-shard evaluations; unset, one invocation evaluates every shard in turn. */
     CERTWARDEN_EVALUATE_SHARD_QUEUE: z.optional(z.url()),
   }),
 );
 const { severity, thresholds } = expirySettings(env.CERTWARDEN_EXPIRY);
+const revocationSettings = env.CERTWARDEN_REVOCATION ?? RevocationConfig.parse({});
 
 const documents = createDocumentClient();
 const store = new DynamoInventoryStore(documents, env.CERTWARDEN_TABLE);
@@ -70,6 +74,7 @@ async function shardsDue(now: Date): Promise<number[]> {
   const due = await Promise.all(
     ALL_ALERT_SHARDS.map(async (shard) => {
       for await (const _ of store.alertsDue(shard, now, { limit: 1 })) return true;
+      if (!revocationSettings.enabled) return false;
       for await (const _ of store.revocationChecksDue(shard, now, { limit: 1 })) return true;
       return false;
     }),
@@ -109,7 +114,11 @@ const revocationChecker: RevocationChecker = {
       const { HttpRevocationChecker } =
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require('../../lib/adapters/http-revocation-checker') as typeof import('../../lib/adapters/http-revocation-checker');
-      httpChecker = new HttpRevocationChecker({ clock: systemClock });
+      httpChecker = new HttpRevocationChecker({
+        clock: systemClock,
+        timeoutMs: revocationSettings.timeoutMs,
+        perHostConcurrency: revocationSettings.perHostConcurrency,
+      });
     }
     return httpChecker.check(query, signal);
   },
@@ -144,15 +153,17 @@ export const handler = withPowertools(async (event: SQSEvent, context): Promise<
   });
 
   // The same shards' revocation checks that are due (new certificates at once, then at most daily).
-  const revocation = await checkRevocation({
-    store,
-    checker: revocationChecker,
-    events,
-    clock: systemClock,
-    shards,
-    signal,
-  });
-  logger.info('revocation checked', { shards, ...revocation });
+  if (revocationSettings.enabled) {
+    const revocation = await checkRevocation({
+      store,
+      checker: revocationChecker,
+      events,
+      clock: systemClock,
+      shards,
+      signal,
+    });
+    logger.info('revocation checked', { shards, ...revocation });
+  }
 
   logger.info('expiry evaluated', {
     triggers: plan.triggers,

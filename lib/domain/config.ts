@@ -6,6 +6,7 @@ import { PolicyConfig } from './policy/schema';
 import { SCHEDULE_EXPRESSION, SOURCE_NAME } from './config-formats';
 import { CtConfig } from './ct-config';
 import { ExpiryConfig } from './expiry-config';
+import { RevocationConfig } from './revocation-config';
 import { DEFAULT_OWNER_TAG_KEYS } from './owner';
 import {
   isDnsName,
@@ -454,15 +455,7 @@ export type AlertsConfig = z.infer<typeof AlertsConfig>;
 /** Who hears the deployed stack's alarms: `operationsEmails`, else `emails`. */
 export const operationsEmailsOf = (alerts: AlertsConfig): string[] => alerts.operationsEmails ?? alerts.emails;
 
-export const RevocationConfig = z.strictObject({
-  /** Check the revocation status of new and changed certificates after a sync, and of those due on evaluation. @default true */
-  enabled: z.boolean().default(true),
-  /** Each OCSP, CRL or caIssuers exchange is abandoned after this long. @default 5000 */
-  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
-  /** Requests in flight to one responder host at once (and sockets open to it). @default 4 */
-  perHostConcurrency: z.number().int().min(1).max(64).default(4),
-});
-export type RevocationConfig = z.infer<typeof RevocationConfig>;
+export { RevocationConfig };
 
 /** The deployed stack's monthly report pack (docs/architecture.md, "Compliance reports"); off when absent. */
 export const ReportsConfig = z.strictObject({
@@ -517,7 +510,7 @@ export const CertwardenConfig = z
       })
       .prefault({}),
     /** OCSP/CRL revocation checks (docs/architecture.md, "Revocation status"). */
-    revocation: RevocationConfig.prefault({}),
+    revocation: z.prefault(RevocationConfig, {}),
     /** Certificate Transparency monitoring for certificates the inventory does not know; off when absent. */
     ct: z.optional(CtConfig),
     /** The monthly compliance report pack written to S3 by the deployed stack; off when absent. */

@@ -952,6 +952,11 @@ describe('the certwarden stack', () => {
       });
       expect(JSON.parse(functionOf('Evaluate').Environment.Variables.CERTWARDEN_EXPIRY)).toEqual(config.expiry);
       expect(config.expiry.severity.warningDays).toBe(21);
+      expect(JSON.parse(functionOf('Evaluate').Environment.Variables.CERTWARDEN_REVOCATION)).toEqual({
+        enabled: true,
+        timeoutMs: 3000,
+        perHostConcurrency: 2,
+      });
     });
 
     const EXPIRY = { 'detail-type': ['Certificate Expiring', 'Certificate Expired'] };

@@ -56,6 +56,8 @@ async function refuseForeignSource(store: InventoryStore, name: string, root: st
 }
 
 export async function scan(options: ScanOptions): Promise<ExitCode> {
+  // The configuration here, as for the policy (currentPolicy): its revocation settings apply to what the scan adds.
+  const { config } = loadConfig();
   const root = resolve(options.dir);
   const name = options.name ?? sourceNameOf(root);
   const source = new LocalFilesSource({
@@ -74,7 +76,7 @@ export async function scan(options: ScanOptions): Promise<ExitCode> {
       syncSource({ source: wrap(source), store, clock: systemClock, onProgress, policy: currentPolicy() }),
     );
     out(renderSyncReport(report, writesOf(meter)));
-    out(renderRevocationReport(await checkDueRevocations(store)));
+    out(renderRevocationReport(await checkDueRevocations(store, config.revocation)));
     return report.complete && report.counts.errors === 0 ? EXIT.ok : EXIT.findings;
   });
 }

@@ -68,4 +68,27 @@ describe('certwarden scan, then list, with revocation', () => {
     const rescan = await certwarden(['scan', '--dir', root, ...store]);
     expect(rescan.stdout).not.toMatch(/revocation:/);
   }, 60_000);
+
+  it('checks nothing when the configuration where it runs turns revocation off', async () => {
+    const here = await mkdtemp(join(tmpdir(), 'certwarden-scan-revocation-off-'));
+    const other = await mkdtemp(join(tmpdir(), 'certwarden-scan-revocation-off-certs-'));
+    try {
+      await writeFile(join(here, 'certwarden.config.json'), JSON.stringify({ revocation: { enabled: false } }));
+      await writeFile(join(other, 'good.pem'), (await ca.issue('off.example')).pem);
+
+      const scan = await certwarden(['scan', '--dir', other, ...store], {}, here);
+
+      expect(scan.stderr).toBe('');
+      expect(scan.stdout).not.toMatch(/revocation:/);
+      const listed = JSON.parse((await certwarden(['list', '--json', ...store])).stdout) as Array<{
+        nativeId: string;
+        revocation?: unknown;
+      }>;
+      // Unchecked: no status at all (a check would have found it good at the CA's responder).
+      expect(listed.find((place) => place.nativeId === join(other, 'good.pem'))).toMatchObject({ revocation: null });
+    } finally {
+      await rm(here, { recursive: true, force: true });
+      await rm(other, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

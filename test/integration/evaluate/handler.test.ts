@@ -304,6 +304,42 @@ describe('the evaluate function and revocation', () => {
   });
 });
 
+describe('the evaluate function with revocation turned off', () => {
+  it('checks nothing and fans out no shard for a revocation check alone when the config says enabled: false', async () => {
+    const ca = await RevocationCa.create('Evaluate Handler Revocation Off CA');
+    const enabled = process.env.CERTWARDEN_REVOCATION;
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'certwarden-evaluate-revocation-off-'));
+      const leaf = await ca.issue('revoked-off.example.com', { crl: true });
+      ca.revoke('revoked-off.example.com', 'keyCompromise');
+      await writeFile(join(dir, 'revoked.pem'), leaf.pem);
+      await writeFile(join(dir, 'ca.pem'), readFileSync(ca.path('ca.pem')));
+      await syncSource({ source: new LocalFilesSource({ name: 'revoked-off', root: dir }), store, clock: systemClock });
+      const nativeId = `local-files:${join(dir, 'revoked.pem')}`;
+      process.env.CERTWARDEN_REVOCATION = JSON.stringify({ enabled: false, timeoutMs: 5000, perHostConcurrency: 4 });
+      let off: typeof handler | undefined;
+      await jest.isolateModulesAsync(async () => {
+        ({ handler: off } = await import('../../../functions/evaluate/handler'));
+      });
+
+      // Every alert due is sent first; what is left due is the place's revocation check, which a trigger then
+      // fans out for only when checks are on.
+      const all = await off!(sqsEvent(record('all', { shards: [...ALL_ALERT_SHARDS] })), context());
+      const trigger = await off!(sqsEvent(record('tick', { trigger: 'schedule' })), context());
+
+      expect([all, trigger]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      expect(sqs.messages).toEqual([]);
+      expect(ca.served.get('/ca.crl') ?? 0).toBe(0);
+      expect(eventBridge.entries.filter((entry) => entry.DetailType === 'Revocation Detected')).toEqual([]);
+      expect((await store.getLocation(nativeId))?.revocation).toBeUndefined();
+    } finally {
+      if (enabled === undefined) delete process.env.CERTWARDEN_REVOCATION;
+      else process.env.CERTWARDEN_REVOCATION = enabled;
+      await ca.close();
+    }
+  });
+});
+
 describe('the evaluate function at its cold start', () => {
   it('loads no OCSP or CRL parsing until a revocation check is due', async () => {
     // A fresh Node.js loading the handler as Lambda would (through tsx, whose CommonJS loader fills require.cache).
