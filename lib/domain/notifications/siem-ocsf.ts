@@ -16,7 +16,11 @@ export const OCSF_CLASSES = {
 
 const FINDINGS_CATEGORY = { uid: 2, name: 'Findings' };
 /** Finding activities: 1 Create, 2 Update, 3 Close. */
-const ACTIVITY = { create: { id: 1, name: 'Create' }, close: { id: 3, name: 'Close' } };
+const ACTIVITY = {
+  create: { id: 1, name: 'Create' },
+  update: { id: 2, name: 'Update' },
+  close: { id: 3, name: 'Close' },
+};
 /** OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical. */
 const SEVERITY: Record<string, { id: number; name: string }> = {
   info: { id: 1, name: 'Informational' },
@@ -55,8 +59,8 @@ interface CertificateFacts {
   owner: string;
   account: string | null;
   region: string | null;
-  sourceKind: string;
-  source: string;
+  sourceKind: string | null;
+  source: string | null;
 }
 
 /**
@@ -87,8 +91,8 @@ function certificateResource(facts: CertificateFacts) {
     owner: { name: facts.owner },
     ...(facts.region ? { region: facts.region } : {}),
     labels: [
-      `source:${facts.source}`,
-      `source_kind:${facts.sourceKind}`,
+      ...(facts.source ? [`source:${facts.source}`] : []),
+      ...(facts.sourceKind ? [`source_kind:${facts.sourceKind}`] : []),
       ...(facts.account ? [`account:${facts.account}`] : []),
     ],
     data: { certificate: certificateData(facts) },
@@ -137,8 +141,9 @@ const expiryFacts = (detail: ExpiryAlertDetail | RevocationDetail, name: string,
 
 /**
  * The OCSF form of an event: expiring, expired and revoked certificates as Detection Findings, policy violations
- * (and their resolution) as Compliance Findings, each with the certificate as the affected resource. Events that
- * are not findings (inventory changes, sync failures, renewals) have none: undefined.
+ * (and their resolution) as Compliance Findings, each with the certificate as the affected resource; an alert about
+ * a place that another target gave up on (Alert Undelivered) as an update of that alert's finding. Events that are
+ * not findings (inventory changes, sync failures, renewals) have none: undefined.
  */
 export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
   switch (event.detailType) {
@@ -309,6 +314,46 @@ export function toOcsf(event: CertwardenEvent): OcsfEvent | undefined {
           }),
         ],
         unmapped: { in_use_by: detail.inUseBy, server_name: detail.serverName },
+      };
+    }
+    case 'Alert Undelivered': {
+      const detail = event.detail;
+      if (detail.locationId === null) return undefined;
+      // The finding the undelivered alert opened (an expiry alert's id), updated: a SIEM sees who was not told.
+      const uid = detail.alertId ?? detail.deliveryId;
+      const name = detail.subjectCommonName ?? detail.locationId;
+      return {
+        ...base(
+          OCSF_CLASSES.detectionFinding,
+          ACTIVITY.update,
+          detail.severity ?? 'info',
+          detail.at,
+          `${uid}#undelivered#${detail.target}`,
+        ),
+        message:
+          `${detail.eventType} for ${name} not delivered to ${detail.target}` +
+          `${detail.permanent ? ' (refused)' : ` after ${detail.attempts} attempts`}: ${detail.reason}`,
+        status_id: 1,
+        status: 'New',
+        finding_info: { uid, title: `${detail.eventType} not delivered: ${name}`, types: ['Alert Undelivered'] },
+        resources: [
+          certificateResource({
+            locationId: detail.locationId,
+            name,
+            subject: null,
+            issuer: null,
+            serialNumber: null,
+            fingerprint: null,
+            notAfter: null,
+            notBefore: null,
+            owner: detail.owner ?? 'unowned',
+            account: null,
+            region: null,
+            sourceKind: null,
+            source: null,
+          }),
+        ],
+        unmapped: { target: detail.target, permanent: detail.permanent, attempts: detail.attempts },
       };
     }
     default:

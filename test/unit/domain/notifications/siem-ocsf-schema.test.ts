@@ -1,4 +1,6 @@
 import {
+  alertUndeliveredEvent,
+  type AlertUndeliveredDetail,
   DETAIL_TYPES,
   unknownCertificateIssuedEvent,
   type UnknownCertificateIssuedDetail,
@@ -26,6 +28,7 @@ const placeUidOf = (event: CertwardenEvent): string =>
     ? `ct:${event.detail.findingId}`
     : (event.detail as { locationId: string }).locationId;
 const unknownIssued = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Unknown Certificate Issued')!;
+const undelivered = EVENT_OF_EVERY_TYPE.find((event) => event.detailType === 'Alert Undelivered')!;
 
 /**
  * Every OCSF event toOcsf makes, checked against the OCSF 1.3.0 schema itself: the required attributes, constraints,
@@ -279,8 +282,23 @@ const FINDINGS: Array<[string, CertwardenEvent]> = [
     (event) =>
       event.detailType === 'Deployment Drift' ||
       event.detailType === 'Unknown Certificate Served' ||
-      event.detailType === 'Served Certificate Resolved',
+      event.detailType === 'Served Certificate Resolved' ||
+      event.detailType === 'Alert Undelivered',
   ).map((event): [string, CertwardenEvent] => [event.detailType, event]),
+  [
+    'Alert Undelivered (a violation, no alert id, no common name, owner or severity, failed 5 times)',
+    alertUndeliveredEvent({
+      ...(undelivered.detail as AlertUndeliveredDetail),
+      eventType: 'Policy Violation',
+      deliveryId: 'event:0123abcd',
+      alertId: null,
+      subjectCommonName: null,
+      owner: null,
+      severity: null,
+      permanent: false,
+      attempts: 5,
+    }),
+  ],
 ];
 
 const inventory = (change: 'discovered' | 'renewed' | 'removed') =>
@@ -326,6 +344,7 @@ const FINDING_TYPES: DetailType[] = [
   'Deployment Drift',
   'Unknown Certificate Served',
   'Served Certificate Resolved',
+  'Alert Undelivered',
 ];
 
 describe('the OCSF 1.3.0 schema extract', () => {
