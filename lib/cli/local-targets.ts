@@ -112,6 +112,8 @@ export interface FanOutOptions {
 export class FanOutPublisher implements EventPublisher {
   /** The dead letters of this publisher's runs, in order. */
   readonly undelivered: UndeliveredRecord[] = [];
+  /** Events each target took in this publisher's runs, by target name. */
+  readonly taken = new Map<string, number>();
 
   constructor(
     private readonly targets: readonly DeliveryTarget[],
@@ -135,12 +137,23 @@ export class FanOutPublisher implements EventPublisher {
         failures.push(named(name, result.reason instanceof Error ? result.reason.message : String(result.reason)));
         return;
       }
+      this.taken.set(name, (this.taken.get(name) ?? 0) + result.value.delivered.length);
       for (const { event } of result.value.retry) retry.add(event);
       if (result.value.retry.length > 0) failures.push(named(name, result.value.retry[0].reason));
     });
     for (const result of results)
       if (result.status === 'fulfilled') for (const record of result.value.deadLettered) await this.announce(record);
     if (retry.size > 0) throw new NotificationError(failures.join('; '), [...retry]);
+  }
+
+  /** What each target took, and gave up on: `Slack (hooks.slack.com): 20 (2 dead-lettered)`. */
+  summary(): string {
+    return this.targets
+      .map(({ name }) => {
+        const given = this.undelivered.filter((record) => record.target === name).length;
+        return `${name}: ${this.taken.get(name) ?? 0}${given > 0 ? ` (${given} dead-lettered)` : ''}`;
+      })
+      .join(', ');
   }
 
   /** A dead letter's Alert Undelivered event, once, to every target but the one that refused: best effort. */

@@ -82,9 +82,7 @@ export async function evaluate(deps: EvaluateCommandDeps, options: EvaluateComma
       options.json
         ? `${JSON.stringify(emitted, null, 2)}\n`
         : renderEvaluation(report, emitted, options.dryRun ?? false) +
-            (targets.length > 0 && report.emitted > 0 && !options.dryRun
-              ? `sent to ${targets.map((target) => target.name).join(', ')}\n`
-              : '') +
+            (targets.length > 0 && report.emitted > 0 && !options.dryRun ? `sent to ${fanOut.summary()}\n` : '') +
             renderRevocationReport(revocation),
     );
     for (const failure of report.failures)

@@ -268,7 +268,11 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
     const run = await certwarden(args(table));
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`sent to events, Slack (${new URL(slack.url).host}), SIEM json (`);
+    const alerts = Number(/(\d+) alerts? sent/.exec(run.stdout)?.[1]);
+    expect(alerts).toBeGreaterThan(0);
+    expect(run.stdout).toContain(
+      `sent to events: ${alerts}, Slack (${new URL(slack.url).host}): ${alerts}, SIEM json (`,
+    );
     expect(run.stdout + run.stderr).not.toContain('SECRET');
   });
 
@@ -348,6 +352,22 @@ describe('certwarden evaluate to local targets (Slack webhook, SIEM collector)',
         .every((text) => text.includes('old.example.com')),
     ).toBe(true);
     expect(siemRecords()).toHaveLength(due.length);
+  });
+
+  it('says per target what it took and what it dead-lettered', async () => {
+    const table = await alertingTable();
+    const due = JSON.parse((await certwarden(args(table, '--dry-run', '--json'))).stdout) as CertwardenEvent[];
+    slack.answerFor = refuseOld(400, 'invalid_blocks');
+
+    const run = await certwarden(args(table), undefined, production);
+
+    const old = aboutOld(due).length;
+    expect(old).toBeGreaterThan(0);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `sent to events: ${due.length}, Slack (${new URL(slack.url).host}): ${due.length - old} (${old} dead-lettered), ` +
+        `SIEM json (`,
+    );
   });
 
   it('Slack refusing a message for good (400): dead-lettered at once, told to the SIEM, never retried, listed', async () => {
