@@ -515,8 +515,9 @@ export class CertificateInventory extends Construct {
   }
 
   /**
-   * The sync roles a member account's MemberAccountRole trusts: the configured ACM and ACM Private CA workers',
-   * by their fixed names (`<prefix>-sync-aws-acm`, `<prefix>-sync-aws-pca`).
+   * The roles a member account's MemberAccountRole trusts: the configured AWS sync workers' (ACM, ACM Private CA, IAM,
+   * IoT) by their fixed names (`<prefix>-sync-<kind>`), and the renew function's (`<prefix>-renew`) when the
+   * renewal workflow renews ACM certificates.
    */
   get memberAccountReaders(): iam.IRole[] {
     return [
@@ -1172,7 +1173,6 @@ export class CertificateInventory extends Construct {
       'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
     );
     fn.node.addDependency(tracing);
-    acknowledgeLogStreams(functionRole, logGroup);
     return fn;
   }
 
@@ -1453,16 +1453,6 @@ function acknowledgeSourceWildcards(role: iam.Role, sources: SourceConfig[]): vo
     sourceStatements(sources),
     'Every certificate (or CA) of a configured account and region is inventoried; their ARNs are not known at deploy time, so the statement is scoped to the account and region (to the account for IAM, a global service).',
   );
-}
-
-/** A function writes its log streams, whose names Lambda chooses, in its own log group only. */
-function acknowledgeLogStreams(role: iam.Role, logGroup: logs.LogGroup): void {
-  const logicalId = Stack.of(logGroup).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>]`,
-    reason:
-      "The log group's ARN ends in :* to cover its streams, which Lambda names; the group is this function's own.",
-  });
 }
 
 /** Whether the app can bundle a package (esbuild resolves it as require does, from the app's node_modules). */

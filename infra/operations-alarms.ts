@@ -45,6 +45,13 @@ export function createOperationsTopic(scope: Construct, key: kms.IKey, emails: s
     }),
   );
   for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+  if (emails.length === 0) {
+    Annotations.of(scope).addWarningV2(
+      'certwarden:no-operations-recipients',
+      'no alarm reaches anyone: alerts.operationsEmails and alerts.emails are both empty; name a recipient, or ' +
+        'subscribe to the operations topic yourself',
+    );
+  }
   return topic;
 }
 

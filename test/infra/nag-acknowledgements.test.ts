@@ -53,6 +53,26 @@ describe('cdk-nag acknowledgements', () => {
     },
   );
 
+  it('do not hide a wildcard action added later, on a resource the function already uses', () => {
+    const { app, main } = appOfFixture();
+    const fn = main.inventory.syncWorkers.get('aws-acm')!;
+
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: [main.inventory.table.tableArn] }),
+    );
+
+    const violations = new AwsSolutionsChecks().validateScope(app).violations;
+    expect(violations).toEqual([
+      expect.objectContaining({
+        ruleName: 'AwsSolutions-IAM5[Action::dynamodb:*]',
+        violatingResources: [
+          expect.objectContaining({ constructPath: 'Certwarden/Inventory/SyncAwsAcmRole/DefaultPolicy/Resource' }),
+        ],
+      }),
+    ]);
+    expect(() => app.synth()).toThrow();
+  });
+
   it('acknowledge a `*` resource only on a policy of its own holding only the actions IAM cannot scope', () => {
     const { app } = appOfFixture();
     const acknowledging = app.node

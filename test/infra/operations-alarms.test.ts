@@ -256,6 +256,20 @@ describe('schedule intervals and staleness windows', () => {
     );
   });
 
+  it('says at synth when no alarm would reach anyone', () => {
+    const stack = new Stack(new App(unbundled), 'Unheard');
+    const { sources } = CertwardenConfig.parse({ sources: [{ kind: 'aws-acm', name: 'acm', regions: ['eu-west-1'] }] });
+    new CertificateInventory(stack, 'Inventory', { sources, alerts: { emails: [] } });
+    expect(JSON.stringify(Annotations.fromStack(stack).findWarning('*', Match.anyValue()))).toMatch(
+      /no alarm reaches anyone/,
+    );
+    const heard = new Stack(new App(unbundled), 'Heard');
+    new CertificateInventory(heard, 'Inventory', { sources, alerts: { emails: ['ops@example.com'] } });
+    expect(JSON.stringify(Annotations.fromStack(heard).findWarning('*', Match.anyValue()))).not.toMatch(
+      /no alarm reaches anyone/,
+    );
+  });
+
   it('has no staleness alarm for a source synced weekly, and says so at synth', () => {
     expect(stalenessWindow(7 * 86_400)).toBeUndefined();
     const stack = new Stack(new App(unbundled), 'Weekly');
