@@ -520,9 +520,9 @@ export const CertwardenConfig = z
       .strictObject({
         /**
          * The deployed renewal workflow (Step Functions, started by Certificate Expiring events). Its function
-         * bundles every renewer, so the CDK app must have the optional provider packages installed
-         * (`@aws-sdk/client-acm-pca`, `@aws-sdk/client-iam`, `@aws-sdk/client-iot`, `@azure/identity`,
-         * `@azure/keyvault-certificates`, `@google-cloud/certificate-manager`, `google-auth-library`). @default false
+         * bundles the renewers of the configured sources only (infra/function-bundling.ts `leftOutOfRenew`): an ACM
+         * source needs `@aws-sdk/client-acm-pca` installed when it names `issuingCertificateAuthorities`; Key Vault
+         * and Certificate Manager sources need what their sync workers do. @default false
          */
         workflow: z.boolean().default(false),
         /** Which renewals wait for a person's approval, and for how long (lib/domain/approval.ts). */
