@@ -45,7 +45,7 @@ export function registerReportCommands(program: Command, deps: ReportCommandDeps
   const command = program
     .command('report')
     .description(
-      'compliance reports of the inventory (PCI DSS 4.2.1.1, SOC 2, ISO 27001, NIST CSF) as a table, CSV or JSON',
+      'compliance reports of the inventory (PCI DSS 4.2.1.1, SOC 2, ISO 27001, NIST CSF) as a table, CSV, JSON or HTML',
     )
     .argument('<name>', `${REPORT_NAMES.join(', ')}, or pack (every report into --out DIR)`)
     .argument('[location]', 'audit: the place (its location id or the provider id)')
@@ -53,7 +53,7 @@ export function registerReportCommands(program: Command, deps: ReportCommandDeps
     .option('--owner <owner>', 'inventory, expiring, violations: only this owner')
     .option('--since <date>', 'renewals: from this date (default 30 days before --until)', instant)
     .option('--until <date>', 'renewals: up to this date, excluded (default now)', instant)
-    .option('--format <format>', 'table, csv or json (default table)')
+    .option('--format <format>', 'table, csv, json or html (default table)')
     .option('--out <path>', 'write to this file (pack: this directory) instead of stdout');
   return withExamples(addStoreOptions(command), [
     'certwarden report inventory --format csv --out inventory.csv',
