@@ -30,6 +30,7 @@ import {
   operationsEmailsOf,
   scopeCountOf,
   SourceConfig,
+  type DeployedSourceConfig,
 } from '../lib/domain/config';
 import { CtConfig } from '../lib/domain/ct-config';
 import { RevocationConfig } from '../lib/domain/revocation-config';
@@ -770,7 +771,7 @@ export class CertificateInventory extends Construct {
   /** The sync fan-out's first half: the planner, which may send to every kind's queue, and a schedule per source. */
   private createSyncPlanner(
     queues: ReadonlyMap<SourceKind, sqs.Queue>,
-    sources: SourceConfig[],
+    sources: DeployedSourceConfig[],
     deploymentFile: string,
   ): NodejsFunction {
     const planner = this.addFunction('SyncPlanner', 'syncPlanner', {
@@ -1292,28 +1293,30 @@ function defaultSyncConcurrency(ofKind: SourceConfig[]): number {
 function validate(
   props: CertificateInventoryProps,
   deployingAccount: string,
-): { sources: SourceConfig[]; directAccount?: string } {
+): { sources: DeployedSourceConfig[]; directAccount?: string } {
   const problems: string[] = [];
   if (props.stage !== undefined && !STAGE_PATTERN.test(props.stage)) {
     problems.push(
       `stage: "${props.stage}" is not 1 to 20 lowercase letters, digits and hyphens starting with a letter (it begins every physical name)`,
     );
   }
-  const sources: SourceConfig[] = [];
+  const sources: DeployedSourceConfig[] = [];
   (props.sources ?? []).forEach((source, index) => {
     const parsed = SourceConfig.safeParse(source);
-    if (parsed.success) sources.push(parsed.data);
-    else
+    if (!parsed.success) {
       for (const issue of parsed.error.issues)
         problems.push(`${formatPath(['sources', index, ...issue.path])}: ${issue.message}`);
+      return;
+    }
+    const config = parsed.data;
+    if (config.kind === 'local-files')
+      problems.push(`source ${config.name}: local-files sources are synced by the CLI, not by a Lambda`);
+    else sources.push(config);
   });
   const names = new Set<string>();
   for (const source of sources) {
     if (names.has(source.name)) problems.push(`source ${source.name}: configured twice`);
     names.add(source.name);
-    if (source.kind === 'local-files') {
-      problems.push(`source ${source.name}: local-files sources are synced by the CLI, not by a Lambda`);
-    }
     try {
       longestIntervalSeconds(source.schedule);
     } catch (error) {

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import AwsCronParser from 'aws-cron-parser';
 import type { Construct } from 'constructs';
-import type { SourceConfig } from '../lib/domain/config';
+import type { DeployedSourceConfig } from '../lib/domain/config';
 import {
   EXPIRY_BANDS,
   METRIC,
@@ -115,7 +115,7 @@ export function certwardenMetric<M extends MetricDefinition>(
  * The alarms on what the stack does, besides the two dead-letter queues': per source, sync
  * errors and staleness; expired certificates; Lambda errors and throttles; the sync queues' oldest message.
  */
-export function addOperationsAlarms(inventory: CertificateInventory, sources: SourceConfig[]): void {
+export function addOperationsAlarms(inventory: CertificateInventory, sources: DeployedSourceConfig[]): void {
   const hourly = Duration.hours(1);
   for (const source of sources) {
     const name = pascal(source.name);
@@ -176,7 +176,7 @@ export function addOperationsAlarms(inventory: CertificateInventory, sources: So
 }
 
 /** The dashboard: the inventory by expiry, the sync per source, function durations, dead-letter queues. */
-export function createDashboard(inventory: CertificateInventory, sources: SourceConfig[]): cloudwatch.Dashboard {
+export function createDashboard(inventory: CertificateInventory, sources: DeployedSourceConfig[]): cloudwatch.Dashboard {
   const hourly = Duration.hours(1);
   const dashboard = new cloudwatch.Dashboard(inventory, 'Dashboard', { defaultInterval: Duration.days(7) });
   const perSource = (metric: MetricDefinition & { dimensions: readonly ['source'] }, statistic: string, suffix = '') =>

@@ -28,16 +28,24 @@ const sourceName = z.string().regex(SOURCE_NAME.pattern, SOURCE_NAME.message);
 const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1');
 const schedule = z.string().regex(SCHEDULE_EXPRESSION.pattern, SCHEDULE_EXPRESSION.message);
 
-const common = {
+// Each kind takes the fields it uses, so that one it would ignore is refused (strictObject) rather than kept silently:
+// local files have no tags and are not deployed; an endpoint has no tags either.
+const named = {
   name: sourceName,
-  /** Tag or label keys naming the owner, tried in order. */
-  ownerTagKeys: z.array(z.string().min(1)).min(1).default(DEFAULT_OWNER_TAG_KEYS),
   /** Owner of places whose tags name none. */
   defaultOwner: z.string().min(1).optional(),
+};
+const deployed = {
   /** How often the deployed stack syncs this source. */
   schedule: schedule.default('rate(1 hour)'),
   /** Provider calls in flight at once. */
   concurrency: z.number().int().min(1).max(64).optional(),
+};
+const common = {
+  ...named,
+  ...deployed,
+  /** Tag or label keys naming the owner, tried in order. */
+  ownerTagKeys: z.array(z.string().min(1)).min(1).default(DEFAULT_OWNER_TAG_KEYS),
 };
 
 const awsAccount = z.strictObject({
@@ -209,7 +217,7 @@ export const GoogleCertificateManagerSourceConfig = z.strictObject({
 
 export const LocalFilesSourceConfig = z.strictObject({
   kind: z.literal('local-files'),
-  ...common,
+  ...named,
   root: z.string().min(1),
   ownerFromTopDirectory: z.boolean().optional(),
   extensions: z
@@ -287,7 +295,8 @@ const groupName = sourceName;
 export const TlsEndpointSourceConfig = z
   .strictObject({
     kind: z.literal('tls-endpoint'),
-    ...common,
+    ...named,
+    ...deployed,
     endpoints: z.array(TlsEndpoint).min(1).optional(),
     groups: z
       .array(
@@ -586,6 +595,8 @@ export function digestSeverityGaps(
     }));
 }
 export type SourceConfig = z.infer<typeof SourceConfig>;
+/** A source the deployed stack syncs on its schedule: every kind but local files, which the CLI syncs. */
+export type DeployedSourceConfig = Exclude<SourceConfig, { kind: 'local-files' }>;
 
 /**
  * How many messages a deployed sync of the source fans out into: its scopes when they are known from the

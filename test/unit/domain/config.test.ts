@@ -134,6 +134,20 @@ describe('source kinds', () => {
     ]);
   });
 
+  it('refuses the fields a kind would ignore: a schedule, tags or concurrency for local files, tags for endpoints', () => {
+    const files = { kind: 'local-files', name: 'files', root: '/etc/ssl' };
+    expect(problems({ sources: [files] })).toEqual([]);
+    for (const field of [{ schedule: 'rate(1 day)' }, { ownerTagKeys: ['team'] }, { concurrency: 4 }])
+      expect(problems({ sources: [{ ...files, ...field }] })).toEqual([
+        expect.stringMatching(new RegExp(`^sources\\.0: .*${Object.keys(field)[0]}`)),
+      ]);
+    const endpoints = { kind: 'tls-endpoint', name: 'web', endpoints: ['example.com'] };
+    expect(problems({ sources: [{ ...endpoints, schedule: 'rate(6 hours)', concurrency: 8 }] })).toEqual([]);
+    expect(problems({ sources: [{ ...endpoints, ownerTagKeys: ['team'] }] })).toEqual([
+      expect.stringMatching(/^sources\.0: .*ownerTagKeys/),
+    ]);
+  });
+
   it('still names an unknown kind as such', () => {
     expect(problems({ sources: [{ kind: 'ftp', name: 'x' }] })).toEqual([expect.stringMatching(/^sources\.0\.kind: /)]);
   });
