@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -23,6 +24,7 @@ import {
   type ListOptions,
   type FailedWrite,
   type LocationChange,
+  type ViolationChange,
   type LocationListing,
   type LocationState,
   type LocationStatus,
@@ -568,6 +570,47 @@ export class DynamoInventoryStore implements InventoryStore {
     await this.batchPut(violations.map(toViolationItem));
   }
 
+  async claimViolationChanges(changes: ViolationChange[]): Promise<boolean[]> {
+    return Promise.all(
+      changes.map(async ({ before, after }) => {
+        const { locationId, ruleId } = (after ?? before)!;
+        const condition =
+          before === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : before.revision === undefined
+              ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revision)' }
+              : {
+                  ConditionExpression: 'revision = :revision',
+                  ExpressionAttributeValues: { ':revision': before.revision },
+                };
+        try {
+          if (after)
+            await this.client.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: toViolationItem({ ...after, revision: (before?.revision ?? 0) + 1 }),
+                ...condition,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            );
+          else
+            await this.client.send(
+              new DeleteCommand({
+                TableName: this.tableName,
+                Key: { pk: `LOC#${locationId}`, sk: `VIOLATION#${ruleId}` },
+                ...condition,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            );
+          return true;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        }
+      }),
+    );
+  }
+
   async removeViolations(violations: Array<{ locationId: string; ruleId: string }>): Promise<void> {
     await this.batchDelete(
       violations.map(({ locationId, ruleId }) => ({ pk: `LOC#${locationId}`, sk: `VIOLATION#${ruleId}` })),
@@ -601,7 +644,10 @@ export class DynamoInventoryStore implements InventoryStore {
     partition: string,
     options: ListOptions,
   ): AsyncGenerator<StoredViolation> {
-    for await (const item of this.queryIndex(index, partition, options)) yield fromViolationItem(item);
+    for await (const item of this.queryIndex(index, partition, options)) {
+      const { revision: _revision, ...violation } = fromViolationItem(item);
+      yield violation;
+    }
   }
 
   async policyMark(source: string): Promise<string | undefined> {

@@ -181,6 +181,17 @@ export interface StoredViolation {
   exemption: ExemptionRef | null;
   /** When it was first found at this place. */
   detectedAt: string;
+  /**
+   * Bumped by every write of it: what a write that announces a change is conditional on (InventoryStore
+   * claimViolationChanges). Absent on one stored before revisions, and on what the listings return.
+   */
+  revision?: number;
+}
+
+/** A violation of a place as a writer found it (`before`) and as it leaves it (`after`; null: resolved, removed). */
+export interface ViolationChange {
+  before: StoredViolation | undefined;
+  after: StoredViolation | null;
 }
 
 /** A certificate as the register of public keys knows it: enough to tell a renewal from an unrelated reuse. */
@@ -324,6 +335,12 @@ export interface InventoryStore {
   violationsAt(locationId: string): Promise<StoredViolation[]>;
   /** Saves violations (replacing those of the same place and rule), in batches. */
   saveViolations(violations: StoredViolation[]): Promise<void>;
+  /**
+   * Writes each change only where the stored violation is still its `before` (by revision; absent for a new one):
+   * true where this writer's change went in, false where another's came first, so that of two runs judging the same
+   * place at once, one announces what changed.
+   */
+  claimViolationChanges(changes: ViolationChange[]): Promise<boolean[]>;
   removeViolations(violations: Array<{ locationId: string; ruleId: string }>): Promise<void>;
   /** Open violations of one rule across the inventory, most severe first; with `exempted`, the exempted ones. */
   violationsByRule(ruleId: string, options?: ListOptions & { exempted?: boolean }): AsyncIterable<StoredViolation>;

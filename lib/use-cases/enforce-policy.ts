@@ -5,7 +5,13 @@ import type { CertificateRecord } from '../domain/certificate';
 import type { KeySharingCertificate, Violation } from '../domain/policy/types';
 import type { Clock } from '../ports/clock';
 import { discardEvents, type EventPublisher } from '../ports/event-publisher';
-import type { InventoryStore, KeyUser, StoredLocation, StoredViolation } from '../ports/inventory-store';
+import type {
+  InventoryStore,
+  KeyUser,
+  StoredLocation,
+  StoredViolation,
+  ViolationChange,
+} from '../ports/inventory-store';
 import { parseCertificates } from '../x509/parse';
 
 export interface EnforcePolicyOptions {
@@ -56,6 +62,9 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
     const published: CertwardenEvent[] = [];
     const saves: StoredViolation[] = [];
     const removals: StoredViolation[] = [];
+    // Changes that announce (opened, resolved) at a place another run may be judging too: written conditionally,
+    // announced by the run whose write went in. A place this run discovered is judged by this run alone.
+    const claims: Array<{ change: ViolationChange; event: CertwardenEvent; counted: 'opened' | 'resolved' }> = [];
     await Promise.all(
       batch.map(async (location) => {
         const record = location.fingerprint ? certificates.get(location.fingerprint) : undefined;
@@ -73,39 +82,56 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         const existing = new Map(
           (fresh ? [] : await store.violationsAt(location.locationId)).map((v) => [v.ruleId, v]),
         );
+        const announce = (change: ViolationChange, event: CertwardenEvent, counted: 'opened' | 'resolved') => {
+          if (!fresh) return claims.push({ change, event, counted });
+          if (change.after) saves.push({ ...change.after, revision: 1 });
+          else removals.push(change.before!);
+          report[counted]++;
+          published.push(event);
+        };
         for (const [ruleId, violation] of wanted) {
           const before = existing.get(ruleId);
           if (before && sameFinding(before, violation)) {
             report.kept++;
             continue;
           }
-          saves.push(before ? { ...violation, detectedAt: before.detectedAt } : violation);
+          const after = { ...violation, detectedAt: before?.detectedAt ?? violation.detectedAt };
           const nowOpen = violation.exemption === null;
           const wasOpen = before !== undefined && before.exemption === null;
           if (nowOpen && !wasOpen) {
-            report.opened++;
-            published.push({ detailType: 'Policy Violation', detail: detailOf(violation, at) });
+            announce({ before, after }, { detailType: 'Policy Violation', detail: detailOf(violation, at) }, 'opened');
           } else if (!nowOpen && wasOpen) {
-            report.resolved++;
-            published.push({ detailType: 'Violation Resolved', detail: detailOf(before, at) });
+            announce({ before, after }, { detailType: 'Violation Resolved', detail: detailOf(before, at) }, 'resolved');
           } else {
+            saves.push({ ...after, revision: (before?.revision ?? 0) + 1 });
             report.kept++;
           }
         }
         for (const [ruleId, before] of existing) {
           if (wanted.has(ruleId)) continue;
-          removals.push(before);
-          if (before.exemption === null) {
-            report.resolved++;
-            published.push({ detailType: 'Violation Resolved', detail: detailOf(before, at) });
-          }
+          if (before.exemption === null)
+            announce(
+              { before, after: null },
+              { detailType: 'Violation Resolved', detail: detailOf(before, at) },
+              'resolved',
+            );
+          else removals.push(before);
         }
       }),
     );
     // The batch's writes go together (they need no condition: a place is enforced by one run at a time), then
     // the events: an announced violation is always stored.
     await store.addKeyUsers(keys.unregistered);
-    await Promise.all([store.saveViolations(saves), store.removeViolations(removals)]);
+    const [won] = await Promise.all([
+      store.claimViolationChanges(claims.map(({ change }) => change)),
+      store.saveViolations(saves),
+      store.removeViolations(removals),
+    ]);
+    claims.forEach(({ event, counted }, index) => {
+      if (!won[index]) return;
+      report[counted]++;
+      published.push(event);
+    });
     if (published.length > 0) await events.publish(published);
   };
 
@@ -298,7 +324,7 @@ function stored(
 }
 
 const sameFinding = (a: StoredViolation, b: StoredViolation): boolean =>
-  contentHash({ ...a, detectedAt: null }) === contentHash({ ...b, detectedAt: null });
+  contentHash({ ...a, detectedAt: null, revision: null }) === contentHash({ ...b, detectedAt: null, revision: null });
 
 function detailOf(violation: StoredViolation, at: string): PolicyViolationDetail {
   return {

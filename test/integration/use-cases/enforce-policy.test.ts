@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFilesSource } from '../../../lib/connectors/local-files';
 import type { CertwardenEvent } from '../../../lib/domain/events';
-import { compilePolicy, RECOMMENDED_POLICY } from '../../../lib/domain/policy';
+import { compilePolicy, RECOMMENDED_POLICY, type CompiledPolicy } from '../../../lib/domain/policy';
+import { enforcePolicy } from '../../../lib/use-cases/enforce-policy';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { issueCertificate, type IssuedCertificate } from '../../../lib/x509/factory';
@@ -177,6 +178,33 @@ describe('policy enforcement on sync', () => {
     expect(
       (await inventory.store.violationsAt(`local-files:${join(root, 'weak.pem')}`)).map((v) => v.ruleId),
     ).not.toContain('rsa-min-key-size');
+  });
+
+  it('announces each violation once when two runs judge the same places at once, opening and resolving', async () => {
+    const inventory = await dynamo.inventory();
+    const root = await mkdtemp(join(tmpdir(), 'certwarden-policy-'));
+    for (const name of ['a', 'b', 'c'])
+      await writeFile(join(root, `${name}.pem`), (await cert(`${name}.example.com`, true)).pem);
+    const source = new LocalFilesSource({ name: 'files', root });
+    await syncSource({ source, store: inventory.store, clock });
+    const places = await collect(inventory.store.bySource('files', 'live'));
+    const both = async (policy: CompiledPolicy) => {
+      const heard = recorder();
+      await Promise.all(
+        [0, 1].map(() =>
+          enforcePolicy({ store: inventory.store, policy, clock: later, events: heard.publisher, locations: places }),
+        ),
+      );
+      return heard.policyEvents();
+    };
+
+    const opened = await both(RECOMMENDED_POLICY);
+    const stored = (await Promise.all(places.map((place) => inventory.store.violationsAt(place.locationId)))).flat();
+    const resolved = await both(compilePolicy({ rules: { 'rsa-min-key-size': { enabled: false } } }));
+
+    expect(stored.length).toBeGreaterThanOrEqual(places.length);
+    expect(opened).toEqual(stored.map(({ ruleId }) => `Policy Violation: ${ruleId}`).sort());
+    expect(resolved).toEqual(places.map(() => 'Violation Resolved: rsa-min-key-size'));
   });
 
   it('reads a certificate stored before the fields of the newer rules again, judges it, and stores it updated', async () => {
