@@ -236,7 +236,8 @@ export class AlertPipeline {
         {
           description: 'certwarden: policy violations and high/critical expiry as Security Hub findings',
           timeout: notifierTimeout(SECURITY_HUB_RECORD_BUDGET_MS),
-          environment: {},
+          // Finding Ids start with it: a second stage's findings are its own.
+          environment: { CERTWARDEN_FINDING_PREFIX: inventory.namePrefix },
         },
       );
       this.securityHubNotifier.addToRolePolicy(

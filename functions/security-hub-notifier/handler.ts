@@ -1,7 +1,9 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SQSEvent } from 'aws-lambda';
 import { SecurityHubPublisher } from '../../lib/adapters/security-hub';
+import * as z from 'zod/mini';
 import { recordDelivery } from '../shared/delivery';
+import { loadEnv } from '../shared/env';
 import {
   NOTIFIER_SDK_CONFIG,
   publishEachRecord,
@@ -41,6 +43,13 @@ function securityHubTargetOf(functionArn: string): string {
   return `securityHub (${accountId}/${region})`;
 }
 
+const env = loadEnv(
+  z.object({
+    /** The stage's name prefix, which every finding Id starts with (SecurityHubTarget.findingPrefix). */
+    CERTWARDEN_FINDING_PREFIX: z.optional(z.string().check(z.minLength(1))),
+  }),
+);
+
 /** One publisher per account and region: a function's ARN never changes, so in practice one. */
 const publishers = new Map<string, SecurityHubPublisher>();
 
@@ -52,6 +61,7 @@ function publisherFor(functionArn: string): SecurityHubPublisher {
     publisher = new SecurityHubPublisher({
       client: new SecurityHubClient({ ...NOTIFIER_SDK_CONFIG, region: target.region }),
       ...target,
+      findingPrefix: env.CERTWARDEN_FINDING_PREFIX,
     });
     publishers.set(key, publisher);
   }

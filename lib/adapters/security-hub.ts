@@ -32,6 +32,8 @@ export interface SecurityHubPublisherOptions {
   region: string;
   /** @default 'aws' */
   partition?: string;
+  /** See SecurityHubTarget.findingPrefix. @default DEFAULT_FINDING_PREFIX */
+  findingPrefix?: string;
 }
 
 /** BatchImportFindings and BatchUpdateFindings take at most 100 findings a call. */
@@ -67,7 +69,8 @@ export class SecurityHubPublisher implements EventPublisher {
   private readonly target: SecurityHubTarget;
 
   constructor(private readonly options: SecurityHubPublisherOptions) {
-    this.target = { accountId: options.accountId, region: options.region, partition: options.partition };
+    const { accountId, region, partition, findingPrefix } = options;
+    this.target = { accountId, region, partition, findingPrefix };
   }
 
   async publish(events: CertwardenEvent[]): Promise<void> {

@@ -86,6 +86,7 @@ const secrets = { reads: 0, values: new Map<string, string>() };
 
 let dynamo: EmbeddedDynamoDb;
 let hub: FakeSecurityHub;
+const FINDING_PREFIX = 'certwarden-staging';
 let estate: string;
 const servers: Server[] = [];
 let slackUrl = '';
@@ -295,6 +296,8 @@ beforeAll(async () => {
     CERTWARDEN_ESCALATION_TOPIC: ESCALATION_TOPIC,
     CERTWARDEN_SLACK_SECRET_ARN: SLACK_SECRET,
     CERTWARDEN_SIEM_FORMAT: 'ocsf',
+    // A stage's: the Security Hub notifier starts its finding Ids with it.
+    CERTWARDEN_FINDING_PREFIX: FINDING_PREFIX,
     POWERTOOLS_SERVICE_NAME: 'certwarden-test',
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -566,6 +569,7 @@ describe('security hub notifier', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     const findings = [...hub.findings.values()];
     expect(findings).toHaveLength(1);
+    expect(findings[0].Id).toMatch(new RegExp(`^${FINDING_PREFIX}/expiry/`));
     expect(findings[0]).toMatchObject({
       AwsAccountId: HUB_ACCOUNT,
       ProductArn: `arn:aws:securityhub:${HUB_REGION}:${HUB_ACCOUNT}:product/${HUB_ACCOUNT}/default`,
@@ -594,7 +598,12 @@ describe('security hub notifier', () => {
     const { handler } = await import('../../functions/security-hub-notifier/handler');
     const arn = `arn:aws:lambda:${HUB_REGION}:${HUB_ACCOUNT}:function:certwarden-security-hub`;
     const flaky = alertNamed('hub-flaky');
-    const [finding] = toSecurityHubFindings(flaky, { accountId: HUB_ACCOUNT, region: HUB_REGION, partition: 'aws' });
+    const [finding] = toSecurityHubFindings(flaky, {
+      accountId: HUB_ACCOUNT,
+      region: HUB_REGION,
+      partition: 'aws',
+      findingPrefix: FINDING_PREFIX,
+    });
     hub.faults.failIds.add(finding.Id);
     try {
       await expect(handler(sqsEvent(record('flaky', eventBridgeBody(flaky))), context(arn))).resolves.toEqual({

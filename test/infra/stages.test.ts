@@ -84,6 +84,17 @@ describe('stages', () => {
     expect([...stages[1].names].sort()).toEqual(expected.sort());
   });
 
+  it("has the stage's Security Hub findings start with its prefix, apart from another stage's", () => {
+    const prefixes = [undefined, 'staging'].map((stage) => {
+      const resources = Template.fromStack(appOf(stage).main).toJSON().Resources as Resources;
+      const notifier = Object.entries(resources).find(
+        ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && /SecurityHubNotifier/.test(id),
+      )!;
+      return notifier[1].Properties.Environment.Variables.CERTWARDEN_FINDING_PREFIX;
+    });
+    expect(prefixes).toEqual(['certwarden', 'certwarden-staging']);
+  });
+
   it('refuses a stage that cannot begin every name, naming it', () => {
     for (const stage of ['Staging', 'a-very-long-stage-name-x', '-x', 'x_y'])
       expect(() => new CertificateInventory(new Stack(), 'Inventory', { stage })).toThrow(

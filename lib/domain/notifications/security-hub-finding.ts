@@ -60,7 +60,16 @@ export interface SecurityHubTarget {
   region: string;
   /** @default 'aws' */
   partition?: string;
+  /**
+   * What every finding Id starts with: the deployment's name prefix (`certwarden-staging` for a stage), so that two
+   * stages in one account and region keep their findings apart rather than update and archive each other's.
+   * @default DEFAULT_FINDING_PREFIX
+   */
+  findingPrefix?: string;
 }
+
+/** The finding Id prefix of the default stage (`certwarden/policy/…`): the Ids findings have always had. */
+export const DEFAULT_FINDING_PREFIX = 'certwarden';
 
 export interface AsffResource {
   Type: 'Other' | 'AwsCertificateManagerCertificate';
@@ -119,18 +128,20 @@ function findingId(
   kind: 'policy' | 'expiry' | 'ct' | 'drift' | 'unknown-served',
   locationId: string,
   last: string,
+  prefix = DEFAULT_FINDING_PREFIX,
 ): string {
-  const id = `certwarden/${kind}/${locationId}/${last}`;
+  const id = `${prefix}/${kind}/${locationId}/${last}`;
   if (id.length <= ASFF_LIMITS.id) return id;
-  return `certwarden/${kind}/sha256:${createHash('sha256').update(locationId).digest('hex')}/${last}`;
+  return `${prefix}/${kind}/sha256:${createHash('sha256').update(locationId).digest('hex')}/${last}`;
 }
 
 /** The finding of a policy rule broken at a place. */
-export const policyFindingId = (locationId: string, ruleId: string): string => findingId('policy', locationId, ruleId);
+export const policyFindingId = (locationId: string, ruleId: string, prefix?: string): string =>
+  findingId('policy', locationId, ruleId, prefix);
 
 /** The finding of a certificate's expiry at a place. */
-export const expiryFindingId = (locationId: string, fingerprint: string): string =>
-  findingId('expiry', locationId, fingerprint);
+export const expiryFindingId = (locationId: string, fingerprint: string, prefix?: string): string =>
+  findingId('expiry', locationId, fingerprint, prefix);
 
 /** True for a finding that closes its issue: the adapter marks its Workflow RESOLVED after importing it. */
 export const isClosingFinding = (finding: AsffFinding): boolean => finding.RecordState === 'ARCHIVED';
@@ -234,7 +245,7 @@ function policyFinding(
   const name = detail.subjectCommonName ?? detail.nativeId;
   return finding(
     {
-      id: policyFindingId(detail.locationId, detail.ruleId),
+      id: policyFindingId(detail.locationId, detail.ruleId, target.findingPrefix),
       generatorId: `certwarden/policy/${detail.ruleId}`,
       type: POLICY_TYPE,
       // A passed check is informational, as Security Hub's own control findings are; Original keeps the rule's.
@@ -270,7 +281,7 @@ function expiryFinding(detail: ExpiryAlertDetail, target: SecurityHubTarget, det
     : `expires on ${detail.notAfter} (${detail.daysLeft} day${detail.daysLeft === 1 ? '' : 's'} left)`;
   return finding(
     {
-      id: expiryFindingId(detail.locationId, detail.fingerprint),
+      id: expiryFindingId(detail.locationId, detail.fingerprint, target.findingPrefix),
       generatorId: 'certwarden/expiry',
       type: EXPIRY_TYPE,
       severity: SEVERITY_LABELS[detail.severity],
@@ -319,7 +330,7 @@ function expiryClosing(
       : 'is no longer there (the place was removed)';
   return finding(
     {
-      id: expiryFindingId(detail.locationId, fingerprint),
+      id: expiryFindingId(detail.locationId, fingerprint, target.findingPrefix),
       generatorId: 'certwarden/expiry',
       type: EXPIRY_TYPE,
       severity: 'INFORMATIONAL',
@@ -365,7 +376,7 @@ function unknownIssuedFinding(
   };
   return finding(
     {
-      id: findingId('ct', detail.findingId, 'unknown-issued'),
+      id: findingId('ct', detail.findingId, 'unknown-issued', target.findingPrefix),
       generatorId: 'certwarden/ct/unknown-certificate-issued',
       type: UNKNOWN_ISSUED_TYPE,
       severity: SEVERITY_LABELS[detail.severity],
@@ -455,7 +466,7 @@ function servedFinding(
   };
   return finding(
     {
-      id: findingId(drift ? 'drift' : 'unknown-served', detail.locationId, detail.fingerprint),
+      id: findingId(drift ? 'drift' : 'unknown-served', detail.locationId, detail.fingerprint, target.findingPrefix),
       generatorId: drift ? 'certwarden/deployment-drift' : 'certwarden/unknown-certificate-served',
       type: SERVED_TYPE,
       severity: resolved ? 'INFORMATIONAL' : (SEVERITY_LABELS[detail.severity] ?? 'MEDIUM'),

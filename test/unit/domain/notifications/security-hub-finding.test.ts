@@ -174,6 +174,20 @@ describe('toSecurityHubFindings', () => {
     expect(only({ ...event, detail: { ...event.detail, log: 'xenon', index: 1 } }).Id).toBe(finding.Id);
   });
 
+  it("starts every finding's Id with the stage's prefix, the default stage's as it always was", () => {
+    const staged = { ...TARGET, findingPrefix: 'certwarden-staging' };
+    for (const event of EVENT_OF_EVERY_TYPE) {
+      const defaults = toSecurityHubFindings(event, TARGET).map(({ Id }) => Id);
+      const stage = toSecurityHubFindings(event, staged).map(({ Id }) => Id);
+      expect(defaults.every((id) => id.startsWith('certwarden/'))).toBe(true);
+      expect(stage).toEqual(defaults.map((id) => id.replace(/^certwarden\//, 'certwarden-staging/')));
+    }
+    expect(EVENT_OF_EVERY_TYPE.flatMap((event) => toSecurityHubFindings(event, TARGET)).length).toBeGreaterThan(4);
+    expect(only(policyViolationEvent(violation, 'open')).Id).toBe(
+      policyFindingId(violation.locationId, violation.ruleId),
+    );
+  });
+
   it('names the default product of the partition when one is given', () => {
     expect(defaultProductArn({ ...TARGET, partition: 'aws-us-gov' })).toBe(
       'arn:aws-us-gov:securityhub:eu-central-1:222222222222:product/222222222222/default',
