@@ -119,8 +119,8 @@ export async function enforcePolicy(options: EnforcePolicyOptions): Promise<Enfo
         }
       }),
     );
-    // The batch's writes go together (they need no condition: a place is enforced by one run at a time), then
-    // the events: an announced violation is always stored.
+    // The batch's writes go together (only those that announce are conditional: the claims), then the events: an
+    // announced violation is always stored.
     await store.addKeyUsers(keys.unregistered);
     const [won] = await Promise.all([
       store.claimViolationChanges(claims.map(({ change }) => change)),
