@@ -7,6 +7,7 @@ import {
 import type { TokenCredential } from '@azure/identity';
 import pLimit from 'p-limit';
 import { contentHash } from '../domain/content-hash';
+import { keyVaultScopeOf } from '../domain/key-vault-scope';
 import { CertificateParseError, SourceReadError } from '../domain/errors';
 import { resolveOwner, type OwnerSettings } from '../domain/owner';
 import type {
@@ -369,8 +370,7 @@ export class AzureKeyVaultSource implements CertificateSource {
 /** Where a place records its version's SHA-1 thumbprint (hex), which is all a listing names a certificate by. */
 const THUMBPRINT_DETAIL = 'x509ThumbprintSha1';
 
-/** The vault URL as a scope: lowercase, without trailing slash, so that one vault is always one scope. */
-const scopeOf = (vault: KeyVaultLocation): string => vault.url.replace(/\/+$/, '').toLowerCase();
+const scopeOf = (vault: KeyVaultLocation): string => keyVaultScopeOf(vault.url);
 
 /** Status, Key Vault's error code and message: enough for a person to tell throttling from a denied access. */
 function describeAzureError(error: unknown): string {

@@ -1,6 +1,7 @@
 import type { SourceConfig } from '../domain/config';
 import { TLS_ENDPOINTS_GROUP, TLS_INVENTORY_NAMES_GROUP, tlsEndpointScopesOf } from '../domain/tls-endpoints';
 import { ConfigError } from '../domain/errors';
+import { keyVaultScopeOf } from '../domain/key-vault-scope';
 import { PUBLISHED_RATES } from './rate-limiter';
 
 /**
@@ -19,7 +20,7 @@ export function scopesOf(config: SourceConfig): string[] | null {
     case 'aws-iam':
       return config.accounts ? config.accounts.map((account) => account.accountId) : null;
     case 'azure-key-vault':
-      return config.vaults.map((vault) => vault.url.replace(/\/+$/, ''));
+      return config.vaults.map((vault) => keyVaultScopeOf(vault.url));
     case 'google-certificate-manager':
       return config.projects.flatMap((project) => config.locations.map((location) => `${project}/${location}`));
     case 'local-files':
@@ -42,7 +43,7 @@ export function restrictToScope(config: SourceConfig, scope: string): SourceConf
     case 'aws-iam':
       return { ...config, accounts: config.accounts!.filter((a) => a.accountId === first) };
     case 'azure-key-vault':
-      return { ...config, vaults: config.vaults.filter((vault) => vault.url.replace(/\/+$/, '') === scope) };
+      return { ...config, vaults: config.vaults.filter((vault) => keyVaultScopeOf(vault.url) === scope) };
     case 'google-certificate-manager': {
       // A project's quota covers all its locations, and each location may be synced at once in a worker of its
       // own, whose bucket no other process sees: each gets its share.

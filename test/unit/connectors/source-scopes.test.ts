@@ -21,10 +21,14 @@ describe('scopes of a configured source', () => {
     const vault = source({
       kind: 'azure-key-vault',
       name: 'kv',
-      vaults: [{ url: 'https://a.vault.azure.net/' }, { url: 'https://b.vault.azure.net' }],
+      vaults: [{ url: 'https://a.vault.azure.net/' }, { url: 'https://B-Vault.vault.azure.net' }],
       credentials: { type: 'default' },
     });
-    expect(scopesOf(vault)).toEqual(['https://a.vault.azure.net', 'https://b.vault.azure.net']);
+    // As the connector names its places' scopes: a vault written in capitals is still the one scope its places have.
+    expect(scopesOf(vault)).toEqual(['https://a.vault.azure.net', 'https://b-vault.vault.azure.net']);
+    expect(restrictToScope(vault, 'https://b-vault.vault.azure.net')).toMatchObject({
+      vaults: [{ url: 'https://B-Vault.vault.azure.net' }],
+    });
     const google = source({
       kind: 'google-certificate-manager',
       name: 'g',
