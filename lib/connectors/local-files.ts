@@ -103,6 +103,7 @@ export class LocalFilesSource implements CertificateSource {
         {
           ...place,
           certificate: null,
+          readFailed: true,
           error: `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
         },
       ];

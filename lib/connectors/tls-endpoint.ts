@@ -316,7 +316,9 @@ export class TlsEndpointSource implements CertificateSource {
     };
     const place = { nativeId: result.endpoint, scope: result.target.scope, role: 'leaf' as const };
     if (!result.served)
-      return [{ ...place, certificate: null, error: `${result.endpoint}: ${result.error}`, metadata }];
+      return [
+        { ...place, certificate: null, readFailed: true, error: `${result.endpoint}: ${result.error}`, metadata },
+      ];
     const { chain, protocol, cipher, verdict } = result.served;
     const details = {
       serverName: result.target.serverName,

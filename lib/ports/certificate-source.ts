@@ -104,6 +104,12 @@ export type SourceEntry = EagerEntry | LazyEntry;
 export interface LoadedEntry {
   certificate: ParsedCertificate | null;
   error?: string;
+  /**
+   * The certificate could not be read this time (a connection refused or timed out, a file unreadable): not the
+   * source's answer that the place holds none. A place that held one keeps it, marked stale with `error`, and so do
+   * the places listed under it (`<nativeId>#…`, its chain); a new one is stored with the error.
+   */
+  readFailed?: true;
   /** Things worth telling a person that are not errors, e.g. a private key found and dropped. Never stored. */
   warnings?: string[];
   metadata: LocationMetadata;

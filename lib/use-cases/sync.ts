@@ -151,6 +151,11 @@ class SyncRun {
   private readonly listedScopes = new Set<string>();
   /** Scopes where a place could not be loaded: not noted as read, so their due re-checks are tried again. */
   private readonly scopesWithLoadErrors = new Set<string>();
+  /**
+   * Places listed but not read this time (LoadedEntry.readFailed) that held a certificate, by native id, with why:
+   * kept, marked stale, with the places listed under them.
+   */
+  private readonly unreadPlaces = new Map<string, string>();
   private readonly seen = new SeenLocations();
   /**
    * Places this run discovered (none was ever evaluated against a policy): a set that grows with what changed,
@@ -245,6 +250,7 @@ class SyncRun {
         this.seen.add(locationId);
         this.listedScopes.add(entry.scope);
         const previous = stored.get(locationId);
+        if (this.keptUnread(entry, previous)) return { previous: undefined, next: null };
         const next = await this.resolve(entry, previous);
         return { previous, next };
       }),
@@ -267,6 +273,22 @@ class SyncRun {
       if (place) found.set(locationId, place);
     }
     return found;
+  }
+
+  /**
+   * Whether the entry is a place the source could not read this time that holds a certificate: then it is kept as
+   * stored and marked stale (retireUnseen), with its chain, and the run reports the error. A failed read is not
+   * the source saying the certificate went: storing it would drop the certificate and its alerts, and announce a
+   * change and a removal that the next good read would take back.
+   */
+  private keptUnread(entry: SourceEntry, previous: StoredLocation | undefined): boolean {
+    if (entry.load !== undefined || !entry.readFailed) return false;
+    if (previous?.status !== 'live' || previous.fingerprint === null) return false;
+    const reason = entry.error ?? `${entry.nativeId}: not read`;
+    this.unreadPlaces.set(entry.nativeId, reason);
+    this.scopesWithLoadErrors.add(entry.scope);
+    this.noteError(entry.nativeId, reason);
+    return true;
   }
 
   /**
@@ -374,8 +396,9 @@ class SyncRun {
     let removals: LocationChange[] = [];
     const at = this.clock.now().toISOString();
     for await (const live of this.livePlaces()) {
-      if (this.seen.has(live.locationId)) continue;
-      const failure = failureCovering(this.failedScopes, live.scope);
+      const unread = this.unreadPlaces.get(live.nativeId) ?? this.unreadPlaces.get(listedUnder(live.nativeId));
+      if (this.seen.has(live.locationId) && unread === undefined) continue;
+      const failure = unread ?? failureCovering(this.failedScopes, live.scope);
       if (failure === undefined) {
         removals.push({ previous: live, next: { ...stateOf(live), status: 'removed' }, change: 'removed', at });
       } else if (!live.stale) {
@@ -536,6 +559,12 @@ function* scopeAndAncestors(scope: string): Generator<string> {
     if (!candidate.includes('/')) return;
   }
 }
+
+/** The native id of the entry a chain place was listed under (`<nativeId>#<fingerprint>`), or the id itself. */
+const listedUnder = (nativeId: string): string => {
+  const hash = nativeId.lastIndexOf('#');
+  return hash < 0 ? nativeId : nativeId.slice(0, hash);
+};
 
 function failureCovering(failedScopes: Map<string, string>, scope: string): string | undefined {
   for (const candidate of scopeAndAncestors(scope)) {

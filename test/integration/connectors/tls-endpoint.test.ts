@@ -1,4 +1,9 @@
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { configuredTargets, TlsEndpointSource, type ScopedTarget } from '../../../lib/connectors/tls-endpoint';
+import type { CertwardenEvent } from '../../../lib/domain/events';
+import { fixedClock } from '../../../lib/ports/clock';
+import type { StoredLocation } from '../../../lib/ports/inventory-store';
+import { syncSource } from '../../../lib/use-cases/sync';
 import { CertwardenConfig } from '../../../lib/domain/config';
 import { isScopeFailure, type EagerEntry, type SourceItem } from '../../../lib/ports/certificate-source';
 import { TrustAnchors } from '../../../lib/x509/chain';
@@ -218,5 +223,67 @@ describe('configured targets', () => {
       'inventory-names api.example.com:443 api.example.com',
       'inventory-names shop.example:443 shop.example',
     ]);
+  });
+});
+
+describe('an endpoint that cannot be reached for a while', () => {
+  it('keeps what it served, leaf and chain, marked stale; announces no change or removal; clears the mark after', async () => {
+    const pki = await testPki(now);
+    const server = await tlsServer([await pki.leaf(['api.example.test']), pki.intermediate]);
+    // A front on its own port that passes connections through, or drops them while the endpoint is "down".
+    let down = false;
+    const front = createNetServer((socket) => {
+      if (down) return void socket.destroy();
+      const back = connect(server.port, '127.0.0.1');
+      socket.pipe(back).pipe(socket);
+      socket.on('error', () => back.destroy());
+      back.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((listening) => front.listen(0, '127.0.0.1', listening));
+    const target: ScopedTarget = {
+      host: '127.0.0.1',
+      port: (front.address() as AddressInfo).port,
+      serverName: 'api.example.test',
+      scope: 'web',
+    };
+    const endpoint = () =>
+      new TlsEndpointSource({
+        name: 'web',
+        targets: () => [target],
+        anchors: TrustAnchors.of({ publicRoots: false, pem: pki.root.pem }),
+        timeoutMs: 2000,
+      });
+    const inventory = await dynamo.inventory();
+    const sync = async (at: number) => {
+      const events: CertwardenEvent[] = [];
+      const report = await syncSource({
+        source: endpoint(),
+        store: inventory.store,
+        clock: fixedClock(new Date(now.getTime() + at * 3_600_000)),
+        events: { publish: async (batch) => void events.push(...batch) },
+      });
+      const places = await collect(inventory.store.bySource('web', 'live'));
+      return { report, types: events.map(({ detailType }) => detailType), places };
+    };
+    try {
+      const first = await sync(0);
+      down = true;
+      const unreached = await sync(1);
+      down = false;
+      const back = await sync(2);
+
+      expect(first.places.map(({ role }) => role).sort()).toEqual(['chain', 'leaf']);
+      const fingerprints = (places: StoredLocation[]) => places.map(({ fingerprint }) => fingerprint).sort();
+      expect(fingerprints(unreached.places)).toEqual(fingerprints(first.places));
+      expect(unreached.places.every(({ stale }) => stale?.reason.startsWith(`api.example.test@`))).toBe(true);
+      expect(unreached.report.counts).toMatchObject({ stale: 2, removed: 0, updated: 0, unchanged: 0, errors: 1 });
+      expect(unreached.types).toEqual(['Sync Failed']);
+      expect(fingerprints(back.places)).toEqual(fingerprints(first.places));
+      expect(back.places.every(({ stale }) => stale === undefined)).toBe(true);
+      expect(back.types).not.toContain('Certificate Removed');
+    } finally {
+      await new Promise((closed) => front.close(closed));
+      await server.close();
+    }
   });
 });
