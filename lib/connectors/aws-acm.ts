@@ -116,7 +116,8 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
     const detail = described.Certificate ?? {};
     const metadata = this.metadata(scope, summary, detail, tagsOf(tagged.Tags));
     if (!body) return { certificate: null, metadata };
-    if ('error' in body) return { certificate: null, metadata, error: `${CertificateArn}: ${body.error}` };
+    if ('error' in body)
+      return { certificate: null, metadata, readFailed: true, error: `${CertificateArn}: ${body.error}` };
     if ('pending' in body || !body.Certificate) return { certificate: null, metadata };
     try {
       const [certificate] = parseCertificates(body.Certificate, CertificateArn).certificates;
@@ -160,9 +161,10 @@ export class AwsAcmSource extends AwsScopedSource<AwsAcmSourceOptions> implement
 }
 
 /**
- * GetCertificate's refusals that describe the certificate rather than the moment: RequestInProgressException
- * means ACM has no body yet (issuance pending), other client errors are kept on the place. Throttling and
- * 5xx that outlived the SDK's retries reject the load, so the place is retried on the next sync.
+ * GetCertificate's refusals: RequestInProgressException means ACM has no body yet (issuance pending); other client
+ * errors (access denied) are the place's error, a read that failed (a place that held a certificate keeps it,
+ * marked stale). Throttling and 5xx that outlived the SDK's retries reject the load, so the place is retried on the
+ * next sync.
  */
 function bodyFailure(error: unknown): { pending: true } | { error: string } {
   if (isTransientAwsError(error)) throw error;

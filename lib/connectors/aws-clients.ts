@@ -497,8 +497,9 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 /**
- * A detail call's refusal that describes the place (not found since the listing, access denied to it), kept on
- * the place as its error; throttling and 5xx that outlived the SDK's retries reject, so the next sync tries again.
+ * A detail call's refusal of the place (not found since the listing, access denied to it): the place's error, a
+ * read that failed (LoadedEntry.readFailed: a place that held a certificate keeps it, marked stale); throttling and
+ * 5xx that outlived the SDK's retries reject, so the next sync tries again.
  */
 export function placeFailure(operation: string): (error: unknown) => { error: string } {
   return (error) => {

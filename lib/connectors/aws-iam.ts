@@ -87,7 +87,8 @@ export class AwsIamSource extends AwsScopedSource<AwsIamSourceOptions> implement
       this.clientOf(scope).send(new GetServerCertificateCommand({ ServerCertificateName })),
     ).catch(placeFailure('GetServerCertificate'));
     if ('error' in answer) {
-      return { certificate: null, metadata: this.metadata(scope, summary, {}), error: `${arn}: ${answer.error}` };
+      const metadata = this.metadata(scope, summary, {});
+      return { certificate: null, metadata, readFailed: true, error: `${arn}: ${answer.error}` };
     }
     const served = answer.ServerCertificate;
     const metadata = this.metadata(scope, served?.ServerCertificateMetadata ?? summary, tagsOf(served?.Tags));

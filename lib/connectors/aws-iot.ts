@@ -120,7 +120,8 @@ export class AwsIotSource extends AwsScopedSource<AwsIotSourceOptions> implement
         : (await client.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription,
     ).catch(placeFailure(type === 'ca' ? 'DescribeCACertificate' : 'DescribeCertificate'));
     if (described && 'error' in described) {
-      return { certificate: null, metadata: this.metadata(scope, listed, type), error: `${arn}: ${described.error}` };
+      const metadata = this.metadata(scope, listed, type);
+      return { certificate: null, metadata, readFailed: true, error: `${arn}: ${described.error}` };
     }
     const metadata = this.metadata(scope, { ...listed, ...described }, type);
     if (!described?.certificatePem)

@@ -129,7 +129,8 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
     ]);
     const metadata = this.metadata(scope, authority, tags);
     if (!body || 'absent' in body) return { certificate: null, metadata };
-    if ('error' in body) return { certificate: null, metadata, error: `${CertificateAuthorityArn}: ${body.error}` };
+    if ('error' in body)
+      return { certificate: null, metadata, readFailed: true, error: `${CertificateAuthorityArn}: ${body.error}` };
     if (!body.Certificate) return { certificate: null, metadata };
     try {
       const [certificate] = parseCertificates(body.Certificate, CertificateAuthorityArn).certificates;
@@ -180,7 +181,8 @@ export class AwsPcaSource extends AwsScopedSource<AwsPcaSourceOptions> implement
 
 /**
  * A CA that has no certificate after all (InvalidStateException, RequestInProgressException: its state moved
- * since the listing) is inventoried without one; other client errors are kept on the place; throttling and
+ * since the listing) is inventoried without one; other client errors are the place's error, a read that failed (a
+ * place that held a certificate keeps it, marked stale); throttling and
  * 5xx that outlived the SDK's retries reject the load so the next sync tries again.
  */
 function certificateFailure(error: unknown): { absent: true } | { error: string } {

@@ -250,9 +250,9 @@ class SyncRun {
         this.seen.add(locationId);
         this.listedScopes.add(entry.scope);
         const previous = stored.get(locationId);
-        if (this.keptUnread(entry, previous)) return { previous: undefined, next: null };
         const next = await this.resolve(entry, previous);
-        return { previous, next };
+        // Kept as stored, and marked stale by retireUnseen: neither unchanged nor changed here.
+        return next === UNREAD ? { previous: undefined, next: null } : { previous, next };
       }),
     );
     const { changes, certificates } = this.changesOf(resolved, at);
@@ -281,10 +281,9 @@ class SyncRun {
    * the source saying the certificate went: storing it would drop the certificate and its alerts, and announce a
    * change and a removal that the next good read would take back.
    */
-  private keptUnread(entry: SourceEntry, previous: StoredLocation | undefined): boolean {
-    if (entry.load !== undefined || !entry.readFailed) return false;
-    if (previous?.status !== 'live' || previous.fingerprint === null) return false;
-    const reason = entry.error ?? `${entry.nativeId}: not read`;
+  private keptUnread(entry: SourceEntry, loaded: LoadedEntry, previous: StoredLocation | undefined): boolean {
+    if (!loaded.readFailed || previous?.status !== 'live' || previous.fingerprint === null) return false;
+    const reason = loaded.error ?? `${entry.nativeId}: not read`;
     this.unreadPlaces.set(entry.nativeId, reason);
     this.scopesWithLoadErrors.add(entry.scope);
     this.noteError(entry.nativeId, reason);
@@ -295,16 +294,20 @@ class SyncRun {
    * The entry as the source has it now, loading details only when the cheap summary says it changed or the
    * place's periodic re-check is due (counted from when its scope was last read completely).
    */
-  private async resolve(entry: SourceEntry, previous: StoredLocation | undefined): Promise<ResolvedEntry | null> {
+  private async resolve(
+    entry: SourceEntry,
+    previous: StoredLocation | undefined,
+  ): Promise<ResolvedEntry | null | typeof UNREAD> {
     const summaryUnchanged =
       entry.summaryHash !== undefined &&
       previous?.status === 'live' &&
       !previous.stale &&
       previous.summaryHash === entry.summaryHash;
     if (summaryUnchanged && !this.recheckDue(previous, entry)) return null;
-    if (entry.load === undefined) return toLocationState(this.source, entry, entry, previous);
     try {
-      return toLocationState(this.source, entry, await entry.load(), previous);
+      const loaded = entry.load === undefined ? entry : await entry.load();
+      if (this.keptUnread(entry, loaded, previous)) return UNREAD;
+      return toLocationState(this.source, entry, loaded, previous);
     } catch (error) {
       this.scopesWithLoadErrors.add(entry.scope);
       this.noteError(entry.nativeId, `${entry.nativeId}: ${describe(error)}`);
@@ -559,6 +562,9 @@ function* scopeAndAncestors(scope: string): Generator<string> {
     if (!candidate.includes('/')) return;
   }
 }
+
+/** What resolve says of an entry kept as stored because the source could not read it (LoadedEntry.readFailed). */
+const UNREAD = Symbol('unread');
 
 /** The native id of the entry a chain place was listed under (`<nativeId>#<fingerprint>`), or the id itself. */
 const listedUnder = (nativeId: string): string => {

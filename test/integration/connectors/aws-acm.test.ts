@@ -429,6 +429,28 @@ describe('AWS ACM source', () => {
     await expectInventoryToEqualAcm(inventory, acm);
   });
 
+  it('keeps a certificate whose body it is refused (permissions changed), marked stale, and announces no change', async () => {
+    const { acm, inventory, source } = await world();
+    populate(acm, 4);
+    await sync({ source: source(), store: inventory.store, clock });
+    const [refused] = acm.all();
+    const before = await locationOf(inventory, refused.arn);
+
+    refused.bodyDenied = true;
+    const published: CertwardenEvent[] = [];
+    const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
+    // A day later every certificate is re-checked, the refused one included.
+    const report = await sync({ source: source(), store: inventory.store, clock: hoursLater(25), events });
+
+    expect(report.counts).toMatchObject({ stale: 1, updated: 0, removed: 0, unchanged: 3, errors: 1 });
+    expect(report.errors[0].message).toMatch(/GetCertificate: AccessDeniedException/);
+    expect(published.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
+    expect(await locationOf(inventory, refused.arn)).toMatchObject({
+      fingerprint: before!.fingerprint,
+      stale: { reason: expect.stringMatching(/AccessDeniedException/) },
+    });
+  });
+
   it('keeps the places of a region that keeps failing, marked stale, and syncs the other regions', async () => {
     const { acm, aws, inventory, source } = await world();
     // Two certificates in each account × region.

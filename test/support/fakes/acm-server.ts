@@ -61,6 +61,8 @@ export interface FakeAcmCertificate {
   renewalFailure?: string;
   /** Descriptions left before a renewal asked with RenewCertificate completes. */
   renewalPollsLeft?: number;
+  /** GetCertificate answers AccessDeniedException, as after a change to the reader's permissions. */
+  bodyDenied?: boolean;
 }
 
 export interface FakeRenewalSummary {
@@ -372,6 +374,7 @@ export class FakeAcm {
       ImportCertificate: (input, context) => this.importAt(input, context),
       GetCertificate: (input, context) => {
         const certificate = this.find(input, context);
+        if (certificate.bodyDenied) throw new AwsFault('AccessDeniedException', `not authorized on ${certificate.arn}`);
         if (!certificate.issued) {
           throw new AwsFault('RequestInProgressException', `Certificate ${certificate.arn} is not yet issued`);
         }
