@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../../lib/adapters/dynamodb-client';
 import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoInventoryStore } from '../../lib/adapters/dynamodb-inventory-store';
@@ -54,7 +55,7 @@ async function notifiers(): Promise<DigestNotifier[]> {
   return [email, new SlackNotifier({ webhookUrl, digest: true })];
 }
 
-export const handler = withPowertools(async () => {
+export const handler = withPowertools(async (_event: unknown, context: Context) => {
   const report = await sendDigest({
     store,
     ledger,
@@ -62,6 +63,8 @@ export const handler = withPowertools(async () => {
     notifiers: await notifiers(),
     thresholds,
     severity,
+    // Lambda retries an asynchronous invocation under its request id: a retry takes back what its attempt held.
+    runId: context.awsRequestId,
   });
   const summary = {
     day: report.day,
@@ -75,6 +78,12 @@ export const handler = withPowertools(async () => {
     throw new DigestNotSentError(
       `the digest of ${report.day} was not sent: ${report.failed.map((f) => `${f.notifier}: ${f.message}`).join('; ')}`,
     );
+  }
+  // Another run holds a channel: it may be sending, or have died holding it. Failing has this invocation retried,
+  // which finds the channel sent, or taken back once the lease ran out; never a day without a digest, unsaid.
+  const held = report.channels.filter(({ outcome }) => outcome === 'heldElsewhere').map(({ channel }) => channel);
+  if (held.length > 0) {
+    throw new DigestNotSentError(`the digest of ${report.day} is held by another run on ${held.join(', ')}: retried`);
   }
   return summary;
 });

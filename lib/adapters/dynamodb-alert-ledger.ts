@@ -69,17 +69,10 @@ export class DynamoAlertLedger implements AlertLedger {
     return states;
   }
 
-  async claim(key: AlertKey, { owner, leaseMs, keepUntil }: ClaimOptions): Promise<ClaimResult> {
+  async claim(key: AlertKey, { owner, leaseMs, keepUntil, reclaimOwn }: ClaimOptions): Promise<ClaimResult> {
     const now = this.clock.now();
-    if (
-      await this.putIfFree(key, keepUntil, {
-        state: 'claimed',
-        owner,
-        claimedAt: now.toISOString(),
-        leaseUntil: now.getTime() + leaseMs,
-      })
-    )
-      return 'claimed';
+    const record = { state: 'claimed', owner, claimedAt: now.toISOString(), leaseUntil: now.getTime() + leaseMs };
+    if (await this.putIfFree(key, keepUntil, record, reclaimOwn ? owner : undefined)) return 'claimed';
     const state = await this.state(key);
     return state === 'sent' || state === 'passed' ? state : 'held';
   }
@@ -92,7 +85,12 @@ export class DynamoAlertLedger implements AlertLedger {
    * Writes the alert's record when no record exists or the record is a claim whose lease ran out: of many
    * evaluators exactly one succeeds. False when another record stands.
    */
-  private async putIfFree(key: AlertKey, keepUntil: Date, record: Record<string, unknown>): Promise<boolean> {
+  private async putIfFree(
+    key: AlertKey,
+    keepUntil: Date,
+    record: Record<string, unknown>,
+    orHeldBy?: string,
+  ): Promise<boolean> {
     const now = this.clock.now().getTime();
     const keepMs = Math.max(keepUntil.getTime(), now) + this.retentionMs;
     try {
@@ -100,9 +98,11 @@ export class DynamoAlertLedger implements AlertLedger {
         new PutCommand({
           TableName: this.tableName,
           Item: { ...keyOf(key), type: 'alert', ...key, ...record, [TTL_ATTRIBUTE]: Math.floor(keepMs / 1000) },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now },
+          ConditionExpression: orHeldBy
+            ? 'attribute_not_exists(pk) OR (#state = :claimed AND (leaseUntil < :now OR #owner = :owner))'
+            : 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state', ...(orHeldBy && { '#owner': 'owner' }) },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now, ...(orHeldBy && { ':owner': orHeldBy }) },
         }),
       );
       return true;

@@ -37,6 +37,12 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Kept at least until then (the certificate's notAfter): the store may forget the alert some time after. */
   keepUntil: Date;
+  /**
+   * Also take a live claim `owner` made: the claim of a run retried under the same token (a Lambda invocation's
+   * retries keep its request id) that died holding it, which would otherwise hold the alert until its lease ran out.
+   * Only for an owner that claims each key once. @default false
+   */
+  reclaimOwn?: boolean;
 }
 
 export interface AlertLedger {

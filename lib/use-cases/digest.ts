@@ -35,7 +35,10 @@ export interface DigestOptions {
    * @default 5 minutes
    */
   leaseMs?: number;
-  /** Identifies this run's claim. @default a random UUID */
+  /**
+   * Identifies this run's claims. When given, a run under the same id (a retry of one that died holding a channel's
+   * claim) takes that claim back at once rather than after its lease. @default a random UUID
+   */
   runId?: string;
 }
 
@@ -133,6 +136,8 @@ export async function sendDigest(options: DigestOptions): Promise<DigestReport> 
     const owner = options.runId ?? randomUUID();
     const claimOptions = {
       owner,
+      // Each channel's day is claimed once a run: a retry under the same run id takes back what it died holding.
+      reclaimOwn: options.runId !== undefined,
       leaseMs: options.leaseMs ?? DEFAULT_ALERT_LEASE_MS,
       keepUntil: new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS),
     };

@@ -20,7 +20,9 @@ import {
   type ExpiryAlertDetail,
   type SyncCompletedDetail,
 } from '../../lib/domain/events';
+import { DynamoAlertLedger } from '../../lib/adapters/dynamodb-alert-ledger';
 import { DynamoDeliveryLedger } from '../../lib/adapters/dynamodb-delivery-ledger';
+import { digestKeyOf } from '../../lib/use-cases/digest';
 import type { UndeliveredRecord } from '../../lib/ports/delivery-ledger';
 import { toSecurityHubFindings } from '../../lib/domain/notifications/security-hub-finding';
 import { DAY_MS } from '../../lib/domain/expiry';
@@ -662,6 +664,21 @@ describe('digest', () => {
     expect(sns.published).toHaveLength(2);
     expect(slack.posts).toHaveLength(1);
     expect(secrets.reads - readsBefore).toBe(1);
+  });
+
+  it('fails, to be retried, while another run holds a channel of the day: never a day without a digest, unsaid', async () => {
+    const { handler } = await import('../../functions/digest/handler');
+    const client = createDocumentClient({ endpoint: dynamo.endpoint });
+    const ledger = new DynamoAlertLedger(client, TABLE, systemClock);
+    const key = digestKeyOf(new Date().toISOString().slice(0, 10), 'slack');
+    await ledger.forget(key);
+    await ledger.claim(key, { owner: 'another-run', leaseMs: 300_000, keepUntil: new Date() });
+    try {
+      await expect(handler({}, context())).rejects.toThrow(/held by another run on slack: retried/);
+    } finally {
+      await ledger.release(key, 'another-run');
+      client.destroy();
+    }
   });
 });
 

@@ -163,6 +163,26 @@ describe('sendDigest', () => {
     },
   );
 
+  it('takes back at once a channel its own run id died holding (a retried invocation); another run finds it held', async () => {
+    // The first attempt claims the channel and dies in the notifier's call: it never releases the claim.
+    let called: () => void;
+    const calledNow = new Promise<void>((resolve) => (called = resolve));
+    const dying: DigestNotifier = { channel: 'email', sendDigest: () => (called(), new Promise(() => {})) };
+    void digest([dying], { runId: 'invocation-1' });
+    await calledNow;
+
+    const other = new RecordingNotifier();
+    const elsewhere = await digest([other], { runId: 'invocation-2' });
+    const retried = new RecordingNotifier();
+    const retry = await digest([retried], { runId: 'invocation-1' });
+
+    expect(elsewhere.channels).toEqual([{ channel: 'email', outcome: 'heldElsewhere' }]);
+    expect(other.sent).toEqual([]);
+    expect(retry.channels).toEqual([{ channel: 'email', outcome: 'sent' }]);
+    expect(retried.sent).toHaveLength(1);
+    expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBe('sent');
+  });
+
   it('sends a failed channel its digest again on the next run, and only it: the channel that took it gets nothing more', async () => {
     const email = new RecordingNotifier('email');
     const slack = new FlakyNotifier(1, 'slack');
