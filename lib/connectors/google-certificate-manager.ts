@@ -291,7 +291,9 @@ export class GoogleCertificateManagerSource implements CertificateSource {
       return { usage: await this.usageInMaps(client, parent, calls) };
     } catch (error) {
       if (!(error instanceof SourceReadError) || calls.signal.aborted) throw error;
-      return { warning: `${parent}: usage unknown (in-use-by left empty), the certificate maps: ${error.message}` };
+      return {
+        warning: `${parent}: usage unknown (in-use-by kept as last read), the certificate maps: ${error.message}`,
+      };
     }
   }
 
@@ -351,7 +353,7 @@ export class GoogleCertificateManagerSource implements CertificateSource {
     // `usedBy` exists in the API but not in the SDK's protos today; read it should a newer SDK decode it.
     const usedBy = (certificate as { usedBy?: Array<{ name?: string | null }> }).usedBy ?? [];
     const users = [...(usage?.get(withinProject(name)) ?? []), ...usedBy.map((user) => user.name ?? '')];
-    // Unknown usage (maps unreadable) is no usage recorded, not a usage of none.
+    // Unknown usage (maps unreadable) is left out, not a usage of none: the place keeps what it recorded.
     const inUseBy = usage || users.length > 0 ? [...new Set(users)].filter(Boolean).sort() : undefined;
     const metadata: LocationMetadata = {
       owner: resolveOwner(labels, this.owners),

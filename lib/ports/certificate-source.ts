@@ -46,7 +46,10 @@ export interface LocationMetadata {
   problem?: string;
   /** Renewed by the provider without anyone acting. */
   managed?: boolean;
-  /** What uses it: load balancer ARNs, target proxies, endpoints. */
+  /**
+   * What uses it: load balancer ARNs, target proxies, endpoints; `[]` for nothing. Absent: not known this time (the
+   * provider's usage could not be read): the place keeps what it recorded.
+   */
   inUseBy?: string[];
   /** How it is renewed: `acm-managed`, `manual`, `key-vault-auto`, … */
   renewal?: string;

@@ -778,6 +778,8 @@ function toLocationState(
   const kept = keptCertificate(loaded, previous);
   const state: Omit<LocationState, 'contentHash'> = {
     ...loaded.metadata,
+    // Usage that could not be read this time is not a usage of none (LocationMetadata.inUseBy).
+    inUseBy: loaded.metadata.inUseBy ?? previous?.inUseBy,
     locationId: locationIdOf(source.kind, entry.nativeId),
     source: source.name,
     sourceKind: source.kind,

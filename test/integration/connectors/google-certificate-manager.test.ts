@@ -485,6 +485,36 @@ describe('Google Certificate Manager source, through the real SDK on the REST tr
       },
     );
 
+    it('keeps the usage it knew, with no change announced, while the maps fail after their retries', async () => {
+      const fake = await startFake();
+      const served = await managedActive(nameOf('shop-prod', 'global', 'served'));
+      fake.putCertificate(served);
+      const map = 'projects/shop-prod/locations/global/certificateMaps/storefront';
+      const proxy = 'projects/shop-prod/global/targetHttpsProxies/sf';
+      fake.putCertificateMap({ name: map, gclbTargets: [{ targetHttpsProxy: proxy }] }, [
+        { name: `${map}/certificateMapEntries/www`, hostname: 'www.example.com', certificates: [served.name] },
+      ]);
+      const inventory = await dynamo.inventory();
+      const source = sourceOn(fake);
+      await sync({ source, store: inventory.store, clock });
+      const known = (await inventory.store.getLocation(locationId(served.name)))?.inUseBy;
+
+      fake.failParent('projects/shop-prod/locations/global', 503, 'ListCertificateMaps');
+      const events: CertwardenEvent[] = [];
+      const report = await sync({
+        source,
+        store: inventory.store,
+        clock,
+        events: { publish: async (batch) => void events.push(...batch) },
+      });
+
+      expect(known).toEqual([proxy, `${map}/certificateMapEntries/www`]);
+      expect(report.counts).toMatchObject({ updated: 0, unchanged: 1 });
+      expect(report.warnings).toEqual([expect.stringMatching(/usage unknown/)]);
+      expect(events.map(({ detailType }) => detailType)).toEqual(['Sync Completed']);
+      expect((await inventory.store.getLocation(locationId(served.name)))?.inUseBy).toEqual(known);
+    });
+
     it('reads no map when usageFromCertificateMaps is off', async () => {
       const fake = await startFake();
       fake.putCertificate(await managedActive(nameOf('shop-prod', 'global', 'plain')));
