@@ -176,7 +176,10 @@ export function addOperationsAlarms(inventory: CertificateInventory, sources: De
 }
 
 /** The dashboard: the inventory by expiry, the sync per source, function durations, dead-letter queues. */
-export function createDashboard(inventory: CertificateInventory, sources: DeployedSourceConfig[]): cloudwatch.Dashboard {
+export function createDashboard(
+  inventory: CertificateInventory,
+  sources: DeployedSourceConfig[],
+): cloudwatch.Dashboard {
   const hourly = Duration.hours(1);
   const dashboard = new cloudwatch.Dashboard(inventory, 'Dashboard', { defaultInterval: Duration.days(7) });
   const perSource = (metric: MetricDefinition & { dimensions: readonly ['source'] }, statistic: string, suffix = '') =>
