@@ -6,7 +6,7 @@ import { NotificationError } from '../domain/notifications/notification-error';
 import { sdkRefusalReason } from './sdk-refusal';
 import { isDigestedSeverity } from '../domain/severity';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { DigestNotifier } from '../ports/notifier';
+import type { DigestNotifier, DigestPart } from '../ports/notifier';
 
 export { NotificationError };
 
@@ -97,17 +97,11 @@ export class SnsNotifier implements EventPublisher, DigestNotifier {
    * `digest`, owner, source and account `all`: lib/domain/notifications/expiry-digest.ts), for `alerts.emails`;
    * then one digest per owner listing only that owner's items, with audience `owner` and owner = the owner (as
    * filterPolicySafe spells it; owners spelt alike share one message), for the owners' addresses. Every message
-   * is attempted; if any was refused this throws, and the use case gives the channel's claim back (the next run
-   * sends every message of the channel again).
+   * is attempted; if any was refused this throws. The digest use case sends them through digestParts instead,
+   * each claimed on its own, so that a retry sends only what was refused.
    */
   async sendDigest(digest: ExpiryDigest): Promise<void> {
-    const messages: Array<{ what: string; email: RenderedEmail }> = [
-      { what: 'the full digest', email: renderDigestEmail(digest) },
-      ...ownerDigests(digest, filterPolicySafe).map(({ owner, digest: ownDigest }) => ({
-        what: `the digest of owner ${owner}`,
-        email: renderDigestEmail(ownDigest, { owner }),
-      })),
-    ];
+    const messages = this.digestMessages(digest);
     const failures: Array<{ what: string; error: unknown }> = [];
     for (const { what, email } of messages) {
       try {
@@ -124,6 +118,32 @@ export class SnsNotifier implements EventPublisher, DigestNotifier {
         [],
         { cause: failures[0].error },
       );
+  }
+
+  /** The digest's messages, each claimed on its own by the digest (DigestNotifier.digestParts). */
+  digestParts(digest: ExpiryDigest): DigestPart[] {
+    return this.digestMessages(digest).map(({ owner, what, email }) => ({
+      name: owner === null ? null : `owner:${owner}`,
+      send: () =>
+        this.send(email).catch((error: unknown) => {
+          throw new NotificationError(
+            `SNS refused ${what} of ${digest.day} on ${this.options.topicArn}: ${(error as Error).message}`,
+            [],
+            { cause: error },
+          );
+        }),
+    }));
+  }
+
+  private digestMessages(digest: ExpiryDigest): Array<{ owner: string | null; what: string; email: RenderedEmail }> {
+    return [
+      { owner: null, what: 'the full digest', email: renderDigestEmail(digest) },
+      ...ownerDigests(digest, filterPolicySafe).map(({ owner, digest: ownDigest }) => ({
+        owner,
+        what: `the digest of owner ${owner}`,
+        email: renderDigestEmail(ownDigest, { owner }),
+      })),
+    ];
   }
 
   private async send(email: RenderedEmail): Promise<void> {

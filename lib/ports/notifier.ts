@@ -14,4 +14,16 @@ export interface DigestNotifier {
    */
   readonly channel: string;
   sendDigest(digest: ExpiryDigest): Promise<void>;
+  /**
+   * The digest as messages claimed one by one (the full digest, then each owner's), so that a message that failed
+   * is sent again alone, never the ones that went. @default one part: sendDigest
+   */
+  digestParts?(digest: ExpiryDigest): DigestPart[];
+}
+
+/** One message of a channel's digest. */
+export interface DigestPart {
+  /** Its name in the day's ledger key besides the channel's (`owner:payments`); null: the channel's own key. */
+  name: string | null;
+  send(): Promise<void>;
 }

@@ -115,7 +115,9 @@ function channelsOf(notifiers: readonly DigestNotifier[]): string[] {
  * notifier. Each channel's day is claimed in the alert ledger before its notifier is called (a conditional write:
  * of overlapping runs or a redelivered schedule, one wins per channel), marked sent once the notifier took the
  * digest, and given back when it failed, so that a later run sends it there again — and only there: a channel
- * that took it is not sent it twice. Every channel is tried, whatever became of the others.
+ * that took it is not sent it twice. A channel whose digest is several messages (DigestNotifier.digestParts: the
+ * full digest and each owner's) has each claimed alike, so a retry sends only the message that failed. Every
+ * channel and message is tried, whatever became of the others.
  * An empty digest sends nothing and claims nothing: a later run the same day that finds something sends it.
  */
 export async function sendDigest(options: DigestOptions): Promise<DigestReport> {
@@ -136,7 +138,7 @@ export async function sendDigest(options: DigestOptions): Promise<DigestReport> 
     const owner = options.runId ?? randomUUID();
     const claimOptions = {
       owner,
-      // Each channel's day is claimed once a run: a retry under the same run id takes back what it died holding.
+      // Each message's day is claimed once a run: a retry under the same run id takes back what it died holding.
       reclaimOwn: options.runId !== undefined,
       leaseMs: options.leaseMs ?? DEFAULT_ALERT_LEASE_MS,
       keepUntil: new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS),
@@ -144,25 +146,40 @@ export async function sendDigest(options: DigestOptions): Promise<DigestReport> 
     const digest = expiryDigest(day, items);
     for (const [index, notifier] of notifiers.entries()) {
       const channel = channels[index];
-      const key = digestKeyOf(day, channel);
-      // Claimed just before sending, so that a slow channel does not eat into the next one's lease.
-      const claim = await ledger.claim(key, claimOptions);
-      if (claim !== 'claimed') {
-        results.push({ channel, outcome: claim === 'sent' ? 'alreadySent' : 'heldElsewhere' });
+      const parts = notifier.digestParts?.(digest) ?? [{ name: null, send: () => notifier.sendDigest(digest) }];
+      const outcomes: Array<{ outcome: DigestChannelOutcome; message?: string }> = [];
+      for (const part of parts) {
+        const key = digestKeyOf(day, part.name === null ? channel : `${channel}/${part.name}`);
+        // Claimed just before sending, so that a slow message does not eat into the next one's lease.
+        const claim = await ledger.claim(key, claimOptions);
+        if (claim !== 'claimed') {
+          outcomes.push({ outcome: claim === 'sent' ? 'alreadySent' : 'heldElsewhere' });
+          continue;
+        }
+        try {
+          await part.send();
+        } catch (error) {
+          await ledger.release(key, owner);
+          outcomes.push({ outcome: 'failed', message: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
+        // False only when this run outlived its lease and another took the part over: the message did go out.
+        await ledger.complete(key, owner);
+        outcomes.push({ outcome: 'sent' });
+      }
+      const failure = outcomes.find(({ outcome }) => outcome === 'failed');
+      if (failure) {
+        results.push({ channel, outcome: 'failed', message: failure.message });
+        failed.push({
+          channel,
+          notifier: notifier.constructor?.name || `notifier ${index}`,
+          message: failure.message!,
+        });
         continue;
       }
-      try {
-        await notifier.sendDigest(digest);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        await ledger.release(key, owner);
-        results.push({ channel, outcome: 'failed', message });
-        failed.push({ channel, notifier: notifier.constructor?.name || `notifier ${index}`, message });
-        continue;
-      }
-      // False only when this run outlived its lease and another took the channel over: the digest did go out.
-      await ledger.complete(key, owner);
-      results.push({ channel, outcome: 'sent' });
+      const seen = new Set(outcomes.map(({ outcome }) => outcome));
+      const outcome = seen.has('heldElsewhere') ? 'heldElsewhere' : seen.has('sent') ? 'sent' : 'alreadySent';
+      results.push({ channel, outcome });
     }
   }
 

@@ -286,6 +286,20 @@ describe('SnsNotifier.sendDigest', () => {
     expect(sns.published.map((params) => attributesOf(params).audience)).toEqual(['owner']);
   });
 
+  it('hands the same messages as parts, named by owner, each sent alone and refused alone', async () => {
+    sns.refuseAttributeValue = 'platform';
+    const parts = new SnsNotifier({ client, topicArn: TOPIC }).digestParts(digest);
+
+    const outcomes = await Promise.allSettled(parts.map((part) => part.send()));
+
+    expect(parts.map(({ name }) => name)).toEqual([null, 'owner:platform', 'owner:payments']);
+    expect(outcomes.map(({ status }) => status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [, refused] = outcomes;
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(NotificationError);
+    expect(((refused as PromiseRejectedResult).reason as Error).message).toContain('the digest of owner platform');
+    expect(sns.published.map((params) => attributesOf(params).owner).sort()).toEqual(['all', 'payments']);
+  });
+
   it("is the digest's email channel", () => {
     expect(new SnsNotifier({ client, topicArn: TOPIC }).channel).toBe('email');
   });

@@ -183,6 +183,32 @@ describe('sendDigest', () => {
     expect(await ledger().state(digestKeyOf(DAY_1, 'email'))).toBe('sent');
   });
 
+  it('sends again only the message of a channel that failed (one owner of several), never the ones that went', async () => {
+    const sent: string[] = [];
+    let ownerBFailures = 1;
+    const parted: DigestNotifier = {
+      channel: 'email',
+      sendDigest: () => Promise.reject(new Error('the use case sends by parts')),
+      digestParts: () =>
+        [null, 'owner:a', 'owner:b'].map((name) => ({
+          name,
+          send: async () => {
+            if (name === 'owner:b' && ownerBFailures-- > 0) throw new Error('SNS throttled');
+            sent.push(name ?? 'all');
+          },
+        })),
+    };
+
+    const first = await digest([parted]);
+    const retry = await digest([parted]);
+    const again = await digest([parted]);
+
+    expect(first.channels).toEqual([{ channel: 'email', outcome: 'failed', message: 'SNS throttled' }]);
+    expect(retry.channels).toEqual([{ channel: 'email', outcome: 'sent' }]);
+    expect(again.channels).toEqual([{ channel: 'email', outcome: 'alreadySent' }]);
+    expect(sent).toEqual(['all', 'owner:a', 'owner:b']);
+  });
+
   it('sends a failed channel its digest again on the next run, and only it: the channel that took it gets nothing more', async () => {
     const email = new RecordingNotifier('email');
     const slack = new FlakyNotifier(1, 'slack');
