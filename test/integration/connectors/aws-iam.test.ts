@@ -1,5 +1,6 @@
 import { AWS_MAX_ATTEMPTS } from '../../../lib/connectors/aws-clients';
 import { AwsIamSource, type AwsIamSourceOptions } from '../../../lib/connectors/aws-iam';
+import type { CertwardenEvent } from '../../../lib/domain/events';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill } from '../../support/fakes/acm-server';
@@ -114,6 +115,27 @@ describe('IAM server certificates source', () => {
     expect(report.counts).toMatchObject({ unchanged: 6, discovered: 0, updated: 0, errors: 0 });
     expect(aws.callCounts()).toEqual({ ListServerCertificates: 4 });
     expect(inventory.meter.writeRequests).toBe(0);
+  });
+
+  it('keeps a server certificate it is refused (permissions changed), marked stale, and announces no change', async () => {
+    const { iam, inventory, source } = await world();
+    const [refused] = upload(iam);
+    await sync({ source: source(), store: inventory.store, clock });
+    const before = await locationOf(inventory, refused.arn);
+
+    refused.denied = true;
+    const published: CertwardenEvent[] = [];
+    const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
+    // A day later every certificate is re-read, the refused one included.
+    const dayLater = fixedClock(new Date(clock.now().getTime() + 25 * 3_600_000));
+    const report = await sync({ source: source(), store: inventory.store, clock: dayLater, events });
+
+    expect(report.counts).toMatchObject({ stale: 1, updated: 0, removed: 0, unchanged: 5, errors: 1 });
+    expect(published.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
+    expect(await locationOf(inventory, refused.arn)).toMatchObject({
+      fingerprint: before!.fingerprint,
+      stale: { reason: expect.stringMatching(/GetServerCertificate: .*AccessDenied/) },
+    });
   });
 
   it('turns a deleted server certificate into a tombstone', async () => {

@@ -1,5 +1,6 @@
 import { AWS_MAX_ATTEMPTS } from '../../../lib/connectors/aws-clients';
 import { AwsIotSource, type AwsIotSourceOptions } from '../../../lib/connectors/aws-iot';
+import type { CertwardenEvent } from '../../../lib/domain/events';
 import { fixedClock, type Clock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { CertificateMill } from '../../support/fakes/acm-server';
@@ -166,6 +167,27 @@ describe('AWS IoT Core source', () => {
     expect(await locationOf(inventory, active.arn)).toMatchObject({
       providerStatus: 'REVOKED',
       fingerprint: active.id,
+    });
+  });
+
+  it('keeps a certificate it is refused (permissions changed), marked stale, and announces no change', async () => {
+    const { iot, inventory, source } = await world();
+    const [, active] = await fleet(iot);
+    await sync({ source: source(), store: inventory.store, clock });
+    const before = await locationOf(inventory, active.arn);
+
+    // Its status changes, so it is described again: refused.
+    iot.setStatus(active, 'INACTIVE');
+    active.denied = true;
+    const published: CertwardenEvent[] = [];
+    const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
+    const report = await sync({ source: source(), store: inventory.store, clock, events });
+
+    expect(report.counts).toMatchObject({ stale: 1, updated: 0, removed: 0, unchanged: 27, errors: 1 });
+    expect(published.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
+    expect(await locationOf(inventory, active.arn)).toMatchObject({
+      fingerprint: before!.fingerprint,
+      stale: { reason: expect.stringMatching(/DescribeCertificate: .*AccessDenied/) },
     });
   });
 

@@ -1,5 +1,6 @@
 import { AWS_MAX_ATTEMPTS, AwsClientFactory, type AwsAccount } from '../../../lib/connectors/aws-clients';
 import { AwsPcaSource, type AwsPcaSourceOptions } from '../../../lib/connectors/aws-pca';
+import type { CertwardenEvent } from '../../../lib/domain/events';
 import { fixedClock } from '../../../lib/ports/clock';
 import { syncSource } from '../../../lib/use-cases/sync';
 import { startFakeAws, type FakeAwsServer } from '../../support/fakes/aws-json-server';
@@ -292,6 +293,27 @@ describe('AWS Private CA source', () => {
     expect(issuing.installed!.fingerprint).not.toBe(oldFingerprint);
     expect(await locationOf(inventory, issuing.arn)).toMatchObject({ fingerprint: issuing.installed!.fingerprint });
     expect(await locationOf(inventory, other.arn)).toMatchObject({ status: 'removed' });
+  });
+
+  it('keeps a CA whose certificate it is refused (permissions changed), marked stale, and announces no change', async () => {
+    const { pca, inventory, source } = await world();
+    const [root, issuing] = await hierarchy(pca);
+    await sync({ source: source(), store: inventory.store, clock });
+    const before = await locationOf(inventory, issuing.arn);
+
+    // A new certificate is installed, so the CA is read again: refused.
+    await pca.install(issuing, root, 730);
+    issuing.certificateDenied = true;
+    const published: CertwardenEvent[] = [];
+    const events = { publish: async (batch: CertwardenEvent[]) => void published.push(...batch) };
+    const report = await sync({ source: source(), store: inventory.store, clock, events });
+
+    expect(report.counts).toMatchObject({ stale: 1, updated: 0, renewed: 0, removed: 0, errors: 1 });
+    expect(published.map(({ detailType }) => detailType)).toEqual(['Sync Failed']);
+    expect(await locationOf(inventory, issuing.arn)).toMatchObject({
+      fingerprint: before!.fingerprint,
+      stale: { reason: expect.stringMatching(/GetCertificateAuthorityCertificate: .*AccessDenied/) },
+    });
   });
 
   it('inventories every CA exactly through 30 % throttling and 5xx with the production retry configuration', async () => {

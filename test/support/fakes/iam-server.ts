@@ -19,6 +19,8 @@ export interface FakeServerCertificate {
   uploadDate: Date;
   tags: Record<string, string>;
   body: IssuedBody;
+  /** GetServerCertificate answers AccessDenied, as after a change to the reader's permissions. */
+  denied?: boolean;
 }
 
 export interface NewServerCertificate {
@@ -92,6 +94,7 @@ export class FakeIam {
       },
       GetServerCertificate: (params, context) => {
         const certificate = this.find(params.ServerCertificateName, context);
+        if (certificate.denied) throw new AwsFault('AccessDenied', `not authorized on ${certificate.arn}`, 403);
         const tags = Object.entries(certificate.tags)
           .map(([key, value]) => `<member><Key>${escapeXml(key)}</Key><Value>${escapeXml(value)}</Value></member>`)
           .join('');

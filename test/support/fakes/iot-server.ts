@@ -34,6 +34,8 @@ export interface FakeIotCertificate {
   /** A device certificate's registered CA. */
   caCertificateId?: string;
   transfer?: { message: string; to: string };
+  /** Describing it answers AccessDeniedException, as after a change to the reader's permissions. */
+  denied?: boolean;
 }
 
 export interface NewIotDevice {
@@ -244,6 +246,7 @@ export class FakeIot {
     const kind = type === 'ca' ? 'cacert' : 'cert';
     const certificate = this.certificates.get(`arn:aws:iot:${context.region}:${context.accountId}:${kind}/${id}`);
     if (!certificate) throw new AwsFault('ResourceNotFoundException', `The certificate ${id} does not exist.`, 404);
+    if (certificate.denied) throw new AwsFault('AccessDeniedException', `not authorized on ${certificate.arn}`, 403);
     return certificate;
   }
 }

@@ -125,6 +125,8 @@ export interface FakeCertificateAuthority {
   /** Installed certificate and its chain (the parents), once there is one. */
   installed?: { certificate: IssuedCertificate; chainPem?: string; fingerprint: string };
   failureReason?: string;
+  /** GetCertificateAuthorityCertificate answers AccessDeniedException, as after a change to the reader's permissions. */
+  certificateDenied?: boolean;
 }
 
 export interface NewCertificateAuthority {
@@ -339,6 +341,8 @@ export class FakePca {
       GetCertificateAuthorityCertificate: (input, context) => {
         // AWS RAM's default permission for a shared CA lets the accounts it is shared with read its certificate.
         const authority = this.find(input, context, { shared: true });
+        if (authority.certificateDenied)
+          throw new AwsFault('AccessDeniedException', `not authorized on ${authority.arn}`);
         if (!authority.installed) {
           throw new AwsFault(
             'InvalidStateException',
