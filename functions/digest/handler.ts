@@ -63,7 +63,8 @@ export const handler = withPowertools(async (_event: unknown, context: Context) 
     notifiers: await notifiers(),
     thresholds,
     severity,
-    // Lambda retries an asynchronous invocation under its request id: a retry takes back what its attempt held.
+    // A retry under the same request id takes back what its attempt died holding; one under another id waits for
+    // the lease (below: a channel held elsewhere fails the invocation, so Lambda retries it later).
     runId: context.awsRequestId,
   });
   const summary = {

@@ -39,7 +39,7 @@ export interface ClaimOptions {
   keepUntil: Date;
   /**
    * Also take a live claim `owner` made: the claim of a run retried under the same token (a Lambda invocation's
-   * retries keep its request id) that died holding it, which would otherwise hold the alert until its lease ran out.
+   * request id) that died holding it, which would otherwise hold the alert until its lease ran out.
    * Only for an owner that claims each key once. @default false
    */
   reclaimOwn?: boolean;
