@@ -1,6 +1,7 @@
 import { sep } from 'node:path';
 import type { CertificateRecord } from '../domain/certificate';
 import { assessExpiry, thresholdId, type ExpiryAssessment } from '../domain/expiry';
+import { listedUnder } from '../ports/certificate-source';
 import type { UndeliveredRecord } from '../ports/delivery-ledger';
 import type { LocationListing, StoredLocation, StoredViolation, SyncRunRecord } from '../ports/inventory-store';
 import type { AssessedLocation, InventorySummary } from '../use-cases/report';
@@ -144,9 +145,7 @@ export function renderLocations(rows: Array<AssessedLocation<LocationListing>>):
     location.certificate?.kind ?? '',
     location.owner,
     location.source,
-    location.role === 'chain'
-      ? `${shortPlace(location.nativeId.split('#')[0])} (chain)`
-      : shortPlace(location.nativeId),
+    location.role === 'chain' ? `${shortPlace(listedUnder(location.nativeId))} (chain)` : shortPlace(location.nativeId),
   ]);
   return `${renderTable(head, cells, { middle: [7] })}\n`;
 }

@@ -4,7 +4,13 @@ import { promisify } from 'node:util';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { CertificateParseError, ConfigError, SourceReadError } from '../domain/errors';
 import { parseCertificates } from '../x509/parse';
-import type { CertificateSource, LocationMetadata, SourceEntry, SourceItem } from '../ports/certificate-source';
+import {
+  chainPlaceId,
+  type CertificateSource,
+  type LocationMetadata,
+  type SourceEntry,
+  type SourceItem,
+} from '../ports/certificate-source';
 
 /** File endings read as certificate stores; `.key` and the like are never opened. */
 export const CERTIFICATE_FILE_EXTENSIONS = [
@@ -129,7 +135,7 @@ export class LocalFilesSource implements CertificateSource {
       },
       ...chain.map((certificate) => ({
         ...place,
-        nativeId: `${path}#${certificate.record.fingerprintSha256}`,
+        nativeId: chainPlaceId(path, certificate.record.fingerprintSha256),
         role: 'chain' as const,
         certificate,
       })),

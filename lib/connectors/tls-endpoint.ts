@@ -18,7 +18,13 @@ import {
   TLS_INVENTORY_NAMES_GROUP,
   type TlsTarget,
 } from '../domain/tls-endpoints';
-import type { CertificateSource, EagerEntry, LocationMetadata, SourceItem } from '../ports/certificate-source';
+import {
+  chainPlaceId,
+  type CertificateSource,
+  type EagerEntry,
+  type LocationMetadata,
+  type SourceItem,
+} from '../ports/certificate-source';
 import { systemClock, type Clock } from '../ports/clock';
 import type { InventoryStore } from '../ports/inventory-store';
 import { judgeChain, TrustAnchors, type ChainVerdict } from '../x509/chain';
@@ -334,7 +340,7 @@ export class TlsEndpointSource implements CertificateSource {
       { ...place, certificate: leaf, metadata: { ...metadata, providerStatus: protocol, details } },
       ...issuers.map((certificate) => ({
         ...place,
-        nativeId: `${result.endpoint}#${certificate.record.fingerprintSha256}`,
+        nativeId: chainPlaceId(result.endpoint, certificate.record.fingerprintSha256),
         role: 'chain' as const,
         certificate,
         metadata,

@@ -134,6 +134,15 @@ export type SourceItem = SourceEntry | ScopeFailure;
 
 export const isScopeFailure = (item: SourceItem): item is ScopeFailure => 'failedScope' in item;
 
+/** The native id of a chain certificate's place: under the entry that bundles or serves it. */
+export const chainPlaceId = (nativeId: string, fingerprint: string): string => `${nativeId}#${fingerprint}`;
+
+/** The native id of the entry a chain place was listed under (see chainPlaceId), or the id itself. */
+export const listedUnder = (nativeId: string): string => {
+  const hash = nativeId.lastIndexOf('#');
+  return hash < 0 ? nativeId : nativeId.slice(0, hash);
+};
+
 export interface CertificateSource {
   readonly kind: SourceKind;
   /** The configured name: the scope of one sync, so only this source's places can become tombstones. */

@@ -14,6 +14,7 @@ import {
 } from '../domain/events';
 import {
   isScopeFailure,
+  listedUnder,
   locationIdOf,
   type CertificateSource,
   type LoadedEntry,
@@ -565,12 +566,6 @@ function* scopeAndAncestors(scope: string): Generator<string> {
 
 /** What resolve says of an entry kept as stored because the source could not read it (LoadedEntry.readFailed). */
 const UNREAD = Symbol('unread');
-
-/** The native id of the entry a chain place was listed under (`<nativeId>#<fingerprint>`), or the id itself. */
-const listedUnder = (nativeId: string): string => {
-  const hash = nativeId.lastIndexOf('#');
-  return hash < 0 ? nativeId : nativeId.slice(0, hash);
-};
 
 function failureCovering(failedScopes: Map<string, string>, scope: string): string | undefined {
   for (const candidate of scopeAndAncestors(scope)) {

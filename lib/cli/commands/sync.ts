@@ -9,6 +9,7 @@ import { countCertificateFiles, LocalFilesSource, readPkcs12PasswordFile } from 
 import { createSource } from '../../connectors/from-config';
 import { CertwardenError, ConfigError } from '../../domain/errors';
 import { systemClock } from '../../ports/clock';
+import { listedUnder } from '../../ports/certificate-source';
 import type { InventoryStore } from '../../ports/inventory-store';
 import { detectDeploymentDrift, driftSourcesOf } from '../../use-cases/deployment-drift';
 import { syncSource } from '../../use-cases/sync';
@@ -49,7 +50,7 @@ async function refuseForeignSource(store: InventoryStore, name: string, root: st
   for await (const place of store.bySource(name, 'live', { limit: 1 })) {
     if (place.nativeId.startsWith(`${root}${sep}`)) return;
     throw new CertwardenError(
-      `source "${name}" already holds places outside ${root} (such as ${place.nativeId.split('#')[0]}); ` +
+      `source "${name}" already holds places outside ${root} (such as ${listedUnder(place.nativeId)}); ` +
         `scanning under that name would mark them removed: give this directory its own --name`,
     );
   }
